@@ -1,0 +1,44 @@
+"""`lakegui` / `python -m lakegui`: parse the command line and hand over to the app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .core.connection import ConnectionProfile
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lakegui", description="A desktop transfer manager for S3 data lakes.")
+    p.add_argument("--version", action="version", version=f"lakegui {__version__}")
+    p.add_argument("--demo", action="store_true",
+                   help="start an embedded S3 endpoint with a sample data lake and open it")
+    p.add_argument("--screenshot", metavar="PATH", type=Path,
+                   help="render the main window once data has loaded, save it as PNG and exit")
+    conn = p.add_argument_group("connection (not saved)")
+    conn.add_argument("--endpoint-url", default="", help="S3 endpoint; empty for AWS")
+    conn.add_argument("--profile", default="", help="AWS profile from your shared config")
+    conn.add_argument("--region", default="us-east-1")
+    conn.add_argument("--bucket", default="")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    profile = None
+    if args.endpoint_url or args.profile or args.bucket:
+        profile = ConnectionProfile(name="command line", endpoint_url=args.endpoint_url, region=args.region,
+                                    aws_profile=args.profile, bucket=args.bucket,
+                                    addressing_style="path" if args.endpoint_url else "auto")
+        if problems := profile.problems():
+            print("lakegui: " + " ".join(problems), file=sys.stderr)
+            return 2
+    from .app import LaunchOptions, run  # Qt loads only when a window is wanted
+
+    return run(LaunchOptions(demo=args.demo, screenshot=args.screenshot, profile=profile))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The one place where core services are wired to the GUI: settings, connections,
+the demo endpoint, the I/O executor and the qasync event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from .core import settings as settings_store
+from .core.connection import Connection, ConnectionProfile
+from .core.demo import DemoServer
+from .core.errors import classify
+
+log = logging.getLogger(__name__)
+SCREENSHOT_TIMEOUT = 15.0  # seconds to wait for data before taking the picture anyway
+
+
+@dataclass
+class LaunchOptions:
+    demo: bool = False
+    screenshot: Path | None = None
+    profile: ConnectionProfile | None = None  # from command-line options, not saved
+
+
+class LakeApp:
+    """Owns what outlives any one window: settings, executor, demo server, connection."""
+
+    def __init__(self, options: LaunchOptions):
+        from .ui.main_window import MainWindow  # Qt widgets need the QApplication first
+
+        self.options = options
+        self.settings = settings_store.load()
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lakegui-io")
+        self.demo: DemoServer | None = None
+        self.window = MainWindow(self.executor)
+        self.window.profile_chosen.connect(self._on_window_profile_chosen)
+        if self.settings.load_warning:
+            self.window.show_notice(self.settings.load_warning)
+
+    def connect_profile(self, profile: ConnectionProfile, *, remember: bool) -> None:
+        conn = Connection(profile, concurrency=self.settings.transfer.max_concurrency)
+        self.window.set_connection(conn)
+        if remember:
+            self.settings.upsert_profile(profile)
+            self.settings.active_profile = profile.name
+            settings_store.save(self.settings)
+
+    def _on_window_profile_chosen(self, profile: ConnectionProfile) -> None:
+        self.connect_profile(profile, remember=True)
+
+    async def start(self) -> None:
+        """Connect as the launch options and saved settings say."""
+        if self.options.demo:
+            self.window.connection_label.setText("Starting the demo lake…")
+            self.window.statusBar().showMessage("Starting the embedded demo endpoint and seeding it…")
+            try:
+                self.demo = await asyncio.get_event_loop().run_in_executor(self.executor, DemoServer().start)
+            except Exception as exc:
+                info = classify(exc)
+                self.window.show_notice(f"The demo lake could not start: {info.message}")
+                self.window.browser.listing_failed.emit("", info.message)
+                return
+            self.window.set_connection(self.demo.connection(self.settings.transfer.max_concurrency))
+        elif self.options.profile is not None:
+            self.connect_profile(self.options.profile, remember=False)
+        elif (saved := self.settings.profile(self.settings.active_profile)) is not None:
+            self.connect_profile(saved, remember=False)
+
+    async def screenshot(self, path: Path) -> int:
+        """Wait until the browser has loaded (or failed), then save the window as PNG."""
+        done = asyncio.get_event_loop().create_future()
+
+        def finish(ok: bool) -> None:
+            if not done.done():
+                done.set_result(ok)
+
+        self.window.browser.listing_finished.connect(lambda *_: finish(True))
+        self.window.browser.listing_failed.connect(lambda *_: finish(False))
+        await self.start()
+        try:
+            ok = await asyncio.wait_for(done, SCREENSHOT_TIMEOUT)
+        except asyncio.TimeoutError:
+            ok = False
+            print(f"lakegui: no data after {SCREENSHOT_TIMEOUT:.0f} s; saving the window as it is",
+                  file=sys.stderr)
+        await asyncio.sleep(0.2)  # let the view lay out and paint the rows it just got
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.window.grab().save(str(path), "PNG"):
+            print(f"lakegui: could not write {path}", file=sys.stderr)
+            return 1
+        print(f"lakegui: saved {path}")
+        return 0 if ok else 1
+
+    def close(self) -> None:
+        self.window.shutdown()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.demo is not None:
+            self.demo.stop()
+            self.demo = None
+
+
+def run(options: LaunchOptions) -> int:
+    import qasync
+
+    from .ui.resources import app_icon
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    qt_app = QApplication.instance() or QApplication([sys.argv[0]])
+    qt_app.setApplicationName("lakegui")
+    qt_app.setOrganizationName("lakegui")
+    qt_app.setDesktopFileName("lakegui")
+    qt_app.setWindowIcon(app_icon())
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    lake = LakeApp(options)
+    lake.window.show()
+
+    async def main() -> int:
+        if options.screenshot is not None:
+            return await lake.screenshot(options.screenshot)
+        closed = asyncio.get_event_loop().create_future()
+        qt_app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
+        await lake.start()
+        return await closed
+
+    try:
+        with loop:
+            return loop.run_until_complete(main())
+    finally:
+        lake.close()

@@ -1,0 +1,159 @@
+"""Connection profiles, the botocore Config they imply, and the one client factory.
+
+Profiles hold no secrets: credentials always come from boto3's standard chain
+(environment, shared files, SSO, instance roles), or, for the embedded demo
+endpoint only, from runtime values that are never saved.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict, dataclass, fields
+from urllib.parse import urlparse
+
+import boto3
+import botocore.session
+from botocore.config import Config
+
+ADDRESSING_STYLES = ("auto", "path", "virtual")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,254}$")
+
+# Interactive calls (listing, HEAD, preview) must fail fast enough that the
+# window can report an unreachable endpoint within seconds; transfers can wait.
+PURPOSES = {
+    "interactive": {"connect_timeout": 3, "read_timeout": 20, "total_max_attempts": 2},
+    "transfer": {"connect_timeout": 10, "read_timeout": 60, "total_max_attempts": 5},
+}
+
+
+@dataclass
+class ConnectionProfile:
+    """Where to connect: a named endpoint, region, AWS profile and bucket. Never a secret."""
+
+    name: str = "default"
+    endpoint_url: str = ""  # empty means AWS itself
+    region: str = "us-east-1"
+    aws_profile: str = ""  # empty means boto3's default chain
+    bucket: str = ""
+    addressing_style: str = "auto"
+    verify_tls: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ConnectionProfile":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this profile, as messages a person can act on."""
+        out = []
+        if not self.name.strip():
+            out.append("The profile needs a name.")
+        if self.endpoint_url:
+            url = urlparse(self.endpoint_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                out.append(f"Endpoint URL '{self.endpoint_url}' must look like https://host[:port].")
+        if self.addressing_style not in ADDRESSING_STYLES:
+            out.append(f"Addressing style must be one of {', '.join(ADDRESSING_STYLES)}.")
+        if self.bucket and not _BUCKET_RE.match(self.bucket):
+            out.append(f"'{self.bucket}' is not a valid bucket name (lowercase letters, digits, '.', '-').")
+        return out
+
+    def describe(self) -> str:
+        where = self.endpoint_url or f"AWS {self.region}"
+        who = f" as {self.aws_profile}" if self.aws_profile else ""
+        bucket = f" · s3://{self.bucket}" if self.bucket else ""
+        return f"{self.name}: {where}{who}{bucket}"
+
+
+@dataclass(frozen=True)
+class StaticCredentials:
+    """Runtime-only credentials (the demo endpoint's). Never written anywhere."""
+
+    access_key: str
+    secret_key: str
+    session_token: str | None = None
+
+    def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
+        return f"StaticCredentials(access_key={self.access_key!r}, secret_key='***')"
+
+
+def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
+                concurrency: int = 20) -> Config:
+    """The botocore Config for a profile and a use."""
+    p = PURPOSES[purpose]
+    options = dict(
+        region_name=profile.region or None,
+        # One pooled connection per concurrent request, or botocore drops and re-opens them.
+        max_pool_connections=max(10, concurrency + 2),
+        retries={"mode": "standard", "total_max_attempts": p["total_max_attempts"]},
+        tcp_keepalive=True,
+        connect_timeout=p["connect_timeout"],
+        read_timeout=p["read_timeout"],
+        s3={"addressing_style": profile.addressing_style},
+        user_agent_extra="lakegui",
+    )
+    if profile.endpoint_url:
+        # Many S3-compatible servers reject the CRC32 checksums recent botocore sends by default.
+        options.update(request_checksum_calculation="when_required",
+                       response_checksum_validation="when_required")
+    return Config(**options)
+
+
+def available_aws_profiles() -> list[str]:
+    """Profile names from the shared AWS config and credentials files."""
+    try:
+        return sorted(botocore.session.Session().available_profiles)
+    except Exception:  # a broken config file must not break the dialog
+        return []
+
+
+class Connection:
+    """A profile made live: one boto3 session, and clients created once and shared.
+
+    boto3 clients are thread-safe, sessions are not, so clients are built here
+    under a lock and reused by every worker.
+    """
+
+    def __init__(self, profile: ConnectionProfile, *, credentials: StaticCredentials | None = None,
+                 concurrency: int = 20):
+        self.profile = profile
+        self.concurrency = concurrency
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._clients: dict[str, object] = {}
+
+    @property
+    def bucket(self) -> str:
+        return self.profile.bucket
+
+    def _make_session(self) -> boto3.Session:
+        kwargs = {}
+        if self.profile.aws_profile:
+            kwargs["profile_name"] = self.profile.aws_profile
+        if self._credentials:
+            kwargs.update(aws_access_key_id=self._credentials.access_key,
+                          aws_secret_access_key=self._credentials.secret_key,
+                          aws_session_token=self._credentials.session_token)
+        return boto3.Session(**kwargs)
+
+    def client(self, purpose: str = "interactive"):
+        """The shared S3 client for `purpose` ("interactive" or "transfer")."""
+        with self._lock:
+            if purpose not in self._clients:
+                if self._session is None:
+                    self._session = self._make_session()
+                self._clients[purpose] = self._session.client(
+                    "s3",
+                    endpoint_url=self.profile.endpoint_url or None,
+                    verify=self.profile.verify_tls,
+                    config=make_config(self.profile, purpose=purpose, concurrency=self.concurrency),
+                )
+            return self._clients[purpose]
+
+    def describe(self) -> str:
+        return self.profile.describe()

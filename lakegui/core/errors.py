@@ -1,0 +1,125 @@
+"""One place that decides what an error means: permanent or transient, and what to tell a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore import exceptions as bx
+
+# Retrying these cannot help: the user must change something first.
+PERMANENT_CODES = frozenset({
+    "AccessDenied", "AllAccessDisabled", "NoSuchBucket", "NoSuchKey", "NoSuchUpload",
+    "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidBucketName", "InvalidObjectState",
+    "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AccountProblem",
+    "MethodNotAllowed", "InvalidArgument", "InvalidRequest", "EntityTooLarge", "KeyTooLongError",
+    "404", "403", "NotFound", "Forbidden",
+})
+# These clear up by themselves: retry with backoff.
+TRANSIENT_CODES = frozenset({
+    "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
+    "RequestTimeout", "RequestTimeTooSkewed", "InternalError", "ServiceUnavailable",
+    "500", "502", "503", "504", "BadDigest", "IncompleteBody",
+})
+
+_NETWORK_ERRORS = (
+    bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
+    bx.ConnectionClosedError, bx.ResponseStreamingError, bx.IncompleteReadError,
+)
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What went wrong, in a form a person and a retry loop can both use."""
+
+    permanent: bool
+    code: str
+    message: str
+    detail: str = ""
+    request_id: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "permanent" if self.permanent else "transient"
+
+
+def _where(bucket: str | None, key: str | None) -> str:
+    if not bucket:
+        return "the endpoint"
+    return f"s3://{bucket}/{key or ''}"
+
+
+def _client_error_message(code: str, status: int, where: str, bucket: str | None, original: str) -> str:
+    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
+        return f"Access denied to {where}: check the profile's permissions."
+    if code == "NoSuchBucket":
+        return f"Bucket '{bucket}' does not exist at this endpoint." if bucket else "The bucket does not exist."
+    if code in ("NoSuchKey", "404", "NotFound"):
+        return f"{where} was not found: it may have been deleted or renamed."
+    if code == "InvalidAccessKeyId":
+        return "The access key is not known to this endpoint: check the profile's credentials."
+    if code == "SignatureDoesNotMatch":
+        return "The secret key does not match the access key: check the profile's credentials."
+    if code in ("ExpiredToken", "InvalidToken", "TokenRefreshRequired"):
+        return "The session token has expired: sign in again (for example `aws sso login`)."
+    if code == "InvalidBucketName":
+        return f"'{bucket}' is not a valid bucket name."
+    if code in ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", "RequestLimitExceeded"):
+        return "The server asked us to slow down; retrying with backoff."
+    if status >= 500 or code in TRANSIENT_CODES:
+        return f"The server had a temporary problem ({code}); retrying may help."
+    return f"The server refused the request to {where}: {original}"
+
+
+def classify(exc: BaseException, *, bucket: str | None = None, key: str | None = None,
+             endpoint: str | None = None) -> ErrorInfo:
+    """Classify an exception from boto3 or the local file system.
+
+    `bucket`, `key` and `endpoint` only make the message concrete.
+    """
+    where = _where(bucket, key)
+    target = endpoint or "the S3 endpoint"
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {}) or {}
+        meta = exc.response.get("ResponseMetadata", {}) or {}
+        code = str(err.get("Code") or meta.get("HTTPStatusCode") or "Unknown")
+        status = int(meta.get("HTTPStatusCode") or 0)
+        request_id = str(meta.get("RequestId") or "")
+        if code in PERMANENT_CODES:
+            permanent = True
+        elif code in TRANSIENT_CODES or status >= 500 or status == 429:
+            permanent = False
+        else:
+            permanent = 400 <= status < 500 or status == 0
+        original = str(err.get("Message") or exc)
+        return ErrorInfo(permanent, code, _client_error_message(code, status, where, bucket, original),
+                         detail=str(exc), request_id=request_id)
+    if isinstance(exc, bx.NoCredentialsError):
+        return ErrorInfo(True, "NoCredentials",
+                         "No AWS credentials were found: configure a profile (`aws configure`), "
+                         "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with SSO.", str(exc))
+    if isinstance(exc, bx.PartialCredentialsError):
+        return ErrorInfo(True, "PartialCredentials", f"The credentials are incomplete: {exc}", str(exc))
+    if isinstance(exc, bx.ProfileNotFound):
+        return ErrorInfo(True, "ProfileNotFound",
+                         f"{exc}. Pick a profile from your AWS config, or leave it empty.", str(exc))
+    if isinstance(exc, bx.SSLError):
+        return ErrorInfo(True, "SSLError",
+                         f"The TLS certificate of {target} could not be verified.", str(exc))
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+        return ErrorInfo(False, "EndpointConnectionError",
+                         f"Cannot reach {target}: check the endpoint URL and your network.", str(exc))
+    if isinstance(exc, _NETWORK_ERRORS):
+        return ErrorInfo(False, "NetworkError",
+                         f"The connection to {target} failed mid-request; retrying may help.", str(exc))
+    if isinstance(exc, bx.ParamValidationError):
+        return ErrorInfo(True, "InvalidParameter", f"Invalid request: {exc}", str(exc))
+    if isinstance(exc, FileNotFoundError):
+        return ErrorInfo(True, "FileNotFound", f"Local file not found: {exc.filename}", str(exc))
+    if isinstance(exc, PermissionError):
+        return ErrorInfo(True, "PermissionDenied", f"Permission denied: {exc.filename}", str(exc))
+    if isinstance(exc, ValueError) and "endpoint" in str(exc).lower():
+        return ErrorInfo(True, "InvalidEndpoint", f"Invalid endpoint URL: {exc}", str(exc))
+    if isinstance(exc, OSError):
+        return ErrorInfo(False, "OSError", f"{exc.strerror or exc}", str(exc))
+    # Unknown failures are bugs or misuse; retrying would only repeat them.
+    return ErrorInfo(True, type(exc).__name__, str(exc) or type(exc).__name__, repr(exc))

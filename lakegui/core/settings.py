@@ -1,0 +1,113 @@
+"""The settings file: connection profiles and transfer tuning, as JSON under the config folder.
+
+A corrupt file is moved aside (never deleted) and replaced by defaults, and the
+caller is told, so the app always starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from . import paths
+from .connection import ConnectionProfile
+
+MB = 1024 * 1024
+SETTINGS_FILE = "settings.json"
+# Key names that must never be persisted, whatever a caller hands us.
+_SECRET_KEYS = frozenset({"aws_secret_access_key", "secret_key", "aws_session_token", "session_token",
+                          "secret_access_key", "password"})
+
+
+@dataclass
+class TransferSettings:
+    """Transfer tuning; the defaults are the seeds' tuned values."""
+
+    multipart_threshold: int = 10 * MB
+    multipart_chunksize: int = 10 * MB
+    max_concurrency: int = 20  # parts in flight per connection
+    concurrent_files: int = 8  # files in flight in the queue
+    num_download_attempts: int = 5
+    max_bandwidth: int | None = None  # bytes per second; None is unlimited
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TransferSettings":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Settings:
+    profiles: list[ConnectionProfile] = field(default_factory=list)
+    active_profile: str = ""
+    transfer: TransferSettings = field(default_factory=TransferSettings)
+    # Set by load() when the file on disk could not be used; shown to the user once.
+    load_warning: str = field(default="", compare=False)
+
+    def profile(self, name: str) -> ConnectionProfile | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    def upsert_profile(self, profile: ConnectionProfile) -> None:
+        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+
+    def to_dict(self) -> dict:
+        return {
+            "version": 1,
+            "profiles": [_scrub(p.to_dict()) for p in self.profiles],
+            "active_profile": self.active_profile,
+            "transfer": asdict(self.transfer),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Settings":
+        if not isinstance(data, dict):
+            raise ValueError("top level is not an object")
+        profiles = [ConnectionProfile.from_dict(_scrub(p)) for p in data.get("profiles", [])]
+        return cls(profiles=profiles, active_profile=str(data.get("active_profile", "")),
+                   transfer=TransferSettings.from_dict(data.get("transfer", {})))
+
+
+def _scrub(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k.lower() not in _SECRET_KEYS}
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / SETTINGS_FILE
+
+
+def load(path: Path | None = None) -> Settings:
+    """Read the settings; a missing file gives defaults, a corrupt one is moved aside."""
+    path = path or settings_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    try:
+        return Settings.from_dict(json.loads(text))
+    except (ValueError, TypeError, AttributeError) as exc:
+        backup = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, backup)
+        s = Settings()
+        s.load_warning = (f"The settings file was unreadable ({exc}); defaults are in use. "
+                          f"The old file was kept as {backup.name}.")
+        return s
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings atomically, so a crash never leaves half a file."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(settings.to_dict(), f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,248 @@
+"""The prefix browser: navigation bar, filter and a lazily filled table of one prefix."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QStyle,
+                               QTableView, QToolButton, QVBoxLayout, QWidget)
+
+from ...core.connection import Connection
+from ...core.errors import classify
+from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
+from ..tasks import TaskSlot, in_executor
+from .model import ENTRY_ROLE, ObjectSortFilterProxy, ObjectTableModel
+
+
+class PrefixBrowser(QWidget):
+    """Lists one prefix of a bucket, page by page, and navigates between prefixes."""
+
+    listing_started = Signal(str)  # prefix
+    listing_progressed = Signal(int)  # rows loaded so far
+    listing_finished = Signal(str, int)  # prefix, rows
+    listing_failed = Signal(str, str)  # prefix, message for a person
+    object_selected = Signal(object)  # ObjectEntry, or None when the selection is not one object
+
+    def __init__(self, executor: Executor, parent=None):
+        super().__init__(parent)
+        self.setObjectName("PrefixBrowser")
+        self._executor = executor
+        self._connection: Connection | None = None
+        self._bucket = ""
+        self._back: list[str] = []
+        self._forward: list[str] = []
+        self._slot = TaskSlot("listing")
+        self._generation = 0
+
+        self.model = ObjectTableModel(self)
+        self.proxy = ObjectSortFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.back_action = self._action("Back", QStyle.StandardPixmap.SP_ArrowBack, QKeySequence.StandardKey.Back,
+                                        self.go_back)
+        self.forward_action = self._action("Forward", QStyle.StandardPixmap.SP_ArrowForward,
+                                           QKeySequence.StandardKey.Forward, self.go_forward)
+        self.up_action = self._action("Up", QStyle.StandardPixmap.SP_ArrowUp, QKeySequence("Alt+Up"), self.go_up)
+        self.refresh_action = self._action("Refresh", QStyle.StandardPixmap.SP_BrowserReload,
+                                           QKeySequence.StandardKey.Refresh, self.refresh)
+
+        self.path_edit = QLineEdit(self)
+        self.path_edit.setObjectName("pathEdit")
+        self.path_edit.setAccessibleName("S3 path")
+        self.path_edit.setPlaceholderText("s3://bucket/prefix/")
+        self.path_edit.returnPressed.connect(self._on_path_edit_return_pressed)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName("filterEdit")
+        self.filter_edit.setAccessibleName("Filter loaded rows")
+        self.filter_edit.setPlaceholderText("Filter")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(220)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            bar.addWidget(button)
+        bar.addWidget(self.path_edit, 1)
+        bar.addWidget(self.filter_edit)
+
+        self.table = QTableView(self)
+        self.table.setObjectName("objectTable")
+        self.table.setAccessibleName("Objects")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 90), (2, 140), (3, 110)):
+            header.resizeSection(col, width)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+        self.state_label = QLabel(self)
+        self.state_label.setObjectName("browserState")
+        self.state_label.setWordWrap(True)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.state_label)
+        self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
+        self._update_actions()
+
+    def _action(self, text, pixmap, shortcut, slot) -> QAction:
+        action = QAction(self.style().standardIcon(pixmap), text, self)
+        action.setShortcut(shortcut)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(f"{text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # public API
+
+    @property
+    def prefix(self) -> str:
+        return self.model.prefix
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def loading(self) -> bool:
+        return self._slot.running
+
+    def set_connection(self, connection: Connection | None, bucket: str = "") -> None:
+        self._connection = connection
+        self._bucket = bucket or (connection.bucket if connection else "")
+        self._back.clear()
+        self._forward.clear()
+        if connection is None:
+            self.cancel()
+            self.model.reset("")
+            self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
+        elif not self._bucket:
+            self.model.reset("")
+            self._set_state("No bucket chosen: type s3://bucket/ in the path bar.")
+        else:
+            self._load("")
+
+    def navigate(self, prefix: str) -> None:
+        """Open `prefix`, remembering the current one for Back."""
+        if self._connection is None:
+            return
+        if prefix != self.prefix:
+            self._back.append(self.prefix)
+            self._forward.clear()
+        self._load(prefix)
+
+    def go_back(self) -> None:
+        if self._back:
+            self._forward.append(self.prefix)
+            self._load(self._back.pop())
+
+    def go_forward(self) -> None:
+        if self._forward:
+            self._back.append(self.prefix)
+            self._load(self._forward.pop())
+
+    def go_up(self) -> None:
+        if self.prefix:
+            self.navigate(parent_prefix(self.prefix))
+
+    def refresh(self) -> None:
+        if self._connection is not None and self._bucket:
+            self._load(self.prefix)
+
+    def cancel(self) -> None:
+        self._slot.cancel()
+
+    # listing
+
+    def _load(self, prefix: str) -> None:
+        self._generation += 1
+        self.model.reset(prefix)
+        self.path_edit.setText(f"s3://{self._bucket}/{prefix}")
+        self._update_actions()
+        self._set_state("Loading…")
+        self.listing_started.emit(prefix)
+        self._slot.start(self._list(prefix, self._generation))
+
+    async def _list(self, prefix: str, generation: int) -> None:
+        connection, bucket = self._connection, self._bucket
+        rows = 0
+        try:
+            client = await in_executor(self._executor, connection.client)
+            lister = PrefixLister(client, bucket, prefix)
+            while not lister.done:
+                page = await in_executor(self._executor, lister.next_page)
+                if generation != self._generation:  # superseded while the call was in flight
+                    return
+                rows += self.model.append_page(page)
+                self.listing_progressed.emit(rows)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every failure becomes a message, never a crash
+            if generation == self._generation:
+                info = classify(exc, bucket=bucket, key=prefix, endpoint=connection.profile.endpoint_url or None)
+                self._set_state(info.message, error=True)
+                self.listing_failed.emit(prefix, info.message)
+            return
+        self._set_state("" if rows else f"s3://{bucket}/{prefix} is empty. Drop files here to upload them.")
+        self.listing_finished.emit(prefix, rows)
+
+    # slots
+
+    def _on_path_edit_return_pressed(self) -> None:
+        text = self.path_edit.text().strip()
+        try:
+            bucket, prefix = parse_s3_uri(text)
+        except ValueError as exc:
+            self._set_state(str(exc), error=True)
+            return
+        if self._connection is None:
+            self._set_state("Not connected. Use File › Connect… first.", error=True)
+            return
+        if bucket != self._bucket:
+            self._bucket = bucket
+            self._back.clear()
+            self._forward.clear()
+            self._load(prefix)
+        else:
+            self.navigate(prefix)
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        entry = index.data(ENTRY_ROLE)
+        if isinstance(entry, PrefixEntry):
+            self.navigate(entry.prefix)
+
+    def _on_selection_changed(self, *_) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        entry = rows[0].data(ENTRY_ROLE) if len(rows) == 1 else None
+        self.object_selected.emit(entry if isinstance(entry, ObjectEntry) else None)
+
+    def _set_state(self, text: str, *, error: bool = False) -> None:
+        self.state_label.setText(text)
+        self.state_label.setProperty("error", error)
+        self.state_label.setStyleSheet("color: #b3261e;" if error else "")
+        self.state_label.setVisible(bool(text))
+
+    def _update_actions(self) -> None:
+        self.back_action.setEnabled(bool(self._back))
+        self.forward_action.setEnabled(bool(self._forward))
+        self.up_action.setEnabled(bool(self.prefix))

@@ -1,0 +1,165 @@
+"""The main window: browser and queue on the left, preview on the right, menus and status bar."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from .. import __version__
+from ..core.connection import Connection, ConnectionProfile
+from .browser.widget import PrefixBrowser
+from .dialogs.connection import ConnectionDialog
+from .preview.pane import PreviewPane
+from .queue.view import TransferQueueView
+from .state import ui_settings
+
+
+class MainWindow(QMainWindow):
+    profile_chosen = Signal(object)  # ConnectionProfile picked in the connection dialog
+
+    def __init__(self, executor: Executor, parent=None):
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("lakegui")
+        self.connection: Connection | None = None
+
+        self.browser = PrefixBrowser(executor, self)
+        self.queue = TransferQueueView(self)
+        self.preview = PreviewPane(executor, self)
+
+        self.left_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.left_splitter.setObjectName("leftSplitter")
+        self.left_splitter.addWidget(self.browser)
+        self.left_splitter.addWidget(self.queue)
+        self.left_splitter.setStretchFactor(0, 3)
+        self.left_splitter.setStretchFactor(1, 1)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(self.left_splitter)
+        self.main_splitter.addWidget(self.preview)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 2)
+        # First-run proportions; a saved layout overrides them in _restore_layout().
+        self.main_splitter.setSizes([780, 500])
+        self.left_splitter.setSizes([560, 240])
+
+        # A notice bar for things the user must know but need not answer (e.g. a reset settings file).
+        self.notice = QLabel(self)
+        self.notice.setObjectName("noticeBar")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #fff4ce; color: #3d2e00; padding: 6px;")
+        self.notice.hide()
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+
+        self.connection_label = QLabel("Not connected", self)
+        self.connection_label.setObjectName("connectionLabel")
+        self.statusBar().addPermanentWidget(self.connection_label)
+
+        self._build_menus()
+        self.browser.listing_started.connect(self._on_browser_listing_started)
+        self.browser.listing_progressed.connect(self._on_browser_listing_progressed)
+        self.browser.listing_finished.connect(self._on_browser_listing_finished)
+        self.browser.listing_failed.connect(self._on_browser_listing_failed)
+        self.browser.object_selected.connect(self.preview.show_entry)
+        self.resize(1280, 800)
+        self._restore_layout()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.connect_action = QAction("&Connect…", self)
+        self.connect_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.connect_action.setStatusTip("Connect to an S3 endpoint and bucket")
+        self.connect_action.triggered.connect(self.open_connection_dialog)
+        file_menu.addAction(self.connect_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        go_menu = self.menuBar().addMenu("&Go")
+        for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
+                       self.browser.refresh_action):
+            go_menu.addAction(action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for title, widget in (("&Transfer queue", self.queue), ("&Preview", self.preview)):
+            action = QAction(title, self, checkable=True, checked=True)
+            action.toggled.connect(widget.setVisible)
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About lakegui", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, "About lakegui", f"lakegui {__version__}\nA transfer manager for S3 data lakes."))
+        help_menu.addAction(about)
+
+    # connection
+
+    def set_connection(self, connection: Connection | None) -> None:
+        self.connection = connection
+        self.connection_label.setText(connection.describe() if connection else "Not connected")
+        self.preview.set_connection(connection)
+        self.browser.set_connection(connection)
+
+    def open_connection_dialog(self) -> None:
+        dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
+        if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
+            self.profile_chosen.emit(dialog.profile())
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    # status bar
+
+    def _on_browser_listing_started(self, prefix: str) -> None:
+        self.statusBar().showMessage("Loading…")
+
+    def _on_browser_listing_progressed(self, rows: int) -> None:
+        self.statusBar().showMessage(f"{rows:,} items loaded, loading more…")
+
+    def _on_browser_listing_finished(self, prefix: str, rows: int) -> None:
+        self.statusBar().showMessage(f"{rows:,} items")
+
+    def _on_browser_listing_failed(self, prefix: str, message: str) -> None:
+        self.statusBar().showMessage(message)
+
+    # layout persistence
+
+    def _restore_layout(self) -> None:
+        s = ui_settings()
+        for key, restore in (("main/geometry", self.restoreGeometry), ("main/state", self.restoreState),
+                             ("main/splitter", self.main_splitter.restoreState),
+                             ("main/left_splitter", self.left_splitter.restoreState)):
+            value = s.value(key)
+            if value is not None:
+                restore(value)
+
+    def save_layout(self) -> None:
+        s = ui_settings()
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("main/splitter", self.main_splitter.saveState())
+        s.setValue("main/left_splitter", self.left_splitter.saveState())
+        s.sync()
+
+    def shutdown(self) -> None:
+        """Stop the window's running work; called before the event loop ends."""
+        self.browser.cancel()
+        self.preview.cancel()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Icons, stylesheet and desktop file; installed as the `lakegui.resources` package."""
