@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import Executor
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ...core import objects
 from ...core.connection import Connection
@@ -16,13 +16,14 @@ from ...core.units import human_size
 from ..tasks import TaskSlot, in_executor
 
 
-class PreviewPane(QWidget):
+class PreviewPane(QFrame):
     preview_finished = Signal(str)  # key
     preview_failed = Signal(str, str)  # key, message
 
     def __init__(self, executor: Executor, parent=None):
         super().__init__(parent)
         self.setObjectName("PreviewPane")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self._executor = executor
         self._connection: Connection | None = None
         self._bucket = ""

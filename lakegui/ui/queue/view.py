@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from .model import TransferTableModel
 
 
-class TransferQueueView(QWidget):
+class TransferQueueView(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("TransferQueueView")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.model = TransferTableModel(self)
         self.title = QLabel("Transfers", self)
         font = self.title.font()

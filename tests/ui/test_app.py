@@ -1,0 +1,77 @@
+"""The app as a user starts it: command line, saved settings, demo lake, screenshot mode."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lakegui.__main__ import main as gui_main
+from lakegui.core import settings as settings_store
+from tests.ui.conftest import profile_for
+
+
+@pytest.fixture
+def lake(qtbot, qloop):
+    from lakegui.app import LakeApp, LaunchOptions
+
+    apps = []
+
+    def make(**options):
+        app = LakeApp(LaunchOptions(**options))
+        qtbot.addWidget(app.window)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+        app.executor.shutdown(wait=True)
+
+
+def test_corrupt_settings_are_reported_not_fatal(lake):
+    settings_store.settings_path().write_text("{{{", encoding="utf-8")
+    app = lake()
+    assert app.window.notice.isVisibleTo(app.window)
+    assert "unreadable" in app.window.notice.text() and "defaults" in app.window.notice.text()
+
+
+def test_saved_profile_connects_at_start(qtbot, lake, demo_connection):
+    s = settings_store.Settings()
+    s.upsert_profile(profile_for(demo_connection.profile.endpoint_url))
+    s.active_profile = "test"
+    settings_store.save(s)
+    app = lake()
+    with qtbot.waitSignal(app.window.browser.listing_finished, timeout=10000) as blocker:
+        asyncio.ensure_future(app.start())
+    assert blocker.args == ["", 2]
+
+
+def test_chosen_profile_is_remembered(qtbot, lake, demo_connection):
+    app = lake()
+    with qtbot.waitSignal(app.window.browser.listing_finished, timeout=10000):
+        app.window.profile_chosen.emit(profile_for(demo_connection.profile.endpoint_url))
+    saved = settings_store.load()
+    assert saved.active_profile == "test" and saved.profile("test").bucket == "us-equity-datalake"
+
+
+def test_bad_command_line_endpoint_is_a_usage_error(capsys):
+    assert gui_main(["--endpoint-url", "localhost:9000"]) == 2
+    assert "must look like https://host" in capsys.readouterr().err
+
+
+def test_screenshot_of_the_demo_lake(tmp_path):
+    from PySide6.QtGui import QImage
+
+    shot = tmp_path / "shot.png"
+    r = subprocess.run([str(Path(sys.executable).parent / "lakegui"), "--demo", "--screenshot", str(shot)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 1000 and image.height() >= 600
+    # Not a blank frame: the listing, icons and chrome give many distinct colours.
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 20

@@ -1,0 +1,190 @@
+"""The main window shell against a real HTTP endpoint: three areas, listing, navigation, errors."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from lakegui.core.connection import Connection
+from lakegui.core.listing import ObjectEntry
+from lakegui.ui.browser.model import ENTRY_ROLE
+from tests.ui.conftest import profile_for
+
+
+def names(browser) -> list[str]:
+    m = browser.proxy
+    return [m.index(r, 0).data() for r in range(m.rowCount())]
+
+
+def row_of(browser, name: str) -> int:
+    return names(browser).index(name)
+
+
+def connect_and_wait(qtbot, window, conn):
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000) as blocker:
+        window.set_connection(conn)
+    return blocker.args
+
+
+def test_three_areas_and_top_level_listed(qtbot, window, demo_connection):
+    assert window.browser.isVisible() and window.queue.isVisible() and window.preview.isVisible()
+    prefix, rows = connect_and_wait(qtbot, window, demo_connection)
+    assert (prefix, rows) == ("", 2)
+    assert names(window.browser) == ["data/", "README.txt"]  # folders first
+    assert window.statusBar().currentMessage() == "2 items"
+    assert demo_connection.profile.endpoint_url in window.connection_label.text()
+    assert window.browser.path_edit.text() == "s3://us-equity-datalake/"
+
+
+def test_navigate_back_forward_up(qtbot, window, demo_connection):
+    b = window.browser
+    connect_and_wait(qtbot, window, demo_connection)
+    index = b.proxy.index(row_of(b, "data/"), 0)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.table.doubleClicked.emit(index)
+    assert b.prefix == "data/" and names(b) == ["fundamental/", "reference/", "ticks/"]
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/ticks/daily/")
+    assert len(names(b)) == 12 and b.path_edit.text() == "s3://us-equity-datalake/data/ticks/daily/"
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.go_back()
+    assert b.prefix == "data/" and b.forward_action.isEnabled()
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.go_forward()
+    assert b.prefix == "data/ticks/daily/"
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.go_up()
+    assert b.prefix == "data/ticks/"
+    # Typing a path navigates too.
+    b.path_edit.setText("s3://us-equity-datalake/data/reference/")
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.path_edit.returnPressed.emit()
+    assert names(b) == ["tickers.csv", "tickers.parquet"]
+
+
+def test_bad_path_is_reported(qtbot, window, demo_connection):
+    b = window.browser
+    connect_and_wait(qtbot, window, demo_connection)
+    b.path_edit.setText("http://not-s3/x")
+    b.path_edit.returnPressed.emit()
+    assert "must start with s3://" in b.state_label.text() and b.state_label.isVisible()
+    assert names(b) == ["data/", "README.txt"]  # what was shown stays
+
+
+def test_filter_narrows_loaded_rows(qtbot, window, demo_connection):
+    b = window.browser
+    connect_and_wait(qtbot, window, demo_connection)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/ticks/daily/")
+    qtbot.keyClicks(b.filter_edit, "aap")
+    assert names(b) == ["AAPL/"]
+    b.filter_edit.clear()
+    assert len(names(b)) == 12
+
+
+class GatedClient:
+    """Wraps a client so that listing one prefix blocks until released."""
+
+    def __init__(self, client, gated_prefix):
+        self._client, self.gated_prefix = client, gated_prefix
+        self.release, self.entered = threading.Event(), threading.Event()
+
+    def list_objects_v2(self, **kw):
+        if kw.get("Prefix") == self.gated_prefix:
+            self.entered.set()
+            self.release.wait(10)
+        return self._client.list_objects_v2(**kw)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_stale_listing_never_reaches_the_new_folder(qtbot, window, demo_connection):
+    b = window.browser
+    connect_and_wait(qtbot, window, demo_connection)
+    gated = GatedClient(demo_connection.client(), "data/ticks/")
+    demo_connection._clients["interactive"] = gated
+    finished = []
+    b.listing_finished.connect(lambda p, n: finished.append(p))
+    b.navigate("data/ticks/")
+    qtbot.waitUntil(gated.entered.is_set, timeout=5000)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/reference/")
+    gated.release.set()  # the old page now arrives, too late
+    qtbot.waitUntil(lambda: not b.loading, timeout=5000)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.refresh()  # a listing after the stale page was dropped
+    assert finished == ["data/reference/", "data/reference/"]
+    assert names(b) == ["tickers.csv", "tickers.parquet"]
+
+
+def test_selecting_an_object_shows_its_properties_and_lineage(qtbot, window, demo_connection):
+    b, p = window.browser, window.preview
+    connect_and_wait(qtbot, window, demo_connection)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/ticks/daily/AAPL/2024/")
+    assert names(b) == ["ticks.parquet"]
+    with qtbot.waitSignal(p.preview_finished, timeout=10000):
+        b.table.selectRow(0)
+    assert isinstance(b.proxy.index(0, 0).data(ENTRY_ROLE), ObjectEntry)
+    items = {p.tree.topLevelItem(i).text(0): p.tree.topLevelItem(i) for i in range(p.tree.topLevelItemCount())}
+    assert items["URI"].text(1) == "s3://us-equity-datalake/data/ticks/daily/AAPL/2024/ticks.parquet"
+    assert items["Content type"].text(1) == "application/vnd.apache.parquet"
+    meta = items["Metadata"]
+    lineage = {meta.child(i).text(0): meta.child(i).text(1) for i in range(meta.childCount())}
+    assert lineage == {"symbol": "AAPL", "year": "2024", "data-type": "daily-ticks", "source": "lakegui-demo"}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_endpoint_is_reported_and_window_stays_usable(qtbot, window, demo_connection):
+    bad = Connection(profile_for(f"http://127.0.0.1:{closed_port()}"))
+    with qtbot.waitSignal(window.browser.listing_failed, timeout=10000) as blocker:
+        window.set_connection(bad)
+    assert "Cannot reach http://127.0.0.1:" in blocker.args[1]
+    assert window.browser.state_label.isVisible() and "Cannot reach" in window.browser.state_label.text()
+    assert "Cannot reach" in window.statusBar().currentMessage()
+    connect_and_wait(qtbot, window, demo_connection)  # and the user can move on
+    assert not window.browser.state_label.isVisible()
+
+
+def test_missing_bucket_is_reported(qtbot, window, demo_connection):
+    missing = Connection(profile_for(demo_connection.profile.endpoint_url, bucket="no-such-bucket"))
+    with qtbot.waitSignal(window.browser.listing_failed, timeout=10000) as blocker:
+        window.set_connection(missing)
+    assert blocker.args[1] == "Bucket 'no-such-bucket' does not exist at this endpoint."
+
+
+@pytest.mark.integration
+def test_invalid_credentials_are_reported(qtbot, window, seaweedfs):
+    from lakegui.core.connection import StaticCredentials
+
+    profile = profile_for(seaweedfs.endpoint_url, bucket="whatever-bucket")
+    bad = Connection(profile, credentials=StaticCredentials(seaweedfs.access_key, "not-the-secret"))
+    with qtbot.waitSignal(window.browser.listing_failed, timeout=10000) as blocker:
+        window.set_connection(bad)
+    assert "credentials" in blocker.args[1]
+
+
+def test_layout_is_restored_between_runs(qtbot, qloop, io_executor):
+    from lakegui.ui.main_window import MainWindow
+
+    first = MainWindow(io_executor)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(700, 520)  # inside the 800x600 offscreen screen
+    first.main_splitter.setSizes([450, 250])
+    qtbot.waitUntil(lambda: first.size().width() == 700)
+    first.close()  # saves the layout
+    second = MainWindow(io_executor)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitUntil(lambda: second.isVisible())
+    assert second.size() == first.size()
+    assert abs(second.main_splitter.sizes()[0] - first.main_splitter.sizes()[0]) <= 2
