@@ -54,6 +54,57 @@ def _demo_server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _connection(args: argparse.Namespace, bucket: str):
+    from .core.connection import Connection, ConnectionProfile
+
+    profile = ConnectionProfile(name="command line", endpoint_url=args.endpoint_url, region=args.region,
+                                aws_profile=args.profile, bucket=bucket,
+                                addressing_style="path" if args.endpoint_url else "auto")
+    problems = profile.problems()
+    return (None, " ".join(problems)) if problems else (Connection(profile), "")
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from .core.errors import classify
+    from .core.listing import PrefixLister, parse_s3_uri
+
+    try:
+        bucket, prefix = parse_s3_uri(args.uri)
+    except ValueError as exc:
+        print(f"lakegui-cli: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    conn, problem = _connection(args, bucket)
+    if conn is None:
+        print(f"lakegui-cli: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    prefixes, objects = [], []
+    try:
+        for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive):
+            if args.json:
+                prefixes += [p.prefix for p in page.prefixes]
+                objects += [o.to_json() for o in page.objects]
+                continue
+            # Stream as pages arrive, in the shape of `aws s3 ls`.
+            lines = [f"{'PRE':>30} {p.name(prefix)}" for p in page.prefixes]
+            lines += [f"{o.last_modified.astimezone():%Y-%m-%d %H:%M:%S} {o.size:>10} "
+                      f"{o.key if args.recursive else o.name(prefix)}" for o in page.objects]
+            if lines:
+                print("\n".join(lines), flush=True)
+    except Exception as exc:
+        info = classify(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)
+        print(f"lakegui-cli: {info.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"prefixes": prefixes, "objects": objects}))
+    return EXIT_OK
+
+
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint-url", default="", help="S3 endpoint; empty for AWS")
+    p.add_argument("--profile", default="", help="AWS profile from your shared config")
+    p.add_argument("--region", default="us-east-1")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lakegui-cli", description="Headless lakegui commands.")
     p.add_argument("--version", action="version", version=f"lakegui-cli {__version__}")
@@ -63,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     demo.add_argument("--json", action="store_true", help="print the endpoint as one JSON line")
     demo.set_defaults(func=_demo_server)
+    ls = sub.add_parser("ls", help="list a prefix, streaming pages as they arrive")
+    ls.add_argument("uri", metavar="s3://BUCKET/PREFIX")
+    ls.add_argument("--recursive", action="store_true", help="every object under the prefix")
+    ls.add_argument("--json", action="store_true", help="print one JSON document: prefixes and objects")
+    _add_connection_options(ls)
+    ls.set_defaults(func=_ls)
     return p
 
 
