@@ -38,7 +38,7 @@ def test_folder_marker_is_not_its_own_child(qapp):
 
 def test_transfer_model(qtmodeltester, qapp):
     model = TransferTableModel()
-    model.add_rows([JobRow("a.parquet", "upload", "running", 5 * 2**30, 10 * 2**30, 2**20),
+    model.append_rows([JobRow("a.parquet", "upload", "running", 5 * 2**30, 10 * 2**30, 2**20),
                     JobRow("b.json", "download", "queued")])
     qtmodeltester.check(model, force_py=True)
     assert model.index(0, 3).data() == "50%"  # 64-bit byte counts, no overflow

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QSortFilterProxyModel
+from PySide6.QtCore import Qt, QSortFilterProxyModel
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.units import human_size
+from ..table_model import ColumnTableModel
 
 Entry = PrefixEntry | ObjectEntry
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-class ObjectTableModel(QAbstractTableModel):
+class ObjectTableModel(ColumnTableModel):
     """Rows of one listing. Pages are appended as they arrive, never rebuilt."""
 
     COLUMNS = ("Name", "Size", "Last modified", "Storage class")
@@ -21,7 +22,6 @@ class ObjectTableModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._prefix = ""
-        self._rows: list[Entry] = []
         style = QApplication.style()
         self._folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
         self._file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
@@ -38,33 +38,13 @@ class ObjectTableModel(QAbstractTableModel):
 
     def append_page(self, page: ListingPage) -> int:
         # The folder's own marker object ("prefix/") is the folder itself, not a child.
-        new: list[Entry] = [*page.prefixes, *(o for o in page.objects if o.key != self._prefix)]
-        if new:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._rows.extend(new)
-            self.endInsertRows()
-        return len(new)
+        return self.append_rows([*page.prefixes, *(o for o in page.objects if o.key != self._prefix)])
 
     def entry(self, row: int) -> Entry:
         return self._rows[row]
 
-    # Qt model interface
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        if not self._valid(index):
             return None
         e = self._rows[index.row()]
         col = index.column()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from ...core.units import human_duration, human_size
+from ..table_model import ColumnTableModel
 
 
 @dataclass
@@ -32,39 +33,15 @@ class JobRow:
         return (self.bytes_total - self.bytes_done) / self.speed
 
 
-class TransferTableModel(QAbstractTableModel):
+class TransferTableModel(ColumnTableModel):
     COLUMNS = ("Name", "Direction", "Size", "Progress", "Speed", "ETA", "State")
     PROGRESS_COLUMN = 3
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._rows: list[JobRow] = []
-
-    def add_rows(self, rows: list[JobRow]) -> None:
-        if not rows:
-            return
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self._rows.extend(rows)
-        self.endInsertRows()
 
     def row(self, i: int) -> JobRow:
         return self._rows[i]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        if not self._valid(index):
             return None
         r = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
