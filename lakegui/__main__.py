@@ -29,9 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     profile = None
     if args.endpoint_url or args.profile or args.bucket:
-        profile = ConnectionProfile(name="command line", endpoint_url=args.endpoint_url, region=args.region,
-                                    aws_profile=args.profile, bucket=args.bucket,
-                                    addressing_style="path" if args.endpoint_url else "auto")
+        profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region,
+                                                 aws_profile=args.profile, bucket=args.bucket)
         if problems := profile.problems():
             print("lakegui: " + " ".join(problems), file=sys.stderr)
             return 2

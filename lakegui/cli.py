@@ -57,9 +57,8 @@ def _demo_server(args: argparse.Namespace) -> int:
 def _connection(args: argparse.Namespace, bucket: str):
     from .core.connection import Connection, ConnectionProfile
 
-    profile = ConnectionProfile(name="command line", endpoint_url=args.endpoint_url, region=args.region,
-                                aws_profile=args.profile, bucket=bucket,
-                                addressing_style="path" if args.endpoint_url else "auto")
+    profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region,
+                                             aws_profile=args.profile, bucket=bucket)
     problems = profile.problems()
     return (None, " ".join(problems)) if problems else (Connection(profile), "")
 

@@ -47,6 +47,13 @@ class ConnectionProfile:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_options(cls, *, endpoint_url: str = "", region: str = "us-east-1", aws_profile: str = "",
+                     bucket: str = "") -> "ConnectionProfile":
+        """An unsaved profile from command-line options; custom endpoints get path-style addressing."""
+        return cls(name="command line", endpoint_url=endpoint_url, region=region, aws_profile=aws_profile,
+                   bucket=bucket, addressing_style="path" if endpoint_url else "auto")
+
     def problems(self) -> list[str]:
         """What is wrong with this profile, as messages a person can act on."""
         out = []

@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from .. import __version__
-from ..core.connection import Connection, ConnectionProfile
+from ..core.connection import Connection
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .preview.pane import PreviewPane

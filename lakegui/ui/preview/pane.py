@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import Executor
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
 from ...core import objects
 from ...core.connection import Connection

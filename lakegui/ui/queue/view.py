@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout
 
 from .model import TransferTableModel
 
