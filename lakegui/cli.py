@@ -54,7 +54,8 @@ def _demo_server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _connection(args: argparse.Namespace, bucket: str):
+def connection_for(args: argparse.Namespace, bucket: str):
+    """A Connection from the common options, or (None, problem) when they are invalid."""
     from .core.connection import Connection, ConnectionProfile
 
     profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region,
@@ -72,7 +73,7 @@ def _ls(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"lakegui-cli: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    conn, problem = _connection(args, bucket)
+    conn, problem = connection_for(args, bucket)
     if conn is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="print one JSON document: prefixes and objects")
     _add_connection_options(ls)
     ls.set_defaults(func=_ls)
+    from .cli_transfers import add_parsers
+
+    add_parsers(sub, _add_connection_options)
     return p
 
 

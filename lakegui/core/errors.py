@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 from botocore import exceptions as bx
@@ -25,6 +26,13 @@ _NETWORK_ERRORS = (
     bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
     bx.ConnectionClosedError, bx.ResponseStreamingError, bx.IncompleteReadError,
 )
+
+
+# Local disk conditions that retrying cannot fix.
+_DISK_ERRORS = {errno.ENOSPC: "DiskFull", errno.EDQUOT: "QuotaExceeded", errno.EROFS: "ReadOnlyFileSystem",
+                errno.ENAMETOOLONG: "NameTooLong"}
+_DISK_MESSAGES = {errno.ENOSPC: "The disk is full", errno.EDQUOT: "The disk quota is exceeded",
+                  errno.EROFS: "The file system is read-only", errno.ENAMETOOLONG: "The file name is too long"}
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,9 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
                          f"The connection to {target} failed mid-request; retrying may help.", str(exc))
     if isinstance(exc, bx.ParamValidationError):
         return ErrorInfo(True, "InvalidParameter", f"Invalid request: {exc}", str(exc))
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+        where_local = f" writing {exc.filename}" if exc.filename else ""
+        return ErrorInfo(True, _DISK_ERRORS[exc.errno], f"{_DISK_MESSAGES[exc.errno]}{where_local}.", str(exc))
     if isinstance(exc, FileNotFoundError):
         return ErrorInfo(True, "FileNotFound", f"Local file not found: {exc.filename}", str(exc))
     if isinstance(exc, PermissionError):

@@ -1,0 +1,89 @@
+"""What a transfer job is: direction, source and target, state, progress and last error."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+FINISHED = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.SKIPPED})
+RETRYABLE = frozenset({JobState.FAILED, JobState.CANCELLED})
+
+
+class Direction(str, enum.Enum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class OverwritePolicy(str, enum.Enum):
+    """What to do when the target already exists. ASK is resolved by the GUI before jobs run;
+    a job that still says ASK when its target exists fails rather than overwrite silently."""
+
+    ASK = "ask"
+    OVERWRITE = "overwrite"
+    SKIP = "skip"
+    SKIP_IF_SAME = "skip-if-same"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class Job:
+    """One file transfer. Byte counts are Python ints: no 32-bit overflow at 2 GiB."""
+
+    id: int
+    batch_id: int
+    direction: Direction
+    bucket: str
+    key: str
+    local_path: str
+    size: int = 0  # bytes to move: the local size for uploads, the listed size for downloads
+    mtime: float = 0.0  # local mtime when queued (uploads), to notice a file changed under us
+    etag: str = ""  # listed ETag (downloads) or the stored one after an upload
+    state: JobState = JobState.QUEUED
+    bytes_done: int = 0
+    attempts: int = 0
+    error: str = ""
+    policy: OverwritePolicy = OverwritePolicy.ASK
+    upload_id: str = ""  # of a multipart upload in flight, so a crash never leaves it orphaned
+    metadata: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # StorageClass, ServerSideEncryption, ContentType
+    owner: str = ""  # "host:pid" of the process running it
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[-1] if self.direction is Direction.DOWNLOAD else \
+            self.local_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one run of a job ended."""
+
+    state: JobState
+    error: str = ""
+    bytes_done: int = 0
+    etag: str = ""
+    permanent: bool = False
+    attempts: int = 1

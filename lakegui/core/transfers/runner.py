@@ -1,0 +1,157 @@
+"""Running the durable queue without a GUI: a bounded thread pool claims queued jobs,
+runs them through the engine and records how each ended. `lakegui-cli` uses it; the
+GUI runs the same engine from QThreadPool workers instead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from ..connection import Connection, ConnectionProfile
+from ..settings import TransferSettings
+from .engine import JobControl, Progress, TransferEngine
+from .jobs import Job, JobState, Outcome
+from .store import JobStore, this_owner
+
+
+class EnginePool:
+    """One engine (one TransferManager) per connection profile, shared by all its jobs.
+
+    Jobs name their connection through their batch's saved profile; `known` maps a
+    profile to a live Connection (the GUI's current one, which may carry runtime-only
+    credentials) so it is reused instead of rebuilt from the credential chain.
+    """
+
+    def __init__(self, store: JobStore, settings: TransferSettings, *, known: Iterable[Connection] = (),
+                 engine_options: dict | None = None):
+        self.store = store
+        self.settings = settings
+        self.engine_options = engine_options or {}
+        self._known = {self._profile_key(c.profile.to_dict()): c for c in known}
+        self._engines: dict[str, TransferEngine] = {}
+        self._batch_keys: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _profile_key(profile: dict) -> str:
+        return "|".join(str(profile.get(k, "")) for k in ("endpoint_url", "region", "aws_profile",
+                                                          "addressing_style", "verify_tls"))
+
+    def add_connection(self, connection: Connection) -> None:
+        with self._lock:
+            self._known[self._profile_key(connection.profile.to_dict())] = connection
+
+    def for_job(self, job: Job) -> TransferEngine:
+        with self._lock:
+            key = self._batch_keys.get(job.batch_id)
+            if key is None:
+                batch = self.store.batch(job.batch_id)
+                profile = batch.profile if batch else {}
+                key = self._batch_keys[job.batch_id] = self._profile_key(profile)
+                if key not in self._known:
+                    self._known[key] = Connection(ConnectionProfile.from_dict(profile),
+                                                  concurrency=self.settings.max_concurrency)
+            if key not in self._engines:
+                self._engines[key] = TransferEngine(self._known[key], self.settings, **self.engine_options)
+            return self._engines[key]
+
+    def close(self) -> None:
+        with self._lock:
+            engines, self._engines = list(self._engines.values()), {}
+        for e in engines:
+            e.close()
+
+
+@dataclass
+class RunningJob:
+    job: Job
+    control: JobControl = field(default_factory=JobControl)
+    progress: Progress = field(default_factory=Progress)
+    started: float = field(default_factory=time.monotonic)
+
+
+def run_one(store: JobStore, engines: EnginePool, running: RunningJob) -> Outcome:
+    """Run a claimed job and record its end in the store; never raises."""
+    job = running.job
+    try:
+        engine = engines.for_job(job)
+        outcome = engine.run(job, running.control, running.progress,
+                             on_upload_id=lambda uid: store.set_upload_id(job.id, uid))
+    except Exception as exc:  # a bug or a broken profile must fail this job, not the queue
+        outcome = Outcome(JobState.FAILED, f"{type(exc).__name__}: {exc}", permanent=True)
+    store.finish(job.id, outcome.state, error=outcome.error,
+                 bytes_done=outcome.bytes_done if outcome.state is JobState.DONE else running.progress.done,
+                 etag=outcome.etag or None)
+    return outcome
+
+
+@dataclass
+class RunSummary:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+
+class QueueRunner:
+    """Claims and runs queued jobs, `concurrency` files at a time, until none are left."""
+
+    def __init__(self, store: JobStore, engines: EnginePool, *, concurrency: int = 8,
+                 on_tick: Callable[[list[RunningJob], RunSummary], None] | None = None, tick: float = 0.5):
+        self.store = store
+        self.engines = engines
+        self.concurrency = max(1, concurrency)
+        self.on_tick = on_tick
+        self.tick = tick
+        self.owner = this_owner()
+        self._stopping = threading.Event()
+        self._running: dict[Future, RunningJob] = {}
+
+    def stop(self) -> None:
+        """Stop claiming and hand running jobs back to the queue (Ctrl+C): `queue resume` continues."""
+        self._stopping.set()
+        for r in list(self._running.values()):
+            r.control.stop(JobState.QUEUED)
+
+    def run(self, batch_ids: Iterable[int] | None = None) -> RunSummary:
+        batch_ids = list(batch_ids) if batch_ids is not None else None
+        summary = RunSummary()
+        start = time.monotonic()
+        last_tick = 0.0
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="lakegui-job") as pool:
+            while True:
+                free = self.concurrency - len(self._running)
+                if free > 0 and not self._stopping.is_set():
+                    for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
+                        r = RunningJob(job)
+                        self._running[pool.submit(run_one, self.store, self.engines, r)] = r
+                if not self._running:
+                    break
+                finished, _ = wait(list(self._running), timeout=self.tick, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    r = self._running.pop(f)
+                    outcome = f.result()
+                    if outcome.state is JobState.DONE:
+                        summary.done += 1
+                        summary.bytes += outcome.bytes_done
+                    elif outcome.state is JobState.FAILED:
+                        summary.failed += 1
+                    elif outcome.state is JobState.SKIPPED:
+                        summary.skipped += 1
+                    elif outcome.state is JobState.CANCELLED:
+                        summary.cancelled += 1
+                now = time.monotonic()
+                if self.on_tick and (now - last_tick >= self.tick or not self._running):
+                    last_tick = now
+                    summary.seconds = now - start
+                    self.on_tick(list(self._running.values()), summary)
+        summary.seconds = time.monotonic() - start
+        summary.interrupted = self._stopping.is_set()
+        return summary

@@ -1,0 +1,358 @@
+"""The durable transfer queue: jobs and batches in SQLite (WAL), shared safely by processes.
+
+The GUI and `lakegui-cli` open the same database. Every change is one short
+transaction, claims take a write lock first (BEGIN IMMEDIATE) so two processes
+never run the same job, and a process that dies leaves its jobs "running" under
+its owner tag; the next process to open the queue puts them back in line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .. import paths
+from .jobs import FINISHED, RETRYABLE, Direction, Job, JobState, OverwritePolicy
+
+QUEUE_FILE = "queue.sqlite3"
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    local_path TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime REAL NOT NULL DEFAULT 0,
+    etag TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    bytes_done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    policy TEXT NOT NULL,
+    upload_id TEXT NOT NULL DEFAULT '',
+    metadata TEXT NOT NULL DEFAULT '{}',
+    extra TEXT NOT NULL DEFAULT '{}',
+    owner TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
+CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
+"""
+_COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
+            "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner")
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
+
+
+class QueueError(RuntimeError):
+    """The queue database cannot be used (locked by another process, unreadable, …)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    name: str
+    kind: str
+    profile: dict
+    created: float
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to enqueue; the store gives it an id and the queued state."""
+
+    direction: Direction
+    bucket: str
+    key: str
+    local_path: str
+    size: int = 0
+    mtime: float = 0.0
+    etag: str = ""
+    policy: OverwritePolicy = OverwritePolicy.ASK
+    metadata: dict | None = None
+    extra: dict | None = None
+    state: JobState = JobState.QUEUED
+    error: str = ""
+
+
+def default_queue_path() -> Path:
+    return paths.data_dir() / QUEUE_FILE
+
+
+def this_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process named by an owner tag still runs. Another host's owner counts as
+    alive: we cannot tell, and stealing its jobs could run them twice."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return bool(owner)
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _job(row: Sequence) -> Job:
+    d = dict(zip(_COLUMNS, row))
+    return Job(id=d["id"], batch_id=d["batch_id"], direction=Direction(d["direction"]), bucket=d["bucket"],
+               key=d["key"], local_path=d["local_path"], size=d["size"], mtime=d["mtime"], etag=d["etag"],
+               state=JobState(d["state"]), bytes_done=d["bytes_done"], attempts=d["attempts"],
+               error=d["error"], policy=OverwritePolicy(d["policy"]), upload_id=d["upload_id"],
+               metadata=json.loads(d["metadata"]), extra=json.loads(d["extra"]), owner=d["owner"])
+
+
+class JobStore:
+    """Jobs and batches in one SQLite file. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: Path | str | None = None, *, busy_timeout: float = 10.0):
+        self.path = Path(path) if path else default_queue_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
+            self._db.execute("PRAGMA foreign_keys=ON")
+            with self._write():
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise QueueError(self._explain(exc)) from exc
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return (f"The transfer queue {self.path} is locked by another process; "
+                    "close the other lakegui or lakegui-cli and try again.")
+        return f"The transfer queue {self.path} cannot be used: {exc}"
+
+    class _Tx:
+        def __init__(self, store: "JobStore"):
+            self.store = store
+
+        def __enter__(self):
+            self.store._lock.acquire()
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self.store._lock.release()
+                raise QueueError(self.store._explain(exc)) from exc
+            return self.store._db
+
+        def __exit__(self, exc_type, exc, tb):
+            try:
+                self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.store._lock.release()
+            return False
+
+    def _write(self) -> "_Tx":
+        return JobStore._Tx(self)
+
+    def _read(self, sql: str, args: Sequence = ()) -> list:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise QueueError(self._explain(exc)) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # batches
+
+    def create_batch(self, name: str, kind: str, profile: dict) -> int:
+        """A named group of jobs. `profile` is the connection profile (never a secret) that
+        lets any process run them later."""
+        with self._write() as db:
+            cur = db.execute("INSERT INTO batches(name, kind, profile, created) VALUES (?, ?, ?, ?)",
+                             (name, kind, json.dumps(profile), time.time()))
+            return int(cur.lastrowid)
+
+    def batch(self, batch_id: int) -> Batch | None:
+        rows = self._read("SELECT id, name, kind, profile, created FROM batches WHERE id = ?", (batch_id,))
+        return Batch(rows[0][0], rows[0][1], rows[0][2], json.loads(rows[0][3]), rows[0][4]) if rows else None
+
+    def batches(self) -> list[Batch]:
+        return [Batch(r[0], r[1], r[2], json.loads(r[3]), r[4])
+                for r in self._read("SELECT id, name, kind, profile, created FROM batches ORDER BY id")]
+
+    # jobs
+
+    def add_jobs(self, batch_id: int, jobs: Iterable[NewJob]) -> list[int]:
+        """Enqueue many jobs in one transaction (75,000 take about a second)."""
+        now = time.time()
+        rows = [(batch_id, str(j.direction), j.bucket, j.key, j.local_path, j.size, j.mtime, j.etag, str(j.state),
+                 j.error, str(j.policy), json.dumps(j.metadata or {}), json.dumps(j.extra or {}), now)
+                for j in jobs]
+        with self._write() as db:
+            first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
+            db.executemany("INSERT INTO jobs(batch_id, direction, bucket, key, local_path, size, mtime, etag, "
+                           "state, error, policy, metadata, extra, updated) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # ids are assigned in order inside one write transaction
+        return list(range(first, first + len(rows)))
+
+    def job(self, job_id: int) -> Job | None:
+        rows = self._read(f"{_SELECT} WHERE id = ?", (job_id,))
+        return _job(rows[0]) if rows else None
+
+    def jobs(self, *, states: Iterable[JobState] | None = None, batch_id: int | None = None,
+             ids: Iterable[int] | None = None, after_id: int = 0, limit: int = -1) -> list[Job]:
+        where, args = ["id > ?"], [after_id]
+        if states is not None:
+            states = [str(s) for s in states]
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            args += states
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            args.append(batch_id)
+        if ids is not None:
+            ids = list(ids)
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args += ids
+        return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+                                            [*args, limit])]
+
+    def claim(self, limit: int, owner: str, *, batch_ids: Iterable[int] | None = None) -> list[Job]:
+        """Move up to `limit` queued jobs to running under `owner`, oldest first."""
+        if limit <= 0:
+            return []
+        where, args = "state = 'queued'", []
+        if batch_ids is not None:
+            batch_ids = list(batch_ids)
+            if not batch_ids:
+                return []
+            where += f" AND batch_id IN ({','.join('?' * len(batch_ids))})"
+            args = batch_ids
+        with self._write() as db:
+            rows = db.execute(f"{_SELECT} WHERE {where} ORDER BY id LIMIT ?", [*args, limit]).fetchall()
+            if not rows:
+                return []
+            ids = [r[0] for r in rows]
+            db.execute(f"UPDATE jobs SET state = 'running', owner = ?, bytes_done = 0, error = '', "
+                       f"attempts = attempts + 1, updated = ? WHERE id IN ({','.join('?' * len(ids))})",
+                       [owner, time.time(), *ids])
+        claimed = [_job(r) for r in rows]
+        for j in claimed:
+            j.state, j.owner, j.bytes_done, j.error, j.attempts = JobState.RUNNING, owner, 0, "", j.attempts + 1
+        return claimed
+
+    def finish(self, job_id: int, state: JobState, *, error: str = "", bytes_done: int | None = None,
+               etag: str | None = None) -> None:
+        """Record how a running job ended."""
+        sets, args = ["state = ?", "error = ?", "owner = ''", "updated = ?"], [str(state), error, time.time()]
+        if bytes_done is not None:
+            sets.append("bytes_done = ?")
+            args.append(bytes_done)
+        if etag is not None:
+            sets.append("etag = ?")
+            args.append(etag)
+        if state in FINISHED or state is JobState.QUEUED or state is JobState.PAUSED:
+            sets.append("upload_id = ''")
+        with self._write() as db:
+            db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", [*args, job_id])
+
+    def set_upload_id(self, job_id: int, upload_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET upload_id = ?, updated = ? WHERE id = ?", (upload_id, time.time(), job_id))
+
+    def save_progress(self, progress: dict[int, int]) -> None:
+        """Persist bytes done of running jobs (so a restart shows the queue as it was)."""
+        if progress:
+            with self._write() as db:
+                db.executemany("UPDATE jobs SET bytes_done = ? WHERE id = ? AND state = 'running'",
+                               [(b, i) for i, b in progress.items()])
+
+    def set_state(self, ids: Iterable[int] | None, to: JobState, *, from_states: Iterable[JobState],
+                  batch_id: int | None = None) -> list[int]:
+        """Move jobs in `from_states` to `to` (pause, resume, retry, cancel queued ones); returns their ids."""
+        from_states = [str(s) for s in from_states]
+        where, args = [f"state IN ({','.join('?' * len(from_states))})"], list(from_states)
+        if ids is not None:
+            ids = list(ids)
+            if not ids:
+                return []
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args += ids
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            args.append(batch_id)
+        clause = " AND ".join(where)
+        with self._write() as db:
+            moved = [r[0] for r in db.execute(f"SELECT id FROM jobs WHERE {clause}", args).fetchall()]
+            extra = ", error = '', bytes_done = 0" if to is JobState.QUEUED else ""
+            db.execute(f"UPDATE jobs SET state = ?, updated = ?{extra} WHERE {clause}", [str(to), time.time(), *args])
+        return moved
+
+    def retry_failed(self, ids: Iterable[int] | None = None, batch_id: int | None = None) -> list[int]:
+        return self.set_state(ids, JobState.QUEUED, from_states=RETRYABLE, batch_id=batch_id)
+
+    def remove(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None) -> int:
+        """Delete jobs in the given states (never running ones); drops batches left empty."""
+        states = [str(s) for s in states if s is not JobState.RUNNING]
+        if not states:
+            return 0
+        where, args = f"state IN ({','.join('?' * len(states))})", list(states)
+        if ids is not None:
+            ids = list(ids)
+            if not ids:
+                return 0
+            where += f" AND id IN ({','.join('?' * len(ids))})"
+            args += ids
+        with self._write() as db:
+            n = db.execute(f"DELETE FROM jobs WHERE {where}", args).rowcount
+            db.execute("DELETE FROM batches WHERE id NOT IN (SELECT DISTINCT batch_id FROM jobs)")
+        return n
+
+    def recover_orphans(self, alive=owner_alive) -> list[int]:
+        """Put jobs left running by a dead process back in the queue. Their upload id and
+        temp file stay recorded, so the engine cleans them up before running them again."""
+        with self._write() as db:
+            rows = db.execute("SELECT id, owner FROM jobs WHERE state = 'running'").fetchall()
+            dead = [job_id for job_id, owner in rows if not alive(owner)]
+            if dead:
+                db.execute(f"UPDATE jobs SET state = 'queued', owner = '', bytes_done = 0, updated = ? "
+                           f"WHERE id IN ({','.join('?' * len(dead))})", [time.time(), *dead])
+        return dead
+
+    def release(self, owner: str, to: JobState = JobState.QUEUED) -> int:
+        """Hand back this owner's running jobs (on a clean exit) so any process can resume them."""
+        with self._write() as db:
+            return db.execute("UPDATE jobs SET state = ?, owner = '', bytes_done = 0, updated = ? "
+                              "WHERE state = 'running' AND owner = ?", (str(to), time.time(), owner)).rowcount
+
+    def counts(self, batch_id: int | None = None) -> dict[str, tuple[int, int]]:
+        """{state: (jobs, bytes)} for one batch or all."""
+        sql, args = "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM jobs", []
+        if batch_id is not None:
+            sql += " WHERE batch_id = ?"
+            args.append(batch_id)
+        return {state: (n, b) for state, n, b in self._read(sql + " GROUP BY state", args)}
+
+    def integrity_ok(self) -> bool:
+        return self._read("PRAGMA integrity_check")[0][0] == "ok"

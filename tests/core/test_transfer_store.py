@@ -1,0 +1,105 @@
+"""The durable queue: batch enqueue, claims, recovery after a crash, two processes, locking."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from lakegui.core.transfers.jobs import Direction, JobState
+from lakegui.core.transfers.store import JobStore, NewJob, QueueError, this_owner
+
+
+def new_jobs(n, bucket="bkt"):
+    return [NewJob(Direction.UPLOAD, bucket, f"k/{i:06d}.parquet", f"/data/{i}.parquet", size=i) for i in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = JobStore(tmp_path / "q.sqlite3")
+    yield s
+    s.close()
+
+
+def test_wal_and_batch_enqueue(store):
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    batch = store.create_batch("backfill", "upload", {"endpoint_url": "http://x"})
+    ids = store.add_jobs(batch, new_jobs(20_000))
+    assert len(ids) == 20_000 and ids == sorted(ids)
+    assert store.counts() == {"queued": (20_000, sum(range(20_000)))}
+    assert store.job(ids[-1]).key == "k/019999.parquet"
+    assert store.batch(batch).profile == {"endpoint_url": "http://x"}
+    assert store.integrity_ok()
+
+
+def test_claim_limit_and_no_double_claim_across_connections(tmp_path):
+    a, b = JobStore(tmp_path / "q.sqlite3"), JobStore(tmp_path / "q.sqlite3")  # as two processes would
+    try:
+        a.add_jobs(a.create_batch("x", "upload", {}), new_jobs(10))
+        got_a = a.claim(4, "host:1")
+        got_b = b.claim(10, "host:2")
+        assert len(got_a) == 4 and len(got_b) == 6
+        assert not {j.id for j in got_a} & {j.id for j in got_b}
+        assert all(j.state is JobState.RUNNING and j.attempts == 1 for j in got_a)
+        assert a.claim(5, "host:1") == []
+    finally:
+        a.close()
+        b.close()
+
+
+def test_finish_retry_remove(store):
+    batch = store.create_batch("x", "upload", {})
+    store.add_jobs(batch, new_jobs(3))
+    j1, j2, j3 = store.claim(3, this_owner())
+    store.finish(j1.id, JobState.DONE, bytes_done=10, etag="abc")
+    store.finish(j2.id, JobState.FAILED, error="Access denied")
+    store.finish(j3.id, JobState.CANCELLED)
+    assert store.job(j1.id).etag == "abc" and store.job(j2.id).error == "Access denied"
+    assert sorted(store.retry_failed()) == [j2.id, j3.id]
+    assert store.job(j2.id).state is JobState.QUEUED and store.job(j2.id).error == ""
+    assert store.remove(states=[JobState.DONE]) == 1
+    assert store.job(j1.id) is None and store.counts() == {"queued": (2, 3)}
+
+
+def test_pause_and_resume_only_touch_their_states(store):
+    batch = store.create_batch("x", "upload", {})
+    ids = store.add_jobs(batch, new_jobs(4))
+    store.claim(1, "me:1")
+    paused = store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED])
+    assert paused == ids[1:]
+    assert store.claim(5, "me:1") == []  # paused jobs are never claimed
+    assert store.set_state(None, JobState.QUEUED, from_states=[JobState.PAUSED]) == ids[1:]
+
+
+def test_recover_orphans_of_a_dead_process(store):
+    batch = store.create_batch("x", "upload", {})
+    store.add_jobs(batch, new_jobs(3))
+    dead, alive = store.claim(2, "host:dead"), store.claim(1, "host:alive")
+    store.set_upload_id(dead[0].id, "upload-123")
+    recovered = store.recover_orphans(alive=lambda owner: owner == "host:alive")
+    assert sorted(recovered) == sorted(j.id for j in dead)
+    job = store.job(dead[0].id)
+    # Back in line, and the upload id is kept so the engine can abort the orphan upload first.
+    assert job.state is JobState.QUEUED and job.upload_id == "upload-123"
+    assert store.job(alive[0].id).state is JobState.RUNNING
+
+
+def test_locked_database_gives_a_clear_error(tmp_path):
+    store = JobStore(tmp_path / "q.sqlite3", busy_timeout=0.2)
+    other = sqlite3.connect(str(tmp_path / "q.sqlite3"), isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(QueueError, match="locked by another process"):
+            store.create_batch("x", "upload", {})
+        other.execute("ROLLBACK")
+        assert store.create_batch("x", "upload", {}) > 0  # usable once the other lets go
+    finally:
+        other.close()
+        store.close()
+
+
+def test_not_a_database(tmp_path):
+    bad = tmp_path / "q.sqlite3"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(QueueError, match="cannot be used"):
+        JobStore(bad)

@@ -1,0 +1,164 @@
+"""lakegui-cli upload/download/queue as a user runs them: a subprocess against a real HTTP endpoint,
+including a kill -9 in the middle of a multipart transfer and `queue resume` afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+pytestmark = pytest.mark.integration
+BUCKET = "cli-transfers"
+MB = 1024 * 1024
+
+
+def client(url):
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                        config=Config(s3={"addressing_style": "path"}))
+
+
+def cli(*args, check_json=True, timeout=60):
+    proc = subprocess.run([sys.executable, "-m", "lakegui.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1]) if check_json and "--json" in args else None
+    return proc, doc
+
+
+def start_cli(*args):
+    return subprocess.Popen([sys.executable, "-m", "lakegui.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def bucket(moto_endpoint):
+    client(moto_endpoint).create_bucket(Bucket=BUCKET)
+    return moto_endpoint
+
+
+def slow_settings():
+    """Throttle transfers so a kill lands mid-transfer."""
+    cfg = os.environ["LAKEGUI_CONFIG_DIR"]
+    os.makedirs(cfg, exist_ok=True)
+    with open(os.path.join(cfg, "settings.json"), "w") as f:
+        json.dump({"transfer": {"max_bandwidth": 3 * MB}}, f)
+
+
+def wait_for_row(db, sql, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(db) as c:
+                row = c.execute(sql).fetchone()
+            if row:
+                return row
+        except sqlite3.Error:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {sql}")
+
+
+def test_upload_folder_then_download_it(bucket, tmp_path):
+    src = tmp_path / "src"
+    (src / "AAPL" / "2024").mkdir(parents=True)
+    (src / "AAPL" / "2024" / "ticks.parquet").write_bytes(os.urandom(3000))
+    (src / "notes.txt").write_text("hello")
+    q = str(tmp_path / "q.sqlite3")
+    proc, doc = cli("upload", str(src), f"s3://{BUCKET}/data/", "--endpoint-url", bucket, "--queue", q,
+                    "--metadata", "source=test", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert (doc["done"], doc["failed"], doc["jobs"]) == (2, 0, 2)
+    head = client(bucket).head_object(Bucket=BUCKET, Key="data/AAPL/2024/ticks.parquet")
+    assert head["Metadata"] == {"source": "test"}
+    proc, doc = cli("download", f"s3://{BUCKET}/data/", str(tmp_path / "out"), "--endpoint-url", bucket,
+                    "--queue", q, "--json")
+    assert proc.returncode == 0 and doc["done"] == 2
+    assert (tmp_path / "out" / "AAPL" / "2024" / "ticks.parquet").read_bytes() == \
+        (src / "AAPL" / "2024" / "ticks.parquet").read_bytes()
+    # A single key lands as LOCALDIR/NAME; the same file again is skipped, a changed one is kept.
+    proc, doc = cli("download", f"s3://{BUCKET}/data/notes.txt", str(tmp_path / "one"), "--endpoint-url", bucket,
+                    "--queue", q, "--json")
+    assert doc["done"] == 1 and (tmp_path / "one" / "notes.txt").read_text() == "hello"
+    proc, doc = cli("download", f"s3://{BUCKET}/data/notes.txt", str(tmp_path / "one"), "--endpoint-url", bucket,
+                    "--queue", q, "--json")
+    assert proc.returncode == 0 and (doc["done"], doc["skipped"]) == (0, 1)
+    (tmp_path / "one" / "notes.txt").write_text("my edits")
+    proc, doc = cli("download", f"s3://{BUCKET}/data/notes.txt", str(tmp_path / "one"), "--endpoint-url", bucket,
+                    "--queue", q, "--json")
+    assert proc.returncode == 1 and "exists with different content" in doc["failures"][0]["error"]
+    assert (tmp_path / "one" / "notes.txt").read_text() == "my edits"
+    proc, doc = cli("queue", "status", "--queue", q, "--json")
+    assert doc["states"]["done"]["jobs"] == 5 and doc["states"]["failed"]["jobs"] == 1
+
+
+def test_usage_errors_exit_2_and_failures_exit_1(bucket, tmp_path):
+    proc, _ = cli("upload", str(tmp_path), "not-a-uri")
+    assert proc.returncode == 2 and "must start with s3://" in proc.stderr
+    proc, _ = cli("download", f"s3://{BUCKET}/x", str(tmp_path), "--concurrency", "0")
+    assert proc.returncode == 2
+    proc, doc = cli("upload", str(tmp_path / "missing.parquet"), f"s3://{BUCKET}/x/", "--endpoint-url", bucket,
+                    "--json")
+    assert proc.returncode == 1
+    proc, _ = cli("upload", str(tmp_path), "s3://no-such-bucket-anywhere/x/", "--endpoint-url", bucket)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+def test_kill_9_mid_multipart_upload_then_resume(bucket, tmp_path):
+    slow_settings()
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(24 * MB))
+    q = str(tmp_path / "q.sqlite3")
+    proc = start_cli("upload", str(big), f"s3://{BUCKET}/big/", "--endpoint-url", bucket, "--queue", q)
+    try:
+        wait_for_row(q, "SELECT upload_id FROM jobs WHERE upload_id != ''")
+        time.sleep(1.0)  # some parts in flight
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    s3 = client(bucket)
+    assert len(s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])) == 1  # the killed one
+    _, status = cli("queue", "status", "--queue", q, "--json")
+    assert status["states"] == {"queued": {"jobs": 1, "bytes": 24 * MB}}  # shown as it was, back in line
+    proc, doc = cli("queue", "resume", "--queue", q, "--json", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert doc["done"] == 1
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []  # no orphan
+    body = s3.get_object(Bucket=BUCKET, Key="big/big.bin")["Body"].read()
+    assert hashlib.sha256(body).digest() == hashlib.sha256(big.read_bytes()).digest()
+
+
+def test_kill_9_mid_download_then_resume(bucket, tmp_path):
+    data = os.urandom(24 * MB)
+    client(bucket).put_object(Bucket=BUCKET, Key="d/big.bin", Body=data)
+    slow_settings()
+    q = str(tmp_path / "q.sqlite3")
+    out = tmp_path / "out"
+    proc = start_cli("download", f"s3://{BUCKET}/d/", str(out), "--endpoint-url", bucket, "--queue", q)
+    try:
+        wait_for_row(q, "SELECT id FROM jobs WHERE state = 'running'")
+        deadline = time.monotonic() + 20
+        while not any(p.name.endswith(".part") for p in out.glob(".*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert not (out / "big.bin").exists()  # never a partial file under the final name
+    proc, doc = cli("queue", "resume", "--queue", q, "--json", timeout=120)
+    assert proc.returncode == 0 and doc["done"] == 1
+    assert (out / "big.bin").read_bytes() == data
+    assert [p.name for p in out.iterdir()] == ["big.bin"]  # the killed run's temp file is gone
