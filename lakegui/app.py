@@ -39,7 +39,7 @@ class LakeApp:
         self.settings = settings_store.load()
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lakegui-io")
         self.demo: DemoServer | None = None
-        self.window = MainWindow(self.executor)
+        self.window = MainWindow(self.executor, self.settings.transfer)
         self.window.profile_chosen.connect(self._on_window_profile_chosen)
         if self.settings.load_warning:
             self.window.show_notice(self.settings.load_warning)

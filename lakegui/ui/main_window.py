@@ -6,28 +6,36 @@ from concurrent.futures import Executor
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..core.connection import Connection
+from ..core.listing import ObjectEntry
+from ..core.settings import TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .preview.pane import PreviewPane
+from .queue.controller import TransferQueue
 from .queue.view import TransferQueueView
 from .state import ui_settings
+from .transfer_actions import TransferActions
 
 
 class MainWindow(QMainWindow):
     profile_chosen = Signal(object)  # ConnectionProfile picked in the connection dialog
 
-    def __init__(self, executor: Executor, parent=None):
+    def __init__(self, executor: Executor, transfer_settings: TransferSettings | None = None, parent=None):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle("lakegui")
         self.connection: Connection | None = None
+        self._uploaded_here = False
 
         self.browser = PrefixBrowser(executor, self)
-        self.queue = TransferQueueView(self)
+        self.transfers = TransferQueue(transfer_settings, self)
+        self.transfer_actions = TransferActions(self.transfers, executor, self)
+        self.queue = TransferQueueView(self.transfers, self)
         self.preview = PreviewPane(executor, self)
 
         self.left_splitter = QSplitter(Qt.Orientation.Vertical)
@@ -71,8 +79,18 @@ class MainWindow(QMainWindow):
         self.browser.listing_finished.connect(self._on_browser_listing_finished)
         self.browser.listing_failed.connect(self._on_browser_listing_failed)
         self.browser.object_selected.connect(self.preview.show_entry)
+        self.browser.upload_requested.connect(self._on_browser_upload_requested)
+        self.browser.download_requested.connect(self._on_browser_download_requested)
+        self.transfer_actions.failed.connect(self.show_notice)
+        self.transfer_actions.notice.connect(self.show_notice)
+        self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
+        self.transfers.job_finished.connect(self._on_transfers_job_finished)
+        self.transfers.idle.connect(self._on_transfers_idle)
+        if self.transfers.error:
+            self.show_notice(f"Transfers are unavailable: {self.transfers.error}")
         self.resize(1280, 800)
         self._restore_layout()
+        self.transfers.start()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -86,6 +104,15 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for action in (self.browser.download_action, self.browser.copy_uri_action):
+            edit_menu.addAction(action)
+
+        transfers_menu = self.menuBar().addMenu("&Transfers")
+        for action in (self.queue.pause_action, self.queue.resume_action, self.queue.cancel_action,
+                       self.queue.retry_action, None, self.queue.remove_finished_action, self.queue.clear_action):
+            transfers_menu.addSeparator() if action is None else transfers_menu.addAction(action)
 
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
@@ -111,6 +138,7 @@ class MainWindow(QMainWindow):
         self.connection_label.setText(connection.describe() if connection else "Not connected")
         self.preview.set_connection(connection)
         self.browser.set_connection(connection)
+        self.transfers.set_connection(connection)
 
     def open_connection_dialog(self) -> None:
         dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
@@ -120,6 +148,43 @@ class MainWindow(QMainWindow):
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    # transfers
+
+    def choose_download_folder(self) -> str:
+        """Ask where downloads go; '' when the user cancels. Tests replace this."""
+        start = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+        return QFileDialog.getExistingDirectory(self, "Download to folder", start)
+
+    def _on_browser_upload_requested(self, paths: list, prefix: str) -> None:
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket before dropping files to upload.")
+            return
+        self.statusBar().showMessage(f"Preparing upload of {len(paths):,} items to s3://{self.browser.bucket}/{prefix}…")
+        self.transfer_actions.upload(self.connection, self.browser.bucket, prefix, paths)
+
+    def _on_browser_download_requested(self, objects: list[ObjectEntry], prefixes: list[str]) -> None:
+        if self.connection is None:
+            return
+        dest = self.choose_download_folder()
+        if dest:
+            self.statusBar().showMessage(f"Preparing download to {dest}…")
+            self.transfer_actions.download(self.connection, self.browser.bucket, self.browser.prefix, objects,
+                                           prefixes, dest)
+
+    def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
+        self.statusBar().showMessage(f"Queued {jobs:,} transfers")
+
+    def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
+        row = self.transfers.model.row_for(job_id)
+        here = f"s3://{self.browser.bucket}/{self.browser.prefix}"
+        if row is not None and state == "done" and row.direction == "upload" and row.uri.startswith(here):
+            self._uploaded_here = True
+
+    def _on_transfers_idle(self) -> None:
+        if self._uploaded_here:  # show what was just uploaded into the open folder
+            self._uploaded_here = False
+            self.browser.refresh()
 
     # status bar
 
@@ -158,6 +223,8 @@ class MainWindow(QMainWindow):
         """Stop the window's running work; called before the event loop ends."""
         self.browser.cancel()
         self.preview.cancel()
+        self.transfer_actions.cancel()
+        self.transfers.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS batches (
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
     profile TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    runner TEXT NOT NULL DEFAULT 'cli'
 );
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY,
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
+CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs(updated);
 """
 _COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
             "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner")
@@ -185,13 +187,25 @@ class JobStore:
 
     # batches
 
-    def create_batch(self, name: str, kind: str, profile: dict) -> int:
+    def create_batch(self, name: str, kind: str, profile: dict, *, runner: str = "cli") -> int:
         """A named group of jobs. `profile` is the connection profile (never a secret) that
-        lets any process run them later."""
+        lets any process run them later; `runner` says which kind of process runs them
+        ("gui" or "cli"), so the GUI never takes jobs a CLI run is waiting for."""
         with self._write() as db:
-            cur = db.execute("INSERT INTO batches(name, kind, profile, created) VALUES (?, ?, ?, ?)",
-                             (name, kind, json.dumps(profile), time.time()))
+            cur = db.execute("INSERT INTO batches(name, kind, profile, created, runner) VALUES (?, ?, ?, ?, ?)",
+                             (name, kind, json.dumps(profile), time.time(), runner))
             return int(cur.lastrowid)
+
+    def batch_ids(self, runner: str) -> list[int]:
+        return [r[0] for r in self._read("SELECT id FROM batches WHERE runner = ?", (runner,))]
+
+    def adopt(self, job_ids: Iterable[int], runner: str) -> None:
+        """Hand the batches of these jobs to `runner` (the GUI resuming what a CLI run left)."""
+        ids = list(job_ids)
+        if ids:
+            with self._write() as db:
+                db.execute(f"UPDATE batches SET runner = ? WHERE id IN (SELECT DISTINCT batch_id FROM jobs "
+                           f"WHERE id IN ({','.join('?' * len(ids))}))", [runner, *ids])
 
     def batch(self, batch_id: int) -> Batch | None:
         rows = self._read("SELECT id, name, kind, profile, created FROM batches WHERE id = ?", (batch_id,))
@@ -238,17 +252,22 @@ class JobStore:
         return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
                                             [*args, limit])]
 
-    def claim(self, limit: int, owner: str, *, batch_ids: Iterable[int] | None = None) -> list[Job]:
-        """Move up to `limit` queued jobs to running under `owner`, oldest first."""
+    def claim(self, limit: int, owner: str, *, batch_ids: Iterable[int] | None = None,
+              runner: str | None = None) -> list[Job]:
+        """Move up to `limit` queued jobs to running under `owner`, oldest first (only of
+        `batch_ids`, or of batches run by `runner`, when given)."""
         if limit <= 0:
             return []
         where, args = "state = 'queued'", []
+        if runner is not None:
+            where += " AND batch_id IN (SELECT id FROM batches WHERE runner = ?)"
+            args.append(runner)
         if batch_ids is not None:
             batch_ids = list(batch_ids)
             if not batch_ids:
                 return []
             where += f" AND batch_id IN ({','.join('?' * len(batch_ids))})"
-            args = batch_ids
+            args += batch_ids
         with self._write() as db:
             rows = db.execute(f"{_SELECT} WHERE {where} ORDER BY id LIMIT ?", [*args, limit]).fetchall()
             if not rows:
@@ -353,6 +372,14 @@ class JobStore:
             sql += " WHERE batch_id = ?"
             args.append(batch_id)
         return {state: (n, b) for state, n, b in self._read(sql + " GROUP BY state", args)}
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process) commits; cheap to poll."""
+        return self._read("PRAGMA data_version")[0][0]
+
+    def changed_since(self, when: float) -> list[Job]:
+        """Jobs changed (by anyone) after `when`, a time.time() value."""
+        return [_job(r) for r in self._read(f"{_SELECT} WHERE updated > ? ORDER BY id", (when,))]
 
     def integrity_ok(self) -> bool:
         return self._read("PRAGMA integrity_check")[0][0] == "ok"

@@ -7,14 +7,15 @@ from concurrent.futures import Executor
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QStyle,
-                               QTableView, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
 from ..tasks import TaskSlot, in_executor
 from .model import ENTRY_ROLE, ObjectSortFilterProxy, ObjectTableModel
+from .table import ObjectTableView
 
 
 class PrefixBrowser(QWidget):
@@ -25,6 +26,8 @@ class PrefixBrowser(QWidget):
     listing_finished = Signal(str, int)  # prefix, rows
     listing_failed = Signal(str, str)  # prefix, message for a person
     object_selected = Signal(object)  # ObjectEntry, or None when the selection is not one object
+    upload_requested = Signal(list, str)  # local paths, target prefix (from a drop)
+    download_requested = Signal(list, list)  # ObjectEntry list, prefix list (the selection)
 
     def __init__(self, executor: Executor, parent=None):
         super().__init__(parent)
@@ -48,6 +51,12 @@ class PrefixBrowser(QWidget):
         self.up_action = self._action("Up", QStyle.StandardPixmap.SP_ArrowUp, QKeySequence("Alt+Up"), self.go_up)
         self.refresh_action = self._action("Refresh", QStyle.StandardPixmap.SP_BrowserReload,
                                            QKeySequence.StandardKey.Refresh, self.refresh)
+        self.download_action = self._action("Download…", QStyle.StandardPixmap.SP_ArrowDown,
+                                            QKeySequence("Ctrl+D"), self._on_download_triggered)
+        self.download_action.setStatusTip("Download the selected objects and folders to a local folder")
+        self.copy_uri_action = self._action("Copy S3 URI", QStyle.StandardPixmap.SP_FileLinkIcon,
+                                            QKeySequence("Ctrl+Shift+C"), self.copy_uris)
+        self.copy_uri_action.setStatusTip("Copy the s3:// URIs of the selection to the clipboard")
 
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("pathEdit")
@@ -72,7 +81,8 @@ class PrefixBrowser(QWidget):
         bar.addWidget(self.path_edit, 1)
         bar.addWidget(self.filter_edit)
 
-        self.table = QTableView(self)
+        self.table = ObjectTableView(self)
+        self.table.files_dropped.connect(self._on_table_files_dropped)
         self.table.setObjectName("objectTable")
         self.table.setAccessibleName("Objects")
         self.table.setModel(self.proxy)
@@ -90,6 +100,8 @@ class PrefixBrowser(QWidget):
             header.resizeSection(col, width)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("browserState")
@@ -141,6 +153,7 @@ class PrefixBrowser(QWidget):
             self._set_state("No bucket chosen: type s3://bucket/ in the path bar.")
         else:
             self._load("")
+        self._update_actions()
 
     def navigate(self, prefix: str) -> None:
         """Open `prefix`, remembering the current one for Back."""
@@ -171,6 +184,23 @@ class PrefixBrowser(QWidget):
 
     def cancel(self) -> None:
         self._slot.cancel()
+
+    def selected_entries(self) -> tuple[list[ObjectEntry], list[str]]:
+        """The selected objects and folder prefixes, in view order."""
+        objects, prefixes = [], []
+        for index in sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row()):
+            entry = index.data(ENTRY_ROLE)
+            if isinstance(entry, PrefixEntry):
+                prefixes.append(entry.prefix)
+            elif isinstance(entry, ObjectEntry):
+                objects.append(entry)
+        return objects, prefixes
+
+    def copy_uris(self) -> None:
+        objects, prefixes = self.selected_entries()
+        uris = [f"s3://{self._bucket}/{p}" for p in prefixes] + [f"s3://{self._bucket}/{o.key}" for o in objects]
+        if uris:
+            QApplication.clipboard().setText("\n".join(uris))
 
     # listing
 
@@ -236,6 +266,24 @@ class PrefixBrowser(QWidget):
         entry = rows[0].data(ENTRY_ROLE) if len(rows) == 1 else None
         self.object_selected.emit(entry if isinstance(entry, ObjectEntry) else None)
 
+    def _on_download_triggered(self) -> None:
+        objects, prefixes = self.selected_entries()
+        if objects or prefixes:
+            self.download_requested.emit(objects, prefixes)
+
+    def _on_table_files_dropped(self, paths: list, folder) -> None:
+        self.upload_requested.emit(paths, folder if folder is not None else self.prefix)
+
+    def _on_table_context_menu(self, pos) -> None:
+        objects, prefixes = self.selected_entries()
+        menu = QMenu(self)
+        for action in (self.download_action, self.copy_uri_action):
+            action.setEnabled(bool(objects or prefixes))
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.refresh_action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
     def _set_state(self, text: str, *, error: bool = False) -> None:
         self.state_label.setText(text)
         self.state_label.setProperty("error", error)
@@ -243,6 +291,7 @@ class PrefixBrowser(QWidget):
         self.state_label.setVisible(bool(text))
 
     def _update_actions(self) -> None:
+        self.table.drops_enabled = self._connection is not None and bool(self._bucket)
         self.back_action.setEnabled(bool(self._back))
         self.forward_action.setEnabled(bool(self._forward))
         self.up_action.setEnabled(bool(self.prefix))

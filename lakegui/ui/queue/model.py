@@ -1,13 +1,18 @@
-"""The transfer queue's item model. Rows are jobs; the transfer engine fills it (see issue 4)."""
+"""The transfer queue's item model: one row per job, updated in place by the queue controller."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import collections
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 
+from ...core.transfers.jobs import Job
 from ...core.units import human_duration, human_size
 from ..table_model import ColumnTableModel
+
+JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
 
 
 @dataclass
@@ -21,34 +26,127 @@ class JobRow:
     bytes_total: int = 0
     speed: float = 0.0  # bytes per second, rolling average
     error: str = ""
+    job_id: int = 0
+    uri: str = ""
+    local_path: str = ""
+    attempts: int = 0
+    samples: collections.deque = field(default_factory=lambda: collections.deque(maxlen=30), repr=False)
+
+    @classmethod
+    def from_job(cls, job: Job) -> "JobRow":
+        return cls(job.name, str(job.direction), str(job.state), job.bytes_done, job.size, error=job.error,
+                   job_id=job.id, uri=job.uri, local_path=job.local_path, attempts=job.attempts)
 
     @property
     def fraction(self) -> float:
-        return self.bytes_done / self.bytes_total if self.bytes_total else (1.0 if self.state == "done" else 0.0)
+        if self.state == "done":
+            return 1.0
+        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 0.0
 
     @property
     def eta(self) -> float | None:
         if self.speed <= 0 or self.state != "running":
             return None
-        return (self.bytes_total - self.bytes_done) / self.speed
+        return max(0, self.bytes_total - self.bytes_done) / self.speed
+
+    def sample(self, now: float, done: int) -> None:
+        """Take a progress reading; speed is the average over the last few seconds."""
+        self.bytes_done = done
+        self.samples.append((now, done))
+        while len(self.samples) > 2 and now - self.samples[0][0] > 3.0:
+            self.samples.popleft()
+        t0, b0 = self.samples[0]
+        self.speed = (done - b0) / (now - t0) if now - t0 > 0.2 else self.speed
+
+
+_STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
+               "cancelled": "Cancelled", "skipped": "Skipped"}
 
 
 class TransferTableModel(ColumnTableModel):
     COLUMNS = ("Name", "Direction", "Size", "Progress", "Speed", "ETA", "State")
     PROGRESS_COLUMN = 3
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._index: dict[int, int] = {}  # job id -> row
+
     def row(self, i: int) -> JobRow:
         return self._rows[i]
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+    def row_for(self, job_id: int) -> JobRow | None:
+        i = self._index.get(job_id)
+        return self._rows[i] if i is not None else None
+
+    def job_ids(self) -> list[int]:
+        return [r.job_id for r in self._rows]
+
+    def append_rows(self, rows: list) -> int:
+        first = len(self._rows)
+        n = super().append_rows(rows)
+        for i, r in enumerate(rows, first):
+            self._index[r.job_id] = i
+        return n
+
+    def set_rows(self, rows: list[JobRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._index = {r.job_id: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def remove_ids(self, ids) -> None:
+        ids = set(ids)
+        if ids:
+            self.set_rows([r for r in self._rows if r.job_id not in ids])
+
+    def update(self, job_id: int, **changes) -> None:
+        i = self._index.get(job_id)
+        if i is None:
+            return
+        r = self._rows[i]
+        for k, v in changes.items():
+            setattr(r, k, v)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+
+    def rows_changed(self, job_ids) -> None:
+        """Repaint the rows of these jobs (their JobRow objects were changed in place)."""
+        rows = sorted(self._index[j] for j in job_ids if j in self._index)
+        if rows:
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], len(self.COLUMNS) - 1))
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not self._valid(index):
             return None
         r = self._rows[index.row()]
+        col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.direction, human_size(r.bytes_total), f"{r.fraction:.0%}",
-                    f"{human_size(r.speed)}/s" if r.speed else "", human_duration(r.eta), r.state)[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return r.error or r.name
-        if role == Qt.ItemDataRole.UserRole and index.column() == self.PROGRESS_COLUMN:
+            if col == 0:
+                return r.name
+            if col == 1:
+                return "↑ Upload" if r.direction == "upload" else "↓ Download"
+            if col == 2:
+                return human_size(r.bytes_total)
+            if col == 3:
+                return f"{r.fraction:.0%}"
+            if col == 4:
+                return f"{human_size(r.speed)}/s" if r.speed and r.state == "running" else ""
+            if col == 5:
+                return human_duration(r.eta)
+            if col == 6:
+                text = _STATE_TEXT.get(r.state, r.state)
+                return f"{text}: {r.error}" if r.error and r.state in ("failed", "skipped") else text
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            lines = [r.uri, r.local_path]
+            if r.error:
+                lines.append(r.error)
+            if r.attempts > 1:
+                lines.append(f"{r.attempts} attempts")
+            return "\n".join(lines)
+        elif role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 4, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        elif role == FRACTION_ROLE or (role == Qt.ItemDataRole.UserRole and col == self.PROGRESS_COLUMN):
             return r.fraction
+        elif role == JOB_ID_ROLE:
+            return r.job_id
         return None
+

@@ -1,44 +1,163 @@
-"""The transfer queue view: a table of jobs with an empty state that says what to do."""
+"""The transfer queue view: jobs with progress bars, the controls, and totals in the header."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
+                               QMessageBox, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QTableView,
+                               QToolButton, QVBoxLayout)
 
-from .model import TransferTableModel
+from ...core.units import human_duration, human_size
+from .controller import Totals, TransferQueue
+from .model import FRACTION_ROLE, JOB_ID_ROLE
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints the progress column as a bar (the model keeps the fraction as a float)."""
+
+    def paint(self, painter, option, index):
+        fraction = index.data(FRACTION_ROLE)
+        if fraction is None:
+            return super().paint(painter, option, index)
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(fraction * 1000)
+        bar.text = f"{fraction:.0%}"
+        bar.textVisible = True
+        bar.state = option.state
+        QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
 class TransferQueueView(QFrame):
-    def __init__(self, parent=None):
+    def __init__(self, queue: TransferQueue, parent=None):
         super().__init__(parent)
         self.setObjectName("TransferQueueView")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.model = TransferTableModel(self)
+        self.queue = queue
+        self.model = queue.model
         self.title = QLabel("Transfers", self)
+        self.title.setObjectName("queueTitle")
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.totals_label = QLabel("", self)
+        self.totals_label.setObjectName("queueTotals")
+        self.totals_label.setAccessibleName("Transfer totals")
+
+        sp = QStyle.StandardPixmap
+        self.pause_action = self._action("Pause", sp.SP_MediaPause, "Pause the selected transfers (all if none)",
+                                         lambda: self.queue.pause(self.selected_ids()), "Ctrl+P")
+        self.resume_action = self._action("Resume", sp.SP_MediaPlay, "Resume the selected transfers (all if none)",
+                                          lambda: self.queue.resume(self.selected_ids()), "Ctrl+R")
+        self.cancel_action = self._action("Cancel", sp.SP_DialogCancelButton,
+                                          "Cancel the selected transfers (all if none)",
+                                          lambda: self.queue.cancel(self.selected_ids()), "Ctrl+Shift+X")
+        self.retry_action = self._action("Retry failed", sp.SP_BrowserReload,
+                                         "Queue the failed and cancelled transfers again",
+                                         lambda: self.queue.retry(self.selected_ids()), "")
+        self.remove_finished_action = self._action("Remove finished", sp.SP_DialogApplyButton,
+                                                   "Remove done, skipped and cancelled transfers from the list",
+                                                   self.queue.remove_finished, "")
+        self.clear_action = self._action("Clear…", sp.SP_TrashIcon, "Remove every transfer that is not running",
+                                         self._on_clear_triggered, "")
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.title)
+        bar.addWidget(self.totals_label, 1)
+        for action in (self.pause_action, self.resume_action, self.cancel_action, self.retry_action,
+                       self.remove_finished_action, self.clear_action):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            button.setAccessibleName(action.text().rstrip("…"))
+            bar.addWidget(button)
+
         self.table = QTableView(self)
         self.table.setObjectName("transferTable")
         self.table.setAccessibleName("Transfer queue")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 95), (2, 75), (3, 110), (4, 85), (5, 65), (6, 120)):
+            header.resizeSection(col, width)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+
         self.empty_label = QLabel("No transfers yet. Drop files on the browser to upload them "
                                   "under the current prefix.", self)
         self.empty_label.setObjectName("queueEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
+        if queue.error:
+            self.empty_label.setText(f"The transfer queue is unavailable: {queue.error}")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty_label, 1)
         self.model.rowsInserted.connect(self._update_empty)
         self.model.modelReset.connect(self._update_empty)
+        queue.totals_changed.connect(self._on_queue_totals_changed)
         self._update_empty()
+
+    def _action(self, text, pixmap, tip, slot, shortcut) -> QAction:
+        action = QAction(self.style().standardIcon(pixmap), text, self)
+        action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        action.setStatusTip(tip)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        action.setEnabled(self.queue.store is not None)
+        self.addAction(action)
+        return action
+
+    def selected_ids(self) -> list[int] | None:
+        rows = self.table.selectionModel().selectedRows()
+        return [r.data(JOB_ID_ROLE) for r in rows] or None
+
+    def _on_table_context_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for action in (self.pause_action, self.resume_action, self.cancel_action, self.retry_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.remove_finished_action)
+        menu.addAction(self.clear_action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _on_clear_triggered(self) -> None:
+        n = self.model.rowCount() - self.queue.running_count
+        if n <= 0:
+            return
+        answer = QMessageBox.question(self, "Clear transfers",
+                                      f"Remove {n:,} transfers that are not running from the queue?\n"
+                                      "Queued and paused ones will not run. Files are not touched.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.queue.clear()
+
+    def _on_queue_totals_changed(self, t: Totals) -> None:
+        if not t.files_total:
+            self.totals_label.setText("")
+            return
+        parts = [f"{t.files_done:,}/{t.files_total:,} files",
+                 f"{human_size(t.bytes_done)} of {human_size(t.bytes_total)}"]
+        if t.running:
+            parts.append(f"{human_size(t.speed)}/s")
+            if t.eta is not None:
+                parts.append(f"ETA {human_duration(t.eta)}")
+        if t.failed:
+            parts.append(f"{t.failed:,} failed")
+        self.totals_label.setText(" · ".join(parts))
 
     def _update_empty(self, *_) -> None:
         empty = self.model.rowCount() == 0

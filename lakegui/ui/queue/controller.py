@@ -1,0 +1,335 @@
+"""The GUI's transfer queue: the durable store, the engines and a QThreadPool of workers,
+with the item model the queue view shows.
+
+Workers report only when a job ends. Bytes in flight live in plain counters that a
+100 ms timer samples on the main thread, so the UI gets at most ten updates a
+second however many chunks arrive. Another process (lakegui-cli) may share the
+database: a 1 s timer picks up its changes when SQLite says there are any.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+from ...core.connection import Connection
+from ...core.settings import TransferSettings
+from ...core.transfers.jobs import FINISHED, JobState, Outcome
+from ...core.transfers.runner import EnginePool, RunningJob
+from ...core.transfers.store import JobStore, NewJob, QueueError, this_owner
+from ..workers import TransferWorker
+from .model import JobRow, TransferTableModel
+
+log = logging.getLogger(__name__)
+RUNNER = "gui"
+
+
+@dataclass(frozen=True)
+class Totals:
+    files_done: int = 0  # done or skipped
+    files_total: int = 0  # all but cancelled
+    failed: int = 0
+    running: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    speed: float = 0.0
+    eta: float | None = None
+
+
+class TransferQueue(QObject):
+    totals_changed = Signal(object)  # Totals
+    job_finished = Signal(int, str)  # job id, state
+    jobs_added = Signal(int, int)  # batch id, jobs
+    idle = Signal()  # nothing running and nothing left to claim
+
+    TICK_MS = 100
+    SYNC_MS = 1000
+
+    def __init__(self, settings: TransferSettings | None = None, parent=None, *, store_path=None):
+        super().__init__(parent)
+        self.settings = settings or TransferSettings()
+        self.model = TransferTableModel(self)
+        self.error = ""
+        try:
+            self.store: JobStore | None = JobStore(store_path)
+        except QueueError as exc:  # e.g. locked by another process: the app still opens
+            self.store, self.error = None, str(exc)
+        self.engines = EnginePool(self.store, self.settings) if self.store else None
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max(1, self.settings.concurrent_files))
+        self.owner = this_owner()
+        self._running: dict[int, RunningJob] = {}
+        self._workers: dict[int, TransferWorker] = {}
+        self._resume_on_stop: set[int] = set()
+        self._closing = False
+        self._ticks = 0
+        self._totals_dirty = True
+        self._moved_samples: collections.deque = collections.deque(maxlen=60)
+        self._finished_bytes = 0  # bytes of jobs that ended done, for the aggregate speed
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(self.TICK_MS)
+        self.tick_timer.timeout.connect(self._on_tick_timer_timeout)
+        self.sync_timer = QTimer(self)
+        self.sync_timer.setInterval(self.SYNC_MS)
+        self.sync_timer.timeout.connect(self._on_sync_timer_timeout)
+        self._last_sync = time.time()
+        self._data_version = 0
+        if self.store:
+            self._load()
+
+    # lifecycle
+
+    def _load(self) -> None:
+        self.store.recover_orphans()  # jobs a crashed process left running go back in line
+        self._last_sync = time.time()
+        self._data_version = self.store.data_version()
+        self.model.set_rows([JobRow.from_job(j) for j in self.store.jobs()])
+        self._totals_dirty = True
+
+    def start(self) -> None:
+        """Begin running queued jobs (also those left from the last session) and watching the store."""
+        if self.store and not self._closing:
+            self.sync_timer.start()
+            self._pump()
+            self._emit_totals()
+
+    def set_connection(self, connection: Connection | None) -> None:
+        if connection is not None and self.engines:
+            self.engines.add_connection(connection)
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    def shutdown(self, timeout_ms: int = 15000) -> None:
+        """Stop workers (their jobs go back in the queue for next time) and close the store."""
+        if self._closing:
+            return
+        self._closing = True
+        self.tick_timer.stop()
+        self.sync_timer.stop()
+        for r in list(self._running.values()):
+            r.control.stop(JobState.QUEUED)
+        self.pool.waitForDone(timeout_ms)
+        if self.store:
+            self.store.release(self.owner)
+            self.engines.close()
+            self.store.close()
+
+    # adding jobs
+
+    def enqueue(self, name: str, kind: str, profile: dict, jobs: list[NewJob]) -> int:
+        """Add a batch; rows appear at once and queued jobs start as slots free up."""
+        if not self.store:
+            raise QueueError(self.error)
+        batch = self.store.create_batch(name, kind, profile, runner=RUNNER)
+        ids = self.store.add_jobs(batch, jobs)
+        self.model.append_rows([JobRow(_name(j), str(j.direction), str(j.state), 0, j.size, error=j.error,
+                                       job_id=i, uri=f"s3://{j.bucket}/{j.key}", local_path=j.local_path)
+                                for i, j in zip(ids, jobs)])
+        self._totals_dirty = True
+        self.jobs_added.emit(batch, len(ids))
+        self._pump()
+        self._emit_totals()
+        return batch
+
+    # controls; ids None means every job
+
+    def pause(self, ids=None) -> None:
+        moved = self.store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED])
+        self._set_rows_state(moved, "paused")
+        self._stop_running(ids, JobState.PAUSED)
+
+    def resume(self, ids=None) -> None:
+        # Jobs still winding down from a pause go back in line once they have stopped.
+        self._resume_on_stop.update(job_id for job_id, r in self._running.items()
+                                    if r.control.reason is JobState.PAUSED and (ids is None or job_id in ids))
+        moved = self.store.set_state(ids, JobState.QUEUED, from_states=[JobState.PAUSED])
+        self.store.adopt(moved, RUNNER)
+        self._set_rows_state(moved, "queued")
+        self._pump()
+
+    def cancel(self, ids=None) -> None:
+        moved = self.store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED])
+        self._set_rows_state(moved, "cancelled")
+        self._stop_running(ids, JobState.CANCELLED)
+
+    def retry(self, ids=None) -> None:
+        moved = self.store.retry_failed(ids)
+        self.store.adopt(moved, RUNNER)
+        self._set_rows_state(moved, "queued")
+        self._pump()
+
+    def remove_finished(self) -> None:
+        done = [JobState.DONE, JobState.SKIPPED, JobState.CANCELLED]
+        ids = [r.job_id for r in self.model._rows if r.state in {str(s) for s in done}]
+        self.store.remove(states=done, ids=ids)
+        self.model.remove_ids(ids)
+        self._totals_dirty = True
+        self._emit_totals()
+
+    def clear(self) -> None:
+        """Remove every job that is not running."""
+        ids = [r.job_id for r in self.model._rows if r.job_id not in self._running]
+        self.store.remove(states=[s for s in JobState if s is not JobState.RUNNING], ids=ids)
+        self.model.remove_ids(ids)
+        self._totals_dirty = True
+        self._emit_totals()
+
+    def _stop_running(self, ids, reason: JobState) -> None:
+        for job_id, r in list(self._running.items()):
+            if ids is None or job_id in ids:
+                r.control.stop(reason)
+
+    def _set_rows_state(self, ids, state: str) -> None:
+        for job_id in ids:
+            row = self.model.row_for(job_id)
+            if row is not None:
+                row.state = state
+                if state == "queued":
+                    row.error, row.bytes_done, row.speed = "", 0, 0.0
+        self.model.rows_changed(ids)
+        self._totals_dirty = True
+        self._emit_totals()
+
+    # running
+
+    def _pump(self) -> None:
+        if not self.store or self._closing:
+            return
+        free = self.settings.concurrent_files - len(self._running)
+        if free <= 0:
+            return
+        for job in self.store.claim(free, self.owner, runner=RUNNER):
+            running = RunningJob(job)
+            worker = TransferWorker(self.store, self.engines, running)
+            worker.signals.finished.connect(self._on_worker_finished)
+            self._running[job.id] = running
+            self._workers[job.id] = worker
+            self.model.update(job.id, state="running", bytes_done=0, bytes_total=job.size, error="",
+                              attempts=job.attempts, speed=0.0)
+            self.pool.start(worker)
+        self._totals_dirty = True
+        if self._running and not self.tick_timer.isActive():
+            self.tick_timer.start()
+
+    def _on_worker_finished(self, job_id: int, outcome: Outcome) -> None:
+        running = self._running.pop(job_id, None)
+        self._workers.pop(job_id, None)
+        if job_id in self._resume_on_stop:
+            self._resume_on_stop.discard(job_id)
+            if outcome.state is JobState.PAUSED and not self._closing:
+                self.store.set_state([job_id], JobState.QUEUED, from_states=[JobState.PAUSED])
+                outcome = Outcome(JobState.QUEUED)
+        done = outcome.state is JobState.DONE
+        if running is not None:
+            moved = outcome.bytes_done if done else running.progress.done
+            if done:
+                self._finished_bytes += moved
+            row = self.model.row_for(job_id)
+            if row is not None:
+                row.state, row.error, row.speed = str(outcome.state), outcome.error, 0.0
+                row.bytes_done = moved
+                if done and outcome.bytes_done:
+                    row.bytes_total = outcome.bytes_done
+                row.attempts = running.job.attempts + max(0, outcome.attempts - 1)
+                self.model.rows_changed([job_id])
+        self._totals_dirty = True
+        self.job_finished.emit(job_id, str(outcome.state))
+        self._pump()
+        if not self._running:
+            self.tick_timer.stop()
+            self._emit_totals()
+            if not self._closing:
+                self.idle.emit()
+
+    def _on_tick_timer_timeout(self) -> None:
+        now = time.monotonic()
+        for job_id, r in self._running.items():
+            row = self.model.row_for(job_id)
+            if row is not None:
+                row.sample(now, r.progress.done)
+                if r.progress.total:
+                    row.bytes_total = r.progress.total
+        self.model.rows_changed(list(self._running))
+        self._ticks += 1
+        if self._ticks % 20 == 0 and self._running:  # every 2 s, so a restart shows where things were
+            self.store.save_progress({i: r.progress.done for i, r in self._running.items()})
+        self._emit_totals(now)
+
+    def _on_sync_timer_timeout(self) -> None:
+        """Show what another process (lakegui-cli) changed in the shared queue."""
+        version = self.store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        since, self._last_sync = self._last_sync, time.time()
+        new_rows, changed = [], []
+        for job in self.store.changed_since(since - 1.0):
+            if job.id in self._running:
+                continue
+            row = self.model.row_for(job.id)
+            if row is None:
+                new_rows.append(JobRow.from_job(job))
+            elif (row.state, row.error, row.bytes_done) != (str(job.state), job.error, job.bytes_done):
+                row.state, row.error, row.bytes_done = str(job.state), job.error, job.bytes_done
+                changed.append(job.id)
+        self.model.append_rows(new_rows)
+        self.model.rows_changed(changed)
+        if new_rows or changed:
+            self._totals_dirty = True
+            self._emit_totals()
+
+    # totals
+
+    def _emit_totals(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        in_flight = sum(r.progress.done for r in self._running.values())
+        self._moved_samples.append((now, self._finished_bytes + in_flight))
+        while len(self._moved_samples) > 2 and now - self._moved_samples[0][0] > 5.0:
+            self._moved_samples.popleft()
+        if self._totals_dirty:
+            self._totals_dirty = False
+            self._counts = _count(self.model._rows)
+        files_done, files_total, failed, bytes_done_finished, bytes_total, remaining = self._counts
+        t0, b0 = self._moved_samples[0]
+        moved = self._moved_samples[-1][1]
+        speed = (moved - b0) / (now - t0) if now - t0 > 0.3 and self._running else 0.0
+        left = max(0, remaining - in_flight)
+        self.totals_changed.emit(Totals(files_done, files_total, failed, len(self._running),
+                                        bytes_done_finished + in_flight, bytes_total, speed,
+                                        left / speed if speed > 0 else None))
+
+
+def _name(job: NewJob) -> str:
+    return job.key.rsplit("/", 1)[-1] if str(job.direction) == "download" else \
+        job.local_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+_FINISHED_STATES = {str(s) for s in FINISHED}
+
+
+def _count(rows) -> tuple[int, int, int, int, int, int]:
+    """(files done or skipped, files not cancelled, failed, bytes done, bytes not cancelled, bytes left)."""
+    files_done = files_total = failed = bytes_done = bytes_total = remaining = 0
+    for r in rows:
+        state = r.state
+        if state == "cancelled":
+            continue
+        files_total += 1
+        if state == "skipped":
+            files_done += 1
+            continue
+        bytes_total += r.bytes_total
+        if state == "done":
+            files_done += 1
+            bytes_done += r.bytes_total
+        elif state == "failed":
+            failed += 1
+        elif state not in _FINISHED_STATES:
+            remaining += r.bytes_total
+    return files_done, files_total, failed, bytes_done, bytes_total, remaining

@@ -1,0 +1,123 @@
+"""Starting transfers from the window: plan off the UI thread, ask about targets that exist,
+then enqueue. Planning lists the target once and stats local files; it never blocks the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..core.connection import Connection
+from ..core.errors import classify
+from ..core.listing import ObjectEntry
+from ..core.transfers.jobs import OverwritePolicy
+from ..core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
+from .queue.controller import TransferQueue
+from .tasks import in_executor
+
+log = logging.getLogger(__name__)
+
+
+class TransferActions(QObject):
+    enqueued = Signal(int, int)  # batch id, jobs
+    failed = Signal(str)  # a message for a person
+    notice = Signal(str)  # something skipped or left alone, for the notice bar
+
+    def __init__(self, queue: TransferQueue, executor: Executor, parent: QWidget):
+        super().__init__(parent)
+        self.queue = queue
+        self.executor = executor
+        self.parent_widget = parent
+        self._tasks: set[asyncio.Task] = set()
+        # Replaceable (tests, scripted use): given the plan and a description of the targets,
+        # return the policy for existing targets, or None to cancel.
+        self.choose_policy: Callable[[Plan, str], "asyncio.Future | OverwritePolicy | None"] = self._ask_policy
+
+    def upload(self, connection: Connection, bucket: str, prefix: str, paths: list[str], *,
+               keep_folder_name: bool = True) -> asyncio.Task:
+        where = f"s3://{bucket}/{prefix}"
+        return self._start(connection, "upload", f"Upload to {where}", where,
+                           lambda: plan_upload(connection.client(), bucket, prefix, [Path(p) for p in paths],
+                                               keep_folder_name=keep_folder_name))
+
+    def download(self, connection: Connection, bucket: str, base: str, objects: list[ObjectEntry],
+                 prefixes: list[str], dest: str) -> asyncio.Task:
+        return self._start(connection, "download", f"Download to {dest}", dest,
+                           lambda: plan_download(connection.client(), bucket, dest, objects=objects,
+                                                 prefixes=prefixes, base=base))
+
+    def cancel(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+
+    def _start(self, connection, kind, name, where, plan_fn) -> asyncio.Task:
+        task = asyncio.ensure_future(self._plan_and_enqueue(connection, kind, name, where, plan_fn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _plan_and_enqueue(self, connection, kind, name, where, plan_fn) -> None:
+        try:
+            plan = await in_executor(self.executor, plan_fn)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            info = classify(exc, endpoint=connection.profile.endpoint_url or None)
+            self.failed.emit(f"Could not prepare the {kind}: {info.message}")
+            return
+        if plan.skipped:
+            shown = "; ".join(f"{s.path}: {s.reason}" for s in plan.skipped[:3])
+            more = f" (and {len(plan.skipped) - 3:,} more)" if len(plan.skipped) > 3 else ""
+            self.notice.emit(f"{len(plan.skipped):,} items were left out of the {kind}: {shown}{more}")
+        if not plan.items:
+            if not plan.skipped:
+                self.notice.emit(f"Nothing to {kind}: no files were found.")
+            return
+        policy = OverwritePolicy.ASK
+        if plan.conflicts:
+            choice = self.choose_policy(plan, where)
+            if asyncio.isfuture(choice):
+                choice = await choice
+            if choice is None:
+                self.notice.emit(f"The {kind} was cancelled; nothing was queued.")
+                return
+            policy = choice
+        s = self.queue.settings
+        jobs = await in_executor(self.executor, lambda: to_jobs(plan, policy, chunksize=s.multipart_chunksize))
+        try:
+            batch = self.queue.enqueue(name, kind, connection.profile.to_dict(), jobs)
+        except Exception as exc:
+            self.failed.emit(f"Could not queue the {kind}: {exc}")
+            return
+        self.enqueued.emit(batch, len(jobs))
+
+    def _ask_policy(self, plan: Plan, where: str) -> asyncio.Future:
+        """Ask without a nested event loop: the box is window-modal and answers a future."""
+        n, total = len(plan.conflicts), len(plan.items)
+        box = QMessageBox(QMessageBox.Icon.Question, "Files already exist",
+                          f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to them?",
+                          parent=self.parent_widget)
+        buttons = {
+            box.addButton("Skip identical, replace changed", QMessageBox.ButtonRole.AcceptRole):
+                OverwritePolicy.SKIP_IF_SAME,
+            box.addButton("Skip all existing", QMessageBox.ButtonRole.AcceptRole): OverwritePolicy.SKIP,
+            box.addButton("Overwrite all", QMessageBox.ButtonRole.DestructiveRole): OverwritePolicy.OVERWRITE,
+        }
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(next(iter(buttons)))
+        box.setEscapeButton(cancel)
+        future = asyncio.get_event_loop().create_future()
+
+        def on_finished(_result) -> None:
+            if not future.done():
+                future.set_result(buttons.get(box.clickedButton()))
+            box.deleteLater()
+
+        box.finished.connect(on_finished)
+        box.open()
+        return future
