@@ -25,6 +25,9 @@ PURPOSES = {
     "interactive": {"connect_timeout": 3, "read_timeout": 20, "total_max_attempts": 2},
     "transfer": {"connect_timeout": 10, "read_timeout": 60, "total_max_attempts": 5},
 }
+# Transfers verify content by ETag after the fact; hashing every body for the signature as
+# well (botocore does on plain http) costs a SHA-256 pass over every byte sent.
+_UNSIGNED_PAYLOAD = {"transfer"}
 
 
 @dataclass
@@ -100,7 +103,8 @@ def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
         tcp_keepalive=True,
         connect_timeout=p["connect_timeout"],
         read_timeout=p["read_timeout"],
-        s3={"addressing_style": profile.addressing_style},
+        s3={"addressing_style": profile.addressing_style,
+            **({"payload_signing_enabled": False} if purpose in _UNSIGNED_PAYLOAD else {})},
         user_agent_extra="lakegui",
     )
     if profile.endpoint_url:
@@ -161,6 +165,13 @@ class Connection:
                     config=make_config(self.profile, purpose=purpose, concurrency=self.concurrency),
                 )
             return self._clients[purpose]
+
+    def credentials(self):
+        """botocore's credentials from the profile's chain (refreshable), or None if there are none."""
+        with self._lock:
+            if self._session is None:
+                self._session = self._make_session()
+            return self._session.get_credentials()
 
     def describe(self) -> str:
         return self.profile.describe()

@@ -33,6 +33,7 @@ class TransferSettings:
     concurrent_files: int = 8  # files in flight in the queue
     num_download_attempts: int = 5
     max_bandwidth: int | None = None  # bytes per second; None is unlimited
+    engine: str = "auto"  # "auto" (awscrt when it can), "awscrt" or "s3transfer"
 
     @classmethod
     def from_dict(cls, data: dict) -> "TransferSettings":

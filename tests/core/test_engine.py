@@ -11,7 +11,8 @@ from botocore.awsrequest import AWSResponse
 
 from lakegui.core.connection import Connection, ConnectionProfile
 from lakegui.core.settings import MB, TransferSettings
-from lakegui.core.transfers.engine import JobControl, Progress, TransferEngine
+from lakegui.core.transfers.engine import JobControl, Progress
+from lakegui.core.transfers.s3transfer_engine import TransferEngine
 from lakegui.core.transfers.jobs import Direction, Job, JobState, OverwritePolicy
 from lakegui.core.transfers.localpaths import temp_path_for
 from lakegui.core.transfers.planner import plan_download_uri, plan_upload, to_jobs
@@ -19,7 +20,9 @@ from lakegui.core.transfers.runner import EnginePool, QueueRunner
 from lakegui.core.transfers.store import JobStore
 
 BUCKET = "engine-test"
-SMALL = TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=4)
+# moto in-process only intercepts botocore: these tests pin the s3transfer backend.
+SMALL = TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=4,
+                         engine="s3transfer")
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from typing import Callable, Iterable
 
 from ..connection import Connection, ConnectionProfile
 from ..settings import TransferSettings
-from .engine import JobControl, Progress, TransferEngine
+from .backends import make_engine
+from .engine import EngineBase, JobControl, Progress
 from .jobs import Job, JobState, Outcome
 from .store import JobStore, this_owner
 
@@ -32,7 +33,7 @@ class EnginePool:
         self.settings = settings
         self.engine_options = engine_options or {}
         self._known = {self._profile_key(c.profile.to_dict()): c for c in known}
-        self._engines: dict[str, TransferEngine] = {}
+        self._engines: dict[str, EngineBase] = {}
         self._batch_keys: dict[int, str] = {}
         self._lock = threading.Lock()
 
@@ -45,7 +46,7 @@ class EnginePool:
         with self._lock:
             self._known[self._profile_key(connection.profile.to_dict())] = connection
 
-    def for_job(self, job: Job) -> TransferEngine:
+    def for_job(self, job: Job) -> EngineBase:
         with self._lock:
             key = self._batch_keys.get(job.batch_id)
             if key is None:
@@ -56,7 +57,7 @@ class EnginePool:
                     self._known[key] = Connection(ConnectionProfile.from_dict(profile),
                                                   concurrency=self.settings.max_concurrency)
             if key not in self._engines:
-                self._engines[key] = TransferEngine(self._known[key], self.settings, **self.engine_options)
+                self._engines[key] = make_engine(self._known[key], self.settings, **self.engine_options)
             return self._engines[key]
 
     def close(self) -> None:

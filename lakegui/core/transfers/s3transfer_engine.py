@@ -1,0 +1,162 @@
+"""The s3transfer backend: one shared TransferManager per connection runs every job.
+
+botocore event hooks tie each multipart UploadId and each stored ETag to its job
+without extra requests; the upload id goes to the queue at once, so a crash never
+leaves an upload nobody knows about.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from s3transfer.exceptions import CancelledError as TransferCancelled
+from s3transfer.manager import TransferConfig, TransferManager
+from s3transfer.subscribers import BaseSubscriber
+from s3transfer.utils import OSUtils
+
+from ..connection import Connection
+from ..settings import TransferSettings
+from .engine import EngineBase, JobControl, Progress
+from .jobs import Job, Outcome
+
+
+class _Subscriber(BaseSubscriber):
+    def __init__(self, progress: Progress, size: int | None = None):
+        self._progress = progress
+        self._size = size
+
+    def on_queued(self, future, **kwargs):
+        if self._size is not None:  # known from the listing: saves s3transfer a HEAD per download
+            future.meta.provide_transfer_size(self._size)
+
+    def on_progress(self, future, bytes_transferred, **kwargs):
+        self._progress.add(bytes_transferred)
+
+
+class _TrackingOSUtils(OSUtils):
+    """s3transfer opens the file once per part; a cancelled upload leaves the files of parts cut
+    short open until garbage collection. Track them per path so the engine closes them."""
+
+    def __init__(self):
+        super().__init__()
+        self._files: dict[str, list] = {}
+        self._lock = threading.Lock()
+
+    def open(self, filename, mode):
+        f = super().open(filename, mode)
+        if "r" in mode:
+            with self._lock:
+                self._files.setdefault(filename, []).append(f)
+        return f
+
+    def close_files(self, filename: str) -> None:
+        with self._lock:
+            files = self._files.pop(filename, [])
+        for f in files:
+            f.close()
+
+
+@dataclass
+class _Watch:
+    on_upload_id: Callable[[str], None] | None = None
+    etag: str = ""
+    upload_ids: list[str] = field(default_factory=list)
+
+
+class TransferEngine(EngineBase):
+    name = "s3transfer"
+    _EVENTS = ("CreateMultipartUpload", "PutObject", "CompleteMultipartUpload")
+
+    def __init__(self, connection: Connection, settings: TransferSettings | None = None, **options):
+        super().__init__(connection, settings, **options)
+        s = self.settings
+        self._osutil = _TrackingOSUtils()
+        self.manager = TransferManager(self.client, osutil=self._osutil, config=TransferConfig(
+            multipart_threshold=s.multipart_threshold,
+            multipart_chunksize=s.multipart_chunksize,
+            max_request_concurrency=s.max_concurrency,
+            max_submission_concurrency=max(5, s.concurrent_files),
+            num_download_attempts=s.num_download_attempts,
+            max_bandwidth=s.max_bandwidth or None,
+        ))
+        self._watches: dict[tuple[str, str], _Watch] = {}
+        self._uploading: dict[str, int] = {}  # local path -> running uploads of it
+        self._lock = threading.Lock()
+        self._uid = f"lakegui-engine-{id(self)}"
+        events = self.client.meta.events
+        for op in self._EVENTS:
+            events.register(f"before-parameter-build.s3.{op}", self._on_before_params, unique_id=f"{self._uid}-b-{op}")
+            events.register(f"after-call.s3.{op}", self._on_after_call, unique_id=f"{self._uid}-a-{op}")
+
+    def verdict(self, exc, job):
+        if isinstance(exc, TransferCancelled):
+            return False, f"The transfer was interrupted: {exc}"
+        return super().verdict(exc, job)
+
+    # botocore hooks
+
+    def _on_before_params(self, params, context, **kwargs):
+        context["lakegui_target"] = (params.get("Bucket"), params.get("Key"))
+
+    def _on_after_call(self, http_response, parsed, model, context, **kwargs):
+        if getattr(http_response, "status_code", 500) >= 300:
+            return
+        with self._lock:
+            watch = self._watches.get(context.get("lakegui_target"))
+        if watch is None:
+            return
+        if model.name == "CreateMultipartUpload" and parsed.get("UploadId"):
+            watch.upload_ids.append(parsed["UploadId"])
+            if watch.on_upload_id:
+                watch.on_upload_id(parsed["UploadId"])
+        elif parsed.get("ETag"):
+            watch.etag = str(parsed["ETag"]).strip('"')
+
+    # transfers
+
+    def _upload(self, job: Job, control: JobControl, progress: Progress, on_upload_id) -> Outcome:
+        path, before, extra = self.upload_source(job)
+        progress.reset(before.st_size)
+        watch = _Watch(on_upload_id)
+        with self._lock:
+            self._watches[(job.bucket, job.key)] = watch
+            self._uploading[str(path)] = self._uploading.get(str(path), 0) + 1
+        try:
+            future = self.manager.upload(str(path), job.bucket, job.key, extra_args=extra,
+                                         subscribers=[_Subscriber(progress)])
+            control.attach(future)
+            # Hash on this otherwise idle thread while s3transfer's threads send the parts.
+            expected = self.expected_etag(path, before.st_size)
+            future.result()
+        finally:
+            with self._lock:
+                self._watches.pop((job.bucket, job.key), None)
+                left = self._uploading[str(path)] = self._uploading[str(path)] - 1
+                if not left:
+                    del self._uploading[str(path)]
+            if not left:  # no other job reads this file now
+                self._osutil.close_files(str(path))
+        return self.check_uploaded(job, path, before, watch.etag, expected)
+
+    def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
+        target, temp = self.download_paths(job)
+        progress.reset(job.size)
+        try:
+            with open(temp, "wb") as f:
+                future = self.manager.download(job.bucket, job.key, f,
+                                               subscribers=[_Subscriber(progress, job.size if job.size else None)])
+                control.attach(future)
+                future.result()
+            return self.finish_download(job, temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)  # never leave a partial file, under any name
+            raise
+
+    def close(self) -> None:
+        self.manager.shutdown(cancel=True, cancel_msg="lakegui is closing")
+        events = self.client.meta.events
+        for op in self._EVENTS:
+            events.unregister(f"before-parameter-build.s3.{op}", unique_id=f"{self._uid}-b-{op}")
+            events.unregister(f"after-call.s3.{op}", unique_id=f"{self._uid}-a-{op}")
