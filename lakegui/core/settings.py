@@ -30,7 +30,7 @@ class TransferSettings:
     multipart_threshold: int = 10 * MB
     multipart_chunksize: int = 10 * MB
     max_concurrency: int = 20  # parts in flight per connection
-    concurrent_files: int = 8  # files in flight in the queue
+    concurrent_files: int = 32  # files in flight in the queue (small files gain from many)
     num_download_attempts: int = 5
     max_bandwidth: int | None = None  # bytes per second; None is unlimited
     engine: str = "auto"  # "auto" (awscrt when it can), "awscrt" or "s3transfer"

@@ -88,13 +88,20 @@ class TransferActions(QObject):
                 return
             policy = choice
         s = self.queue.settings
-        jobs = await in_executor(self.executor, lambda: to_jobs(plan, policy, chunksize=s.multipart_chunksize))
+        profile = connection.profile.to_dict()
+
+        def store():  # planning's hashing and the database write both stay off the UI thread
+            return self.queue.store_batch(name, kind, profile, to_jobs(plan, policy, chunksize=s.multipart_chunksize))
+
         try:
-            batch = self.queue.enqueue(name, kind, connection.profile.to_dict(), jobs)
+            batch, rows = await in_executor(self.executor, store)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:
             self.failed.emit(f"Could not queue the {kind}: {exc}")
             return
-        self.enqueued.emit(batch, len(jobs))
+        self.queue.show_stored(batch, rows)
+        self.enqueued.emit(batch, len(rows))
 
     def _ask_policy(self, plan: Plan, where: str) -> asyncio.Future:
         """Ask without a nested event loop: the box is window-modal and answers a future."""

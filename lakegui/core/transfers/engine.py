@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import os
 import random
+import stat
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -120,6 +121,8 @@ class EngineBase:
             on_upload_id: Callable[[str], None] | None = None) -> Outcome:
         """Run one job to its end, retrying transient errors with backoff and jitter."""
         attempt = 0
+        if control.stopped:  # stopped before it started
+            return Outcome(control.reason or JobState.CANCELLED, attempts=0)
         if job.upload_id or job.direction is Direction.DOWNLOAD:
             self.cleanup(job)  # what an earlier, interrupted run left behind
         while True:
@@ -162,10 +165,9 @@ class EngineBase:
         except FileNotFoundError:
             raise JobError(f"Local file not found: {path} (moved or deleted since it was queued)",
                            permanent=True) from None
-        if not path.is_file():
+        if not stat.S_ISREG(before.st_mode):
             raise JobError(f"{path} is not a regular file", permanent=True)
-        if not os.access(path, os.R_OK):
-            raise JobError(f"Permission denied reading {path}", permanent=True)
+        # An unreadable file fails below with PermissionError, classified as permanent.
         extra = {"ContentType": job.extra.get("ContentType") or content_type(path)}
         for name in ("StorageClass", "ServerSideEncryption", "SSEKMSKeyId"):
             if job.extra.get(name):

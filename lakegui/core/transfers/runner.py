@@ -5,9 +5,10 @@ GUI runs the same engine from QThreadPool workers instead.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -46,6 +47,16 @@ class EnginePool:
         with self._lock:
             self._known[self._profile_key(connection.profile.to_dict())] = connection
 
+    def warm(self, connection: Connection) -> None:
+        """Build the connection's clients and engine now (loading botocore's models holds the GIL
+        for tens of milliseconds), so the first transfer does not pay for it."""
+        connection.client()
+        key = self._profile_key(connection.profile.to_dict())
+        with self._lock:
+            self._known.setdefault(key, connection)
+            if key not in self._engines:
+                self._engines[key] = make_engine(self._known[key], self.settings, **self.engine_options)
+
     def for_job(self, job: Job) -> EngineBase:
         with self._lock:
             key = self._batch_keys.get(job.batch_id)
@@ -75,8 +86,8 @@ class RunningJob:
     started: float = field(default_factory=time.monotonic)
 
 
-def run_one(store: JobStore, engines: EnginePool, running: RunningJob) -> Outcome:
-    """Run a claimed job and record its end in the store; never raises."""
+def run_one(store: JobStore, engines: EnginePool, running: RunningJob, *, record: bool = True) -> Outcome:
+    """Run a claimed job and (unless the caller batches it) record its end; never raises."""
     job = running.job
     try:
         engine = engines.for_job(job)
@@ -84,10 +95,16 @@ def run_one(store: JobStore, engines: EnginePool, running: RunningJob) -> Outcom
                              on_upload_id=lambda uid: store.set_upload_id(job.id, uid))
     except Exception as exc:  # a bug or a broken profile must fail this job, not the queue
         outcome = Outcome(JobState.FAILED, f"{type(exc).__name__}: {exc}", permanent=True)
-    store.finish(job.id, outcome.state, error=outcome.error,
-                 bytes_done=outcome.bytes_done if outcome.state is JobState.DONE else running.progress.done,
-                 etag=outcome.etag or None)
+    if record:
+        store.finish_many([end_record(running, outcome)])
     return outcome
+
+
+def end_record(running: RunningJob, outcome: Outcome) -> tuple:
+    """The row JobStore.finish_many writes for a job that ended so."""
+    done = outcome.state is JobState.DONE
+    return (running.job.id, outcome.state, outcome.error,
+            outcome.bytes_done if done else running.progress.done, outcome.etag or None)
 
 
 @dataclass
@@ -126,19 +143,29 @@ class QueueRunner:
         summary = RunSummary()
         start = time.monotonic()
         last_tick = 0.0
+        done_queue: queue.SimpleQueue = queue.SimpleQueue()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="lakegui-job") as pool:
             while True:
                 free = self.concurrency - len(self._running)
                 if free > 0 and not self._stopping.is_set():
                     for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
                         r = RunningJob(job)
-                        self._running[pool.submit(run_one, self.store, self.engines, r)] = r
+                        f = pool.submit(run_one, self.store, self.engines, r, record=False)
+                        self._running[f] = r
+                        f.add_done_callback(done_queue.put)
                 if not self._running:
                     break
-                finished, _ = wait(list(self._running), timeout=self.tick, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    r = self._running.pop(f)
-                    outcome = f.result()
+                finished = []
+                try:
+                    finished.append(done_queue.get(timeout=self.tick))
+                    while True:
+                        finished.append(done_queue.get_nowait())
+                except queue.Empty:
+                    pass
+                # One transaction for every job that ended since the last turn.
+                ends = [(f, self._running.pop(f), f.result()) for f in finished]
+                self.store.finish_many([end_record(r, outcome) for _, r, outcome in ends])
+                for _, r, outcome in ends:
                     if outcome.state is JobState.DONE:
                         summary.done += 1
                         summary.bytes += outcome.bytes_done

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .. import paths
-from .jobs import FINISHED, RETRYABLE, Direction, Job, JobState, OverwritePolicy
+from .jobs import RETRYABLE, Direction, Job, JobState, OverwritePolicy
 
 QUEUE_FILE = "queue.sqlite3"
 SCHEMA_VERSION = 1
@@ -252,6 +252,12 @@ class JobStore:
         return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
                                             [*args, limit])]
 
+    def view_rows(self) -> list[tuple]:
+        """What a queue view shows of every job, oldest first, without decoding metadata:
+        (id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts)."""
+        return self._read("SELECT id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts "
+                          "FROM jobs ORDER BY id")
+
     def claim(self, limit: int, owner: str, *, batch_ids: Iterable[int] | None = None,
               runner: str | None = None) -> list[Job]:
         """Move up to `limit` queued jobs to running under `owner`, oldest first (only of
@@ -284,17 +290,18 @@ class JobStore:
     def finish(self, job_id: int, state: JobState, *, error: str = "", bytes_done: int | None = None,
                etag: str | None = None) -> None:
         """Record how a running job ended."""
-        sets, args = ["state = ?", "error = ?", "owner = ''", "updated = ?"], [str(state), error, time.time()]
-        if bytes_done is not None:
-            sets.append("bytes_done = ?")
-            args.append(bytes_done)
-        if etag is not None:
-            sets.append("etag = ?")
-            args.append(etag)
-        if state in FINISHED or state is JobState.QUEUED or state is JobState.PAUSED:
-            sets.append("upload_id = ''")
+        self.finish_many([(job_id, state, error, bytes_done, etag)])
+
+    def finish_many(self, ends: Sequence[tuple[int, JobState, str, int | None, str | None]]) -> None:
+        """Record how running jobs ended, (id, state, error, bytes_done, etag) each, in one transaction.
+        A job that left running keeps no upload id: it was completed, aborted or handed back."""
+        if not ends:
+            return
+        now = time.time()
+        rows = [(str(state), error, now, bytes_done, etag, job_id) for job_id, state, error, bytes_done, etag in ends]
         with self._write() as db:
-            db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", [*args, job_id])
+            db.executemany("UPDATE jobs SET state = ?, error = ?, owner = '', upload_id = '', updated = ?, "
+                           "bytes_done = COALESCE(?, bytes_done), etag = COALESCE(?, etag) WHERE id = ?", rows)
 
     def set_upload_id(self, job_id: int, upload_id: str) -> None:
         with self._write() as db:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,9 +20,10 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from ...core.connection import Connection
 from ...core.settings import TransferSettings
 from ...core.transfers.jobs import FINISHED, JobState, Outcome
-from ...core.transfers.runner import EnginePool, RunningJob
+from ...core.transfers import backends  # noqa: F401  imported now, not on the first job's thread
+from ...core.transfers.runner import EnginePool, RunningJob, end_record
 from ...core.transfers.store import JobStore, NewJob, QueueError, this_owner
-from ..workers import TransferWorker
+from ..workers import CallRunnable, TransferWorker, WorkerSignals
 from .model import JobRow, TransferTableModel
 
 log = logging.getLogger(__name__)
@@ -62,9 +64,16 @@ class TransferQueue(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(1, self.settings.concurrent_files))
         self.owner = this_owner()
-        self._running: dict[int, RunningJob] = {}
-        self._workers: dict[int, TransferWorker] = {}
+        self._running: dict[int, RunningJob] = {}  # claimed: in the ready line or on a worker
+        self._ready: collections.deque[RunningJob] = collections.deque()
+        self.outcomes: dict[int, Outcome] = {}  # written by workers, read on the main thread
+        self._workers_alive = 0
+        self._line_lock = threading.Lock()
+        self.signals = WorkerSignals(self)
+        self.signals.finished.connect(self._on_worker_finished)
         self._resume_on_stop: set[int] = set()
+        self._ends: list[tuple] = []  # job ends not yet written, flushed with the next claim
+        self._flush_scheduled = False
         self._closing = False
         self._ticks = 0
         self._totals_dirty = True
@@ -87,7 +96,7 @@ class TransferQueue(QObject):
         self.store.recover_orphans()  # jobs a crashed process left running go back in line
         self._last_sync = time.time()
         self._data_version = self.store.data_version()
-        self.model.set_rows([JobRow.from_job(j) for j in self.store.jobs()])
+        self.model.set_rows([JobRow.from_view_row(r) for r in self.store.view_rows()])
         self._totals_dirty = True
 
     def start(self) -> None:
@@ -98,8 +107,11 @@ class TransferQueue(QObject):
             self._emit_totals()
 
     def set_connection(self, connection: Connection | None) -> None:
+        """Use this live connection for its profile's jobs, and prepare its engine in the background."""
         if connection is not None and self.engines:
             self.engines.add_connection(connection)
+            if not self._closing:
+                self.pool.start(CallRunnable(lambda: self.engines.warm(connection)))
 
     @property
     def running_count(self) -> int:
@@ -112,10 +124,16 @@ class TransferQueue(QObject):
         self._closing = True
         self.tick_timer.stop()
         self.sync_timer.stop()
+        with self._line_lock:
+            self._ready.clear()  # not started: they stay claimed and are released below
         for r in list(self._running.values()):
             r.control.stop(JobState.QUEUED)
         self.pool.waitForDone(timeout_ms)
         if self.store:
+            # Jobs that ended while we stopped: their signals will not be delivered now.
+            self._ends += [end_record(r, self.outcomes[i]) for i, r in self._running.items() if i in self.outcomes]
+            self.store.finish_many(self._ends)
+            self._ends.clear()
             self.store.release(self.owner)
             self.engines.close()
             self.store.close()
@@ -124,15 +142,23 @@ class TransferQueue(QObject):
 
     def enqueue(self, name: str, kind: str, profile: dict, jobs: list[NewJob]) -> int:
         """Add a batch; rows appear at once and queued jobs start as slots free up."""
+        return self.show_stored(*self.store_batch(name, kind, profile, jobs))
+
+    def store_batch(self, name: str, kind: str, profile: dict, jobs: list[NewJob]) -> tuple[int, list[JobRow]]:
+        """Write a batch to the queue database; safe on any thread (a 75,000-job backfill
+        takes a second, which must not be the UI thread's). Returns the batch and its rows."""
         if not self.store:
             raise QueueError(self.error)
         batch = self.store.create_batch(name, kind, profile, runner=RUNNER)
         ids = self.store.add_jobs(batch, jobs)
-        self.model.append_rows([JobRow(_name(j), str(j.direction), str(j.state), 0, j.size, error=j.error,
-                                       job_id=i, uri=f"s3://{j.bucket}/{j.key}", local_path=j.local_path)
-                                for i, j in zip(ids, jobs)])
+        return batch, [JobRow(_name(j), str(j.direction), str(j.state), 0, j.size, error=j.error, job_id=i,
+                              uri=f"s3://{j.bucket}/{j.key}", local_path=j.local_path) for i, j in zip(ids, jobs)]
+
+    def show_stored(self, batch: int, rows: list[JobRow]) -> int:
+        """Show a stored batch's rows and start its jobs (UI thread)."""
+        self.model.append_rows(rows)
         self._totals_dirty = True
-        self.jobs_added.emit(batch, len(ids))
+        self.jobs_added.emit(batch, len(rows))
         self._pump()
         self._emit_totals()
         return batch
@@ -140,11 +166,13 @@ class TransferQueue(QObject):
     # controls; ids None means every job
 
     def pause(self, ids=None) -> None:
+        self._write_ends()
         moved = self.store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED])
         self._set_rows_state(moved, "paused")
         self._stop_running(ids, JobState.PAUSED)
 
     def resume(self, ids=None) -> None:
+        self._write_ends()
         # Jobs still winding down from a pause go back in line once they have stopped.
         self._resume_on_stop.update(job_id for job_id, r in self._running.items()
                                     if r.control.reason is JobState.PAUSED and (ids is None or job_id in ids))
@@ -154,17 +182,20 @@ class TransferQueue(QObject):
         self._pump()
 
     def cancel(self, ids=None) -> None:
+        self._write_ends()
         moved = self.store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED])
         self._set_rows_state(moved, "cancelled")
         self._stop_running(ids, JobState.CANCELLED)
 
     def retry(self, ids=None) -> None:
+        self._write_ends()
         moved = self.store.retry_failed(ids)
         self.store.adopt(moved, RUNNER)
         self._set_rows_state(moved, "queued")
         self._pump()
 
     def remove_finished(self) -> None:
+        self._write_ends()
         done = [JobState.DONE, JobState.SKIPPED, JobState.CANCELLED]
         ids = [r.job_id for r in self.model._rows if r.state in {str(s) for s in done}]
         self.store.remove(states=done, ids=ids)
@@ -174,6 +205,7 @@ class TransferQueue(QObject):
 
     def clear(self) -> None:
         """Remove every job that is not running."""
+        self._write_ends()
         ids = [r.job_id for r in self.model._rows if r.job_id not in self._running]
         self.store.remove(states=[s for s in JobState if s is not JobState.RUNNING], ids=ids)
         self.model.remove_ids(ids)
@@ -204,27 +236,43 @@ class TransferQueue(QObject):
         free = self.settings.concurrent_files - len(self._running)
         if free <= 0:
             return
-        for job in self.store.claim(free, self.owner, runner=RUNNER):
+        claimed = self.store.claim(free, self.owner, runner=RUNNER)
+        for job in claimed:
             running = RunningJob(job)
-            worker = TransferWorker(self.store, self.engines, running)
-            worker.signals.finished.connect(self._on_worker_finished)
             self._running[job.id] = running
-            self._workers[job.id] = worker
-            self.model.update(job.id, state="running", bytes_done=0, bytes_total=job.size, error="",
-                              attempts=job.attempts, speed=0.0)
-            self.pool.start(worker)
+            row = self.model.row_for(job.id)
+            if row is not None:
+                row.state, row.bytes_done, row.bytes_total, row.error, row.speed = "running", 0, job.size, "", 0.0
+                row.attempts = job.attempts
+        with self._line_lock:
+            self._ready.extend(self._running[j.id] for j in claimed)
+            # Every worker runs one job at a time, so workers alive <= the limit bounds the jobs.
+            start = min(self.settings.concurrent_files - self._workers_alive, len(self._ready))
+            self._workers_alive += max(0, start)
+        for _ in range(start):
+            self.pool.start(TransferWorker(self, self.signals))
+        self.model.rows_changed([j.id for j in claimed])  # one repaint for the whole claim
         self._totals_dirty = True
         if self._running and not self.tick_timer.isActive():
             self.tick_timer.start()
 
+    def next_ready(self) -> RunningJob | None:
+        """For workers (any thread): the next claimed job, or None, and then the worker ends."""
+        with self._line_lock:
+            if self._ready and not self._closing:
+                return self._ready.popleft()
+            self._workers_alive -= 1
+            return None
+
     def _on_worker_finished(self, job_id: int, outcome: Outcome) -> None:
         running = self._running.pop(job_id, None)
-        self._workers.pop(job_id, None)
+        self.outcomes.pop(job_id, None)
         if job_id in self._resume_on_stop:
             self._resume_on_stop.discard(job_id)
             if outcome.state is JobState.PAUSED and not self._closing:
-                self.store.set_state([job_id], JobState.QUEUED, from_states=[JobState.PAUSED])
-                outcome = Outcome(JobState.QUEUED)
+                outcome = Outcome(JobState.QUEUED)  # resumed while it was stopping: back in line
+        if running is not None:
+            self._ends.append(end_record(running, outcome))
         done = outcome.state is JobState.DONE
         if running is not None:
             moved = outcome.bytes_done if done else running.progress.done
@@ -240,12 +288,26 @@ class TransferQueue(QObject):
                 self.model.rows_changed([job_id])
         self._totals_dirty = True
         self.job_finished.emit(job_id, str(outcome.state))
+        if not self._flush_scheduled:  # coalesce the ends that arrive in one turn of the event loop
+            self._flush_scheduled = True
+            QTimer.singleShot(0, self._flush)
+
+    def _write_ends(self) -> None:
+        if self._ends and self.store:
+            self.store.finish_many(self._ends)
+            self._ends.clear()
+
+    def _flush(self) -> None:
+        """Write the ends that arrived, claim what the freed slots allow, and say when all is done."""
+        self._flush_scheduled = False
+        if self._closing or not self.store:
+            return
+        self._write_ends()
         self._pump()
         if not self._running:
             self.tick_timer.stop()
             self._emit_totals()
-            if not self._closing:
-                self.idle.emit()
+            self.idle.emit()
 
     def _on_tick_timer_timeout(self) -> None:
         now = time.monotonic()

@@ -15,7 +15,7 @@ JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
 
 
-@dataclass
+@dataclass(slots=True)
 class JobRow:
     """What the queue view shows of one job; bytes are plain Python ints (no 32-bit overflow)."""
 
@@ -30,12 +30,20 @@ class JobRow:
     uri: str = ""
     local_path: str = ""
     attempts: int = 0
-    samples: collections.deque = field(default_factory=lambda: collections.deque(maxlen=30), repr=False)
+    samples: collections.deque | None = field(default=None, repr=False)  # made when the job first runs
 
     @classmethod
     def from_job(cls, job: Job) -> "JobRow":
         return cls(job.name, str(job.direction), str(job.state), job.bytes_done, job.size, error=job.error,
                    job_id=job.id, uri=job.uri, local_path=job.local_path, attempts=job.attempts)
+
+    @classmethod
+    def from_view_row(cls, r: tuple) -> "JobRow":
+        """From JobStore.view_rows(): the fast path for reopening a large queue."""
+        job_id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts = r
+        name = key.rsplit("/", 1)[-1] if direction == "download" else local_path.replace("\\", "/").rsplit("/", 1)[-1]
+        return cls(name, direction, state, bytes_done, size, 0.0, error, job_id, f"s3://{bucket}/{key}", local_path,
+                   attempts)
 
     @property
     def fraction(self) -> float:
@@ -52,6 +60,8 @@ class JobRow:
     def sample(self, now: float, done: int) -> None:
         """Take a progress reading; speed is the average over the last few seconds."""
         self.bytes_done = done
+        if self.samples is None:
+            self.samples = collections.deque(maxlen=30)
         self.samples.append((now, done))
         while len(self.samples) > 2 and now - self.samples[0][0] > 3.0:
             self.samples.popleft()

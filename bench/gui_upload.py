@@ -1,0 +1,88 @@
+"""One upload through the GUI's transfer queue, offscreen, as a drop would start it.
+
+Prints one JSON line: seconds from the drop to the queue going idle, and the longest gap
+the UI thread had between two ticks of a 5 ms timer (a stall)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("source")
+    p.add_argument("--endpoint-url", required=True)
+    p.add_argument("--bucket", required=True)
+    p.add_argument("--prefix", required=True)
+    args = p.parse_args()
+
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.core.settings import TransferSettings
+    from lakegui.ui.queue.controller import TransferQueue
+    from lakegui.ui.transfer_actions import TransferActions
+
+    app = QApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(4)
+    conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
+    queue = TransferQueue(TransferSettings())
+    queue.set_connection(conn)  # as the app does on connecting: clients and engine are prepared
+    queue.pool.waitForDone()
+    queue.start()
+    parent = QWidget()
+    actions = TransferActions(queue, executor, parent)
+    gaps = {"last": time.perf_counter(), "max": 0.0, "long": [], "start": time.perf_counter()}
+
+    def on_tick():
+        now = time.perf_counter()
+        gap = now - gaps["last"]
+        gaps["max"] = max(gaps["max"], gap)
+        if gap > 0.030:
+            gaps["long"].append((round(now - gaps["start"], 2), round(gap * 1000)))
+        gaps["last"] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(on_tick)
+
+    async def run() -> dict:
+        idle = asyncio.get_event_loop().create_future()
+        queue.idle.connect(lambda: idle.done() or idle.set_result(True))
+        timer.start()
+        gaps["last"] = gaps["start"] = time.perf_counter()
+        start = time.perf_counter()
+        await actions.upload(conn, args.bucket, args.prefix, [args.source], keep_folder_name=False)
+        await idle
+        seconds = time.perf_counter() - start
+        timer.stop()
+        states = {queue.model.row(i).state for i in range(queue.model.rowCount())}
+        return {"seconds": round(seconds, 3), "max_gap_ms": round(gaps["max"] * 1000, 1),
+                "gaps_over_30ms": gaps["long"],
+                "jobs": queue.model.rowCount(), "states": sorted(states), "engine": queue.engines._engines and
+                next(iter(queue.engines._engines.values())).name}
+
+    try:
+        with loop:
+            result = loop.run_until_complete(run())
+    finally:
+        queue.shutdown()
+        executor.shutdown()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
