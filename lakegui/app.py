@@ -41,6 +41,7 @@ class LakeApp:
         self.demo: DemoServer | None = None
         self.window = MainWindow(self.executor, self.settings.transfer)
         self.window.profile_chosen.connect(self._on_window_profile_chosen)
+        self.window.transfer_settings_chosen.connect(self._on_window_transfer_settings_chosen)
         if self.settings.load_warning:
             self.window.show_notice(self.settings.load_warning)
 
@@ -54,6 +55,10 @@ class LakeApp:
 
     def _on_window_profile_chosen(self, profile: ConnectionProfile) -> None:
         self.connect_profile(profile, remember=True)
+
+    def _on_window_transfer_settings_chosen(self, transfer) -> None:
+        self.settings.transfer = transfer
+        settings_store.save(self.settings)
 
     async def start(self) -> None:
         """Connect as the launch options and saved settings say."""

@@ -34,7 +34,7 @@ class TerminalProgress:
         self._samples: collections.deque = collections.deque(maxlen=20)
 
     def __call__(self, running, summary) -> None:
-        moved = summary.bytes + sum(r.progress.done for r in running)
+        moved = summary.bytes + sum(r.progress.sample() for r in running)
         now = time.monotonic()
         self._samples.append((now, moved))
         t0, b0 = self._samples[0]

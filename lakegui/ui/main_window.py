@@ -24,6 +24,7 @@ from .transfer_actions import TransferActions
 
 class MainWindow(QMainWindow):
     profile_chosen = Signal(object)  # ConnectionProfile picked in the connection dialog
+    transfer_settings_chosen = Signal(object)  # TransferSettings accepted in the settings dialog
 
     def __init__(self, executor: Executor, transfer_settings: TransferSettings | None = None, parent=None):
         super().__init__(parent)
@@ -108,6 +109,11 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         for action in (self.browser.download_action, self.browser.copy_uri_action):
             edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        self.transfer_settings_action = QAction("Transfer &settings…", self)
+        self.transfer_settings_action.setStatusTip("Files at once, part size, bandwidth limit and engine")
+        self.transfer_settings_action.triggered.connect(self.open_transfer_settings)
+        edit_menu.addAction(self.transfer_settings_action)
 
         transfers_menu = self.menuBar().addMenu("&Transfers")
         for action in (self.queue.pause_action, self.queue.resume_action, self.queue.cancel_action,
@@ -144,6 +150,14 @@ class MainWindow(QMainWindow):
         dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
             self.profile_chosen.emit(dialog.profile())
+
+    def open_transfer_settings(self) -> None:
+        from .dialogs.transfer_settings import TransferSettingsDialog
+
+        dialog = TransferSettingsDialog(self.transfers.settings, self)
+        if dialog.exec() == TransferSettingsDialog.DialogCode.Accepted:
+            self.transfers.apply_settings(dialog.settings())
+            self.transfer_settings_chosen.emit(dialog.settings())
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)

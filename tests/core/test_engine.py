@@ -230,3 +230,16 @@ def test_runner_moves_a_folder_through_the_queue(conn, tmp_path):
     finally:
         engines.close()
         store.close()
+
+
+def test_progress_samples_a_watched_download_file(tmp_path):
+    f = tmp_path / ".x.part"
+    p = Progress()
+    p.reset(100, watch_file=f)
+    assert p.sample() == 0  # no file yet
+    f.write_bytes(b"x" * 40)
+    assert p.sample() == 40
+    p.add(70)  # callbacks, when they come, win when ahead
+    assert p.sample() == 70
+    f.write_bytes(b"x" * 500)
+    assert p.sample() == 100  # never beyond the total

@@ -213,3 +213,31 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, make_queue, demo_con
     f.write_text("x")
     enqueue_upload(q, demo_connection, [(f, f"m/{i}.txt") for i in range(5)])
     qtmodeltester.check(q.model, force_py=True)
+
+
+def test_transfer_settings_dialog_validates_and_applies(qtbot, window, monkeypatch):
+    from lakegui.ui.dialogs.transfer_settings import TransferSettingsDialog
+
+    dialog = TransferSettingsDialog(window.transfers.settings)
+    qtbot.addWidget(dialog)
+    assert dialog.files.accessibleName() == "Files at once"
+    dialog.chunk.setValue(64)
+    dialog.threshold.setValue(16)
+    dialog._on_buttons_accepted()
+    assert "at least the part size" in dialog.problem.text() and dialog.result() == 0
+    dialog.threshold.setValue(64)
+    dialog.files.setValue(3)
+    dialog.bandwidth.setValue(512)
+    chosen = dialog.settings()
+    assert (chosen.concurrent_files, chosen.multipart_chunksize, chosen.max_bandwidth) == (3, 64 * MB, 512 * 1024)
+
+    def accept_with_changes(self):
+        self.files.setValue(5)
+        self.engine.setCurrentIndex(self.engine.findData("s3transfer"))
+        return TransferSettingsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(TransferSettingsDialog, "exec", accept_with_changes)
+    with qtbot.waitSignal(window.transfer_settings_chosen) as blocker:
+        window.open_transfer_settings()
+    assert blocker.args[0].concurrent_files == 5 and blocker.args[0].engine == "s3transfer"
+    assert window.transfers.settings.concurrent_files == 5 and window.transfers.pool.maxThreadCount() == 5

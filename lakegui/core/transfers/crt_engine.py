@@ -10,6 +10,7 @@ it began; a crash is then cleaned up by aborting that key's uploads since then.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -71,6 +72,9 @@ class CrtEngine(EngineBase):
                                    service="s3", region=self._region,
                                    credentials_provider=AwsCredentialsProvider.new_delegate(self._resolve))
         s = self.settings
+        # Connections for one multipart-sized transfer: more than about two per core only adds
+        # contention (measured on 2 cores: 4 beat the CRT's own choice by 20-40% up and down).
+        self._per_file = min(s.max_concurrency, max(4, 2 * (os.cpu_count() or 2)))
         self._s3 = S3Client(region=self._region, signing_config=signing,
                             tls_mode=S3RequestTlsMode.ENABLED if self._tls else S3RequestTlsMode.DISABLED,
                             part_size=s.multipart_chunksize, multipart_upload_threshold=s.multipart_threshold,
@@ -128,6 +132,7 @@ class CrtEngine(EngineBase):
         request = self._s3.make_request(
             type=S3RequestType.PUT_OBJECT, request=HttpRequest("PUT", url_path, HttpHeaders(headers)),
             send_filepath=str(path), on_progress=progress.add, checksum_config=checksum,
+            max_active_connections_override=self._per_file if multipart else None,
             on_headers=lambda status_code, headers, **kw: got.update((k.lower(), v) for k, v in headers))
         control.attach(request)
         # A multipart ETag is hashed here while the CRT sends, outside the GIL.
@@ -142,12 +147,14 @@ class CrtEngine(EngineBase):
 
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
-        progress.reset(job.size)
+        progress.reset(job.size, watch_file=temp)
         host, url_path = self._host_and_path(job.bucket, job.key)
         try:
             request = self._s3.make_request(
                 type=S3RequestType.GET_OBJECT, request=HttpRequest("GET", url_path, HttpHeaders([("Host", host)])),
-                recv_filepath=str(temp), on_progress=progress.add)
+                recv_filepath=str(temp), on_progress=progress.add,
+                max_active_connections_override=self._per_file if job.size >= self.settings.multipart_threshold
+                else None)
             control.attach(request)
             request.finished_future.result()
             return self.finish_download(job, temp, target)

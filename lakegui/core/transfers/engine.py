@@ -54,20 +54,32 @@ class Skip(Exception):
 class Progress:
     """Bytes moved for one job. Written by the backend's threads, read by a display timer."""
 
-    __slots__ = ("done", "total", "_lock")
+    __slots__ = ("done", "total", "watch_file", "_lock")
 
     def __init__(self, total: int = 0):
         self.done = 0
         self.total = total
+        self.watch_file: Path | None = None  # a download's temp file, when callbacks are sparse
         self._lock = threading.Lock()
 
     def add(self, n: int) -> None:
         with self._lock:  # parts of one file report from several threads at once
             self.done += n
 
-    def reset(self, total: int) -> None:
+    def reset(self, total: int, watch_file: Path | None = None) -> None:
         with self._lock:
-            self.done, self.total = 0, total
+            self.done, self.total, self.watch_file = 0, total, watch_file
+
+    def sample(self) -> int:
+        """Bytes done as a display should show them. The CRT reports a download's progress
+        only at its start and end, so the size of the file it writes stands in meanwhile."""
+        done, watched = self.done, self.watch_file
+        if watched is not None and done < self.total:
+            try:
+                done = max(done, min(self.total, watched.stat().st_size))
+            except OSError:
+                pass
+        return done
 
 
 class JobControl:

@@ -35,6 +35,7 @@ class EnginePool:
         self.engine_options = engine_options or {}
         self._known = {self._profile_key(c.profile.to_dict()): c for c in known}
         self._engines: dict[str, EngineBase] = {}
+        self._retired: list[EngineBase] = []
         self._batch_keys: dict[int, str] = {}
         self._lock = threading.Lock()
 
@@ -71,9 +72,17 @@ class EnginePool:
                 self._engines[key] = make_engine(self._known[key], self.settings, **self.engine_options)
             return self._engines[key]
 
+    def use_settings(self, settings: TransferSettings) -> None:
+        """Later jobs get engines built with `settings`; running ones finish on theirs."""
+        with self._lock:
+            self.settings = settings
+            self._retired += self._engines.values()
+            self._engines = {}
+
     def close(self) -> None:
         with self._lock:
-            engines, self._engines = list(self._engines.values()), {}
+            engines, self._engines = [*self._retired, *self._engines.values()], {}
+            self._retired = []
         for e in engines:
             e.close()
 

@@ -113,6 +113,14 @@ class TransferQueue(QObject):
             if not self._closing:
                 self.pool.start(CallRunnable(lambda: self.engines.warm(connection)))
 
+    def apply_settings(self, settings: TransferSettings) -> None:
+        """New tuning for jobs that start from now on."""
+        self.settings = settings
+        self.pool.setMaxThreadCount(max(1, settings.concurrent_files))
+        if self.engines:
+            self.engines.use_settings(settings)
+        self._pump()
+
     @property
     def running_count(self) -> int:
         return len(self._running)
@@ -314,7 +322,7 @@ class TransferQueue(QObject):
         for job_id, r in self._running.items():
             row = self.model.row_for(job_id)
             if row is not None:
-                row.sample(now, r.progress.done)
+                row.sample(now, r.progress.sample())
                 if r.progress.total:
                     row.bytes_total = r.progress.total
         self.model.rows_changed(list(self._running))
@@ -350,7 +358,7 @@ class TransferQueue(QObject):
 
     def _emit_totals(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
-        in_flight = sum(r.progress.done for r in self._running.values())
+        in_flight = sum(r.progress.sample() for r in self._running.values())
         self._moved_samples.append((now, self._finished_bytes + in_flight))
         while len(self._moved_samples) > 2 and now - self._moved_samples[0][0] > 5.0:
             self._moved_samples.popleft()
