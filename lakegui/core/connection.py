@@ -106,6 +106,7 @@ def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
         s3={"addressing_style": profile.addressing_style,
             **({"payload_signing_enabled": False} if purpose in _UNSIGNED_PAYLOAD else {})},
         user_agent_extra="lakegui",
+        signature_version="s3v4",  # presigned URLs too (boto3 would presign with legacy SigV2)
     )
     if profile.endpoint_url:
         # Many S3-compatible servers reject the CRC32 checksums recent botocore sends by default.

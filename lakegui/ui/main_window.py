@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self.transfer_actions.failed.connect(self.show_notice)
         self.transfer_actions.notice.connect(self.show_notice)
         self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
+        self.browser.object_actions.done.connect(self.statusBar().showMessage)
+        self.browser.object_actions.failed.connect(self.show_notice)
         self.transfers.job_finished.connect(self._on_transfers_job_finished)
         self.transfers.idle.connect(self._on_transfers_idle)
         if self.transfers.error:
@@ -107,7 +109,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
-        for action in (self.browser.download_action, self.browser.copy_uri_action):
+        for action in (self.browser.download_action, self.browser.copy_uri_action, self.browser.presign_action,
+                       self.browser.properties_action, self.browser.delete_action, self.browser.new_folder_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         self.transfer_settings_action = QAction("Transfer &settings…", self)

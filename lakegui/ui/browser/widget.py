@@ -14,6 +14,7 @@ from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
 from ..tasks import TaskSlot, in_executor
+from .actions import ObjectActions
 from .model import ENTRY_ROLE, ObjectSortFilterProxy, ObjectTableModel
 from .table import ObjectTableView
 
@@ -57,6 +58,20 @@ class PrefixBrowser(QWidget):
         self.copy_uri_action = self._action("Copy S3 URI", QStyle.StandardPixmap.SP_FileLinkIcon,
                                             QKeySequence("Ctrl+Shift+C"), self.copy_uris)
         self.copy_uri_action.setStatusTip("Copy the s3:// URIs of the selection to the clipboard")
+        self.object_actions = ObjectActions(self, executor, self)
+        self.properties_action = self._action("Properties…", QStyle.StandardPixmap.SP_FileDialogInfoView,
+                                              QKeySequence("Alt+Return"), self.object_actions.properties)
+        self.properties_action.setStatusTip("Size, type, checksums, encryption and metadata; edit the metadata")
+        self.presign_action = self._action("Copy presigned URL…", QStyle.StandardPixmap.SP_DriveNetIcon,
+                                           QKeySequence("Ctrl+Shift+U"), self.object_actions.copy_presigned)
+        self.presign_action.setStatusTip("Copy a URL that downloads the object without credentials, for a while")
+        self.delete_action = self._action("Delete…", QStyle.StandardPixmap.SP_TrashIcon,
+                                          QKeySequence(QKeySequence.StandardKey.Delete),
+                                          self.object_actions.delete_selected)
+        self.delete_action.setStatusTip("Delete the selected objects and folders, after asking")
+        self.new_folder_action = self._action("New folder…", QStyle.StandardPixmap.SP_FileDialogNewFolder,
+                                              QKeySequence("Ctrl+Shift+N"), self.object_actions.new_folder)
+        self.new_folder_action.setStatusTip("Create a folder (a zero-byte 'name/' marker) here")
 
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("pathEdit")
@@ -136,6 +151,10 @@ class PrefixBrowser(QWidget):
         return self._bucket
 
     @property
+    def connection(self) -> Connection | None:
+        return self._connection
+
+    @property
     def loading(self) -> bool:
         return self._slot.running
 
@@ -184,6 +203,7 @@ class PrefixBrowser(QWidget):
 
     def cancel(self) -> None:
         self._slot.cancel()
+        self.object_actions.cancel()
 
     def selected_entries(self) -> tuple[list[ObjectEntry], list[str]]:
         """The selected objects and folder prefixes, in view order."""
@@ -277,11 +297,17 @@ class PrefixBrowser(QWidget):
     def _on_table_context_menu(self, pos) -> None:
         objects, prefixes = self.selected_entries()
         menu = QMenu(self)
-        for action in (self.download_action, self.copy_uri_action):
-            action.setEnabled(bool(objects or prefixes))
+        one_object = len(objects) == 1 and not prefixes
+        for action, enabled in ((self.download_action, bool(objects or prefixes)),
+                                (self.copy_uri_action, bool(objects or prefixes)),
+                                (self.presign_action, one_object), (self.properties_action, one_object),
+                                (None, True), (self.delete_action, bool(objects or prefixes)),
+                                (self.new_folder_action, True), (None, True), (self.refresh_action, True)):
+            if action is None:
+                menu.addSeparator()
+                continue
+            action.setEnabled(enabled)
             menu.addAction(action)
-        menu.addSeparator()
-        menu.addAction(self.refresh_action)
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _set_state(self, text: str, *, error: bool = False) -> None:

@@ -1,0 +1,216 @@
+"""What a user does with objects in the browser: properties and metadata, presigned URLs,
+delete, new folder. S3 calls run in the executor; questions are window-modal dialogs that
+answer a future, never nested event loops. Each question is a replaceable callable, so tests
+and scripts can answer it."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from ...core import objects
+from ...core.errors import classify
+from ..dialogs.properties import PropertiesDialog
+from ..tasks import in_executor
+
+EXPIRIES = {"1 hour": 3600, "1 day": 86400, "7 days (the longest)": 7 * 86400}
+
+
+def _dialog_future(dialog: QDialog, answer: Callable[[int], object]) -> asyncio.Future:
+    future = asyncio.get_event_loop().create_future()
+
+    def on_finished(result: int) -> None:
+        if not future.done():
+            future.set_result(answer(result))
+        dialog.deleteLater()
+
+    dialog.finished.connect(on_finished)
+    dialog.open()
+    return future
+
+
+async def _answer(value):
+    return await value if asyncio.isfuture(value) else value
+
+
+class ObjectActions(QObject):
+    done = Signal(str)  # what happened, for the status bar
+    failed = Signal(str)  # a message for a person
+
+    def __init__(self, browser, executor: Executor, parent: QWidget):
+        super().__init__(parent)
+        self.browser = browser
+        self.executor = executor
+        self.parent_widget = parent
+        self._tasks: set[asyncio.Task] = set()
+        self.confirm: Callable[[str, str], object] = self._confirm  # (title, text) -> bool
+        self.ask_folder_name: Callable[[], object] = self._ask_folder_name  # -> str | None
+        self.ask_expiry: Callable[[], object] = self._ask_expiry  # -> seconds | None
+        self.edit_properties: Callable[[objects.ObjectProperties], object] = self._edit_properties  # -> dict|None
+
+    def _start(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def cancel(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+
+    def _fail(self, exc: Exception, key: str = "") -> None:
+        info = classify(exc, bucket=self.browser.bucket, key=key or None)
+        self.failed.emit(info.message)
+
+    # properties
+
+    def properties(self) -> asyncio.Task | None:
+        objs, _ = self.browser.selected_entries()
+        if len(objs) != 1:
+            return None
+        return self._start(self._properties(objs[0].key))
+
+    async def _properties(self, key: str) -> None:
+        conn, bucket = self.browser.connection, self.browser.bucket
+        try:
+            props = await in_executor(self.executor, objects.head, conn.client(), bucket, key)
+        except Exception as exc:
+            self._fail(exc, key)
+            return
+        metadata = await _answer(self.edit_properties(props))
+        if metadata is None:
+            return
+        ok = await _answer(self.confirm("Save metadata", f"Rewrite {props.uri} with the new metadata?\n"
+                                        "The object is copied onto itself: its last-modified time changes, "
+                                        "its content does not."))
+        if not ok:
+            return
+        try:
+            await in_executor(self.executor, objects.replace_metadata, conn.client(), bucket, key, props, metadata)
+        except Exception as exc:
+            if isinstance(exc, ValueError):
+                self.failed.emit(str(exc))
+            elif "PreconditionFailed" in str(exc) or "412" in str(exc):
+                self.failed.emit(f"{props.uri} changed since you opened it; nothing was rewritten.")
+            else:
+                self._fail(exc, key)
+            return
+        self.done.emit(f"Saved the metadata of {props.uri}")
+        self.browser.refresh()
+
+    def _edit_properties(self, props: objects.ObjectProperties) -> asyncio.Future:
+        dialog = PropertiesDialog(props, self.parent_widget)
+        return _dialog_future(dialog, lambda r: dialog.metadata() if r == QDialog.DialogCode.Accepted else None)
+
+    # presigned URL
+
+    def copy_presigned(self) -> asyncio.Task | None:
+        objs, _ = self.browser.selected_entries()
+        if len(objs) != 1:
+            return None
+        return self._start(self._copy_presigned(objs[0].key))
+
+    async def _copy_presigned(self, key: str) -> None:
+        expires = await _answer(self.ask_expiry())
+        if expires is None:
+            return
+        try:
+            client = await in_executor(self.executor, self.browser.connection.client)
+            url = objects.presign_get(client, self.browser.bucket, key, int(expires))  # signed locally
+        except ValueError as exc:
+            self.failed.emit(str(exc))
+            return
+        QApplication.clipboard().setText(url)
+        label = next((k for k, v in EXPIRIES.items() if v == expires), f"{int(expires):,} s")
+        self.done.emit(f"Copied a URL for {key.rsplit('/', 1)[-1]} that works for {label.split(' (')[0]}")
+
+    def _ask_expiry(self) -> asyncio.Future:
+        dialog = QInputDialog(self.parent_widget)
+        dialog.setWindowTitle("Copy presigned URL")
+        dialog.setLabelText("Anyone with the URL can download the object until it expires.\nExpires after:")
+        dialog.setComboBoxItems(list(EXPIRIES))
+        return _dialog_future(dialog, lambda r: EXPIRIES.get(dialog.textValue())
+                              if r == QDialog.DialogCode.Accepted else None)
+
+    # delete
+
+    def delete_selected(self) -> asyncio.Task | None:
+        objs, prefixes = self.browser.selected_entries()
+        if not objs and not prefixes:
+            return None
+        return self._start(self._delete([o.key for o in objs], prefixes))
+
+    async def _delete(self, keys: list[str], prefixes: list[str]) -> None:
+        conn, bucket = self.browser.connection, self.browser.bucket
+        client = await in_executor(self.executor, conn.client)
+        all_keys = list(keys)
+        try:
+            for prefix in prefixes:  # list first, so the question names the real count
+                all_keys += await in_executor(self.executor, objects.keys_under, client, bucket, prefix)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        all_keys = list(dict.fromkeys(all_keys))
+        if not all_keys:
+            self.done.emit("Nothing to delete: the selected folders are empty.")
+            return
+        what = f"{len(all_keys):,} object" + ("s" if len(all_keys) != 1 else "")
+        inside = f" ({len(all_keys) - len(keys):,} of them inside {len(prefixes):,} folders)" if prefixes else ""
+        ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from s3://{bucket}/?\n"
+                                        "This cannot be undone unless the bucket keeps versions."))
+        if not ok:
+            return
+        try:
+            result = await in_executor(self.executor, objects.delete_keys, client, bucket, all_keys)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        if result.errors:
+            first = "; ".join(f"{k}: {m}" for k, m in result.errors[:3])
+            self.failed.emit(f"Deleted {len(result.deleted):,}; {len(result.errors):,} could not be deleted: {first}")
+        else:
+            self.done.emit(f"Deleted {len(result.deleted):,} objects")
+        self.browser.refresh()
+
+    def _confirm(self, title: str, text: str) -> asyncio.Future:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self.parent_widget)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return _dialog_future(box, lambda r: r == QMessageBox.StandardButton.Yes)
+
+    # new folder
+
+    def new_folder(self) -> asyncio.Task | None:
+        if self.browser.connection is None or not self.browser.bucket:
+            return None
+        return self._start(self._new_folder(self.browser.prefix))
+
+    async def _new_folder(self, parent: str) -> None:
+        name = await _answer(self.ask_folder_name())
+        if not name:
+            return
+        try:
+            key = objects.folder_key(parent, name)
+        except ValueError as exc:
+            self.failed.emit(str(exc))
+            return
+        conn, bucket = self.browser.connection, self.browser.bucket
+        try:
+            client = await in_executor(self.executor, conn.client)
+            await in_executor(self.executor, objects.create_folder, client, bucket, key)
+        except Exception as exc:
+            self._fail(exc, key)
+            return
+        self.done.emit(f"Created s3://{bucket}/{key}")
+        self.browser.refresh()
+
+    def _ask_folder_name(self) -> asyncio.Future:
+        dialog = QInputDialog(self.parent_widget)
+        dialog.setWindowTitle("New folder")
+        dialog.setLabelText(f"Name of the new folder in s3://{self.browser.bucket}/{self.browser.prefix}:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+        return _dialog_future(dialog, lambda r: dialog.textValue() if r == QDialog.DialogCode.Accepted else None)

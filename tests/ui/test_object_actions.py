@@ -1,0 +1,142 @@
+"""Object actions in the browser against a real HTTP endpoint: presigned URL, delete with
+confirmation, new folder, metadata edit, and odd keys shown and opened exactly."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from PySide6.QtWidgets import QApplication
+
+from lakegui.core.demo import DEMO_BUCKET
+from lakegui.ui.browser.model import ENTRY_ROLE
+
+
+def names(b):
+    return [b.proxy.index(r, 0).data() for r in range(b.proxy.rowCount())]
+
+
+def go(qtbot, b, prefix):
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate(prefix)
+
+
+def select(b, *wanted):
+    b.table.clearSelection()
+    current = names(b)
+    for name in wanted:
+        b.table.selectionModel().select(
+            b.proxy.index(current.index(name), 0),
+            b.table.selectionModel().SelectionFlag.Select | b.table.selectionModel().SelectionFlag.Rows)
+
+
+def connected(qtbot, window, conn):
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000):
+        window.set_connection(conn)
+    return window.browser
+
+
+def test_presigned_url_downloads_without_credentials(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    select(b, "README.txt")
+    b.object_actions.ask_expiry = lambda: 3600
+    with qtbot.waitSignal(b.object_actions.done, timeout=10000) as blocker:
+        b.presign_action.trigger()
+    assert "1 hour" in blocker.args[0]
+    url = QApplication.clipboard().text()
+    assert "X-Amz-Expires=3600" in url
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        body = resp.read()
+    assert body == demo_connection.client().get_object(Bucket=DEMO_BUCKET, Key="README.txt")["Body"].read()
+
+
+def test_delete_asks_with_the_count_and_respects_no(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/fundamental/AAPL/")
+    assert names(b) == ["2022/", "2023/", "2024/"]
+    select(b, "2022/", "2023/")
+    asked = []
+    b.object_actions.confirm = lambda title, text: asked.append(text) or False
+    task = b.object_actions.delete_selected()
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert "Delete 8 objects (8 of them inside 2 folders)" in asked[0]
+    assert len(demo_connection.client().list_objects_v2(Bucket=DEMO_BUCKET,
+                                                        Prefix="data/fundamental/AAPL/")["Contents"]) == 12
+    b.object_actions.confirm = lambda title, text: True
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        with qtbot.waitSignal(b.object_actions.done, timeout=10000) as blocker:
+            b.delete_action.trigger()
+    assert blocker.args[0] == "Deleted 8 objects"
+    assert names(b) == ["2024/"]
+
+
+def test_new_folder_is_a_marker_and_bad_names_are_refused(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/")
+    b.object_actions.ask_folder_name = lambda: "a/b"
+    with qtbot.waitSignal(b.object_actions.failed, timeout=10000) as blocker:
+        b.new_folder_action.trigger()
+    assert "cannot contain '/'" in blocker.args[0]
+    b.object_actions.ask_folder_name = lambda: "scratch space"
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.new_folder_action.trigger()
+    assert "scratch space/" in names(b)
+    head = demo_connection.client().head_object(Bucket=DEMO_BUCKET, Key="data/scratch space/")
+    assert head["ContentLength"] == 0
+
+
+def test_metadata_edit_rewrites_in_place_after_confirmation(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/ticks/daily/AAPL/2024/")
+    select(b, "ticks.parquet")
+    seen = {}
+
+    def edit(props):
+        seen["props"] = props
+        return dict(props.metadata, source="corrected-feed")
+
+    b.object_actions.edit_properties = edit
+    b.object_actions.confirm = lambda title, text: "copied onto itself" in text
+    key = "data/ticks/daily/AAPL/2024/ticks.parquet"
+    before = demo_connection.client().get_object(Bucket=DEMO_BUCKET, Key=key)["Body"].read()
+    with qtbot.waitSignal(b.object_actions.done, timeout=10000):
+        b.properties_action.trigger()
+    assert seen["props"].metadata["symbol"] == "AAPL"
+    head = demo_connection.client().head_object(Bucket=DEMO_BUCKET, Key=key)
+    assert head["Metadata"]["source"] == "corrected-feed" and head["Metadata"]["symbol"] == "AAPL"
+    assert demo_connection.client().get_object(Bucket=DEMO_BUCKET, Key=key)["Body"].read() == before
+
+
+def test_properties_dialog_edits_and_validates(qtbot, demo_connection):
+    from lakegui.core.objects import head
+    from lakegui.ui.dialogs.properties import PropertiesDialog
+
+    props = head(demo_connection.client(), DEMO_BUCKET, "data/ticks/daily/MSFT/2023/ticks.parquet")
+    dialog = PropertiesDialog(props)
+    qtbot.addWidget(dialog)
+    assert dialog.metadata() == props.metadata
+    dialog._add_row("Quality", "checked")
+    assert dialog.metadata()["quality"] == "checked"
+    dialog._add_row("symbol", "dup")
+    dialog._on_buttons_accepted()
+    assert "once" in dialog.problem.text() and dialog.result() == 0
+
+
+def test_odd_keys_are_shown_and_opened_exactly(qtbot, window, demo_connection):
+    s3 = demo_connection.client()
+    odd = ["odd/with space.txt", "odd/plus+sign.csv", "odd/100%.json", "odd/ünïcødé 📈.parquet",
+           "odd/trailing space ", "odd/sub dir/inner.txt"]
+    for k in odd:
+        s3.put_object(Bucket=DEMO_BUCKET, Key=k, Body=k.encode())
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "odd/")
+    assert sorted(names(b)) == sorted(["sub dir/", "with space.txt", "plus+sign.csv", "100%.json",
+                                       "ünïcødé 📈.parquet", "trailing space "])
+    select(b, "100%.json")
+    with qtbot.waitSignal(window.preview.preview_finished, timeout=10000) as blocker:
+        pass
+    assert blocker.args[0] == "odd/100%.json"
+    index = b.proxy.index(names(b).index("sub dir/"), 0)
+    assert index.data(ENTRY_ROLE).prefix == "odd/sub dir/"
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.table.doubleClicked.emit(index)
+    assert names(b) == ["inner.txt"] and b.path_edit.text() == f"s3://{DEMO_BUCKET}/odd/sub dir/"
