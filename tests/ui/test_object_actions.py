@@ -140,3 +140,48 @@ def test_odd_keys_are_shown_and_opened_exactly(qtbot, window, demo_connection):
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.table.doubleClicked.emit(index)
     assert names(b) == ["inner.txt"] and b.path_edit.text() == f"s3://{DEMO_BUCKET}/odd/sub dir/"
+
+
+def test_breadcrumb_navigates_to_each_level(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/ticks/daily/")
+    assert [x.text() for x in b.breadcrumb.buttons] == [DEMO_BUCKET, "data", "ticks", "daily"]
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.breadcrumb.buttons[1].click()
+    assert b.prefix == "data/" and b.back_action.isEnabled()
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.breadcrumb.buttons[0].click()
+    assert b.prefix == "" and names(b) == ["data/", "README.txt"]
+    assert [x.text() for x in b.breadcrumb.buttons] == [DEMO_BUCKET]
+    b.breadcrumb.set_path(DEMO_BUCKET, "a//b/")  # an empty folder name between slashes is shown, not lost
+    assert [x.text() for x in b.breadcrumb.buttons] == [DEMO_BUCKET, "a", "(empty name)", "b"]
+    assert b.breadcrumb.buttons[2].toolTip() == f"s3://{DEMO_BUCKET}/a//"
+
+
+def test_bucket_switcher_lists_buckets_and_takes_typed_names(qtbot, window, demo_connection):
+    demo_connection.client().create_bucket(Bucket="second-bucket")
+    demo_connection.client().put_object(Bucket="second-bucket", Key="hello.txt", Body=b"hi")
+    b = connected(qtbot, window, demo_connection)
+    box = b.bucket_box
+    qtbot.waitUntil(lambda: box.count() == 2, timeout=10000)
+    assert [box.itemText(i) for i in range(box.count())] == ["second-bucket", DEMO_BUCKET]
+    assert box.currentText() == DEMO_BUCKET
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        box.activated.emit(0)
+    assert b.bucket == "second-bucket" and names(b) == ["hello.txt"]
+    assert b.breadcrumb.buttons[0].text() == "second-bucket"
+    box.setEditText("Not_A_Bucket")
+    box.activated.emit(-1)
+    assert "not a valid bucket name" in b.state_label.text() and b.bucket == "second-bucket"
+
+
+def test_server_side_prefix_search(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/ticks/daily/")
+    assert len(names(b)) == 12
+    b.server_filter.setChecked(True)
+    b.filter_edit.setText("MS")
+    with qtbot.waitSignal(b.listing_finished, timeout=10000) as blocker:
+        b.filter_edit.returnPressed.emit()
+    assert blocker.args == ["data/ticks/daily/", 1] and names(b) == ["MSFT/"]
+    assert "listed by the server" in b.state_label.text()

@@ -7,14 +7,16 @@ from concurrent.futures import Executor
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from ...core.connection import Connection
 from ...core.errors import classify
+from ...core.connection import _BUCKET_RE
 from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
+from .breadcrumb import Breadcrumb
 from .model import ENTRY_ROLE, ObjectSortFilterProxy, ObjectTableModel
 from .table import ObjectTableView
 
@@ -39,6 +41,7 @@ class PrefixBrowser(QWidget):
         self._back: list[str] = []
         self._forward: list[str] = []
         self._slot = TaskSlot("listing")
+        self._buckets_slot = TaskSlot("buckets")
         self._generation = 0
 
         self.model = ObjectTableModel(self)
@@ -85,6 +88,21 @@ class PrefixBrowser(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(220)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
+        self.server_filter = QCheckBox("Search server", self)
+        self.server_filter.setObjectName("serverFilter")
+        self.server_filter.setToolTip("Press Enter in the filter to list only names that start with it, "
+                                      "from the server (for folders too large to load)")
+        self.bucket_box = QComboBox(self)
+        self.bucket_box.setObjectName("bucketBox")
+        self.bucket_box.setAccessibleName("Bucket")
+        self.bucket_box.setEditable(True)
+        self.bucket_box.setMinimumContentsLength(14)
+        self.bucket_box.setToolTip("Buckets you can list; or type a bucket name and press Enter")
+        self.bucket_box.activated.connect(self._on_bucket_box_activated)
+        self.breadcrumb = Breadcrumb(self)
+        self.breadcrumb.prefix_clicked.connect(self.navigate)
+        self._server_filter = ""
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -93,8 +111,10 @@ class PrefixBrowser(QWidget):
             button.setDefaultAction(action)
             button.setAutoRaise(True)
             bar.addWidget(button)
+        bar.addWidget(self.bucket_box)
         bar.addWidget(self.path_edit, 1)
         bar.addWidget(self.filter_edit)
+        bar.addWidget(self.server_filter)
 
         self.table = ObjectTableView(self)
         self.table.files_dropped.connect(self._on_table_files_dropped)
@@ -126,6 +146,7 @@ class PrefixBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addWidget(self.breadcrumb)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.state_label)
         self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
@@ -163,6 +184,11 @@ class PrefixBrowser(QWidget):
         self._bucket = bucket or (connection.bucket if connection else "")
         self._back.clear()
         self._forward.clear()
+        self.bucket_box.clear()
+        if self._bucket:
+            self.bucket_box.addItem(self._bucket)
+        if connection is not None:
+            self._buckets_slot.start(self._fill_buckets(connection))
         if connection is None:
             self.cancel()
             self.model.reset("")
@@ -203,7 +229,39 @@ class PrefixBrowser(QWidget):
 
     def cancel(self) -> None:
         self._slot.cancel()
+        self._buckets_slot.cancel()
         self.object_actions.cancel()
+
+    def switch_bucket(self, bucket: str, prefix: str = "") -> None:
+        """Open another bucket of the same connection (history starts afresh)."""
+        bucket = bucket.strip()
+        if not _BUCKET_RE.match(bucket):
+            self._set_state(f"'{bucket}' is not a valid bucket name (lowercase letters, digits, '.', '-').",
+                            error=True)
+            return
+        self._bucket = bucket
+        self._back.clear()
+        self._forward.clear()
+        if self.bucket_box.findText(bucket) < 0:
+            self.bucket_box.addItem(bucket)
+        self.bucket_box.setCurrentText(bucket)
+        self._load(prefix)
+
+    async def _fill_buckets(self, connection: Connection) -> None:
+        """The buckets the credentials may list; without that right the box keeps typed names."""
+        try:
+            client = await in_executor(self._executor, connection.client)
+            resp = await in_executor(self._executor, client.list_buckets)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.bucket_box.setToolTip("This account may not list buckets: type a bucket name and press Enter")
+            return
+        current = self._bucket
+        names = sorted(b["Name"] for b in resp.get("Buckets", []))
+        self.bucket_box.clear()
+        self.bucket_box.addItems(names if current in names or not current else [current, *names])
+        self.bucket_box.setCurrentText(current)
 
     def selected_entries(self) -> tuple[list[ObjectEntry], list[str]]:
         """The selected objects and folder prefixes, in view order."""
@@ -224,10 +282,12 @@ class PrefixBrowser(QWidget):
 
     # listing
 
-    def _load(self, prefix: str) -> None:
+    def _load(self, prefix: str, *, server_filter: str = "") -> None:
         self._generation += 1
+        self._server_filter = server_filter
         self.model.reset(prefix)
         self.path_edit.setText(f"s3://{self._bucket}/{prefix}")
+        self.breadcrumb.set_path(self._bucket, prefix)
         self._update_actions()
         self._set_state("Loading…")
         self.listing_started.emit(prefix)
@@ -238,7 +298,7 @@ class PrefixBrowser(QWidget):
         rows = 0
         try:
             client = await in_executor(self._executor, connection.client)
-            lister = PrefixLister(client, bucket, prefix)
+            lister = PrefixLister(client, bucket, prefix + self._server_filter)
             while not lister.done:
                 page = await in_executor(self._executor, lister.next_page)
                 if generation != self._generation:  # superseded while the call was in flight
@@ -253,7 +313,10 @@ class PrefixBrowser(QWidget):
                 self._set_state(info.message, error=True)
                 self.listing_failed.emit(prefix, info.message)
             return
-        self._set_state("" if rows else f"s3://{bucket}/{prefix} is empty. Drop files here to upload them.")
+        if self._server_filter:
+            self._set_state(f"Showing names that start with '{self._server_filter}' (listed by the server).")
+        else:
+            self._set_state("" if rows else f"s3://{bucket}/{prefix} is empty. Drop files here to upload them.")
         self.listing_finished.emit(prefix, rows)
 
     # slots
@@ -269,12 +332,19 @@ class PrefixBrowser(QWidget):
             self._set_state("Not connected. Use File › Connect… first.", error=True)
             return
         if bucket != self._bucket:
-            self._bucket = bucket
-            self._back.clear()
-            self._forward.clear()
-            self._load(prefix)
+            self.switch_bucket(bucket, prefix)
         else:
             self.navigate(prefix)
+
+    def _on_bucket_box_activated(self, index: int) -> None:
+        name = self.bucket_box.itemText(index) if index >= 0 else self.bucket_box.currentText()
+        if self._connection is not None and name and name != self._bucket:
+            self.switch_bucket(name)
+
+    def _on_filter_edit_return_pressed(self) -> None:
+        if self.server_filter.isChecked() and self._connection is not None and self._bucket:
+            # Every name the server returns starts with the text, so the local filter agrees.
+            self._load(self.prefix, server_filter=self.filter_edit.text())
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         entry = index.data(ENTRY_ROLE)
