@@ -79,7 +79,8 @@ def _ls(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     prefixes, objects = [], []
     try:
-        for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive):
+        for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
+                                 raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
             if args.json:
                 prefixes += [p.prefix for p in page.prefixes]
                 objects += [o.to_json() for o in page.objects]

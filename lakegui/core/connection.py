@@ -57,6 +57,13 @@ class ConnectionProfile:
         return cls(name="command line", endpoint_url=endpoint_url, region=region, aws_profile=aws_profile,
                    bucket=bucket, addressing_style="path" if endpoint_url else "auto")
 
+    @property
+    def raw_listing(self) -> bool:
+        """Whether listings parse pages themselves (see listing._raw_page). Only for explicit
+        endpoints: against AWS itself botocore's path is kept, which is also what in-process
+        test doubles of AWS intercept."""
+        return bool(self.endpoint_url)
+
     def problems(self) -> list[str]:
         """What is wrong with this profile, as messages a person can act on."""
         out = []

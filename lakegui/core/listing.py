@@ -7,9 +7,12 @@ Keys are kept exactly as stored: botocore asks for URL-encoded keys and decodes 
 
 from __future__ import annotations
 
+import threading
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator
+from urllib.parse import unquote_plus, urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,74 @@ def _object(item: dict) -> ObjectEntry:
     )
 
 
+_POOLS: dict[tuple, object] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(url: str, verify):
+    """One keep-alive connection pool per endpoint, shared by every listing."""
+    import urllib3
+    from botocore.httpsession import get_cert_path
+
+    parts = urlsplit(url)
+    key = (parts.scheme, parts.netloc, str(verify))
+    with _POOLS_LOCK:
+        if key not in _POOLS:
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": get_cert_path(verify)} if verify is not False \
+                else {"cert_reqs": "CERT_NONE"}
+            _POOLS[key] = urllib3.PoolManager(num_pools=4, maxsize=4, **(tls if parts.scheme == "https" else {}))
+        return _POOLS[key]
+
+
+def _text(el, tag: str, default: str = "") -> str:
+    child = el.find(tag)
+    return child.text or "" if child is not None else default
+
+
+def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingPage, str | None]:
+    """One ListObjectsV2 page over a presigned GET, parsed with ElementTree.
+
+    botocore turns each 1,000-key page into dicts through its shape-driven parser and
+    dateutil, which made listing 100,000 keys about 4x slower than s5cmd. The request is
+    still signed by botocore, locally, from the same credentials; only the parsing is ours.
+    """
+    import urllib3
+    from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+    url = client.generate_presigned_url("list_objects_v2", Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
+    try:
+        resp = _pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
+                                          retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                                status_forcelist=(500, 502, 503, 504)))
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise ReadTimeoutError(endpoint_url=url.split("?")[0], error=exc) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
+    root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if resp.status != 200:
+        error = {"Code": _text(root, "Code", str(resp.status)), "Message": _text(root, "Message", resp.reason or "")}
+        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status,
+                                                                "RequestId": _text(root, "RequestId")}},
+                          "ListObjectsV2")
+    encoded = _text(root, f"{ns}EncodingType") == "url"
+    decode = unquote_plus if encoded else (lambda v: v)
+    objects = []
+    for c in root.iter(f"{ns}Contents"):
+        modified = _text(c, f"{ns}LastModified")
+        objects.append(ObjectEntry(
+            key=decode(_text(c, f"{ns}Key")),
+            size=int(_text(c, f"{ns}Size", "0") or 0),
+            last_modified=datetime.fromisoformat(modified.replace("Z", "+00:00")) if modified else None,
+            etag=_text(c, f"{ns}ETag").strip('"'),
+            storage_class=_text(c, f"{ns}StorageClass", "STANDARD") or "STANDARD",
+        ))
+    prefixes = [PrefixEntry(decode(_text(p, f"{ns}Prefix"))) for p in root.iter(f"{ns}CommonPrefixes")]
+    truncated = _text(root, f"{ns}IsTruncated").lower() == "true"
+    token = _text(root, f"{ns}NextContinuationToken") or None
+    return ListingPage(number=number, prefixes=prefixes, objects=objects), (token if truncated else None)
+
+
 class PrefixLister:
     """Lists one prefix of a bucket with `list_objects_v2`, one page per call.
 
@@ -70,8 +141,10 @@ class PrefixLister:
     """
 
     def __init__(self, client, bucket: str, prefix: str = "", *, recursive: bool = False,
-                 page_size: int = 1000):
+                 page_size: int = 1000, raw: bool = False, verify: bool = True):
         self.client = client
+        self.raw = raw  # parse pages ourselves (see _raw_page); off for in-process moto, which mocks botocore
+        self.verify = verify  # TLS verification for the raw path, as the profile says
         self.bucket = bucket
         self.prefix = prefix
         self.recursive = recursive
@@ -89,6 +162,12 @@ class PrefixLister:
             kwargs["Delimiter"] = "/"
         if self._token:
             kwargs["ContinuationToken"] = self._token
+        if self.raw:
+            page, self._token = _raw_page(self.client, kwargs, self._pages + 1, self.verify)
+            self._pages += 1
+            self.done = self._token is None
+            page.is_last = self.done
+            return page
         resp = self.client.list_objects_v2(**kwargs)
         self._pages += 1
         self._token = resp.get("NextContinuationToken")

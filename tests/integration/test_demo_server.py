@@ -88,3 +88,46 @@ def test_cli_version_and_usage():
     assert r.returncode == 0 and r.stdout.startswith("lakegui-cli ")
     r = subprocess.run([str(BIN / "lakegui-cli"), "no-such-command"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+@pytest.mark.parametrize("recursive", [True, False])
+def test_raw_listing_matches_botocore_exactly(moto_endpoint, recursive):
+    """The raw page parser gives what botocore's does: odd keys, folders, sizes, times, tokens."""
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.core.listing import PrefixLister
+    from tests.core.test_listing import WEIRD
+
+    conn = Connection(ConnectionProfile(name="t", endpoint_url=moto_endpoint, bucket="raw-list",
+                                        addressing_style="path"))
+    s3 = conn.client()
+    s3.create_bucket(Bucket="raw-list")
+    keys = WEIRD + [f"many/{i:04d}.parquet" for i in range(25)] + ["dir/a/b.txt", "dir/c.txt"]
+    for k in keys:
+        s3.put_object(Bucket="raw-list", Key=k, Body=b"x" * (len(k) % 7))
+
+    def pages(raw):
+        return list(PrefixLister(s3, "raw-list", "", recursive=recursive, page_size=10, raw=raw))
+
+    fast, slow = pages(True), pages(False)
+    assert len(fast) == len(slow) and fast[-1].is_last
+    if recursive:  # moto answers a delimited listing in one page
+        assert len(fast) > 2 and not fast[0].is_last
+    assert [p.prefixes for p in fast] == [p.prefixes for p in slow]
+    assert [p.objects for p in fast] == [p.objects for p in slow]
+    if recursive:
+        assert set(WEIRD) <= {o.key for p in fast for o in p.objects}
+
+
+def test_raw_listing_errors_are_classified(moto_endpoint):
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.core.errors import classify
+    from lakegui.core.listing import PrefixLister
+
+    conn = Connection(ConnectionProfile(name="t", endpoint_url=moto_endpoint, addressing_style="path"))
+    with pytest.raises(Exception) as e:
+        PrefixLister(conn.client(), "no-such-bucket-raw", raw=True).next_page()
+    assert classify(e.value, bucket="no-such-bucket-raw").code == "NoSuchBucket"
+    closed = Connection(ConnectionProfile(name="t", endpoint_url="http://127.0.0.1:9", addressing_style="path"))
+    with pytest.raises(Exception) as e:
+        PrefixLister(closed.client(), "b", raw=True).next_page()
+    assert classify(e.value, endpoint="http://127.0.0.1:9").code == "EndpointConnectionError"

@@ -14,7 +14,7 @@ from tests.ui.conftest import profile_for
 
 
 def names(browser) -> list[str]:
-    m = browser.proxy
+    m = browser.model
     return [m.index(r, 0).data() for r in range(m.rowCount())]
 
 
@@ -41,7 +41,7 @@ def test_three_areas_and_top_level_listed(qtbot, window, demo_connection):
 def test_navigate_back_forward_up(qtbot, window, demo_connection):
     b = window.browser
     connect_and_wait(qtbot, window, demo_connection)
-    index = b.proxy.index(row_of(b, "data/"), 0)
+    index = b.model.index(row_of(b, "data/"), 0)
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.table.doubleClicked.emit(index)
     assert b.prefix == "data/" and names(b) == ["fundamental/", "reference/", "ticks/"]
@@ -91,11 +91,19 @@ class GatedClient:
         self._client, self.gated_prefix = client, gated_prefix
         self.release, self.entered = threading.Event(), threading.Event()
 
-    def list_objects_v2(self, **kw):
-        if kw.get("Prefix") == self.gated_prefix:
+    def _gate(self, prefix):
+        if prefix == self.gated_prefix:
             self.entered.set()
             self.release.wait(10)
+
+    def list_objects_v2(self, **kw):
+        self._gate(kw.get("Prefix"))
         return self._client.list_objects_v2(**kw)
+
+    def generate_presigned_url(self, operation, Params=None, **kw):  # the raw listing path
+        if operation == "list_objects_v2":
+            self._gate((Params or {}).get("Prefix"))
+        return self._client.generate_presigned_url(operation, Params=Params, **kw)
 
     def __getattr__(self, name):
         return getattr(self._client, name)
@@ -128,7 +136,7 @@ def test_selecting_an_object_shows_its_properties_and_lineage(qtbot, window, dem
     assert names(b) == ["ticks.parquet"]
     with qtbot.waitSignal(p.preview_finished, timeout=10000):
         b.table.selectRow(0)
-    assert isinstance(b.proxy.index(0, 0).data(ENTRY_ROLE), ObjectEntry)
+    assert isinstance(b.model.index(0, 0).data(ENTRY_ROLE), ObjectEntry)
     items = {p.tree.topLevelItem(i).text(0): p.tree.topLevelItem(i) for i in range(p.tree.topLevelItemCount())}
     assert items["URI"].text(1) == "s3://us-equity-datalake/data/ticks/daily/AAPL/2024/ticks.parquet"
     assert items["Content type"].text(1) == "application/vnd.apache.parquet"

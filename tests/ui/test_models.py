@@ -3,7 +3,9 @@
 from datetime import datetime, timezone
 
 from lakegui.core.listing import ListingPage, ObjectEntry, PrefixEntry
-from lakegui.ui.browser.model import ObjectSortFilterProxy, ObjectTableModel
+from PySide6.QtCore import Qt
+
+from lakegui.ui.browser.model import ObjectTableModel
 from lakegui.ui.queue.model import JobRow, TransferTableModel
 
 
@@ -14,19 +16,45 @@ def page(n, start=0):
                                 for i in range(start, start + 5)])
 
 
-def test_object_model(qtmodeltester, qapp):
+def names(model):
+    return [model.index(r, 0).data() for r in range(model.rowCount())]
+
+
+def test_object_model_sorts_and_filters_while_pages_stream_in(qtmodeltester, qapp):
     model = ObjectTableModel()
     model.reset("p/")
     model.append_page(page(1))
-    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(model, force_py=True)  # stays connected: every change below is checked too
     model.append_page(page(2, 5))
-    assert model.rowCount() == 12
-    proxy = ObjectSortFilterProxy()
-    proxy.setSourceModel(model)
-    proxy.sort(1)
-    qtmodeltester.check(proxy, force_py=True)
-    # Folders first, then by size, not by the text "4.9 KB" < "977 B".
-    assert [proxy.index(r, 0).data() for r in range(4)] == ["dir0/", "dir5/", "f0.parquet", "f1.parquet"]
+    assert model.rowCount() == 12 and names(model)[:3] == ["dir0/", "dir5/", "f0.parquet"]  # folders first
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    # By size, not by the text "4.9 KB" < "977 B".
+    assert names(model)[:4] == ["dir0/", "dir5/", "f0.parquet", "f1.parquet"]
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert names(model)[0] == "f9.parquet" and names(model)[-1] == "dir0/"
+    model.append_page(page(3, 10))  # a page arriving under a non-default sort lands in place
+    assert names(model)[0] == "f14.parquet" and model.rowCount() == 18
+    model.set_filter("F1")
+    assert sorted(names(model)) == ["f1.parquet", "f10.parquet", "f11.parquet", "f12.parquet", "f13.parquet",
+                                    "f14.parquet"]
+    model.append_page(page(4, 15))  # filtered while streaming: only matching rows appear
+    assert "f15.parquet" in names(model) and "f20.parquet" not in names(model) and model.loaded == 24
+    model.set_filter("")
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    assert model.rowCount() == 24 and names(model)[4] == "f0.parquet"
+
+
+def test_sort_keeps_the_selection_on_the_same_rows(qapp):
+    from PySide6.QtCore import QPersistentModelIndex
+
+    model = ObjectTableModel()
+    model.reset("p/")
+    model.append_page(page(1))
+    kept = QPersistentModelIndex(model.index(names(model).index("f3.parquet"), 0))
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert kept.data() == "f3.parquet"
+    model.set_filter("f3")
+    assert kept.row() == 0 and kept.data() == "f3.parquet"
 
 
 def test_folder_marker_is_not_its_own_child(qapp):

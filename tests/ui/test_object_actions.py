@@ -12,7 +12,7 @@ from lakegui.ui.browser.model import ENTRY_ROLE
 
 
 def names(b):
-    return [b.proxy.index(r, 0).data() for r in range(b.proxy.rowCount())]
+    return [b.model.index(r, 0).data() for r in range(b.model.rowCount())]
 
 
 def go(qtbot, b, prefix):
@@ -25,7 +25,7 @@ def select(b, *wanted):
     current = names(b)
     for name in wanted:
         b.table.selectionModel().select(
-            b.proxy.index(current.index(name), 0),
+            b.model.index(current.index(name), 0),
             b.table.selectionModel().SelectionFlag.Select | b.table.selectionModel().SelectionFlag.Rows)
 
 
@@ -135,7 +135,7 @@ def test_odd_keys_are_shown_and_opened_exactly(qtbot, window, demo_connection):
     with qtbot.waitSignal(window.preview.preview_finished, timeout=10000) as blocker:
         pass
     assert blocker.args[0] == "odd/100%.json"
-    index = b.proxy.index(names(b).index("sub dir/"), 0)
+    index = b.model.index(names(b).index("sub dir/"), 0)
     assert index.data(ENTRY_ROLE).prefix == "odd/sub dir/"
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.table.doubleClicked.emit(index)

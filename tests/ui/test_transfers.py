@@ -80,7 +80,7 @@ def test_dropping_a_folder_uploads_it_under_the_current_prefix(qtbot, window, de
     s3 = demo_connection.client()
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="data/reference/new batch/")["Contents"]}
     assert keys == {"data/reference/new batch/a.json", "data/reference/new batch/sub/b.csv"}
-    assert "new batch/" in [b.proxy.index(r, 0).data() for r in range(b.proxy.rowCount())]
+    assert "new batch/" in [b.model.index(r, 0).data() for r in range(b.model.rowCount())]
 
 
 def test_drop_is_refused_when_not_connected(qtbot, window, tmp_path):
@@ -94,7 +94,7 @@ def test_download_selection_to_a_folder(qtbot, window, demo_connection, tmp_path
     b = window.browser
     wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
     wait_listed(qtbot, b, lambda: b.navigate("data/ticks/daily/"))
-    names = [b.proxy.index(r, 0).data() for r in range(b.proxy.rowCount())]
+    names = [b.model.index(r, 0).data() for r in range(b.model.rowCount())]
     b.table.selectRow(names.index("AAPL/"))
     window.choose_download_folder = lambda: str(tmp_path / "dl")
     with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):

@@ -17,7 +17,7 @@ from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefi
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
-from .model import ENTRY_ROLE, ObjectSortFilterProxy, ObjectTableModel
+from .model import ENTRY_ROLE, ObjectTableModel
 from .table import ObjectTableView
 
 
@@ -44,9 +44,7 @@ class PrefixBrowser(QWidget):
         self._buckets_slot = TaskSlot("buckets")
         self._generation = 0
 
-        self.model = ObjectTableModel(self)
-        self.proxy = ObjectSortFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
+        self.model = ObjectTableModel(self)  # sorts and filters itself (see model.py for why)
 
         self.back_action = self._action("Back", QStyle.StandardPixmap.SP_ArrowBack, QKeySequence.StandardKey.Back,
                                         self.go_back)
@@ -87,7 +85,7 @@ class PrefixBrowser(QWidget):
         self.filter_edit.setPlaceholderText("Filter")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(220)
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self.model.set_filter)
         self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
         self.server_filter = QCheckBox("Search server", self)
         self.server_filter.setObjectName("serverFilter")
@@ -120,7 +118,7 @@ class PrefixBrowser(QWidget):
         self.table.files_dropped.connect(self._on_table_files_dropped)
         self.table.setObjectName("objectTable")
         self.table.setAccessibleName("Objects")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -298,7 +296,8 @@ class PrefixBrowser(QWidget):
         rows = 0
         try:
             client = await in_executor(self._executor, connection.client)
-            lister = PrefixLister(client, bucket, prefix + self._server_filter)
+            lister = PrefixLister(client, bucket, prefix + self._server_filter,
+                                  raw=connection.profile.raw_listing, verify=connection.profile.verify_tls)
             while not lister.done:
                 page = await in_executor(self._executor, lister.next_page)
                 if generation != self._generation:  # superseded while the call was in flight

@@ -1,0 +1,84 @@
+"""Open one prefix in the real browser, offscreen, and time it. Prints one JSON line: time to the
+first rows, to the full listing, memory growth, and the UI thread's longest gap (5 ms timer)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--endpoint-url", required=True)
+    p.add_argument("--bucket", required=True)
+    p.add_argument("--prefix", required=True)
+    args = p.parse_args()
+
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.ui.browser.widget import PrefixBrowser
+
+    app = QApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(4)
+    conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
+    conn.client()  # as after connecting: the client exists before the user navigates
+    browser = PrefixBrowser(executor)
+    browser.resize(900, 700)
+    browser.show()
+    gaps = {"last": 0.0, "max": 0.0}
+
+    def on_tick():
+        now = time.perf_counter()
+        gaps["max"] = max(gaps["max"], now - gaps["last"])
+        gaps["last"] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(on_tick)
+
+    async def run() -> dict:
+        browser._connection, browser._bucket = conn, args.bucket  # connected, without listing the root
+        first, done = asyncio.get_event_loop().create_future(), asyncio.get_event_loop().create_future()
+        browser.model.rowsInserted.connect(lambda *a: first.done() or first.set_result(time.perf_counter()))
+        browser.listing_finished.connect(lambda p, n: done.done() or done.set_result((time.perf_counter(), n)))
+        before = rss_mb()
+        timer.start()
+        gaps["last"] = start = time.perf_counter()
+        browser.navigate(args.prefix)
+        t_first = await first
+        t_done, rows = await done
+        app.processEvents()
+        timer.stop()
+        return {"first_rows_ms": round((t_first - start) * 1000, 1), "full_s": round(t_done - start, 3),
+                "rows": rows, "rss_growth_mb": round(rss_mb() - before, 1),
+                "max_gap_ms": round(gaps["max"] * 1000, 1)}
+
+    try:
+        with loop:
+            result = loop.run_until_complete(run())
+    finally:
+        browser.cancel()
+        executor.shutdown()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
