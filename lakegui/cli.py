@@ -77,20 +77,23 @@ def _ls(args: argparse.Namespace) -> int:
     if conn is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    from .core.gcpause import gc_paused
+
     prefixes, objects = [], []
     try:
-        for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
-                                 raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
-            if args.json:
-                prefixes += [p.prefix for p in page.prefixes]
-                objects += [o.to_json() for o in page.objects]
-                continue
-            # Stream as pages arrive, in the shape of `aws s3 ls`.
-            lines = [f"{'PRE':>30} {p.name(prefix)}" for p in page.prefixes]
-            lines += [f"{o.last_modified.astimezone():%Y-%m-%d %H:%M:%S} {o.size:>10} "
-                      f"{o.key if args.recursive else o.name(prefix)}" for o in page.objects]
-            if lines:
-                print("\n".join(lines), flush=True)
+        with gc_paused():
+            for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
+                                     raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
+                if args.json:
+                    prefixes += [p.prefix for p in page.prefixes]
+                    objects += [o.to_json() for o in page.objects]
+                    continue
+                # Stream as pages arrive, in the shape of `aws s3 ls`.
+                lines = [f"{'PRE':>30} {p.name(prefix)}" for p in page.prefixes]
+                lines += [f"{o.last_modified.astimezone():%Y-%m-%d %H:%M:%S} {o.size:>10} "
+                          f"{o.key if args.recursive else o.name(prefix)}" for o in page.objects]
+                if lines:
+                    print("\n".join(lines), flush=True)
     except Exception as exc:
         info = classify(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)
         print(f"lakegui-cli: {info.message}", file=sys.stderr)

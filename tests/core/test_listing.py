@@ -55,3 +55,22 @@ def test_uri_and_parent_helpers():
     with pytest.raises(ValueError, match="names no bucket"):
         parse_s3_uri("s3:///x")
     assert parent_prefix("a/b/") == "a/" and parent_prefix("a/") == "" and parent_prefix("") == ""
+
+
+def test_gc_pause_nests_and_restores():
+    import gc
+
+    from lakegui.core.gcpause import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer listing still streams
+    assert gc.isenabled()
+    try:
+        with gc_paused():
+            raise RuntimeError("a failed listing")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()

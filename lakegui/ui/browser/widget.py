@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComb
 
 from ...core.connection import Connection
 from ...core.errors import classify
+from ...core.gcpause import gc_paused
 from ...core.connection import _BUCKET_RE
 from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
 from ..tasks import TaskSlot, in_executor
@@ -298,12 +299,13 @@ class PrefixBrowser(QWidget):
             client = await in_executor(self._executor, connection.client)
             lister = PrefixLister(client, bucket, prefix + self._server_filter,
                                   raw=connection.profile.raw_listing, verify=connection.profile.verify_tls)
-            while not lister.done:
-                page = await in_executor(self._executor, lister.next_page)
-                if generation != self._generation:  # superseded while the call was in flight
-                    return
-                rows += self.model.append_page(page)
-                self.listing_progressed.emit(rows)
+            with gc_paused():
+                while not lister.done:
+                    page = await in_executor(self._executor, lister.next_page)
+                    if generation != self._generation:  # superseded while the call was in flight
+                        return
+                    rows += self.model.append_page(page)
+                    self.listing_progressed.emit(rows)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every failure becomes a message, never a crash
