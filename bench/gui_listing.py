@@ -11,7 +11,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def rss_mb() -> float:
@@ -26,32 +26,18 @@ def main() -> int:
     p.add_argument("--prefix", required=True)
     args = p.parse_args()
 
-    import qasync
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
+    from bench.qtbench import GapTimer, app_and_loop
     from lakegui.core.connection import Connection, ConnectionProfile
     from lakegui.ui.browser.widget import PrefixBrowser
 
-    app = QApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    app, loop = app_and_loop()
     executor = ThreadPoolExecutor(4)
     conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
     conn.client()  # as after connecting: the client exists before the user navigates
     browser = PrefixBrowser(executor)
     browser.resize(900, 700)
     browser.show()
-    gaps = {"last": 0.0, "max": 0.0}
-
-    def on_tick():
-        now = time.perf_counter()
-        gaps["max"] = max(gaps["max"], now - gaps["last"])
-        gaps["last"] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(on_tick)
+    gaps = GapTimer()
 
     async def run() -> dict:
         browser._connection, browser._bucket = conn, args.bucket  # connected, without listing the root
@@ -59,16 +45,16 @@ def main() -> int:
         browser.model.rowsInserted.connect(lambda *a: first.done() or first.set_result(time.perf_counter()))
         browser.listing_finished.connect(lambda p, n: done.done() or done.set_result((time.perf_counter(), n)))
         before = rss_mb()
-        timer.start()
-        gaps["last"] = start = time.perf_counter()
+        gaps.start()
+        start = time.perf_counter()
         browser.navigate(args.prefix)
         t_first = await first
         t_done, rows = await done
         app.processEvents()
-        timer.stop()
+        gaps.stop()
         return {"first_rows_ms": round((t_first - start) * 1000, 1), "full_s": round(t_done - start, 3),
                 "rows": rows, "rss_growth_mb": round(rss_mb() - before, 1),
-                "max_gap_ms": round(gaps["max"] * 1000, 1)}
+                "max_gap_ms": round(gaps.max * 1000, 1), "gaps_over_30ms": gaps.long}
 
     try:
         with loop:

@@ -13,7 +13,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main() -> int:
@@ -24,18 +24,15 @@ def main() -> int:
     p.add_argument("--prefix", required=True)
     args = p.parse_args()
 
-    import qasync
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QWidget
 
+    from bench.qtbench import GapTimer, app_and_loop
     from lakegui.core.connection import Connection, ConnectionProfile
     from lakegui.core.settings import TransferSettings
     from lakegui.ui.queue.controller import TransferQueue
     from lakegui.ui.transfer_actions import TransferActions
 
-    app = QApplication([sys.argv[0]])
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    app, loop = app_and_loop()
     executor = ThreadPoolExecutor(4)
     conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
     queue = TransferQueue(TransferSettings())
@@ -44,33 +41,20 @@ def main() -> int:
     queue.start()
     parent = QWidget()
     actions = TransferActions(queue, executor, parent)
-    gaps = {"last": time.perf_counter(), "max": 0.0, "long": [], "start": time.perf_counter()}
-
-    def on_tick():
-        now = time.perf_counter()
-        gap = now - gaps["last"]
-        gaps["max"] = max(gaps["max"], gap)
-        if gap > 0.030:
-            gaps["long"].append((round(now - gaps["start"], 2), round(gap * 1000)))
-        gaps["last"] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(on_tick)
+    gaps = GapTimer()
 
     async def run() -> dict:
         idle = asyncio.get_event_loop().create_future()
         queue.idle.connect(lambda: idle.done() or idle.set_result(True))
-        timer.start()
-        gaps["last"] = gaps["start"] = time.perf_counter()
+        gaps.start()
         start = time.perf_counter()
         await actions.upload(conn, args.bucket, args.prefix, [args.source], keep_folder_name=False)
         await idle
         seconds = time.perf_counter() - start
-        timer.stop()
+        gaps.stop()
         states = {queue.model.row(i).state for i in range(queue.model.rowCount())}
-        return {"seconds": round(seconds, 3), "max_gap_ms": round(gaps["max"] * 1000, 1),
-                "gaps_over_30ms": gaps["long"],
+        return {"seconds": round(seconds, 3), "max_gap_ms": round(gaps.max * 1000, 1),
+                "gaps_over_30ms": gaps.long,
                 "jobs": queue.model.rowCount(), "states": sorted(states), "engine": queue.engines._engines and
                 next(iter(queue.engines._engines.values())).name}
 

@@ -66,6 +66,26 @@ def wait_for_row(db, sql, timeout=30):
     raise AssertionError(f"timed out waiting for: {sql}")
 
 
+def wait_until(condition, timeout=30, what="a condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def kill_9_when(proc, condition, what):
+    """SIGKILL the CLI once `condition` holds, as a crash or the OOM killer would."""
+    try:
+        wait_until(condition, what=what)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
 def test_upload_folder_then_download_it(bucket, tmp_path):
     src = tmp_path / "src"
     (src / "AAPL" / "2024").mkdir(parents=True)
@@ -117,16 +137,9 @@ def test_kill_9_mid_multipart_upload_then_resume(bucket, tmp_path):
     big.write_bytes(os.urandom(24 * MB))
     q = str(tmp_path / "q.sqlite3")
     proc = start_cli("upload", str(big), f"s3://{BUCKET}/big/", "--endpoint-url", bucket, "--queue", q)
-    try:
-        wait_for_row(q, "SELECT upload_id FROM jobs WHERE upload_id != ''")
-        time.sleep(1.0)  # some parts in flight
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
     s3 = client(bucket)
+    kill_9_when(proc, lambda: wait_for_row(q, "SELECT upload_id FROM jobs WHERE upload_id != ''") and
+                s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads"), "a multipart upload in flight")
     assert len(s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])) == 1  # the killed one
     _, status = cli("queue", "status", "--queue", q, "--json")
     assert status["states"] == {"queued": {"jobs": 1, "bytes": 24 * MB}}  # shown as it was, back in line
@@ -145,18 +158,8 @@ def test_kill_9_mid_download_then_resume(bucket, tmp_path):
     q = str(tmp_path / "q.sqlite3")
     out = tmp_path / "out"
     proc = start_cli("download", f"s3://{BUCKET}/d/", str(out), "--endpoint-url", bucket, "--queue", q)
-    try:
-        wait_for_row(q, "SELECT id FROM jobs WHERE state = 'running'")
-        deadline = time.monotonic() + 20
-        while not any(p.name.endswith(".part") for p in out.glob(".*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    kill_9_when(proc, lambda: any(p.name.endswith(".part") and p.stat().st_size > 0 for p in out.glob(".*")),
+                "part of the download written")
     assert not (out / "big.bin").exists()  # never a partial file under the final name
     proc, doc = cli("queue", "resume", "--queue", q, "--json", timeout=120)
     assert proc.returncode == 0 and doc["done"] == 1

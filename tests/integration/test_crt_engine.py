@@ -120,11 +120,8 @@ def test_cancel_multipart_upload_leaves_no_orphan(engine, moto_conn, tmp_path):
     finally:
         t.join()
     assert result["out"].state is JobState.CANCELLED
-    s3 = moto_conn.client()
-    deadline = time.monotonic() + 5  # the CRT aborts the upload as it winds down
-    while s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    # Aborted by the time run() returns, even when the cancel beat the CRT to its upload id.
+    assert moto_conn.client().list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
 def test_crash_marker_aborts_only_this_keys_recent_uploads(seaweedfs, tmp_path):

@@ -11,9 +11,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from lakegui.core.settings import MB, TransferSettings
-from lakegui.core.transfers.jobs import Direction, JobState, OverwritePolicy
+from lakegui.core.transfers.jobs import Direction, OverwritePolicy
 from lakegui.core.transfers.store import JobStore, NewJob
-from lakegui.ui.browser.model import ENTRY_ROLE
 from lakegui.ui.queue.controller import TransferQueue
 
 BUCKET = "us-equity-datalake"

@@ -123,10 +123,15 @@ class CrtEngine(EngineBase):
         headers += [(_HEADER_ARGS[k], v) for k, v in extra.items() if k in _HEADER_ARGS]
         for k, v in extra.get("Metadata", {}).items():
             headers.append((f"x-amz-meta-{k}", v))
-        if before.st_size >= self.settings.multipart_threshold and on_upload_id:
-            on_upload_id(f"{PENDING_UPLOAD}{time.time():.0f}")  # so a crash can find and abort it
-        got: dict = {}
         multipart = before.st_size >= self.settings.multipart_threshold
+        open_before: set[str] = set()
+        if multipart:
+            # A cancel can land before the CRT learns its upload id, and it then leaves the upload
+            # open; what is new after the attempt is ours to abort.
+            open_before = self.open_uploads(job)
+            if on_upload_id:
+                on_upload_id(f"{PENDING_UPLOAD}{time.time():.0f}")  # so a crash can find and abort it
+        got: dict = {}
         checksum = S3ChecksumConfig(algorithm=S3ChecksumAlgorithm.CRC32, location=S3ChecksumLocation.HEADER) \
             if self._checksums and not multipart else None
         request = self._s3.make_request(
@@ -135,9 +140,15 @@ class CrtEngine(EngineBase):
             max_active_connections_override=self._per_file if multipart else None,
             on_headers=lambda status_code, headers, **kw: got.update((k.lower(), v) for k, v in headers))
         control.attach(request)
-        # A multipart ETag is hashed here while the CRT sends, outside the GIL.
-        expected = self.expected_etag(path, before.st_size) if multipart else None
-        request.finished_future.result()
+        try:
+            # A multipart ETag is hashed here while the CRT sends, outside the GIL.
+            expected = self.expected_etag(path, before.st_size) if multipart else None
+            request.finished_future.result()
+        except BaseException:
+            if multipart:
+                request.finished_future.exception()  # wait until the CRT has finished every request
+                self.abort_new_uploads(job, open_before)
+            raise
         etag = got.get("etag", "").strip('"')
         if checksum is not None and got.get("x-amz-checksum-crc32"):
             expected = etag  # the server checked the CRC32 of what it received

@@ -246,6 +246,19 @@ class EngineBase:
         if job.direction is Direction.DOWNLOAD and job.local_path:
             temp_path_for(job.local_path, job.id).unlink(missing_ok=True)
 
+    def open_uploads(self, job: Job) -> set[str]:
+        """Ids of this exact key's multipart uploads in progress."""
+        resp = self.client.list_multipart_uploads(Bucket=job.bucket, Prefix=job.key)
+        return {u["UploadId"] for u in resp.get("Uploads", []) if u.get("Key") == job.key}
+
+    def abort_new_uploads(self, job: Job, before: set[str]) -> None:
+        """Abort this key's uploads that were not open before our attempt (best effort)."""
+        try:
+            for upload_id in self.open_uploads(job) - before:
+                self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=upload_id)
+        except Exception as exc:  # the crash marker still lets a later run clean up
+            log.warning("could not abort the uploads of %s: %s", job.uri, exc)
+
     def _abort_uploads_since(self, job: Job, started: float) -> None:
         """For a backend that cannot report upload ids: abort this exact key's uploads begun
         since the job's recorded start (a minute's grace for clock skew)."""
