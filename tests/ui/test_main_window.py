@@ -196,3 +196,28 @@ def test_layout_is_restored_between_runs(qtbot, qloop, io_executor):
     qtbot.waitUntil(lambda: second.isVisible())
     assert second.size() == first.size()
     assert abs(second.main_splitter.sizes()[0] - first.main_splitter.sizes()[0]) <= 2
+
+
+class DenyingClient(GatedClient):
+    """Answers AccessDenied for one prefix, as a bucket policy on that prefix would."""
+
+    def _gate(self, prefix):
+        if prefix == self.gated_prefix:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "ListObjectsV2")
+
+
+def test_access_denied_on_one_prefix_says_so_and_the_rest_stays_usable(qtbot, window, demo_connection):
+    b = window.browser
+    connect_and_wait(qtbot, window, demo_connection)
+    demo_connection._clients["interactive"] = DenyingClient(demo_connection.client(), "data/fundamental/")
+    with qtbot.waitSignal(b.listing_failed, timeout=10000) as blocker:
+        b.navigate("data/fundamental/")
+    assert blocker.args[1] == "Access denied to s3://us-equity-datalake/data/fundamental/: check the profile's permissions."
+    assert b.state_label.text() == blocker.args[1] and b.state_label.property("error") is True
+    assert window.statusBar().currentMessage() == blocker.args[1]
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.go_back()  # the rest of the bucket still lists
+    assert names(b) == ["data/", "README.txt"] and not b.state_label.isVisible()
