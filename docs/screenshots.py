@@ -1,0 +1,86 @@
+"""Render the README's screenshots from the real window on the embedded demo lake.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
+
+Writes screenshot-transfers.png: a folder open, an object's properties in the preview, and an
+upload in the queue mid-flight (throttled so the progress bars show). Folders and the queue
+database live in a temp dir, never the user's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+async def wait_for(condition, timeout=30.0) -> None:
+    loop = asyncio.get_event_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        await asyncio.sleep(0.05)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    work = Path(tempfile.mkdtemp(prefix="lakegui-shots-"))
+    for var, sub in (("LAKEGUI_CONFIG_DIR", "config"), ("LAKEGUI_DATA_DIR", "data"), ("LAKEGUI_LOG_DIR", "log")):
+        os.environ[var] = str(work / sub)
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from lakegui.core.demo import DemoServer
+    from lakegui.core.settings import MB, TransferSettings
+    from lakegui.ui.main_window import MainWindow
+
+    app = QApplication([sys.argv[0]])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(4)
+    demo = DemoServer().start()
+    window = MainWindow(executor, TransferSettings(max_bandwidth=2 * MB, concurrent_files=3,
+                                                  multipart_threshold=5 * MB, multipart_chunksize=5 * MB))
+    window.resize(1380, 860)
+    window.show()
+
+    async def shoot() -> None:
+        b = window.browser
+        window.set_connection(demo.connection(20))
+        await wait_for(lambda: not b.loading and b.model.rowCount() > 0)
+        b.navigate("data/ticks/daily/AAPL/2024/")
+        await wait_for(lambda: not b.loading and b.model.rowCount() == 1)
+        b.table.selectRow(0)
+        await wait_for(lambda: window.preview.tree.isVisible())
+        backfill = work / "backfill"
+        backfill.mkdir()
+        for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):
+            (backfill / f"{symbol}_2024.parquet").write_bytes(os.urandom(size * MB))
+        window.transfer_actions.upload(window.connection, b.bucket, "uploads/", [str(backfill)])
+        queue = window.transfers
+        await wait_for(lambda: queue.model.rowCount() == 5 and any(
+            queue.model.row(i).bytes_done > 2 * MB for i in range(5)))
+        await asyncio.sleep(0.3)  # one more 10 Hz repaint of speeds and ETAs
+        out.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(out / "screenshot-transfers.png"), "PNG")
+        print(f"saved {out / 'screenshot-transfers.png'}")
+
+    try:
+        with loop:
+            loop.run_until_complete(shoot())
+    finally:
+        window.shutdown()
+        executor.shutdown(wait=False, cancel_futures=True)
+        demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
