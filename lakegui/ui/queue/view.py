@@ -21,12 +21,14 @@ class ProgressDelegate(QStyledItemDelegate):
         if fraction is None:
             return super().paint(painter, option, index)
         bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
+        bar.rect = QRect(option.rect.adjusted(2, 1, -2, -1))
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = int(fraction * 1000)
         bar.text = f"{fraction:.0%}"
         bar.textVisible = True
-        bar.state = option.state
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        # Qt 6 has no orientation field: without State_Horizontal the style draws a vertical bar.
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
