@@ -14,25 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
-
 
 def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("--endpoint-url", required=True)
-    p.add_argument("--bucket", required=True)
-    p.add_argument("--prefix", required=True)
-    args = p.parse_args()
-
-    from bench.qtbench import GapTimer, app_and_loop
-    from lakegui.core.connection import Connection, ConnectionProfile
+    from bench.qtbench import GapTimer, app_and_loop, rss_mb, target
     from lakegui.ui.browser.widget import PrefixBrowser
 
+    args, conn = target(argparse.ArgumentParser())
     app, loop = app_and_loop()
     executor = ThreadPoolExecutor(4)
-    conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
     conn.client()  # as after connecting: the client exists before the user navigates
     browser = PrefixBrowser(executor)
     browser.resize(900, 700)

@@ -17,24 +17,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("source")
-    p.add_argument("--endpoint-url", required=True)
-    p.add_argument("--bucket", required=True)
-    p.add_argument("--prefix", required=True)
-    args = p.parse_args()
-
     from PySide6.QtWidgets import QWidget
 
-    from bench.qtbench import GapTimer, app_and_loop
-    from lakegui.core.connection import Connection, ConnectionProfile
+    from bench.qtbench import GapTimer, app_and_loop, target
     from lakegui.core.settings import TransferSettings
     from lakegui.ui.queue.controller import TransferQueue
     from lakegui.ui.transfer_actions import TransferActions
 
+    parser = argparse.ArgumentParser()
+    parser.add_argument("source")
+    args, conn = target(parser)
     app, loop = app_and_loop()
     executor = ThreadPoolExecutor(4)
-    conn = Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
     queue = TransferQueue(TransferSettings())
     queue.set_connection(conn)  # as the app does on connecting: clients and engine are prepared
     queue.pool.waitForDone()

@@ -1,5 +1,5 @@
-"""What the offscreen GUI benchmarks share: a QApplication on a qasync loop, and a timer that
-records the longest gap the UI thread had between two of its 5 ms ticks."""
+"""What the offscreen GUI benchmarks share: the target endpoint, a QApplication on a qasync loop,
+a timer that records the longest gap the UI thread had between two of its 5 ms ticks, and memory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,24 @@ import sys
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def target(parser):
+    """Parse --endpoint-url/--bucket/--prefix (plus the caller's own arguments); returns
+    (args, Connection)."""
+    from lakegui.core.connection import Connection, ConnectionProfile
+
+    parser.add_argument("--endpoint-url", required=True)
+    parser.add_argument("--bucket", required=True)
+    parser.add_argument("--prefix", required=True)
+    args = parser.parse_args()
+    return args, Connection(ConnectionProfile.from_options(endpoint_url=args.endpoint_url, bucket=args.bucket))
+
+
+def rss_mb() -> float:
+    """This process's resident memory."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
 
 
 def app_and_loop():

@@ -10,14 +10,8 @@ import sys
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> int:
@@ -28,7 +22,9 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from lakegui.core.transfers.jobs import Direction
+    from bench.qtbench import rss_mb
+
+    from lakegui.core.transfers.jobs import Direction, JobState
     from lakegui.core.transfers.store import JobStore, NewJob
     from lakegui.ui.queue.controller import TransferQueue
     from lakegui.ui.queue.view import TransferQueueView
@@ -45,7 +41,7 @@ def main() -> int:
     batch = store.create_batch("backfill", "upload", {"endpoint_url": "http://127.0.0.1:1"}, runner="gui")
     store.add_jobs(batch, jobs)
     enqueue_s = time.perf_counter() - start
-    store.set_state(None, store_state("paused"), from_states=[store_state("queued")])  # nothing may run
+    store.set_state(None, JobState.PAUSED, from_states=[JobState.QUEUED])  # nothing may run
     store.close()
     del jobs
 
@@ -72,11 +68,6 @@ def main() -> int:
                       "rss_growth_mb": round(memory - base_rss, 1)}))
     return 0
 
-
-def store_state(name):
-    from lakegui.core.transfers.jobs import JobState
-
-    return JobState(name)
 
 
 if __name__ == "__main__":

@@ -84,20 +84,13 @@ def _policy(args):
     return OverwritePolicy.ASK
 
 
-def _run_queue(store, args, batch_ids, settings, *, connection=None) -> tuple[object, int]:
+def _run_queue(store, args, batch_ids, settings, *, connection=None):
     """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C hands them back."""
     from .core.transfers.jobs import JobState
     from .core.transfers.runner import EnginePool, QueueRunner
 
-    counts = store.counts()
-    if batch_ids is not None:
-        counts = {}
-        for b in batch_ids:
-            for state, (n, size) in store.counts(b).items():
-                c = counts.get(state, (0, 0))
-                counts[state] = (c[0] + n, c[1] + size)
-    queued = counts.get(str(JobState.QUEUED), (0, 0))
-    display = TerminalProgress(queued[0], queued[1])
+    queued = [store.counts(b).get(str(JobState.QUEUED), (0, 0)) for b in (batch_ids or [None])]
+    display = TerminalProgress(sum(n for n, _ in queued), sum(b for _, b in queued))
     engines = EnginePool(store, settings, known=[connection] if connection else [])
     runner = QueueRunner(store, engines, concurrency=args.concurrency or settings.concurrent_files,
                          on_tick=display)
@@ -108,7 +101,7 @@ def _run_queue(store, args, batch_ids, settings, *, connection=None) -> tuple[ob
         signal.signal(signal.SIGINT, previous)
         display.close()
         engines.close()
-    return summary, queued[0]
+    return summary
 
 
 def _report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
@@ -185,7 +178,7 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
     name = args.name or f"{direction} {uri if direction == 'download' else args.dest}"
     batch = store.create_batch(name, direction, conn.profile.to_dict())
     store.add_jobs(batch, jobs)
-    summary, _ = _run_queue(store, args, [batch], settings, connection=conn)
+    summary = _run_queue(store, args, [batch], settings, connection=conn)
     summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
     try:
         return _report(store, args, summary, [batch], plan.skipped,
@@ -248,7 +241,7 @@ def queue(args: argparse.Namespace) -> int:
                   else "Nothing to resume: no queued or paused jobs.")
             return EXIT_OK
         settings = settings_store.load().transfer
-        summary, _ = _run_queue(store, args, None, settings)
+        summary = _run_queue(store, args, None, settings)
         return _report(store, args, summary, None, [], {"queue": str(store.path)})
     finally:
         store.close()

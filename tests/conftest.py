@@ -42,6 +42,13 @@ def isolated_env(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _is_pool(obj, pool_type):
+    try:
+        return isinstance(obj, pool_type)
+    except ReferenceError:  # a dead weakref.proxy raises on any look, isinstance too
+        return False
+
+
 @pytest.fixture(autouse=True)
 def no_leaks():
     """Fail a test that leaves threads or QThreadPool jobs running."""
@@ -57,7 +64,7 @@ def no_leaks():
     if "PySide6.QtCore" in sys.modules:
         from PySide6.QtCore import QThreadPool
 
-        pools = [QThreadPool.globalInstance()] + [o for o in gc.get_objects() if isinstance(o, QThreadPool)]
+        pools = [QThreadPool.globalInstance()] + [o for o in gc.get_objects() if _is_pool(o, QThreadPool)]
         for pool in pools:
             try:
                 if not pool.waitForDone(3000):

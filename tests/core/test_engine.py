@@ -18,6 +18,7 @@ from lakegui.core.transfers.localpaths import temp_path_for
 from lakegui.core.transfers.planner import plan_download_uri, plan_upload, to_jobs
 from lakegui.core.transfers.runner import EnginePool, QueueRunner
 from lakegui.core.transfers.store import JobStore
+from tests.support.waiting import wait_until
 
 BUCKET = "engine-test"
 # moto in-process only intercepts botocore: these tests pin the s3transfer backend.
@@ -76,9 +77,7 @@ def test_cancel_multipart_upload_stops_fast_and_leaves_no_orphan(conn, tmp_path)
         job(Direction.UPLOAD, "c/big.bin", path), control, progress)))
     t.start()
     try:
-        deadline = time.monotonic() + 10
-        while progress.done < 1 * MB and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: progress.done >= 1 * MB or not t.is_alive(), 10, "1 MB uploaded")
         assert 0 < progress.done < progress.total
         asked = time.monotonic()
         control.stop(JobState.CANCELLED)
@@ -102,9 +101,7 @@ def test_cancelled_download_leaves_no_temp_file(conn, tmp_path):
         job(Direction.DOWNLOAD, "d/big.bin", target, 12 * MB, id=9), control, progress)))
     t.start()
     try:
-        deadline = time.monotonic() + 10
-        while progress.done < 512 * 1024 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: progress.sample() >= 512 * 1024 or not t.is_alive(), 10, "512 KB downloaded")
         control.stop(JobState.PAUSED)
         t.join(5)
         assert result["out"].state is JobState.PAUSED

@@ -76,11 +76,14 @@ def test_recover_orphans_of_a_dead_process(store):
     store.add_jobs(batch, new_jobs(3))
     dead, alive = store.claim(2, "host:dead"), store.claim(1, "host:alive")
     store.set_upload_id(dead[0].id, "upload-123")
+    store.save_progress({dead[0].id: 4096})
     recovered = store.recover_orphans(alive=lambda owner: owner == "host:alive")
     assert sorted(recovered) == sorted(j.id for j in dead)
     job = store.job(dead[0].id)
     # Back in line, and the upload id is kept so the engine can abort the orphan upload first.
     assert job.state is JobState.QUEUED and job.upload_id == "upload-123"
+    assert job.bytes_done == 4096  # the queue shows where it was
+    assert store.claim(5, "host:alive")[0].bytes_done == 0  # and a new run starts from zero
     assert store.job(alive[0].id).state is JobState.RUNNING
 
 

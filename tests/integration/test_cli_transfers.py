@@ -10,11 +10,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import boto3
 import pytest
 from botocore.config import Config
+
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 BUCKET = "cli-transfers"
@@ -52,26 +53,13 @@ def slow_settings():
         json.dump({"transfer": {"max_bandwidth": 3 * MB}}, f)
 
 
-def wait_for_row(db, sql, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(db) as c:
-                row = c.execute(sql).fetchone()
-            if row:
-                return row
-        except sqlite3.Error:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {sql}")
-
-
-def wait_until(condition, timeout=30, what="a condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+def row_of(db, sql):
+    """The first row `sql` finds in the queue another process writes, or None for now."""
+    try:
+        with sqlite3.connect(db) as c:
+            return c.execute(sql).fetchone()
+    except sqlite3.Error:  # the CLI may not have created it yet
+        return None
 
 
 def kill_9_when(proc, condition, what):
@@ -138,7 +126,7 @@ def test_kill_9_mid_multipart_upload_then_resume(bucket, tmp_path):
     q = str(tmp_path / "q.sqlite3")
     proc = start_cli("upload", str(big), f"s3://{BUCKET}/big/", "--endpoint-url", bucket, "--queue", q)
     s3 = client(bucket)
-    kill_9_when(proc, lambda: wait_for_row(q, "SELECT upload_id FROM jobs WHERE upload_id != ''") and
+    kill_9_when(proc, lambda: row_of(q, "SELECT upload_id FROM jobs WHERE upload_id != ''") and
                 s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads"), "a multipart upload in flight")
     assert len(s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])) == 1  # the killed one
     _, status = cli("queue", "status", "--queue", q, "--json")

@@ -14,6 +14,7 @@ from lakegui.core.transfers.backends import make_engine
 from lakegui.core.transfers.engine import PENDING_UPLOAD, JobControl, Progress
 from lakegui.core.transfers.jobs import Direction, Job, JobState
 from tests.core.test_listing import WEIRD
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("awscrt")
@@ -109,9 +110,7 @@ def test_cancel_multipart_upload_leaves_no_orphan(engine, moto_conn, tmp_path):
         job(Direction.UPLOAD, "c/big.bin", big), control, progress)))
     t.start()
     try:
-        deadline = time.monotonic() + 20
-        while progress.done == 0 and time.monotonic() < deadline and t.is_alive():
-            time.sleep(0.005)
+        wait_until(lambda: progress.done > 0 or not t.is_alive(), 20, "the first part sent", interval=0.002)
         assert 0 < progress.done < progress.total
         asked = time.monotonic()
         control.stop(JobState.CANCELLED)

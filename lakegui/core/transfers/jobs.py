@@ -44,6 +44,13 @@ class OverwritePolicy(str, enum.Enum):
         return self.value
 
 
+def display_name(direction: str, key: str, local_path: str) -> str:
+    """What a person calls a transfer: the object's name for a download, the file's for an upload."""
+    if str(direction) == "download":
+        return key.rsplit("/", 1)[-1]
+    return local_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 @dataclass
 class Job:
     """One file transfer. Byte counts are Python ints: no 32-bit overflow at 2 GiB."""
@@ -69,8 +76,7 @@ class Job:
 
     @property
     def name(self) -> str:
-        return self.key.rsplit("/", 1)[-1] if self.direction is Direction.DOWNLOAD else \
-            self.local_path.replace("\\", "/").rsplit("/", 1)[-1]
+        return display_name(self.direction, self.key, self.local_path)
 
     @property
     def uri(self) -> str:

@@ -8,7 +8,7 @@ leaves an upload nobody knows about.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from s3transfer.exceptions import CancelledError as TransferCancelled
@@ -62,7 +62,6 @@ class _TrackingOSUtils(OSUtils):
 class _Watch:
     on_upload_id: Callable[[str], None] | None = None
     etag: str = ""
-    upload_ids: list[str] = field(default_factory=list)
 
 
 class TransferEngine(EngineBase):
@@ -108,7 +107,6 @@ class TransferEngine(EngineBase):
         if watch is None:
             return
         if model.name == "CreateMultipartUpload" and parsed.get("UploadId"):
-            watch.upload_ids.append(parsed["UploadId"])
             if watch.on_upload_id:
                 watch.on_upload_id(parsed["UploadId"])
         elif parsed.get("ETag"):

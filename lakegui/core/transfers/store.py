@@ -196,9 +196,6 @@ class JobStore:
                              (name, kind, json.dumps(profile), time.time(), runner))
             return int(cur.lastrowid)
 
-    def batch_ids(self, runner: str) -> list[int]:
-        return [r[0] for r in self._read("SELECT id FROM batches WHERE runner = ?", (runner,))]
-
     def adopt(self, job_ids: Iterable[int], runner: str) -> None:
         """Hand the batches of these jobs to `runner` (the GUI resuming what a CLI run left)."""
         ids = list(job_ids)
@@ -356,13 +353,14 @@ class JobStore:
         return n
 
     def recover_orphans(self, alive=owner_alive) -> list[int]:
-        """Put jobs left running by a dead process back in the queue. Their upload id and
-        temp file stay recorded, so the engine cleans them up before running them again."""
+        """Put jobs left running by a dead process back in the queue. Their upload id stays
+        recorded, so the engine cleans up before running them again, and so do their last
+        saved bytes, so the queue shows where they were (claiming starts them from zero)."""
         with self._write() as db:
             rows = db.execute("SELECT id, owner FROM jobs WHERE state = 'running'").fetchall()
             dead = [job_id for job_id, owner in rows if not alive(owner)]
             if dead:
-                db.execute(f"UPDATE jobs SET state = 'queued', owner = '', bytes_done = 0, updated = ? "
+                db.execute(f"UPDATE jobs SET state = 'queued', owner = '', updated = ? "
                            f"WHERE id IN ({','.join('?' * len(dead))})", [time.time(), *dead])
         return dead
 

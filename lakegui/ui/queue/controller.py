@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from ...core.connection import Connection
 from ...core.settings import TransferSettings
-from ...core.transfers.jobs import FINISHED, JobState, Outcome
+from ...core.transfers.jobs import FINISHED, JobState, Outcome, display_name
 from ...core.transfers import backends  # noqa: F401  imported now, not on the first job's thread
 from ...core.transfers.runner import EnginePool, RunningJob, end_record
 from ...core.transfers.store import JobStore, NewJob, QueueError, this_owner
@@ -159,8 +159,9 @@ class TransferQueue(QObject):
             raise QueueError(self.error)
         batch = self.store.create_batch(name, kind, profile, runner=RUNNER)
         ids = self.store.add_jobs(batch, jobs)
-        return batch, [JobRow(_name(j), str(j.direction), str(j.state), 0, j.size, error=j.error, job_id=i,
-                              uri=f"s3://{j.bucket}/{j.key}", local_path=j.local_path) for i, j in zip(ids, jobs)]
+        return batch, [JobRow(display_name(j.direction, j.key, j.local_path), str(j.direction), str(j.state), 0,
+                              j.size, error=j.error, job_id=i, uri=f"s3://{j.bucket}/{j.key}",
+                              local_path=j.local_path) for i, j in zip(ids, jobs)]
 
     def show_stored(self, batch: int, rows: list[JobRow]) -> int:
         """Show a stored batch's rows and start its jobs (UI thread)."""
@@ -319,17 +320,18 @@ class TransferQueue(QObject):
 
     def _on_tick_timer_timeout(self) -> None:
         now = time.monotonic()
+        done = {job_id: r.progress.sample() for job_id, r in self._running.items()}  # one stat per download
         for job_id, r in self._running.items():
             row = self.model.row_for(job_id)
             if row is not None:
-                row.sample(now, r.progress.sample())
+                row.sample(now, done[job_id])
                 if r.progress.total:
                     row.bytes_total = r.progress.total
         self.model.rows_changed(list(self._running))
         self._ticks += 1
-        if self._ticks % 20 == 0 and self._running:  # every 2 s, so a restart shows where things were
-            self.store.save_progress({i: r.progress.done for i, r in self._running.items()})
-        self._emit_totals(now)
+        if self._ticks % 20 == 0 and done:  # every 2 s, so a restart shows where things were
+            self.store.save_progress(done)
+        self._emit_totals(now, sum(done.values()))
 
     def _on_sync_timer_timeout(self) -> None:
         """Show what another process (lakegui-cli) changed in the shared queue."""
@@ -356,9 +358,10 @@ class TransferQueue(QObject):
 
     # totals
 
-    def _emit_totals(self, now: float | None = None) -> None:
+    def _emit_totals(self, now: float | None = None, in_flight: int | None = None) -> None:
         now = time.monotonic() if now is None else now
-        in_flight = sum(r.progress.sample() for r in self._running.values())
+        if in_flight is None:
+            in_flight = sum(r.progress.sample() for r in self._running.values())
         self._moved_samples.append((now, self._finished_bytes + in_flight))
         while len(self._moved_samples) > 2 and now - self._moved_samples[0][0] > 5.0:
             self._moved_samples.popleft()
@@ -373,11 +376,6 @@ class TransferQueue(QObject):
         self.totals_changed.emit(Totals(files_done, files_total, failed, len(self._running),
                                         bytes_done_finished + in_flight, bytes_total, speed,
                                         left / speed if speed > 0 else None))
-
-
-def _name(job: NewJob) -> str:
-    return job.key.rsplit("/", 1)[-1] if str(job.direction) == "download" else \
-        job.local_path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 _FINISHED_STATES = {str(s) for s in FINISHED}

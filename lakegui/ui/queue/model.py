@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ...core.transfers.jobs import Job
+from ...core.transfers.jobs import Job, display_name
 from ...core.units import human_duration, human_size
 from ..table_model import ColumnTableModel
 
@@ -41,8 +41,7 @@ class JobRow:
     def from_view_row(cls, r: tuple) -> "JobRow":
         """From JobStore.view_rows(): the fast path for reopening a large queue."""
         job_id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts = r
-        name = key.rsplit("/", 1)[-1] if direction == "download" else local_path.replace("\\", "/").rsplit("/", 1)[-1]
-        return cls(name, direction, state, bytes_done, size, 0.0, error, job_id, f"s3://{bucket}/{key}", local_path,
+        return cls(display_name(direction, key, local_path), direction, state, bytes_done, size, 0.0, error, job_id, f"s3://{bucket}/{key}", local_path,
                    attempts)
 
     @property
@@ -88,9 +87,6 @@ class TransferTableModel(ColumnTableModel):
         i = self._index.get(job_id)
         return self._rows[i] if i is not None else None
 
-    def job_ids(self) -> list[int]:
-        return [r.job_id for r in self._rows]
-
     def append_rows(self, rows: list) -> int:
         first = len(self._rows)
         n = super().append_rows(rows)
@@ -108,15 +104,6 @@ class TransferTableModel(ColumnTableModel):
         ids = set(ids)
         if ids:
             self.set_rows([r for r in self._rows if r.job_id not in ids])
-
-    def update(self, job_id: int, **changes) -> None:
-        i = self._index.get(job_id)
-        if i is None:
-            return
-        r = self._rows[i]
-        for k, v in changes.items():
-            setattr(r, k, v)
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
 
     def rows_changed(self, job_ids) -> None:
         """Repaint the rows of these jobs (their JobRow objects were changed in place)."""
