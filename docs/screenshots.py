@@ -2,8 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
 
-Writes screenshot-transfers.png: a folder open, an object's properties in the preview, and an
-upload in the queue mid-flight (throttled so the progress bars show). Folders and the queue
+Writes screenshot-preview.png (a daily ticks file: its rows, then its chart) and
+screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show). Folders and the queue
 database live in a temp dir, never the user's.
 """
 
@@ -58,7 +58,14 @@ def main() -> int:
         b.navigate("data/ticks/daily/AAPL/2024/")
         await wait_for(lambda: not b.loading and b.model.rowCount() == 1)
         b.table.selectRow(0)
-        await wait_for(lambda: window.preview.tree.isVisible())
+        preview = window.preview
+        await wait_for(lambda: preview.rows_model is not None and preview.stats_label.text())
+        preview.tabs.setCurrentWidget(preview.chart)
+        await asyncio.sleep(0.2)
+        out.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(out / "screenshot-preview.png"), "PNG")
+        print(f"saved {out / 'screenshot-preview.png'}")
+        preview.tabs.setCurrentWidget(preview.data_page)
         backfill = work / "backfill"
         backfill.mkdir()
         for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):

@@ -137,7 +137,10 @@ def test_selecting_an_object_shows_its_properties_and_lineage(qtbot, window, dem
     with qtbot.waitSignal(p.preview_finished, timeout=10000):
         b.table.selectRow(0)
     assert isinstance(b.model.index(0, 0).data(ENTRY_ROLE), ObjectEntry)
-    items = {p.tree.topLevelItem(i).text(0): p.tree.topLevelItem(i) for i in range(p.tree.topLevelItemCount())}
+    assert p.rows_model.rowCount() == 259
+    with qtbot.waitSignal(p.properties_loaded, timeout=10000):
+        p.tabs.setCurrentWidget(p.properties)
+    items = p.properties.items()
     assert items["URI"].text(1) == "s3://us-equity-datalake/data/ticks/daily/AAPL/2024/ticks.parquet"
     assert items["Content type"].text(1) == "application/vnd.apache.parquet"
     meta = items["Metadata"]
