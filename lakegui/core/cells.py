@@ -66,3 +66,40 @@ def _datetime(value) -> str:
     zone = value.tzname() or ""
     # isoformat already ends in the offset; a named zone (EST, UTC) reads better beside it.
     return f"{text} {zone}" if zone and not zone.startswith(("UTC+", "UTC-")) and zone not in text else text
+
+
+def python_columns(table) -> list[list]:
+    """Each column of an Arrow table or batch as Python values, for a view to format.
+
+    Run it off the UI thread. Zoned timestamps are converted here rather than by pyarrow,
+    whose own conversion imports pandas (half a second, once) to find the zone."""
+    return [_column_values(table.column(i)) for i in range(table.num_columns)]
+
+
+def _column_values(column) -> list:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = column.type
+    if not (pa.types.is_timestamp(t) and t.tz):
+        return column.to_pylist()
+    zone = _zone(t.tz)
+    # Shown to the microsecond, as Python's datetime holds it.
+    micros = pc.cast(column, pa.timestamp("us", tz=t.tz), safe=False).cast(pa.int64()).to_pylist()
+    return [None if v is None else (_EPOCH + dt.timedelta(microseconds=v)).astimezone(zone) for v in micros]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    if name[:1] in "+-" and ":" in name:
+        hours, minutes = name[1:].split(":")
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+        return dt.timezone(-offset if name[0] == "-" else offset)
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except Exception:  # an unknown zone name: still show the instant, in UTC
+        return dt.timezone.utc

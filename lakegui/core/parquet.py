@@ -10,6 +10,7 @@ footer plus about one page per column, not the file.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import json
 import threading
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ PAGE_HEADER = 16 * 1024
 # Newer writers also end a page at 20,000 rows (parquet-java since 1.11, Arrow C++ since 22).
 PAGE_ROWS = 20_000
 _ROW_LIMITED = (("parquet-mr version ", (1, 11)), ("parquet-cpp-arrow version ", (22,)))
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class PreviewError(Exception):
@@ -74,9 +78,19 @@ class FileSummary:
     pandas: dict | None = None                                  # the pandas metadata, parsed
 
 
+_UNIT_US = {"milliseconds": 1000, "microseconds": 1, "nanoseconds": 0.001}
+
+
 def _stat_text(stats, name: str) -> str:
     if stats is None or not stats.has_min_max:
         return ""
+    logical = stats.logical_type.to_json() if stats.logical_type is not None else ""
+    if '"Type":"Timestamp"' in logical:
+        # From the raw integer: pyarrow's own conversion imports pandas, half a second on first use.
+        info = json.loads(logical)
+        raw = getattr(stats, f"{name}_raw")
+        when = _EPOCH + dt.timedelta(microseconds=raw * _UNIT_US.get(info.get("timeUnit"), 1))
+        return when.isoformat(sep=" ") if info.get("isAdjustedToUTC") else when.replace(tzinfo=None).isoformat(sep=" ")
     value = getattr(stats, name)
     if isinstance(value, bytes):
         try:

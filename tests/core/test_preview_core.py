@@ -271,3 +271,16 @@ def test_chart_finds_ohlcv_columns_and_thins():
     assert s.close[-1] == table.column("close")[-1].as_py()
     assert s.times_ms[0] == dt.datetime(2024, 1, 2, 14, 39, tzinfo=dt.timezone.utc).timestamp() * 1000
     assert ohlcv.chart_columns(pa.schema([("a", pa.int64())])) is None
+
+
+def test_python_columns_convert_zoned_timestamps_without_pandas():
+    table = pa.table({
+        "ny": pa.array([0, None, 1_700_000_000_123_456], pa.timestamp("us", tz="America/New_York")),
+        "fixed": pa.array([0, 1, 2], pa.timestamp("ms", tz="+05:30")),
+        "n": pa.array([1, None, 3]),
+    })
+    ny, fixed, n = cells.python_columns(table)
+    assert ny[1] is None and ny == table.column("ny").to_pylist()
+    assert cells.format_value(ny[2]) == "2023-11-14 17:13:20.123456-05:00 EST"
+    assert fixed[2].utcoffset() == dt.timedelta(hours=5, minutes=30) and fixed[2].microsecond == 2000
+    assert n == [1, None, 3]

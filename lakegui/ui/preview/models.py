@@ -30,11 +30,13 @@ class ParquetRowsModel(QAbstractTableModel):
 
     block_needed = Signal(int, int)   # row group, block
 
-    def __init__(self, preview: ParquetPreview, columns: list[str], head: pa.Table, parent=None):
+    def __init__(self, preview: ParquetPreview, columns: list[str], head: pa.Table, head_values: list[list],
+                 parent=None):
         super().__init__(parent)
         self.preview = preview
         self.columns = list(columns)
         self._head = head
+        self._head_values = head_values
         self._numeric = [_numeric(head.schema.field(c).type) for c in self.columns]
         self._blocks: OrderedDict[tuple[int, int], list[list]] = OrderedDict()
         self._batches: dict[tuple[int, int], pa.RecordBatch] = {}
@@ -68,11 +70,12 @@ class ParquetRowsModel(QAbstractTableModel):
     def is_loaded(self, row: int) -> bool:
         return self._value(row, 0) is not _MISSING if self.columns else True
 
-    def set_block(self, row_group: int, block: int, batch: pa.RecordBatch) -> None:
+    def set_block(self, row_group: int, block: int, batch: pa.RecordBatch, values: list[list]) -> None:
+        """A block read off the UI thread: the batch (for charts) and its values (cells.python_columns)."""
         key = (row_group, block)
         self._asked.discard(key)
         self._batches[key] = batch
-        self._blocks[key] = [None] * len(self.columns)
+        self._blocks[key] = values
         while len(self._blocks) > _MAX_BLOCKS:
             old, _ = self._blocks.popitem(last=False)
             self._batches.pop(old, None)
@@ -94,14 +97,12 @@ class ParquetRowsModel(QAbstractTableModel):
         columns = self._blocks.get(key)
         if columns is None:
             if row < self._head.num_rows:
-                return self._head.column(column)[row].as_py()
+                return self._head_values[column][row]
             if key not in self._asked:
                 self._asked.add(key)
                 self.block_needed.emit(*key)
             return _MISSING
         self._blocks.move_to_end(key)
-        if columns[column] is None:  # converted once per block and column, when first shown
-            columns[column] = self._batches[key].column(column).to_pylist()
         return columns[column][row - self.preview.block_start(*key)]
 
 

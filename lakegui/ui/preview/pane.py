@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
                                QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ...core import formats, objects, ohlcv
+from ...core import cells, formats, objects, ohlcv
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.listing import ObjectEntry
@@ -34,6 +34,12 @@ from .properties import PropertiesTree
 DEFAULT_COLUMNS = 30     # wide files open with this many columns; the chooser shows the rest
 WANTED_BLOCKS = 4        # blocks asked for while scrolling; older asks are dropped
 _EXPECTED = (PreviewError, ObjectChanged, ValueError)
+
+
+def _rows_of(read, *args):
+    """Read rows and turn them into Python values, both in the executor."""
+    rows = read(*args)
+    return rows, cells.python_columns(rows)
 
 
 def _table(name: str, accessible: str) -> QTableView:
@@ -275,9 +281,9 @@ class PreviewPane(QFrame):
         summary, schema, stats = await in_executor(
             self._executor, lambda: (preview.summary(), preview.schema(), preview.chunk_stats()))
         columns = preview.column_names[:DEFAULT_COLUMNS]
-        head = await in_executor(self._executor, preview.head, columns, HEAD_ROWS)
+        head, values = await in_executor(self._executor, _rows_of, preview.head, columns, HEAD_ROWS)
         self._parquet = preview
-        self._show_rows(preview, columns, head)
+        self._show_rows(preview, columns, head, values)
         self._fill_columns_menu(preview.column_names, columns)
         self.tabs.addTab(self.data_page, "Data")
         self._chart_columns = ohlcv.chart_columns(preview.arrow_schema)
@@ -324,8 +330,8 @@ class PreviewPane(QFrame):
 
     # Parquet views
 
-    def _show_rows(self, preview: ParquetPreview, columns: list[str], head) -> None:
-        model = ParquetRowsModel(preview, columns, head, self.rows_table)
+    def _show_rows(self, preview: ParquetPreview, columns: list[str], head, values: list[list]) -> None:
+        model = ParquetRowsModel(preview, columns, head, values, self.rows_table)
         model.block_needed.connect(self._on_rows_model_block_needed)
         self.rows_model = model
         self.rows_table.setModel(model)
@@ -355,14 +361,14 @@ class PreviewPane(QFrame):
 
     async def _reload_columns(self, preview: ParquetPreview, columns: list[str]) -> None:
         try:
-            head = await in_executor(self._executor, preview.head, columns, HEAD_ROWS)
+            head, values = await in_executor(self._executor, _rows_of, preview.head, columns, HEAD_ROWS)
         except PreviewCancelled:
             return
         except _EXPECTED as exc:
             self.stats_label.setText(str(exc))
             return
         if preview is self._parquet:
-            self._show_rows(preview, columns, head)
+            self._show_rows(preview, columns, head, values)
             self._update_stats()
             self._refresh_chart()
 
@@ -378,7 +384,8 @@ class PreviewPane(QFrame):
         while self._wanted and model is self.rows_model:
             row_group, block = self._wanted.pop()  # the latest ask is what is on screen
             try:
-                batch = await in_executor(self._executor, model.preview.block, row_group, block, model.columns)
+                batch, values = await in_executor(self._executor, _rows_of, model.preview.block,
+                                                  row_group, block, model.columns)
             except PreviewCancelled:
                 return
             except Exception as exc:
@@ -388,7 +395,7 @@ class PreviewPane(QFrame):
                 return
             if model is not self.rows_model:
                 return
-            model.set_block(row_group, block, batch)
+            model.set_block(row_group, block, batch, values)
             self._update_stats()
             self.rows_loaded.emit(row_group, block)
             if self.tabs.currentWidget() is self.chart:
