@@ -141,6 +141,8 @@ def pyarrow_first_batch(s3fs, key: str) -> dict:
 
 
 def duckdb_connection(sw: SeaweedFS, work: Path):
+    """A fresh DuckDB with httpfs (from the PyPI wheel, no download) and the endpoint's secret;
+    None when DuckDB is not installed. Fresh each run: DuckDB caches footers per connection."""
     try:
         import duckdb
         import duckdb_extension_httpfs
@@ -157,10 +159,13 @@ def duckdb_connection(sw: SeaweedFS, work: Path):
     return con
 
 
-def duckdb_first_rows(con, key: str) -> dict:
+def duckdb_first_rows(sw: SeaweedFS, work: Path, key: str) -> dict:
+    con = duckdb_connection(sw, work)
     t0 = time.perf_counter()
-    table = con.execute(f"SELECT * FROM read_parquet('s3://{BUCKET}/{key}') LIMIT 100").arrow()
-    return {"seconds": time.perf_counter() - t0, "rows": table.num_rows}
+    table = con.execute(f"SELECT * FROM read_parquet('s3://{BUCKET}/{key}') LIMIT 100").to_arrow_table()
+    seconds = time.perf_counter() - t0
+    con.close()
+    return {"seconds": seconds, "rows": table.num_rows}
 
 
 def gui_first_view(sw: SeaweedFS, key: str) -> dict:
@@ -218,6 +223,8 @@ def run(args, work: Path, sw: SeaweedFS) -> int:
 
     s3fs = pyarrow_fs(sw)
     duck = duckdb_connection(sw, work)
+    if duck is not None:
+        duck.close()
     results: dict[str, dict[str, list]] = {k: {} for k in files}
     for r in range(args.rounds):
         for key, fact in facts.items():
@@ -226,7 +233,7 @@ def run(args, work: Path, sw: SeaweedFS) -> int:
                     ("pyarrow first batch", lambda: pyarrow_first_batch(s3fs, key)),
                     ("pyarrow read_table", lambda: pyarrow_read_table(s3fs, key))]
             if duck is not None:
-                runs.append(("duckdb httpfs", lambda: duckdb_first_rows(duck, key)))
+                runs.append(("duckdb httpfs", lambda: duckdb_first_rows(sw, work, key)))
             for name, fn in runs:
                 res = fn()
                 results[key].setdefault(name, []).append(res)

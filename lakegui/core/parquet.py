@@ -24,6 +24,7 @@ from .rangefile import RangeFile
 
 HEAD_ROWS = 100
 BLOCK_ROWS = 1000
+STEP_BLOCKS = 16
 STREAM_BUFFER = 64 * 1024
 # Writers cut data pages at about 1 MiB of encoded values (parquet-mr, arrow, arrow-rs);
 # a little over, since pyarrow checks the size once per batch of values it writes.
@@ -262,21 +263,27 @@ class ParquetPreview:
                 self._blocks.move_to_end(key)
                 return self._blocks[key]
             cur = self._cursor
-            if cur is None or cur[:2] != key[:2] or cur[2] > block:
-                it = self._file.iter_batches(batch_size=BLOCK_ROWS, row_groups=[row_group],
+            # The cursor steps STEP_BLOCKS blocks at a time: a jump to row 1,000,000 then takes a few
+            # dozen decoding steps rather than a thousand.
+            target = block // STEP_BLOCKS
+            if cur is None or cur[:2] != key[:2] or cur[2] > target:
+                it = self._file.iter_batches(batch_size=BLOCK_ROWS * STEP_BLOCKS, row_groups=[row_group],
                                              columns=columns, use_threads=False)
                 cur = (row_group, tuple(columns), 0, it)
-            g, cols, nxt, it = cur
-            batch = None
-            while nxt <= block:
+            g, cols, step, it = cur
+            while step <= target:
                 with _decoding("This Parquet file cannot be read"):
                     batch = next(it, None)
                 if batch is None:
-                    raise IndexError(f"row group {row_group} has no block {block}")
-                self._remember((g, cols, nxt), batch)
-                nxt += 1
-            self._cursor = (g, cols, nxt, it)
-            return batch
+                    break
+                if step >= target - 1:  # keep the step asked for and the one before (scrolling back)
+                    for i in range(0, batch.num_rows, BLOCK_ROWS):
+                        self._remember((g, cols, step * STEP_BLOCKS + i // BLOCK_ROWS), batch.slice(i, BLOCK_ROWS))
+                step += 1
+            self._cursor = (g, cols, step, it)
+            if key not in self._blocks:
+                raise IndexError(f"row group {row_group} has no block {block}")
+            return self._blocks[key]
 
     def column_table(self, columns: list[str]) -> pa.Table:
         """Whole-file read of just these columns (column pruning), e.g. a chart of every close."""
@@ -319,5 +326,5 @@ class ParquetPreview:
 
     def _remember(self, key: tuple, batch: pa.RecordBatch) -> None:
         self._blocks[key] = batch
-        while len(self._blocks) > 64:
+        while len(self._blocks) > 4 * STEP_BLOCKS:
             self._blocks.popitem(last=False)
