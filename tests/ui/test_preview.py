@@ -4,6 +4,8 @@ chart, schema and statistics; JSON, CSV and text; errors; cancellation of a supe
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QBuffer, QIODevice
+from PySide6.QtGui import QImage
 
 from lakegui.core.demo import DEMO_BUCKET
 from lakegui.core.listing import ObjectEntry
@@ -108,9 +110,14 @@ def test_scrolling_far_reads_only_that_block_and_columns_can_change(qtbot, pane,
     assert loaded.args == [3, 10]
     assert cell(model, 160_500, 2) == repr(table.column(2)[160_500].as_py())
     assert pane.source.requests > requests
-    pane.set_columns(["c03"])
+    actions = {a.text(): a for a in pane.columns_menu.actions()}
+    assert list(actions) == ["c00", "c01", "c02", "c03"] and all(a.isChecked() for a in actions.values())
+    for name in ("c00", "c01", "c02"):
+        actions[name].setChecked(False)  # the chooser re-reads with what is left
     qtbot.waitUntil(lambda: pane.rows_model.columns == ["c03"], timeout=10000)
     assert cell(pane.rows_model, 5, 0) == repr(table.column(3)[5].as_py())
+    actions["c03"].setChecked(False)
+    assert actions["c03"].isChecked() and pane.stats_label.text() == "Keep at least one column."
 
 
 def test_json_csv_and_text_previews(qtbot, pane, demo_connection):
@@ -126,6 +133,13 @@ def test_json_csv_and_text_previews(qtbot, pane, demo_connection):
     key, message = show(qtbot, pane, put(client, "tmp/bad.json", b'{"a": [1, 2,'), "preview_failed")
     assert key == "tmp/bad.json" and message.startswith("Not valid JSON:") and pane.message.text() == message
     assert "Text" in tab_names(pane)
+    image = QImage(32, 16, QImage.Format.Format_RGB32)
+    image.fill(0x3366CC)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    show(qtbot, pane, put(client, "tmp/chart.png", bytes(buffer.data())))
+    assert tab_names(pane) == ["Image", "Properties"] and pane.image_label.pixmap().width() == 32
     show(qtbot, pane, put(client, "tmp/blob.bin", b"\0\1"))
     assert tab_names(pane) == ["Properties"]
     qtbot.waitUntil(lambda: "URI" in pane.properties.items(), timeout=10000)

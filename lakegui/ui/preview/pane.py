@@ -355,7 +355,10 @@ class PreviewPane(QFrame):
         chosen = [a.text() for a in self.columns_menu.actions() if a.isChecked()]
         if not chosen:
             self.stats_label.setText("Keep at least one column.")
-            self.sender().setChecked(True)
+            action = self.sender()
+            action.blockSignals(True)
+            action.setChecked(True)
+            action.blockSignals(False)
             return
         self.set_columns(chosen)
 
