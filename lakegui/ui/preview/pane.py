@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
-                               QPlainTextEdit, QScrollArea, QSpinBox, QTableView, QTabWidget, QToolButton,
+                               QPlainTextEdit, QScrollArea, QSizePolicy, QSpinBox, QTableView, QTabWidget, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ...core import cells, formats, objects, ohlcv
@@ -34,6 +34,8 @@ from .properties import PropertiesTree
 DEFAULT_COLUMNS = 30     # wide files open with this many columns; the chooser shows the rest
 WANTED_BLOCKS = 4        # blocks asked for while scrolling; older asks are dropped
 _EXPECTED = (PreviewError, ObjectChanged, ValueError)
+EMPTY = ("Select an object to preview it: Parquet rows, schema, statistics and a price chart; "
+         "JSON, CSV, text and images; the properties of anything else.")
 
 
 def _rows_of(read, *args):
@@ -98,7 +100,7 @@ class PreviewPane(QFrame):
         self.stats_label = QLabel(self)
         self.stats_label.setObjectName("previewStats")
         self.stats_label.setToolTip("What this preview read from S3 so far")
-        self.message = QLabel("Select an object to preview it.", self)
+        self.message = QLabel(EMPTY, self)
         self.message.setObjectName("previewMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -130,6 +132,9 @@ class PreviewPane(QFrame):
         layout.addWidget(self.stats_label)
         layout.addWidget(self.message)
         layout.addWidget(self.tabs, 1)
+        layout.addStretch(0)  # with the tabs hidden, the labels stay at the top
+        for label in (self.title, self.stats_label, self.message):
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._reset()
 
     def _build_parquet_views(self) -> None:
@@ -216,9 +221,10 @@ class PreviewPane(QFrame):
         self.tabs.blockSignals(False)
         self.tabs.hide()
         self.title.setText("Preview")
-        self.message.setText("Select an object to preview it.")
+        self.message.setText(EMPTY)
         self.message.show()
         self.stats_label.clear()
+        self.stats_label.hide()
         self.properties.clear()
         self._props_key = None
         self._first_view_ms: float | None = None
@@ -355,6 +361,7 @@ class PreviewPane(QFrame):
         chosen = [a.text() for a in self.columns_menu.actions() if a.isChecked()]
         if not chosen:
             self.stats_label.setText("Keep at least one column.")
+            self.stats_label.show()
             action = self.sender()
             action.blockSignals(True)
             action.setChecked(True)
@@ -518,3 +525,4 @@ class PreviewPane(QFrame):
         if self._source is not None:
             shown = f" · shown in {self._first_view_ms:,.0f} ms" if self._first_view_ms is not None else ""
             self.stats_label.setText(f"Read {self._source.stats.describe()}{shown}")
+            self.stats_label.show()
