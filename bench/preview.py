@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from bench.transfers import seaweedfs  # noqa: E402
 from tests.support.endpoints import SeaweedFS  # noqa: E402
 
 BUCKET = "preview-bench"
@@ -188,15 +187,8 @@ def main() -> int:
     p.add_argument("--wide-mib", type=int, default=1024, help="size of the 20-column file (MiB)")
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     args = p.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="lakegui-preview-bench-"))
-    sw = SeaweedFS(work / "seaweedfs", "benchkey", "benchsecret")
-    (work / "seaweedfs").mkdir()
-    sw.start()
-    try:
+    with seaweedfs("lakegui-preview-bench-") as (work, sw):
         return run(args, work, sw)
-    finally:
-        sw.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args, work: Path, sw: SeaweedFS) -> int:

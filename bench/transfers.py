@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,20 @@ def timed(cmd: list[str], env: dict) -> float:
     return seconds
 
 
+@contextmanager
+def seaweedfs(prefix: str):
+    """A temp work dir and a SeaweedFS on loopback inside it; both gone afterwards."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    (work / "seaweedfs").mkdir()
+    sw = SeaweedFS(work / "seaweedfs", "benchkey", "benchsecret")
+    sw.start()
+    try:
+        yield work, sw
+    finally:
+        sw.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
@@ -57,16 +72,8 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=75_000, help="queued jobs for the scale test")
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     args = p.parse_args()
-
-    work = Path(tempfile.mkdtemp(prefix="lakegui-bench-"))
-    sw = SeaweedFS(work / "seaweedfs", "benchkey", "benchsecret")
-    (work / "seaweedfs").mkdir()
-    sw.start()
-    try:
+    with seaweedfs("lakegui-bench-") as (work, sw):
         return run(args, work, sw)
-    finally:
-        sw.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args, work: Path, sw: SeaweedFS) -> int:
