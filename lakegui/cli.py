@@ -124,9 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true", help="print one JSON document: prefixes and objects")
     _add_connection_options(ls)
     ls.set_defaults(func=_ls)
+    from .cli_backfill import add_parser as add_backfill
     from .cli_transfers import add_parsers
 
     add_parsers(sub, _add_connection_options)
+    add_backfill(sub, _add_connection_options)
     return p
 
 

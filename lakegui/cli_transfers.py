@@ -247,16 +247,21 @@ def queue(args: argparse.Namespace) -> int:
         store.close()
 
 
+def common_options(p: argparse.ArgumentParser, add_connection_options) -> None:
+    """The options every queued transfer command takes."""
+    add_connection_options(p)
+    p.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
+    p.add_argument("--json", action="store_true", help="print one JSON summary")
+    p.add_argument("--concurrency", type=int, help="files in flight at once (default: from settings)")
+    p.add_argument("--name", default="", help="a name for this batch in the queue")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--skip-existing", action="store_true", help="keep targets that already exist")
+    which.add_argument("--overwrite", action="store_true", help="replace targets that already exist")
+
+
 def add_parsers(sub, add_connection_options) -> None:
     def common(p: argparse.ArgumentParser) -> None:
-        add_connection_options(p)
-        p.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
-        p.add_argument("--json", action="store_true", help="print one JSON summary")
-        p.add_argument("--concurrency", type=int, help="files in flight at once (default: from settings)")
-        p.add_argument("--name", default="", help="a name for this batch in the queue")
-        which = p.add_mutually_exclusive_group()
-        which.add_argument("--skip-existing", action="store_true", help="keep targets that already exist")
-        which.add_argument("--overwrite", action="store_true", help="replace targets that already exist")
+        common_options(p, add_connection_options)
 
     up = sub.add_parser("upload", help="upload files and folders under an S3 prefix",
                         description="Upload files and folders. Existing objects with the same content are "

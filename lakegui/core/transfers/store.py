@@ -97,6 +97,24 @@ def default_queue_path() -> Path:
     return paths.data_dir() / QUEUE_FILE
 
 
+def uploaded_records(path: Path | str | None, bucket: str) -> dict[str, tuple[int, float, str]]:
+    """{key: (size, mtime, etag)} of uploads to `bucket` the queue at `path` finished: what a
+    rerun needs to know a file is unchanged without hashing it. Read-only; a missing
+    database is an empty record, and is not created."""
+    path = Path(path) if path else default_queue_path()
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = db.execute("SELECT key, size, mtime, etag FROM jobs WHERE direction = 'upload' AND state = 'done' "
+                          "AND bucket = ? AND etag != '' ORDER BY id", (bucket,)).fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    finally:
+        db.close()
+    return {k: (size, mtime, etag) for k, size, mtime, etag in rows}
+
+
 def this_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

@@ -1,0 +1,176 @@
+"""`lakegui-cli backfill`: a folder into the lake by a layout template, with lineage metadata,
+and `backfill status`: how the backfills in the queue are doing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .core import paths
+from .core import settings as settings_store
+from .core.errors import classify
+from .core.listing import parse_s3_uri
+from .core.units import human_size
+from .cli_transfers import EXIT_FAILED, EXIT_OK, _fail_usage, _open_store, _report, _run_queue, common_options
+
+KIND = "backfill"
+
+
+def add_parser(sub, add_connection_options) -> None:
+    p = sub.add_parser(
+        "backfill", help="upload a folder into the lake by a layout template, with lineage metadata",
+        description="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN] "
+                    "[--skip-existing | --overwrite] [--dry-run] [--name NAME]\n"
+                    "lakegui-cli backfill status [NAME] [--json]\n\n"
+                    "Each file's fields (symbol, year, ...) are read from its name by the template's local "
+                    "pattern (or --pattern) and validated; invalid files are listed with the reason and not "
+                    "sent. Objects already in the bucket are found by one listing: identical ones are "
+                    "skipped, different ones fail unless --skip-existing or --overwrite.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("operands", nargs="+", metavar="LOCALDIR s3://BUCKET/ | status [NAME]")
+    p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, fundamentals, reference, "
+                                                  "or one of yours (layouts.json)")
+    p.add_argument("--pattern", default="", help="how file names give the fields, e.g. '{symbol}_{year}.parquet'")
+    p.add_argument("--source", default="lakegui", help="the 'source' lineage metadata (default: lakegui)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    common_options(p, add_connection_options)
+    p.set_defaults(func=backfill)
+
+
+def backfill(args: argparse.Namespace) -> int:
+    if args.operands[0] == "status":
+        if len(args.operands) > 2:
+            return _fail_usage("backfill status takes at most one NAME")
+        return status(args, args.operands[1] if len(args.operands) == 2 else "")
+    if len(args.operands) != 2:
+        return _fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
+    return run(args, Path(args.operands[0]), args.operands[1])
+
+
+def _template(args):
+    from .core.layouts import load_layouts
+
+    layouts, problems = load_layouts(paths.config_dir())
+    for problem in problems:
+        print(f"lakegui-cli: {problem}", file=sys.stderr)
+    if not args.template:
+        raise ValueError(f"--template is required: one of {', '.join(sorted(layouts))}")
+    if args.template not in layouts:
+        raise ValueError(f"no layout named {args.template!r}: choose one of {', '.join(sorted(layouts))}")
+    return layouts[args.template]
+
+
+def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
+    from .cli import connection_for
+    from .core.backfill import INVALID, backfill_jobs, plan_backfill
+    from .core.transfers.localpaths import Skipped
+    from .core.transfers.store import uploaded_records
+
+    try:
+        bucket, prefix = parse_s3_uri(uri)
+        template = _template(args)
+    except ValueError as exc:
+        return _fail_usage(str(exc))
+    if not local_dir.is_dir():
+        return _fail_usage(f"{local_dir} is not a folder")
+    if args.concurrency is not None and args.concurrency < 1:
+        return _fail_usage("--concurrency must be at least 1")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return _fail_usage(problem)
+    settings = settings_store.load().transfer
+    started = time.perf_counter()
+    try:
+        plan = plan_backfill(conn.client(), bucket, local_dir, template, pattern=args.pattern or None,
+                             prefix=prefix, source=args.source, chunksize=settings.multipart_chunksize,
+                             known=uploaded_records(args.queue or None, bucket))
+    except ValueError as exc:
+        return _fail_usage(str(exc))
+    except Exception as exc:
+        print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
+        return EXIT_FAILED
+    invalid = [i for i in plan.items if i.status == INVALID]
+    if args.dry_run:
+        return _print_plan(args, plan, uri, time.perf_counter() - started)
+    jobs = backfill_jobs(plan, skip_existing=args.skip_existing, overwrite=args.overwrite)
+    if not jobs:
+        print(f"lakegui-cli: nothing to backfill: {len(invalid):,} files under {local_dir} are invalid "
+              "and none are valid", file=sys.stderr)
+        for item in invalid[:50]:
+            print(f"invalid {item.relative}: {item.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    store, problem = _open_store(args)
+    if store is None:
+        print(f"lakegui-cli: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        name = args.name or f"{template.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        batch = store.create_batch(name, KIND, conn.profile.to_dict())
+        store.add_jobs(batch, jobs)
+        summary = _run_queue(store, args, [batch], settings, connection=conn)
+        summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
+        return _report(store, args, summary, [batch], [Skipped(i.relative, i.reason) for i in invalid],
+                       {"batch": batch, "name": name, "queue": str(store.path), "jobs": len(jobs),
+                        "plan": plan.counts(), "template": template.name})
+    finally:
+        store.close()
+
+
+def _print_plan(args, plan, uri: str, seconds: float) -> int:
+    from .core.backfill import INVALID
+
+    counts = plan.counts()
+    if args.json:
+        print(json.dumps({"dry_run": True, "template": plan.template.name, "bucket": plan.bucket,
+                          "prefix": plan.prefix, "counts": counts, "bytes": plan.total_bytes,
+                          "seconds": round(seconds, 3), "items": [i.to_json() for i in plan.items]}))
+    else:
+        for item in plan.items:
+            if item.status == INVALID:
+                print(f"{item.status:<17}{item.relative}: {item.reason}")
+            else:
+                print(f"{item.status:<17}{item.relative} -> s3://{plan.bucket}/{item.key}")
+        print(f"{counts['new']:,} new, {counts['exists-same']:,} same, {counts['exists-different']:,} different, "
+              f"{counts['invalid']:,} invalid · {human_size(plan.total_bytes)} · planned in {seconds:.1f} s; "
+              "dry run: nothing was written", file=sys.stderr)
+    return EXIT_FAILED if counts[INVALID] else EXIT_OK
+
+
+def status(args: argparse.Namespace, name: str) -> int:
+    store, problem = _open_store(args)
+    if store is None:
+        print(f"lakegui-cli: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        batches = [b for b in store.batches() if b.kind == KIND and (not name or b.name == name)]
+        if name and not batches:
+            print(f"lakegui-cli: no backfill named {name!r} in {store.path}", file=sys.stderr)
+            return EXIT_FAILED
+        report = [_progress(store, b) for b in batches]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"backfills": report}))
+        return EXIT_OK
+    if not report:
+        print("No backfills in the queue.")
+    for r in report:
+        f, b = r["files"], r["bytes"]
+        print(f"{r['name']} (batch {r['batch']}): {f['done']:,}/{f['total']:,} files done, {f['skipped']:,} skipped, "
+              f"{f['failed']:,} failed, {f['queued'] + f['running'] + f['paused']:,} to go · "
+              f"{human_size(b['done'])} of {human_size(b['total'])}")
+    return EXIT_OK
+
+
+def _progress(store, batch) -> dict:
+    counts = store.counts(batch.id)
+    states = ("queued", "running", "paused", "done", "failed", "cancelled", "skipped")
+    files = {s: counts.get(s, (0, 0))[0] for s in states}
+    files["total"] = sum(n for n, _ in counts.values())
+    total_bytes = sum(b for _, b in counts.values())
+    return {"name": batch.name, "batch": batch.id, "created": batch.created, "files": files,
+            "bytes": {"total": total_bytes, "done": counts.get("done", (0, 0))[1],
+                      "skipped": counts.get("skipped", (0, 0))[1]}}

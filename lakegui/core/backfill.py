@@ -1,0 +1,164 @@
+"""Backfills: a folder of local files placed into the lake by a layout template, each with its
+lineage metadata, and compared with what the bucket already holds before anything is sent.
+
+What exists is learned from one paginated listing of the template's prefix, never a HEAD per
+file. Same size is not enough to call a file unchanged: its ETag must match too, taken from
+the queue's record of our own upload of that file (same size and mtime) when there is one,
+else computed from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layouts import LayoutTemplate, LocalPattern, place
+from .transfers import etags
+from .transfers.jobs import Direction, JobState, OverwritePolicy
+from .transfers.planner import existing_objects
+from .transfers.store import NewJob
+
+NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
+
+
+@dataclass(frozen=True)
+class BackfillItem:
+    local_path: str
+    relative: str
+    status: str
+    key: str = ""
+    size: int = 0
+    mtime: float = 0.0
+    metadata: dict = field(default_factory=dict)
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        return {"local_path": self.local_path, "key": self.key, "status": self.status, "size": self.size,
+                "metadata": self.metadata, "reason": self.reason}
+
+
+@dataclass
+class BackfillPlan:
+    template: LayoutTemplate
+    bucket: str
+    prefix: str
+    items: list[BackfillItem]
+    listed: int = 0   # objects the listing found under the template's prefix
+
+    def counts(self) -> dict[str, int]:
+        out = {NEW: 0, SAME: 0, DIFFERENT: 0, INVALID: 0}
+        for item in self.items:
+            out[item.status] += 1
+        return out
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.size for i in self.items if i.status != INVALID)
+
+
+def walk_files(root: Path):
+    """(path, relative posix path, size, mtime) of regular files under root, and (path, reason)
+    of what cannot be read. Symlinked folders are not followed, so loops cannot trap the walk."""
+    errors: list[tuple[str, str]] = []
+
+    def on_error(exc: OSError) -> None:
+        errors.append((exc.filename or str(root), exc.strerror or str(exc)))
+
+    files = []
+    for folder, dirs, names in os.walk(root, onerror=on_error):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(folder, name)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                errors.append((str(path), exc.strerror or str(exc)))
+                continue
+            if not path.is_file():
+                errors.append((str(path), "is not a regular file"))
+                continue
+            files.append((path, path.relative_to(root).as_posix(), st.st_size, st.st_mtime))
+    return files, errors
+
+
+def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplate, *, pattern: str | None = None,
+                  prefix: str = "", source: str = "lakegui", chunksize: int = 10 << 20,
+                  known: dict[str, tuple[int, float, str]] | None = None) -> BackfillPlan:
+    """Every file under `root`, placed by `template` (its fields read through `pattern`, the
+    template's local pattern by default) and compared with the bucket. `known` maps keys to
+    (size, mtime, etag) of uploads the queue finished, to spare hashing unchanged files."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a folder")
+    local = LocalPattern(pattern or template.local_pattern)
+    missing = set(template.field_names) - set(local.fields)
+    if missing:
+        raise ValueError(f"the pattern {local.pattern!r} gives no {', '.join(sorted(missing))}, "
+                         f"which the layout {template.name!r} needs")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    files, errors = walk_files(root)
+    items = [BackfillItem(path, path, INVALID, reason=reason) for path, reason in errors]
+    placed, owner = [], {}
+    for path, relative, size, mtime in files:
+        p = place(template, local, relative, prefix)
+        if p.error:
+            items.append(BackfillItem(str(path), relative, INVALID, size=size, reason=p.error))
+        elif p.key in owner:
+            items.append(BackfillItem(str(path), relative, INVALID, p.key, size,
+                                      reason=f"maps to the same key as {owner[p.key]}"))
+        elif len(p.key.encode("utf-8")) > 1024:
+            items.append(BackfillItem(str(path), relative, INVALID, size=size,
+                                      reason="its key would be longer than S3's 1,024 bytes"))
+        else:
+            owner[p.key] = relative
+            placed.append((path, relative, size, mtime, p))
+    existing = existing_objects(client, bucket, prefix + template.static_prefix) if placed else {}
+    known = known or {}
+    for path, relative, size, mtime, p in placed:
+        meta = template.metadata(source, **p.fields)
+        status, reason = NEW, ""
+        if p.key in existing:
+            status, reason = _compare(path, size, mtime, existing[p.key], known.get(p.key), chunksize)
+        items.append(BackfillItem(str(path), relative, status, p.key, size, mtime, meta, reason))
+    return BackfillPlan(template, bucket, prefix, items, len(existing))
+
+
+def _compare(path: Path, size: int, mtime: float, listed: tuple[int, str], record, chunksize: int):
+    listed_size, listed_etag = listed
+    if listed_size != size:
+        return DIFFERENT, f"the object has {listed_size:,} bytes, the file {size:,}"
+    if record is not None and record[0] == size and record[1] == mtime and record[2] == listed_etag:
+        return SAME, "uploaded from this file before"
+    same = etags.same_content(path, size, listed_etag, chunksize)
+    if same:
+        return SAME, "same size and ETag"
+    if same is None:
+        return DIFFERENT, "same size; the server's ETag cannot be compared with the file"
+    return DIFFERENT, "same size, different content (ETag)"
+
+
+def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite: bool = False) -> list[NewJob]:
+    """Jobs for the valid files: new ones queued; identical ones recorded as skipped; different
+    ones skipped (skip_existing), replaced (overwrite) or failed with a message saying how to
+    choose. Invalid files are never enqueued."""
+    jobs = []
+    for item in plan.items:
+        if item.status == INVALID:
+            continue
+        state, error, policy = JobState.QUEUED, "", OverwritePolicy.ASK
+        where = f"s3://{plan.bucket}/{item.key}"
+        if item.status == SAME:
+            state, error = JobState.SKIPPED, f"{where} exists with the same content"
+        elif item.status == DIFFERENT:
+            if skip_existing:
+                state, error = JobState.SKIPPED, f"{where} exists ({item.reason}); kept"
+            elif overwrite:
+                policy = OverwritePolicy.OVERWRITE
+            else:
+                state, error = JobState.FAILED, (f"{where} exists ({item.reason}); keep it (--skip-existing) "
+                                                 "or replace it (--overwrite)")
+        jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
+                           mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error))
+    return jobs
