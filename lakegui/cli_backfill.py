@@ -86,7 +86,8 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     try:
         plan = plan_backfill(conn.client(), bucket, local_dir, template, pattern=args.pattern or None,
                              prefix=prefix, source=args.source, chunksize=settings.multipart_chunksize,
-                             known=uploaded_records(args.queue or None, bucket))
+                             known=uploaded_records(args.queue or None, bucket),
+                             listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
     except ValueError as exc:
         return _fail_usage(str(exc))
     except Exception as exc:

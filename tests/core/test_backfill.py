@@ -66,9 +66,10 @@ def test_hive_layouts_and_user_templates(tmp_path):
 def lake_folder(tmp_path):
     root = tmp_path / "backfill"
     (root / "2024").mkdir(parents=True)
+    (root / "zdup").mkdir()
     files = {"AAPL_2024.parquet": b"a" * 100, "MSFT_2024.parquet": b"m" * 200, "NVDA_2024.parquet": b"n" * 300,
              "TSLA_2024.parquet": b"t" * 400, "2024/GOOG_2023.parquet": b"g" * 50,
-             "aapl_2024.parquet": b"bad", "notes.txt": b"hello", "2024/AAPL_2024.parquet": b"dup"}
+             "aapl_2024.parquet": b"bad", "notes.txt": b"hello", "zdup/AAPL_2024.parquet": b"dup"}
     for name, body in files.items():
         (root / name).write_bytes(body)
     return root
@@ -89,8 +90,7 @@ def test_plan_lists_once_and_compares_without_head(s3b, tmp_path):
     assert status["NVDA_2024.parquet"] == (DIFFERENT, "same size, different content (ETag)")
     assert status["TSLA_2024.parquet"] == (DIFFERENT, "the object has 10 bytes, the file 400")
     assert status["aapl_2024.parquet"][0] == INVALID and status["notes.txt"][0] == INVALID
-    dup = [k for k in ("2024/AAPL_2024.parquet", "AAPL_2024.parquet") if status[k][0] == INVALID]
-    assert len(dup) == 1 and "maps to the same key as" in status[dup[0]][1]
+    assert status["zdup/AAPL_2024.parquet"] == (INVALID, "maps to the same key as AAPL_2024.parquet")
     assert plan.counts() == {NEW: 2, SAME: 1, DIFFERENT: 2, INVALID: 3} and plan.listed == 3
     item = next(i for i in plan.items if i.relative == "AAPL_2024.parquet")
     assert item.metadata == {"symbol": "AAPL", "year": "2024", "data-type": "daily-ticks", "source": "test"}

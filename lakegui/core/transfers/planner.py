@@ -45,9 +45,10 @@ class Plan:
         return sum(p.size for p in self.items)
 
 
-def existing_objects(client, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
-    """{key: (size, etag)} of every object under `prefix`, from one paginated listing."""
-    return {o.key: (o.size, o.etag) for page in PrefixLister(client, bucket, prefix, recursive=True)
+def existing_objects(client, bucket: str, prefix: str, **listing) -> dict[str, tuple[int, str]]:
+    """{key: (size, etag)} of every object under `prefix`, from one paginated listing.
+    `listing` passes PrefixLister's raw/verify options (the fast path for explicit endpoints)."""
+    return {o.key: (o.size, o.etag) for page in PrefixLister(client, bucket, prefix, recursive=True, **listing)
             for o in page.objects}
 
 
