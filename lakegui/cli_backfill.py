@@ -24,7 +24,7 @@ def add_parser(sub, add_connection_options) -> None:
         "backfill", help="upload a folder into the lake by a layout template, with lineage metadata",
         description="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN] "
                     "[--skip-existing | --overwrite] [--dry-run] [--name NAME]\n"
-                    "lakegui-cli backfill status [NAME] [--json]\n\n"
+                    "lakegui-cli backfill status [NAME] [--json] [--manifest PATH.csv|PATH.json]\n\n"
                     "Each file's fields (symbol, year, ...) are read from its name by the template's local "
                     "pattern (or --pattern) and validated; invalid files are listed with the reason and not "
                     "sent. Objects already in the bucket are found by one listing: identical ones are "
@@ -36,6 +36,9 @@ def add_parser(sub, add_connection_options) -> None:
     p.add_argument("--pattern", default="", help="how file names give the fields, e.g. '{symbol}_{year}.parquet'")
     p.add_argument("--source", default="lakegui", help="the 'source' lineage metadata (default: lakegui)")
     p.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    p.add_argument("--manifest", metavar="PATH", default="",
+                   help="with status NAME: write its manifest (key, size, etag, state, attempts, error) "
+                        "as .csv or .json")
     common_options(p, add_connection_options)
     p.set_defaults(func=backfill)
 
@@ -151,6 +154,16 @@ def status(args: argparse.Namespace, name: str) -> int:
             print(f"lakegui-cli: no backfill named {name!r} in {store.path}", file=sys.stderr)
             return EXIT_FAILED
         report = [_progress(store, b) for b in batches]
+        if args.manifest:
+            if len(batches) != 1:
+                return _fail_usage("--manifest needs the NAME of one backfill")
+            from .core.backfill import manifest_rows, write_manifest
+
+            try:
+                write_manifest(manifest_rows(store, batches[0].id), args.manifest)
+            except (OSError, ValueError) as exc:
+                print(f"lakegui-cli: the manifest could not be written: {exc}", file=sys.stderr)
+                return EXIT_FAILED
     finally:
         store.close()
     if args.json:

@@ -206,3 +206,34 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
         jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
                            mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error))
     return jobs
+
+
+MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path")
+
+
+def manifest_rows(store, batch_id: int) -> list[dict]:
+    """One row per job of a backfill: what was (or was not) put where, for the record."""
+    return [{"key": j.key, "size": j.size, "etag": j.etag, "state": str(j.state), "attempts": j.attempts,
+             "error": j.error, "local_path": j.local_path, "metadata": dict(j.metadata)}
+            for j in store.jobs(batch_id=batch_id)]
+
+
+def write_manifest(rows: list[dict], path: Path | str) -> None:
+    """CSV (metadata as key=value pairs) or JSON, by the file's suffix; written to a temp file first,
+    so an existing manifest is never left half-written."""
+    import csv
+    import json
+
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise ValueError(f"{path.name}: a manifest is written as .csv or .json")
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        if path.suffix.lower() == ".json":
+            json.dump(rows, f, indent=1)
+        else:
+            w = csv.writer(f)
+            w.writerow(MANIFEST_FIELDS + ("metadata",))
+            for r in rows:
+                w.writerow([r[k] for k in MANIFEST_FIELDS] + [";".join(f"{k}={v}" for k, v in r["metadata"].items())])
+    tmp.replace(path)

@@ -123,3 +123,14 @@ def test_bad_folder_and_pattern_are_refused(s3b, tmp_path):
         plan_backfill(s3b, B, tmp_path / "missing", DAILY_TICKS)
     with pytest.raises(ValueError, match="gives no year"):
         plan_backfill(s3b, B, tmp_path, DAILY_TICKS, pattern="{symbol}.parquet")
+
+
+def test_manifest_is_csv_or_json_only(tmp_path):
+    rows = [{"key": "k", "size": 1, "etag": "e", "state": "done", "attempts": 1, "error": "", "local_path": "/x",
+             "metadata": {"symbol": "AAPL"}}]
+    backfill.write_manifest(rows, tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_text().splitlines() == [
+        "key,size,etag,state,attempts,error,local_path,metadata", "k,1,e,done,1,,/x,symbol=AAPL"]
+    with pytest.raises(ValueError, match="as .csv or .json"):
+        backfill.write_manifest(rows, tmp_path / "m.txt")
+    assert not (tmp_path / "m.txt").exists()

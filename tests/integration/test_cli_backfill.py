@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 from pathlib import Path
 
@@ -54,6 +56,19 @@ def test_dry_run_writes_nothing_then_backfill_then_rerun_skips_all(lake):
     [report] = doc["backfills"]
     assert report["files"]["done"] == 3 and report["files"]["total"] == 3
     assert report["bytes"]["done"] == report["bytes"]["total"] > 0
+    manifest = root.parent / "daily-2024.csv"
+    proc, _ = cli("backfill", "status", "daily-2024", "--manifest", str(manifest), check_json=False)
+    assert proc.returncode == 0, proc.stderr
+    with manifest.open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and {r["state"] for r in rows} == {"done"} and all(r["etag"] for r in rows)
+    assert rows[0]["key"] == "data/ticks/daily/AAPL/2023/ticks.parquet" and rows[0]["attempts"] == "1"
+    assert "source=sec-edgar" in rows[0]["metadata"]
+    as_json = root.parent / "daily-2024.json"
+    cli("backfill", "status", "daily-2024", "--manifest", str(as_json), check_json=False)
+    assert [r["key"] for r in json.loads(as_json.read_text())] == [r["key"] for r in rows]
+    proc, _ = cli("backfill", "status", "--manifest", str(manifest), check_json=False)
+    assert proc.returncode == 2 and "needs the NAME of one backfill" in proc.stderr
     proc, doc = cli("backfill", "status", "--json")
     assert [r["name"] for r in doc["backfills"]] == ["daily-2024", "rerun"]
     proc, _ = cli("backfill", "status", "nope", check_json=False)
