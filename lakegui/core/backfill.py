@@ -208,6 +208,31 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     return jobs
 
 
+@dataclass(frozen=True)
+class BackfillProgress:
+    batch_id: int
+    name: str
+    files: int
+    done: int
+    skipped: int
+    failed: int
+    bytes_total: int
+    bytes_done: int   # of finished jobs, plus what running ones have sent
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.skipped + self.failed
+
+
+def progress(store, batch) -> BackfillProgress:
+    counts = store.counts(batch.id)
+    n = {s: counts.get(s, (0, 0)) for s in ("done", "skipped", "failed")}
+    # Skipped files are already in the lake: their bytes count as done, so the ETA covers what is left.
+    done_bytes = n["done"][1] + n["skipped"][1] + store.bytes_in_flight(batch.id)
+    return BackfillProgress(batch.id, batch.name, sum(c for c, _ in counts.values()), n["done"][0], n["skipped"][0],
+                            n["failed"][0], sum(b for _, b in counts.values()), done_bytes)
+
+
 MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path")
 
 

@@ -33,6 +33,8 @@ class MainWindow(QMainWindow):
         self.connection: Connection | None = None
         self._uploaded_here = False
 
+        self._executor = executor
+        self.backfills = None  # the dashboard window, made when first opened
         self.browser = PrefixBrowser(executor, self)
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
@@ -122,6 +124,12 @@ class MainWindow(QMainWindow):
         for action in (self.queue.pause_action, self.queue.resume_action, self.queue.cancel_action,
                        self.queue.retry_action, None, self.queue.remove_finished_action, self.queue.clear_action):
             transfers_menu.addSeparator() if action is None else transfers_menu.addAction(action)
+        transfers_menu.addSeparator()
+        self.backfills_action = QAction("&Backfills…", self)
+        self.backfills_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.backfills_action.setStatusTip("Progress, throughput, failures and manifests of the queued backfills")
+        self.backfills_action.triggered.connect(self.open_backfills)
+        transfers_menu.addAction(self.backfills_action)
 
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
@@ -236,8 +244,18 @@ class MainWindow(QMainWindow):
         s.setValue("main/left_splitter", self.left_splitter.saveState())
         s.sync()
 
+    def open_backfills(self) -> None:
+        if self.backfills is None:
+            from .backfills.dashboard import BackfillDashboard
+
+            self.backfills = BackfillDashboard(self.transfers, self._executor, self)
+        self.backfills.show()
+        self.backfills.raise_()
+
     def shutdown(self) -> None:
         """Stop the window's running work; called before the event loop ends."""
+        if self.backfills is not None:
+            self.backfills.shutdown()
         self.browser.cancel()
         self.preview.cancel()
         self.transfer_actions.cancel()

@@ -396,6 +396,24 @@ class JobStore:
             args.append(batch_id)
         return {state: (n, b) for state, n, b in self._read(sql + " GROUP BY state", args)}
 
+    def rollup(self, batch_id: int, field: str) -> list[tuple]:
+        """Per value of a metadata field (symbol, year, ...): (value, jobs, done, failed, bytes,
+        bytes done), one aggregate query however many jobs the batch holds."""
+        return self._read(
+            "SELECT json_extract(metadata, ?) AS v, COUNT(*), SUM(state = 'done'), SUM(state = 'failed'), "
+            "COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN state = 'done' THEN size "
+            "WHEN state = 'running' THEN bytes_done ELSE 0 END), 0) "
+            "FROM jobs WHERE batch_id = ? GROUP BY v ORDER BY v", (f'$."{field}"', batch_id))
+
+    def metadata_fields(self, batch_id: int) -> list[str]:
+        """The metadata keys of a batch's jobs (from its first job)."""
+        rows = self._read("SELECT metadata FROM jobs WHERE batch_id = ? ORDER BY id LIMIT 1", (batch_id,))
+        return list(json.loads(rows[0][0])) if rows else []
+
+    def bytes_in_flight(self, batch_id: int) -> int:
+        return self._read("SELECT COALESCE(SUM(bytes_done), 0) FROM jobs WHERE batch_id = ? AND state = 'running'",
+                          (batch_id,))[0][0]
+
     def data_version(self) -> int:
         """Changes when another connection (another process) commits; cheap to poll."""
         return self._read("PRAGMA data_version")[0][0]

@@ -32,6 +32,7 @@ class ChartCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.series: Series | None = None
         self.time_format = "%Y-%m-%d"
+        self.empty_text = "No rows to chart"
 
     def set_series(self, series: Series | None, time_format: str) -> None:
         self.series, self.time_format = series, time_format
@@ -46,7 +47,7 @@ class ChartCanvas(QWidget):
         painter.fillRect(self.rect(), pal.color(QPalette.ColorRole.Base))
         if s is None or len(s.close) == 0:
             painter.setPen(text)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No rows to chart")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
             return
         area = QRectF(_MARGIN_LEFT, _MARGIN_Y, self.width() - _MARGIN_LEFT - _MARGIN_RIGHT,
                       self.height() - 2 * _MARGIN_Y)

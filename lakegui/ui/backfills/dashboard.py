@@ -1,0 +1,289 @@
+"""The backfill dashboard: a backfill's files and bytes, throughput over time and an ETA by
+bytes, progress rolled up by a template field, its failures (retry them all), and its manifest.
+
+It reads the shared queue database, so a backfill the CLI runs in another process shows here
+live. The aggregate queries run in the executor once a second, and only when the queue changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from concurrent.futures import Executor
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
+                               QTableView, QVBoxLayout, QWidget)
+
+from ...core import backfill
+from ...core.ohlcv import Series
+from ...core.transfers.jobs import JobState
+from ...core.units import human_duration, human_size
+from ..preview.chart import ChartCanvas
+from ..table_model import ColumnTableModel
+from ..tasks import TaskSlot, in_executor
+
+KIND = "backfill"
+REFRESH_MS = 1000
+
+
+class RollupModel(ColumnTableModel):
+    COLUMNS = ("Value", "Files", "Done", "Failed", "Bytes", "Done %")
+
+    def set_rows(self, rows: list[tuple]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not self._valid(index) or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        value, files, done, failed, size, size_done = self._rows[index.row()]
+        pct = f"{100 * size_done / size:.0f}%" if size else ("100%" if files == done else "")
+        return ("(none)" if value is None else str(value), f"{files:,}", f"{done:,}", f"{failed:,}",
+                human_size(size), pct)[index.column()]
+
+
+class FailuresModel(ColumnTableModel):
+    COLUMNS = ("Key", "Error", "Attempts")
+
+    def set_rows(self, jobs: list) -> None:
+        self.beginResetModel()
+        self._rows = jobs
+        self.endResetModel()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not self._valid(index) or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        j = self._rows[index.row()]
+        return (j.key, j.error, str(j.attempts))[index.column()]
+
+    def ids(self) -> list[int]:
+        return [j.id for j in self._rows]
+
+
+class BackfillDashboard(QWidget):
+    refreshed = Signal()
+    manifest_written = Signal(str)
+
+    def __init__(self, transfers, executor: Executor, parent=None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("backfillDashboard")
+        self.setWindowTitle("Backfills — lakegui")
+        self.transfers = transfers
+        self._executor = executor
+        self._slot = TaskSlot("backfill dashboard")
+        self._version = -1
+        self._samples: collections.deque = collections.deque(maxlen=600)  # (time, bytes done)
+        self.choose_manifest_path = self._ask_manifest_path  # replaceable in tests
+
+        self.batch_box = QComboBox(self)
+        self.batch_box.setObjectName("backfillChooser")
+        self.batch_box.setAccessibleName("Backfill")
+        self.batch_box.currentIndexChanged.connect(self._on_batch_box_changed)
+        self.summary = QLabel("No backfills in the queue. Start one with lakegui-cli backfill.", self)
+        self.summary.setObjectName("backfillSummary")
+        self.bar = QProgressBar(self)
+        self.bar.setObjectName("backfillBytes")
+        self.bar.setAccessibleName("Bytes done")
+        self.bar.setRange(0, 1000)
+        self.chart = ChartCanvas(self)
+        self.chart.setAccessibleName("Throughput over time")
+        self.chart.setMinimumHeight(120)
+        self.chart.empty_text = "Throughput (MB/s) shows here while the backfill runs"
+        self.field_box = QComboBox(self)
+        self.field_box.setObjectName("rollupField")
+        self.field_box.setAccessibleName("Roll up by")
+        self.field_box.currentIndexChanged.connect(lambda _i: self.refresh(force=True))
+        self.rollup = RollupModel(self)
+        self.rollup_view = QTableView(self)
+        self.rollup_view.setObjectName("rollupTable")
+        self.rollup_view.setModel(self.rollup)
+        self.failures = FailuresModel(self)
+        self.failures_view = QTableView(self)
+        self.failures_view.setObjectName("failuresTable")
+        self.failures_view.setModel(self.failures)
+        self.failures_view.setWordWrap(False)
+        self.failures_view.verticalHeader().hide()
+        self.failures_view.setColumnWidth(0, 260)
+        self.failures_view.setColumnWidth(1, 260)
+        self.rollup_view.setWordWrap(False)
+        self.rollup_view.verticalHeader().hide()
+        self.rollup_view.horizontalHeader().setDefaultSectionSize(70)
+        self.retry_button = QPushButton("Retry all failed", self)
+        self.retry_button.setObjectName("retryFailed")
+        self.retry_button.clicked.connect(self.retry_failed)
+        self.export_button = QPushButton("Export manifest…", self)
+        self.export_button.setObjectName("exportManifest")
+        self.export_button.setToolTip("Key, size, ETag, state, attempts and error of every file, as CSV or JSON")
+        self.export_button.clicked.connect(self._on_export_clicked)
+
+        top = QHBoxLayout()
+        top.addWidget(self.batch_box, 1)
+        top.addWidget(self.export_button)
+        roll = QVBoxLayout()
+        roll_bar = QHBoxLayout()
+        roll_bar.addWidget(QLabel("Roll up by", self))
+        roll_bar.addWidget(self.field_box, 1)
+        roll.addLayout(roll_bar)
+        roll.addWidget(self.rollup_view)
+        fail = QVBoxLayout()
+        fail_bar = QHBoxLayout()
+        self.failures_label = QLabel("Failures", self)
+        fail_bar.addWidget(self.failures_label, 1)
+        fail_bar.addWidget(self.retry_button)
+        fail.addLayout(fail_bar)
+        fail.addWidget(self.failures_view)
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        for layout in (roll, fail):
+            holder = QWidget(lower)
+            holder.setLayout(layout)
+            lower.addWidget(holder)
+        main = QVBoxLayout(self)
+        main.addLayout(top)
+        main.addWidget(self.summary)
+        main.addWidget(self.bar)
+        main.addWidget(self.chart, 1)
+        main.addWidget(lower, 2)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.resize(900, 640)
+
+    @property
+    def store(self):
+        return self.transfers.store
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh(force=True)
+        self.timer.start()
+
+    def hideEvent(self, event) -> None:
+        self.timer.stop()
+        self._slot.cancel()
+        super().hideEvent(event)
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        self._slot.cancel()
+
+    def current_batch(self) -> int | None:
+        return self.batch_box.currentData()
+
+    def refresh(self, force: bool = False) -> None:
+        if self.store is None or self._slot.running:
+            return
+        version = self.store.data_version()
+        if not force and version == self._version and not self.transfers.running_count:
+            return
+        self._version = version
+        self._slot.start(self._refresh(self.current_batch(), self.field_box.currentText()))
+
+    async def _refresh(self, batch_id: int | None, field: str) -> None:
+        store = self.store
+
+        def read():
+            batches = [b for b in store.batches() if b.kind == KIND]
+            chosen = next((b for b in batches if b.id == batch_id), batches[-1] if batches else None)
+            if chosen is None:
+                return batches, None, [], [], []
+            fields = [f for f in store.metadata_fields(chosen.id) if f not in ("data-type", "source")]
+            rolled = store.rollup(chosen.id, field if field in fields else (fields[0] if fields else "")) \
+                if fields else []
+            failed = store.jobs(states=[JobState.FAILED], batch_id=chosen.id)
+            return batches, backfill.progress(store, chosen), fields, rolled, failed
+
+        try:
+            batches, prog, fields, rolled, failed = await in_executor(self._executor, read)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a locked or vanished database: say so, keep the window
+            self.summary.setText(f"The queue could not be read: {exc}")
+            return
+        self._show(batches, prog, fields, rolled, failed)
+        self.refreshed.emit()
+
+    def _show(self, batches, prog, fields, rolled, failed) -> None:
+        ids = [b.id for b in batches]
+        if ids != [self.batch_box.itemData(i) for i in range(self.batch_box.count())]:
+            current = self.current_batch()
+            self.batch_box.blockSignals(True)
+            self.batch_box.clear()
+            for b in batches:
+                self.batch_box.addItem(f"{b.name} (batch {b.id})", b.id)
+            self.batch_box.setCurrentIndex(ids.index(current) if current in ids else len(ids) - 1)
+            self.batch_box.blockSignals(False)
+        if prog is None:
+            return
+        if fields != [self.field_box.itemText(i) for i in range(self.field_box.count())]:
+            self.field_box.blockSignals(True)
+            self.field_box.clear()
+            self.field_box.addItems(fields)
+            self.field_box.blockSignals(False)
+        now = time.monotonic()
+        if self._samples and self._samples[-1][1] > prog.bytes_done:
+            self._samples.clear()  # another batch, or retried jobs: start the rate over
+        self._samples.append((now, prog.bytes_done))
+        rate = self._rate()
+        left = prog.bytes_total - prog.bytes_done
+        eta = human_duration(left / rate) if rate > 0 and left > 0 else ("done" if left <= 0 else "")
+        self.summary.setText(
+            f"{prog.finished:,} of {prog.files:,} files ({prog.done:,} uploaded, {prog.skipped:,} already there, "
+            f"{prog.failed:,} failed) · {human_size(prog.bytes_done)} of {human_size(prog.bytes_total)}"
+            + (f" · {human_size(rate)}/s" if rate else "") + (f" · ETA {eta}" if eta else ""))
+        self.bar.setValue(int(1000 * prog.bytes_done / prog.bytes_total) if prog.bytes_total else 1000)
+        self.rollup.set_rows(rolled)
+        self.failures.set_rows(failed)
+        self.failures_label.setText(f"Failures ({len(failed):,})")
+        self.retry_button.setEnabled(bool(failed))
+        self._draw_throughput()
+
+    def _rate(self, window: float = 10.0) -> float:
+        """Bytes per second over the last `window` seconds of samples."""
+        if len(self._samples) < 2:
+            return 0.0
+        t1, b1 = self._samples[-1]
+        t0, b0 = next(((t, b) for t, b in self._samples if t1 - t <= window), self._samples[0])
+        return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _draw_throughput(self) -> None:
+        s = list(self._samples)
+        if len(s) < 2:
+            self.chart.set_series(None, "%H:%M:%S")
+            return
+        times = np.array([t for t, _ in s[1:]])
+        rates = np.array([(b1 - b0) / max(t1 - t0, 1e-6) / (1 << 20) for (t0, b0), (t1, b1) in zip(s, s[1:])])
+        wall = time.time() - time.monotonic()
+        self.chart.set_series(Series((times + wall) * 1000, rates, None, len(rates)), "%H:%M:%S")
+
+    def retry_failed(self) -> None:
+        ids = self.failures.ids()
+        if ids:
+            self.transfers.retry(ids)
+            self.refresh(force=True)
+
+    def _ask_manifest_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Export manifest", "manifest.csv", "CSV (*.csv);;JSON (*.json)")
+        return path
+
+    def _on_export_clicked(self) -> None:
+        batch_id = self.current_batch()
+        path = self.choose_manifest_path() if batch_id is not None else ""
+        if path:
+            asyncio.ensure_future(self._export(batch_id, path))
+
+    async def _export(self, batch_id: int, path: str) -> None:
+        try:
+            rows = await in_executor(self._executor, backfill.manifest_rows, self.store, batch_id)
+            await in_executor(self._executor, backfill.write_manifest, rows, path)
+        except (OSError, ValueError) as exc:
+            self.summary.setText(f"The manifest could not be written: {exc}")
+            return
+        self.manifest_written.emit(path)
+
+    def _on_batch_box_changed(self, _index: int) -> None:
+        self._samples.clear()
+        self.refresh(force=True)
