@@ -86,10 +86,10 @@ def _column_values(column) -> list:
     zone = _zone(t.tz)
     # Shown to the microsecond, as Python's datetime holds it.
     micros = pc.cast(column, pa.timestamp("us", tz=t.tz), safe=False).cast(pa.int64()).to_pylist()
-    return [None if v is None else (_EPOCH + dt.timedelta(microseconds=v)).astimezone(zone) for v in micros]
+    return [None if v is None else (EPOCH + dt.timedelta(microseconds=v)).astimezone(zone) for v in micros]
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _zone(name: str) -> dt.tzinfo:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .cells import EPOCH
 from .rangefile import RangeFile
 
 HEAD_ROWS = 100
@@ -34,9 +35,6 @@ PAGE_HEADER = 16 * 1024
 # Newer writers also end a page at 20,000 rows (parquet-java since 1.11, Arrow C++ since 22).
 PAGE_ROWS = 20_000
 _ROW_LIMITED = (("parquet-mr version ", (1, 11)), ("parquet-cpp-arrow version ", (22,)))
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class PreviewError(Exception):
@@ -90,7 +88,7 @@ def _stat_text(stats, name: str) -> str:
         # From the raw integer: pyarrow's own conversion imports pandas, half a second on first use.
         info = json.loads(logical)
         raw = getattr(stats, f"{name}_raw")
-        when = _EPOCH + dt.timedelta(microseconds=raw * _UNIT_US.get(info.get("timeUnit"), 1))
+        when = EPOCH + dt.timedelta(microseconds=raw * _UNIT_US.get(info.get("timeUnit"), 1))
         return when.isoformat(sep=" ") if info.get("isAdjustedToUTC") else when.replace(tzinfo=None).isoformat(sep=" ")
     value = getattr(stats, name)
     if isinstance(value, bytes):

@@ -244,13 +244,18 @@ class MainWindow(QMainWindow):
         s.setValue("main/left_splitter", self.left_splitter.saveState())
         s.sync()
 
-    def open_backfills(self) -> None:
+    def backfill_dashboard(self):
+        """The dashboard window, made on first use."""
         if self.backfills is None:
             from .backfills.dashboard import BackfillDashboard
 
             self.backfills = BackfillDashboard(self.transfers, self._executor, self)
-        self.backfills.show()
-        self.backfills.raise_()
+        return self.backfills
+
+    def open_backfills(self) -> None:
+        dashboard = self.backfill_dashboard()
+        dashboard.show()
+        dashboard.raise_()
 
     def shutdown(self) -> None:
         """Stop the window's running work; called before the event loop ends."""

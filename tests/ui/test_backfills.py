@@ -23,17 +23,10 @@ def add_backfill(store, name="daily 2024", n=6):
 
 
 def open_dashboard(qtbot, window):
-    with qtbot.waitSignal(_refreshed(window), timeout=10000):
+    dashboard = window.backfill_dashboard()
+    with qtbot.waitSignal(dashboard.refreshed, timeout=10000):
         window.open_backfills()
-    return window.backfills
-
-
-def _refreshed(window):
-    if window.backfills is None:
-        from lakegui.ui.backfills.dashboard import BackfillDashboard
-
-        window.backfills = BackfillDashboard(window.transfers, window._executor, window)
-    return window.backfills.refreshed
+    return dashboard
 
 
 def test_dashboard_totals_rollup_failures_and_manifest(qtbot, window, tmp_path, monkeypatch):

@@ -75,6 +75,7 @@ class BackfillDashboard(QWidget):
         self.transfers = transfers
         self._executor = executor
         self._slot = TaskSlot("backfill dashboard")
+        self._export_slot = TaskSlot("manifest export")
         self._version = -1
         self._samples: collections.deque = collections.deque(maxlen=600)  # (time, bytes done)
         self.choose_manifest_path = self._ask_manifest_path  # replaceable in tests
@@ -169,6 +170,7 @@ class BackfillDashboard(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self._slot.cancel()
+        self._export_slot.cancel()
 
     def current_batch(self) -> int | None:
         return self.batch_box.currentData()
@@ -273,7 +275,7 @@ class BackfillDashboard(QWidget):
         batch_id = self.current_batch()
         path = self.choose_manifest_path() if batch_id is not None else ""
         if path:
-            asyncio.ensure_future(self._export(batch_id, path))
+            self._export_slot.start(self._export(batch_id, path))
 
     async def _export(self, batch_id: int, path: str) -> None:
         try:

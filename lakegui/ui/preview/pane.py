@@ -111,7 +111,6 @@ class PreviewPane(QFrame):
 
         self._build_parquet_views()
         self.properties = PropertiesTree()
-        self.tree = self.properties  # the Properties tab, by its older name
         self.json_tree = JsonTree()
         self.text_view = QPlainTextEdit()
         self.text_view.setObjectName("textPreview")
