@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
 
-Writes screenshot-preview.png (a daily ticks file: its rows, then its chart) and
+Writes screenshot-preview.png (a daily ticks file: its rows, then its chart),
+screenshot-backfill-wizard.png (a folder planned against the lake) and
 screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show). Folders and the queue
 database live in a temp dir, never the user's.
 """
@@ -66,6 +67,7 @@ def main() -> int:
         window.grab().save(str(out / "screenshot-preview.png"), "PNG")
         print(f"saved {out / 'screenshot-preview.png'}")
         preview.tabs.setCurrentWidget(preview.data_page)
+        await shoot_wizard()
         backfill = work / "backfill"
         backfill.mkdir()
         for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):
@@ -78,6 +80,26 @@ def main() -> int:
         out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out / "screenshot-transfers.png"), "PNG")
         print(f"saved {out / 'screenshot-transfers.png'}")
+
+    async def shoot_wizard() -> None:
+        from lakegui.core.demo import SYMBOLS, _parquet, daily_table
+
+        local = work / "daily"
+        local.mkdir()
+        for symbol in list(SYMBOLS)[:4]:  # in the lake already
+            (local / f"{symbol}_2024.parquet").write_bytes(_parquet(daily_table(symbol, 2024)))
+        (local / "GOOGL_2024.parquet").write_bytes(b"re-exported")
+        for symbol in ("AMD", "INTC", "QCOM", "TXN", "ADBE", "CRM", "ORCL", "IBM"):
+            for year in (2023, 2024):
+                (local / f"{symbol}_{year}.parquet").write_bytes(os.urandom(200_000))
+        (local / "nvda_2024.parquet").write_bytes(b"x")
+        (local / "README.md").write_text("notes")
+        wizard = window.open_backfill_wizard(folder=str(local))
+        await wait_for(lambda: wizard.plan is not None)
+        await asyncio.sleep(0.2)
+        wizard.grab().save(str(out / "screenshot-backfill-wizard.png"), "PNG")
+        print(f"saved {out / 'screenshot-backfill-wizard.png'}")
+        wizard.close()
 
     try:
         with loop:

@@ -26,6 +26,10 @@ from .transfers.store import NewJob
 NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
 
 
+class PlanCancelled(Exception):
+    """Planning was stopped by its caller (the user moved on)."""
+
+
 @dataclass(frozen=True)
 class BackfillItem:
     local_path: str
@@ -97,11 +101,12 @@ def walk_files(root: Path):
 def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplate, *, pattern: str | None = None,
                   prefix: str = "", source: str = "lakegui", chunksize: int = 10 << 20,
                   known: dict[str, tuple[int, float, str]] | None = None,
-                  listing: dict | None = None) -> BackfillPlan:
+                  listing: dict | None = None, cancel: threading.Event | None = None) -> BackfillPlan:
     """Every file under `root`, placed by `template` (its fields read through `pattern`, the
     template's local pattern by default) and compared with the bucket. `known` maps keys to
     (size, mtime, etag) of uploads the queue finished, to spare hashing unchanged files; `listing`
-    holds PrefixLister options (raw, verify).
+    holds PrefixLister options (raw, verify). Setting `cancel` stops the walk's comparisons and
+    the listing and raises PlanCancelled.
 
     The listing runs in a thread while the folder is walked and each listed page is compared as
     it arrives, so planning takes about as long as the listing itself."""
@@ -116,7 +121,7 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     pages: queue.Queue = queue.Queue()
-    stop = threading.Event()
+    stop = cancel or threading.Event()
     with ThreadPoolExecutor(1, thread_name_prefix="backfill-listing") as pool:
         listed = pool.submit(_list_into, pages, stop, client, bucket, prefix + template.static_prefix, listing or {})
         try:
@@ -124,19 +129,33 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
             statuses, count = {}, 0
             known = known or {}
             while (page := pages.get()) is not None:
+                if stop.is_set():
+                    break
                 for key, size, etag in page:
                     count += 1
                     if key in placed:
                         path, _, fsize, mtime, _ = placed[key]
                         statuses[key] = _compare(path, fsize, mtime, (size, etag), known.get(key), chunksize)
         finally:
+            cancelled = stop.is_set()
             stop.set()
         listed.result()  # the listing's error, if it failed
+    if cancelled:
+        raise PlanCancelled()
     for key, (path, relative, size, mtime, fields) in placed.items():
         status, reason = statuses.get(key, (NEW, ""))
         items.append(BackfillItem(path, relative, status, key, size, mtime, template.metadata(source, **fields), reason))
     items.sort(key=lambda i: i.relative)
     return BackfillPlan(template, bucket, prefix, items, count)
+
+
+def restrict(plan: BackfillPlan, cells: list[dict[str, str]]) -> BackfillPlan:
+    """The plan's valid files whose fields match one of `cells` (e.g. the coverage view's
+    missing {symbol, year} cells); files that cannot be placed say nothing about a cell."""
+    wanted = [{k: str(v) for k, v in c.items()} for c in cells]
+    items = [i for i in plan.items if i.status != INVALID
+             and any(all(i.metadata.get(k) == v for k, v in c.items()) for c in wanted)]
+    return BackfillPlan(plan.template, plan.bucket, plan.prefix, items, plan.listed)
 
 
 def _list_into(pages: queue.Queue, stop: threading.Event, client, bucket: str, prefix: str, listing: dict) -> None:

@@ -29,3 +29,8 @@ def human_duration(seconds: float | None) -> str:
         return f"{m}m {s:02d}s"
     h, m = divmod(m, 60)
     return f"{h}h {m:02d}m"
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """'1 file', '2,000 files'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

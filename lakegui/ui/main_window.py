@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
 
         self._executor = executor
         self.backfills = None  # the dashboard window, made when first opened
+        self.wizard = None  # the open backfill wizard, if any
         self.browser = PrefixBrowser(executor, self)
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
@@ -125,6 +126,12 @@ class MainWindow(QMainWindow):
                        self.queue.retry_action, None, self.queue.remove_finished_action, self.queue.clear_action):
             transfers_menu.addSeparator() if action is None else transfers_menu.addAction(action)
         transfers_menu.addSeparator()
+        self.new_backfill_action = QAction("&New backfill…", self)
+        self.new_backfill_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.new_backfill_action.setStatusTip("Place a folder of files into the lake by a layout template, "
+                                              "with lineage metadata")
+        self.new_backfill_action.triggered.connect(lambda: self.open_backfill_wizard())
+        transfers_menu.addAction(self.new_backfill_action)
         self.backfills_action = QAction("&Backfills…", self)
         self.backfills_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.backfills_action.setStatusTip("Progress, throughput, failures and manifests of the queued backfills")
@@ -252,6 +259,26 @@ class MainWindow(QMainWindow):
             self.backfills = BackfillDashboard(self.transfers, self._executor, self)
         return self.backfills
 
+    def open_backfill_wizard(self, folder: str = "", template: str = "daily-ticks",
+                             cells: list[dict[str, str]] | None = None):
+        """Open the backfill wizard on the current bucket; None (with a notice) when not connected."""
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket before starting a backfill.")
+            return None
+        from .backfills.wizard import BackfillWizard
+
+        if self.wizard is not None:
+            self.wizard.close()
+        self.wizard = BackfillWizard(self.transfers, self._executor, self.connection, self.browser.bucket,
+                                     parent=self, folder=folder, template=template, cells=cells)
+        self.wizard.enqueued.connect(self._on_wizard_enqueued)
+        self.wizard.show()
+        return self.wizard
+
+    def _on_wizard_enqueued(self, batch: int, jobs: int) -> None:
+        self.statusBar().showMessage(f"Queued a backfill of {jobs:,} files")
+        self.open_backfills()
+
     def open_backfills(self) -> None:
         dashboard = self.backfill_dashboard()
         dashboard.show()
@@ -261,6 +288,8 @@ class MainWindow(QMainWindow):
         """Stop the window's running work; called before the event loop ends."""
         if self.backfills is not None:
             self.backfills.shutdown()
+        if self.wizard is not None:
+            self.wizard.shutdown()
         self.browser.cancel()
         self.preview.cancel()
         self.transfer_actions.cancel()

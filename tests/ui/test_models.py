@@ -71,3 +71,22 @@ def test_transfer_model(qtmodeltester, qapp):
     qtmodeltester.check(model, force_py=True)
     assert model.index(0, 3).data() == "50%"  # 64-bit byte counts, no overflow
     assert model.index(0, 5).data() == "1h 25m"
+
+
+def test_backfill_plan_model_filters_by_status_and_keeps_its_sort(qtmodeltester, qapp):
+    from lakegui.core.backfill import BackfillItem
+    from lakegui.ui.backfills.models import PlanModel
+
+    items = [BackfillItem("/l/B_2024.parquet", "B_2024.parquet", "new", "k/B", 10, metadata={"symbol": "B"}),
+             BackfillItem("/l/x.txt", "x.txt", "invalid", reason="does not match"),
+             BackfillItem("/l/A_2024.parquet", "A_2024.parquet", "exists-same", "k/A", 20)]
+    model = PlanModel()
+    model.set_items(items)
+    qtmodeltester.check(model, force_py=True)
+    model.sort(4, Qt.SortOrder.DescendingOrder)
+    assert names(model) == ["exists-same", "new", "invalid"]
+    model.set_items(list(reversed(items)))  # a replan keeps the size order
+    assert names(model) == ["exists-same", "new", "invalid"]
+    model.set_status("invalid")
+    assert model.rowCount() == 1 and model.index(0, 5).data() == "does not match"
+    assert model.index(0, 2).data() == "" and model.index(0, 4).data() == ""

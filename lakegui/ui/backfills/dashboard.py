@@ -22,46 +22,11 @@ from ...core.ohlcv import Series
 from ...core.transfers.jobs import JobState
 from ...core.units import human_duration, human_size
 from ..preview.chart import ChartCanvas
-from ..table_model import ColumnTableModel
 from ..tasks import TaskSlot, in_executor
+from .models import FailuresModel, RollupModel
 
 KIND = "backfill"
 REFRESH_MS = 1000
-
-
-class RollupModel(ColumnTableModel):
-    COLUMNS = ("Value", "Files", "Done", "Failed", "Bytes", "Done %")
-
-    def set_rows(self, rows: list[tuple]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not self._valid(index) or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        value, files, done, failed, size, size_done = self._rows[index.row()]
-        pct = f"{100 * size_done / size:.0f}%" if size else ("100%" if files == done else "")
-        return ("(none)" if value is None else str(value), f"{files:,}", f"{done:,}", f"{failed:,}",
-                human_size(size), pct)[index.column()]
-
-
-class FailuresModel(ColumnTableModel):
-    COLUMNS = ("Key", "Error", "Attempts")
-
-    def set_rows(self, jobs: list) -> None:
-        self.beginResetModel()
-        self._rows = jobs
-        self.endResetModel()
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not self._valid(index) or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return None
-        j = self._rows[index.row()]
-        return (j.key, j.error, str(j.attempts))[index.column()]
-
-    def ids(self) -> list[int]:
-        return [j.id for j in self._rows]
 
 
 class BackfillDashboard(QWidget):

@@ -1,0 +1,404 @@
+"""The backfill wizard: a local folder, a layout template and a target, planned against the
+bucket before anything is sent. The table shows each file's target key, lineage metadata and
+status (new, exists-same, exists-different, invalid with the reason); the user chooses what
+happens to objects that differ, then the valid files go to the queue as one named backfill.
+
+Planning runs in the executor and is replanned (debounced) as the inputs change; a newer plan
+cancels the older one, so the table never shows a plan for inputs the user has left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
+                               QLineEdit, QPushButton, QRadioButton, QTableView, QVBoxLayout)
+
+from ...core import paths
+from ...core.backfill import DIFFERENT, INVALID, NEW, SAME, PlanCancelled, backfill_jobs, plan_backfill, restrict
+from ...core.connection import Connection
+from ...core.errors import classify
+from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_layout
+from ...core.listing import parse_s3_uri
+from ...core.transfers.store import uploaded_records
+from ...core.units import count, human_size
+from ..tasks import TaskSlot, in_executor
+from .models import PlanModel
+
+KIND = "backfill"
+REPLAN_MS = 400
+_STATUSES = (("All files", ""), ("New", NEW), ("Already there, same", SAME), ("Already there, different", DIFFERENT),
+             ("Invalid", INVALID))
+
+
+class BackfillWizard(QDialog):
+    planned = Signal(object)  # BackfillPlan now shown
+    plan_failed = Signal(str)  # why there is no plan, for a person
+    enqueued = Signal(int, int)  # batch id, jobs
+
+    def __init__(self, transfers, executor: Executor, connection: Connection, bucket: str, prefix: str = "",
+                 parent=None, *, folder: str = "", template: str = "daily-ticks",
+                 cells: list[dict[str, str]] | None = None):
+        super().__init__(parent)
+        self.setObjectName("backfillWizard")
+        self.setWindowTitle("New backfill — lakegui")
+        self.setAcceptDrops(True)
+        self.transfers = transfers
+        self.connection = connection
+        self.cells = cells  # only files of these field values (the coverage view's chosen cells)
+        self.plan = None
+        self._executor = executor
+        self._slot = TaskSlot("backfill planning")
+        self._enqueue_slot = TaskSlot("backfill enqueue")
+        self._cancel = threading.Event()
+        self.layouts, problems = load_layouts(paths.config_dir())
+        self.choose_folder = self._ask_folder  # replaceable in tests
+
+        self.folder_edit = QLineEdit(folder, self)
+        self.folder_edit.setObjectName("backfillFolder")
+        self.folder_edit.setAccessibleName("Local folder")
+        self.folder_edit.setPlaceholderText("A folder of files to place into the lake (or drop one here)")
+        browse = QPushButton("Browse…", self)
+        browse.setAccessibleName("Browse for the local folder")
+        browse.clicked.connect(self._on_browse_clicked)
+        self.layout_box = QComboBox(self)
+        self.layout_box.setObjectName("backfillLayout")
+        self.layout_box.setAccessibleName("Layout template")
+        self.layout_box.addItems(sorted(self.layouts))
+        self.key_edit = QLineEdit(self)
+        self.key_edit.setObjectName("backfillKeyTemplate")
+        self.key_edit.setAccessibleName("Key template")
+        self.key_edit.setToolTip("Where each file goes, with {fields}; Hive-style partitions work too, "
+                                 "e.g. data/ticks/symbol={symbol}/year={year}/ticks.parquet")
+        self.pattern_edit = QLineEdit(self)
+        self.pattern_edit.setObjectName("backfillPattern")
+        self.pattern_edit.setAccessibleName("File name pattern")
+        self.pattern_edit.setToolTip("How file names give the fields, e.g. {symbol}_{year}.parquet; "
+                                     "with a '/', it matches the path under the folder")
+        self.save_layout_button = QPushButton("Save as layout…", self)
+        self.save_layout_button.setToolTip("Keep this key template and pattern as a named layout")
+        self.save_layout_button.clicked.connect(self._on_save_layout_clicked)
+        self.target_edit = QLineEdit(f"s3://{bucket}/{prefix}", self)
+        self.target_edit.setObjectName("backfillTarget")
+        self.target_edit.setAccessibleName("Target bucket and prefix")
+        self.source_edit = QLineEdit("lakegui", self)
+        self.source_edit.setAccessibleName("Source metadata")
+        self.source_edit.setToolTip("The 'source' lineage metadata every object gets")
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setObjectName("backfillName")
+        self.name_edit.setAccessibleName("Backfill name")
+
+        self.summary = QLabel("Choose a local folder to backfill from.", self)
+        self.summary.setObjectName("backfillPlanSummary")
+        self.summary.setWordWrap(True)
+        self.status_box = QComboBox(self)
+        self.status_box.setAccessibleName("Show files")
+        for title, status in _STATUSES:
+            self.status_box.addItem(title, status)
+        self.status_box.currentIndexChanged.connect(
+            lambda _i: self.model.set_status(self.status_box.currentData()))
+        self.model = PlanModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("backfillPlan")
+        self.table.setAccessibleName("Backfill plan")
+        self.table.setModel(self.model)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        for col, width in enumerate((110, 170, 300, 300, 70)):
+            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.keep_radio = QRadioButton("Keep them (skip)", self)
+        self.keep_radio.setChecked(True)
+        self.overwrite_radio = QRadioButton("Replace them with the local files", self)
+        self.keep_radio.toggled.connect(self._update_queue_button)
+        self.queue_button = QPushButton("Queue", self)
+        self.queue_button.setObjectName("queueBackfill")
+        self.queue_button.setDefault(True)
+        self.queue_button.setEnabled(False)
+        self.queue_button.clicked.connect(self.enqueue)
+        cancel = QPushButton("Cancel", self)
+        cancel.clicked.connect(self.reject)
+
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form.addRow(self._label("Local &folder:", self.folder_edit), row)
+        form.addRow("&Layout:", self.layout_box)
+        form.addRow("&Key template:", self.key_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.pattern_edit, 1)
+        row.addWidget(self.save_layout_button)
+        form.addRow(self._label("File &names:", self.pattern_edit), row)
+        form.addRow("&Into:", self.target_edit)
+        form.addRow("&Source:", self.source_edit)
+        form.addRow("Backfill &name:", self.name_edit)
+        main = QVBoxLayout(self)
+        if cells:
+            shown = ", ".join(" ".join(c.values()) for c in cells[:6]) + (" …" if len(cells) > 6 else "")
+            only = QLabel(f"Only files for the {len(cells):,} cells chosen in the coverage view: {shown}", self)
+            only.setObjectName("backfillCells")
+            only.setWordWrap(True)
+            main.addWidget(only)
+        main.addLayout(form)
+        bar = QHBoxLayout()
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(QLabel("Show:", self))
+        bar.addWidget(self.status_box)
+        main.addLayout(bar)
+        main.addWidget(self.table, 1)
+        policy = QHBoxLayout()
+        self.policy_label = QLabel("Objects that exist with different content:", self)
+        policy.addWidget(self.policy_label)
+        policy.addWidget(self.keep_radio)
+        policy.addWidget(self.overwrite_radio)
+        policy.addStretch(1)
+        policy.addWidget(cancel)
+        policy.addWidget(self.queue_button)
+        main.addLayout(policy)
+        self.resize(1180, 680)
+
+        self._replan = QTimer(self)
+        self._replan.setSingleShot(True)
+        self._replan.setInterval(REPLAN_MS)
+        self._replan.timeout.connect(self.replan)
+        self.layout_box.currentTextChanged.connect(self._on_layout_changed)
+        self.layout_box.setCurrentText(template if template in self.layouts else "daily-ticks")
+        self._on_layout_changed(self.layout_box.currentText())
+        for edit in (self.folder_edit, self.key_edit, self.pattern_edit, self.target_edit, self.source_edit):
+            edit.textEdited.connect(self._schedule_replan)
+        self.folder_edit.textChanged.connect(self._schedule_replan)
+        if problems:
+            self.summary.setText("; ".join(problems))
+        if folder:
+            self.replan()
+
+    def _label(self, text: str, buddy) -> QLabel:
+        label = QLabel(text, self)
+        label.setBuddy(buddy)
+        return label
+
+    # inputs
+
+    def _on_layout_changed(self, name: str) -> None:
+        t = self.layouts.get(name)
+        if t is None:
+            return
+        self.key_edit.setText(t.key_template)
+        self.pattern_edit.setText(t.local_pattern)
+        self.name_edit.setText(f"{name} {time.strftime('%Y-%m-%d %H:%M')}")
+        self._schedule_replan()
+
+    def template(self) -> LayoutTemplate:
+        """The chosen layout as edited here."""
+        base = self.layouts.get(self.layout_box.currentText())
+        key, pattern = self.key_edit.text().strip(), self.pattern_edit.text().strip()
+        if base is not None and base.key_template == key:
+            return LayoutTemplate(base.name, key, base.data_type, pattern)
+        name = base.name if base is not None else "custom"
+        return LayoutTemplate(name, key, base.data_type if base is not None else name, pattern)
+
+    def _schedule_replan(self, *_args) -> None:
+        base = self.layouts.get(self.layout_box.currentText())
+        t = self.template()
+        self.save_layout_button.setEnabled(
+            base is None or (t.key_template, t.local_pattern) != (base.key_template, base.local_pattern))
+        self._replan.start()
+
+    def _inputs(self):
+        """(problem, None) or ('', (folder, bucket, prefix, template))."""
+        folder = self.folder_edit.text().strip()
+        if not folder:
+            return "Choose a local folder to backfill from.", None
+        if not Path(folder).is_dir():
+            return f"{folder} is not a folder.", None
+        try:
+            bucket, prefix = parse_s3_uri(self.target_edit.text().strip())
+        except ValueError as exc:
+            return f"Into: {exc}.", None
+        t = self.template()
+        problem = t.check()
+        if problem:
+            return problem[0].upper() + problem[1:] + ".", None
+        if not t.local_pattern:
+            return "Say how file names give the fields, e.g. {symbol}_{year}.parquet.", None
+        return "", (Path(folder), bucket, prefix, t)
+
+    # planning
+
+    def replan(self) -> None:
+        self._replan.stop()
+        self._cancel.set()  # the older plan's thread stops at its next page
+        self._slot.cancel()
+        self.plan = None
+        self.queue_button.setEnabled(False)
+        problem, inputs = self._inputs()
+        if problem:
+            self.model.set_items([])
+            self.summary.setText(problem)
+            self.plan_failed.emit(problem)
+            return
+        self._cancel = threading.Event()
+        self._slot.start(self._plan(*inputs, self.source_edit.text().strip() or "lakegui", self._cancel))
+
+    async def _plan(self, folder: Path, bucket: str, prefix: str, template: LayoutTemplate, source: str,
+                    cancel: threading.Event) -> None:
+        conn = self.connection
+        store_path = self.transfers.store.path if self.transfers.store else None
+        chunksize = self.transfers.settings.multipart_chunksize
+        self.summary.setText(f"Planning: reading {folder} and listing s3://{bucket}/{prefix}{template.static_prefix}…")
+        started = time.perf_counter()
+
+        def run():
+            return plan_backfill(conn.client(), bucket, folder, template, prefix=prefix, source=source,
+                                 chunksize=chunksize, known=uploaded_records(store_path, bucket),
+                                 listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls},
+                                 cancel=cancel)
+
+        try:
+            plan = await in_executor(self._executor, run)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        except PlanCancelled:
+            return
+        except ValueError as exc:
+            return self._fail(str(exc)[0].upper() + str(exc)[1:] + ".")
+        except Exception as exc:
+            return self._fail(f"Could not plan the backfill: {classify(exc, bucket=bucket, key=prefix).message}")
+        if self.cells is not None:
+            plan = restrict(plan, self.cells)
+        self.plan = plan
+        self.model.set_items(plan.items)
+        c = plan.counts()
+        self.summary.setText(
+            f"{c[NEW]:,} new, {c[SAME]:,} already there (same), {c[DIFFERENT]:,} already there (different), "
+            f"{c[INVALID]:,} invalid · {human_size(plan.total_bytes)} · planned in "
+            f"{time.perf_counter() - started:.1f} s. Nothing is sent until you queue it.")
+        for i, (title, status) in enumerate(_STATUSES):
+            self.status_box.setItemText(i, f"{title} ({c[status] if status else len(plan.items):,})")
+        self._update_queue_button()
+        self.planned.emit(plan)
+
+    def _fail(self, message: str) -> None:
+        self.model.set_items([])
+        self.summary.setText(message)
+        self.plan_failed.emit(message)
+
+    def _update_queue_button(self, *_args) -> None:
+        c = self.plan.counts() if self.plan else {NEW: 0, DIFFERENT: 0}
+        sent = c[NEW] + (c[DIFFERENT] if self.overwrite_radio.isChecked() else 0)
+        self.overwrite_radio.setText(f"Replace them with the local files ({count(c[DIFFERENT], 'object')})"
+                                     if c[DIFFERENT] else "Replace them with the local files")
+        self.queue_button.setText(f"Queue {count(sent, 'file')}" if self.plan else "Queue")
+        self.queue_button.setEnabled(sent > 0 and self.transfers.store is not None)
+
+    # queueing
+
+    def enqueue(self) -> None:
+        plan = self.plan
+        if plan is None or self._enqueue_slot.running:
+            return
+        name = self.name_edit.text().strip()
+        if not name:
+            self.summary.setText("Give the backfill a name; the dashboard and lakegui-cli backfill status use it.")
+            return
+        if any(b.name == name and b.kind == KIND for b in self.transfers.store.batches()):
+            self.summary.setText(f"A backfill named {name!r} is already in the queue: choose another name.")
+            return
+        overwrite = self.overwrite_radio.isChecked()
+        jobs = backfill_jobs(plan, skip_existing=not overwrite, overwrite=overwrite)
+        profile = self.connection.profile.to_dict()
+        self.queue_button.setEnabled(False)
+        self._enqueue_slot.start(self._enqueue(name, profile, jobs))
+
+    async def _enqueue(self, name: str, profile: dict, jobs: list) -> None:
+        self.summary.setText(f"Queueing {len(jobs):,} files…")
+        try:  # a 75,000-job write takes a second: not on the UI thread
+            batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, KIND, profile, jobs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.summary.setText(f"Could not queue the backfill: {exc}")
+            self._update_queue_button()
+            return
+        self.transfers.show_stored(batch, rows)
+        self.enqueued.emit(batch, len(rows))
+        self.accept()
+
+    # folder choice, drops, layouts
+
+    def _ask_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(self, "Backfill from folder", self.folder_edit.text())
+
+    def _on_browse_clicked(self) -> None:
+        folder = self.choose_folder()
+        if folder:
+            self.folder_edit.setText(folder)
+
+    @staticmethod
+    def _dropped_folder(event) -> str:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) == 1 and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_dir():
+            return urls[0].toLocalFile()
+        return ""
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_folder(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        folder = self._dropped_folder(event)
+        if folder:
+            self.folder_edit.setText(folder)
+            event.acceptProposedAction()
+
+    def _on_save_layout_clicked(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save layout", "Name of the layout:", text=self.layout_box.currentText()
+                                        + "-custom")
+        if ok and name.strip():
+            self.save_layout(name.strip())
+
+    def save_layout(self, name: str) -> str:
+        """Save the edited template as a user layout; '' or why it could not be saved."""
+        t = self.template()
+        if name in BUILTIN_LAYOUTS:
+            problem = f"{name!r} is a built-in layout: choose another name."
+        else:
+            try:
+                save_layout(paths.config_dir(), LayoutTemplate(name, t.key_template, t.data_type, t.local_pattern))
+                problem = ""
+            except (OSError, ValueError) as exc:
+                problem = f"The layout could not be saved: {exc}"
+        if problem:
+            self.summary.setText(problem)
+            return problem
+        self.layouts, _ = load_layouts(paths.config_dir())
+        self.layout_box.blockSignals(True)
+        self.layout_box.clear()
+        self.layout_box.addItems(sorted(self.layouts))
+        self.layout_box.setCurrentText(name)
+        self.layout_box.blockSignals(False)
+        self._schedule_replan()
+        return ""
+
+    # closing
+
+    def shutdown(self) -> None:
+        self._replan.stop()
+        self._cancel.set()
+        self._slot.cancel()
+        self._enqueue_slot.cancel()
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
