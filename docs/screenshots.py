@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
 
 Writes screenshot-preview.png (a daily ticks file: its rows, then its chart),
-screenshot-backfill-wizard.png (a folder planned against the lake) and
+screenshot-backfill-wizard.png (a folder planned against the lake), screenshot-coverage.png
+(the demo lake's daily ticks with their deliberate gaps, two missing cells chosen) and
 screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show). Folders and the queue
 database live in a temp dir, never the user's.
 """
@@ -68,6 +69,7 @@ def main() -> int:
         print(f"saved {out / 'screenshot-preview.png'}")
         preview.tabs.setCurrentWidget(preview.data_page)
         await shoot_wizard()
+        await shoot_coverage()
         backfill = work / "backfill"
         backfill.mkdir()
         for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):
@@ -100,6 +102,28 @@ def main() -> int:
         wizard.grab().save(str(out / "screenshot-backfill-wizard.png"), "PNG")
         print(f"saved {out / 'screenshot-backfill-wizard.png'}")
         wizard.close()
+
+    async def shoot_coverage() -> None:
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        view = window.coverage_window()
+        window.open_coverage()
+        await wait_for(lambda: view.model.matrix is not None and view.model.rowCount() > 0)
+        view.resize(980, 560)
+        m = view.model
+        sel = QItemSelection()
+        for symbol, year in (("V", "2021"), ("V", "2022")):
+            index = m.index(m.matrix.rows.index(symbol), m.matrix.cols.index(year))
+            sel.select(index, index)
+        view.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        shown = []
+        view.details_shown.connect(shown.append)
+        view.show_details(m.index(m.matrix.rows.index("NVDA"), m.matrix.cols.index("2024")))
+        await wait_for(lambda: shown)
+        await asyncio.sleep(0.2)
+        view.grab().save(str(out / "screenshot-coverage.png"), "PNG")
+        print(f"saved {out / 'screenshot-coverage.png'}")
+        view.close()
 
     try:
         with loop:

@@ -125,10 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_options(ls)
     ls.set_defaults(func=_ls)
     from .cli_backfill import add_parser as add_backfill
+    from .cli_coverage import add_parser as add_coverage
     from .cli_transfers import add_parsers
 
     add_parsers(sub, _add_connection_options)
     add_backfill(sub, _add_connection_options)
+    add_coverage(sub, _add_connection_options)
     return p
 
 

@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
         self._executor = executor
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
+        self.coverage = None  # the coverage window, made when first opened
         self.browser = PrefixBrowser(executor, self)
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
 
         view_menu = self.menuBar().addMenu("&View")
+        self.coverage_action = QAction("Lake &coverage…", self)
+        self.coverage_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.coverage_action.setStatusTip("Which symbols and years of a layout are in the lake, and which are missing")
+        self.coverage_action.triggered.connect(self.open_coverage)
+        view_menu.addAction(self.coverage_action)
+        view_menu.addSeparator()
         for title, widget in (("&Transfer queue", self.queue), ("&Preview", self.preview)):
             action = QAction(title, self, checkable=True, checked=True)
             action.toggled.connect(widget.setVisible)
@@ -163,6 +170,8 @@ class MainWindow(QMainWindow):
         self.preview.set_connection(connection)
         self.browser.set_connection(connection)
         self.transfers.set_connection(connection)
+        if self.coverage is not None:
+            self.coverage.set_target(connection, self.browser.bucket)
 
     def open_connection_dialog(self) -> None:
         dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
@@ -279,6 +288,41 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Queued a backfill of {jobs:,} files")
         self.open_backfills()
 
+    def coverage_window(self):
+        """The coverage window, made on first use."""
+        if self.coverage is None:
+            from .coverage.view import CoverageWindow
+
+            self.coverage = CoverageWindow(self.transfers, self._executor, self)
+            self.coverage.open_requested.connect(self._on_coverage_open_requested)
+            self.coverage.backfill_requested.connect(self._on_coverage_backfill_requested)
+        return self.coverage
+
+    def open_coverage(self) -> None:
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket to see its coverage.")
+            return
+        window = self.coverage_window()
+        window.set_target(self.connection, self.browser.bucket)
+        window.show()
+        window.raise_()
+
+    def _on_coverage_open_requested(self, bucket: str, key: str) -> None:
+        if bucket != self.browser.bucket:
+            self.browser.switch_bucket(bucket)
+        self.browser.reveal(key)
+        self.raise_()
+        self.activateWindow()
+
+    def choose_backfill_folder(self) -> str:
+        """Ask for the local folder a backfill reads; '' when the user cancels. Tests replace this."""
+        return QFileDialog.getExistingDirectory(self, "Backfill the chosen cells from folder")
+
+    def _on_coverage_backfill_requested(self, template: str, cells: list) -> None:
+        folder = self.choose_backfill_folder()
+        if folder:
+            self.open_backfill_wizard(folder, template, cells)
+
     def open_backfills(self) -> None:
         dashboard = self.backfill_dashboard()
         dashboard.show()
@@ -290,6 +334,8 @@ class MainWindow(QMainWindow):
             self.backfills.shutdown()
         if self.wizard is not None:
             self.wizard.shutdown()
+        if self.coverage is not None:
+            self.coverage.shutdown()
         self.browser.cancel()
         self.preview.cancel()
         self.transfer_actions.cancel()

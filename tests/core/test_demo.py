@@ -12,7 +12,8 @@ def test_demo_lake_covers_the_seeds_layout():
     keys = {o.key for o in objs}
     daily = [k for k in keys if k.startswith("data/ticks/daily/")]
     assert len(demo.SYMBOLS) >= 10 and len(demo.YEARS) >= 3
-    assert len(daily) == len(demo.SYMBOLS) * len(demo.YEARS)
+    assert len(daily) == len(demo.SYMBOLS) * len(demo.YEARS) - len(demo.DAILY_GAPS)
+    assert "data/ticks/daily/V/2022/ticks.parquet" not in keys  # a gap the coverage view shows
     assert "data/ticks/daily/AAPL/2024/ticks.parquet" in keys
     assert "data/fundamental/AAPL/2024/Q4.json" in keys
     assert any(k.startswith("data/ticks/minute/") for k in keys)

@@ -90,3 +90,26 @@ def test_backfill_plan_model_filters_by_status_and_keeps_its_sort(qtmodeltester,
     model.set_status("invalid")
     assert model.rowCount() == 1 and model.index(0, 5).data() == "does not match"
     assert model.index(0, 2).data() == "" and model.index(0, 4).data() == ""
+
+
+def test_coverage_model_filters_sorts_and_takes_live_objects(qtmodeltester, qapp):
+    from lakegui.core.coverage import Coverage
+    from lakegui.core.layouts import DAILY_TICKS
+    from lakegui.ui.coverage.model import CELL_ROLE, CoverageModel
+
+    cov = Coverage(DAILY_TICKS, "lake")
+    for sym, year, size in (("AAPL", 2022, 10), ("AAPL", 2024, 1000), ("MSFT", 2023, 100)):
+        cov.add(DAILY_TICKS.key(symbol=sym, year=year), size, 1.0)
+    model = CoverageModel()
+    model.set_coverage(cov)
+    qtmodeltester.check(model, force_py=True)
+    assert (model.rowCount(), model.columnCount()) == (2, 3)
+    assert model.index(0, 2).data(CELL_ROLE) == (1, 1000, 1.0) and model.index(0, 0).data(CELL_ROLE)[2] == 0.0
+    model.set_arrangement(sort_by="gaps")
+    assert model.headerData(0, Qt.Orientation.Vertical) == "MSFT"
+    changed = []
+    model.dataChanged.connect(lambda a, b: changed.append((a.row(), a.column())))
+    assert model.add_objects([(DAILY_TICKS.key(symbol="MSFT", year=2022), 5, 2.0), ("x/y", 1, 0.0)]) == 1
+    assert changed == [(0, 0)] and model.index(0, 0).data(CELL_ROLE)[0] == 1
+    model.add_objects([(DAILY_TICKS.key(symbol="NVDA", year=2025), 5, 2.0)])  # a new row and column: rebuilt
+    assert (model.rowCount(), model.columnCount()) == (3, 4)

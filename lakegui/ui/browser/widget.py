@@ -44,6 +44,7 @@ class PrefixBrowser(QWidget):
         self._slot = TaskSlot("listing")
         self._buckets_slot = TaskSlot("buckets")
         self._generation = 0
+        self._reveal = ""  # a key to select when its folder has been listed
 
         self.model = ObjectTableModel(self)  # sorts and filters itself (see model.py for why)
 
@@ -208,6 +209,20 @@ class PrefixBrowser(QWidget):
             self._forward.clear()
         self._load(prefix)
 
+    def reveal(self, key: str) -> None:
+        """Open the folder holding `key` and select it (so the preview shows it) once listed."""
+        self._reveal = key
+        self.navigate(parent_prefix(key))
+
+    def _select_revealed(self) -> None:
+        key, self._reveal = self._reveal, ""
+        for row in range(self.model.rowCount()):
+            entry = self.model.entry(row)
+            if isinstance(entry, ObjectEntry) and entry.key == key:
+                self.table.selectRow(row)
+                self.table.scrollTo(self.model.index(row, 0))
+                return
+
     def go_back(self) -> None:
         if self._back:
             self._forward.append(self.prefix)
@@ -318,6 +333,8 @@ class PrefixBrowser(QWidget):
             self._set_state(f"Showing names that start with '{self._server_filter}' (listed by the server).")
         else:
             self._set_state("" if rows else f"s3://{bucket}/{prefix} is empty. Drop files here to upload them.")
+        if self._reveal and parent_prefix(self._reveal) == prefix:
+            self._select_revealed()
         self.listing_finished.emit(prefix, rows)
 
     # slots

@@ -1,0 +1,92 @@
+"""`lakegui-cli coverage`: which cells of a layout (symbol by year, say) are in the lake, and which
+are missing, from one listing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .cli_transfers import EXIT_FAILED, EXIT_OK, _fail_usage
+from .core.listing import parse_s3_uri
+
+SHOWN_UNMATCHED = 20
+
+
+def add_parser(sub, add_connection_options) -> None:
+    p = sub.add_parser(
+        "coverage", help="which symbols and years (or other fields) of a layout are in the lake",
+        description="lakegui-cli coverage s3://BUCKET/[PREFIX/] --template NAME [--json | --csv]\n\n"
+                    "Lists the layout's prefix once and reads each key back through the template. Prints "
+                    "the matrix (rows: the first field, columns: the second) and the missing cells; keys "
+                    "that are not in the layout are counted and listed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("uri", metavar="s3://BUCKET/[PREFIX/]")
+    p.add_argument("--template", default="daily-ticks", help="layout (default: daily-ticks)")
+    p.add_argument("--rows", default="", metavar="FIELD", help="the field down the side (default: the first)")
+    p.add_argument("--cols", default="", metavar="FIELD", help="the field across (default: the second)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON document")
+    fmt.add_argument("--csv", action="store_true", help="print one CSV line per cell, missing ones included")
+    add_connection_options(p)
+    p.set_defaults(func=coverage)
+
+
+def coverage(args: argparse.Namespace) -> int:
+    from .cli import connection_for
+    from .cli_backfill import _template
+    from .core.coverage import compute_coverage, to_csv, to_json
+    from .core.errors import classify
+    from .core.gcpause import gc_paused
+
+    try:
+        bucket, prefix = parse_s3_uri(args.uri)
+        template = _template(args)
+    except ValueError as exc:
+        return _fail_usage(str(exc))
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return _fail_usage(problem)
+    try:
+        with gc_paused():
+            cov = compute_coverage(conn.client(), bucket, prefix, template, rows_field=args.rows,
+                                   cols_field=args.cols,
+                                   listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
+    except ValueError as exc:
+        return _fail_usage(str(exc))
+    except Exception as exc:
+        print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
+        return EXIT_FAILED
+    m = cov.matrix()
+    if args.json:
+        print(json.dumps(to_json(cov, m)))
+    elif args.csv:
+        sys.stdout.write(to_csv(m))
+    else:
+        _print_grid(cov, m)
+    if not args.json:
+        missing = len(m.rows) * len(m.cols) - m.present
+        print(f"{len(m.rows):,} {m.rows_field} x {len(m.cols):,} {m.cols_field or 'column'}: {m.present:,} cells "
+              f"present, {missing:,} missing; {len(cov.keys):,} objects; {len(cov.unmatched):,} keys not in the "
+              f"layout {template.name!r}", file=sys.stderr)
+        for key, why in cov.unmatched[:SHOWN_UNMATCHED]:
+            print(f"not in the layout: {key}: {why}", file=sys.stderr)
+        if len(cov.unmatched) > SHOWN_UNMATCHED:
+            print(f"… and {len(cov.unmatched) - SHOWN_UNMATCHED:,} more (--json lists them all)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_grid(cov, m) -> None:
+    """'#' present, '.' missing, one line per row; then the missing cells."""
+    width = max([len(r) for r in m.rows] + [len(m.rows_field)])
+    col_w = max([len(c) for c in m.cols] + [1])
+    lines = [f"{m.rows_field:<{width}}  " + " ".join(f"{c:>{col_w}}" for c in m.cols)]
+    for i, r in enumerate(m.rows):
+        lines.append(f"{r:<{width}}  " + " ".join(f"{'#' if m.count[i, j] else '.':>{col_w}}"
+                                                  for j in range(len(m.cols))))
+    missing = m.missing()
+    if missing:
+        lines.append("")
+        lines.append(f"missing ({len(missing):,}):")
+        lines += [f"{r} {c}".rstrip() for r, c in missing]
+    print("\n".join(lines))
