@@ -33,10 +33,11 @@ class CoverageModel(QAbstractTableModel):
 
     # contents
 
-    def set_coverage(self, coverage: Coverage | None) -> None:
+    def set_coverage(self, coverage: Coverage | None, matrix: Matrix | None = None) -> None:
+        """Show a coverage; its `matrix`, when already built off the UI thread, is used as is."""
         self.beginResetModel()
         self.coverage = coverage
-        self.matrix = coverage.matrix() if coverage is not None else None
+        self.matrix = matrix or (coverage.matrix() if coverage is not None else None)
         self._index_matrix()
         self._order = self._arrange()
         self.endResetModel()
