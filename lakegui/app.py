@@ -46,7 +46,8 @@ class LakeApp:
             self.window.show_notice(self.settings.load_warning)
 
     def connect_profile(self, profile: ConnectionProfile, *, remember: bool) -> None:
-        conn = Connection(profile, concurrency=self.settings.transfer.max_concurrency)
+        t = self.settings.transfer
+        conn = Connection(profile, concurrency=t.max_concurrency, read_timeout=t.read_timeout)
         self.window.set_connection(conn)
         if remember:
             self.settings.upsert_profile(profile)

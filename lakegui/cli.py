@@ -56,12 +56,16 @@ def _demo_server(args: argparse.Namespace) -> int:
 
 def connection_for(args: argparse.Namespace, bucket: str):
     """A Connection from the common options, or (None, problem) when they are invalid."""
+    from .core import settings as settings_store
     from .core.connection import Connection, ConnectionProfile
 
     profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region,
                                              aws_profile=args.profile, bucket=bucket)
     problems = profile.problems()
-    return (None, " ".join(problems)) if problems else (Connection(profile), "")
+    if problems:
+        return None, " ".join(problems)
+    s = settings_store.load().transfer
+    return Connection(profile, concurrency=s.max_concurrency, read_timeout=s.read_timeout), ""
 
 
 def _ls(args: argparse.Namespace) -> int:

@@ -99,9 +99,11 @@ class StaticCredentials:
 
 
 def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
-                concurrency: int = 20) -> Config:
-    """The botocore Config for a profile and a use."""
-    p = PURPOSES[purpose]
+                concurrency: int = 20, read_timeout: int | None = None) -> Config:
+    """The botocore Config for a profile and a use; `read_timeout` overrides a transfer's."""
+    p = dict(PURPOSES[purpose])
+    if read_timeout and purpose == "transfer":
+        p["read_timeout"] = read_timeout
     options = dict(
         region_name=profile.region or None,
         # One pooled connection per concurrent request, or botocore drops and re-opens them.
@@ -138,9 +140,10 @@ class Connection:
     """
 
     def __init__(self, profile: ConnectionProfile, *, credentials: StaticCredentials | None = None,
-                 concurrency: int = 20):
+                 concurrency: int = 20, read_timeout: int | None = None):
         self.profile = profile
         self.concurrency = concurrency
+        self.read_timeout = read_timeout  # of transfers; None keeps the purpose's default
         self._credentials = credentials
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
@@ -170,7 +173,8 @@ class Connection:
                     "s3",
                     endpoint_url=self.profile.endpoint_url or None,
                     verify=self.profile.verify_tls,
-                    config=make_config(self.profile, purpose=purpose, concurrency=self.concurrency),
+                    config=make_config(self.profile, purpose=purpose, concurrency=self.concurrency,
+                                       read_timeout=self.read_timeout),
                 )
             return self._clients[purpose]
 

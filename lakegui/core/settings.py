@@ -34,11 +34,27 @@ class TransferSettings:
     num_download_attempts: int = 5
     max_bandwidth: int | None = None  # bytes per second; None is unlimited
     engine: str = "auto"  # "auto" (awscrt when it can), "awscrt" or "s3transfer"
+    read_timeout: int = 60  # seconds without data before a transfer's connection counts as stalled
 
     @classmethod
     def from_dict(cls, data: dict) -> "TransferSettings":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """Known keys whose values have the right type; anything else keeps its default, so a
+        hand-edited file cannot make the engine fail later."""
+        defaults = cls()
+        out = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value, default = data[f.name], getattr(defaults, f.name)
+            if value is None and f.name == "max_bandwidth":  # unlimited
+                ok = True
+            elif isinstance(default, int) or f.name == "max_bandwidth":
+                ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+            else:
+                ok = isinstance(value, type(default))
+            if ok:
+                out[f.name] = value
+        return cls(**out)
 
 
 @dataclass

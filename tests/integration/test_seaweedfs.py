@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lakegui.core.connection import Connection, ConnectionProfile, StaticCredentials
-from lakegui.core.demo import seed
+from lakegui.core.demo import DAILY_GAPS, SYMBOLS, YEARS, seed
 from lakegui.core.errors import classify
 from lakegui.core.listing import PrefixLister
 from lakegui.core.objects import head
@@ -26,7 +26,7 @@ def test_demo_lake_seeds_and_lists(seaweedfs):
     report = seed(c.client("transfer"), "sw-demo")
     assert report.objects > 150
     keys = [o.key for p in PrefixLister(c.client(), "sw-demo", "data/ticks/daily/", recursive=True) for o in p.objects]
-    assert len(keys) == 36
+    assert len(keys) == len(SYMBOLS) * len(YEARS) - len(DAILY_GAPS)
     props = head(c.client(), "sw-demo", "data/ticks/daily/AAPL/2024/ticks.parquet")
     assert props.metadata["data-type"] == "daily-ticks" and props.metadata["symbol"] == "AAPL"
 

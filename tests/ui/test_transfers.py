@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from lakegui.core.demo import YEARS
 from lakegui.core.settings import MB, TransferSettings
 from lakegui.core.transfers.jobs import Direction, OverwritePolicy
 from lakegui.core.transfers.store import JobStore, NewJob
@@ -100,16 +101,16 @@ def test_download_selection_to_a_folder(qtbot, window, demo_connection, tmp_path
         b.download_action.trigger()
     wait_idle(qtbot, window.transfers)
     got = sorted(p.relative_to(tmp_path / "dl").as_posix() for p in (tmp_path / "dl").rglob("*.parquet"))
-    assert got == ["AAPL/2022/ticks.parquet", "AAPL/2023/ticks.parquet", "AAPL/2024/ticks.parquet"]
+    assert got == [f"AAPL/{y}/ticks.parquet" for y in YEARS]
     # The same again: every file exists, so the user is asked; skipping leaves them as they are.
     asked = []
     window.transfer_actions.choose_policy = lambda plan, where: asked.append(len(plan.conflicts)) or OverwritePolicy.SKIP
     with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
         b.download_action.trigger()
     wait_idle(qtbot, window.transfers)
-    assert asked == [3]
+    assert asked == [len(YEARS)]
     states = [window.transfers.model.row(i).state for i in range(window.transfers.model.rowCount())]
-    assert states == ["done"] * 3 + ["skipped"] * 3
+    assert states == ["done"] * len(YEARS) + ["skipped"] * len(YEARS)
 
 
 def test_pause_resume_and_cancel_leave_no_orphan_upload(qtbot, make_queue, demo_connection, tmp_path):

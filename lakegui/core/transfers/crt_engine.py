@@ -10,6 +10,7 @@ it began; a crash is then cleaned up by aborting that key's uploads since then.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import time
@@ -26,7 +27,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from ..connection import Connection
 from ..settings import TransferSettings
-from .engine import PENDING_UPLOAD, EngineBase, JobControl, Progress
+from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
 from .jobs import Job, Outcome
 
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
@@ -115,6 +116,23 @@ class CrtEngine(EngineBase):
             return False, f"The connection to {where} failed ({exc.name}); retrying may help."
         return super().verdict(exc, job)
 
+    def _wait(self, request, progress: Progress) -> None:
+        """Wait for a CRT request to finish. The CRT has no read timeout: a request that moves no
+        bytes for `read_timeout` seconds is cancelled as stalled, and the retry loop tries again."""
+        limit = self.settings.read_timeout
+        last, since = progress.sample(), time.monotonic()
+        while True:
+            try:
+                return request.finished_future.result(timeout=1.0)
+            except concurrent.futures.TimeoutError:
+                done = progress.sample()
+                if done != last:
+                    last, since = done, time.monotonic()
+                elif time.monotonic() - since > limit:
+                    request.cancel()
+                    request.finished_future.exception()  # until the CRT has let go of it
+                    raise JobError(f"No data moved for {limit} s: the connection stalled.", permanent=False)
+
     def _upload(self, job: Job, control: JobControl, progress: Progress, on_upload_id) -> Outcome:
         path, before, extra = self.upload_source(job)
         progress.reset(before.st_size)
@@ -143,12 +161,14 @@ class CrtEngine(EngineBase):
         try:
             # A multipart ETag is hashed here while the CRT sends, outside the GIL.
             expected = self.expected_etag(path, before.st_size) if multipart else None
-            request.finished_future.result()
+            self._wait(request, progress)
         except BaseException:
             if multipart:
                 request.finished_future.exception()  # wait until the CRT has finished every request
                 self.abort_new_uploads(job, open_before)
             raise
+        if multipart:
+            self.abort_new_uploads(job, open_before)  # ones the CRT's own retries left behind
         etag = got.get("etag", "").strip('"')
         if checksum is not None and got.get("x-amz-checksum-crc32"):
             expected = etag  # the server checked the CRC32 of what it received
@@ -167,7 +187,7 @@ class CrtEngine(EngineBase):
                 max_active_connections_override=self._per_file if job.size >= self.settings.multipart_threshold
                 else None)
             control.attach(request)
-            request.finished_future.result()
+            self._wait(request, progress)
             return self.finish_download(job, temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)  # the CRT leaves its file behind on failure

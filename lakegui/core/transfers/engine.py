@@ -252,7 +252,9 @@ class EngineBase:
         return {u["UploadId"] for u in resp.get("Uploads", []) if u.get("Key") == job.key}
 
     def abort_new_uploads(self, job: Job, before: set[str]) -> None:
-        """Abort this key's uploads that were not open before our attempt (best effort)."""
+        """Abort this key's uploads that were not open before our attempt (best effort). Called
+        after success too: a CreateMultipartUpload whose answer was lost (reset, timeout) is sent
+        again by the SDK, and the first upload stays open where nobody knows of it."""
         try:
             for upload_id in self.open_uploads(job) - before:
                 self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=upload_id)

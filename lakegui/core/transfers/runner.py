@@ -67,7 +67,8 @@ class EnginePool:
                 key = self._batch_keys[job.batch_id] = self._profile_key(profile)
                 if key not in self._known:
                     self._known[key] = Connection(ConnectionProfile.from_dict(profile),
-                                                  concurrency=self.settings.max_concurrency)
+                                                  concurrency=self.settings.max_concurrency,
+                                                  read_timeout=self.settings.read_timeout)
             if key not in self._engines:
                 self._engines[key] = make_engine(self._known[key], self.settings, **self.engine_options)
             return self._engines[key]

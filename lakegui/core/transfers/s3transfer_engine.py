@@ -118,6 +118,8 @@ class TransferEngine(EngineBase):
         path, before, extra = self.upload_source(job)
         progress.reset(before.st_size)
         watch = _Watch(on_upload_id)
+        multipart = before.st_size >= self.settings.multipart_threshold
+        open_before = self.open_uploads(job) if multipart else set()
         with self._lock:
             self._watches[(job.bucket, job.key)] = watch
             self._uploading[str(path)] = self._uploading.get(str(path), 0) + 1
@@ -129,6 +131,8 @@ class TransferEngine(EngineBase):
             expected = self.expected_etag(path, before.st_size)
             future.result()
         finally:
+            if multipart:  # botocore's retries of a create whose answer was lost leave uploads open
+                self.abort_new_uploads(job, open_before)
             with self._lock:
                 self._watches.pop((job.bucket, job.key), None)
                 left = self._uploading[str(path)] = self._uploading[str(path)] - 1
