@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from . import __version__
 from .core import settings as settings_store
 from .core.connection import Connection, ConnectionProfile
 from .core.demo import DemoServer
@@ -117,7 +118,10 @@ def run(options: LaunchOptions) -> int:
 
     from .ui.resources import app_icon
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from .core import logs
+
+    log_file = logs.setup()
+    log.info("lakegui %s starting; log file %s", __version__, log_file)
     qt_app = QApplication.instance() or QApplication([sys.argv[0]])
     qt_app.setApplicationName("lakegui")
     qt_app.setOrganizationName("lakegui")

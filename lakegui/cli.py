@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from .core import logs
+
+    logs.setup(console_level=None)  # the CLI prints its own messages; the file keeps the detail
     return args.func(args)
 
 

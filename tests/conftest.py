@@ -39,7 +39,10 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe instance metadata
-    return tmp_path
+    yield tmp_path
+    from lakegui.core import logs
+
+    logs.reset()  # a CLI run in-process set up the log file in this test's folder
 
 
 def _is_pool(obj, pool_type):

@@ -77,13 +77,17 @@ class ConnectionProfile:
             out.append(f"Addressing style must be one of {', '.join(ADDRESSING_STYLES)}.")
         if self.bucket and not _BUCKET_RE.match(self.bucket):
             out.append(f"'{self.bucket}' is not a valid bucket name (lowercase letters, digits, '.', '-').")
+        if not self.verify_tls and not self.endpoint_url:
+            out.append("TLS verification can only be turned off for a named endpoint (an endpoint URL), "
+                       "never for AWS itself.")
         return out
 
     def describe(self) -> str:
         where = self.endpoint_url or f"AWS {self.region}"
         who = f" as {self.aws_profile}" if self.aws_profile else ""
         bucket = f" · s3://{self.bucket}" if self.bucket else ""
-        return f"{self.name}: {where}{who}{bucket}"
+        unverified = " · TLS NOT VERIFIED" if not self.verify_tls and self.endpoint_url.startswith("https") else ""
+        return f"{self.name}: {where}{who}{bucket}{unverified}"
 
 
 @dataclass(frozen=True)

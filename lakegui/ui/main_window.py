@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from .. import __version__
 from ..core.connection import Connection
@@ -15,6 +15,7 @@ from ..core.listing import ObjectEntry
 from ..core.settings import TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
+from .log_panel import LogPanel
 from .preview.pane import PreviewPane
 from .queue.controller import TransferQueue
 from .queue.view import TransferQueueView
@@ -42,6 +43,12 @@ class MainWindow(QMainWindow):
         self.transfer_actions = TransferActions(self.transfers, executor, self)
         self.queue = TransferQueueView(self.transfers, self)
         self.preview = PreviewPane(executor, self)
+        self.log_panel = LogPanel(self)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("logDock")
+        self.log_dock.setWidget(self.log_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.log_dock.hide()
 
         self.left_splitter = QSplitter(Qt.Orientation.Vertical)
         self.left_splitter.setObjectName("leftSplitter")
@@ -150,6 +157,11 @@ class MainWindow(QMainWindow):
         self.coverage_action.setStatusTip("Which symbols and years of a layout are in the lake, and which are missing")
         self.coverage_action.triggered.connect(self.open_coverage)
         view_menu.addAction(self.coverage_action)
+        log_action = self.log_dock.toggleViewAction()
+        log_action.setText("&Log")
+        log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
+        log_action.setStatusTip("This session's log: failures with their job, key, error code and request id")
+        view_menu.addAction(log_action)
         view_menu.addSeparator()
         for title, widget in (("&Transfer queue", self.queue), ("&Preview", self.preview)):
             action = QAction(title, self, checkable=True, checked=True)
@@ -167,6 +179,10 @@ class MainWindow(QMainWindow):
     def set_connection(self, connection: Connection | None) -> None:
         self.connection = connection
         self.connection_label.setText(connection.describe() if connection else "Not connected")
+        if connection is not None and not connection.profile.verify_tls:
+            self.show_notice(f"TLS certificate verification is OFF for {connection.profile.endpoint_url}: "
+                             "the connection can be intercepted. Turn it back on in File › Connect… unless "
+                             "this is a test server you control.")
         self.preview.set_connection(connection)
         self.browser.set_connection(connection)
         self.transfers.set_connection(connection)
@@ -336,6 +352,7 @@ class MainWindow(QMainWindow):
             self.wizard.shutdown()
         if self.coverage is not None:
             self.coverage.shutdown()
+        self.log_panel.shutdown()
         self.browser.cancel()
         self.preview.cancel()
         self.transfer_actions.cancel()

@@ -75,3 +75,23 @@ def test_screenshot_of_the_demo_lake(tmp_path):
     # Not a blank frame: the listing, icons and chrome give many distinct colours.
     colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
     assert len(colours) > 20
+
+
+def test_turning_tls_verification_off_is_warned_about(qtbot, window, moto_endpoint):
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.ui.dialogs.connection import ConnectionDialog
+
+    dialog = ConnectionDialog(ConnectionProfile(name="lab", endpoint_url=moto_endpoint), window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.tls_warning.isVisible()
+    dialog.verify_check.setChecked(False)
+    assert dialog.tls_warning.isVisible() and "impersonate" in dialog.tls_warning.text()
+    dialog.endpoint_edit.setText("")
+    dialog.accept()  # AWS itself: refused with the reason
+    assert dialog.isVisible() and "named endpoint" in dialog.error_label.text()
+    dialog.reject()
+    profile = ConnectionProfile(name="lab", endpoint_url=moto_endpoint, bucket="b", verify_tls=False)
+    with qtbot.waitSignal(window.browser.listing_failed, timeout=10000):
+        window.set_connection(Connection(profile))
+    assert window.notice.isVisible() and "TLS certificate verification is OFF" in window.notice.text()

@@ -224,3 +224,22 @@ def test_access_denied_on_one_prefix_says_so_and_the_rest_stays_usable(qtbot, wi
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.go_back()  # the rest of the bucket still lists
     assert names(b) == ["data/", "README.txt"] and not b.state_label.isVisible()
+
+
+def test_log_panel_shows_a_failed_job_with_its_code(qtbot, window, demo_connection, tmp_path):
+    from lakegui.core.transfers.jobs import Direction
+    from lakegui.core.transfers.store import NewJob
+
+    connect_and_wait(qtbot, window, demo_connection)
+    window.log_dock.toggleViewAction().trigger()
+    assert window.log_panel.isVisible()
+    f = tmp_path / "x.parquet"
+    f.write_bytes(b"x")
+    job = NewJob(Direction.UPLOAD, "no-such-bucket-here", "k/x.parquet", str(f), size=1)
+    with qtbot.waitSignal(window.log_panel.updated, timeout=20000,
+                          check_params_cb=lambda n: "NoSuchBucket" in window.log_panel.text.toPlainText()):
+        window.transfers.enqueue("failing", "upload", demo_connection.profile.to_dict(), [job])
+    text = window.log_panel.text.toPlainText()
+    assert "s3://no-such-bucket-here/k/x.parquet" in text and "[code NoSuchBucket, request id" in text
+    window.log_panel.level_box.setCurrentIndex(2)  # errors only: the warning goes
+    assert "NoSuchBucket" not in window.log_panel.text.toPlainText()

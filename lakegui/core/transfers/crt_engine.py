@@ -116,6 +116,16 @@ class CrtEngine(EngineBase):
             return False, f"The connection to {where} failed ({exc.name}); retrying may help."
         return super().verdict(exc, job)
 
+    def facts(self, exc, job):
+        if isinstance(exc, S3ResponseError):
+            code = _CODE.search(exc.body or b"")
+            headers = {k.lower(): v for k, v in (exc.headers or [])}
+            return (code.group(1).decode() if code else str(exc.status_code),
+                    headers.get("x-amz-request-id", ""))
+        if isinstance(exc, AwsCrtError):
+            return exc.name, ""
+        return super().facts(exc, job)
+
     def _wait(self, request, progress: Progress) -> None:
         """Wait for a CRT request to finish. The CRT has no read timeout: a request that moves no
         bytes for `read_timeout` seconds is cancelled as stalled, and the retry loop tries again."""

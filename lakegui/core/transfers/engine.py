@@ -154,11 +154,21 @@ class EngineBase:
                 if permanent or attempt >= self.max_attempts:
                     if not permanent:
                         message = f"{message} (gave up after {attempt} attempts)"
+                    code, request_id = self.facts(exc, job)
+                    log.warning("job %s failed: %s %s: %s [code %s, request id %s, %d attempts]", job.id,
+                                job.direction, job.uri, message, code, request_id or "-", attempt)
                     return Outcome(JobState.FAILED, message, attempts=attempt, permanent=permanent)
                 delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2 ** (attempt - 1)))
                 log.info("retrying %s in %.1f s: %s", job.uri, delay, message)
                 if control.event.wait(delay):
                     return Outcome(control.reason or JobState.CANCELLED, attempts=attempt)
+
+    def facts(self, exc: BaseException, job: Job) -> tuple[str, str]:
+        """(error code, request id) of a failure, for the log."""
+        if isinstance(exc, JobError):
+            return type(exc).__name__, ""
+        info = classify(exc, bucket=job.bucket, key=job.key)
+        return info.code, info.request_id
 
     def verdict(self, exc: BaseException, job: Job) -> tuple[bool, str]:
         """(permanent, message) for a failed attempt."""

@@ -32,6 +32,14 @@ class ConnectionDialog(QDialog):
         self.style_combo.setCurrentText(p.addressing_style)
         self.verify_check = QCheckBox("Verify TLS certificates")
         self.verify_check.setChecked(p.verify_tls)
+        self.tls_warning = QLabel("Without verification anyone on the network path can impersonate this "
+                                  "endpoint and read or change your data. Turn it off only for a test "
+                                  "server you control.")
+        self.tls_warning.setObjectName("tlsWarning")
+        self.tls_warning.setWordWrap(True)
+        self.tls_warning.setStyleSheet("color: #b3261e;")
+        self.tls_warning.setVisible(not p.verify_tls)
+        self.verify_check.toggled.connect(lambda on: self.tls_warning.setVisible(not on))
 
         form = QFormLayout()
         for label, widget in (("&Name", self.name_edit), ("&Endpoint URL", self.endpoint_edit),
@@ -40,6 +48,7 @@ class ConnectionDialog(QDialog):
             widget.setAccessibleName(label.replace("&", ""))
             form.addRow(label, widget)
         form.addRow("", self.verify_check)
+        form.addRow("", self.tls_warning)
 
         note = QLabel("Credentials come from your AWS configuration (environment, ~/.aws files, SSO) "
                       "and are never stored by lakegui.")
