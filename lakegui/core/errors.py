@@ -30,9 +30,10 @@ _NETWORK_ERRORS = (
 
 # Local disk conditions that retrying cannot fix.
 _DISK_ERRORS = {errno.ENOSPC: "DiskFull", errno.EDQUOT: "QuotaExceeded", errno.EROFS: "ReadOnlyFileSystem",
-                errno.ENAMETOOLONG: "NameTooLong"}
+                errno.ENAMETOOLONG: "NameTooLong", errno.EFBIG: "FileTooLarge"}
 _DISK_MESSAGES = {errno.ENOSPC: "The disk is full", errno.EDQUOT: "The disk quota is exceeded",
-                  errno.EROFS: "The file system is read-only", errno.ENAMETOOLONG: "The file name is too long"}
+                  errno.EROFS: "The file system is read-only", errno.ENAMETOOLONG: "The file name is too long",
+                  errno.EFBIG: "The file is too large for this file system (or your file size limit)"}
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,17 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from ..connection import Connection
 from ..settings import TransferSettings
 from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
-from .jobs import Job, Outcome
+from .jobs import Direction, Job, Outcome
 
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
 _HEADER_ARGS = {"ContentType": "Content-Type", "StorageClass": "x-amz-storage-class",
                 "ServerSideEncryption": "x-amz-server-side-encryption",
                 "SSEKMSKeyId": "x-amz-server-side-encryption-aws-kms-key-id"}
+# Local conditions the CRT reports by name: permanent, and said as the file system says them.
+_LOCAL_CRT = {"AWS_ERROR_NO_SPACE": "The disk is full", "AWS_ERROR_NO_PERMISSION": "Permission denied",
+              "AWS_ERROR_FILE_INVALID_PATH": "The local path is not valid",
+              "AWS_ERROR_MAX_FDS_EXCEEDED": "Too many open files"}
 # CRT error names that retrying cannot fix.
 _PERMANENT_CRT = {"AWS_IO_DNS_INVALID_NAME", "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE", "AWS_ERROR_FILE_INVALID_PATH",
                   "AWS_ERROR_NO_PERMISSION", "AWS_IO_FILE_VALIDATION_FAILURE", "AWS_ERROR_S3_INVALID_RESPONSE_STATUS"}
@@ -110,6 +114,9 @@ class CrtEngine(EngineBase):
             exc = ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}},
                               exc.operation_name or "PutObject")
         elif isinstance(exc, AwsCrtError):
+            if exc.name in _LOCAL_CRT:
+                doing = "writing" if job.direction is Direction.DOWNLOAD else "reading"
+                return True, f"{_LOCAL_CRT[exc.name]} {doing} {job.local_path}."
             if exc.name in _PERMANENT_CRT:
                 return True, f"{exc.message} ({exc.name})"
             where = self.connection.profile.endpoint_url or "the S3 endpoint"
@@ -190,6 +197,15 @@ class CrtEngine(EngineBase):
         target, temp = self.download_paths(job)
         progress.reset(job.size, watch_file=temp)
         host, url_path = self._host_and_path(job.bucket, job.key)
+        if job.size == 0:
+            # The CRT asks for a first range, which some servers refuse on an empty object (416).
+            try:
+                body = self.client.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()
+                temp.write_bytes(body)
+                return self.finish_download(job, temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
         try:
             request = self._s3.make_request(
                 type=S3RequestType.GET_OBJECT, request=HttpRequest("GET", url_path, HttpHeaders([("Host", host)])),

@@ -230,7 +230,12 @@ class EngineBase:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise JobError(f"Cannot create folder {target.parent}: {exc.strerror or exc}", permanent=True) from exc
-        return target, temp_path_for(target, job.id)
+        temp = temp_path_for(target, job.id)
+        # A fresh regular file of our own: whatever sat under the temp name (a crashed run's
+        # leftover, or a symlink planted to redirect the write) is removed, never followed.
+        temp.unlink(missing_ok=True)
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+        return target, temp
 
     def finish_download(self, job: Job, temp: Path, target: Path) -> Outcome:
         got = temp.stat().st_size

@@ -7,6 +7,7 @@ leaves an upload nobody knows about.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -146,7 +147,7 @@ class TransferEngine(EngineBase):
         target, temp = self.download_paths(job)
         progress.reset(job.size)
         try:
-            with open(temp, "wb") as f:
+            with os.fdopen(os.open(temp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb") as f:
                 future = self.manager.download(job.bucket, job.key, f,
                                                subscribers=[_Subscriber(progress, job.size if job.size else None)])
                 control.attach(future)
