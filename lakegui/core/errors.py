@@ -6,6 +6,7 @@ import errno
 from dataclasses import dataclass
 
 from botocore import exceptions as bx
+from botocore.parsers import ResponseParserError
 
 # Retrying these cannot help: the user must change something first.
 PERMANENT_CODES = frozenset({
@@ -34,6 +35,14 @@ _DISK_ERRORS = {errno.ENOSPC: "DiskFull", errno.EDQUOT: "QuotaExceeded", errno.E
 _DISK_MESSAGES = {errno.ENOSPC: "The disk is full", errno.EDQUOT: "The disk quota is exceeded",
                   errno.EROFS: "The file system is read-only", errno.ENAMETOOLONG: "The file name is too long",
                   errno.EFBIG: "The file is too large for this file system (or your file size limit)"}
+
+
+class NotS3Error(Exception):
+    """The endpoint answered, but not as an S3 server would (an HTML page, a proxy's login)."""
+
+    def __init__(self, url: str, content_type: str):
+        super().__init__(f"{url} answered with {content_type or 'something'} that is not an S3 response")
+        self.url, self.content_type = url, content_type
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,10 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
     if isinstance(exc, _NETWORK_ERRORS):
         return ErrorInfo(False, "NetworkError",
                          f"The connection to {target} failed mid-request; retrying may help.", str(exc))
+    if isinstance(exc, (NotS3Error, ResponseParserError)):
+        return ErrorInfo(True, "NotS3", f"{target} did not answer like an S3 server: check the endpoint URL "
+                                        "(and that nothing in between, such as a proxy login page, answers instead).",
+                         str(exc))
     if isinstance(exc, bx.ParamValidationError):
         return ErrorInfo(True, "InvalidParameter", f"Invalid request: {exc}", str(exc))
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:

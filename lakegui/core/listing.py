@@ -98,6 +98,8 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
     import urllib3
     from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
+    from .errors import NotS3Error
+
     url = client.generate_presigned_url("list_objects_v2", Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
     try:
         resp = _pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
@@ -107,7 +109,12 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
         raise ReadTimeoutError(endpoint_url=url.split("?")[0], error=exc) from exc
     except urllib3.exceptions.HTTPError as exc:
         raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
-    root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
+    try:
+        root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
+    except ET.ParseError:
+        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", "")) from None
+    if resp.status == 200 and not root.tag.endswith("ListBucketResult"):
+        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     if resp.status != 200:
         error = {"Code": _text(root, "Code", str(resp.status)), "Message": _text(root, "Message", resp.reason or "")}

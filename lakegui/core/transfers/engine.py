@@ -207,6 +207,10 @@ class EngineBase:
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             raise JobError(f"{path} changed while it was being uploaded; sending it again", permanent=False)
+        if not etag:  # every S3 server names what it stored; a bare 200 is something else answering
+            where = self.connection.profile.endpoint_url or "the endpoint"
+            raise JobError(f"{where} accepted {job.uri} without an ETag: it did not answer like an S3 server, "
+                           "so the upload cannot be trusted. Check the endpoint URL.", permanent=True)
         if self.verify and etag and etags.comparable(etag) and etag != expected and not \
                 etags.same_content(path, before.st_size, etag, self.settings.multipart_chunksize):
             raise JobError(f"Verification failed for {job.uri}: the server stored ETag {etag}, "
