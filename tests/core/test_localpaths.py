@@ -82,4 +82,4 @@ def test_unreadable_file_is_reported(tmp_path):
     secret.write_text("x")
     secret.chmod(0)
     files, skipped = collect_uploads([src], "")
-    assert files == [] and "permission denied" in skipped[0].reason
+    assert files == [] and "Permission denied" in skipped[0].reason

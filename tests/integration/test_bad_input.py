@@ -150,3 +150,38 @@ def test_a_symlink_planted_at_the_temp_name_is_not_followed(sw, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert victim.read_bytes() == b"precious" and (out / "file.bin").read_bytes() == b"payload"
     assert sorted(p.name for p in out.iterdir()) == ["file.bin"]
+
+
+def test_unreadable_files_and_folders_are_reported_not_sent(moto_endpoint, tmp_path):
+    """Root reads everything: as root, the CLI runs without the capabilities that bypass file
+    permissions (setpriv), as an ordinary user would."""
+    import json
+
+    from tests.integration.test_cli_transfers import client
+
+    client(moto_endpoint).create_bucket(Bucket="perms")
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "ok.txt").write_bytes(b"readable")
+    (box / "secret.txt").write_bytes(b"no")
+    (box / "locked").mkdir()
+    (box / "locked" / "inner.txt").write_bytes(b"no")
+    (box / "secret.txt").chmod(0)
+    (box / "locked").chmod(0)
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: every file is readable")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "lakegui.cli", "upload", str(box), "s3://perms/p/",
+                               "--endpoint-url", moto_endpoint, "--json"], capture_output=True, text=True, timeout=120)
+    finally:
+        (box / "secret.txt").chmod(0o644)
+        (box / "locked").chmod(0o755)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    reasons = {Path(i["path"]).name: i["reason"] for i in doc["invalid"]}
+    assert set(reasons) == {"secret.txt", "locked"} and all("Permission denied" in r for r in reasons.values()), reasons
+    keys = [o["Key"] for o in client(moto_endpoint).list_objects_v2(Bucket="perms")["Contents"]]
+    assert keys == ["p/ok.txt"]

@@ -69,6 +69,21 @@ def test_an_expired_session_token_fails_fast_with_what_to_do(moto_endpoint, tmp_
         assert time.monotonic() - started < 30  # permanent: no five rounds of backoff
 
 
+def test_access_denied_on_one_prefix_says_so_and_the_rest_works(moto_endpoint):
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket="policy")
+    for key in ("open/a.txt", "secret/b.txt"):
+        s3.put_object(Bucket="policy", Key=key, Body=b"x")
+    # A bucket policy denying one prefix: listings of it and requests for its keys get 403.
+    denied = lambda method, path: "secret%2F" in path or "/secret/" in path or "prefix=secret" in path.lower()
+    with FaultProxy(moto_endpoint, rate=1.0, faults=("denied",), when=denied) as proxy:
+        proc, _ = cli("ls", "s3://policy/secret/", "--endpoint-url", proxy.url)
+        assert proc.returncode == 1
+        assert "Access denied to s3://policy/secret/: check the profile's permissions." in proc.stderr
+        proc, doc = cli("ls", "s3://policy/open/", "--endpoint-url", proxy.url, "--json")
+        assert proc.returncode == 0 and [o["key"] for o in doc["objects"]] == ["open/a.txt"]
+
+
 def test_a_bucket_deleted_mid_backfill_stops_it_and_keeps_what_was_sent(moto_endpoint, tmp_path):
     s3 = client(moto_endpoint)
     s3.create_bucket(Bucket="vanishing")

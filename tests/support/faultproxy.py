@@ -9,7 +9,8 @@ Faults, as networks and busy servers produce them:
   Content-Length) and half the body, then the connection closes;
 - "stall": nothing comes back for `stall_seconds` (longer than the client's read timeout),
   then the connection closes; the request never reaches the server;
-- "expired": 400 ExpiredToken, as AWS answers a request signed with an expired session token.
+- "expired": 400 ExpiredToken, as AWS answers a request signed with an expired session token;
+- "denied": 403 AccessDenied, as a bucket policy on a prefix answers (use `when` to pick the prefix).
 
 Requests are forwarded with their Host header unchanged, so SigV4 signatures made for the
 proxy's address still verify upstream. Which requests fail is drawn from a seeded random
@@ -106,9 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         fault = self.owner.choose(self.command, self.path)
-        if fault in ("503", "500", "expired"):
+        if fault in ("503", "500", "expired", "denied"):
             code, name = {"503": (503, "SlowDown"), "500": (500, "InternalError"),
-                          "expired": (400, "ExpiredToken")}[fault]
+                          "expired": (400, "ExpiredToken"), "denied": (403, "AccessDenied")}[fault]
             return self._reply(code, f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{name}</Code>"
                                      f"<Message>injected by the fault proxy</Message>"
                                      f"<RequestId>fault-{fault}</RequestId></Error>".encode(),

@@ -131,7 +131,7 @@ def collect_uploads(sources: list[Path | str], prefix: str, *, keep_folder_name:
                     skipped.append(Skipped(str(path), "is not a regular file"))
                     continue
                 if not os.access(path, os.R_OK):
-                    skipped.append(Skipped(str(path), "cannot be read: permission denied"))
+                    skipped.append(Skipped(str(path), "cannot be read: Permission denied"))
                     continue
                 files.append(LocalFile(path, top + _relative_key(path.relative_to(source)), fst.st_size,
                                        fst.st_mtime))
