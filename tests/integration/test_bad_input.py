@@ -10,6 +10,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -185,3 +186,29 @@ def test_unreadable_files_and_folders_are_reported_not_sent(moto_endpoint, tmp_p
     assert set(reasons) == {"secret.txt", "locked"} and all("Permission denied" in r for r in reasons.values()), reasons
     keys = [o["Key"] for o in client(moto_endpoint).list_objects_v2(Bucket="perms")["Contents"]]
     assert keys == ["p/ok.txt"]
+
+
+def test_a_file_changed_while_it_is_sent_is_sent_again_whole(sw, tmp_path):
+    """Rewritten (same size, new bytes) in the middle of a throttled multipart upload: the attempt is
+    discarded by its size and mtime check, and what lands is the new file, never a mix."""
+    from tests.integration.test_faults import write_settings
+
+    s3, bucket, url = sw
+    write_settings(max_bandwidth=4 << 20, multipart_threshold=5 << 20, multipart_chunksize=5 << 20,
+                   engine="s3transfer")
+    f = tmp_path / "AAPL_2024.parquet"
+    f.write_bytes(b"a" * (12 << 20))
+    proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", "upload", str(f), f"s3://{bucket}/c/", *url,
+                             "--queue", str(tmp_path / "q.sqlite3"), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    f.write_bytes(b"b" * (12 << 20))  # the same size: only the mtime tells
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    body = s3.get_object(Bucket=bucket, Key="c/AAPL_2024.parquet")["Body"].read()
+    assert body == b"b" * (12 << 20)
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    log = (Path(os.environ["LAKEGUI_LOG_DIR"]) / "lakegui.log").read_text()
+    assert "changed while it was being uploaded; sending it again" in log
