@@ -38,6 +38,7 @@ def coverage(args: argparse.Namespace) -> int:
     from .core.coverage import compute_coverage, to_csv, to_json
     from .core.errors import classify
     from .core.gcpause import gc_paused
+    from .core.units import count
 
     try:
         bucket, prefix = parse_s3_uri(args.uri)
@@ -66,7 +67,7 @@ def coverage(args: argparse.Namespace) -> int:
         _print_grid(cov, m)
     if not args.json:
         missing = len(m.rows) * len(m.cols) - m.present
-        print(f"{len(m.rows):,} {m.rows_field} x {len(m.cols):,} {m.cols_field or 'column'}: {m.present:,} cells "
+        print(f"{count(len(m.rows), m.rows_field)} x {count(len(m.cols), m.cols_field or 'column')}: {m.present:,} cells "
               f"present, {missing:,} missing; {len(cov.keys):,} objects; {len(cov.unmatched):,} keys not in the "
               f"layout {template.name!r}", file=sys.stderr)
         for key, why in cov.unmatched[:SHOWN_UNMATCHED]:
