@@ -42,7 +42,8 @@ class LakeApp:
         self.demo: DemoServer | None = None
         self.window = MainWindow(self.executor, self.settings.transfer)
         self.window.profile_chosen.connect(self._on_window_profile_chosen)
-        self.window.transfer_settings_chosen.connect(self._on_window_transfer_settings_chosen)
+        self.window.apply_settings(self.settings)
+        self.window.settings_chosen.connect(self._on_window_settings_chosen)
         if self.settings.load_warning:
             self.window.show_notice(self.settings.load_warning)
 
@@ -58,8 +59,9 @@ class LakeApp:
     def _on_window_profile_chosen(self, profile: ConnectionProfile) -> None:
         self.connect_profile(profile, remember=True)
 
-    def _on_window_transfer_settings_chosen(self, transfer) -> None:
-        self.settings.transfer = transfer
+    def _on_window_settings_chosen(self, settings) -> None:
+        settings.profiles, settings.active_profile = self.settings.profiles, self.settings.active_profile
+        self.settings = settings
         settings_store.save(self.settings)
 
     async def start(self) -> None:

@@ -67,9 +67,9 @@ def coverage(args: argparse.Namespace) -> int:
         _print_grid(cov, m)
     if not args.json:
         missing = len(m.rows) * len(m.cols) - m.present
-        print(f"{count(len(m.rows), m.rows_field)} x {count(len(m.cols), m.cols_field or 'column')}: {m.present:,} cells "
-              f"present, {missing:,} missing; {len(cov.keys):,} objects; {len(cov.unmatched):,} keys not in the "
-              f"layout {template.name!r}", file=sys.stderr)
+        shape = f"{count(len(m.rows), m.rows_field)} x {count(len(m.cols), m.cols_field or 'column')}"
+        print(f"{shape}: {m.present:,} cells present, {missing:,} missing; {len(cov.keys):,} objects; "
+              f"{len(cov.unmatched):,} keys not in the layout {template.name!r}", file=sys.stderr)
         for key, why in cov.unmatched[:SHOWN_UNMATCHED]:
             print(f"not in the layout: {key}: {why}", file=sys.stderr)
         if len(cov.unmatched) > SHOWN_UNMATCHED:

@@ -35,6 +35,8 @@ class TransferSettings:
     max_bandwidth: int | None = None  # bytes per second; None is unlimited
     engine: str = "auto"  # "auto" (awscrt when it can), "awscrt" or "s3transfer"
     read_timeout: int = 60  # seconds without data before a transfer's connection counts as stalled
+    attempts: int = 5  # tries per file (with backoff) before its job fails
+    overwrite: str = "ask"  # when targets exist: "ask", "skip-same" (replace changed), "skip", "overwrite"
 
     @classmethod
     def from_dict(cls, data: dict) -> "TransferSettings":
@@ -50,6 +52,8 @@ class TransferSettings:
                 ok = True
             elif isinstance(default, int) or f.name == "max_bandwidth":
                 ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+            elif f.name == "overwrite":
+                ok = value in OVERWRITE_CHOICES
             else:
                 ok = isinstance(value, type(default))
             if ok:
@@ -57,11 +61,30 @@ class TransferSettings:
         return cls(**out)
 
 
+OVERWRITE_CHOICES = ("ask", "skip-same", "skip", "overwrite")
+
+
+@dataclass
+class PreviewSettings:
+    """How much the preview may read and keep."""
+
+    cache_mb: int = 256  # ranges of an open file kept in memory
+    text_kb: int = 64  # text and CSV: the first this-many KB
+    whole_mb: int = 16  # JSON and images are read whole up to this size
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PreviewSettings":
+        return cls(**{f.name: data[f.name] for f in fields(cls) if isinstance(data.get(f.name), int)
+                      and not isinstance(data.get(f.name), bool) and data[f.name] > 0})
+
+
 @dataclass
 class Settings:
     profiles: list[ConnectionProfile] = field(default_factory=list)
     active_profile: str = ""
     transfer: TransferSettings = field(default_factory=TransferSettings)
+    preview: PreviewSettings = field(default_factory=PreviewSettings)
+    download_folder: str = ""  # where the download dialog opens ('' is the system's Downloads)
     # Set by load() when the file on disk could not be used; shown to the user once.
     load_warning: str = field(default="", compare=False)
 
@@ -77,6 +100,8 @@ class Settings:
             "profiles": [_scrub(p.to_dict()) for p in self.profiles],
             "active_profile": self.active_profile,
             "transfer": asdict(self.transfer),
+            "preview": asdict(self.preview),
+            "download_folder": self.download_folder,
         }
 
     @classmethod
@@ -85,7 +110,9 @@ class Settings:
             raise ValueError("top level is not an object")
         profiles = [ConnectionProfile.from_dict(_scrub(p)) for p in data.get("profiles", [])]
         return cls(profiles=profiles, active_profile=str(data.get("active_profile", "")),
-                   transfer=TransferSettings.from_dict(data.get("transfer", {})))
+                   transfer=TransferSettings.from_dict(data.get("transfer", {})),
+                   preview=PreviewSettings.from_dict(data.get("preview", {}) or {}),
+                   download_folder=str(data.get("download_folder", "") or ""))
 
 
 def _scrub(d: dict) -> dict:

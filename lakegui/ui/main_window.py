@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from .. import __version__
 from ..core.connection import Connection
 from ..core.listing import ObjectEntry
-from ..core.settings import TransferSettings
+from ..core.settings import Settings, TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .log_panel import LogPanel
@@ -25,7 +25,7 @@ from .transfer_actions import TransferActions
 
 class MainWindow(QMainWindow):
     profile_chosen = Signal(object)  # ConnectionProfile picked in the connection dialog
-    transfer_settings_chosen = Signal(object)  # TransferSettings accepted in the settings dialog
+    settings_chosen = Signal(object)  # Settings accepted in the settings dialog
 
     def __init__(self, executor: Executor, transfer_settings: TransferSettings | None = None, parent=None):
         super().__init__(parent)
@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
         self._uploaded_here = False
 
         self._executor = executor
+        self.settings = Settings(transfer=transfer_settings or TransferSettings())
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
         self.coverage = None  # the coverage window, made when first opened
@@ -124,10 +125,12 @@ class MainWindow(QMainWindow):
                        self.browser.properties_action, self.browser.delete_action, self.browser.new_folder_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        self.transfer_settings_action = QAction("Transfer &settings…", self)
-        self.transfer_settings_action.setStatusTip("Files at once, part size, bandwidth limit and engine")
-        self.transfer_settings_action.triggered.connect(self.open_transfer_settings)
-        edit_menu.addAction(self.transfer_settings_action)
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setStatusTip("Transfers (files at once, part size, bandwidth, attempts, existing "
+                                          "targets), preview limits and the default download folder")
+        self.settings_action.triggered.connect(self.open_settings)
+        edit_menu.addAction(self.settings_action)
 
         transfers_menu = self.menuBar().addMenu("&Transfers")
         for action in (self.queue.pause_action, self.queue.resume_action, self.queue.cancel_action,
@@ -194,13 +197,20 @@ class MainWindow(QMainWindow):
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
             self.profile_chosen.emit(dialog.profile())
 
-    def open_transfer_settings(self) -> None:
-        from .dialogs.transfer_settings import TransferSettingsDialog
+    def open_settings(self) -> None:
+        from .dialogs.settings import SettingsDialog
 
-        dialog = TransferSettingsDialog(self.transfers.settings, self)
-        if dialog.exec() == TransferSettingsDialog.DialogCode.Accepted:
-            self.transfers.apply_settings(dialog.settings())
-            self.transfer_settings_chosen.emit(dialog.settings())
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() == SettingsDialog.DialogCode.Accepted:
+            self.apply_settings(dialog.settings())
+            self.settings_chosen.emit(self.settings)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use `settings` from now on: transfers that start later, previews, the download folder."""
+        if settings.transfer != self.transfers.settings:
+            self.transfers.apply_settings(settings.transfer)
+        self.preview.limits = settings.preview
+        self.settings = settings
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -210,7 +220,8 @@ class MainWindow(QMainWindow):
 
     def choose_download_folder(self) -> str:
         """Ask where downloads go; '' when the user cancels. Tests replace this."""
-        start = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+        start = self.settings.download_folder or \
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
         return QFileDialog.getExistingDirectory(self, "Download to folder", start)
 
     def _on_browser_upload_requested(self, paths: list, prefix: str) -> None:

@@ -21,6 +21,8 @@ from .queue.controller import TransferQueue
 from .tasks import in_executor
 
 log = logging.getLogger(__name__)
+_SETTING_POLICY = {"skip-same": OverwritePolicy.SKIP_IF_SAME, "skip": OverwritePolicy.SKIP,
+                   "overwrite": OverwritePolicy.OVERWRITE}
 
 
 class TransferActions(QObject):
@@ -79,7 +81,10 @@ class TransferActions(QObject):
                 self.notice.emit(f"Nothing to {kind}: no files were found.")
             return
         policy = OverwritePolicy.ASK
-        if plan.conflicts:
+        chosen = _SETTING_POLICY.get(self.queue.settings.overwrite)
+        if plan.conflicts and chosen is not None:  # the user's standing choice (Edit › Settings…)
+            policy = chosen
+        elif plan.conflicts:
             choice = self.choose_policy(plan, where)
             if asyncio.isfuture(choice):
                 choice = await choice

@@ -215,10 +215,11 @@ def test_queue_model_passes_the_model_tester(qtmodeltester, make_queue, demo_con
     qtmodeltester.check(q.model, force_py=True)
 
 
-def test_transfer_settings_dialog_validates_and_applies(qtbot, window, monkeypatch):
-    from lakegui.ui.dialogs.transfer_settings import TransferSettingsDialog
+def test_settings_dialog_validates_applies_and_persists(qtbot, window, monkeypatch, tmp_path):
+    from lakegui.core import settings as settings_store
+    from lakegui.ui.dialogs.settings import SettingsDialog
 
-    dialog = TransferSettingsDialog(window.transfers.settings)
+    dialog = SettingsDialog(window.settings)
     qtbot.addWidget(dialog)
     assert dialog.files.accessibleName() == "Files at once"
     dialog.chunk.setValue(64)
@@ -226,18 +227,31 @@ def test_transfer_settings_dialog_validates_and_applies(qtbot, window, monkeypat
     dialog._on_buttons_accepted()
     assert "at least the part size" in dialog.problem.text() and dialog.result() == 0
     dialog.threshold.setValue(64)
+    dialog.folder_edit.setText(str(tmp_path / "missing"))
+    dialog._on_buttons_accepted()
+    assert "is not a folder" in dialog.problem.text() and dialog.result() == 0
+    dialog.choose_folder = lambda: str(tmp_path)
+    dialog._on_browse_clicked()
     dialog.files.setValue(3)
     dialog.bandwidth.setValue(512)
+    dialog.overwrite.setCurrentIndex(dialog.overwrite.findData("skip"))
+    dialog.cache.setValue(64)
     chosen = dialog.settings()
-    assert (chosen.concurrent_files, chosen.multipart_chunksize, chosen.max_bandwidth) == (3, 64 * MB, 512 * 1024)
+    t = chosen.transfer
+    assert (t.concurrent_files, t.multipart_chunksize, t.max_bandwidth, t.overwrite) == (3, 64 * MB, 512 * 1024, "skip")
+    assert chosen.preview.cache_mb == 64 and chosen.download_folder == str(tmp_path)
 
     def accept_with_changes(self):
         self.files.setValue(5)
         self.engine.setCurrentIndex(self.engine.findData("s3transfer"))
-        return TransferSettingsDialog.DialogCode.Accepted
+        self.text_limit.setValue(8)
+        return SettingsDialog.DialogCode.Accepted
 
-    monkeypatch.setattr(TransferSettingsDialog, "exec", accept_with_changes)
-    with qtbot.waitSignal(window.transfer_settings_chosen) as blocker:
-        window.open_transfer_settings()
-    assert blocker.args[0].concurrent_files == 5 and blocker.args[0].engine == "s3transfer"
+    monkeypatch.setattr(SettingsDialog, "exec", accept_with_changes)
+    with qtbot.waitSignal(window.settings_chosen) as blocker:
+        window.settings_action.trigger()
+    assert blocker.args[0].transfer.concurrent_files == 5 and blocker.args[0].transfer.engine == "s3transfer"
     assert window.transfers.settings.concurrent_files == 5 and window.transfers.pool.maxThreadCount() == 5
+    assert window.preview.limits.text_kb == 8
+    settings_store.save(blocker.args[0])  # as the app does; and read back the same
+    assert settings_store.load() == blocker.args[0]

@@ -120,10 +120,11 @@ class EngineBase:
     name = "base"
 
     def __init__(self, connection: Connection, settings: TransferSettings | None = None, *,
-                 max_attempts: int = 5, backoff: float = 0.5, backoff_cap: float = 20.0, verify: bool = True):
+                 max_attempts: int | None = None, backoff: float = 0.5, backoff_cap: float = 20.0,
+                 verify: bool = True):
         self.connection = connection
         self.settings = settings or TransferSettings()
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts or self.settings.attempts
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self.verify = verify

@@ -24,6 +24,7 @@ from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.parquet import HEAD_ROWS, ParquetPreview, PreviewError, SchemaNode
 from ...core.rangefile import FIRST_READ, ObjectChanged, PreviewCancelled, RangeFile
+from ...core.settings import PreviewSettings
 from ...core.units import human_size
 from ..tasks import TaskSlot, in_executor
 from .chart import PriceChart
@@ -78,6 +79,7 @@ class PreviewPane(QFrame):
         self.setObjectName("PreviewPane")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._executor = executor
+        self.limits = PreviewSettings()  # Edit › Settings… › Preview
         self._connection: Connection | None = None
         self._bucket = ""
         self._entry: ObjectEntry | None = None
@@ -238,21 +240,22 @@ class PreviewPane(QFrame):
         try:
             client = await in_executor(self._executor, connection.client)
             source = RangeFile(client, bucket, entry.key, entry.size, etag=entry.etag,
-                               first_read=FIRST_READ if kind == formats.PARQUET else 0)
+                               first_read=FIRST_READ if kind == formats.PARQUET else 0,
+                               cache_limit=self.limits.cache_mb << 20)
             self._source = source
             if kind == formats.PARQUET:
                 await self._load_parquet(source)
             elif kind == formats.JSON:
                 await self._load_json(source)
             elif kind == formats.CSV:
-                preview = await in_executor(self._executor, formats.read_csv, source)
+                preview = await in_executor(self._executor, formats.read_csv, source, self.limits.text_kb << 10)
                 self.csv_table.setModel(ListTableModel(preview.header, preview.rows, self.csv_table))
                 self._note_truncated(preview.shown, preview.size)
                 self.tabs.addTab(self.csv_table, "Table")
             elif kind == formats.TEXT:
                 await self._load_text(source)
             elif kind == formats.IMAGE:
-                data = await in_executor(self._executor, formats.read_image, source)
+                data = await in_executor(self._executor, formats.read_image, source, self.limits.whole_mb << 20)
                 pixmap = QPixmap()
                 if not pixmap.loadFromData(data):
                     raise ValueError("This image cannot be decoded.")
@@ -305,7 +308,7 @@ class PreviewPane(QFrame):
         self.message.hide()
 
     async def _load_json(self, source: RangeFile) -> None:
-        preview = await in_executor(self._executor, formats.read_json, source)
+        preview = await in_executor(self._executor, formats.read_json, source, self.limits.whole_mb << 20)
         if preview.error:
             self.message.setText(preview.error)
             self._show_text(preview.text)
@@ -316,7 +319,7 @@ class PreviewPane(QFrame):
         self.message.hide()
 
     async def _load_text(self, source: RangeFile) -> None:
-        preview = await in_executor(self._executor, formats.read_text, source)
+        preview = await in_executor(self._executor, formats.read_text, source, self.limits.text_kb << 10)
         if preview.binary:
             self.message.setText("This file holds binary data; its properties are below.")
             return
