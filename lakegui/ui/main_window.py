@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
 
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
-                       self.browser.refresh_action):
+                       self.browser.refresh_action, self.browser.find_action):
             go_menu.addAction(action)
 
         view_menu = self.menuBar().addMenu("&View")
@@ -172,10 +172,42 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = QAction("&Keyboard shortcuts", self)
+        shortcuts.setShortcut(QKeySequence("F1"))
+        shortcuts.setStatusTip("Every shortcut of the window")
+        shortcuts.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts)
         about = QAction("&About lakegui", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "About lakegui", f"lakegui {__version__}\nA transfer manager for S3 data lakes."))
         help_menu.addAction(about)
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """(menu, action, shortcut) of every menu action that has a shortcut, in menu order."""
+        rows = []
+
+        def walk(menu, path):
+            for action in menu.actions():
+                if action.menu() is not None:
+                    walk(action.menu(), path)
+                elif not action.shortcut().isEmpty():
+                    rows.append((path, action.text().replace("&", ""),
+                                 action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                walk(top.menu(), top.text().replace("&", ""))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{m}</td><td>{a}</td><td><b>{k}</b></td></tr>" for m, a, k in self.shortcut_rows())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
+                          f"<table cellspacing='6'><tr><th align='left'>Menu</th><th align='left'>Action</th>"
+                          f"<th align='left'>Keys</th></tr>{rows}</table>"
+                          "<p>In the browser, Enter opens the selected folder. Tab and Shift+Tab move between "
+                          "the browser, the transfer queue and the preview.</p>", parent=self)
+        box.setObjectName("shortcutsBox")
+        box.open()
 
     # connection
 

@@ -43,7 +43,7 @@ def test_navigate_back_forward_up(qtbot, window, demo_connection):
     connect_and_wait(qtbot, window, demo_connection)
     index = b.model.index(row_of(b, "data/"), 0)
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
-        b.table.doubleClicked.emit(index)
+        b.table.activated.emit(index)
     assert b.prefix == "data/" and names(b) == ["fundamental/", "reference/", "ticks/"]
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.navigate("data/ticks/daily/")

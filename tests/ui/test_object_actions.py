@@ -138,7 +138,7 @@ def test_odd_keys_are_shown_and_opened_exactly(qtbot, window, demo_connection):
     index = b.model.index(names(b).index("sub dir/"), 0)
     assert index.data(ENTRY_ROLE).prefix == "odd/sub dir/"
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
-        b.table.doubleClicked.emit(index)
+        b.table.activated.emit(index)
     assert names(b) == ["inner.txt"] and b.path_edit.text() == f"s3://{DEMO_BUCKET}/odd/sub dir/"
 
 

@@ -53,6 +53,8 @@ class PrefixBrowser(QWidget):
         self.forward_action = self._action("Forward", QStyle.StandardPixmap.SP_ArrowForward,
                                            QKeySequence.StandardKey.Forward, self.go_forward)
         self.up_action = self._action("Up", QStyle.StandardPixmap.SP_ArrowUp, QKeySequence("Alt+Up"), self.go_up)
+        # Backspace too, as in file managers; a text field being edited keeps its Backspace.
+        self.up_action.setShortcuts([QKeySequence("Alt+Up"), QKeySequence("Backspace")])
         self.refresh_action = self._action("Refresh", QStyle.StandardPixmap.SP_BrowserReload,
                                            QKeySequence.StandardKey.Refresh, self.refresh)
         self.download_action = self._action("Download…", QStyle.StandardPixmap.SP_ArrowDown,
@@ -89,6 +91,9 @@ class PrefixBrowser(QWidget):
         self.filter_edit.setMaximumWidth(220)
         self.filter_edit.textChanged.connect(self.model.set_filter)
         self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
+        self.find_action = self._action("Filter", QStyle.StandardPixmap.SP_FileDialogContentsView,
+                                        QKeySequence(QKeySequence.StandardKey.Find), self._focus_filter)
+        self.find_action.setStatusTip("Narrow the loaded rows by name")
         self.server_filter = QCheckBox("Search server", self)
         self.server_filter.setObjectName("serverFilter")
         self.server_filter.setToolTip("Press Enter in the filter to list only names that start with it, "
@@ -133,7 +138,7 @@ class PrefixBrowser(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col, width in ((1, 90), (2, 140), (3, 110)):
             header.resizeSection(col, width)
-        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.activated.connect(self._on_table_activated)  # double-click, or Enter
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
@@ -364,7 +369,11 @@ class PrefixBrowser(QWidget):
             # Every name the server returns starts with the text, so the local filter agrees.
             self._load(self.prefix, server_filter=self.filter_edit.text())
 
-    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_edit.selectAll()
+
+    def _on_table_activated(self, index: QModelIndex) -> None:
         entry = index.data(ENTRY_ROLE)
         if isinstance(entry, PrefixEntry):
             self.navigate(entry.prefix)
