@@ -17,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start an embedded S3 endpoint with a sample data lake and open it")
     p.add_argument("--screenshot", metavar="PATH", type=Path,
                    help="render the main window once data has loaded, save it as PNG and exit")
+    p.add_argument("--theme", choices=("system", "light", "dark"), default="",
+                   help="colours for this run (default: as in Settings, which follows the system)")
     conn = p.add_argument_group("connection (not saved)")
     conn.add_argument("--endpoint-url", default="", help="S3 endpoint; empty for AWS")
     conn.add_argument("--profile", default="", help="AWS profile from your shared config")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from .app import LaunchOptions, run  # Qt loads only when a window is wanted
 
-    return run(LaunchOptions(demo=args.demo, screenshot=args.screenshot, profile=profile))
+    return run(LaunchOptions(demo=args.demo, screenshot=args.screenshot, profile=profile, theme=args.theme))
 
 
 if __name__ == "__main__":

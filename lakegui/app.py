@@ -28,6 +28,7 @@ class LaunchOptions:
     demo: bool = False
     screenshot: Path | None = None
     profile: ConnectionProfile | None = None  # from command-line options, not saved
+    theme: str = ""  # --theme; '' uses the saved setting
 
 
 class LakeApp:
@@ -129,9 +130,14 @@ def run(options: LaunchOptions) -> int:
     qt_app.setOrganizationName("lakegui")
     qt_app.setDesktopFileName("lakegui")
     qt_app.setWindowIcon(app_icon())
+    from .ui.theme import apply_theme, follow_system
+
+    theme = options.theme or settings_store.load().theme
+    apply_theme(qt_app, theme)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     lake = LakeApp(options)
+    follow_system(qt_app, lambda: options.theme or lake.settings.theme)
     lake.window.show()
 
     async def main() -> int:

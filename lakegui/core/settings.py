@@ -85,6 +85,7 @@ class Settings:
     transfer: TransferSettings = field(default_factory=TransferSettings)
     preview: PreviewSettings = field(default_factory=PreviewSettings)
     download_folder: str = ""  # where the download dialog opens ('' is the system's Downloads)
+    theme: str = "system"  # "system" (follow the desktop), "light" or "dark"
     # Set by load() when the file on disk could not be used; shown to the user once.
     load_warning: str = field(default="", compare=False)
 
@@ -102,6 +103,7 @@ class Settings:
             "transfer": asdict(self.transfer),
             "preview": asdict(self.preview),
             "download_folder": self.download_folder,
+            "theme": self.theme,
         }
 
     @classmethod
@@ -112,7 +114,8 @@ class Settings:
         return cls(profiles=profiles, active_profile=str(data.get("active_profile", "")),
                    transfer=TransferSettings.from_dict(data.get("transfer", {})),
                    preview=PreviewSettings.from_dict(data.get("preview", {}) or {}),
-                   download_folder=str(data.get("download_folder", "") or ""))
+                   download_folder=str(data.get("download_folder", "") or ""),
+                   theme=data.get("theme") if data.get("theme") in ("system", "light", "dark") else "system")
 
 
 def _scrub(d: dict) -> dict:

@@ -242,6 +242,12 @@ class MainWindow(QMainWindow):
         if settings.transfer != self.transfers.settings:
             self.transfers.apply_settings(settings.transfer)
         self.preview.limits = settings.preview
+        if settings.theme != self.settings.theme:
+            from PySide6.QtWidgets import QApplication
+
+            from .theme import apply_theme
+
+            apply_theme(QApplication.instance(), settings.theme)
         self.settings = settings
 
     def show_notice(self, text: str) -> None:

@@ -20,3 +20,33 @@ def resource_path(name: str) -> Path:
 
 def app_icon() -> QIcon:
     return QIcon(str(resource_path("lakegui.svg")))
+
+
+ICON_SIZES = (16, 20, 24, 32, 48, 64)
+_icons: dict[tuple[str, str], QIcon] = {}
+
+
+def icon(name: str) -> QIcon:
+    """An action or file-type icon from resources/icons/NAME.svg, drawn in the palette's text
+    colour (so it reads on light and dark alike) at every size a high-DPI screen may ask for."""
+    from PySide6.QtCore import QByteArray, Qt
+    from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
+    colour = QGuiApplication.palette().color(QPalette.ColorRole.WindowText).name()
+    cached = _icons.get((name, colour))
+    if cached is not None:
+        return cached
+    path = resource_path(f"icons/{name}.svg")
+    renderer = QSvgRenderer(QByteArray(path.read_bytes().replace(b"currentColor", colour.encode())))
+    result = QIcon()
+    for size in ICON_SIZES:
+        image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter)
+        painter.end()
+        result.addPixmap(QPixmap.fromImage(image))
+    _icons[(name, colour)] = result
+    return result

@@ -13,14 +13,18 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QApplication, QStyle
 
+from ...core import formats
+from ...core.formats import kind_of
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.units import human_size
+from ..resources import icon
 from ..table_model import ColumnTableModel
 
 Entry = PrefixEntry | ObjectEntry
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
+_KIND_ICONS = {formats.PARQUET: "parquet", formats.JSON: "json", formats.CSV: "csv", formats.TEXT: "text",
+               formats.IMAGE: "image"}
 
 
 def _sort_key(column: int):
@@ -49,9 +53,9 @@ class ObjectTableModel(ColumnTableModel):
         self._descending = False
         self._filter = ""
         self._key = _sort_key(0)
-        style = QApplication.style()
-        self._folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
-        self._file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+        self._folder_icon = icon("folder")
+        self._kind_icons = {kind: icon(name) for kind, name in _KIND_ICONS.items()}
+        self._file_icon = icon("file")
 
     @property
     def prefix(self) -> str:
@@ -166,7 +170,7 @@ class ObjectTableModel(ColumnTableModel):
             if col == 3:
                 return e.storage_class
         elif role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return self._folder_icon if folder else self._file_icon
+            return self._folder_icon if folder else self._kind_icons.get(kind_of(e.key), self._file_icon)
         elif role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return e.prefix if folder else e.key
         elif role == Qt.ItemDataRole.TextAlignmentRole and col == 1:

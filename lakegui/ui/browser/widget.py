@@ -10,11 +10,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from ...core.connection import Connection
+from ...core.connection import _BUCKET_RE, Connection
 from ...core.errors import classify
 from ...core.gcpause import gc_paused
-from ...core.connection import _BUCKET_RE
 from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
+from ..resources import icon
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
@@ -55,9 +55,9 @@ class PrefixBrowser(QWidget):
         self.up_action = self._action("Up", QStyle.StandardPixmap.SP_ArrowUp, QKeySequence("Alt+Up"), self.go_up)
         # Backspace too, as in file managers; a text field being edited keeps its Backspace.
         self.up_action.setShortcuts([QKeySequence("Alt+Up"), QKeySequence("Backspace")])
-        self.refresh_action = self._action("Refresh", QStyle.StandardPixmap.SP_BrowserReload,
+        self.refresh_action = self._action("Refresh", "refresh",
                                            QKeySequence.StandardKey.Refresh, self.refresh)
-        self.download_action = self._action("Download…", QStyle.StandardPixmap.SP_ArrowDown,
+        self.download_action = self._action("Download…", "download",
                                             QKeySequence("Ctrl+D"), self._on_download_triggered)
         self.download_action.setStatusTip("Download the selected objects and folders to a local folder")
         self.copy_uri_action = self._action("Copy S3 URI", QStyle.StandardPixmap.SP_FileLinkIcon,
@@ -158,7 +158,8 @@ class PrefixBrowser(QWidget):
         self._update_actions()
 
     def _action(self, text, pixmap, shortcut, slot) -> QAction:
-        action = QAction(self.style().standardIcon(pixmap), text, self)
+        """`pixmap`: a QStyle standard pixmap, or the name of one of our SVG icons."""
+        action = QAction(icon(pixmap) if isinstance(pixmap, str) else self.style().standardIcon(pixmap), text, self)
         action.setShortcut(shortcut)
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.setToolTip(f"{text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")

@@ -1,5 +1,6 @@
 """Edit › Settings…: transfers (files at once, part size, bandwidth, attempts, what to do with
-targets that exist, engine), preview limits, and the default download folder; saved in settings.json."""
+targets that exist, engine), preview limits, the default download folder and light or dark colours;
+saved in settings.json."""
 
 from __future__ import annotations
 
@@ -67,6 +68,12 @@ class SettingsDialog(QDialog):
         browse.setAccessibleName("Browse for the default download folder")
         browse.clicked.connect(self._on_browse_clicked)
 
+        self.theme = QComboBox(self)
+        self.theme.setAccessibleName("Colours")
+        for key, text in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(text, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+
         tabs = QTabWidget(self)
         tabs.setObjectName("settingsTabs")
         tabs.addTab(self._form(("Files at once:", self.files), ("Parts in flight:", self.parts),
@@ -82,6 +89,7 @@ class SettingsDialog(QDialog):
         holder = QWidget(self)
         holder.setLayout(row)
         tabs.addTab(self._form(("Download to:", holder)), "&Downloads")
+        tabs.addTab(self._form(("Colours:", self.theme)), "&Appearance")
         self.tabs = tabs
         self.problem = QLabel(self)
         self.problem.setObjectName("settingsProblem")
@@ -123,7 +131,7 @@ class SettingsDialog(QDialog):
         preview = PreviewSettings(cache_mb=self.cache.value(), text_kb=self.text_limit.value(),
                                   whole_mb=self.whole_limit.value())
         return replace(self._original, transfer=transfer, preview=preview,
-                       download_folder=self.folder_edit.text().strip())
+                       download_folder=self.folder_edit.text().strip(), theme=self.theme.currentData())
 
     def _ask_folder(self) -> str:
         return QFileDialog.getExistingDirectory(self, "Default download folder", self.folder_edit.text())

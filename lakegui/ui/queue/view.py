@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLay
                                QToolButton, QVBoxLayout)
 
 from ...core.units import human_duration, human_size
+from ..resources import icon
 from .controller import Totals, TransferQueue
 from .model import FRACTION_ROLE, JOB_ID_ROLE
 
@@ -48,21 +49,20 @@ class TransferQueueView(QFrame):
         self.totals_label.setObjectName("queueTotals")
         self.totals_label.setAccessibleName("Transfer totals")
 
-        sp = QStyle.StandardPixmap
-        self.pause_action = self._action("Pause", sp.SP_MediaPause, "Pause the selected transfers (all if none)",
+        self.pause_action = self._action("Pause", "pause", "Pause the selected transfers (all if none)",
                                          lambda: self.queue.pause(self.selected_ids()), "Ctrl+P")
-        self.resume_action = self._action("Resume", sp.SP_MediaPlay, "Resume the selected transfers (all if none)",
+        self.resume_action = self._action("Resume", "resume", "Resume the selected transfers (all if none)",
                                           lambda: self.queue.resume(self.selected_ids()), "Ctrl+R")
-        self.cancel_action = self._action("Cancel", sp.SP_DialogCancelButton,
+        self.cancel_action = self._action("Cancel", "cancel",
                                           "Cancel the selected transfers (all if none)",
                                           lambda: self.queue.cancel(self.selected_ids()), "Ctrl+Shift+X")
-        self.retry_action = self._action("Retry failed", sp.SP_BrowserReload,
+        self.retry_action = self._action("Retry failed", "retry",
                                          "Queue the failed and cancelled transfers again",
                                          lambda: self.queue.retry(self.selected_ids()), "")
-        self.remove_finished_action = self._action("Remove finished", sp.SP_DialogApplyButton,
+        self.remove_finished_action = self._action("Remove finished", "done",
                                                    "Remove done, skipped and cancelled transfers from the list",
                                                    self.queue.remove_finished, "")
-        self.clear_action = self._action("Clear…", sp.SP_TrashIcon, "Remove every transfer that is not running",
+        self.clear_action = self._action("Clear…", "clear", "Remove every transfer that is not running",
                                          self._on_clear_triggered, "")
 
         bar = QHBoxLayout()
@@ -112,8 +112,8 @@ class TransferQueueView(QFrame):
         queue.totals_changed.connect(self._on_queue_totals_changed)
         self._update_empty()
 
-    def _action(self, text, pixmap, tip, slot, shortcut) -> QAction:
-        action = QAction(self.style().standardIcon(pixmap), text, self)
+    def _action(self, text, icon_name, tip, slot, shortcut) -> QAction:
+        action = QAction(icon(icon_name), text, self)
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
         action.setStatusTip(tip)
         if shortcut:
