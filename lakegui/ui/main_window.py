@@ -16,6 +16,7 @@ from ..core.settings import Settings, TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .log_panel import LogPanel
+from .notifier import Notifier
 from .preview.pane import PreviewPane
 from .queue.controller import TransferQueue
 from .queue.view import TransferQueueView
@@ -99,6 +100,8 @@ class MainWindow(QMainWindow):
         self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
         self.browser.object_actions.done.connect(self.statusBar().showMessage)
         self.browser.object_actions.failed.connect(self.show_notice)
+        self.notifier = Notifier(self, self.transfers)
+        self.notifier.watch_unfinished()
         self.transfers.job_finished.connect(self._on_transfers_job_finished)
         self.transfers.idle.connect(self._on_transfers_idle)
         if self.transfers.error:

@@ -153,3 +153,12 @@ def test_a_hive_layout_is_saved_and_offered_again(qtbot, window, demo_connection
     w.close()
     again = window.open_backfill_wizard()
     assert "hive-daily" in [again.layout_box.itemText(i) for i in range(again.layout_box.count())]
+
+
+def test_a_backfill_that_ends_in_the_background_is_notified(qtbot, window, demo_connection, tmp_path):
+    w = open_wizard(qtbot, window, demo_connection, folder=str(lake_folder(tmp_path)))
+    window.notifier.in_background = lambda: True  # the user is in another window
+    with qtbot.waitSignal(window.notifier.notified, timeout=30000) as shown:
+        w.queue_button.click()
+    title, text = shown.args
+    assert title.startswith("Backfill finished: daily-ticks ") and text == "1 file uploaded, 2 already there"
