@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
 
-Writes screenshot-preview.png (a daily ticks file: its rows, then its chart),
+Writes screenshot-preview.png (a daily ticks file: its rows, then its chart), screenshot-dark.png
+(the same in the dark palette), screenshot-json.png (a fundamentals JSON file in the preview),
 screenshot-backfill-wizard.png (a folder planned against the lake), screenshot-coverage.png
 (the demo lake's daily ticks with their deliberate gaps, two missing cells chosen) and
 screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show). Folders and the queue
@@ -67,7 +68,16 @@ def main() -> int:
         out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out / "screenshot-preview.png"), "PNG")
         print(f"saved {out / 'screenshot-preview.png'}")
+        # The same window in the dark palette.
+        from lakegui.ui.theme import apply_theme
+
+        apply_theme(app, "dark")
+        await asyncio.sleep(0.3)
+        window.grab().save(str(out / "screenshot-dark.png"), "PNG")
+        print(f"saved {out / 'screenshot-dark.png'}")
+        apply_theme(app, "light")
         preview.tabs.setCurrentWidget(preview.data_page)
+        await shoot_json()
         await shoot_wizard()
         await shoot_coverage()
         backfill = work / "backfill"
@@ -82,6 +92,19 @@ def main() -> int:
         out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out / "screenshot-transfers.png"), "PNG")
         print(f"saved {out / 'screenshot-transfers.png'}")
+
+    async def shoot_json() -> None:
+        b = window.browser
+        b.navigate("data/fundamental/AAPL/2024/")
+        await wait_for(lambda: not b.loading and b.model.rowCount() == 4)
+        b.table.selectRow(3)
+        preview = window.preview
+        await wait_for(lambda: preview.tabs.currentWidget() is preview.json_tree)
+        tree = preview.json_tree
+        tree.expandToDepth(0)
+        await asyncio.sleep(0.3)
+        window.grab().save(str(out / "screenshot-json.png"), "PNG")
+        print(f"saved {out / 'screenshot-json.png'}")
 
     async def shoot_wizard() -> None:
         from lakegui.core.demo import SYMBOLS, _parquet, daily_table
