@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
                              "the connection can be intercepted. Turn it back on in File › Connect… unless "
                              "this is a test server you control.")
         self.preview.set_connection(connection)
-        self.browser.set_connection(connection)
+        self.browser.set_connection(connection, prefix=self._last_prefix(connection))
         self.transfers.set_connection(connection)
         if self.coverage is not None:
             self.coverage.set_target(connection, self.browser.bucket)
@@ -311,22 +311,38 @@ class MainWindow(QMainWindow):
 
     # layout persistence
 
+    def _layout_parts(self):
+        """(settings key, save, restore) of everything the window remembers between runs."""
+        return (("main/geometry", self.saveGeometry, self.restoreGeometry),
+                ("main/state", self.saveState, self.restoreState),  # docks (the log)
+                ("main/splitter", self.main_splitter.saveState, self.main_splitter.restoreState),
+                ("main/left_splitter", self.left_splitter.saveState, self.left_splitter.restoreState),
+                ("browser/columns", self.browser.table.horizontalHeader().saveState,
+                 self.browser.table.horizontalHeader().restoreState),
+                ("queue/columns", self.queue.table.horizontalHeader().saveState,
+                 self.queue.table.horizontalHeader().restoreState))
+
     def _restore_layout(self) -> None:
         s = ui_settings()
-        for key, restore in (("main/geometry", self.restoreGeometry), ("main/state", self.restoreState),
-                             ("main/splitter", self.main_splitter.restoreState),
-                             ("main/left_splitter", self.left_splitter.restoreState)):
+        for key, _save, restore in self._layout_parts():
             value = s.value(key)
             if value is not None:
                 restore(value)
 
     def save_layout(self) -> None:
         s = ui_settings()
-        s.setValue("main/geometry", self.saveGeometry())
-        s.setValue("main/state", self.saveState())
-        s.setValue("main/splitter", self.main_splitter.saveState())
-        s.setValue("main/left_splitter", self.left_splitter.saveState())
+        for key, save, _restore in self._layout_parts():
+            s.setValue(key, save())
+        if self.connection is not None and self.browser.bucket:
+            # The last place looked at, per endpoint and bucket: where the next run opens.
+            s.setValue(f"browser/last/{_place_key(self.connection, self.browser.bucket)}", self.browser.prefix)
         s.sync()
+
+    def _last_prefix(self, connection: Connection | None) -> str:
+        if connection is None or not connection.bucket:
+            return ""
+        value = ui_settings().value(f"browser/last/{_place_key(connection, connection.bucket)}")
+        return value if isinstance(value, str) else ""
 
     def backfill_dashboard(self):
         """The dashboard window, made on first use."""
@@ -414,3 +430,9 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _place_key(connection: Connection, bucket: str) -> str:
+    """A settings key naming an endpoint and a bucket."""
+    endpoint = connection.profile.endpoint_url or f"aws-{connection.profile.region}"
+    return "".join(c if c.isalnum() else "_" for c in f"{endpoint}_{bucket}")

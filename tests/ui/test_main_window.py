@@ -201,6 +201,28 @@ def test_layout_is_restored_between_runs(qtbot, qloop, io_executor):
     assert abs(second.main_splitter.sizes()[0] - first.main_splitter.sizes()[0]) <= 2
 
 
+def test_column_widths_and_last_location_are_restored(qtbot, qloop, io_executor, demo_connection):
+    from lakegui.ui.main_window import MainWindow
+
+    first = MainWindow(io_executor)
+    qtbot.addWidget(first)
+    first.show()
+    connect_and_wait(qtbot, first, demo_connection)
+    with qtbot.waitSignal(first.browser.listing_finished, timeout=10000):
+        first.browser.navigate("data/ticks/daily/")
+    first.browser.table.setColumnWidth(1, 137)
+    first.queue.table.setColumnWidth(0, 211)
+    first.close()
+    second = MainWindow(io_executor)
+    qtbot.addWidget(second)
+    second.show()
+    with qtbot.waitSignal(second.browser.listing_finished, timeout=10000) as listed:
+        second.set_connection(demo_connection)
+    assert listed.args[0] == "data/ticks/daily/"  # where the last run left off
+    assert second.browser.table.columnWidth(1) == 137 and second.queue.table.columnWidth(0) == 211
+    second.shutdown()
+
+
 class DenyingClient(GatedClient):
     """Answers AccessDenied for one prefix, as a bucket policy on that prefix would."""
 

@@ -185,7 +185,8 @@ class PrefixBrowser(QWidget):
     def loading(self) -> bool:
         return self._slot.running
 
-    def set_connection(self, connection: Connection | None, bucket: str = "") -> None:
+    def set_connection(self, connection: Connection | None, bucket: str = "", prefix: str = "") -> None:
+        """Show `connection`'s bucket (or `bucket`), opened at `prefix` (the root by default)."""
         self._connection = connection
         self._bucket = bucket or (connection.bucket if connection else "")
         self._back.clear()
@@ -203,7 +204,7 @@ class PrefixBrowser(QWidget):
             self.model.reset("")
             self._set_state("No bucket chosen: type s3://bucket/ in the path bar.")
         else:
-            self._load("")
+            self._load(prefix)
         self._update_actions()
 
     def navigate(self, prefix: str) -> None:
