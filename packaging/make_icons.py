@@ -17,27 +17,22 @@ SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def main() -> int:
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtGui import QGuiApplication
+
+    from lakegui.ui.resources import render_svg
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "build/icons")
     out.mkdir(parents=True, exist_ok=True)
-    app = QGuiApplication([sys.argv[0]])  # noqa: F841 (rendering needs an application)
+    app = QGuiApplication([sys.argv[0]])  # rendering needs an application; keep it alive
     svg = Path(__file__).resolve().parents[1] / "resources" / "lakegui.svg"
-    renderer = QSvgRenderer(str(svg))
-    if not renderer.isValid():
-        print(f"make_icons: {svg} is not a valid SVG", file=sys.stderr)
+    try:
+        for size in SIZES:
+            render_svg(svg.read_bytes(), size).save(str(out / f"lakegui-{size}.png"))
+    except ValueError as exc:
+        print(f"make_icons: {svg}: {exc}", file=sys.stderr)
         return 1
-    for size in SIZES:
-        image = QImage(size, size, QImage.Format.Format_ARGB32)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter)
-        painter.end()
-        image.save(str(out / f"lakegui-{size}.png"))
     print(f"make_icons: {len(SIZES)} sizes in {out}")
+    app.quit()
     return 0
 
 
