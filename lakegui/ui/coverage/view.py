@@ -182,6 +182,14 @@ class CoverageWindow(QWidget):
         if self.model.coverage is None and not self._slot.running:
             self.reload()
 
+    def hideEvent(self, event) -> None:
+        """Closing the window stops a listing in flight; reopening starts a fresh one."""
+        if self._slot.running:
+            self._cancel.set()
+            self._slot.cancel()
+            self.summary.setText("The listing was stopped when the window closed; Refresh lists again.")
+        super().hideEvent(event)
+
     def reload(self) -> None:
         self._cancel.set()
         self._slot.cancel()

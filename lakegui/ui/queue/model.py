@@ -9,6 +9,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from ...core.transfers.jobs import Job, display_name
 from ...core.units import human_duration, human_size
+from ..resources import icon
 from ..table_model import ColumnTableModel
 
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -120,7 +121,7 @@ class TransferTableModel(ColumnTableModel):
             if col == 0:
                 return r.name
             if col == 1:
-                return "↑ Upload" if r.direction == "upload" else "↓ Download"
+                return "Upload" if r.direction == "upload" else "Download"
             if col == 2:
                 return human_size(r.bytes_total)
             if col == 3:
@@ -132,6 +133,8 @@ class TransferTableModel(ColumnTableModel):
             if col == 6:
                 text = _STATE_TEXT.get(r.state, r.state)
                 return f"{text}: {r.error}" if r.error and r.state in ("failed", "skipped") else text
+        elif role == Qt.ItemDataRole.DecorationRole and col == 1:
+            return icon("upload" if r.direction == "upload" else "download")
         elif role == Qt.ItemDataRole.ToolTipRole:
             lines = [r.uri, r.local_path]
             if r.error:
