@@ -88,8 +88,10 @@ class ObjectTableModel(ColumnTableModel):
         # The folder's own marker object ("prefix/") is the folder itself, not a child.
         new = [*page.prefixes, *(o for o in page.objects if o.key != self._prefix)]
         self._all.extend(new)
-        shown = sorted((e for e in new if self._visible(e)), key=self._key)
-        keys = [self._key(e) for e in shown]
+        key = self._key
+        keyed = sorted((key(e), e) for e in new if self._visible(e))  # each key computed once
+        keys = [k for k, _ in keyed]
+        shown = [e for _, e in keyed]
         i = 0
         while i < len(shown):
             at = bisect.bisect_right(self._keys, keys[i])

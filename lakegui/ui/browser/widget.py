@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -13,13 +14,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComb
 from ...core.connection import _BUCKET_RE, Connection
 from ...core.errors import classify
 from ...core.gcpause import gc_paused
-from ...core.listing import ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
+from ...core.listing import ListingPage, ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
 from ..resources import icon
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
 from .model import ENTRY_ROLE, ObjectTableModel
 from .table import ObjectTableView
+
+INSERT_EVERY = 0.25  # seconds between insertions while a listing streams in (the first page at once)
+INSERT_PAGES = 5  # ...or this many pages, so that no one insertion takes long
 
 
 class PrefixBrowser(QWidget):
@@ -322,12 +326,21 @@ class PrefixBrowser(QWidget):
             lister = PrefixLister(client, bucket, prefix + self._server_filter,
                                   raw=connection.profile.raw_listing, verify=connection.profile.verify_tls)
             with gc_paused():
+                pending: list[ListingPage] = []
+                shown_at = 0.0
                 while not lister.done:
                     page = await in_executor(self._executor, lister.next_page)
                     if generation != self._generation:  # superseded while the call was in flight
                         return
-                    rows += self.model.append_page(page)
-                    self.listing_progressed.emit(rows)
+                    pending.append(page)
+                    # The first page at once; then a few pages at a time: every insertion repaints
+                    # the view, and one repaint per 1,000-key page kept the UI thread busy.
+                    now = time.monotonic()
+                    if not rows or lister.done or now - shown_at >= INSERT_EVERY or len(pending) >= INSERT_PAGES:
+                        rows += self.model.append_page(_merged(pending))
+                        pending.clear()
+                        shown_at = now
+                        self.listing_progressed.emit(rows)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every failure becomes a message, never a crash
@@ -420,3 +433,10 @@ class PrefixBrowser(QWidget):
         self.back_action.setEnabled(bool(self._back))
         self.forward_action.setEnabled(bool(self._forward))
         self.up_action.setEnabled(bool(self.prefix))
+
+
+def _merged(pages: list[ListingPage]) -> ListingPage:
+    if len(pages) == 1:
+        return pages[0]
+    return ListingPage(pages[-1].number, [p for page in pages for p in page.prefixes],
+                       [o for page in pages for o in page.objects], pages[-1].is_last)
