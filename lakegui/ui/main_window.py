@@ -15,6 +15,7 @@ from ..core.listing import ObjectEntry
 from ..core.settings import Settings, TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
+from .drop_downloads import DropDownloads, sweep_staging
 from .log_panel import LogPanel
 from .notifier import Notifier
 from .preview.pane import PreviewPane
@@ -43,6 +44,9 @@ class MainWindow(QMainWindow):
         self.browser = PrefixBrowser(executor, self)
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
+        self.drop_downloads = DropDownloads(self.transfers, self.transfer_actions, self)
+        self.browser.fetch_for_drop = self.drop_downloads.fetch
+        executor.submit(sweep_staging)  # yesterday's drops, off the UI thread
         self.queue = TransferQueueView(self.transfers, self)
         self.preview = PreviewPane(executor, self)
         self.log_panel = LogPanel(self)

@@ -63,7 +63,8 @@ class TransferActions(QObject):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _plan_and_enqueue(self, connection, kind, name, where, plan_fn) -> None:
+    async def _plan_and_enqueue(self, connection, kind, name, where, plan_fn) -> int | None:
+        """Returns the queued batch, or None when nothing was queued."""
         try:
             plan = await in_executor(self.executor, plan_fn)
         except asyncio.CancelledError:
@@ -71,7 +72,7 @@ class TransferActions(QObject):
         except Exception as exc:
             info = classify(exc, endpoint=connection.profile.endpoint_url or None)
             self.failed.emit(f"Could not prepare the {kind}: {info.message}")
-            return
+            return None
         if plan.skipped:
             shown = "; ".join(f"{s.path}: {s.reason}" for s in plan.skipped[:3])
             more = f" (and {len(plan.skipped) - 3:,} more)" if len(plan.skipped) > 3 else ""
@@ -79,7 +80,7 @@ class TransferActions(QObject):
         if not plan.items:
             if not plan.skipped:
                 self.notice.emit(f"Nothing to {kind}: no files were found.")
-            return
+            return None
         policy = OverwritePolicy.ASK
         chosen = _SETTING_POLICY.get(self.queue.settings.overwrite)
         if plan.conflicts and chosen is not None:  # the user's standing choice (Edit › Settings…)
@@ -90,7 +91,7 @@ class TransferActions(QObject):
                 choice = await choice
             if choice is None:
                 self.notice.emit(f"The {kind} was cancelled; nothing was queued.")
-                return
+                return None
             policy = choice
         s = self.queue.settings
         profile = connection.profile.to_dict()
@@ -104,9 +105,10 @@ class TransferActions(QObject):
             raise
         except Exception as exc:
             self.failed.emit(f"Could not queue the {kind}: {exc}")
-            return
+            return None
         self.queue.show_stored(batch, rows)
         self.enqueued.emit(batch, len(rows))
+        return batch
 
     def _ask_policy(self, plan: Plan, where: str) -> asyncio.Future:
         """Ask without a nested event loop: the box is window-modal and answers a future."""

@@ -73,7 +73,7 @@ def test_kill_9_five_times_during_a_backfill_and_a_download(seaweedfs, tmp_path)
     bucket = f"crash-{os.getpid()}"
     s3.create_bucket(Bucket=bucket)
     # Slow enough that kills land mid-transfer; s3transfer, which honours the bandwidth limit.
-    write_settings(max_bandwidth=6 * MB, multipart_threshold=5 * MB, multipart_chunksize=5 * MB,
+    write_settings(max_bandwidth=3 * MB, multipart_threshold=5 * MB, multipart_chunksize=5 * MB,
                    concurrent_files=4, engine="s3transfer")
     local = tmp_path / "local"
     local.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -255,3 +256,51 @@ def test_settings_dialog_validates_applies_and_persists(qtbot, window, monkeypat
     assert window.preview.limits.text_kb == 8
     settings_store.save(blocker.args[0])  # as the app does; and read back the same
     assert settings_store.load() == blocker.args[0]
+
+
+def test_dragging_objects_out_downloads_them_for_the_drop(qtbot, window, demo_connection):
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    wait_listed(qtbot, b, lambda: b.navigate("data/ticks/daily/"))
+    names = [b.model.index(r, 0).data() for r in range(b.model.rowCount())]
+    b.table.selectRow(names.index("AAPL/"))
+    mime = b.drag_data()
+    # s3:// URIs right away, for text targets; nothing is downloaded until a target asks for files.
+    assert mime.text() == f"s3://{BUCKET}/data/ticks/daily/AAPL/"
+    assert "text/uri-list" in mime.formats() and not mime.fetched
+    assert window.transfers.model.rowCount() == 0
+    urls = mime.urls()  # what a file manager does on the drop
+    assert len(urls) == 1 and urls[0].isLocalFile()
+    folder = Path(urls[0].toLocalFile())
+    assert folder.name == "AAPL" and folder.is_dir()
+    got = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert got == [f"{y}/ticks.parquet" for y in YEARS]
+    s3 = demo_connection.client()
+    key = f"data/ticks/daily/AAPL/{YEARS[0]}/ticks.parquet"
+    assert (folder / str(YEARS[0]) / "ticks.parquet").read_bytes() == s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    # The jobs went through the queue, and asking again hands over the same files.
+    assert {window.transfers.model.row(i).state for i in range(window.transfers.model.rowCount())} == {"done"}
+    assert mime.urls() == urls and window.transfers.model.rowCount() == len(YEARS)
+    # Dropping our own drag back on the browser is no upload.
+    assert not drop_mime(b.table, mime).isAccepted()
+
+
+def drop_mime(widget, mime, pos=QPointF(30, 30)):
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+    return event
+
+
+def test_staging_folders_of_old_drops_are_swept(tmp_path, monkeypatch):
+    from lakegui.ui import drop_downloads
+
+    monkeypatch.setenv("LAKEGUI_DATA_DIR", str(tmp_path))
+    root = drop_downloads.staging_root()
+    old, new = root / "drop-old", root / "drop-new"
+    (old / "sub").mkdir(parents=True)
+    new.mkdir()
+    (old / "sub" / "f.parquet").write_bytes(b"x")
+    day_ago = time.time() - drop_downloads.KEEP_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    assert drop_downloads.sweep_staging() == 1
+    assert not old.exists() and new.exists()

@@ -154,6 +154,10 @@ class ObjectTableModel(ColumnTableModel):
                 new.append(self.index(n - 1 - i if self._descending else i, column))
         self.changePersistentIndexList(old, new)
 
+    def flags(self, index):
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if self._valid(index) else base
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not self._valid(index):
             return None

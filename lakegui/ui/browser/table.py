@@ -1,11 +1,14 @@
-"""The browser's table view: takes drops of local files and folders from the OS file manager."""
+"""The browser's table view: takes drops of local files and folders from the OS file manager, and
+lets the selection be dragged out (see drag.py)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from ...core.listing import PrefixEntry
+from .drag import S3_MIME
 from .model import ENTRY_ROLE
 
 
@@ -15,13 +18,28 @@ class ObjectTableView(QTableView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setAcceptDrops(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDropIndicatorShown(True)
         self.drops_enabled = False  # only while connected to a bucket
+        self.drag_data = None  # callable returning the QMimeData for the selection, or None
+
+    def startDrag(self, actions) -> None:
+        mime = self.drag_data() if self.drag_data is not None else None
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        index = self.currentIndex()
+        decoration = index.siblingAtColumn(0).data(Qt.ItemDataRole.DecorationRole) if index.isValid() else None
+        if decoration is not None:
+            drag.setPixmap(decoration.pixmap(32, 32))
+        drag.exec(Qt.DropAction.CopyAction)  # never a move: the objects stay in the bucket
 
     @staticmethod
     def _local_paths(mime) -> list[str]:
-        if not mime.hasUrls():
+        # Our own drag offers files too, but asking for them would download the objects.
+        if mime.hasFormat(S3_MIME) or not mime.hasUrls():
             return []
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 

@@ -19,6 +19,7 @@ from ..resources import icon
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
+from .drag import ObjectDragData
 from .model import ENTRY_ROLE, ObjectTableModel
 from .table import ObjectTableView
 
@@ -127,6 +128,10 @@ class PrefixBrowser(QWidget):
 
         self.table = ObjectTableView(self)
         self.table.files_dropped.connect(self._on_table_files_dropped)
+        self.table.drag_data = self.drag_data
+        # Set by the window: (connection, bucket, base prefix, objects, prefixes) -> local paths,
+        # blocking until they are downloaded; None offers only s3:// URIs to drop targets.
+        self.fetch_for_drop = None
         self.table.setObjectName("objectTable")
         self.table.setAccessibleName("Objects")
         self.table.setModel(self.model)
@@ -299,11 +304,20 @@ class PrefixBrowser(QWidget):
                 objects.append(entry)
         return objects, prefixes
 
-    def copy_uris(self) -> None:
+    def drag_data(self) -> ObjectDragData | None:
+        """What dragging the selection out carries (see drag.py)."""
         objects, prefixes = self.selected_entries()
-        uris = [f"s3://{self._bucket}/{p}" for p in prefixes] + [f"s3://{self._bucket}/{o.key}" for o in objects]
-        if uris:
-            QApplication.clipboard().setText("\n".join(uris))
+        if self._connection is None or not (objects or prefixes):
+            return None
+        fetch = None
+        if self.fetch_for_drop is not None:
+            args = (self._connection, self._bucket, self.prefix, objects, prefixes)
+            fetch = lambda: self.fetch_for_drop(*args)  # noqa: E731
+        return ObjectDragData(self._bucket, [*prefixes, *(o.key for o in objects)], fetch)
+
+    def copy_uris(self) -> None:
+        if (data := self.drag_data()) is not None:
+            QApplication.clipboard().setText("\n".join(data.uris))
 
     # listing
 

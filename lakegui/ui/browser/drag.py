@@ -1,0 +1,55 @@
+"""What a drag out of the browser carries: s3:// URIs at once, and local files only when a drop
+target asks for them.
+
+File managers take a drop of files as a `text/uri-list` of file:// URLs that must exist when
+they read it. Qt asks the source for that format lazily, on the drop, so the objects are
+downloaded then (by `fetch`, through the transfer queue) and not when the drag merely starts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from PySide6.QtCore import QByteArray, QMimeData, QUrl
+
+S3_MIME = "application/x-lakegui-s3-objects"
+URI_LIST = "text/uri-list"
+TEXT = "text/plain"
+
+
+class ObjectDragData(QMimeData):
+    """`fetch()` downloads the dragged items and returns the local paths to hand over
+    (or [] when that was cancelled or failed); it runs at most once per drag."""
+
+    def __init__(self, bucket: str, keys: list[str], fetch: Callable[[], list[str]] | None = None):
+        super().__init__()
+        self.bucket = bucket
+        self.keys = keys
+        self._fetch = fetch
+        self._files: list[str] | None = None
+
+    @property
+    def uris(self) -> list[str]:
+        return [f"s3://{self.bucket}/{k}" for k in self.keys]
+
+    @property
+    def fetched(self) -> bool:
+        return self._files is not None
+
+    def formats(self) -> list[str]:
+        return [S3_MIME, TEXT] + ([URI_LIST] if self._fetch is not None else [])
+
+    def hasFormat(self, mime: str) -> bool:
+        return mime in self.formats()
+
+    def retrieveData(self, mime: str, kind):
+        if mime == TEXT:
+            return "\n".join(self.uris)
+        if mime == S3_MIME:
+            return QByteArray(json.dumps({"bucket": self.bucket, "keys": self.keys}).encode())
+        if mime == URI_LIST and self._fetch is not None:
+            if self._files is None:
+                self._files = list(self._fetch())
+            return [QUrl.fromLocalFile(p) for p in self._files]
+        return None
