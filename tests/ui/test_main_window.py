@@ -6,6 +6,7 @@ import socket
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 
 from lakegui.core.connection import Connection
 from lakegui.core.listing import ObjectEntry
@@ -82,6 +83,16 @@ def test_filter_narrows_loaded_rows(qtbot, window, demo_connection):
     assert names(b) == ["AAPL/"]
     b.filter_edit.clear()
     assert len(names(b)) == 12
+    listed = names(b)
+    b.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # a click on "Name"
+    assert names(b) == listed[::-1]
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/reference/")
+    b.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)  # by size, folders first
+    sizes = [e.size for e in map(b.model.entry, range(b.model.rowCount())) if isinstance(e, ObjectEntry)]
+    assert len(sizes) >= 2 and sizes == sorted(sizes)
+    b.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+    assert [e.size for e in map(b.model.entry, range(b.model.rowCount())) if isinstance(e, ObjectEntry)] == sizes[::-1]
 
 
 class GatedClient:

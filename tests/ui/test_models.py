@@ -113,3 +113,19 @@ def test_coverage_model_filters_sorts_and_takes_live_objects(qtmodeltester, qapp
     assert changed == [(0, 0)] and model.index(0, 0).data(CELL_ROLE)[0] == 1
     model.add_objects([(DAILY_TICKS.key(symbol="NVDA", year=2025), 5, 2.0)])  # a new row and column: rebuilt
     assert (model.rowCount(), model.columnCount()) == (3, 4)
+
+
+def test_dashboard_models(qtmodeltester, qapp):
+    from types import SimpleNamespace
+
+    from lakegui.ui.backfills.models import FailuresModel, RollupModel
+
+    rollup = RollupModel()
+    qtmodeltester.check(rollup, force_py=True)
+    rollup.set_rows([("AAPL", 15, 14, 1, 15_000, 14_000), (None, 2, 2, 0, 0, 0)])
+    assert [rollup.index(r, 0).data() for r in range(2)] == ["AAPL", "(none)"]
+    assert rollup.index(1, 5).data() == "100%"
+    failures = FailuresModel()
+    qtmodeltester.check(failures, force_py=True)
+    failures.set_rows([SimpleNamespace(id=7, key="data/x.parquet", error="AccessDenied", attempts=1)])
+    assert failures.index(0, 1).data() == "AccessDenied" and failures.ids() == [7]

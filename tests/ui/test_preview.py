@@ -167,3 +167,12 @@ def test_a_superseded_preview_is_cancelled_and_never_shows(qtbot, pane, demo_con
     assert first is None or first._cancelled.is_set()
     assert finished == [DAILY], "the first preview never finished on screen"
     assert pane.title.text() == DAILY and pane.rows_model.rowCount() == 259
+
+
+def test_preview_models_pass_the_model_tester(qtbot, qtmodeltester, pane, demo_connection):
+    client = demo_connection.client()
+    show(qtbot, pane, entry(client, DAILY))
+    qtmodeltester.check(pane.rows_model, force_py=True)
+    qtmodeltester.check(pane.row_groups_table.model(), force_py=True)
+    show(qtbot, pane, entry(client, "data/reference/tickers.csv"))
+    qtmodeltester.check(pane.csv_table.model(), force_py=True)

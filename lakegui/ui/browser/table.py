@@ -14,6 +14,7 @@ from .model import ENTRY_ROLE
 
 class ObjectTableView(QTableView):
     files_dropped = Signal(list, object)  # local paths, the folder row's prefix dropped on (or None)
+    painted = Signal()  # after each repaint of the rows (a streaming listing waits for it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -23,6 +24,10 @@ class ObjectTableView(QTableView):
         self.setDropIndicatorShown(True)
         self.drops_enabled = False  # only while connected to a bucket
         self.drag_data = None  # callable returning the QMimeData for the selection, or None
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        self.painted.emit()
 
     def startDrag(self, actions) -> None:
         mime = self.drag_data() if self.drag_data is not None else None

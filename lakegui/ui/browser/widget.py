@@ -25,6 +25,7 @@ from .table import ObjectTableView
 
 INSERT_EVERY = 0.25  # seconds between insertions while a listing streams in (the first page at once)
 INSERT_PAGES = 5  # ...or this many pages, so that no one insertion takes long
+PAINT_WAIT = 0.1  # seconds the next page waits, at most, for the view to repaint an insertion
 
 
 class PrefixBrowser(QWidget):
@@ -353,8 +354,10 @@ class PrefixBrowser(QWidget):
                     if not rows or lister.done or now - shown_at >= INSERT_EVERY or len(pending) >= INSERT_PAGES:
                         rows += self.model.append_page(_merged(pending))
                         pending.clear()
-                        shown_at = now
                         self.listing_progressed.emit(rows)
+                        if not lister.done:
+                            await self._painted()
+                        shown_at = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every failure becomes a message, never a crash
@@ -370,6 +373,27 @@ class PrefixBrowser(QWidget):
         if self._reveal and parent_prefix(self._reveal) == prefix:
             self._select_revealed()
         self.listing_finished.emit(prefix, rows)
+
+    async def _painted(self) -> None:
+        """Wait until the view has repainted the rows just inserted (at most PAINT_WAIT).
+
+        Fetching the next page meanwhile made the repaint share the GIL with the page's parsing
+        and a core with the server: a 12 ms repaint took 25-60 ms, the UI's longest stalls."""
+        if not self.table.isVisible():
+            return
+        painted = asyncio.get_event_loop().create_future()
+
+        def on_painted() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        self.table.painted.connect(on_painted)
+        try:
+            await asyncio.wait_for(painted, PAINT_WAIT)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self.table.painted.disconnect(on_painted)
 
     # slots
 
