@@ -182,6 +182,25 @@ def test_existing_download_target_is_never_overwritten_silently(engine, conn, tm
     assert out.state is JobState.DONE and target.read_bytes() == b"new"
 
 
+def test_a_download_a_killed_run_finished_is_done_on_resume(engine, conn, tmp_path):
+    import hashlib
+
+    put = conn.client().put_object(Bucket=BUCKET, Key="o/b.txt", Body=b"body")
+    etag = put["ETag"].strip('"')
+    assert etag == hashlib.md5(b"body").hexdigest()
+    target = tmp_path / "b.txt"
+    target.write_bytes(b"body")  # renamed into place by a run killed before it recorded the end
+    resumed = job(Direction.DOWNLOAD, "o/b.txt", target, 4, etag=etag, policy=OverwritePolicy.ASK, attempts=2)
+    out = engine.run(resumed, JobControl(), Progress())
+    assert out.state is JobState.DONE and target.read_bytes() == b"body"
+    # A first attempt, or different content, still never replaces what is there.
+    first = job(Direction.DOWNLOAD, "o/b.txt", target, 4, etag=etag, policy=OverwritePolicy.ASK, attempts=1)
+    assert engine.run(first, JobControl(), Progress()).state is JobState.FAILED
+    target.write_bytes(b"mine")
+    out = engine.run(resumed, JobControl(), Progress())
+    assert out.state is JobState.FAILED and target.read_bytes() == b"mine"
+
+
 def test_orphan_multipart_upload_of_a_crashed_run_is_aborted(engine, conn, tmp_path):
     s3 = conn.client()
     orphan = s3.create_multipart_upload(Bucket=BUCKET, Key="x/f.bin")["UploadId"]

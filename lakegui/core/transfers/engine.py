@@ -51,6 +51,10 @@ class Skip(Exception):
     """The job needs no transfer (its target exists, as the policy allows)."""
 
 
+class AlreadyDone(Exception):
+    """An earlier run of this job finished its file but died before recording that."""
+
+
 class Progress:
     """Bytes moved for one job. Written by the backend's threads, read by a display timer."""
 
@@ -148,6 +152,8 @@ class EngineBase:
                 return replace(outcome, attempts=attempt)
             except Skip as skip:
                 return Outcome(JobState.SKIPPED, str(skip), attempts=attempt)
+            except AlreadyDone:
+                return Outcome(JobState.DONE, bytes_done=job.size, attempts=attempt)
             except Exception as exc:
                 if control.stopped:
                     return Outcome(control.reason or JobState.CANCELLED, attempts=attempt)
@@ -224,6 +230,9 @@ class EngineBase:
         if target.exists() or target.is_symlink():
             if target.is_dir():
                 raise JobError(f"{target} is a folder; the object cannot be saved under that name", permanent=True)
+            if job.attempts > 1 and not target.is_symlink() and target.is_file() and \
+                    etags.same_content(target, job.size, job.etag, self.settings.multipart_chunksize):
+                raise AlreadyDone()  # a killed run renamed it into place, then could not record it
             if job.policy is OverwritePolicy.SKIP:
                 raise Skip(f"{target} exists")
             if job.policy is OverwritePolicy.SKIP_IF_SAME:

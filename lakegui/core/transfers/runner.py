@@ -128,6 +128,10 @@ class RunSummary:
     interrupted: bool = False
 
 
+CLAIM_AHEAD = 3  # jobs claimed per worker slot
+WRITE_EVERY = 0.05  # seconds the runner gathers job ends before writing them
+
+
 class QueueRunner:
     """Claims and runs queued jobs, `concurrency` files at a time, until none are left."""
 
@@ -154,20 +158,33 @@ class QueueRunner:
         start = time.monotonic()
         last_tick = 0.0
         done_queue: queue.SimpleQueue = queue.SimpleQueue()
+        # Jobs are claimed ahead (the pool queues them) and their ends written in batches, so the
+        # workers never wait on this thread: one claim and one write per small file, 350 of each
+        # turns for 1,000 files, cost about 0.6 s of this thread's time, much of it under the GIL.
+        ahead = self.concurrency * CLAIM_AHEAD
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="lakegui-job") as pool:
             while True:
-                free = self.concurrency - len(self._running)
-                if free > 0 and not self._stopping.is_set():
-                    for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
-                        r = RunningJob(job)
-                        f = pool.submit(run_one, self.store, self.engines, r, record=False)
-                        self._running[f] = r
-                        f.add_done_callback(done_queue.put)
+                free = ahead - len(self._running)
+                if free >= self.concurrency or (free > 0 and len(self._running) < self.concurrency):
+                    if not self._stopping.is_set():
+                        for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
+                            r = RunningJob(job)
+                            f = pool.submit(run_one, self.store, self.engines, r, record=False)
+                            self._running[f] = r
+                            f.add_done_callback(done_queue.put)
                 if not self._running:
                     break
                 finished = []
                 try:
                     finished.append(done_queue.get(timeout=self.tick))
+                    # Gather ends for a moment while enough work is in hand to keep every worker busy.
+                    until = time.monotonic() + WRITE_EVERY
+                    while len(self._running) - len(finished) > self.concurrency \
+                            and (left := until - time.monotonic()) > 0:
+                        finished.append(done_queue.get(timeout=left))
+                except queue.Empty:
+                    pass
+                try:
                     while True:
                         finished.append(done_queue.get_nowait())
                 except queue.Empty:
