@@ -95,8 +95,8 @@ class TransferQueueView(QFrame):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
 
-        self.empty_label = QLabel("No transfers yet. Drop files on the browser to upload them "
-                                  "under the current prefix.", self)
+        self.empty_label = QLabel("No transfers yet. Drop files on the browser to upload them under the "
+                                  "current prefix; drag objects out of it to a folder to download them.", self)
         self.empty_label.setObjectName("queueEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
