@@ -138,6 +138,15 @@ def test_a_dropped_folder_is_planned(qtbot, window, demo_connection, tmp_path):
     with qtbot.waitSignal(w.planned, timeout=10000):
         w.dropEvent(event)
     assert w.folder_edit.text() == str(folder) and w.model.rowCount() == 6
+    # Objects dragged over from the browser are not a folder; nothing is downloaded to find out.
+    from lakegui.ui.browser.drag import ObjectDragData
+
+    asked = []
+    dragged = ObjectDragData("b", ["data/x/"], fetch=lambda: asked.append(1) or [str(folder)])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, dragged, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    assert not event.isAccepted() and asked == []
 
 
 def test_a_hive_layout_is_saved_and_offered_again(qtbot, window, demo_connection, tmp_path):
