@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..core.connection import Connection
@@ -73,6 +73,7 @@ class DropDownloads(QObject):
         task = self.actions.download(connection, bucket, base, objects, prefixes, str(staging))
         loop = QEventLoop()
         batch: list[int] = []
+        pending: set[int] = set()  # the batch's jobs still to end, known once it is queued
         dialog = QProgressDialog(f"Downloading {count:,} item{'s' if count != 1 else ''} for the drop…",
                                  "Cancel", 0, 0, self.parent_widget)
         dialog.setWindowTitle("Drop")
@@ -80,41 +81,39 @@ class DropDownloads(QObject):
         dialog.setMinimumDuration(500)
         cancelled = []
 
-        def finished() -> bool:
-            counts = self.queue.store.counts(batch[0]) if self.queue.store else {}
-            return not any(state in counts for state in _UNFINISHED)
-
-        def check(*_) -> None:
-            if batch and finished():
-                loop.quit()
-
         def on_planned(t: asyncio.Task) -> None:
             result = None if t.cancelled() or t.exception() is not None else t.result()
             if result is None:
                 loop.quit()
-            else:
-                batch.append(result)
-                check()
+                return
+            batch.append(result)
+            # Jobs may have ended before this callback ran: their rows say so already.
+            for job in self.queue.store.jobs(batch_id=result):
+                row = self.queue.model.row_for(job.id)
+                if row is not None and row.state in _UNFINISHED:
+                    pending.add(job.id)
+            if not pending:
+                loop.quit()
+
+        def on_job_finished(job_id: int, state: str) -> None:
+            if batch and job_id in pending and state not in _UNFINISHED:
+                pending.discard(job_id)
+                if not pending:
+                    loop.quit()
 
         def on_cancel() -> None:
             cancelled.append(True)
-            if batch and self.queue.store:
-                self.queue.cancel([j.id for j in self.queue.store.jobs(batch_id=batch[0])])
+            if batch:
+                self.queue.cancel(sorted(pending))
             else:
                 task.cancel()
             loop.quit()
 
-        poll = QTimer(self)
-        poll.setInterval(250)  # in case a job's end is written after its signal
-        poll.timeout.connect(check)
-        self.queue.job_finished.connect(check)
+        self.queue.job_finished.connect(on_job_finished)
         dialog.canceled.connect(on_cancel)
         task.add_done_callback(on_planned)  # called from the loop below, never before it runs
-        poll.start()
         loop.exec()
-        poll.stop()
-        poll.deleteLater()
-        self.queue.job_finished.disconnect(check)
+        self.queue.job_finished.disconnect(on_job_finished)
         dialog.canceled.disconnect(on_cancel)
         dialog.reset()
         dialog.deleteLater()

@@ -165,13 +165,13 @@ class QueueRunner:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="lakegui-job") as pool:
             while True:
                 free = ahead - len(self._running)
-                if free >= self.concurrency or (free > 0 and len(self._running) < self.concurrency):
-                    if not self._stopping.is_set():
-                        for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
-                            r = RunningJob(job)
-                            f = pool.submit(run_one, self.store, self.engines, r, record=False)
-                            self._running[f] = r
-                            f.add_done_callback(done_queue.put)
+                refill = free >= self.concurrency or (free > 0 and len(self._running) < self.concurrency)
+                if refill and not self._stopping.is_set():
+                    for job in self.store.claim(free, self.owner, batch_ids=batch_ids):
+                        r = RunningJob(job)
+                        f = pool.submit(run_one, self.store, self.engines, r, record=False)
+                        self._running[f] = r
+                        f.add_done_callback(done_queue.put)
                 if not self._running:
                     break
                 finished = []

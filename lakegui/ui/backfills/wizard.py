@@ -27,7 +27,7 @@ from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_
 from ...core.listing import parse_s3_uri
 from ...core.transfers.store import uploaded_records
 from ...core.units import count, human_size
-from ..browser.drag import S3_MIME
+from ..browser.drag import dropped_local_paths
 from ..tasks import TaskSlot, in_executor
 from .models import PlanModel
 
@@ -348,13 +348,8 @@ class BackfillWizard(QDialog):
 
     @staticmethod
     def _dropped_folder(event) -> str:
-        mime = event.mimeData()
-        if mime.hasFormat(S3_MIME):  # objects dragged from the browser: asking for files would download them
-            return ""
-        urls = mime.urls() if mime.hasUrls() else []
-        if len(urls) == 1 and urls[0].isLocalFile() and Path(urls[0].toLocalFile()).is_dir():
-            return urls[0].toLocalFile()
-        return ""
+        paths = dropped_local_paths(event.mimeData())
+        return paths[0] if len(paths) == 1 and Path(paths[0]).is_dir() else ""
 
     def dragEnterEvent(self, event) -> None:
         if self._dropped_folder(event):

@@ -18,6 +18,14 @@ URI_LIST = "text/uri-list"
 TEXT = "text/plain"
 
 
+def dropped_local_paths(mime: QMimeData) -> list[str]:
+    """The local files and folders a drop carries. A drag of our own objects offers files too,
+    but asking for them would download the objects, so it carries none here."""
+    if mime.hasFormat(S3_MIME) or not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
 class ObjectDragData(QMimeData):
     """`fetch()` downloads the dragged items and returns the local paths to hand over
     (or [] when that was cancelled or failed); it runs at most once per drag."""

@@ -8,7 +8,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from ...core.listing import PrefixEntry
-from .drag import S3_MIME
+from .drag import dropped_local_paths
 from .model import ENTRY_ROLE
 
 
@@ -41,27 +41,20 @@ class ObjectTableView(QTableView):
             drag.setPixmap(decoration.pixmap(32, 32))
         drag.exec(Qt.DropAction.CopyAction)  # never a move: the objects stay in the bucket
 
-    @staticmethod
-    def _local_paths(mime) -> list[str]:
-        # Our own drag offers files too, but asking for them would download the objects.
-        if mime.hasFormat(S3_MIME) or not mime.hasUrls():
-            return []
-        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
-
     def dragEnterEvent(self, event):
-        if self.drops_enabled and self._local_paths(event.mimeData()):
+        if self.drops_enabled and dropped_local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event):
-        if self.drops_enabled and self._local_paths(event.mimeData()):
+        if self.drops_enabled and dropped_local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event):
-        paths = self._local_paths(event.mimeData())
+        paths = dropped_local_paths(event.mimeData())
         if not (self.drops_enabled and paths):
             event.ignore()
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Executor
+from functools import partial
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -310,10 +311,8 @@ class PrefixBrowser(QWidget):
         objects, prefixes = self.selected_entries()
         if self._connection is None or not (objects or prefixes):
             return None
-        fetch = None
-        if self.fetch_for_drop is not None:
-            args = (self._connection, self._bucket, self.prefix, objects, prefixes)
-            fetch = lambda: self.fetch_for_drop(*args)  # noqa: E731
+        fetch = None if self.fetch_for_drop is None else \
+            partial(self.fetch_for_drop, self._connection, self._bucket, self.prefix, objects, prefixes)
         return ObjectDragData(self._bucket, [*prefixes, *(o.key for o in objects)], fetch)
 
     def copy_uris(self) -> None:
