@@ -22,7 +22,7 @@ def main() -> int:
     from bench.qtbench import GapTimer, app_and_loop, target
     from lakegui.core.settings import TransferSettings
     from lakegui.ui.queue.controller import TransferQueue
-    from lakegui.ui.transfer_actions import TransferActions
+    from lakegui.ui.queue.transfer_actions import TransferActions
 
     parser = argparse.ArgumentParser()
     parser.add_argument("source")

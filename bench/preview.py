@@ -88,8 +88,8 @@ def write_file(path: Path, columns: int, target_bytes: int, row_group: int) -> d
 
 
 def lakegui_first_view(client, key: str, size: int, etag: str) -> dict:
-    from lakegui.core.parquet import ParquetPreview
-    from lakegui.core.rangefile import RangeFile
+    from lakegui.core.preview.parquet import ParquetPreview
+    from lakegui.core.preview.rangefile import RangeFile
 
     t0 = time.perf_counter()
     f = RangeFile(client, BUCKET, key, size, etag=etag)

@@ -15,14 +15,14 @@ from ..core.listing import ObjectEntry
 from ..core.settings import Settings, TransferSettings
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
-from .drop_downloads import DropDownloads, sweep_staging
+from .queue.drop_downloads import DropDownloads, sweep_staging
 from .log_panel import LogPanel
-from .notifier import Notifier
+from .backfills.notifier import Notifier
 from .preview.pane import PreviewPane
 from .queue.controller import TransferQueue
 from .queue.view import TransferQueueView
 from .state import ui_settings
-from .transfer_actions import TransferActions
+from .queue.transfer_actions import TransferActions
 
 
 class MainWindow(QMainWindow):

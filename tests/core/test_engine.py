@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSResponse
 from lakegui.core.connection import Connection, ConnectionProfile
 from lakegui.core.settings import MB, TransferSettings
 from lakegui.core.transfers.engine import JobControl, Progress
-from lakegui.core.transfers.s3transfer_engine import TransferEngine
+from lakegui.core.transfers.s3transfer_engine import S3TransferEngine
 from lakegui.core.transfers.jobs import Direction, Job, JobState, OverwritePolicy
 from lakegui.core.transfers.localpaths import temp_path_for
 from lakegui.core.transfers.planner import plan_download_uri, plan_upload, to_jobs
@@ -34,7 +34,7 @@ def conn(s3):
 
 @pytest.fixture
 def engine(conn):
-    e = TransferEngine(conn, SMALL, backoff=0.01)
+    e = S3TransferEngine(conn, SMALL, backoff=0.01)
     yield e
     e.close()
 
@@ -69,7 +69,7 @@ def test_upload_small_and_multipart_then_download(engine, conn, tmp_path):
 def test_cancel_multipart_upload_stops_fast_and_leaves_no_orphan(conn, tmp_path):
     slow = TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=2,
                             max_bandwidth=2 * MB)
-    engine = TransferEngine(conn, slow)
+    engine = S3TransferEngine(conn, slow)
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(15 * MB))
     control, progress, result = JobControl(), Progress(), {}
@@ -93,7 +93,7 @@ def test_cancel_multipart_upload_stops_fast_and_leaves_no_orphan(conn, tmp_path)
 
 def test_cancelled_download_leaves_no_temp_file(conn, tmp_path):
     conn.client().put_object(Bucket=BUCKET, Key="d/big.bin", Body=os.urandom(12 * MB))
-    engine = TransferEngine(conn, TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB,
+    engine = S3TransferEngine(conn, TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB,
                                                    max_concurrency=2, max_bandwidth=2 * MB))
     target = tmp_path / "out" / "big.bin"
     control, progress, result = JobControl(), Progress(), {}
@@ -140,7 +140,7 @@ def test_transient_errors_are_retried_beyond_botocore(s3, tmp_path, monkeypatch)
     monkeypatch.setitem(connection.PURPOSES, "transfer", dict(connection.PURPOSES["transfer"], total_max_attempts=2))
     s3.create_bucket(Bucket=BUCKET)
     conn = Connection(ConnectionProfile(bucket=BUCKET))
-    engine = TransferEngine(conn, SMALL, backoff=0.01)
+    engine = S3TransferEngine(conn, SMALL, backoff=0.01)
     path = tmp_path / "f.txt"
     path.write_text("hello")
     calls = fail_first(conn, "PutObject", times=4)  # botocore's 2 attempts give up twice; the engine goes on

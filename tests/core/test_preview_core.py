@@ -9,9 +9,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from lakegui.core import cells, formats, ohlcv
-from lakegui.core.parquet import ParquetPreview, PreviewError, _writer_rows_per_page
-from lakegui.core.rangefile import ObjectChanged, PreviewCancelled, RangeFile, coalesce
+from lakegui.core.preview import cells, formats, ohlcv
+from lakegui.core.preview.parquet import ParquetPreview, PreviewError, _writer_rows_per_page
+from lakegui.core.preview.rangefile import ObjectChanged, PreviewCancelled, RangeFile, coalesce
 from tests.support.parquetdata import pandas_parquet_bytes, parquet_bytes, rich_table, wide_table
 
 B = "preview-test"

@@ -292,7 +292,7 @@ def drop_mime(widget, mime, pos=QPointF(30, 30)):
 
 
 def test_staging_folders_of_old_drops_are_swept(tmp_path, monkeypatch):
-    from lakegui.ui import drop_downloads
+    from lakegui.ui.queue import drop_downloads
 
     monkeypatch.setenv("LAKEGUI_DATA_DIR", str(tmp_path))
     root = drop_downloads.staging_root()

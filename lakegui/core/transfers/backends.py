@@ -9,26 +9,26 @@ import logging
 from ..connection import Connection
 from ..settings import TransferSettings
 from .engine import EngineBase
-from .s3transfer_engine import TransferEngine
+from .s3transfer_engine import S3TransferEngine
 
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "awscrt", "s3transfer")
 
 
-def crt_unavailable(connection: Connection, settings: TransferSettings) -> str:
+def unsupported_reason(connection: Connection, settings: TransferSettings) -> str:
     """'' when the awscrt backend can serve this connection, else the reason it cannot."""
     try:
         from . import crt_engine
     except ImportError:
         return "awscrt is not installed"
-    return crt_engine.supported(connection, settings)
+    return crt_engine.unsupported_reason(connection, settings)
 
 
 def make_engine(connection: Connection, settings: TransferSettings, **options) -> EngineBase:
     """The engine for a connection, as `settings.engine` asks ('auto' picks awscrt when it can)."""
     choice = getattr(settings, "engine", "auto")
     if choice in ("auto", "awscrt"):
-        reason = crt_unavailable(connection, settings)
+        reason = unsupported_reason(connection, settings)
         if not reason:
             from .crt_engine import CrtEngine
 
@@ -37,4 +37,4 @@ def make_engine(connection: Connection, settings: TransferSettings, **options) -
             except Exception as exc:  # the native client could not start: the reference still works
                 reason = f"the native client failed to start ({exc})"
         log.info("using s3transfer for %s: %s", connection.describe(), reason)
-    return TransferEngine(connection, settings, **options)
+    return S3TransferEngine(connection, settings, **options)

@@ -44,7 +44,7 @@ _PERMANENT_CRT = {"AWS_IO_DNS_INVALID_NAME", "AWS_IO_TLS_ERROR_NEGOTIATION_FAILU
                   "AWS_ERROR_NO_PERMISSION", "AWS_IO_FILE_VALIDATION_FAILURE", "AWS_ERROR_S3_INVALID_RESPONSE_STATUS"}
 
 
-def supported(connection: Connection, settings: TransferSettings) -> str:
+def unsupported_reason(connection: Connection, settings: TransferSettings) -> str:
     """'' when this backend can serve the connection, else why not."""
     p = connection.profile
     if settings.max_bandwidth:

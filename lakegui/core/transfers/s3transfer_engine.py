@@ -65,7 +65,7 @@ class _Watch:
     etag: str = ""
 
 
-class TransferEngine(EngineBase):
+class S3TransferEngine(EngineBase):
     name = "s3transfer"
     _EVENTS = ("CreateMultipartUpload", "PutObject", "CompleteMultipartUpload")
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
                                QTableView, QVBoxLayout, QWidget)
 
 from ...core import backfill
-from ...core.ohlcv import Series
+from ...core.preview.ohlcv import Series
 from ...core.transfers.jobs import JobState
 from ...core.units import human_duration, human_size
 from ..preview.chart import ChartCanvas

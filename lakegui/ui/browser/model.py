@@ -14,8 +14,8 @@ import bisect
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ...core import formats
-from ...core.formats import kind_of
+from ...core.preview import formats
+from ...core.preview.formats import kind_of
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.units import human_size
 from ..resources import icon

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.ohlcv import ChartColumns, Series
+from ...core.preview.ohlcv import ChartColumns, Series
 from ...core.units import human_size
 
 _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_Y = 64, 12, 18

@@ -7,7 +7,7 @@ import itertools
 
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
-from ...core.formats import json_children, json_scalar
+from ...core.preview.formats import json_children, json_scalar
 
 _VALUE = 0x0100  # Qt.UserRole
 

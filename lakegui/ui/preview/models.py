@@ -9,8 +9,8 @@ import pyarrow as pa
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from ...core.cells import format_value
-from ...core.parquet import ChunkStats, ParquetPreview
+from ...core.preview.cells import format_value
+from ...core.preview.parquet import ChunkStats, ParquetPreview
 from ...core.units import human_size
 from ..table_model import ColumnTableModel
 

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
                                QPlainTextEdit, QScrollArea, QSizePolicy, QSpinBox, QTableView, QTabWidget, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ...core import cells, formats, objects, ohlcv
+from ...core import objects
+from ...core.preview import cells, formats, ohlcv
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.listing import ObjectEntry
-from ...core.parquet import HEAD_ROWS, ParquetPreview, PreviewError, SchemaNode
-from ...core.rangefile import FIRST_READ, ObjectChanged, PreviewCancelled, RangeFile
+from ...core.preview.parquet import HEAD_ROWS, ParquetPreview, PreviewError, SchemaNode
+from ...core.preview.rangefile import FIRST_READ, ObjectChanged, PreviewCancelled, RangeFile
 from ...core.settings import PreviewSettings
 from ...core.units import human_size
 from ..tasks import TaskSlot, in_executor

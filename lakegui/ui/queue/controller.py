@@ -23,7 +23,7 @@ from ...core.transfers.jobs import FINISHED, JobState, Outcome, display_name
 from ...core.transfers import backends  # noqa: F401  imported now, not on the first job's thread
 from ...core.transfers.runner import EnginePool, RunningJob, end_record
 from ...core.transfers.store import JobStore, NewJob, QueueError, this_owner
-from ..workers import CallRunnable, TransferWorker, WorkerSignals
+from .workers import CallRunnable, TransferWorker, WorkerSignals
 from .model import JobRow, TransferTableModel
 
 log = logging.getLogger(__name__)

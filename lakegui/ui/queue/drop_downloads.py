@@ -20,10 +20,10 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QObject, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from ..core.connection import Connection
-from ..core.listing import ObjectEntry
-from ..core.paths import data_dir
-from .queue.controller import TransferQueue
+from ...core.connection import Connection
+from ...core.listing import ObjectEntry
+from ...core.paths import data_dir
+from .controller import TransferQueue
 from .transfer_actions import TransferActions
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon
 
-from ..core.units import count
-from .resources import app_icon
+from ...core.units import count
+from ..resources import app_icon
 
 WATCHED_KINDS = ("backfill",)
 

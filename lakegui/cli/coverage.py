@@ -7,13 +7,13 @@ import argparse
 import json
 import sys
 
-from .cli_transfers import EXIT_FAILED, EXIT_OK, _fail_usage
-from .core.listing import parse_s3_uri
+from .common import EXIT_FAILED, EXIT_OK, add_connection_options, connection_for, fail_usage, template_named
+from ..core.listing import parse_s3_uri
 
 SHOWN_UNMATCHED = 20
 
 
-def add_parser(sub, add_connection_options) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "coverage", help="which symbols and years (or other fields) of a layout are in the lake",
         description="lakegui-cli coverage s3://BUCKET/[PREFIX/] --template NAME [--json | --csv]\n\n"
@@ -33,28 +33,26 @@ def add_parser(sub, add_connection_options) -> None:
 
 
 def coverage(args: argparse.Namespace) -> int:
-    from .cli import connection_for
-    from .cli_backfill import _template
-    from .core.coverage import compute_coverage, to_csv, to_json
-    from .core.errors import classify
-    from .core.gcpause import gc_paused
-    from .core.units import count
+    from ..core.coverage import compute_coverage, to_csv, to_json
+    from ..core.errors import classify
+    from ..core.gcpause import gc_paused
+    from ..core.units import count
 
     try:
         bucket, prefix = parse_s3_uri(args.uri)
-        template = _template(args)
+        template = template_named(args)
     except ValueError as exc:
-        return _fail_usage(str(exc))
+        return fail_usage(str(exc))
     conn, problem = connection_for(args, bucket)
     if conn is None:
-        return _fail_usage(problem)
+        return fail_usage(problem)
     try:
         with gc_paused():
             cov = compute_coverage(conn.client(), bucket, prefix, template, rows_field=args.rows,
                                    cols_field=args.cols,
                                    listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
     except ValueError as exc:
-        return _fail_usage(str(exc))
+        return fail_usage(str(exc))
     except Exception as exc:
         print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
         return EXIT_FAILED

@@ -12,13 +12,13 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..core.connection import Connection
-from ..core.errors import classify
-from ..core.listing import ObjectEntry
-from ..core.transfers.jobs import OverwritePolicy
-from ..core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
-from .queue.controller import TransferQueue
-from .tasks import in_executor
+from ...core.connection import Connection
+from ...core.errors import classify
+from ...core.listing import ObjectEntry
+from ...core.transfers.jobs import OverwritePolicy
+from ...core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
+from .controller import TransferQueue
+from ..tasks import in_executor
 
 log = logging.getLogger(__name__)
 _SETTING_POLICY = {"skip-same": OverwritePolicy.SKIP_IF_SAME, "skip": OverwritePolicy.SKIP,

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .units import human_size
+from ..units import human_size
 
 FIRST_READ = 512 * 1024      # one suffix GET: the footer of typical Parquet files, or the whole small file
 # Planned ranges closer than this share one GET: a request costs about as much as reading this much more.

@@ -9,17 +9,17 @@ import sys
 import time
 from pathlib import Path
 
-from .core import paths
-from .core import settings as settings_store
-from .core.errors import classify
-from .core.listing import parse_s3_uri
-from .core.units import human_size
-from .cli_transfers import EXIT_FAILED, EXIT_OK, _fail_usage, _open_store, _report, _run_queue, common_options
+from ..core import settings as settings_store
+from ..core.errors import classify
+from ..core.listing import parse_s3_uri
+from ..core.units import human_size
+from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, fail_usage, open_store, report,
+                     run_queue, template_named)
 
 KIND = "backfill"
 
 
-def add_parser(sub, add_connection_options) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "backfill", help="upload a folder into the lake by a layout template, with lineage metadata",
         description="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN] "
@@ -39,51 +39,37 @@ def add_parser(sub, add_connection_options) -> None:
     p.add_argument("--manifest", metavar="PATH", default="",
                    help="with status NAME: write its manifest (key, size, etag, state, attempts, error) "
                         "as .csv or .json")
-    common_options(p, add_connection_options)
+    common_options(p)
     p.set_defaults(func=backfill)
 
 
 def backfill(args: argparse.Namespace) -> int:
     if args.operands[0] == "status":
         if len(args.operands) > 2:
-            return _fail_usage("backfill status takes at most one NAME")
+            return fail_usage("backfill status takes at most one NAME")
         return status(args, args.operands[1] if len(args.operands) == 2 else "")
     if len(args.operands) != 2:
-        return _fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
+        return fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
     return run(args, Path(args.operands[0]), args.operands[1])
 
 
-def _template(args):
-    from .core.layouts import load_layouts
-
-    layouts, problems = load_layouts(paths.config_dir())
-    for problem in problems:
-        print(f"lakegui-cli: {problem}", file=sys.stderr)
-    if not args.template:
-        raise ValueError(f"--template is required: one of {', '.join(sorted(layouts))}")
-    if args.template not in layouts:
-        raise ValueError(f"no layout named {args.template!r}: choose one of {', '.join(sorted(layouts))}")
-    return layouts[args.template]
-
-
 def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
-    from .cli import connection_for
-    from .core.backfill import INVALID, backfill_jobs, plan_backfill
-    from .core.transfers.localpaths import Skipped
-    from .core.transfers.store import uploaded_records
+    from ..core.backfill import INVALID, backfill_jobs, plan_backfill
+    from ..core.transfers.localpaths import Skipped
+    from ..core.transfers.store import uploaded_records
 
     try:
         bucket, prefix = parse_s3_uri(uri)
-        template = _template(args)
+        template = template_named(args)
     except ValueError as exc:
-        return _fail_usage(str(exc))
+        return fail_usage(str(exc))
     if not local_dir.is_dir():
-        return _fail_usage(f"{local_dir} is not a folder")
+        return fail_usage(f"{local_dir} is not a folder")
     if args.concurrency is not None and args.concurrency < 1:
-        return _fail_usage("--concurrency must be at least 1")
+        return fail_usage("--concurrency must be at least 1")
     conn, problem = connection_for(args, bucket)
     if conn is None:
-        return _fail_usage(problem)
+        return fail_usage(problem)
     settings = settings_store.load().transfer
     started = time.perf_counter()
     try:
@@ -92,7 +78,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
                              known=uploaded_records(args.queue or None, bucket),
                              listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
     except ValueError as exc:
-        return _fail_usage(str(exc))
+        return fail_usage(str(exc))
     except Exception as exc:
         print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
         return EXIT_FAILED
@@ -106,7 +92,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
         for item in invalid[:50]:
             print(f"invalid {item.relative}: {item.reason}", file=sys.stderr)
         return EXIT_FAILED
-    store, problem = _open_store(args)
+    store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -114,9 +100,9 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
         name = args.name or f"{template.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         batch = store.create_batch(name, KIND, conn.profile.to_dict())
         store.add_jobs(batch, jobs)
-        summary = _run_queue(store, args, [batch], settings, connection=conn)
+        summary = run_queue(store, args, [batch], settings, connection=conn)
         summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
-        return _report(store, args, summary, [batch], [Skipped(i.relative, i.reason) for i in invalid],
+        return report(store, args, summary, [batch], [Skipped(i.relative, i.reason) for i in invalid],
                        {"batch": batch, "name": name, "queue": str(store.path), "jobs": len(jobs),
                         "plan": plan.counts(), "template": template.name})
     finally:
@@ -124,7 +110,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
 
 
 def _print_plan(args, plan, uri: str, seconds: float) -> int:
-    from .core.backfill import INVALID
+    from ..core.backfill import INVALID
 
     counts = plan.counts()
     if args.json:
@@ -144,7 +130,7 @@ def _print_plan(args, plan, uri: str, seconds: float) -> int:
 
 
 def status(args: argparse.Namespace, name: str) -> int:
-    store, problem = _open_store(args)
+    store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
@@ -156,8 +142,8 @@ def status(args: argparse.Namespace, name: str) -> int:
         report = [_progress(store, b) for b in batches]
         if args.manifest:
             if len(batches) != 1:
-                return _fail_usage("--manifest needs the NAME of one backfill")
-            from .core.backfill import manifest_rows, write_manifest
+                return fail_usage("--manifest needs the NAME of one backfill")
+            from ..core.backfill import manifest_rows, write_manifest
 
             try:
                 write_manifest(manifest_rows(store, batches[0].id), args.manifest)

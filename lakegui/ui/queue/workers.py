@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from ..core.transfers.runner import run_one
+from ...core.transfers.runner import run_one
 
 
 class WorkerSignals(QObject):

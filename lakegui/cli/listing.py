@@ -1,0 +1,57 @@
+"""`lakegui-cli ls`: a prefix, streamed page by page as `aws s3 ls` prints it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_connection_options, connection_for
+
+
+def add_parser(sub) -> None:
+    ls = sub.add_parser("ls", help="list a prefix, streaming pages as they arrive")
+    ls.add_argument("uri", metavar="s3://BUCKET/PREFIX")
+    ls.add_argument("--recursive", action="store_true", help="every object under the prefix")
+    ls.add_argument("--json", action="store_true", help="print one JSON document: prefixes and objects")
+    add_connection_options(ls)
+    ls.set_defaults(func=ls_command)
+
+
+def ls_command(args: argparse.Namespace) -> int:
+    from ..core.errors import classify
+    from ..core.listing import PrefixLister, parse_s3_uri
+
+    try:
+        bucket, prefix = parse_s3_uri(args.uri)
+    except ValueError as exc:
+        print(f"lakegui-cli: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        print(f"lakegui-cli: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    from ..core.gcpause import gc_paused
+
+    prefixes, objects = [], []
+    try:
+        with gc_paused():
+            for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
+                                     raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
+                if args.json:
+                    prefixes += [p.prefix for p in page.prefixes]
+                    objects += [o.to_json() for o in page.objects]
+                    continue
+                # Stream as pages arrive, in the shape of `aws s3 ls`.
+                lines = [f"{'PRE':>30} {p.name(prefix)}" for p in page.prefixes]
+                lines += [f"{o.last_modified.astimezone():%Y-%m-%d %H:%M:%S} {o.size:>10} "
+                          f"{o.key if args.recursive else o.name(prefix)}" for o in page.objects]
+                if lines:
+                    print("\n".join(lines), flush=True)
+    except Exception as exc:
+        info = classify(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)
+        print(f"lakegui-cli: {info.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"prefixes": prefixes, "objects": objects}))
+    return EXIT_OK
