@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         if problems := profile.problems():
             print("lakegui: " + " ".join(problems), file=sys.stderr)
             return 2
+    from .core import xcb
+
+    if xcb.wants_xcb() and (missing := xcb.missing_libraries()):
+        # Qt would abort with a message that names the wrong library; say what to install instead.
+        print(xcb.install_hint(missing), file=sys.stderr)
+        return 1
     from .app import LaunchOptions, run  # Qt loads only when a window is wanted
 
     return run(LaunchOptions(demo=args.demo, screenshot=args.screenshot, profile=profile, theme=args.theme))
