@@ -8,8 +8,8 @@ import collections
 import logging
 import threading
 
-from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..core import logs, paths
@@ -73,12 +73,20 @@ class LogPanel(QWidget):
             self.level_box.addItem(title, level)
         self.level_box.currentIndexChanged.connect(lambda _i: self.reload())
         folder = QPushButton("Open log folder", self)
+        folder.setObjectName("openLogFolder")
         folder.setToolTip(str(paths.log_dir()))
-        folder.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir()))))
+        folder.clicked.connect(self.open_folder)
+        # Where no file manager handles folders, openUrl fails silently: the path is shown instead.
+        self.where = QLabel(self)
+        self.where.setObjectName("logFolderPath")
+        self.where.setAccessibleName("Log folder")
+        self.where.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        self.where.hide()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show", self))
         bar.addWidget(self.level_box)
         bar.addStretch(1)
+        bar.addWidget(self.where)
         bar.addWidget(folder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -87,6 +95,18 @@ class LogPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(300)
         self.timer.timeout.connect(self.pull)
+
+    def open_folder(self) -> bool:
+        """Open the log folder in the file manager; where none answers, show (and copy) its path."""
+        folder = paths.log_dir()
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.where.hide()
+            return True
+        QGuiApplication.clipboard().setText(str(folder))
+        self.where.setText(f"No file manager opened it. The logs are in {folder} (path copied)")
+        self.where.show()
+        logging.getLogger(__name__).info("no handler opened the log folder %s", folder)
+        return False
 
     @property
     def level(self) -> int:
