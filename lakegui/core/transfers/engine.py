@@ -248,7 +248,9 @@ class EngineBase:
         # A fresh regular file of our own: whatever sat under the temp name (a crashed run's
         # leftover, or a symlink planted to redirect the write) is removed, never followed.
         temp.unlink(missing_ok=True)
-        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+        # 0o666: the umask decides who may read it, as for any file the user makes (0o600 hid downloads
+        # from the user's group whatever the umask said).
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666))
         return target, temp
 
     def finish_download(self, job: Job, temp: Path, target: Path) -> Outcome:
