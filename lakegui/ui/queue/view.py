@@ -57,7 +57,7 @@ class TransferQueueView(QFrame):
                                           "Cancel the selected transfers (all if none)",
                                           lambda: self.queue.cancel(self.selected_ids()), "Ctrl+Shift+X")
         self.retry_action = self._action("Retry failed", "retry",
-                                         "Queue the failed and cancelled transfers again",
+                                         "Queue the failed transfers again",
                                          lambda: self.queue.retry(self.selected_ids()), "")
         self.remove_finished_action = self._action("Remove finished", "done",
                                                    "Remove done, skipped and cancelled transfers from the list",
@@ -118,9 +118,10 @@ class TransferQueueView(QFrame):
         action.setStatusTip(tip)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # The menus and F1 list these as the window's shortcuts: they must work with focus anywhere.
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
-        action.setEnabled(self.queue.store is not None)
+        action.setEnabled(self.queue.available)
         self.addAction(action)
         return action
 
