@@ -20,13 +20,14 @@ def main() -> int:
     args, conn = target(argparse.ArgumentParser(description=__doc__))
     app, loop = app_and_loop()
     from lakegui.core.listing import PrefixLister
+    from lakegui.ui.browser.location import Location
     from lakegui.ui.preview.pane import PreviewPane
 
     executor = ThreadPoolExecutor(4)
     pane = PreviewPane(executor)
     pane.resize(700, 800)
     pane.show()
-    pane.set_connection(conn, args.bucket)
+    pane.set_location(Location(conn, args.bucket))
     entry = next(o for page in PrefixLister(conn.client(), args.bucket, args.prefix)
                  for o in page.objects if o.key == args.prefix)
     conn.client()  # a warm client, as the app has after its listing
@@ -45,7 +46,7 @@ def main() -> int:
         gaps.stop()
         stats = pane.source.stats
         return {"ms": ms, "requests": stats.requests, "bytes": stats.bytes, "max_gap_ms": gaps.max * 1000,
-                "rows_shown": pane.rows_model.rowCount()}
+                "rows_shown": pane.parquet.rows_model.rowCount()}
 
     try:
         with loop:

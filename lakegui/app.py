@@ -75,7 +75,7 @@ class LakeApp:
             except Exception as exc:
                 info = classify(exc)
                 self.window.show_notice(f"The demo lake could not start: {info.message}")
-                self.window.browser.listing_failed.emit("", info.message)
+                self.window.browser.report_unavailable(info.message)
                 return
             self.window.set_connection(self.demo.connection(self.settings.transfer.max_concurrency))
         elif self.options.profile is not None:

@@ -7,17 +7,17 @@ endpoint only, from runtime values that are never saved.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlparse
+
+from .buckets import bucket_name_problem
 
 import boto3
 import botocore.session
 from botocore.config import Config
 
 ADDRESSING_STYLES = ("auto", "path", "virtual")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,254}$")
 
 # Interactive calls (listing, HEAD, preview) must fail fast enough that the
 # window can report an unreachable endpoint within seconds; transfers can wait.
@@ -75,8 +75,8 @@ class ConnectionProfile:
                 out.append(f"Endpoint URL '{self.endpoint_url}' must look like https://host[:port].")
         if self.addressing_style not in ADDRESSING_STYLES:
             out.append(f"Addressing style must be one of {', '.join(ADDRESSING_STYLES)}.")
-        if self.bucket and not _BUCKET_RE.match(self.bucket):
-            out.append(f"'{self.bucket}' is not a valid bucket name (lowercase letters, digits, '.', '-').")
+        if self.bucket and (problem := bucket_name_problem(self.bucket)):
+            out.append(problem)
         if not self.verify_tls and not self.endpoint_url:
             out.append("TLS verification can only be turned off for a named endpoint (an endpoint URL), "
                        "never for AWS itself.")

@@ -13,6 +13,7 @@ from .. import __version__
 from ..core.connection import Connection
 from ..core.listing import ObjectEntry
 from ..core.settings import Settings, TransferSettings
+from .browser.location import Location
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .queue.drop_downloads import DropDownloads, sweep_staging
@@ -41,11 +42,10 @@ class MainWindow(QMainWindow):
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
         self.coverage = None  # the coverage window, made when first opened
-        self.browser = PrefixBrowser(executor, self)
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
         self.drop_downloads = DropDownloads(self.transfers, self.transfer_actions, self)
-        self.browser.fetch_for_drop = self.drop_downloads.fetch
+        self.browser = PrefixBrowser(executor, self.drop_downloads.fetch, self)
         executor.submit(sweep_staging)  # yesterday's drops, off the UI thread
         self.queue = TransferQueueView(self.transfers, self)
         self.preview = PreviewPane(executor, self)
@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         self.browser.listing_progressed.connect(self._on_browser_listing_progressed)
         self.browser.listing_finished.connect(self._on_browser_listing_finished)
         self.browser.listing_failed.connect(self._on_browser_listing_failed)
+        self.browser.location_changed.connect(self.preview.set_location)
+        self.browser.location_changed.connect(self._on_browser_location_changed)
         self.browser.object_selected.connect(self.preview.show_entry)
         self.browser.upload_requested.connect(self._on_browser_upload_requested)
         self.browser.download_requested.connect(self._on_browser_download_requested)
@@ -220,16 +222,12 @@ class MainWindow(QMainWindow):
 
     def set_connection(self, connection: Connection | None) -> None:
         self.connection = connection
-        self.connection_label.setText(connection.describe() if connection else "Not connected")
         if connection is not None and not connection.profile.verify_tls:
             self.show_notice(f"TLS certificate verification is OFF for {connection.profile.endpoint_url}: "
                              "the connection can be intercepted. Turn it back on in File › Connect… unless "
                              "this is a test server you control.")
-        self.preview.set_connection(connection)
-        self.browser.set_connection(connection, prefix=self._last_prefix(connection))
+        self.browser.set_connection(connection, prefix=self._last_prefix(connection))  # the rest follows it
         self.transfers.set_connection(connection)
-        if self.coverage is not None:
-            self.coverage.set_target(connection, self.browser.bucket)
 
     def open_connection_dialog(self) -> None:
         dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
@@ -313,6 +311,9 @@ class MainWindow(QMainWindow):
     def _on_browser_listing_failed(self, prefix: str, message: str) -> None:
         self.statusBar().showMessage(message)
 
+    def _on_browser_location_changed(self, location: Location) -> None:
+        self.connection_label.setText(location.describe())
+
     # layout persistence
 
     def _layout_parts(self):
@@ -382,6 +383,8 @@ class MainWindow(QMainWindow):
             from .coverage.view import CoverageWindow
 
             self.coverage = CoverageWindow(self.transfers, self._executor, self)
+            self.coverage.set_location(self.browser.location)
+            self.browser.location_changed.connect(self.coverage.set_location)
             self.coverage.open_requested.connect(self._on_coverage_open_requested)
             self.coverage.backfill_requested.connect(self._on_coverage_backfill_requested)
         return self.coverage
@@ -391,7 +394,6 @@ class MainWindow(QMainWindow):
             self.show_notice("Connect to a bucket to see its coverage.")
             return
         window = self.coverage_window()
-        window.set_target(self.connection, self.browser.bucket)
         window.show()
         window.raise_()
 

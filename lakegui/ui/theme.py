@@ -35,10 +35,6 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def is_dark(app: QApplication) -> bool:
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def apply_theme(app: QApplication, choice: str = "system") -> str:
     """Apply a theme; returns the scheme in use ('light' or 'dark')."""
     system_dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark

@@ -148,7 +148,7 @@ def test_selecting_an_object_shows_its_properties_and_lineage(qtbot, window, dem
     with qtbot.waitSignal(p.preview_finished, timeout=10000):
         b.table.selectRow(0)
     assert isinstance(b.model.index(0, 0).data(ENTRY_ROLE), ObjectEntry)
-    assert p.rows_model.rowCount() == 259
+    assert p.parquet.rows_model.rowCount() == 259
     with qtbot.waitSignal(p.properties_loaded, timeout=10000):
         p.tabs.setCurrentWidget(p.properties)
     items = p.properties.items()
@@ -276,3 +276,35 @@ def test_log_panel_shows_a_failed_job_with_its_code(qtbot, window, demo_connecti
     assert "s3://no-such-bucket-here/k/x.parquet" in text and "[code NoSuchBucket, request id" in text
     window.log_panel.level_box.setCurrentIndex(2)  # errors only: the warning goes
     assert "NoSuchBucket" not in window.log_panel.text.toPlainText()
+
+
+def test_preview_follows_the_bucket_switcher(qtbot, window, demo_connection):
+    """The preview reads the bucket the browser shows: after a switch, the new one (it read the old)."""
+    client = demo_connection.client()
+    client.create_bucket(Bucket="second-bucket")
+    client.put_object(Bucket="second-bucket", Key="only-here.txt", Body=b"from the second bucket")
+    b, p = window.browser, window.preview
+    connect_and_wait(qtbot, window, demo_connection)
+    coverage = window.coverage_window()
+    assert coverage.bucket == "us-equity-datalake"
+    with qtbot.waitSignal(b.location_changed, timeout=1000) as moved:
+        b.switch_bucket("second-bucket")
+    assert moved.args[0].bucket == "second-bucket" and moved.args[0].connection is demo_connection
+    qtbot.waitUntil(lambda: not b.loading, timeout=10000)
+    assert names(b) == ["only-here.txt"]
+    with qtbot.waitSignal(p.preview_finished, timeout=10000):
+        b.table.selectRow(0)
+    assert p.text_view.toPlainText() == "from the second bucket"
+    with qtbot.waitSignal(p.properties_loaded, timeout=10000):
+        p.tabs.setCurrentWidget(p.properties)
+    assert p.properties.items()["URI"].text(1) == "s3://second-bucket/only-here.txt"
+    assert "s3://second-bucket" in window.connection_label.text()
+    assert coverage.bucket == "second-bucket"  # the coverage view follows the browser too
+
+
+def test_a_failure_to_start_is_reported_like_a_failed_listing(qtbot, window):
+    with qtbot.waitSignal(window.browser.listing_failed, timeout=1000) as blocker:
+        window.browser.report_unavailable("The demo lake could not start.")
+    assert blocker.args == ["", "The demo lake could not start."]
+    assert window.browser.state_label.text() == "The demo lake could not start."
+    assert window.statusBar().currentMessage() == "The demo lake could not start."

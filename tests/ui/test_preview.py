@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage
 
 from lakegui.core.demo import DEMO_BUCKET
 from lakegui.core.listing import ObjectEntry
+from lakegui.ui.browser.location import Location
 from lakegui.ui.preview.models import PENDING
 from tests.support.parquetdata import parquet_bytes, rich_table, wide_table
 
@@ -25,7 +26,7 @@ def put(client, key: str, body: bytes) -> ObjectEntry:
 
 @pytest.fixture
 def pane(qtbot, window, demo_connection):
-    window.preview.set_connection(demo_connection)
+    window.preview.set_location(Location(demo_connection, DEMO_BUCKET))
     return window.preview
 
 
@@ -50,22 +51,22 @@ def test_daily_ticks_show_rows_chart_schema_and_stats(qtbot, pane, demo_connecti
     client = demo_connection.client()
     show(qtbot, pane, entry(client, DAILY))
     assert tab_names(pane) == ["Data", "Chart", "Schema", "Row groups (1)", "File", "Properties"]
-    model = pane.rows_model
+    model = pane.parquet.rows_model
     assert model.rowCount() == 259 and "close" in model.columns
     assert model.columns == ["date", "open", "high", "low", "close", "volume"]
     assert cell(model, 0, 0) == "2024-01-02"
-    with qtbot.waitSignal(pane.rows_loaded, timeout=5000):
+    with qtbot.waitSignal(pane.parquet.rows_loaded, timeout=5000):
         assert cell(model, 258, 0) == PENDING, "past the first 100 rows: read on demand"
     assert cell(model, 258, 0).startswith("2024-12-")
     assert pane.stats_label.text().startswith("Read 1 request, "), "a small file is read whole by the first request"
-    schema = {pane.schema_tree.topLevelItem(i).text(0) for i in range(pane.schema_tree.topLevelItemCount())}
+    schema = {pane.parquet.schema_tree.topLevelItem(i).text(0) for i in range(pane.parquet.schema_tree.topLevelItemCount())}
     assert {"date", "close", "volume"} <= schema
-    assert pane.row_groups_table.model().rowCount() == len(model.columns)
-    assert pane.rows_caption.text().startswith("259 rows")
-    with qtbot.waitSignal(pane.chart_updated, timeout=5000) as chart:
-        pane.tabs.setCurrentWidget(pane.chart)
-    assert chart.args == ["whole file"] and len(pane.chart.canvas.series.close) == 259
-    assert "259 rows (whole file)" in pane.chart.caption.text()
+    assert pane.parquet.row_groups_table.model().rowCount() == len(model.columns)
+    assert pane.parquet.rows_caption.text().startswith("259 rows")
+    with qtbot.waitSignal(pane.parquet.chart_updated, timeout=5000) as chart:
+        pane.tabs.setCurrentWidget(pane.parquet.chart)
+    assert chart.args == ["whole file"] and len(pane.parquet.chart.canvas.series.close) == 259
+    assert "259 rows (whole file)" in pane.parquet.chart.caption.text()
     assert pane.source.requests == 1, "the whole small file was cached: charting it cost nothing"
 
 
@@ -74,15 +75,15 @@ def test_chart_draws_rows_read_then_the_whole_file_on_request(qtbot, pane, demo_
     big = put(demo_connection.client(), "tmp/ticks.parquet", parquet_bytes(table, row_group_size=30_000))
     show(qtbot, pane, big)
     assert "Chart" in tab_names(pane)
-    with qtbot.waitSignal(pane.chart_updated, timeout=5000) as chart:
-        pane.tabs.setCurrentWidget(pane.chart)
-    assert chart.args == ["rows read"] and len(pane.chart.canvas.series.close) == 100
+    with qtbot.waitSignal(pane.parquet.chart_updated, timeout=5000) as chart:
+        pane.tabs.setCurrentWidget(pane.parquet.chart)
+    assert chart.args == ["rows read"] and len(pane.parquet.chart.canvas.series.close) == 100
     before = pane.source.bytes_fetched
-    with qtbot.waitSignal(pane.chart_updated, timeout=10000) as chart:
-        pane.chart.whole_button.click()
-    assert chart.args == ["whole file"] and pane.chart.canvas.series.rows == 120_000
-    assert "close and volume over timestamp: 120,000 rows (whole file)" in pane.chart.caption.text()
-    assert pane.source.bytes_fetched - before <= pane._parquet.bytes_for(["timestamp", "close", "volume"])
+    with qtbot.waitSignal(pane.parquet.chart_updated, timeout=10000) as chart:
+        pane.parquet.chart.whole_button.click()
+    assert chart.args == ["whole file"] and pane.parquet.chart.canvas.series.rows == 120_000
+    assert "close and volume over timestamp: 120,000 rows (whole file)" in pane.parquet.chart.caption.text()
+    assert pane.source.bytes_fetched - before <= pane.parquet.preview.bytes_for(["timestamp", "close", "volume"])
 
 
 def test_properties_load_when_their_tab_opens(qtbot, pane, demo_connection):
@@ -101,21 +102,21 @@ def test_scrolling_far_reads_only_that_block_and_columns_can_change(qtbot, pane,
     table = wide_table(300_000, columns=4)
     big = put(demo_connection.client(), "tmp/wide.parquet", parquet_bytes(table, row_group_size=50_000))
     show(qtbot, pane, big)
-    model = pane.rows_model
+    model = pane.parquet.rows_model
     assert model.rowCount() == 300_000 and cell(model, 99, 1) == repr(table.column(1)[99].as_py())
     requests = pane.source.requests
     assert cell(model, 160_500, 0) == PENDING
-    with qtbot.waitSignal(pane.rows_loaded, timeout=10000) as loaded:
-        pane.go_to_row(160_500)
+    with qtbot.waitSignal(pane.parquet.rows_loaded, timeout=10000) as loaded:
+        pane.parquet.go_to_row(160_500)
     assert loaded.args == [3, 10]
     assert cell(model, 160_500, 2) == repr(table.column(2)[160_500].as_py())
     assert pane.source.requests > requests
-    actions = {a.text(): a for a in pane.columns_menu.actions()}
+    actions = {a.text(): a for a in pane.parquet.columns_menu.actions()}
     assert list(actions) == ["c00", "c01", "c02", "c03"] and all(a.isChecked() for a in actions.values())
     for name in ("c00", "c01", "c02"):
         actions[name].setChecked(False)  # the chooser re-reads with what is left
-    qtbot.waitUntil(lambda: pane.rows_model.columns == ["c03"], timeout=10000)
-    assert cell(pane.rows_model, 5, 0) == repr(table.column(3)[5].as_py())
+    qtbot.waitUntil(lambda: pane.parquet.rows_model.columns == ["c03"], timeout=10000)
+    assert cell(pane.parquet.rows_model, 5, 0) == repr(table.column(3)[5].as_py())
     actions["c03"].setChecked(False)
     assert actions["c03"].isChecked() and pane.stats_label.text() == "Keep at least one column."
 
@@ -166,13 +167,13 @@ def test_a_superseded_preview_is_cancelled_and_never_shows(qtbot, pane, demo_con
         pane.show_entry(small)
     assert first is None or first._cancelled.is_set()
     assert finished == [DAILY], "the first preview never finished on screen"
-    assert pane.title.text() == DAILY and pane.rows_model.rowCount() == 259
+    assert pane.title.text() == DAILY and pane.parquet.rows_model.rowCount() == 259
 
 
 def test_preview_models_pass_the_model_tester(qtbot, qtmodeltester, pane, demo_connection):
     client = demo_connection.client()
     show(qtbot, pane, entry(client, DAILY))
-    qtmodeltester.check(pane.rows_model, force_py=True)
-    qtmodeltester.check(pane.row_groups_table.model(), force_py=True)
+    qtmodeltester.check(pane.parquet.rows_model, force_py=True)
+    qtmodeltester.check(pane.parquet.row_groups_table.model(), force_py=True)
     show(qtbot, pane, entry(client, "data/reference/tickers.csv"))
     qtmodeltester.check(pane.csv_table.model(), force_py=True)

@@ -3,7 +3,9 @@ lets the selection be dragged out (see drag.py)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from typing import Callable
+
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
@@ -16,21 +18,22 @@ class ObjectTableView(QTableView):
     files_dropped = Signal(list, object)  # local paths, the folder row's prefix dropped on (or None)
     painted = Signal()  # after each repaint of the rows (a streaming listing waits for it)
 
-    def __init__(self, parent=None):
+    def __init__(self, drag_data: Callable[[], QMimeData | None], parent=None):
+        """`drag_data()` gives what dragging the selection out carries, or None for no drag."""
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDropIndicatorShown(True)
         self.drops_enabled = False  # only while connected to a bucket
-        self.drag_data = None  # callable returning the QMimeData for the selection, or None
+        self._drag_data = drag_data
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         self.painted.emit()
 
     def startDrag(self, actions) -> None:
-        mime = self.drag_data() if self.drag_data is not None else None
+        mime = self._drag_data()
         if mime is None:
             return
         drag = QDrag(self)

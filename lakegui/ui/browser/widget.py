@@ -6,13 +6,15 @@ import asyncio
 import time
 from concurrent.futures import Executor
 from functools import partial
+from typing import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
 
-from ...core.connection import _BUCKET_RE, Connection
+from ...core.buckets import bucket_name_problem, list_buckets
+from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.gcpause import gc_paused
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
@@ -21,6 +23,7 @@ from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
 from .drag import ObjectDragData
+from .location import Location
 from .model import ENTRY_ROLE, ObjectTableModel
 from .table import ObjectTableView
 
@@ -29,8 +32,14 @@ INSERT_PAGES = 5  # ...or this many pages, so that no one insertion takes long
 PAINT_WAIT = 0.1  # seconds the next page waits, at most, for the view to repaint an insertion
 
 
+# (connection, bucket, base prefix, objects, prefixes) -> local paths, blocking until they are downloaded
+FetchForDrop = Callable[[Connection, str, str, list, list], list]
+
+
 class PrefixBrowser(QWidget):
-    """Lists one prefix of a bucket, page by page, and navigates between prefixes."""
+    """Lists one prefix of a bucket, page by page, and navigates between prefixes.
+
+    It owns the current connection and bucket: `location_changed` tells the views that follow it."""
 
     listing_started = Signal(str)  # prefix
     listing_progressed = Signal(int)  # rows loaded so far
@@ -39,13 +48,18 @@ class PrefixBrowser(QWidget):
     object_selected = Signal(object)  # ObjectEntry, or None when the selection is not one object
     upload_requested = Signal(list, str)  # local paths, target prefix (from a drop)
     download_requested = Signal(list, list)  # ObjectEntry list, prefix list (the selection)
+    location_changed = Signal(object)  # Location: another connection, bucket or prefix is shown
 
-    def __init__(self, executor: Executor, parent=None):
+    def __init__(self, executor: Executor, fetch_for_drop: FetchForDrop | None = None, parent=None):
+        """`fetch_for_drop` hands a drop target the dragged objects as local files (see drag.py);
+        without it a drag offers only s3:// URIs."""
         super().__init__(parent)
         self.setObjectName("PrefixBrowser")
         self._executor = executor
+        self._fetch_for_drop = fetch_for_drop
         self._connection: Connection | None = None
         self._bucket = ""
+        self._location = Location()
         self._back: list[str] = []
         self._forward: list[str] = []
         self._slot = TaskSlot("listing")
@@ -128,12 +142,8 @@ class PrefixBrowser(QWidget):
         bar.addWidget(self.filter_edit)
         bar.addWidget(self.server_filter)
 
-        self.table = ObjectTableView(self)
+        self.table = ObjectTableView(self.drag_data, self)
         self.table.files_dropped.connect(self._on_table_files_dropped)
-        self.table.drag_data = self.drag_data
-        # Set by the window: (connection, bucket, base prefix, objects, prefixes) -> local paths,
-        # blocking until they are downloaded; None offers only s3:// URIs to drop targets.
-        self.fetch_for_drop = None
         self.table.setObjectName("objectTable")
         self.table.setAccessibleName("Objects")
         self.table.setModel(self.model)
@@ -193,6 +203,10 @@ class PrefixBrowser(QWidget):
         return self._connection
 
     @property
+    def location(self) -> Location:
+        return self._location
+
+    @property
     def loading(self) -> bool:
         return self._slot.running
 
@@ -217,6 +231,7 @@ class PrefixBrowser(QWidget):
         else:
             self._load(prefix)
         self._update_actions()
+        self._announce_location()
 
     def navigate(self, prefix: str) -> None:
         """Open `prefix`, remembering the current one for Back."""
@@ -264,12 +279,16 @@ class PrefixBrowser(QWidget):
         self._buckets_slot.cancel()
         self.object_actions.cancel()
 
+    def report_unavailable(self, message: str) -> None:
+        """Say why there is nothing to list (e.g. the demo endpoint did not start), as a failed listing does."""
+        self._set_state(message, error=True)
+        self.listing_failed.emit(self.prefix, message)
+
     def switch_bucket(self, bucket: str, prefix: str = "") -> None:
         """Open another bucket of the same connection (history starts afresh)."""
         bucket = bucket.strip()
-        if not _BUCKET_RE.match(bucket):
-            self._set_state(f"'{bucket}' is not a valid bucket name (lowercase letters, digits, '.', '-').",
-                            error=True)
+        if problem := bucket_name_problem(bucket):
+            self._set_state(problem, error=True)
             return
         self._bucket = bucket
         self._back.clear()
@@ -282,15 +301,13 @@ class PrefixBrowser(QWidget):
     async def _fill_buckets(self, connection: Connection) -> None:
         """The buckets the credentials may list; without that right the box keeps typed names."""
         try:
-            client = await in_executor(self._executor, connection.client)
-            resp = await in_executor(self._executor, client.list_buckets)
+            names = await in_executor(self._executor, list_buckets, connection)
         except asyncio.CancelledError:
             raise
         except Exception:
             self.bucket_box.setToolTip("This account may not list buckets: type a bucket name and press Enter")
             return
         current = self._bucket
-        names = sorted(b["Name"] for b in resp.get("Buckets", []))
         self.bucket_box.clear()
         self.bucket_box.addItems(names if current in names or not current else [current, *names])
         self.bucket_box.setCurrentText(current)
@@ -311,8 +328,8 @@ class PrefixBrowser(QWidget):
         objects, prefixes = self.selected_entries()
         if self._connection is None or not (objects or prefixes):
             return None
-        fetch = None if self.fetch_for_drop is None else \
-            partial(self.fetch_for_drop, self._connection, self._bucket, self.prefix, objects, prefixes)
+        fetch = None if self._fetch_for_drop is None else \
+            partial(self._fetch_for_drop, self._connection, self._bucket, self.prefix, objects, prefixes)
         return ObjectDragData(self._bucket, [*prefixes, *(o.key for o in objects)], fetch)
 
     def copy_uris(self) -> None:
@@ -329,8 +346,15 @@ class PrefixBrowser(QWidget):
         self.breadcrumb.set_path(self._bucket, prefix)
         self._update_actions()
         self._set_state("Loading…")
+        self._announce_location()
         self.listing_started.emit(prefix)
         self._slot.start(self._list(prefix, self._generation))
+
+    def _announce_location(self) -> None:
+        here = Location(self._connection, self._bucket if self._connection else "", self.prefix)
+        if here != self._location:
+            self._location = here
+            self.location_changed.emit(here)
 
     async def _list(self, prefix: str, generation: int) -> None:
         connection, bucket = self._connection, self._bucket

@@ -25,6 +25,7 @@ from ...core.gcpause import gc_paused
 from ...core.layouts import load_layouts
 from ...core.objects import head
 from ...core.units import count, human_size
+from ..browser.location import Location
 from ..tasks import TaskSlot, in_executor
 from .model import CELL_ROLE, CoverageModel
 
@@ -171,11 +172,19 @@ class CoverageWindow(QWidget):
 
     # loading
 
+    def set_location(self, location: Location) -> None:
+        """Follow the browser's connection and bucket; the layout is matched from the bucket's root."""
+        self.set_target(location.connection, location.bucket)
+
     def set_target(self, connection: Connection | None, bucket: str, prefix: str = "") -> None:
         changed = (connection, bucket, prefix) != (self.connection, self.bucket, self.prefix)
         self.connection, self.bucket, self.prefix = connection, bucket, prefix
         if changed and self.isVisible():
             self.reload()
+        elif changed:  # the old bucket's grid must not show when the window opens again
+            self._cancel.set()
+            self._slot.cancel()
+            self.model.set_coverage(None)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -67,9 +67,6 @@ class ParquetRowsModel(QAbstractTableModel):
             return _NULL_BRUSH
         return None
 
-    def is_loaded(self, row: int) -> bool:
-        return self._value(row, 0) is not _MISSING if self.columns else True
-
     def set_block(self, row_group: int, block: int, batch: pa.RecordBatch, values: list[list]) -> None:
         """A block read off the UI thread: the batch (for charts) and its values (cells.python_columns)."""
         key = (row_group, block)
