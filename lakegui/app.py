@@ -34,17 +34,19 @@ class LaunchOptions:
 class LakeApp:
     """Owns what outlives any one window: settings, executor, demo server, connection."""
 
-    def __init__(self, options: LaunchOptions):
+    def __init__(self, options: LaunchOptions, settings: settings_store.Settings | None = None):
         from .ui.main_window import MainWindow  # Qt widgets need the QApplication first
 
         self.options = options
-        self.settings = settings_store.load()
+        # Loaded once: a second load would not see a corrupt file the first one moved aside.
+        self.settings = settings if settings is not None else settings_store.load()
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lakegui-io")
         self.demo: DemoServer | None = None
         self.window = MainWindow(self.executor, self.settings.transfer)
         self.window.profile_chosen.connect(self._on_window_profile_chosen)
         self.window.apply_settings(self.settings)
         self.window.settings_chosen.connect(self._on_window_settings_chosen)
+        self.window.profiles_edited.connect(self._on_window_profiles_edited)
         if self.settings.load_warning:
             self.window.show_notice(self.settings.load_warning)
 
@@ -59,6 +61,12 @@ class LakeApp:
 
     def _on_window_profile_chosen(self, profile: ConnectionProfile) -> None:
         self.connect_profile(profile, remember=True)
+
+    def _on_window_profiles_edited(self, profiles: list) -> None:
+        self.settings.profiles = profiles
+        if self.settings.profile(self.settings.active_profile) is None:
+            self.settings.active_profile = ""
+        settings_store.save(self.settings)
 
     def _on_window_settings_chosen(self, settings) -> None:
         settings.profiles, settings.active_profile = self.settings.profiles, self.settings.active_profile
@@ -132,11 +140,12 @@ def run(options: LaunchOptions) -> int:
     qt_app.setWindowIcon(app_icon())
     from .ui.theme import apply_theme, follow_system
 
-    theme = options.theme or settings_store.load().theme
+    settings = settings_store.load()  # once: LakeApp shows its warning, if any
+    theme = options.theme or settings.theme
     apply_theme(qt_app, theme)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    lake = LakeApp(options)
+    lake = LakeApp(options, settings)
     follow_system(qt_app, lambda: options.theme or lake.settings.theme)
     lake.window.show()
 

@@ -1,8 +1,9 @@
 """Connection profiles, the botocore Config they imply, and the one client factory.
 
 Profiles hold no secrets: credentials always come from boto3's standard chain
-(environment, shared files, SSO, instance roles), or, for the embedded demo
-endpoint only, from runtime values that are never saved.
+(environment, shared files, SSO, instance roles), from the OS keychain entry a
+profile names (core/keychain.py), or, for the embedded demo endpoint only, from
+runtime values that are never saved.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class ConnectionProfile:
     bucket: str = ""
     addressing_style: str = "auto"
     verify_tls: bool = True
+    # A keychain entry ("lakegui:NAME", see core/keychain.py) holding an access key and secret,
+    # for endpoints without an AWS profile. Only the entry's name is saved, never the keys.
+    keychain: str = ""
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConnectionProfile":
@@ -80,11 +84,13 @@ class ConnectionProfile:
         if not self.verify_tls and not self.endpoint_url:
             out.append("TLS verification can only be turned off for a named endpoint (an endpoint URL), "
                        "never for AWS itself.")
+        if self.keychain and self.aws_profile:
+            out.append("Use either an AWS profile or keys in the keychain, not both.")
         return out
 
     def describe(self) -> str:
         where = self.endpoint_url or f"AWS {self.region}"
-        who = f" as {self.aws_profile}" if self.aws_profile else ""
+        who = f" as {self.aws_profile}" if self.aws_profile else (" · keys in keychain" if self.keychain else "")
         bucket = f" · s3://{self.bucket}" if self.bucket else ""
         unverified = " · TLS NOT VERIFIED" if not self.verify_tls and self.endpoint_url.startswith("https") else ""
         return f"{self.name}: {where}{who}{bucket}{unverified}"
@@ -161,6 +167,10 @@ class Connection:
         kwargs = {}
         if self.profile.aws_profile:
             kwargs["profile_name"] = self.profile.aws_profile
+        if self._credentials is None and self.profile.keychain:
+            from .keychain import load  # raises KeychainError with what to do
+
+            self._credentials = load(self.profile.keychain)
         if self._credentials:
             kwargs.update(aws_access_key_id=self._credentials.access_key,
                           aws_secret_access_key=self._credentials.secret_key,

@@ -1,5 +1,7 @@
 """The settings file: connection profiles and transfer tuning, as JSON under the config folder.
 
+Profiles name their keychain entry (`keychain: "lakegui:NAME"`); keys are never written here.
+
 A corrupt file is moved aside (never deleted) and replaced by defaults, and the
 caller is told, so the app always starts.
 """
@@ -7,6 +9,7 @@ caller is told, so the app always starts.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -16,6 +19,7 @@ from pathlib import Path
 from . import paths
 from .connection import ConnectionProfile
 
+log = logging.getLogger(__name__)
 MB = 1024 * 1024
 SETTINGS_FILE = "settings.json"
 # Key names that must never be persisted, whatever a caller hands us.
@@ -141,6 +145,7 @@ def load(path: Path | None = None) -> Settings:
         s = Settings()
         s.load_warning = (f"The settings file was unreadable ({exc}); defaults are in use. "
                           f"The old file was kept as {backup.name}.")
+        log.warning("%s", s.load_warning)
         return s
 
 

@@ -29,6 +29,7 @@ from .queue.transfer_actions import TransferActions
 class MainWindow(QMainWindow):
     profile_chosen = Signal(object)  # ConnectionProfile picked in the connection dialog
     settings_chosen = Signal(object)  # Settings accepted in the settings dialog
+    profiles_edited = Signal(list)  # the connection profiles as the Connect dialog left them
 
     def __init__(self, executor: Executor, transfer_settings: TransferSettings | None = None, parent=None):
         super().__init__(parent)
@@ -230,9 +231,15 @@ class MainWindow(QMainWindow):
         self.transfers.set_connection(connection)
 
     def open_connection_dialog(self) -> None:
-        dialog = ConnectionDialog(self.connection.profile if self.connection else None, self)
+        current = self.connection.profile if self.connection else None
+        known = current is not None and any(p.name == current.name for p in self.settings.profiles)
+        profiles = self.settings.profiles if known or current is None else [*self.settings.profiles, current]
+        dialog = ConnectionDialog(profiles, self, current=current.name if current else "",
+                                  executor=self._executor)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
-            self.profile_chosen.emit(dialog.profile())
+            self.profiles_edited.emit(dialog.profiles())
+            if dialog.connect_requested:
+                self.profile_chosen.emit(dialog.profile())
 
     def open_settings(self) -> None:
         from .dialogs.settings import SettingsDialog

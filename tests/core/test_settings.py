@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from lakegui.core import paths, settings
 from lakegui.core.connection import ConnectionProfile
@@ -56,3 +57,41 @@ def test_save_is_atomic_and_leaves_no_temp_files():
     settings.save(settings.Settings())
     names = [p.name for p in settings.settings_path().parent.iterdir()]
     assert names == ["settings.json"]
+
+
+def test_corrupt_file_is_logged(caplog):
+    settings.settings_path().write_text("{ not json", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="lakegui.core.settings"):
+        s = settings.load()
+    assert s.load_warning and s.load_warning in caplog.text
+
+
+def test_started_app_reports_a_corrupt_file_in_its_notice_and_log(tmp_path):
+    """Issue 18 defect 2: run() loaded the settings once for the theme, which moved the corrupt
+    file aside and dropped the warning; the window's own load then found nothing wrong."""
+    import os
+    import subprocess
+    import sys
+
+    settings.settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings.settings_path().write_text("{ not json", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from lakegui import app\n"
+        "async def shot(self, path):\n"
+        "    n = self.window.notice\n"
+        "    print('NOTICE:', n.text() if n.isVisibleTo(self.window) else '')\n"
+        "    return 0\n"
+        "app.LakeApp.screenshot = shot\n"
+        "sys.exit(app.run(app.LaunchOptions(screenshot=Path('unused.png'))))\n")
+    cwd = tmp_path / "cwd"  # not tmp_path: its lakegui/ folder would shadow the package
+    cwd.mkdir()
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                       cwd=cwd, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0, r.stderr
+    notice = next(line for line in r.stdout.splitlines() if line.startswith("NOTICE:"))
+    assert "unreadable" in notice and "defaults are in use" in notice
+    logs = "".join(p.read_text() for p in Path(os.environ["LAKEGUI_LOG_DIR"]).rglob("*.log"))
+    assert "The settings file was unreadable" in logs
+    assert len(list(settings.settings_path().parent.glob("settings.json.corrupt-*"))) == 1
