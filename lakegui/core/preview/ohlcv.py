@@ -12,7 +12,10 @@ import pyarrow.compute as pc
 TIME_NAMES = ("timestamp", "ts", "time", "datetime", "date", "trade_date")
 CLOSE_NAMES = ("close", "adj_close", "close_price", "price", "last", "c")
 VOLUME_NAMES = ("volume", "vol", "v")
-MAX_POINTS = 4000
+OPEN_NAMES, HIGH_NAMES, LOW_NAMES = ("open", "o"), ("high", "h"), ("low", "l")
+# The chart (pyqtgraph) downsamples to the pixels in view as it draws, so a series keeps up to a
+# million points and thinning only bounds memory.
+MAX_POINTS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,19 @@ class ChartColumns:
     time: str
     close: str
     volume: str | None = None
+    open: str | None = None  # open, high and low only feed the hover readout
+    high: str | None = None
+    low: str | None = None
 
     @property
     def names(self) -> list[str]:
-        return [c for c in (self.time, self.close, self.volume) if c]
+        return [c for c in (self.time, self.open, self.high, self.low, self.close, self.volume) if c]
+
+    def within(self, available) -> "ChartColumns":
+        """These columns, less the optional ones that `available` lacks."""
+        have = set(available)
+        return ChartColumns(self.time, self.close, *(c if c in have else None
+                                                     for c in (self.volume, self.open, self.high, self.low)))
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,10 @@ class Series:
     close: np.ndarray
     volume: np.ndarray | None
     rows: int                # rows the series was drawn from, before thinning
+    zone: str | None = None  # the time column's zone; None for naive times (shown as written)
+    open: np.ndarray | None = None
+    high: np.ndarray | None = None
+    low: np.ndarray | None = None
 
 
 def _is_time(t: pa.DataType) -> bool:
@@ -53,24 +69,33 @@ def chart_columns(schema: pa.Schema) -> ChartColumns | None:
     close = _by_name(schema, CLOSE_NAMES, _is_number)
     if time is None or close is None:
         return None
-    return ChartColumns(time, close, _by_name(schema, VOLUME_NAMES, _is_number))
+    return ChartColumns(time, close, _by_name(schema, VOLUME_NAMES, _is_number),
+                        *(_by_name(schema, names, _is_number) for names in (OPEN_NAMES, HIGH_NAMES, LOW_NAMES)))
 
 
 def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS) -> Series:
-    """Close (and volume) over time; rows without a time or close are left out. Long series
-    are thinned to `max_points` buckets: the last close and the summed volume of each."""
+    """Close (and volume, open, high, low) over time; rows without a time or close are left out.
+    Long series are thinned to `max_points` buckets: each bucket's last close, first open, highest
+    high, lowest low and summed volume."""
     t = table.column(cols.time)
+    zone = getattr(t.type, "tz", None)
     if pa.types.is_date(t.type):
         t = pc.cast(t, pa.timestamp("ms"))
-    times = pc.cast(pc.cast(t, pa.timestamp("ms", tz=getattr(t.type, "tz", None))), pa.int64())
+    times = pc.cast(pc.cast(t, pa.timestamp("ms", tz=zone)), pa.int64())
     close = pc.cast(table.column(cols.close), pa.float64())
     keep = pc.and_(pc.is_valid(times), pc.is_valid(close))
     times_np = pc.filter(times, keep).to_numpy().astype(np.float64)
     close_np = pc.filter(close, keep).to_numpy()
-    volume_np = None
-    if cols.volume:
-        volume = pc.fill_null(pc.cast(table.column(cols.volume), pa.float64()), 0.0)
-        volume_np = pc.filter(volume, keep).to_numpy()
+
+    def column(name: str | None, fill: float | None) -> np.ndarray | None:
+        if not name:
+            return None
+        values = pc.cast(table.column(name), pa.float64())
+        values = pc.fill_null(values, fill) if fill is not None else values
+        return pc.filter(values, keep).to_numpy(zero_copy_only=False)
+
+    volume_np = column(cols.volume, 0.0)
+    open_np, high_np, low_np = (column(c, None) for c in (cols.open, cols.high, cols.low))
     rows = len(times_np)
     if rows > max_points:
         step = -(-rows // max_points)
@@ -79,4 +104,7 @@ def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS) ->
         times_np, close_np = times_np[ends], close_np[ends]
         if volume_np is not None:
             volume_np = np.add.reduceat(volume_np, starts)
-    return Series(times_np, close_np, volume_np, rows)
+        open_np = open_np[starts] if open_np is not None else None
+        high_np = np.fmax.reduceat(high_np, starts) if high_np is not None else None
+        low_np = np.fmin.reduceat(low_np, starts) if low_np is not None else None
+    return Series(times_np, close_np, volume_np, rows, zone, open_np, high_np, low_np)

@@ -69,11 +69,11 @@ class PrefixBrowser(QWidget):
 
         self.model = ObjectTableModel(self)  # sorts and filters itself (see model.py for why)
 
-        self.back_action = self._action("Back", QStyle.StandardPixmap.SP_ArrowBack, QKeySequence.StandardKey.Back,
+        self.back_action = self._action("Back", "back", QKeySequence.StandardKey.Back,
                                         self.go_back)
-        self.forward_action = self._action("Forward", QStyle.StandardPixmap.SP_ArrowForward,
+        self.forward_action = self._action("Forward", "forward",
                                            QKeySequence.StandardKey.Forward, self.go_forward)
-        self.up_action = self._action("Up", QStyle.StandardPixmap.SP_ArrowUp, QKeySequence("Alt+Up"), self.go_up)
+        self.up_action = self._action("Up", "up", QKeySequence("Alt+Up"), self.go_up)
         # Backspace too, as in file managers; a text field being edited keeps its Backspace.
         self.up_action.setShortcuts([QKeySequence("Alt+Up"), QKeySequence("Backspace")])
         self.refresh_action = self._action("Refresh", "refresh",

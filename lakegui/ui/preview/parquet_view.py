@@ -303,7 +303,7 @@ class ParquetView(QObject):
             self.chart.caption.setText(f"Show the {' and '.join(missing)} column(s) to chart the rows read, "
                                        "or chart the whole file.")
             return
-        shown = ohlcv.ChartColumns(cols.time, cols.close, cols.volume if cols.volume in model.columns else None)
+        shown = cols.within(model.columns)  # what of time, OHLC and volume the rows read hold
         table = model.loaded_table()
         self.chart.show_series(ohlcv.series(table, shown), shown, "rows read so far")
         self.chart_updated.emit("rows read")
