@@ -49,8 +49,8 @@ def main() -> int:
         states = {queue.model.row(i).state for i in range(queue.model.rowCount())}
         return {"seconds": round(seconds, 3), "max_gap_ms": round(gaps.max * 1000, 1),
                 "gaps_over_30ms": gaps.long,
-                "jobs": queue.model.rowCount(), "states": sorted(states), "engine": queue.engines._engines and
-                next(iter(queue.engines._engines.values())).name}
+                "jobs": queue.model.rowCount(), "states": sorted(states),
+                "engine": next(iter(queue.service.engines.engine_names()), None)}
 
     try:
         with loop:

@@ -55,10 +55,36 @@ def test_finish_retry_remove(store):
     store.finish(j2.id, JobState.FAILED, error="Access denied")
     store.finish(j3.id, JobState.CANCELLED)
     assert store.job(j1.id).etag == "abc" and store.job(j2.id).error == "Access denied"
-    assert sorted(store.retry_failed()) == [j2.id, j3.id]
+    assert store.retry_failed() == [j2.id]  # issue 18.3: the cancelled job stays cancelled
     assert store.job(j2.id).state is JobState.QUEUED and store.job(j2.id).error == ""
+    assert store.job(j3.id).state is JobState.CANCELLED
     assert store.remove(states=[JobState.DONE]) == 1
-    assert store.job(j1.id) is None and store.counts() == {"queued": (2, 3)}
+    assert store.job(j1.id) is None and store.counts() == {"queued": (1, 1), "cancelled": (1, 2)}
+
+
+def test_a_version_1_queue_gains_the_hidden_column(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE batches (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, "
+                     "profile TEXT NOT NULL, created REAL NOT NULL, runner TEXT NOT NULL DEFAULT 'cli');"
+                     "CREATE TABLE jobs (id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, direction TEXT NOT NULL, "
+                     "bucket TEXT NOT NULL, key TEXT NOT NULL, local_path TEXT NOT NULL, size INTEGER NOT NULL "
+                     "DEFAULT 0, mtime REAL NOT NULL DEFAULT 0, etag TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, "
+                     "bytes_done INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL "
+                     "DEFAULT '', policy TEXT NOT NULL, upload_id TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL "
+                     "DEFAULT '{}', extra TEXT NOT NULL DEFAULT '{}', owner TEXT NOT NULL DEFAULT '', "
+                     "updated REAL NOT NULL);"
+                     "INSERT INTO batches VALUES (1, 'old', 'backfill', '{}', 0, 'cli');"
+                     "INSERT INTO jobs(batch_id, direction, bucket, key, local_path, state, policy, updated) "
+                     "VALUES (1, 'upload', 'b', 'k', '/f', 'done', 'ask', 0);")
+    db.close()
+    store = JobStore(path)
+    try:
+        assert len(store.view_rows()) == 1
+        assert store.remove(states=[JobState.DONE], keep_kinds=["backfill"]) == 1
+        assert store.view_rows() == [] and store.counts() == {"done": (1, 0)}  # hidden, kept
+    finally:
+        store.close()
 
 
 def test_pause_and_resume_only_touch_their_states(store):

@@ -79,7 +79,7 @@ def test_plan_is_shown_before_anything_is_sent_and_only_valid_files_are_queued(q
     assert client.head_object(Bucket=DEMO_BUCKET, Key="data/ticks/daily/MSFT/2024/ticks.parquet")["ETag"] == msft
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=DEMO_BUCKET, Prefix="data/ticks/daily/")["Contents"]]
     assert not [k for k in keys if "/aapl/" in k or "/1800/" in k]  # invalid files were never sent
-    qtbot.waitUntil(lambda: {j.key.split("/")[3]: str(j.state) for j in window.transfers.store.jobs(batch_id=batch)}
+    qtbot.waitUntil(lambda: {j.key.split("/")[3]: str(j.state) for j in window.transfers.service.jobs(batch_id=batch)}
                     == {"AAPL": "skipped", "MSFT": "skipped", "ZZZZ": "done"}, timeout=5000)  # ends are written in batches
     assert not w.isVisible() and window.backfills is not None and window.backfills.isVisible()
 

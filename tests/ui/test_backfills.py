@@ -7,12 +7,21 @@ import json
 import subprocess
 import sys
 
-from lakegui.core.transfers.jobs import Direction, JobState
-from lakegui.core.transfers.store import NewJob
+from lakegui.core.transfers.jobs import BACKFILL, Direction, JobState
+from lakegui.core.transfers.store import JobStore, NewJob
 
 
-def add_backfill(store, name="daily 2024", n=6):
-    batch = store.create_batch(name, "backfill", {}, runner="cli")
+def add_backfill(queue, name="daily 2024", n=6):
+    """A backfill as a CLI run leaves it, written by another connection to the window's queue."""
+    store = JobStore(queue.service.path)
+    try:
+        return _add_backfill(store, name, n)
+    finally:
+        store.close()
+
+
+def _add_backfill(store, name, n):
+    batch = store.create_batch(name, BACKFILL, {}, runner="cli")
     jobs = [NewJob(Direction.UPLOAD, "lake", f"data/ticks/daily/{sym}/{year}/ticks.parquet", f"/tmp/{sym}_{year}",
                    size=1000, metadata={"symbol": sym, "year": str(year), "data-type": "daily-ticks", "source": "t"},
                    state=JobState.SKIPPED if sym == "MSFT" and year == 2023 else JobState.QUEUED)
@@ -30,13 +39,14 @@ def open_dashboard(qtbot, window):
 
 
 def test_dashboard_totals_rollup_failures_and_manifest(qtbot, window, tmp_path, monkeypatch):
-    batch, ids = add_backfill(window.transfers.store)
+    batch, ids = add_backfill(window.transfers)
     d = open_dashboard(qtbot, window)
     assert d.isVisible() and d.current_batch() == batch
     assert d.summary.text().startswith("3 of 6 files (1 uploaded, 1 already there, 1 failed) · 2.0 KB of 5.9 KB")
     assert [d.field_box.itemText(i) for i in range(d.field_box.count())] == ["symbol", "year"]
     rows = [[d.rollup.index(r, c).data() for c in range(6)] for r in range(d.rollup.rowCount())]
-    assert rows == [["AAPL", "3", "1", "1", "2.9 KB", "33%"], ["MSFT", "3", "0", "0", "2.9 KB", "0%"]]
+    # Skipped files are in the lake: done, as in the summary (issue 18.5).
+    assert rows == [["AAPL", "3", "1", "1", "2.9 KB", "33%"], ["MSFT", "3", "1", "0", "2.9 KB", "33%"]]
     with qtbot.waitSignal(d.refreshed, timeout=5000):
         d.field_box.setCurrentIndex(1)
     assert [d.rollup.index(r, 0).data() for r in range(d.rollup.rowCount())] == ["2023", "2024", "2025"]
@@ -77,3 +87,24 @@ def test_a_cli_backfill_in_another_process_shows_live(qtbot, window, moto_endpoi
     qtbot.waitUntil(lambda: d.batch_box.count() == 1 and "2 of 2 files (2 uploaded" in d.summary.text(),
                     timeout=10000)
     assert d.batch_box.currentText().startswith("from the cli") and d.bar.value() == 1000
+
+
+def test_remove_finished_keeps_a_backfills_records_until_the_dashboard_clears_them(qtbot, window, tmp_path):
+    q = window.transfers
+    batch, _ = add_backfill(q, n=2)  # AAPL 2023 done, MSFT 2023 failed
+    q._on_sync_timer_timeout()
+    assert q.model.rowCount() == 2
+    q.remove_finished()  # issue 18.5: this deleted the backfill's history
+    assert q.model.rowCount() == 1 and q.model.row(0).state == "failed"
+    d = open_dashboard(qtbot, window)
+    assert d.current_batch() == batch and d.summary.text().startswith("2 of 2 files (1 uploaded, 0 already there, 1 failed)")
+    d.choose_manifest_path = lambda: str(tmp_path / "manifest.json")
+    with qtbot.waitSignal(d.manifest_written, timeout=5000):
+        d.export_button.click()
+    assert [r["state"] for r in json.loads((tmp_path / "manifest.json").read_text())] == ["done", "failed"]
+    assert d.remove_button.isEnabled()
+    d.confirm_remove = lambda name: name == "daily 2024"
+    with qtbot.waitSignal(d.refreshed, timeout=5000):
+        d.remove_button.click()
+    assert q.service.batches(BACKFILL) == [] and d.batch_box.count() == 0
+    assert d.summary.text().startswith("No backfills in the queue")

@@ -20,7 +20,12 @@ class JobState(str, enum.Enum):
 
 
 FINISHED = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.SKIPPED})
-RETRYABLE = frozenset({JobState.FAILED, JobState.CANCELLED})
+# Only failed jobs are retried: a cancelled job stays as the user left it (issue 18.3).
+RETRYABLE = frozenset({JobState.FAILED})
+UNFINISHED = frozenset({JobState.QUEUED, JobState.RUNNING, JobState.PAUSED})
+CLEARABLE = frozenset({JobState.DONE, JobState.SKIPPED, JobState.CANCELLED})  # what "Remove finished" removes
+
+BACKFILL = "backfill"  # the kind of a backfill's batch: the dashboard, the notifier and `backfill status` read them
 
 
 class Direction(str, enum.Enum):

@@ -22,7 +22,7 @@ from .. import paths
 from .jobs import RETRYABLE, Direction, Job, JobState, OverwritePolicy
 
 QUEUE_FILE = "queue.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: jobs.hidden
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     metadata TEXT NOT NULL DEFAULT '{}',
     extra TEXT NOT NULL DEFAULT '{}',
     owner TEXT NOT NULL DEFAULT '',
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
@@ -159,6 +160,9 @@ class JobStore:
             with self._write():
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
+                if "hidden" not in columns:  # a queue written by version 1
+                    self._db.execute("ALTER TABLE jobs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise QueueError(self._explain(exc)) from exc
@@ -268,10 +272,10 @@ class JobStore:
                                             [*args, limit])]
 
     def view_rows(self) -> list[tuple]:
-        """What a queue view shows of every job, oldest first, without decoding metadata:
-        (id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts)."""
-        return self._read("SELECT id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts "
-                          "FROM jobs ORDER BY id")
+        """What a queue view shows of every job it has not hidden, oldest first, without decoding
+        metadata: (id, batch_id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts)."""
+        return self._read("SELECT id, batch_id, direction, bucket, key, local_path, size, state, bytes_done, error, "
+                          "attempts FROM jobs WHERE hidden = 0 ORDER BY id")
 
     def claim(self, limit: int, owner: str, *, batch_ids: Iterable[int] | None = None,
               runner: str | None = None) -> list[Job]:
@@ -353,8 +357,11 @@ class JobStore:
     def retry_failed(self, ids: Iterable[int] | None = None, batch_id: int | None = None) -> list[int]:
         return self.set_state(ids, JobState.QUEUED, from_states=RETRYABLE, batch_id=batch_id)
 
-    def remove(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None) -> int:
-        """Delete jobs in the given states (never running ones); drops batches left empty."""
+    def remove(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None,
+               batch_id: int | None = None, keep_kinds: Iterable[str] = ()) -> int:
+        """Delete jobs in the given states (never running ones); drops batches left empty.
+        Jobs of batches of `keep_kinds` (backfills, whose records make their manifest) are only
+        hidden from the queue's view instead. Returns how many jobs went from the view."""
         states = [str(s) for s in states if s is not JobState.RUNNING]
         if not states:
             return 0
@@ -365,8 +372,18 @@ class JobStore:
                 return 0
             where += f" AND id IN ({','.join('?' * len(ids))})"
             args += ids
+        if batch_id is not None:
+            where += " AND batch_id = ?"
+            args.append(batch_id)
+        keep_kinds = list(keep_kinds)
+        kept = f"batch_id IN (SELECT id FROM batches WHERE kind IN ({','.join('?' * len(keep_kinds))}))"
         with self._write() as db:
-            n = db.execute(f"DELETE FROM jobs WHERE {where}", args).rowcount
+            n = 0
+            if keep_kinds:
+                n += db.execute(f"UPDATE jobs SET hidden = 1 WHERE hidden = 0 AND {where} AND {kept}",
+                                [*args, *keep_kinds]).rowcount
+                where, args = f"{where} AND NOT {kept}", [*args, *keep_kinds]
+            n += db.execute(f"DELETE FROM jobs WHERE {where}", args).rowcount
             db.execute("DELETE FROM batches WHERE id NOT IN (SELECT DISTINCT batch_id FROM jobs)")
         return n
 
@@ -398,10 +415,11 @@ class JobStore:
 
     def rollup(self, batch_id: int, field: str) -> list[tuple]:
         """Per value of a metadata field (symbol, year, ...): (value, jobs, done, failed, bytes,
-        bytes done), one aggregate query however many jobs the batch holds."""
+        bytes done), one aggregate query however many jobs the batch holds. Skipped jobs count as
+        done, as everywhere (see progress.py)."""
         return self._read(
-            "SELECT json_extract(metadata, ?) AS v, COUNT(*), SUM(state = 'done'), SUM(state = 'failed'), "
-            "COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN state = 'done' THEN size "
+            "SELECT json_extract(metadata, ?) AS v, COUNT(*), SUM(state IN ('done', 'skipped')), "
+            "SUM(state = 'failed'), COALESCE(SUM(size), 0), COALESCE(SUM(CASE WHEN state IN ('done', 'skipped') THEN size "
             "WHEN state = 'running' THEN bytes_done ELSE 0 END), 0) "
             "FROM jobs WHERE batch_id = ? GROUP BY v ORDER BY v", (f'$."{field}"', batch_id))
 
@@ -419,8 +437,8 @@ class JobStore:
         return self._read("PRAGMA data_version")[0][0]
 
     def changed_since(self, when: float) -> list[Job]:
-        """Jobs changed (by anyone) after `when`, a time.time() value."""
-        return [_job(r) for r in self._read(f"{_SELECT} WHERE updated > ? ORDER BY id", (when,))]
+        """Jobs the view shows that changed (by anyone) after `when`, a time.time() value."""
+        return [_job(r) for r in self._read(f"{_SELECT} WHERE updated > ? AND hidden = 0 ORDER BY id", (when,))]
 
     def integrity_ok(self) -> bool:
         return self._read("PRAGMA integrity_check")[0][0] == "ok"

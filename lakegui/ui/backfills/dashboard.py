@@ -1,8 +1,13 @@
 """The backfill dashboard: a backfill's files and bytes, throughput over time and an ETA by
 bytes, progress rolled up by a template field, its failures (retry them all), and its manifest.
 
-It reads the shared queue database, so a backfill the CLI runs in another process shows here
-live. The aggregate queries run in the executor once a second, and only when the queue changed.
+It asks the queue service, which reads the shared queue database, so a backfill the CLI runs in
+another process shows here live. The aggregate queries run in the executor once a second, and
+only when the queue changed. Progress is counted by core (core/transfers/progress.py): skipped
+files are already in the lake and count as done, in files and in bytes.
+
+A finished backfill's records stay in the queue database (the queue's "Remove finished" only
+hides them) until "Remove backfill…" here clears them, so its manifest can still be exported.
 """
 
 from __future__ import annotations
@@ -10,28 +15,31 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from typing import Callable
 from concurrent.futures import Executor
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from ...core import backfill
 from ...core.preview.ohlcv import Series
-from ...core.transfers.jobs import JobState
+from ...core.transfers.jobs import BACKFILL, JobState
+from ...core.transfers import progress
+from ...core.transfers.progress import RateMeter
 from ...core.units import human_duration, human_size
 from ..preview.chart import ChartCanvas
 from ..tasks import TaskSlot, in_executor
 from .models import FailuresModel, RollupModel
 
-KIND = "backfill"
 REFRESH_MS = 1000
 
 
 class BackfillDashboard(QWidget):
     refreshed = Signal()
     manifest_written = Signal(str)
+    removed = Signal(int)  # batch id whose records were cleared
 
     def __init__(self, transfers, executor: Executor, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -42,8 +50,11 @@ class BackfillDashboard(QWidget):
         self._slot = TaskSlot("backfill dashboard")
         self._export_slot = TaskSlot("manifest export")
         self._version = -1
-        self._samples: collections.deque = collections.deque(maxlen=600)  # (time, bytes done)
+        self._samples: collections.deque = collections.deque(maxlen=600)  # (time, bytes done), for the chart
+        self._meter = RateMeter(window=10.0, min_span=0.0, maxlen=600)
+        self._progress = None  # the chosen backfill's BatchProgress, as last read
         self.choose_manifest_path = self._ask_manifest_path  # replaceable in tests
+        self.confirm_remove: Callable[[str], bool] = self._ask_remove  # replaceable in tests
 
         self.batch_box = QComboBox(self)
         self.batch_box.setObjectName("backfillChooser")
@@ -87,10 +98,16 @@ class BackfillDashboard(QWidget):
         self.export_button.setObjectName("exportManifest")
         self.export_button.setToolTip("Key, size, ETag, state, attempts and error of every file, as CSV or JSON")
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.remove_button = QPushButton("Remove backfill…", self)
+        self.remove_button.setObjectName("removeBackfill")
+        self.remove_button.setToolTip("Clear a finished backfill's records from the queue (its manifest goes too)")
+        self.remove_button.setEnabled(False)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
 
         top = QHBoxLayout()
         top.addWidget(self.batch_box, 1)
         top.addWidget(self.export_button)
+        top.addWidget(self.remove_button)
         roll = QVBoxLayout()
         roll_bar = QHBoxLayout()
         roll_bar.addWidget(QLabel("Roll up by", self))
@@ -121,8 +138,9 @@ class BackfillDashboard(QWidget):
         self.resize(900, 640)
 
     @property
-    def store(self):
-        return self.transfers.store
+    def service(self):
+        """The queue service the dashboard asks (None when the queue could not be opened)."""
+        return self.transfers.service
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -143,27 +161,27 @@ class BackfillDashboard(QWidget):
         return self.batch_box.currentData()
 
     def refresh(self, force: bool = False) -> None:
-        if self.store is None or self._slot.running:
+        if self.service is None or self._slot.running:
             return
-        version = self.store.data_version()
+        version = self.service.data_version()
         if not force and version == self._version and not self.transfers.running_count:
             return
         self._version = version
         self._slot.start(self._refresh(self.current_batch(), self.field_box.currentText()))
 
     async def _refresh(self, batch_id: int | None, field: str) -> None:
-        store = self.store
+        service = self.service
 
         def read():
-            batches = [b for b in store.batches() if b.kind == KIND]
+            batches = service.batches(BACKFILL)
             chosen = next((b for b in batches if b.id == batch_id), batches[-1] if batches else None)
             if chosen is None:
                 return batches, None, [], [], []
-            fields = [f for f in store.metadata_fields(chosen.id) if f not in ("data-type", "source")]
-            rolled = store.rollup(chosen.id, field if field in fields else (fields[0] if fields else "")) \
+            fields = [f for f in service.metadata_fields(chosen.id) if f not in ("data-type", "source")]
+            rolled = service.rollup(chosen.id, field if field in fields else (fields[0] if fields else "")) \
                 if fields else []
-            failed = store.jobs(states=[JobState.FAILED], batch_id=chosen.id)
-            return batches, backfill.progress(store, chosen), fields, rolled, failed
+            failed = service.jobs(states=[JobState.FAILED], batch_id=chosen.id)
+            return batches, service.batch_progress(chosen.id), fields, rolled, failed
 
         try:
             batches, prog, fields, rolled, failed = await in_executor(self._executor, read)
@@ -185,7 +203,15 @@ class BackfillDashboard(QWidget):
                 self.batch_box.addItem(f"{b.name} (batch {b.id})", b.id)
             self.batch_box.setCurrentIndex(ids.index(current) if current in ids else len(ids) - 1)
             self.batch_box.blockSignals(False)
+        self._progress = prog
+        self.remove_button.setEnabled(prog is not None and prog.unfinished == 0)
         if prog is None:
+            if not batches:
+                self.summary.setText("No backfills in the queue. Start one with lakegui-cli backfill.")
+                self.bar.setValue(0)
+                self.rollup.set_rows([])
+                self.failures.set_rows([])
+                self.retry_button.setEnabled(False)
             return
         if fields != [self.field_box.itemText(i) for i in range(self.field_box.count())]:
             self.field_box.blockSignals(True)
@@ -196,27 +222,19 @@ class BackfillDashboard(QWidget):
         if self._samples and self._samples[-1][1] > prog.bytes_done:
             self._samples.clear()  # another batch, or retried jobs: start the rate over
         self._samples.append((now, prog.bytes_done))
-        rate = self._rate()
-        left = prog.bytes_total - prog.bytes_done
-        eta = human_duration(left / rate) if rate > 0 and left > 0 else ("done" if left <= 0 else "")
+        rate = self._meter.add(now, prog.bytes_done)
+        left = prog.bytes_left
+        eta = human_duration(progress.eta(left, rate)) if rate > 0 and left > 0 else ("done" if left <= 0 else "")
         self.summary.setText(
             f"{prog.finished:,} of {prog.files:,} files ({prog.done:,} uploaded, {prog.skipped:,} already there, "
             f"{prog.failed:,} failed) · {human_size(prog.bytes_done)} of {human_size(prog.bytes_total)}"
             + (f" · {human_size(rate)}/s" if rate else "") + (f" · ETA {eta}" if eta else ""))
-        self.bar.setValue(int(1000 * prog.bytes_done / prog.bytes_total) if prog.bytes_total else 1000)
+        self.bar.setValue(int(1000 * prog.fraction))
         self.rollup.set_rows(rolled)
         self.failures.set_rows(failed)
         self.failures_label.setText(f"Failures ({len(failed):,})")
         self.retry_button.setEnabled(bool(failed))
         self._draw_throughput()
-
-    def _rate(self, window: float = 10.0) -> float:
-        """Bytes per second over the last `window` seconds of samples."""
-        if len(self._samples) < 2:
-            return 0.0
-        t1, b1 = self._samples[-1]
-        t0, b0 = next(((t, b) for t, b in self._samples if t1 - t <= window), self._samples[0])
-        return (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
 
     def _draw_throughput(self) -> None:
         s = list(self._samples)
@@ -246,13 +264,30 @@ class BackfillDashboard(QWidget):
 
     async def _export(self, batch_id: int, path: str) -> None:
         try:
-            rows = await in_executor(self._executor, backfill.manifest_rows, self.store, batch_id)
+            rows = await in_executor(self._executor, backfill.manifest_rows, self.service, batch_id)
             await in_executor(self._executor, backfill.write_manifest, rows, path)
         except (OSError, ValueError) as exc:
             self.summary.setText(f"The manifest could not be written: {exc}")
             return
         self.manifest_written.emit(path)
 
+    def _ask_remove(self, name: str) -> bool:
+        answer = QMessageBox.question(self, "Remove backfill",
+                                      f"Remove the records of {name!r} from the queue?\n"
+                                      "Its manifest can no longer be exported. The objects in the lake stay.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_remove_clicked(self) -> None:
+        prog = self._progress
+        if prog is None or prog.unfinished or not self.confirm_remove(prog.name):
+            return
+        self.transfers.clear(batch_id=prog.batch_id)
+        self.removed.emit(prog.batch_id)
+        self._samples.clear()
+        self._meter.reset()
+        self.refresh(force=True)
+
     def _on_batch_box_changed(self, _index: int) -> None:
         self._samples.clear()
+        self._meter.reset()
         self.refresh(force=True)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon
 
+from ...core.transfers.jobs import BACKFILL
 from ...core.units import count
 from ..resources import app_icon
 
-WATCHED_KINDS = ("backfill",)
+WATCHED_KINDS = (BACKFILL,)
 
 
 class Notifier(QObject):
@@ -31,35 +32,37 @@ class Notifier(QObject):
 
     def watch_unfinished(self) -> None:
         """Watch the backfills that are still queued (after a restart, say)."""
-        store = self.transfers.store
-        if store is None:
+        service = self.transfers.service
+        if service is None:
             return
-        for b in store.batches():
-            counts = store.counts(b.id)
-            if b.kind in WATCHED_KINDS and any(counts.get(s, (0, 0))[0] for s in ("queued", "running")):
-                self._watch.add(b.id)
+        for b in service.batches():
+            if b.kind in WATCHED_KINDS:
+                p = service.batch_progress(b.id)
+                if p is not None and p.jobs("queued") + p.jobs("running"):
+                    self._watch.add(b.id)
 
     def _on_transfers_jobs_added(self, batch: int, jobs: int) -> None:
         self._watch.add(batch)
 
     def _on_transfers_idle(self) -> None:
-        store = self.transfers.store
-        if store is None:
+        service = self.transfers.service
+        if service is None:
             return
         for batch_id in sorted(self._watch):
-            batch = store.batch(batch_id)
-            counts = store.counts(batch_id)
-            if batch is None or any(counts.get(s, (0, 0))[0] for s in ("queued", "running")):
+            p = service.batch_progress(batch_id)
+            if p is None:
+                self._watch.discard(batch_id)
+                continue
+            if p.jobs("queued") + p.jobs("running"):
                 continue
             self._watch.discard(batch_id)
-            if batch.kind not in WATCHED_KINDS:
+            if p.kind not in WATCHED_KINDS:
                 continue
-            n = {s: counts.get(s, (0, 0))[0] for s in ("done", "skipped", "failed", "paused", "cancelled")}
-            failed = n["failed"]
-            title = f"Backfill {'failed' if failed else 'finished'}: {batch.name}"
-            text = (f"{count(n['done'], 'file')} uploaded, {n['skipped']:,} already there"
+            failed, paused = p.failed, p.jobs("paused")
+            title = f"Backfill {'failed' if failed else 'finished'}: {p.name}"
+            text = (f"{count(p.done, 'file')} uploaded, {p.skipped:,} already there"
                     + (f", {failed:,} failed (see Transfers › Backfills…)" if failed else "")
-                    + (f", {n['paused']:,} paused" if n["paused"] else ""))
+                    + (f", {paused:,} paused" if paused else ""))
             self.show(title, text, failed > 0)
 
     def show(self, title: str, text: str, failed: bool = False) -> None:

@@ -25,13 +25,12 @@ from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_layout
 from ...core.listing import parse_s3_uri
-from ...core.transfers.store import uploaded_records
+from ...core.transfers.jobs import BACKFILL
 from ...core.units import count, human_size
 from ..browser.drag import dropped_local_paths
 from ..tasks import TaskSlot, in_executor
 from .models import PlanModel
 
-KIND = "backfill"
 REPLAN_MS = 400
 _STATUSES = (("All files", ""), ("New", NEW), ("Already there, same", SAME), ("Already there, different", DIFFERENT),
              ("Invalid", INVALID))
@@ -254,14 +253,14 @@ class BackfillWizard(QDialog):
     async def _plan(self, folder: Path, bucket: str, prefix: str, template: LayoutTemplate, source: str,
                     cancel: threading.Event) -> None:
         conn = self.connection
-        store_path = self.transfers.store.path if self.transfers.store else None
+        service = self.transfers.service
         chunksize = self.transfers.settings.multipart_chunksize
         self.summary.setText(f"Planning: reading {folder} and listing s3://{bucket}/{prefix}{template.static_prefix}…")
         started = time.perf_counter()
 
         def run():
             return plan_backfill(conn.client(), bucket, folder, template, prefix=prefix, source=source,
-                                 chunksize=chunksize, known=uploaded_records(store_path, bucket),
+                                 chunksize=chunksize, known=service.uploaded_records(bucket) if service else {},
                                  listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls},
                                  cancel=cancel)
 
@@ -301,7 +300,7 @@ class BackfillWizard(QDialog):
         self.overwrite_radio.setText(f"Replace them with the local files ({count(c[DIFFERENT], 'object')})"
                                      if c[DIFFERENT] else "Replace them with the local files")
         self.queue_button.setText(f"Queue {count(sent, 'file')}" if self.plan else "Queue")
-        self.queue_button.setEnabled(sent > 0 and self.transfers.store is not None)
+        self.queue_button.setEnabled(sent > 0 and self.transfers.available)
 
     # queueing
 
@@ -313,7 +312,7 @@ class BackfillWizard(QDialog):
         if not name:
             self.summary.setText("Give the backfill a name; the dashboard and lakegui-cli backfill status use it.")
             return
-        if any(b.name == name and b.kind == KIND for b in self.transfers.store.batches()):
+        if any(b.name == name for b in self.transfers.service.batches(BACKFILL)):
             self.summary.setText(f"A backfill named {name!r} is already in the queue: choose another name.")
             return
         overwrite = self.overwrite_radio.isChecked()
@@ -325,7 +324,8 @@ class BackfillWizard(QDialog):
     async def _enqueue(self, name: str, profile: dict, jobs: list) -> None:
         self.summary.setText(f"Queueing {len(jobs):,} files…")
         try:  # a 75,000-job write takes a second: not on the UI thread
-            batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, KIND, profile, jobs)
+            batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, BACKFILL, profile,
+                                             jobs)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -23,12 +23,12 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from ...core.connection import Connection
 from ...core.listing import ObjectEntry
 from ...core.paths import data_dir
+from ...core.transfers.progress import UNFINISHED_STATES
 from .controller import TransferQueue
 from .transfer_actions import TransferActions
 
 log = logging.getLogger(__name__)
 KEEP_SECONDS = 24 * 3600
-_UNFINISHED = ("queued", "running", "paused")
 
 
 def staging_root() -> Path:
@@ -87,16 +87,13 @@ class DropDownloads(QObject):
                 loop.quit()
                 return
             batch.append(result)
-            # Jobs may have ended before this callback ran: their rows say so already.
-            for job in self.queue.store.jobs(batch_id=result):
-                row = self.queue.model.row_for(job.id)
-                if row is not None and row.state in _UNFINISHED:
-                    pending.add(job.id)
+            # Jobs may have ended before this callback ran: the queue knows so already.
+            pending.update(self.queue.unfinished_ids(result))
             if not pending:
                 loop.quit()
 
         def on_job_finished(job_id: int, state: str) -> None:
-            if batch and job_id in pending and state not in _UNFINISHED:
+            if batch and job_id in pending and state not in UNFINISHED_STATES:
                 pending.discard(job_id)
                 if not pending:
                     loop.quit()

@@ -1,73 +1,19 @@
-"""The transfer queue's item model: one row per job, updated in place by the queue controller."""
+"""The transfer queue's item model: one row per job. The rows are the queue service's JobRow
+objects (core/transfers/service.py), changed in place by it; the controller tells the model
+which ones changed."""
 
 from __future__ import annotations
 
-import collections
-from dataclasses import dataclass, field
-
 from PySide6.QtCore import QModelIndex, Qt
 
-from ...core.transfers.jobs import Job, display_name
+from ...core.transfers.service import JobRow
 from ...core.units import human_duration, human_size
 from ..resources import icon
 from ..table_model import ColumnTableModel
 
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
-
-
-@dataclass(slots=True)
-class JobRow:
-    """What the queue view shows of one job; bytes are plain Python ints (no 32-bit overflow)."""
-
-    name: str
-    direction: str  # "upload" or "download"
-    state: str
-    bytes_done: int = 0
-    bytes_total: int = 0
-    speed: float = 0.0  # bytes per second, rolling average
-    error: str = ""
-    job_id: int = 0
-    uri: str = ""
-    local_path: str = ""
-    attempts: int = 0
-    samples: collections.deque | None = field(default=None, repr=False)  # made when the job first runs
-
-    @classmethod
-    def from_job(cls, job: Job) -> "JobRow":
-        return cls(job.name, str(job.direction), str(job.state), job.bytes_done, job.size, error=job.error,
-                   job_id=job.id, uri=job.uri, local_path=job.local_path, attempts=job.attempts)
-
-    @classmethod
-    def from_view_row(cls, r: tuple) -> "JobRow":
-        """From JobStore.view_rows(): the fast path for reopening a large queue."""
-        job_id, direction, bucket, key, local_path, size, state, bytes_done, error, attempts = r
-        return cls(display_name(direction, key, local_path), direction, state, bytes_done, size, 0.0, error, job_id, f"s3://{bucket}/{key}", local_path,
-                   attempts)
-
-    @property
-    def fraction(self) -> float:
-        if self.state == "done":
-            return 1.0
-        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 0.0
-
-    @property
-    def eta(self) -> float | None:
-        if self.speed <= 0 or self.state != "running":
-            return None
-        return max(0, self.bytes_total - self.bytes_done) / self.speed
-
-    def sample(self, now: float, done: int) -> None:
-        """Take a progress reading; speed is the average over the last few seconds."""
-        self.bytes_done = done
-        if self.samples is None:
-            self.samples = collections.deque(maxlen=30)
-        self.samples.append((now, done))
-        while len(self.samples) > 2 and now - self.samples[0][0] > 3.0:
-            self.samples.popleft()
-        t0, b0 = self.samples[0]
-        self.speed = (done - b0) / (now - t0) if now - t0 > 0.2 else self.speed
-
+__all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "JobRow", "TransferTableModel"]
 
 _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
                "cancelled": "Cancelled", "skipped": "Skipped"}
@@ -82,6 +28,7 @@ class TransferTableModel(ColumnTableModel):
         self._index: dict[int, int] = {}  # job id -> row
 
     def row(self, i: int) -> JobRow:
+        """The row shown at position i."""
         return self._rows[i]
 
     def row_for(self, job_id: int) -> JobRow | None:

@@ -1,43 +1,99 @@
-"""QThreadPool workers for the transfer queue.
+"""The window's executor for the queue service: QThreadPool workers move the bytes.
 
-A QRunnable cannot carry signals, so one QObject beside the workers carries them,
-created and connected once on the main thread; workers emit from pool threads and
-Qt delivers on the main thread. Each worker takes claimed jobs from the queue's
-ready line until it is empty, so the main thread starts a worker only when the
-pool has a free slot, not once per job: per-job calls into Qt from the main thread
-contend with busy workers for the GIL and stalled the UI.
+Claimed jobs wait in a ready line; each worker takes jobs from it until it is empty, so the
+main thread starts a worker only when the pool has a free slot, not once per job: per-job
+calls into Qt from the main thread contend with busy workers for the GIL and stalled the UI.
+Workers start a few per turn of the event loop: each new thread wants the GIL at once, and
+starting 32 in one go stalled the UI for 70 ms. Ends go straight to the service's `done`
+callback (it wakes the main thread itself).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+import collections
+import threading
 
-from ...core.transfers.runner import run_one
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer
+
+WORKERS_PER_TURN = 4  # workers started per turn of the event loop
 
 
-class WorkerSignals(QObject):
-    finished = Signal(int, object)  # job id, Outcome
+class QtPoolExecutor(QObject):
+    """A JobExecutor (core/transfers/service.py) over a QThreadPool; lives on the main thread."""
+
+    def __init__(self, workers: int, parent=None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max(1, workers))
+        self._limit = max(1, workers)
+        self._ready: collections.deque = collections.deque()  # (running, work, done)
+        self._lock = threading.Lock()
+        self._alive = 0
+        self._start_scheduled = False
+        self._closing = False
+
+    def submit(self, running, work, done) -> None:
+        with self._lock:
+            self._ready.append((running, work, done))
+        if not self._start_scheduled:
+            self._start_workers()
+
+    def set_workers(self, n: int) -> None:
+        self._limit = max(1, n)
+        self.pool.setMaxThreadCount(self._limit)
+        self._start_workers()
+
+    def call(self, fn) -> None:
+        """Run one plain call on a pool thread (warming up clients and engines)."""
+        if not self._closing:
+            self.pool.start(CallRunnable(fn))
+
+    def _start_workers(self) -> None:
+        self._start_scheduled = False
+        if self._closing:
+            return
+        with self._lock:
+            # Every worker runs one job at a time, so workers alive <= the limit bounds the jobs.
+            wanted = min(self._limit - self._alive, len(self._ready))
+            start = max(0, min(wanted, WORKERS_PER_TURN))
+            self._alive += start
+        for _ in range(start):
+            self.pool.start(_Worker(self))
+        if wanted > start and not self._start_scheduled:
+            self._start_scheduled = True
+            QTimer.singleShot(0, self._start_workers)
+
+    def next_ready(self):
+        """For workers (any thread): the next job, or None, and then the worker ends."""
+        with self._lock:
+            if self._ready and not self._closing:
+                return self._ready.popleft()
+            self._alive -= 1
+            return None
+
+    def close(self, timeout: float | None = None) -> None:
+        """Start nothing more (jobs in the ready line stay claimed; the service hands them back)
+        and wait for the running ones."""
+        self._closing = True
+        with self._lock:
+            self._ready.clear()
+        self.pool.waitForDone(-1 if timeout is None else int(timeout * 1000))
 
 
-class TransferWorker(QRunnable):
-    """Runs jobs from `line` (a TransferQueue's ready line) until there are none."""
-
-    def __init__(self, line, signals: WorkerSignals):
+class _Worker(QRunnable):
+    def __init__(self, line: QtPoolExecutor):
         super().__init__()
         self.setAutoDelete(True)
         self.line = line
-        self.signals = signals
 
     def run(self) -> None:
-        while (running := self.line.next_ready()) is not None:
-            # The queue records the end on the main thread, batched with its next claim.
-            outcome = run_one(self.line.store, self.line.engines, running, record=False)
-            self.line.outcomes[running.job.id] = outcome
-            self.signals.finished.emit(running.job.id, outcome)
+        while (item := self.line.next_ready()) is not None:
+            running, work, done = item
+            done(running, work(running))
 
 
 class CallRunnable(QRunnable):
-    """Runs one plain call on a pool thread (warming up clients and engines)."""
+    """Runs one plain call on a pool thread."""
 
     def __init__(self, fn):
         super().__init__()
