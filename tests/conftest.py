@@ -21,6 +21,8 @@ import pytest
 
 from tests.support.endpoints import SeaweedFS, start_moto_server, reset_moto
 
+pytest_plugins = ["tests.support.keyrings"]  # memory_keyring, no_keyring
+
 TEST_KEY, TEST_SECRET = "lakegui-test-key", "lakegui-test-secret"
 
 

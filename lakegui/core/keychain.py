@@ -45,7 +45,7 @@ def backend_problem() -> str:
         return NO_BACKEND
     try:
         backend = keyring.get_keyring()
-    except Exception:  # a broken keyring configuration counts as none
+    except Exception:  # noqa: BLE001  a broken keyring configuration (any error) counts as none
         return NO_BACKEND
     # fail.Keyring raises on every call; null.Keyring (PYTHON_KEYRING_BACKEND) silently keeps nothing.
     if isinstance(backend, (fail.Keyring, null.Keyring)):

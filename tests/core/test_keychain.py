@@ -11,7 +11,6 @@ from lakegui.core import keychain, settings
 from lakegui.core.connection import Connection, ConnectionProfile
 from lakegui.core.probe import probe
 from tests.conftest import TEST_KEY
-from tests.support.keyrings import memory_keyring, no_keyring  # noqa: F401  (fixtures)
 
 SECRET = "kc-secret-5d1e9b"
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication
 from lakegui.core import settings as settings_store
 from lakegui.core.connection import ConnectionProfile
 from lakegui.ui.dialogs.connection import AWS_ROUTE, KEYCHAIN_ROUTE, ConnectionDialog
-from tests.support.keyrings import memory_keyring, no_keyring  # noqa: F401  (fixtures)
 
 SECRET = "dialog-secret-83c1f0"
 

@@ -13,12 +13,28 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from ...core import keychain
-from ...core.connection import ADDRESSING_STYLES, Connection, ConnectionProfile, StaticCredentials, \
-    available_aws_profiles
+from ...core.connection import (
+    ADDRESSING_STYLES,
+    Connection,
+    ConnectionProfile,
+    StaticCredentials,
+    available_aws_profiles,
+)
 from ...core.errors import classify
 from ...core.probe import probe
 
@@ -340,7 +356,7 @@ class ConnectionDialog(QDialog):
         def run() -> None:
             try:
                 message, ok = probe(connection), True
-            except Exception as exc:  # shown to the user, as the browser would show it
+            except Exception as exc:  # noqa: BLE001  whatever failed is shown, as the browser would
                 message, ok = classify(exc, bucket=connection.bucket or None,
                                        endpoint=connection.profile.endpoint_url or None).message, False
             try:
