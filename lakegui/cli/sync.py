@@ -1,0 +1,184 @@
+"""`lakegui-cli sync`: make a prefix match a local folder, or a folder match a prefix, decided by one
+listing and by content (core/sync), the copies run through the durable queue and the deletes last."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .common import (EXIT_FAILED, EXIT_OK, add_command, add_connection_options, add_queue_option, connection_for,
+                     error_message, fail, fail_usage, open_store, print_json, run_queue)
+
+
+def add_parser(sub) -> None:
+    p = add_command(sub, "sync", help="sync a local folder and an S3 prefix, by content, in either direction",
+                    description="Copy what differs from SRC to DST (exactly one side s3://): files only at the "
+                                "source and files whose content differs (size, then ETag; a record of our own "
+                                "transfers spares hashing files unchanged since). --delete also removes what "
+                                "exists only at DST, after every copy succeeded; more than --max-delete deletes "
+                                "refuse the whole run before anything changes. Copies go through the durable "
+                                "queue: a killed sync is continued by `queue resume`, and run again it deletes "
+                                "what is left to delete.",
+                    example="lakegui-cli sync ./ticks s3://us-equity-datalake/data/ticks/daily/ --delete --dry-run\n"
+                            "lakegui-cli sync s3://us-equity-datalake/data/ticks/daily/AAPL/ ./aapl "
+                            "--exclude '*.tmp'")
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("dst", metavar="DST")
+    p.add_argument("--delete", action="store_true", help="also delete what exists only at the destination")
+    p.add_argument("--max-delete", type=int, default=1000, metavar="N",
+                   help="refuse the run if it would delete more than N (default: 1,000)")
+    p.add_argument("--yes", action="store_true", help="accept any number of deletes")
+    p.add_argument("--dry-run", action="store_true", help="print each planned action and change nothing")
+    add_compare_options(p)
+    add_queue_option(p)
+    add_connection_options(p)
+    p.set_defaults(func=sync_command, concurrency=None)
+
+
+def add_compare_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--compare", choices=["content", "size", "mtime"], default="content",
+                   help="content: size, then ETag (default); size: size only; mtime: size, then the newer "
+                        "source side wins (as aws s3 sync)")
+    p.add_argument("--exclude", dest="filters", action="append", default=[], metavar="GLOB",
+                   type=lambda g: ("exclude", g), help="leave out paths matching GLOB, on both sides (repeatable)")
+    p.add_argument("--include", dest="filters", action="append", default=[], metavar="GLOB",
+                   type=lambda g: ("include", g), help="take back paths matching GLOB; the last matching "
+                                                       "--exclude or --include decides")
+
+
+def _summary(cmp, plan, *, uploaded=0, downloaded=0, deleted=0, failed=0, moved=0, seconds=0.0) -> dict:
+    counts = cmp.counts()
+    return {"compared": len(cmp.entries), "same": counts["same"], "differ": counts["differ"],
+            "only_local": counts["only-local"], "only_remote": counts["only-remote"], "uploaded": uploaded,
+            "downloaded": downloaded, "deleted": deleted, "failed": failed, "bytes": moved,
+            "seconds": round(seconds, 3), "actions": [a.to_json() for a in plan.actions]}
+
+
+def _print_plan(plan) -> None:
+    for a in plan.actions:
+        where = a.path if a.action == "download" or (a.action == "delete" and plan.direction == "download") \
+            else f"s3://{plan.comparison.bucket}/{a.key}"
+        source = f"{a.path} -> " if a.action == "upload" else (f"s3://{plan.comparison.bucket}/{a.key} -> "
+                                                                if a.action == "download" else "")
+        print(f"(dry run) {a.action}: {source}{where} ({a.reason})")
+
+
+def _print_problems(plan) -> None:
+    for p in plan.problems[:50]:
+        print(f"lakegui-cli: not synced: {p.path}: {p.reason}", file=sys.stderr)
+    if len(plan.problems) > 50:
+        print(f"lakegui-cli: … and {len(plan.problems) - 50:,} more not synced", file=sys.stderr)
+
+
+def sync_command(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    from ..core import settings as settings_store
+    from ..core.sync import records
+    from ..core.sync.compare import Filters, compare_with, records_of_same
+    from ..core.sync.plan import (UPLOAD, DeleteCapExceeded, check_delete_cap, delete_local, delete_remote,
+                                  jobs_for, plan_sync, records_after, sides)
+    from ..core.transfers.store import default_queue_path
+    from ..core.units import human_duration, human_size
+
+    try:
+        direction, local, bucket, prefix = sides(args.src, args.dst)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if args.max_delete < 0:
+        return fail_usage("--max-delete must be 0 or more")
+    local_dir = Path(local)
+    if direction == UPLOAD and not local_dir.is_dir():
+        return fail_usage(f"{local} is not a folder")
+    if local_dir.exists() and not local_dir.is_dir():
+        return fail_usage(f"{local} exists and is not a folder")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    settings = settings_store.load().transfer
+    queue_path = Path(args.queue) if args.queue else default_queue_path()
+    try:
+        cmp = compare_with(conn, direction, local_dir, bucket, prefix, mode=args.compare,
+                           filters=Filters(args.filters), queue_path=queue_path,
+                           chunksize=settings.multipart_chunksize, missing_ok=True)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    except Exception as exc:
+        return fail(error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None))
+    plan = plan_sync(cmp, direction, delete=args.delete)
+    try:
+        check_delete_cap(plan, args.max_delete, accept_any=args.yes)
+    except DeleteCapExceeded as exc:
+        if args.json:
+            print_json(_summary(cmp, plan, seconds=time.monotonic() - started))
+        return fail(str(exc))
+    if args.dry_run:
+        _print_problems(plan)
+        if args.json:
+            print_json(_summary(cmp, plan, failed=len(plan.problems), seconds=time.monotonic() - started))
+        else:
+            _print_plan(plan)
+            print(f"(dry run) {len(plan.copies):,} to {direction} ({human_size(plan.copy_bytes)}), "
+                  f"{len(plan.deletes):,} to delete, {len(cmp.of('same')):,} already the same; nothing changed")
+        return EXIT_OK
+
+    # What hashing just proved need not be hashed again, whatever happens next.
+    records.save(queue_path, bucket, records_of_same(cmp))
+    done = failed = moved = 0
+    interrupted = False
+    failures: list[tuple[str, str]] = []
+    if plan.copies:
+        from ..core.transfers.jobs import JobState
+
+        store, problem = open_store(args)
+        if store is None:
+            return fail(problem)
+        try:
+            batch, _ = store.add_batch(f"sync {args.src} → {args.dst}", "sync", conn.profile.to_dict(),
+                                       jobs_for(plan))
+            summary = run_queue(store, args, [batch], settings, connection=conn)
+            interrupted = summary.interrupted
+            finished = store.jobs(batch_id=batch, states=[JobState.DONE])
+            records.save(queue_path, bucket, records_after(plan, finished))
+            done, moved = len(finished), sum(j.size for j in finished)
+            bad = store.jobs(batch_id=batch, states=[JobState.FAILED, JobState.CANCELLED])
+            failures += [(j.uri if j.direction == "upload" else j.local_path, j.error) for j in bad]
+            failed = len(bad)
+        finally:
+            store.close()
+    deleted = 0
+    if plan.deletes and not (failures or interrupted):
+        if direction == UPLOAD:
+            gone, bad_deletes = delete_remote(conn.client(), bucket, [a.key for a in plan.deletes])
+            records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes if a.key in set(gone)])
+        else:
+            gone, bad_deletes = delete_local(plan)
+            gone_set = set(gone)
+            records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes if a.path in gone_set])
+        deleted = len(gone)
+        failed += len(bad_deletes)
+        failures += bad_deletes
+    elif plan.deletes:
+        print(f"lakegui-cli: {len(plan.deletes):,} deletes not made: not every copy succeeded", file=sys.stderr)
+    failed += len(plan.problems)
+    seconds = time.monotonic() - started
+    up, down = (done, 0) if direction == UPLOAD else (0, done)
+    if args.json:
+        print_json(_summary(cmp, plan, uploaded=up, downloaded=down, deleted=deleted, failed=failed, moved=moved,
+                            seconds=seconds))
+    for where, error in failures[:50]:  # on stderr, --json or not
+        print(f"lakegui-cli: failed {where}: {error}", file=sys.stderr)
+    if len(failures) > 50:
+        print(f"lakegui-cli: … and {len(failures) - 50:,} more failures", file=sys.stderr)
+    _print_problems(plan)
+    if not args.json:
+        c = cmp.counts()
+        print(f"{len(cmp.entries):,} compared: {c['same']:,} same, {c['differ']:,} differ, "
+              f"{c['only-local']:,} only local, {c['only-remote']:,} only remote · {up + down:,} "
+              f"{direction}ed, {deleted:,} deleted, {failed:,} failed · {human_size(moved)} in "
+              f"{human_duration(seconds) or '0s'}")
+    if interrupted:
+        print("Interrupted: the unfinished copies are back in the queue; `lakegui-cli queue resume` continues "
+              "them, and the same sync run again makes its deletes.", file=sys.stderr)
+    return EXIT_FAILED if failed or interrupted else EXIT_OK

@@ -1,0 +1,189 @@
+"""Sync = compare, then queue: which copies a comparison calls for, the jobs that make them, and
+the deletes that follow once every copy succeeded.
+
+Copies go through the durable queue like any transfer (a killed sync is continued by
+`queue resume`); downloads replace local files only through the engines' temp-and-rename.
+Deletes come last and only after all copies succeeded, so a failed run never leaves the
+destination with less than it had.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..transfers.jobs import Direction, Job, JobState, OverwritePolicy
+from ..transfers.store import NewJob
+from .compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, Comparison, Problem
+from .records import Record, Stat
+
+UPLOAD, DOWNLOAD, DELETE = "upload", "download", "delete"
+DEFAULT_MAX_DELETE = 1000
+DELETE_BATCH = 1000  # delete_objects takes at most 1,000 keys a request
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    action: str  # upload, download or delete
+    path: str  # the local file
+    key: str
+    reason: str  # only-local, only-remote, or the differ reason (size, content, mtime)
+    size: int = 0
+
+    def to_json(self) -> dict:
+        return {"action": self.action, "path": self.path, "key": self.key, "reason": self.reason}
+
+
+@dataclass
+class SyncPlan:
+    direction: str  # UPLOAD (local folder to the prefix) or DOWNLOAD
+    comparison: Comparison
+    copies: list[Action] = field(default_factory=list)
+    deletes: list[Action] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # those that keep the two sides apart
+
+    @property
+    def actions(self) -> list[Action]:
+        return self.copies + self.deletes
+
+    @property
+    def copy_bytes(self) -> int:
+        return sum(a.size for a in self.copies)
+
+
+class DeleteCapExceeded(Exception):
+    """The plan would delete more than the cap allows; nothing was changed."""
+
+    def __init__(self, count: int, cap: int, where: str):
+        self.count, self.cap = count, cap
+        super().__init__(f"the sync would delete {count:,} {where}, more than --max-delete {cap:,}; "
+                         f"nothing was changed. Raise the cap (--max-delete {count}) or accept any "
+                         "count (--yes)")
+
+
+def sides(src: str, dst: str) -> tuple[str, str, str, str]:
+    """(direction, local folder, bucket, prefix) of a `sync SRC DST`: exactly one side is s3://."""
+    from ..listing import parse_s3_uri
+
+    if src.startswith("s3://") == dst.startswith("s3://"):
+        raise ValueError("exactly one of the two sides must be an s3:// URI, the other a local folder")
+    if dst.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(dst)
+        return UPLOAD, src, bucket, prefix
+    bucket, prefix = parse_s3_uri(src)
+    return DOWNLOAD, dst, bucket, prefix
+
+
+def plan_sync(cmp: Comparison, direction: str, *, delete: bool = False) -> SyncPlan:
+    """The copies (and with `delete`, the deletes) that make the destination match the source."""
+    if direction not in (UPLOAD, DOWNLOAD):
+        raise ValueError(f"direction is {UPLOAD} or {DOWNLOAD}")
+    plan = SyncPlan(direction, cmp)
+    missing, extra = (ONLY_LOCAL, ONLY_REMOTE) if direction == UPLOAD else (ONLY_REMOTE, ONLY_LOCAL)
+    for e in cmp.entries:
+        if e.status == missing or e.status == DIFFER:
+            reason = e.status if e.status == missing else e.reason
+            if direction == UPLOAD:
+                plan.copies.append(Action(UPLOAD, e.local.path, cmp.key_of(e.relative), reason, e.local.stat.size))
+            else:
+                path = e.local.path if e.local else os.path.join(str(cmp.root), *e.relative.split("/"))
+                plan.copies.append(Action(DOWNLOAD, path, e.remote.key, reason, e.remote.size))
+        elif e.status == extra and delete:
+            path = e.local.path if e.local else ""
+            plan.deletes.append(Action(DELETE, path, cmp.key_of(e.relative), e.status,
+                                       (e.local.stat.size if e.local else e.remote.size)))
+    # A file that cannot be read fails an upload; a key that cannot be a path fails a download, and
+    # an upload with --delete (it is left, not deleted, so the two sides still differ).
+    source_side = "local" if direction == UPLOAD else "remote"
+    plan.problems = [p for p in cmp.problems if p.side == source_side or delete]
+    return plan
+
+
+def check_delete_cap(plan: SyncPlan, max_delete: int = DEFAULT_MAX_DELETE, *, accept_any: bool = False) -> None:
+    """Raise DeleteCapExceeded when the plan deletes more than `max_delete` (unless `accept_any`)."""
+    n = len(plan.deletes)
+    if n > max_delete and not accept_any:
+        where = "objects" if plan.direction == UPLOAD else "local files"
+        raise DeleteCapExceeded(n, max_delete, where)
+
+
+def jobs_for(plan: SyncPlan) -> list[NewJob]:
+    """Queue jobs for the plan's copies. They replace what differs (the comparison decided), so the
+    policy is overwrite; a download's listed ETag travels with it for the engine's checks."""
+    cmp = plan.comparison
+    jobs = []
+    etag_of = {e.remote.key: e.remote.etag for e in cmp.entries if e.remote is not None}
+    for a in plan.copies:
+        if a.action == UPLOAD:
+            st = compared_stat(cmp, a)
+            jobs.append(NewJob(Direction.UPLOAD, cmp.bucket, a.key, a.path, size=a.size,
+                               mtime=st.mtime_ns / 1e9 if st else 0.0, policy=OverwritePolicy.OVERWRITE))
+        else:
+            jobs.append(NewJob(Direction.DOWNLOAD, cmp.bucket, a.key, a.path, size=a.size, etag=etag_of.get(a.key, ""),
+                               policy=OverwritePolicy.OVERWRITE))
+    return jobs
+
+
+def compared_stat(cmp: Comparison, action: Action) -> Stat | None:
+    """The stat the comparison saw of the action's local file (None if there was none)."""
+    e = cmp.entry(action.key[len(cmp.prefix):])
+    return e.local.stat if e is not None and e.local is not None else None
+
+
+def records_after(plan: SyncPlan, done: list[Job]) -> list[Record]:
+    """Records of the files the plan's finished jobs left equal to their objects. An upload counts
+    only if the file still has the stat it was compared with (else it may have changed after it
+    was sent); a download, with the stat its rename left."""
+    cmp = plan.comparison
+    out = []
+    for job in done:
+        if job.state is not JobState.DONE or not job.etag:
+            continue
+        try:
+            now = Stat.of(os.stat(job.local_path))
+        except OSError:
+            continue
+        if job.direction is Direction.UPLOAD:
+            before = compared_stat(cmp, Action(UPLOAD, job.local_path, job.key, ""))
+            if before != now:
+                continue
+        elif now.size != job.size:
+            continue
+        out.append(Record(job.key, job.local_path, now, job.etag))
+    return out
+
+
+def delete_remote(client, bucket: str, keys: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Delete keys with delete_objects, 1,000 a request: (deleted, [(key, error)])."""
+    deleted, failed = [], []
+    for i in range(0, len(keys), DELETE_BATCH):
+        batch = keys[i:i + DELETE_BATCH]
+        try:
+            resp = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch],
+                                                                "Quiet": True})
+        except Exception as exc:
+            failed += [(k, f"{type(exc).__name__}: {exc}") for k in batch]
+            continue
+        errors = {e.get("Key", ""): f"{e.get('Code', '')}: {e.get('Message', '')}" for e in resp.get("Errors", [])}
+        failed += list(errors.items())
+        deleted += [k for k in batch if k not in errors]
+    return deleted, failed
+
+
+def delete_local(plan: SyncPlan) -> tuple[list[str], list[tuple[str, str]]]:
+    """Remove the plan's local deletes, each only if it still has the stat it was compared with
+    (a file written since is kept and reported): (deleted, [(path, error)])."""
+    deleted, failed = [], []
+    for a in plan.deletes:
+        before = compared_stat(plan.comparison, a)
+        try:
+            if before is not None and Stat.of(os.stat(a.path)) != before:
+                failed.append((a.path, "changed since it was compared; kept"))
+                continue
+            os.unlink(a.path)
+            deleted.append(a.path)
+        except FileNotFoundError:
+            deleted.append(a.path)  # already gone: what the sync wanted
+        except OSError as exc:
+            failed.append((a.path, exc.strerror or str(exc)))
+    return deleted, failed
