@@ -24,6 +24,10 @@ from .listing import PrefixLister
 from .transfers.store import NewJob
 
 NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
+# A Parquet file whose schema is not the lake's majority schema for the template; queued only
+# when drift is allowed (then as what it would otherwise be: `was`).
+SCHEMA_DIFFERS = "schema-differs"
+SCHEMA_SAMPLE = 64   # lake footers read for the majority schema, spread over the listing
 
 
 class PlanCancelled(Exception):
@@ -40,6 +44,7 @@ class BackfillItem:
     mtime: float = 0.0
     metadata: dict = field(default_factory=dict)
     reason: str = ""
+    was: str = ""        # for schema-differs: the status it would have had (new, exists-different)
 
     def to_json(self) -> dict:
         return {"local_path": self.local_path, "key": self.key, "status": self.status, "size": self.size,
@@ -57,7 +62,7 @@ class BackfillPlan:
     def counts(self) -> dict[str, int]:
         out = {NEW: 0, SAME: 0, DIFFERENT: 0, INVALID: 0}
         for item in self.items:
-            out[item.status] += 1
+            out[item.status] = out.get(item.status, 0) + 1  # schema-differs only when there are some
         return out
 
     @property
@@ -101,7 +106,8 @@ def walk_files(root: Path):
 def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplate, *, pattern: str | None = None,
                   prefix: str = "", source: str = "lakegui", chunksize: int = 10 << 20,
                   known: dict[str, tuple[int, float, str]] | None = None,
-                  listing: dict | None = None, cancel: threading.Event | None = None) -> BackfillPlan:
+                  listing: dict | None = None, cancel: threading.Event | None = None,
+                  check_schema: bool = True) -> BackfillPlan:
     """Every file under `root`, placed by `template` (its fields read through `pattern`, the
     template's local pattern by default) and compared with the bucket. `known` maps keys to
     (size, mtime, etag) of uploads the queue finished, to spare hashing unchanged files; `listing`
@@ -126,13 +132,15 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
         listed = pool.submit(_list_into, pages, stop, client, bucket, prefix + template.static_prefix, listing or {})
         try:
             items, placed = _place_all(root, template, local, prefix)
-            statuses, count = {}, 0
+            statuses, count, lake_parquet = {}, 0, []
             known = known or {}
             while (page := pages.get()) is not None:
                 if stop.is_set():
                     break
                 for key, size, etag in page:
                     count += 1
+                    if key.endswith(".parquet"):
+                        lake_parquet.append((key, size, etag))
                     if key in placed:
                         path, _, fsize, mtime, _ = placed[key]
                         statuses[key] = _compare(path, fsize, mtime, (size, etag), known.get(key), chunksize)
@@ -142,9 +150,15 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
         listed.result()  # the listing's error, if it failed
     if cancelled:
         raise PlanCancelled()
+    drift = _schema_check(client, bucket, lake_parquet, placed, statuses) if check_schema else {}
     for key, (path, relative, size, mtime, fields) in placed.items():
         status, reason = statuses.get(key, (NEW, ""))
-        items.append(BackfillItem(path, relative, status, key, size, mtime, template.metadata(source, **fields), reason))
+        was = ""
+        if key in drift:
+            was, status = status, SCHEMA_DIFFERS
+            reason = drift[key] + (f" (and the object exists: {reason})" if was == DIFFERENT else "")
+        items.append(BackfillItem(path, relative, status, key, size, mtime, template.metadata(source, **fields),
+                                  reason, was))
     items.sort(key=lambda i: i.relative)
     return BackfillPlan(template, bucket, prefix, items, count)
 
@@ -202,19 +216,73 @@ def _compare(path: str, size: int, mtime: float, listed: tuple[int, str], record
     return DIFFERENT, "same size, different content (ETag)"
 
 
-def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite: bool = False) -> list[NewJob]:
+def _local_schema(path: str):
+    """The Arrow schema of a local Parquet file, or None when it is not one."""
+    import pyarrow.parquet as pq
+
+    try:
+        with open(path, "rb") as f:
+            f.seek(-4, os.SEEK_END)
+            if f.read(4) != b"PAR1":
+                return None
+        return pq.read_schema(path)
+    except Exception:  # noqa: BLE001  not Parquet after all, or unreadable: the upload says so
+        return None
+
+
+def _schema_check(client, bucket: str, lake_parquet: list, placed: dict, statuses: dict) -> dict[str, str]:
+    """{key: how its local file's schema differs from the lake's majority} for the Parquet files
+    that would be uploaded. The majority comes from the footers of up to SCHEMA_SAMPLE listed
+    files, spread over the listing; nothing is read when no local file is Parquet."""
+    if not lake_parquet:
+        return {}
+    # Local footers first (no GET): the lake is read only when some file to send is Parquet.
+    local = {k: _local_schema(v[0]) for k, v in placed.items()
+             if v[0].endswith(".parquet") and statuses.get(k, (NEW,))[0] != SAME}
+    local = {k: v for k, v in local.items() if v is not None}
+    if not local:
+        return {}
+    from .lake.schema import differences, scan_schemas, signature
+    from .lake.select import LakeFile
+
+    step = max(1, len(lake_parquet) // SCHEMA_SAMPLE)
+    sample = [LakeFile(k, size, etag, {}) for k, size, etag in lake_parquet[::step][:SCHEMA_SAMPLE]]
+    report = scan_schemas(client, bucket, sample)
+    majority = report.majority
+    if majority is None:
+        return {}
+    out = {}
+    for key, schema in local.items():
+        diffs = differences(majority.columns, signature(schema))
+        if diffs:
+            out[key] = (f"its schema differs from the lake's ({majority.count} of {report.files} files read): "
+                        + "; ".join(diffs))
+    return out
+
+
+def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite: bool = False,
+                  allow_schema_drift: bool = False) -> list[NewJob]:
     """Jobs for the valid files: new ones queued; identical ones recorded as skipped; different
     ones skipped (skip_existing), replaced (overwrite) or failed with a message saying how to
-    choose. Invalid files are never enqueued."""
+    choose; files whose schema differs from the lake's fail unless `allow_schema_drift`, then go
+    as what they otherwise are. Invalid files are never enqueued."""
     jobs = []
     for item in plan.items:
         if item.status == INVALID:
             continue
         state, error, policy = JobState.QUEUED, "", OverwritePolicy.ASK
         where = f"s3://{plan.bucket}/{item.key}"
-        if item.status == SAME:
+        status = item.status
+        if status == SCHEMA_DIFFERS:
+            if not allow_schema_drift:
+                jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
+                                   mtime=item.mtime, metadata=item.metadata, state=JobState.FAILED,
+                                   error=f"{where} not sent: {item.reason}; --allow-schema-drift sends it"))
+                continue
+            status = item.was or NEW
+        if status == SAME:
             state, error = JobState.SKIPPED, f"{where} exists with the same content"
-        elif item.status == DIFFERENT:
+        elif status == DIFFERENT:
             if skip_existing:
                 state, error = JobState.SKIPPED, f"{where} exists ({item.reason}); kept"
             elif overwrite:
@@ -227,39 +295,15 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     return jobs
 
 
-@dataclass(frozen=True)
-class BackfillProgress:
-    batch_id: int
-    name: str
-    files: int
-    done: int
-    skipped: int
-    failed: int
-    bytes_total: int
-    bytes_done: int   # of finished jobs, plus what running ones have sent
-
-    @property
-    def finished(self) -> int:
-        return self.done + self.skipped + self.failed
-
-
-def progress(store, batch) -> BackfillProgress:
-    counts = store.counts(batch.id)
-    n = {s: counts.get(s, (0, 0)) for s in ("done", "skipped", "failed")}
-    # Skipped files are already in the lake: their bytes count as done, so the ETA covers what is left.
-    done_bytes = n["done"][1] + n["skipped"][1] + store.bytes_in_flight(batch.id)
-    return BackfillProgress(batch.id, batch.name, sum(c for c, _ in counts.values()), n["done"][0], n["skipped"][0],
-                            n["failed"][0], sum(b for _, b in counts.values()), done_bytes)
-
-
 MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path")
 
 
-def manifest_rows(store, batch_id: int) -> list[dict]:
-    """One row per job of a backfill: what was (or was not) put where, for the record."""
+def manifest_rows(queue, batch_id: int) -> list[dict]:
+    """One row per job of a backfill (`queue`: a QueueService): what was (or was not) put where,
+    for the record. A backfill's progress is progress.BatchProgress, from QueueService.batch_progress."""
     return [{"key": j.key, "size": j.size, "etag": j.etag, "state": str(j.state), "attempts": j.attempts,
              "error": j.error, "local_path": j.local_path, "metadata": dict(j.metadata)}
-            for j in store.jobs(batch_id=batch_id)]
+            for j in queue.jobs(batch_id=batch_id)]
 
 
 def write_manifest(rows: list[dict], path: Path | str) -> None:

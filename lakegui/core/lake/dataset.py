@@ -1,0 +1,331 @@
+"""A query over a layout's files: only the chosen columns of only the selected files, by ranges.
+
+For each file: one suffix GET for its footer (see footer.py); the row groups whose statistics
+cannot match the filter are skipped; the chunks of the wanted columns in the row groups left are
+fetched with concurrent range GETs (neighbours merged only while the bytes between them stay a
+small share of what is read); pyarrow decodes them from memory (ParquetFile over the project's
+RangeFile, given the footer, so it reads nothing itself). The filter then picks the rows, and the
+template's fields (symbol, year, ...) are added as columns, as Hive partition columns are.
+
+Files are read concurrently and results come out in the files' order, one LakeBatch per file with
+what it cost. A file that cannot be read becomes a LakeBatch with the reason; the rest go on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..preview.rangefile import RangeFile
+from .filters import ABSENT, ColumnStats, Node
+from .footer import FooterError, FooterSizer, read_metadata
+from .select import NUMERIC_FIELDS, LakeFile
+
+CONCURRENCY = 16          # files in flight
+HOLE_SHARE = 0.1          # bytes between merged ranges: at most this share of the bytes wanted
+HOLE_MAX = 256 * 1024     # and never a hole larger than this
+
+
+class QueryCancelled(Exception):
+    """The query was stopped by its caller."""
+
+
+@dataclass
+class LakeBatch:
+    """One file's part of a result: its rows (None when it failed) and what reading it took."""
+
+    key: str
+    fields: dict
+    batch: object = None          # pyarrow.RecordBatch
+    files: int = 1
+    row_groups_read: int = 0
+    row_groups_skipped: int = 0
+    requests: int = 0
+    bytes_read: int = 0
+    error: str = ""
+    missing_columns: tuple = ()   # wanted columns this file lacks (read as nulls)
+
+    @property
+    def rows(self) -> int:
+        return self.batch.num_rows if self.batch is not None else 0
+
+
+@dataclass
+class ScanTotals:
+    """What a whole query took, summed over its batches."""
+
+    files: int = 0
+    files_pruned: int = 0         # ruled out by the filter on their fields: never read
+    row_groups_read: int = 0
+    row_groups_skipped: int = 0
+    requests: int = 0
+    bytes_read: int = 0
+    rows: int = 0
+    failures: list = field(default_factory=list)   # (key, reason)
+
+    def add(self, b: LakeBatch) -> None:
+        self.files += b.files
+        self.row_groups_read += b.row_groups_read
+        self.row_groups_skipped += b.row_groups_skipped
+        self.requests += b.requests
+        self.bytes_read += b.bytes_read
+        self.rows += b.rows
+        if b.error:
+            self.failures.append((b.key, b.error))
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "row_groups_read": self.row_groups_read,
+                "row_groups_skipped": self.row_groups_skipped, "requests": self.requests,
+                "bytes_read": self.bytes_read, "rows": self.rows}
+
+
+def field_value(name: str, value: str):
+    return int(value) if name in NUMERIC_FIELDS and value.isdigit() else value
+
+
+def field_stats(fields: dict) -> dict:
+    """A file's fields as statistics, so a filter on them rules the file out before any GET."""
+    return {k: ColumnStats(field_value(k, v), field_value(k, v), 0, 1) for k, v in fields.items()}
+
+
+def plan_ranges(ranges: list[tuple[int, int]], *, share: float = HOLE_SHARE,
+                hole_max: int = HOLE_MAX) -> list[tuple[int, int]]:
+    """Ranges to GET for `ranges`: touching ones joined, then the smallest holes bridged while
+    the bridged bytes stay under `share` of the bytes wanted (each GET costs about as much as
+    reading a few more kilobytes; reading the whole file costs far more)."""
+    merged: list[list[int]] = []
+    for s, e in sorted(r for r in ranges if r[1] > r[0]):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    if len(merged) < 2:
+        return [tuple(m) for m in merged]
+    wanted = sum(e - s for s, e in merged)
+    budget = share * wanted
+    holes = sorted(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+    bridge = set()
+    for i in holes:
+        gap = merged[i + 1][0] - merged[i][1]
+        if gap > hole_max or gap > budget:
+            break
+        budget -= gap
+        bridge.add(i)
+    out = [list(merged[0])]
+    for i in range(1, len(merged)):
+        if i - 1 in bridge:
+            out[-1][1] = merged[i][1]
+        else:
+            out.append(list(merged[i]))
+    return [tuple(r) for r in out]
+
+
+def _chunk_range(col) -> tuple[int, int]:
+    start = col.data_page_offset
+    if col.has_dictionary_page and col.dictionary_page_offset:
+        start = min(start, col.dictionary_page_offset)
+    return start, start + col.total_compressed_size
+
+
+def _leaf_index(md) -> dict[str, int]:
+    """Top-level primitive columns: name -> leaf index (nested ones have no usable statistics)."""
+    s = md.schema
+    return {s.column(i).path: i for i in range(len(s)) if "." not in s.column(i).path}
+
+
+def _row_group_stats(rg, leaves: dict[str, int], columns: set[str], field_cols: dict) -> dict:
+    out = dict(field_cols)
+    for name in columns:
+        if name in out:
+            continue
+        i = leaves.get(name)
+        if i is None:
+            continue  # absent (set by the caller) or nested: unknown
+        col = rg.column(i)
+        st = col.statistics if col.is_stats_set else None
+        if st is None:
+            continue
+        lo = hi = None
+        if st.has_min_max:
+            try:
+                lo, hi = st.min, st.max
+            except (ValueError, TypeError, OverflowError):  # values pyarrow cannot convert
+                lo = hi = None
+        out[name] = ColumnStats(lo, hi, st.null_count if st.has_null_count else None, rg.num_rows)
+    return out
+
+
+def _describe_error(exc: BaseException, bucket: str, key: str) -> str:
+    import pyarrow as pa
+
+    from ..errors import classify
+    from ..preview.rangefile import ObjectChanged
+
+    if isinstance(exc, FooterError):
+        return str(exc)
+    if isinstance(exc, ObjectChanged):
+        return str(exc)
+    if isinstance(exc, (pa.ArrowException, OSError)) and not hasattr(exc, "response"):
+        return f"cannot be decoded as Parquet ({exc})"
+    if isinstance(exc, ValueError) and not hasattr(exc, "response"):
+        return str(exc)
+    return classify(exc, bucket=bucket, key=key).message
+
+
+class LakeDataset:
+    """The selected files of one layout, ready to be scanned."""
+
+    def __init__(self, client, bucket: str, files: list[LakeFile], *, field_names: list[str] | None = None,
+                 concurrency: int = CONCURRENCY):
+        self.client = client
+        self.bucket = bucket
+        self.files = list(files)
+        names = field_names if field_names is not None else (list(files[0].fields) if files else [])
+        self.field_names = list(names)
+        self.concurrency = concurrency
+        self.files_pruned = 0
+
+    def scan(self, columns: list[str] | None = None, filter: Node | None = None, *,
+             cancel: threading.Event | None = None, sizer: FooterSizer | None = None) -> Iterator[LakeBatch]:
+        """LakeBatches in file order. `columns` None means every column of each file; the
+        fields are always added. Files the filter rules out by their fields alone are never
+        read (counted in `files_pruned`). Setting `cancel` stops the scan (QueryCancelled)."""
+        stop = threading.Event()
+
+        def cancelled() -> bool:
+            return stop.is_set() or (cancel is not None and cancel.is_set())
+
+        sizer = sizer or FooterSizer()
+        wanted = None if columns is None else [c for c in columns if c not in self.field_names]
+        filter_cols = sorted(filter.columns() - set(self.field_names)) if filter is not None else []
+        todo = [f for f in self.files if filter is None or filter.may_match(field_stats(f.fields))]
+        self.files_pruned = len(self.files) - len(todo)
+        if not todo:
+            return
+        with ThreadPoolExecutor(min(self.concurrency, len(todo)), thread_name_prefix="lake-scan") as pool:
+            futures = []
+            try:
+                # The first footer teaches the others how much to ask for.
+                first = self._open(todo[0], sizer, cancelled)
+                futures.append(pool.submit(self._read, todo[0], wanted, filter_cols, filter, sizer, cancelled, first))
+                futures += [pool.submit(self._read, f, wanted, filter_cols, filter, sizer, cancelled, None)
+                            for f in todo[1:]]
+                for fut in futures:
+                    b = fut.result()
+                    if cancelled():
+                        raise QueryCancelled()
+                    yield b
+            finally:
+                stop.set()
+                for fut in futures:
+                    fut.cancel()
+
+    def _open(self, f: LakeFile, sizer: FooterSizer, cancelled):
+        """(RangeFile, metadata) or (RangeFile, exception)."""
+        rf = RangeFile(self.client, self.bucket, f.key, f.size, etag=f.etag)
+        if cancelled():
+            rf.cancel()
+        try:
+            return rf, read_metadata(rf, sizer)
+        except Exception as exc:  # noqa: BLE001  reported with the file, below
+            return rf, exc
+
+    def _read(self, f: LakeFile, wanted, filter_cols, flt, sizer, cancelled, opened) -> LakeBatch:
+        rf, md = opened if opened is not None else self._open(f, sizer, cancelled)
+        out = LakeBatch(f.key, dict(f.fields))
+        try:
+            if isinstance(md, BaseException):
+                raise md
+            if cancelled():
+                raise QueryCancelled()
+            self._decode(f, rf, md, wanted, filter_cols, flt, out)
+        except QueryCancelled:
+            out.error = "cancelled"
+        except Exception as exc:  # noqa: BLE001  a file that fails is reported; the rest goes on
+            out.error = _describe_error(exc, self.bucket, f.key)
+            out.batch = None
+        out.requests, out.bytes_read = rf.requests, rf.bytes_fetched
+        return out
+
+    def _decode(self, f: LakeFile, rf: RangeFile, md, wanted, filter_cols, flt, out: LakeBatch) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = md.schema.to_arrow_schema()
+        names = schema.names
+        own = [c for c in (names if wanted is None else wanted)]
+        present = [c for c in own if c in names]
+        out.missing_columns = tuple(c for c in own if c not in names)
+        read = present + [c for c in filter_cols if c in names and c not in present]
+        # Fields the file holds as columns of its own keep the file's values.
+        fields = {k: v for k, v in f.fields.items() if k not in names}
+        leaves = _leaf_index(md)
+        fstats = field_stats(fields)
+        absent = {c: ABSENT for c in filter_cols if c not in names}
+        groups = []
+        for g in range(md.num_row_groups):
+            rg = md.row_group(g)
+            if flt is not None and not flt.may_match(dict(_row_group_stats(rg, leaves, set(filter_cols), fstats),
+                                                          **absent)):
+                out.row_groups_skipped += 1
+            elif rg.num_rows:
+                groups.append(g)
+            else:
+                out.row_groups_skipped += 1
+        out.row_groups_read = len(groups)
+        ranges = []
+        for g in groups:
+            rg = md.row_group(g)
+            for i in range(rg.num_columns):
+                col = rg.column(i)
+                path = col.path_in_schema
+                if any(path == c or path.startswith(c + ".") for c in read):
+                    ranges.append(_chunk_range(col))
+        if ranges:
+            rf.prefetch(plan_ranges(ranges), hole=0)
+        if groups and read:
+            pf = pq.ParquetFile(rf, metadata=md, pre_buffer=False, buffer_size=0)
+            table = pf.read_row_groups(groups, columns=read, use_threads=False)
+        else:  # no column of the file is wanted: only the row count matters
+            table = pa.table({"__rows": pa.nulls(sum(md.row_group(g).num_rows for g in groups))})
+        n = table.num_rows
+        for c in out.missing_columns:
+            table = table.append_column(c, pa.nulls(n))
+        for c in filter_cols:
+            if c not in table.column_names:
+                table = table.append_column(c, pa.nulls(n))
+        for k, v in fields.items():
+            value = field_value(k, v)
+            kind = pa.int32() if isinstance(value, int) else pa.string()
+            table = table.append_column(pa.field(k, kind, nullable=False), pa.repeat(pa.scalar(value, kind), n))
+        if flt is not None:
+            table = table.filter(flt.expression(table.schema))
+        keep = own + [k for k in f.fields if k not in own]
+        table = table.select(keep)
+        batches = table.combine_chunks().to_batches()
+        out.batch = batches[0] if batches else pa.RecordBatch.from_arrays(
+            [pa.array([], t.type) for t in table.schema], schema=table.schema)
+
+
+def collect(batches, *, pruned: int = 0) -> tuple[object, ScanTotals]:
+    """(pyarrow.Table of every batch, their totals; `pruned` files never read count as files).
+    Files whose schemas differ are combined with permissive promotion: a column one lacks is
+    null there, int64 and double become double."""
+    import pyarrow as pa
+
+    totals = ScanTotals(files=pruned, files_pruned=pruned)
+    tables = []
+    for b in batches:
+        totals.add(b)
+        if b.batch is not None:
+            tables.append(pa.Table.from_batches([b.batch]))
+    if not tables:
+        return pa.table({}), totals
+    try:
+        return pa.concat_tables(tables, promote_options="permissive"), totals
+    except pa.ArrowException:
+        # Types that do not promote (text in one file, numbers in another): cast to text.
+        return pa.concat_tables([t.cast(pa.schema([pa.field(n, pa.string()) for n in t.column_names]))
+                                 for t in tables], promote_options="permissive"), totals

@@ -1,0 +1,210 @@
+"""Which files of a layout a query reads: a selection of the template's fields
+(`symbol in {AAPL, MSFT}`, `year 2020..2024`), matched against the keys of one listing.
+
+The fields are read back out of each key through the template, as coverage does, so files are
+pruned by their fields before any GET. When the selection fixes the leading fields (one symbol,
+say) the listing starts below them.
+"""
+
+from __future__ import annotations
+
+import string
+import threading
+from dataclasses import dataclass, field
+
+from ..layouts import LayoutTemplate, LocalPattern, validate_field
+from ..listing import PrefixLister
+
+# Fields whose values are numbers: compared as numbers (2024 = "2024", 1 = "01") and added to
+# results as integer columns, as Hive partition columns are.
+NUMERIC_FIELDS = ("year", "quarter", "month", "day")
+
+
+class SelectionError(ValueError):
+    """A selection that names no field of the template, or cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """Values of one field: a set, or an inclusive range (either end may be open)."""
+
+    values: frozenset[str] | None = None
+    low: str | None = None
+    high: str | None = None
+
+    def matches(self, value: str) -> bool:
+        if self.values is not None:
+            return any(_same(value, v) for v in self.values)
+        if self.low is not None and _less(value, self.low):
+            return False
+        return self.high is None or not _less(self.high, value)
+
+    @property
+    def single(self) -> str | None:
+        if self.values is not None and len(self.values) == 1:
+            return next(iter(self.values))
+        if self.low is not None and self.low == self.high:
+            return self.low
+        return None
+
+    def describe(self, name: str) -> str:
+        if self.values is not None:
+            return f"{name} in {{{', '.join(sorted(self.values))}}}"
+        return f"{name} {self.low or ''}..{self.high or ''}"
+
+
+def _number(v: str):
+    return int(v) if v.isdigit() else None
+
+
+def _same(a: str, b: str) -> bool:
+    na, nb = _number(a), _number(b)
+    return na == nb if na is not None and nb is not None else a == b
+
+
+def _less(a: str, b: str) -> bool:
+    na, nb = _number(a), _number(b)
+    return na < nb if na is not None and nb is not None else a < b
+
+
+@dataclass
+class Selection:
+    """Field name -> FieldChoice; fields not named are not restricted."""
+
+    choices: dict[str, FieldChoice] = field(default_factory=dict)
+
+    def matches(self, fields: dict[str, str]) -> bool:
+        return all(c.matches(fields.get(name, "")) for name, c in self.choices.items())
+
+    def describe(self) -> str:
+        return ", ".join(c.describe(n) for n, c in self.choices.items()) or "every file"
+
+    def check(self, template: LayoutTemplate) -> None:
+        unknown = [n for n in self.choices if n not in template.field_names]
+        if unknown:
+            raise SelectionError(f"the layout {template.name!r} has no field {', '.join(map(repr, unknown))} "
+                                 f"(it has {', '.join(template.field_names)})")
+
+    @classmethod
+    def parse(cls, terms: list[str]) -> Selection:
+        """From `FIELD=V1,V2` and `FIELD=A..B` (inclusive; `A..` and `..B` are open) terms; a field
+        named twice must match both."""
+        out: dict[str, FieldChoice] = {}
+        for term in terms:
+            name, eq, spec = term.partition("=")
+            name, spec = name.strip(), spec.strip()
+            if not eq or not name or not spec:
+                raise SelectionError(f"--where {term!r}: expected FIELD=V1,V2 or FIELD=A..B")
+            if ".." in spec:
+                low, _, high = spec.partition("..")
+                if ".." in high or (not low and not high):
+                    raise SelectionError(f"--where {term!r}: a range is A..B")
+                choice = FieldChoice(low=low.strip() or None, high=high.strip() or None)
+            else:
+                values = [v.strip() for v in spec.split(",")]
+                if any(not v for v in values):
+                    raise SelectionError(f"--where {term!r}: an empty value")
+                choice = FieldChoice(values=frozenset(values))
+            out[name] = _both(out[name], choice) if name in out else choice
+        return cls(out)
+
+    @classmethod
+    def of(cls, **fields) -> Selection:
+        """From Python values: a value, a list/tuple/set of values, or a range (step 1 is an
+        inclusive span of its ends; other steps are their values). None leaves a field open."""
+        out = {}
+        for name, v in fields.items():
+            if v is None:
+                continue
+            if isinstance(v, range):
+                if len(v) == 0:
+                    out[name] = FieldChoice(values=frozenset())
+                elif v.step == 1:
+                    out[name] = FieldChoice(low=str(v.start), high=str(v.stop - 1))
+                else:
+                    out[name] = FieldChoice(values=frozenset(str(x) for x in v))
+            elif isinstance(v, (list, tuple, set, frozenset)):
+                out[name] = FieldChoice(values=frozenset(str(x) for x in v))
+            else:
+                out[name] = FieldChoice(values=frozenset([str(v)]))
+        return cls(out)
+
+
+def _both(a: FieldChoice, b: FieldChoice) -> FieldChoice:
+    if a.values is not None:
+        return FieldChoice(values=frozenset(v for v in a.values if b.matches(v)))
+    if b.values is not None:
+        return _both(b, a)
+    low = max((x for x in (a.low, b.low) if x is not None), key=_key, default=None)
+    high = min((x for x in (a.high, b.high) if x is not None), key=_key, default=None)
+    return FieldChoice(low=low, high=high)
+
+
+def _key(v: str):
+    n = _number(v)
+    return (0, n, "") if n is not None else (1, 0, v)
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    """One object of the layout: its key, size and ETag (from the listing) and its fields."""
+
+    key: str
+    size: int
+    etag: str
+    fields: dict
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "size": self.size, "etag": self.etag, "fields": dict(self.fields)}
+
+
+@dataclass
+class Selected:
+    files: list[LakeFile]
+    listed: int                       # objects the listing returned
+    listing_prefix: str
+    unmatched: list[tuple[str, str]]  # (key, why it is not in the layout)
+
+
+def listing_prefix(template: LayoutTemplate, selection: Selection, prefix: str = "") -> str:
+    """The narrowest prefix holding every selected key: the template's literal text, through
+    the leading fields that the selection fixes to one value, up to a '/'."""
+    head = ""
+    for literal, name, _, _ in string.Formatter().parse(template.key_template):
+        head += literal
+        if not name:
+            break
+        choice = selection.choices.get(name)
+        value = choice.single if choice is not None else None
+        if value is None or validate_field(name, value):
+            break
+        head += value
+    return prefix + head[: head.rfind("/") + 1]
+
+
+def select_files(client, bucket: str, template: LayoutTemplate, selection: Selection, *, prefix: str = "",
+                 listing: dict | None = None, cancel: threading.Event | None = None) -> Selected:
+    """The layout's files under `prefix` whose fields match `selection`, from one listing."""
+    selection.check(template)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    pattern = LocalPattern(template.key_template)
+    where = listing_prefix(template, selection, prefix)
+    files, unmatched, listed = [], [], 0
+    for page in PrefixLister(client, bucket, where, recursive=True, **(listing or {})):
+        if cancel is not None and cancel.is_set():
+            break
+        for o in page.objects:
+            listed += 1
+            if o.key.endswith("/"):
+                continue
+            fields = pattern.match(o.key[len(prefix):])
+            if fields is None:
+                unmatched.append((o.key, f"does not match {template.key_template!r}"))
+                continue
+            problems = [p for p in (validate_field(k, v) for k, v in fields.items()) if p]
+            if problems:
+                unmatched.append((o.key, "; ".join(problems)))
+            elif selection.matches(fields):
+                files.append(LakeFile(o.key, o.size, o.etag, fields))
+    return Selected(files, listed, where, unmatched)
