@@ -1,6 +1,9 @@
 """`lakegui-cli`: headless commands over the same core as the GUI.
 
-Each command group is a module here with an `add_parser(sub)`; they share only `common`.
+Each command group is a module here with an `add_parser(sub)`; they share only `common`,
+and never import each other. Parsing comes first and imports nothing heavy: a command
+imports boto3, botocore or pyarrow when it runs, so `--version`, `--help` and a usage
+error answer at once.
 """
 
 from __future__ import annotations
@@ -9,31 +12,54 @@ import argparse
 import sys
 
 from .. import __version__
-from . import backfill, coverage, demo, listing, transfers
-from .common import EXIT_USAGE
+from . import backfill, completion, coverage, demo, listing, preview, transfers
+from .common import EXIT_USAGE, unknown_arguments
+
+COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lakegui-cli", description="Headless lakegui commands.")
+    p = argparse.ArgumentParser(prog="lakegui-cli", description="Headless lakegui commands.",
+                                epilog="example:\n  lakegui-cli ls s3://BUCKET/PREFIX/ --endpoint-url "
+                                       "http://127.0.0.1:9000\n  lakegui-cli COMMAND --help",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"lakegui-cli {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (demo, listing, transfers, backfill, coverage):
+    for module in COMMAND_MODULES:
         module.add_parser(sub)
     return p
+
+
+# Library warnings (urllib3's retries name whole request URLs) belong in the log file, never on
+# the terminal, where the CLI prints its own one-line messages. Without a handler of its own the
+# root logger would print them through logging's last resort when the log file cannot be opened.
+_SILENT = None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help/--version
         return int(exc.code or 0)
     if not getattr(args, "func", None):
+        if extra:
+            return unknown_arguments(parser, extra)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if extra:
+        choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+        return unknown_arguments(choices[args.command], extra)
+    import logging
+
     from ..core import logs
 
-    logs.setup(console_level=None)  # the CLI prints its own messages; the file keeps the detail
+    global _SILENT
+    _SILENT = _SILENT or logging.NullHandler()
+    logging.getLogger().addHandler(_SILENT)
+    logging.captureWarnings(True)  # warnings.warn (urllib3's InsecureRequestWarning) to the log too
+    logs.setup(console_level=None)  # the file keeps the detail
+    args.root_parser = parser  # for `completion`, which writes every command's options into its script
     return args.func(args)
 
 

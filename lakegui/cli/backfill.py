@@ -9,14 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from ..core import settings as settings_store
-from ..core.errors import classify
-from ..core.listing import parse_s3_uri
-from ..core.units import human_size
-from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, fail_usage, open_store, report,
-                     run_queue, template_named)
-
-KIND = "backfill"
+from ..core.transfers.jobs import BACKFILL
+from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, error_message, fail_usage, open_store,
+                     report, run_queue, template_named)
 
 
 def add_parser(sub) -> None:
@@ -29,6 +24,8 @@ def add_parser(sub) -> None:
                     "pattern (or --pattern) and validated; invalid files are listed with the reason and not "
                     "sent. Objects already in the bucket are found by one listing: identical ones are "
                     "skipped, different ones fail unless --skip-existing or --overwrite.",
+        epilog="example:\n  lakegui-cli backfill ./vendor/daily s3://us-equity-datalake/ --template daily-ticks "
+               "--dry-run\n  lakegui-cli backfill status --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("operands", nargs="+", metavar="LOCALDIR s3://BUCKET/ | status [NAME]")
     p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, fundamentals, reference, "
@@ -36,6 +33,8 @@ def add_parser(sub) -> None:
     p.add_argument("--pattern", default="", help="how file names give the fields, e.g. '{symbol}_{year}.parquet'")
     p.add_argument("--source", default="lakegui", help="the 'source' lineage metadata (default: lakegui)")
     p.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    p.add_argument("--allow-schema-drift", action="store_true",
+                   help="send Parquet files whose schema differs from the lake's (status schema-differs)")
     p.add_argument("--manifest", metavar="PATH", default="",
                    help="with status NAME: write its manifest (key, size, etag, state, attempts, error) "
                         "as .csv or .json")
@@ -54,7 +53,9 @@ def backfill(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
+    from ..core import settings as settings_store
     from ..core.backfill import INVALID, backfill_jobs, plan_backfill
+    from ..core.listing import parse_s3_uri
     from ..core.transfers.localpaths import Skipped
     from ..core.transfers.store import uploaded_records
 
@@ -80,12 +81,13 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     except ValueError as exc:
         return fail_usage(str(exc))
     except Exception as exc:
-        print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix)}", file=sys.stderr)
         return EXIT_FAILED
     invalid = [i for i in plan.items if i.status == INVALID]
     if args.dry_run:
         return _print_plan(args, plan, uri, time.perf_counter() - started)
-    jobs = backfill_jobs(plan, skip_existing=args.skip_existing, overwrite=args.overwrite)
+    jobs = backfill_jobs(plan, skip_existing=args.skip_existing, overwrite=args.overwrite,
+                         allow_schema_drift=args.allow_schema_drift)
     if not jobs:
         print(f"lakegui-cli: nothing to backfill: {len(invalid):,} files under {local_dir} are invalid "
               "and none are valid", file=sys.stderr)
@@ -98,8 +100,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
         return EXIT_FAILED
     try:
         name = args.name or f"{template.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
-        batch = store.create_batch(name, KIND, conn.profile.to_dict())
-        store.add_jobs(batch, jobs)
+        batch, _ = store.add_batch(name, BACKFILL, conn.profile.to_dict(), jobs)
         summary = run_queue(store, args, [batch], settings, connection=conn)
         summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
         return report(store, args, summary, [batch], [Skipped(i.relative, i.reason) for i in invalid],
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
 
 def _print_plan(args, plan, uri: str, seconds: float) -> int:
     from ..core.backfill import INVALID
+    from ..core.units import human_size
 
     counts = plan.counts()
     if args.json:
@@ -119,27 +121,31 @@ def _print_plan(args, plan, uri: str, seconds: float) -> int:
                           "seconds": round(seconds, 3), "items": [i.to_json() for i in plan.items]}))
     else:
         for item in plan.items:
-            if item.status == INVALID:
+            if item.status in (INVALID, "schema-differs"):
                 print(f"{item.status:<17}{item.relative}: {item.reason}")
             else:
                 print(f"{item.status:<17}{item.relative} -> s3://{plan.bucket}/{item.key}")
         print(f"{counts['new']:,} new, {counts['exists-same']:,} same, {counts['exists-different']:,} different, "
-              f"{counts['invalid']:,} invalid · {human_size(plan.total_bytes)} · planned in {seconds:.1f} s; "
+              f"{counts.get('schema-differs', 0):,} schema differs, {counts['invalid']:,} invalid · "
+              f"{human_size(plan.total_bytes)} · planned in {seconds:.1f} s; "
               "dry run: nothing was written", file=sys.stderr)
-    return EXIT_FAILED if counts[INVALID] else EXIT_OK
+    drift = counts.get("schema-differs") and not args.allow_schema_drift
+    return EXIT_FAILED if counts[INVALID] or drift else EXIT_OK
 
 
 def status(args: argparse.Namespace, name: str) -> int:
+    from ..core.units import human_size
+
     store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        batches = [b for b in store.batches() if b.kind == KIND and (not name or b.name == name)]
+        batches = [b for b in store.batches(BACKFILL) if not name or b.name == name]
         if name and not batches:
             print(f"lakegui-cli: no backfill named {name!r} in {store.path}", file=sys.stderr)
             return EXIT_FAILED
-        report = [_progress(store, b) for b in batches]
+        report = [store.batch_progress(b.id).to_json() for b in batches]  # counted in core/transfers/progress.py
         if args.manifest:
             if len(batches) != 1:
                 return fail_usage("--manifest needs the NAME of one backfill")
@@ -164,13 +170,3 @@ def status(args: argparse.Namespace, name: str) -> int:
               f"{human_size(b['done'])} of {human_size(b['total'])}")
     return EXIT_OK
 
-
-def _progress(store, batch) -> dict:
-    counts = store.counts(batch.id)
-    states = ("queued", "running", "paused", "done", "failed", "cancelled", "skipped")
-    files = {s: counts.get(s, (0, 0))[0] for s in states}
-    files["total"] = sum(n for n, _ in counts.values())
-    total_bytes = sum(b for _, b in counts.values())
-    return {"name": batch.name, "batch": batch.id, "created": batch.created, "files": files,
-            "bytes": {"total": total_bytes, "done": counts.get("done", (0, 0))[1],
-                      "skipped": counts.get("skipped", (0, 0))[1]}}

@@ -1,20 +1,23 @@
 """What every `lakegui-cli` command shares: exit codes, the connection options, usage errors,
-the durable queue's opening, running and reporting, and the terminal progress line."""
+JSON output, the durable queue's opening, running and reporting, and the terminal progress line.
+
+It imports only the standard library and light core modules at start: `lakegui-cli --version`
+and a usage error must not pay for boto3, botocore or pyarrow (half a second)."""
 
 from __future__ import annotations
 
 import argparse
-import collections
+import difflib
 import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-from ..core import paths
 from ..core.units import human_duration, human_size
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_REGION = "us-east-1"
 
 
 def fail_usage(message: str) -> int:
@@ -22,12 +25,37 @@ def fail_usage(message: str) -> int:
     return EXIT_USAGE
 
 
+def fail(message: str) -> int:
+    """One line saying what failed and why (never a traceback); exit 1."""
+    print(f"lakegui-cli: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def print_json(doc, *, pretty: bool = False) -> None:
+    print(json.dumps(doc, indent=2 if pretty else None, ensure_ascii=False))
+
+
+def error_message(exc: BaseException, **where) -> str:
+    """What an S3 error means for the user (classify's message), as one line."""
+    from ..core.errors import classify  # botocore: imported when a command fails, not at start
+
+    return classify(exc, **where).message
+
+
+def add_command(sub, name: str, *, help: str, example: str, description: str = "",
+                **kwargs) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with an example."""
+    return sub.add_parser(name, help=help, description=description or help[:1].upper() + help[1:] + ".",
+                          epilog="example:\n  " + "\n  ".join(example.splitlines()),
+                          formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
 def connection_for(args: argparse.Namespace, bucket: str):
     """A Connection from the common options, or (None, problem) when they are invalid."""
     from ..core import settings as settings_store
     from ..core.connection import Connection, ConnectionProfile
 
-    profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region,
+    profile = ConnectionProfile.from_options(endpoint_url=args.endpoint_url, region=args.region or DEFAULT_REGION,
                                              aws_profile=args.profile, bucket=bucket)
     problems = profile.problems()
     if problems:
@@ -36,17 +64,34 @@ def connection_for(args: argparse.Namespace, bucket: str):
     return Connection(profile, concurrency=s.max_concurrency, read_timeout=s.read_timeout), ""
 
 
-def add_connection_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--endpoint-url", default="", help="S3 endpoint; empty for AWS")
-    p.add_argument("--profile", default="", help="AWS profile from your shared config")
-    p.add_argument("--region", default="us-east-1")
+def connection_override(args: argparse.Namespace) -> dict:
+    """The connection options given on the command line, as profile fields (for jobs that
+    recorded their own connection: what is given wins, the rest stays as recorded)."""
+    given = {"endpoint_url": args.endpoint_url, "aws_profile": args.profile, "region": args.region}
+    out = {k: v for k, v in given.items() if v}
+    if args.endpoint_url:
+        out["addressing_style"] = "path"  # as from_options does for a named endpoint
+    return out
+
+
+def add_connection_options(p: argparse.ArgumentParser, *, json_option: bool = True) -> None:
+    """--endpoint-url, --profile, --region (and --json): every command that talks to S3 takes them."""
+    g = p.add_argument_group("connection")
+    g.add_argument("--endpoint-url", default="", metavar="URL", help="S3 endpoint; empty for AWS")
+    g.add_argument("--profile", default="", help="AWS profile from your shared config")
+    g.add_argument("--region", default=None, help=f"region (default: {DEFAULT_REGION})")
+    if json_option:
+        p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def add_queue_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
 
 
 def common_options(p: argparse.ArgumentParser) -> None:
     """The options every queued transfer command takes."""
     add_connection_options(p)
-    p.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
-    p.add_argument("--json", action="store_true", help="print one JSON summary")
+    add_queue_option(p)
     p.add_argument("--concurrency", type=int, help="files in flight at once (default: from settings)")
     p.add_argument("--name", default="", help="a name for this batch in the queue")
     which = p.add_mutually_exclusive_group()
@@ -54,7 +99,23 @@ def common_options(p: argparse.ArgumentParser) -> None:
     which.add_argument("--overwrite", action="store_true", help="replace targets that already exist")
 
 
+def unknown_arguments(parser: argparse.ArgumentParser, extra: list[str]) -> int:
+    """Usage error for arguments `parser` does not take, with the nearest option for each typo."""
+    options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
+    hints = []
+    for arg in extra:
+        if arg.startswith("-"):
+            near = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1, cutoff=0.6)
+            if near:
+                hints.append(f"did you mean {near[0]}?")
+    parser.print_usage(sys.stderr)
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    print(f"{parser.prog}: error: unrecognized arguments: {' '.join(extra)}{hint}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def template_named(args):
+    from ..core import paths
     from ..core.layouts import load_layouts
 
     layouts, problems = load_layouts(paths.config_dir())
@@ -68,26 +129,30 @@ def template_named(args):
 
 
 class TerminalProgress:
-    """One status line on a terminal, redrawn at the runner's tick; silent when piped."""
+    """One status line on a terminal, redrawn at the service's tick; silent when piped.
+    Speed and ETA come from core (core/transfers/progress.py), as in the window."""
 
     def __init__(self, total_files: int, total_bytes: int, stream=sys.stderr):
+        from ..core.transfers.progress import RateMeter
+
         self.total_files = total_files
         self.total_bytes = total_bytes
         self.stream = stream
         self.live = stream.isatty()
-        self._samples: collections.deque = collections.deque(maxlen=20)
+        self._meter = RateMeter(window=10.0, min_span=0.0, maxlen=20)
+        self.line = ""
 
     def __call__(self, running, summary) -> None:
+        from ..core.transfers.progress import eta as eta_of
+
         moved = summary.bytes + sum(r.progress.sample() for r in running)
-        now = time.monotonic()
-        self._samples.append((now, moved))
-        t0, b0 = self._samples[0]
-        speed = (moved - b0) / (now - t0) if now > t0 else 0.0
-        eta = (self.total_bytes - moved) / speed if speed > 0 else None
+        speed = self._meter.add(time.monotonic(), moved)
+        eta = eta_of(self.total_bytes - moved, speed)
         finished = summary.done + summary.failed + summary.skipped + summary.cancelled
         line = (f"{finished:,}/{self.total_files:,} files · {human_size(moved)} of {human_size(self.total_bytes)}"
                 f" · {human_size(speed)}/s" + (f" · ETA {human_duration(eta)}" if eta is not None else "")
                 + (f" · {summary.failed} failed" if summary.failed else ""))
+        self.line = line
         if self.live:
             self.stream.write("\r\x1b[2K" + line)
             self.stream.flush()
@@ -99,31 +164,35 @@ class TerminalProgress:
 
 
 def open_store(args):
-    from ..core.transfers.store import JobStore, QueueError
+    """The queue service on the queue database (--queue, or the GUI's), or (None, why not).
+    Every CLI command reads and changes the queue through it, never the store itself."""
+    from ..core.transfers.service import QueueError, QueueService
 
     try:
-        return JobStore(Path(args.queue) if args.queue else None), ""
+        return QueueService(Path(args.queue) if args.queue else None), ""
     except QueueError as exc:
         return None, str(exc)
 
 
-def run_queue(store, args, batch_ids, settings, *, connection=None):
-    """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C hands them back."""
+def run_queue(store, args, batch_ids, settings, *, connection=None, override: dict | None = None):
+    """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C hands them back.
+    `override`: connection fields that win over those recorded with the jobs' batches."""
+    from dataclasses import replace
+
     from ..core.transfers.jobs import JobState
-    from ..core.transfers.runner import EnginePool, QueueRunner
 
     queued = [store.counts(b).get(str(JobState.QUEUED), (0, 0)) for b in (batch_ids or [None])]
     display = TerminalProgress(sum(n for n, _ in queued), sum(b for _, b in queued))
-    engines = EnginePool(store, settings, known=[connection] if connection else [])
-    runner = QueueRunner(store, engines, concurrency=args.concurrency or settings.concurrent_files,
-                         on_tick=display)
-    previous = signal.signal(signal.SIGINT, lambda *_: runner.stop())
+    store.apply_settings(replace(settings, concurrent_files=args.concurrency or settings.concurrent_files))
+    if connection is not None:
+        store.add_connection(connection)
+    store.set_override(override)
+    previous = signal.signal(signal.SIGINT, lambda *_: store.stop())
     try:
-        summary = runner.run(batch_ids)
+        summary = store.run(batch_ids, on_tick=display)
     finally:
         signal.signal(signal.SIGINT, previous)
         display.close()
-        engines.close()
     return summary
 
 

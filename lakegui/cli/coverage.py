@@ -7,8 +7,8 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_FAILED, EXIT_OK, add_connection_options, connection_for, fail_usage, template_named
-from ..core.listing import parse_s3_uri
+from .common import (EXIT_FAILED, EXIT_OK, add_connection_options, connection_for, error_message, fail_usage,
+                     template_named)
 
 SHOWN_UNMATCHED = 20
 
@@ -20,6 +20,8 @@ def add_parser(sub) -> None:
                     "Lists the layout's prefix once and reads each key back through the template. Prints "
                     "the matrix (rows: the first field, columns: the second) and the missing cells; keys "
                     "that are not in the layout are counted and listed.",
+        epilog="example:\n  lakegui-cli coverage s3://us-equity-datalake/data/ticks/daily/ --template daily-ticks "
+               "--endpoint-url http://127.0.0.1:9000",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("uri", metavar="s3://BUCKET/[PREFIX/]")
     p.add_argument("--template", default="daily-ticks", help="layout (default: daily-ticks)")
@@ -28,14 +30,14 @@ def add_parser(sub) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON document")
     fmt.add_argument("--csv", action="store_true", help="print one CSV line per cell, missing ones included")
-    add_connection_options(p)
+    add_connection_options(p, json_option=False)  # --json is above, beside --csv
     p.set_defaults(func=coverage)
 
 
 def coverage(args: argparse.Namespace) -> int:
     from ..core.coverage import compute_coverage, to_csv, to_json
-    from ..core.errors import classify
     from ..core.gcpause import gc_paused
+    from ..core.listing import parse_s3_uri
     from ..core.units import count
 
     try:
@@ -54,7 +56,7 @@ def coverage(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail_usage(str(exc))
     except Exception as exc:
-        print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix)}", file=sys.stderr)
         return EXIT_FAILED
     m = cov.matrix()
     if args.json:

@@ -8,11 +8,12 @@ import signal
 import sys
 import threading
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command
 
 
 def add_parser(sub) -> None:
-    demo = sub.add_parser("demo-server", help="serve the demo lake on loopback until interrupted")
+    demo = add_command(sub, "demo-server", help="serve the demo lake on loopback until interrupted",
+                       example="lakegui-cli demo-server --port 9000\nlakegui-cli demo-server --json")
     demo.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     demo.add_argument("--json", action="store_true", help="print the endpoint as one JSON line")

@@ -6,20 +6,23 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_connection_options, connection_for
+from .common import (EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, add_connection_options, connection_for,
+                     error_message)
 
 
 def add_parser(sub) -> None:
-    ls = sub.add_parser("ls", help="list a prefix, streaming pages as they arrive")
+    ls = add_command(sub, "ls", help="list a prefix, streaming pages as they arrive",
+                     description="List the folders and objects under a prefix, in the shape of `aws s3 ls`; "
+                                 "--json prints one document of prefixes and objects.",
+                     example="lakegui-cli ls s3://us-equity-datalake/data/ticks/daily/ --endpoint-url "
+                             "http://127.0.0.1:9000\nlakegui-cli ls s3://us-equity-datalake/data/ --recursive --json")
     ls.add_argument("uri", metavar="s3://BUCKET/PREFIX")
     ls.add_argument("--recursive", action="store_true", help="every object under the prefix")
-    ls.add_argument("--json", action="store_true", help="print one JSON document: prefixes and objects")
     add_connection_options(ls)
     ls.set_defaults(func=ls_command)
 
 
 def ls_command(args: argparse.Namespace) -> int:
-    from ..core.errors import classify
     from ..core.listing import PrefixLister, parse_s3_uri
 
     try:
@@ -34,10 +37,12 @@ def ls_command(args: argparse.Namespace) -> int:
     from ..core.gcpause import gc_paused
 
     prefixes, objects = [], []
+    found = 0
     try:
         with gc_paused():
             for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
                                      raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
+                found += len(page.prefixes) + len(page.objects)
                 if args.json:
                     prefixes += [p.prefix for p in page.prefixes]
                     objects += [o.to_json() for o in page.objects]
@@ -49,9 +54,11 @@ def ls_command(args: argparse.Namespace) -> int:
                 if lines:
                     print("\n".join(lines), flush=True)
     except Exception as exc:
-        info = classify(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)
-        print(f"lakegui-cli: {info.message}", file=sys.stderr)
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}",
+              file=sys.stderr)
         return EXIT_FAILED
     if args.json:
         print(json.dumps({"prefixes": prefixes, "objects": objects}))
+    if not found:  # as `aws s3 ls` says it, but an empty prefix is not an error here
+        print(f"lakegui-cli: no objects under {args.uri}", file=sys.stderr)
     return EXIT_OK

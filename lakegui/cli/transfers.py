@@ -7,13 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..core import settings as settings_store
-from ..core.errors import classify
-from ..core.listing import parse_s3_uri
-from ..core.units import human_size
-
-from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, fail_usage, open_store, report,
-                     run_queue)
+from .common import (EXIT_FAILED, EXIT_OK, add_command, add_connection_options, add_queue_option, common_options,
+                     connection_for, connection_override, error_message, fail_usage, open_store, report, run_queue)
 
 
 def _metadata(pairs: list[str]) -> dict[str, str]:
@@ -38,6 +33,8 @@ def _policy(args):
 
 
 def _transfer(args: argparse.Namespace, direction: str) -> int:
+    from ..core import settings as settings_store
+    from ..core.listing import parse_s3_uri
     from ..core.transfers.planner import plan_download_uri, plan_upload, to_jobs
 
     uri = args.dest if direction == "upload" else args.source
@@ -67,8 +64,8 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
         else:
             plan = plan_download_uri(client, bucket, prefix, dest)
     except Exception as exc:
-        info = classify(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)
-        print(f"lakegui-cli: {info.message}", file=sys.stderr)
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}",
+              file=sys.stderr)
         store.close()
         return EXIT_FAILED
     if not plan.items and not plan.skipped:
@@ -80,8 +77,7 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
                                ("ServerSideEncryption", getattr(args, "sse", ""))) if v}
     jobs = to_jobs(plan, _policy(args), chunksize=settings.multipart_chunksize, metadata=metadata, extra=extra)
     name = args.name or f"{direction} {uri if direction == 'download' else args.dest}"
-    batch = store.create_batch(name, direction, conn.profile.to_dict())
-    store.add_jobs(batch, jobs)
+    batch, _ = store.add_batch(name, direction, conn.profile.to_dict(), jobs)
     summary = run_queue(store, args, [batch], settings, connection=conn)
     summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
     try:
@@ -100,7 +96,9 @@ def download(args: argparse.Namespace) -> int:
 
 
 def queue(args: argparse.Namespace) -> int:
+    from ..core import settings as settings_store
     from ..core.transfers.jobs import JobState
+    from ..core.units import human_size
 
     store, problem = open_store(args)
     if store is None:
@@ -128,33 +126,41 @@ def queue(args: argparse.Namespace) -> int:
                     print(f"  ({len(recovered)} jobs of a process that ended were put back in the queue)")
             return EXIT_OK
         if args.action == "retry-failed":
-            n = len(store.retry_failed())
-            print(json.dumps({"requeued": n}) if args.json else f"{n:,} failed or cancelled jobs queued again")
-            return EXIT_OK
+            ids = store.retry()  # failed jobs only: cancelled ones stay as the user left them
+            override = connection_override(args)
+            if not override or not ids:
+                print(json.dumps({"requeued": len(ids)}) if args.json else f"{len(ids):,} failed jobs queued again")
+                return EXIT_OK
+            # A connection named here is one to retry them over now (an endpoint that moved, say).
+            wanted = set(ids)
+            batches = sorted({j.batch_id for j in store.jobs(states=[JobState.QUEUED]) if j.id in wanted})
+            summary = run_queue(store, args, batches, settings_store.load().transfer, override=override)
+            return report(store, args, summary, batches, [], {"queue": str(store.path), "requeued": len(ids)})
         if args.action == "clear":
-            states = [JobState.DONE, JobState.SKIPPED, JobState.CANCELLED] if args.finished else \
-                [s for s in JobState if s is not JobState.RUNNING]
-            n = store.remove(states=states)
+            # --finished keeps backfills' records (hidden), for their manifests, as the window does.
+            n = store.remove_finished() if args.finished else store.clear()
             print(json.dumps({"removed": n}) if args.json else f"{n:,} jobs removed")
             return EXIT_OK
         # resume
         store.recover_orphans()
-        store.set_state(None, JobState.QUEUED, from_states=[JobState.PAUSED])
+        store.resume()
         if not store.counts().get(str(JobState.QUEUED)):
             print(json.dumps({"done": 0, "failed": 0, "skipped": 0, "bytes": 0}) if args.json
                   else "Nothing to resume: no queued or paused jobs.")
             return EXIT_OK
         settings = settings_store.load().transfer
-        summary = run_queue(store, args, None, settings)
+        summary = run_queue(store, args, None, settings, override=connection_override(args))
         return report(store, args, summary, None, [], {"queue": str(store.path)})
     finally:
         store.close()
 
 
 def add_parser(sub) -> None:
-    up = sub.add_parser("upload", help="upload files and folders under an S3 prefix",
-                        description="Upload files and folders. Existing objects with the same content are "
-                                    "skipped; different ones fail unless --overwrite or --skip-existing.")
+    up = add_command(sub, "upload", help="upload files and folders under an S3 prefix",
+                     description="Upload files and folders. Existing objects with the same content are "
+                                 "skipped; different ones fail unless --overwrite or --skip-existing.",
+                     example="lakegui-cli upload ./ticks s3://us-equity-datalake/data/ticks/daily/ "
+                             "--endpoint-url http://127.0.0.1:9000")
     up.add_argument("local", nargs="+", metavar="LOCAL")
     up.add_argument("dest", metavar="s3://BUCKET/PREFIX/")
     up.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
@@ -164,19 +170,29 @@ def add_parser(sub) -> None:
     common_options(up)
     up.set_defaults(func=upload)
 
-    down = sub.add_parser("download", help="download a key or a prefix into a local folder",
-                          description="Download a key (to LOCALDIR/NAME) or a prefix (paths relative to it). "
-                                      "Existing files with the same content are skipped; different ones fail "
-                                      "unless --overwrite or --skip-existing.")
+    down = add_command(sub, "download", help="download a key or a prefix into a local folder",
+                       description="Download a key (to LOCALDIR/NAME) or a prefix (paths relative to it). "
+                                   "Existing files with the same content are skipped; different ones fail "
+                                   "unless --overwrite or --skip-existing.",
+                       example="lakegui-cli download s3://us-equity-datalake/data/ticks/daily/AAPL/ ./aapl "
+                               "--profile analytics")
     down.add_argument("source", metavar="s3://BUCKET/PREFIX")
     down.add_argument("local_dir", metavar="LOCALDIR")
     common_options(down)
     down.set_defaults(func=download)
 
-    q = sub.add_parser("queue", help="show or manage the durable transfer queue")
+    q = add_command(sub, "queue", help="show or manage the durable transfer queue",
+                    description="status: the queue's jobs by state. resume: run queued and paused jobs. "
+                                "retry-failed: queue failed jobs again. clear: remove jobs that are not running "
+                                "(--finished: only done, skipped and cancelled ones).\n\n"
+                                "resume and retry-failed use the connection recorded with each batch; "
+                                "--endpoint-url, --profile and --region given here win over it (an endpoint "
+                                "that moved can be named).",
+                    example="lakegui-cli queue status --json\n"
+                            "lakegui-cli queue resume --endpoint-url http://127.0.0.1:9100")
     q.add_argument("action", choices=["status", "resume", "retry-failed", "clear"])
-    q.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
-    q.add_argument("--json", action="store_true", help="machine-readable output")
+    add_connection_options(q)
+    add_queue_option(q)
     q.add_argument("--concurrency", type=int, help="files in flight at once when resuming")
     q.add_argument("--finished", action="store_true", help="with clear: remove only done, skipped, cancelled")
     q.set_defaults(func=queue)

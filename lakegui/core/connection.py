@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from .buckets import bucket_name_problem
 
-import boto3
-import botocore.session
-from botocore.config import Config
+if TYPE_CHECKING:  # boto3 and botocore cost 0.2-0.5 s to import: only a call that talks to S3 pays it
+    import boto3
+    from botocore.config import Config
 
 ADDRESSING_STYLES = ("auto", "path", "virtual")
 
@@ -111,6 +112,8 @@ class StaticCredentials:
 def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
                 concurrency: int = 20, read_timeout: int | None = None) -> Config:
     """The botocore Config for a profile and a use; `read_timeout` overrides a transfer's."""
+    from botocore.config import Config
+
     p = dict(PURPOSES[purpose])
     if read_timeout and purpose == "transfer":
         p["read_timeout"] = read_timeout
@@ -136,6 +139,8 @@ def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
 
 def available_aws_profiles() -> list[str]:
     """Profile names from the shared AWS config and credentials files."""
+    import botocore.session
+
     try:
         return sorted(botocore.session.Session().available_profiles)
     except Exception:  # a broken config file must not break the dialog
@@ -164,6 +169,8 @@ class Connection:
         return self.profile.bucket
 
     def _make_session(self) -> boto3.Session:
+        import boto3
+
         kwargs = {}
         if self.profile.aws_profile:
             kwargs["profile_name"] = self.profile.aws_profile

@@ -207,15 +207,16 @@ class ParquetPreview:
 
     # rows
 
-    def head(self, columns: list[str] | None = None, n: int = HEAD_ROWS) -> pa.Table:
-        """The first `n` rows of `columns`: row group 0 only, one planned batch of GETs."""
+    def head(self, columns: list[str] | None = None, n: int = HEAD_ROWS, row_group: int = 0) -> pa.Table:
+        """The first `n` rows of `columns` in one row group (the first by default): one planned batch of GETs."""
         columns = self._columns(columns)
-        if self.metadata.num_row_groups == 0 or n <= 0:
+        if self.metadata.num_row_groups <= row_group or n <= 0:
             return self.arrow_schema.empty_table().select(columns)
         with self._lock:
-            self.source.prefetch(self.first_pages(0, columns))
+            self.source.prefetch(self.first_pages(row_group, columns))
             with _decoding("This Parquet file cannot be read"):
-                batches = self._file.iter_batches(batch_size=n, row_groups=[0], columns=columns, use_threads=False)
+                batches = self._file.iter_batches(batch_size=n, row_groups=[row_group], columns=columns,
+                                                  use_threads=False)
                 first = next(batches, None)
             return pa.Table.from_batches([first]) if first is not None \
                 else self.arrow_schema.empty_table().select(columns)

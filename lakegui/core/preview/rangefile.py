@@ -58,15 +58,17 @@ def coalesce(ranges: list[tuple[int, int]], hole: int = HOLE_LIMIT) -> list[tupl
 
 
 class RangeFile(io.RawIOBase):
-    """Read-only, seekable view of s3://bucket/key of known `size` (from the listing: no HEAD).
+    """Read-only, seekable view of s3://bucket/key (of `version_id`, if given) of known `size`
+    (from the listing: no HEAD).
 
     Thread-safe: pyarrow may read from its own threads while `prefetch` fills the cache.
     """
 
-    def __init__(self, client, bucket: str, key: str, size: int, *, etag: str = "",
+    def __init__(self, client, bucket: str, key: str, size: int, *, etag: str = "", version_id: str = "",
                  first_read: int = FIRST_READ, cache_limit: int = CACHE_LIMIT):
         super().__init__()
         self.client, self.bucket, self.key, self.size, self.etag = client, bucket, key, int(size), etag
+        self.version_id = version_id  # read this version of the object ('' = the current one)
         self.first_read = first_read
         self.cache_limit = cache_limit
         self._pos = 0
@@ -172,6 +174,8 @@ class RangeFile(io.RawIOBase):
         params = {"Bucket": self.bucket, "Key": self.key, "Range": byte_range}
         if self.etag:
             params["IfMatch"] = f'"{self.etag}"'
+        if self.version_id:
+            params["VersionId"] = self.version_id
         try:
             body = self.client.get_object(**params)["Body"]
             data = body.read()
