@@ -192,7 +192,7 @@ def test_events_say_what_changed(make):
     first = next(iter(ex.held))
     ex.end(first, JobState.FAILED, "nope")
     s.collect_ends()
-    assert events == [RowsChanged([first]), JobEnded(first, "failed")]
+    assert events == [JobEnded(first, "failed"), RowsChanged([first])]
     s.sample()
     assert isinstance(events[-1], TotalsChanged) and events[-1].totals.failed == 1
 

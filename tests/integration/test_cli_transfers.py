@@ -153,3 +153,28 @@ def test_kill_9_mid_download_then_resume(bucket, tmp_path):
     assert proc.returncode == 0 and doc["done"] == 1
     assert (out / "big.bin").read_bytes() == data
     assert [p.name for p in out.iterdir()] == ["big.bin"]  # the killed run's temp file is gone
+
+
+def test_retry_failed_queues_failed_jobs_only_and_clear_finished_keeps_backfills(tmp_path):
+    """Issue 18.3: `queue retry-failed` re-queued jobs the user had cancelled."""
+    from lakegui.core.transfers.jobs import Direction, JobState
+    from lakegui.core.transfers.store import JobStore, NewJob
+
+    q = str(tmp_path / "q.sqlite3")
+    store = JobStore(q)
+    try:
+        up = store.create_batch("up", "upload", {})
+        store.add_jobs(up, [NewJob(Direction.UPLOAD, BUCKET, f"k/{s}", f"/f/{s}", size=1, state=JobState(s))
+                            for s in ("failed", "cancelled", "done")])
+        fill = store.create_batch("fill", "backfill", {})
+        store.add_jobs(fill, [NewJob(Direction.UPLOAD, BUCKET, "b/done", "/f/b", size=1, state=JobState.DONE)])
+    finally:
+        store.close()
+    proc, doc = cli("queue", "retry-failed", "--queue", q, "--json")
+    assert proc.returncode == 0 and doc == {"requeued": 1}
+    proc, doc = cli("queue", "status", "--queue", q, "--json")
+    assert {s: v["jobs"] for s, v in doc["states"].items()} == {"queued": 1, "cancelled": 1, "done": 2}
+    proc, doc = cli("queue", "clear", "--finished", "--queue", q, "--json")
+    assert proc.returncode == 0 and doc == {"removed": 3}
+    proc, doc = cli("backfill", "status", "fill", "--queue", q, "--json")
+    assert proc.returncode == 0 and doc["backfills"][0]["files"]["done"] == 1  # its records stay

@@ -655,10 +655,12 @@ class QueueService:
         except queue.Empty:
             pass
         for running, outcome in ends:
-            self._end(running, outcome)
+            self._end(running, outcome, repaint=False)
+        if ends:
+            self._emit(RowsChanged([r.job.id for r, _ in ends]))  # one repaint for all of them
         return ends
 
-    def _end(self, running: RunningJob, outcome: Outcome) -> Outcome:
+    def _end(self, running: RunningJob, outcome: Outcome, *, repaint: bool = True) -> Outcome:
         job_id = running.job.id
         self._running.pop(job_id, None)
         if job_id in self._resume_on_stop:
@@ -677,7 +679,8 @@ class QueueService:
             if done and outcome.bytes_done:
                 row.bytes_total = outcome.bytes_done
             row.attempts = running.job.attempts + max(0, outcome.attempts - 1)
-            self._emit(RowsChanged([job_id]))
+            if repaint:
+                self._emit(RowsChanged([job_id]))
         self._counts = None
         self._emit(JobEnded(job_id, str(outcome.state)))
         return outcome
@@ -832,7 +835,10 @@ class QueueService:
                 self._ends.append(end_record(running, outcome))
         except queue.Empty:
             pass
+        for r in self._running.values():  # paused or cancelled before an executor started them
+            if r.control.reason in (JobState.PAUSED, JobState.CANCELLED):
+                self._ends.append(end_record(r, Outcome(r.control.reason)))
         self.write_ends()
-        self._store.release(self.owner)
+        self._store.release(self.owner)  # the rest go back in line
         self.engines.close()
         self._store.close()

@@ -35,8 +35,11 @@ class QtPoolExecutor(QObject):
     def submit(self, running, work, done) -> None:
         with self._lock:
             self._ready.append((running, work, done))
-        if not self._start_scheduled:
-            self._start_workers()
+        # Workers alive take it at once; new ones start on the next turn, a few at a time, so a
+        # claim of 32 jobs does not start 32 threads in one go.
+        if not self._start_scheduled and not self._closing:
+            self._start_scheduled = True
+            QTimer.singleShot(0, self._start_workers)
 
     def set_workers(self, n: int) -> None:
         self._limit = max(1, n)
