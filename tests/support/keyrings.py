@@ -14,9 +14,11 @@ class MemoryKeyring(KeyringBackend):
 
     priority = 1
 
-    def __init__(self):
+    def __init__(self, entries: dict[tuple[str, str], str]):
+        # A required argument keeps keyring's own detection from ever choosing this backend
+        # (it tries only the classes it can make without arguments): tests set it explicitly.
         super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
+        self.entries = entries
 
     def get_password(self, service, username):
         return self.entries.get((service, username))
@@ -33,7 +35,7 @@ class MemoryKeyring(KeyringBackend):
 def memory_keyring():
     """keyring's calls go to a fresh MemoryKeyring for the test."""
     before = keyring.get_keyring()
-    ring = MemoryKeyring()
+    ring = MemoryKeyring({})
     keyring.set_keyring(ring)
     yield ring
     keyring.set_keyring(before)

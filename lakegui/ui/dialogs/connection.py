@@ -133,12 +133,12 @@ class ConnectionDialog(QDialog):
         for label, widget in (("&Name", self.name_edit), ("&Endpoint URL", self.endpoint_edit),
                               ("&Region", self.region_edit), ("&Credentials", self.route_combo),
                               ("AWS &profile", self.profile_combo), ("Access &key", self.access_key_edit),
-                              ("&Secret key", self.secret_key_edit),
+                              ("&Secret key", self.secret_key_edit), ("", self.keychain_note),
+                              ("", self.use_aws_button),
                               ("&Bucket", self.bucket_edit), ("&Addressing", self.style_combo)):
-            widget.setAccessibleName(label.replace("&", ""))
+            if label:
+                widget.setAccessibleName(label.replace("&", ""))
             form.addRow(label, widget)
-        form.addRow("", self.keychain_note)
-        form.addRow("", self.use_aws_button)
         form.addRow("", self.verify_check)
         form.addRow("", self.tls_warning)
 
