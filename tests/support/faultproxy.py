@@ -10,7 +10,13 @@ Faults, as networks and busy servers produce them:
 - "stall": nothing comes back for `stall_seconds` (longer than the client's read timeout),
   then the connection closes; the request never reaches the server;
 - "expired": 400 ExpiredToken, as AWS answers a request signed with an expired session token;
-- "denied": 403 AccessDenied, as a bucket policy on a prefix answers (use `when` to pick the prefix).
+- "denied": 403 AccessDenied, as a bucket policy on a prefix answers (use `when` to pick the prefix);
+- "checksum": 400 InvalidRequest naming the checksum, as S3-compatible servers that take no
+  checksum headers answer; only requests that carry an x-amz-checksum-* header get it.
+
+`limit` caps how many faults are injected in all (e.g. 1: the first matching request only).
+`bandwidth` (bytes per second, per connection) paces request and response bodies, so a
+transfer is still under way when a test stops it, whatever the client's own limits.
 
 Requests are forwarded with their Host header unchanged, so SigV4 signatures made for the
 proxy's address still verify upstream. Which requests fail is drawn from a seeded random
@@ -29,18 +35,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 FAULTS = ("503", "500", "reset", "truncate", "stall")
+_INJECTED = "injected by the fault proxy"
+# Faults answered by the proxy itself: (status, S3 error code, message).
+_ANSWERS = {"503": (503, "SlowDown", _INJECTED), "500": (500, "InternalError", _INJECTED),
+            "expired": (400, "ExpiredToken", _INJECTED), "denied": (403, "AccessDenied", _INJECTED),
+            "checksum": (400, "InvalidRequest", "Checksum headers are not supported (injected by the fault proxy)")}
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
 
 
 class FaultProxy:
     def __init__(self, upstream: str, *, rate: float = 0.0, faults=FAULTS, seed: int = 0,
-                 stall_seconds: float = 3.0, when=None):
+                 stall_seconds: float = 3.0, when=None, limit: int | None = None, bandwidth: int = 0):
         u = urlsplit(upstream)
         self.upstream = (u.hostname, u.port or 80)
         self.rate = rate
         self.faults = tuple(faults)
         self.stall_seconds = stall_seconds
         self.when = when  # optional (method, path) -> bool: which requests may fail
+        self.limit = limit
+        self.bandwidth = bandwidth
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.requests = 0
@@ -49,20 +62,28 @@ class FaultProxy:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.upstreams: list[http.client.HTTPConnection] = []  # closed at stop
+        self.clients: list[tuple[socket.socket, threading.Thread]] = []  # shut down at stop
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def choose(self, method: str, path: str) -> str:
+    def choose(self, method: str, path: str, headers=None) -> str:
         with self._lock:
             self.requests += 1
             if self.rate <= 0 or (self.when is not None and not self.when(method, path)):
                 return ""
+            if self.limit is not None and sum(self.injected.values()) >= self.limit:
+                return ""
+            faults = self.faults
+            if "checksum" in faults and not any(k.lower().startswith("x-amz-checksum-") for k in (headers or {})):
+                faults = tuple(f for f in faults if f != "checksum")
+                if not faults:
+                    return ""
             if self._random.random() >= self.rate:
                 return ""
-            fault = self._random.choice(self.faults)
+            fault = self._random.choice(faults)
             self.injected[fault] += 1
             return fault
 
@@ -86,6 +107,16 @@ class FaultProxy:
             self._thread.join(10)
         with self._lock:
             upstreams, self.upstreams = self.upstreams, []
+            clients, self.clients = self.clients, []
+        # A client's kept-alive connection holds its handler thread in a read: end it, so an
+        # in-process client (the CRT frees its connections lazily) leaves no thread behind.
+        for sock, _ in clients:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for _, thread in clients:
+            thread.join(10)
         for conn in upstreams:
             conn.close()
 
@@ -103,15 +134,22 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        with self.owner._lock:
+            self.owner.clients.append((self.connection, threading.current_thread()))
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        fault = self.owner.choose(self.command, self.path)
-        if fault in ("503", "500", "expired", "denied"):
-            code, name = {"503": (503, "SlowDown"), "500": (500, "InternalError"),
-                          "expired": (400, "ExpiredToken"), "denied": (403, "AccessDenied")}[fault]
+        body = self._read_body(length)
+        if len(body) < length or self.owner._stopping.is_set():  # the client or the proxy went away
+            self.close_connection = True
+            return
+        fault = self.owner.choose(self.command, self.path, self.headers.keys())
+        if fault in _ANSWERS:
+            code, name, message = _ANSWERS[fault]
             return self._reply(code, f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{name}</Code>"
-                                     f"<Message>injected by the fault proxy</Message>"
+                                     f"<Message>{message}</Message>"
                                      f"<RequestId>fault-{fault}</RequestId></Error>".encode(),
                                [("Content-Type", "application/xml")])
         if fault == "stall":
@@ -175,7 +213,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
+            self._write_body(data)
+
+    def _pace(self, n: int) -> bool:
+        """Wait as long as `n` bytes take at the proxy's bandwidth; False once the proxy stops."""
+        return not self.owner._stopping.wait(n / self.owner.bandwidth)
+
+    def _read_body(self, length: int) -> bytes:
+        if not self.owner.bandwidth:
+            return self.rfile.read(length) if length else b""
+        parts, left = [], length
+        while left > 0 and self._pace(min(_CHUNK, left)):
+            part = self.rfile.read(min(_CHUNK, left))
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
+    def _write_body(self, data: bytes) -> None:
+        if not self.owner.bandwidth:
             self.wfile.write(data)
+            return
+        for i in range(0, len(data), _CHUNK):
+            if not self._pace(min(_CHUNK, len(data) - i)):
+                self.close_connection = True
+                return
+            self.wfile.write(data[i:i + _CHUNK])
 
 
 _local = threading.local()
+_CHUNK = 64 * 1024

@@ -11,6 +11,7 @@ it began; a crash is then cleaned up by aborting that key's uploads since then.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import re
 import time
@@ -42,6 +43,18 @@ _LOCAL_CRT = {"AWS_ERROR_NO_SPACE": "The disk is full", "AWS_ERROR_NO_PERMISSION
 # CRT error names that retrying cannot fix.
 _PERMANENT_CRT = {"AWS_IO_DNS_INVALID_NAME", "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE", "AWS_ERROR_FILE_INVALID_PATH",
                   "AWS_ERROR_NO_PERMISSION", "AWS_IO_FILE_VALIDATION_FAILURE", "AWS_ERROR_S3_INVALID_RESPONSE_STATUS"}
+log = logging.getLogger(__name__)
+
+
+def refuses_checksums(exc: BaseException) -> bool:
+    """Whether a failed upload is a server saying it does not take checksum headers (some
+    S3-compatible servers answer 400 or 501 naming the checksum). BadDigest is the opposite: the
+    server checked the checksum and the bytes arrived damaged, so that one is sent again as is."""
+    if not isinstance(exc, S3ResponseError) or exc.status_code not in (400, 501):
+        return False
+    body = exc.body or b""
+    code = _CODE.search(body)
+    return b"hecksum" in body and not (code and code.group(1) == b"BadDigest")
 
 
 def unsupported_reason(connection: Connection, settings: TransferSettings) -> str:
@@ -106,9 +119,6 @@ class CrtEngine(EngineBase):
             code = _CODE.search(body)
             message = _MESSAGE.search(body)
             status = exc.status_code or 0
-            if self._checksums and status in (400, 501) and b"hecksum" in body:
-                self._checksums = False  # a server that refuses checksums: verify by ETag instead
-                return False, "The server does not accept checksums; sending again without them."
             error = {"Code": code.group(1).decode() if code else str(status),
                      "Message": message.group(1).decode("utf-8", "replace") if message else exc.name}
             exc = ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}},
@@ -179,10 +189,16 @@ class CrtEngine(EngineBase):
             # A multipart ETag is hashed here while the CRT sends, outside the GIL.
             expected = self.expected_etag(path, before.st_size) if multipart else None
             self._wait(request, progress)
-        except BaseException:
+        except BaseException as exc:
             if multipart:
                 request.finished_future.exception()  # wait until the CRT has finished every request
                 self.abort_new_uploads(job, open_before)
+            if checksum is not None and not control.stopped and refuses_checksums(exc):
+                # Not a failed attempt: this server takes no checksums, so this engine sends
+                # without them from now on and verifies by ETag instead.
+                self._checksums = False
+                log.info("%s refuses checksum headers; sending without them", self.connection.describe())
+                return self._upload(job, control, progress, on_upload_id)
             raise
         if multipart:
             self.abort_new_uploads(job, open_before)  # ones the CRT's own retries left behind
