@@ -67,7 +67,7 @@ def complete(args: argparse.Namespace) -> int:
             names = [b["Name"] for b in conn.client().list_buckets().get("Buckets", [])]
             print("\n".join(f"s3://{n}/" for n in names if n.startswith(bucket)))
             return EXIT_OK
-        lister = PrefixLister(conn.client(), bucket, prefix, raw=conn.profile.raw_listing,
+        lister = PrefixLister(conn.listing_client(), bucket, prefix, raw=conn.profile.raw_listing,
                               verify=conn.profile.verify_tls, page_size=MAX_ITEMS)
         page = lister.next_page()
     except Exception as exc:  # completion stays quiet on the terminal; the status says it failed

@@ -40,7 +40,7 @@ def ls_command(args: argparse.Namespace) -> int:
     found = 0
     try:
         with gc_paused():
-            for page in PrefixLister(conn.client(), bucket, prefix, recursive=args.recursive,
+            for page in PrefixLister(conn.listing_client(), bucket, prefix, recursive=args.recursive,
                                      raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
                 found += len(page.prefixes) + len(page.objects)
                 if args.json:

@@ -79,12 +79,14 @@ def plan_upload(client, bucket: str, prefix: str, sources: Iterable[Path | str],
 
 
 def plan_download(client, bucket: str, dest: Path | str, *, objects: Iterable[ObjectEntry] = (),
-                  prefixes: Iterable[str] = (), base: str = "") -> Plan:
-    """Objects and whole prefixes to files under `dest`, with paths relative to `base`."""
+                  prefixes: Iterable[str] = (), base: str = "", **listing) -> Plan:
+    """Objects and whole prefixes to files under `dest`, with paths relative to `base`.
+    `listing` passes PrefixLister's raw/verify options, as for existing_objects."""
     dest = Path(dest)
     entries = list(objects)
     for prefix in prefixes:
-        entries += [o for page in PrefixLister(client, bucket, prefix, recursive=True) for o in page.objects]
+        entries += [o for page in PrefixLister(client, bucket, prefix, recursive=True, **listing)
+                    for o in page.objects]
     items, skipped, seen = [], [], set()
     for o in entries:
         if o.key.endswith("/") and o.size == 0:
@@ -108,18 +110,18 @@ def plan_download(client, bucket: str, dest: Path | str, *, objects: Iterable[Ob
     return Plan(items, skipped)
 
 
-def plan_download_uri(client, bucket: str, source: str, dest: Path | str) -> Plan:
+def plan_download_uri(client, bucket: str, source: str, dest: Path | str, **listing) -> Plan:
     """`lakegui-cli download s3://BUCKET/SOURCE DEST`: SOURCE is one key (saved as DEST/NAME)
     or a prefix (saved under DEST with paths relative to it), as with `aws s3 cp`."""
     if source and not source.endswith("/"):
-        lister = PrefixLister(client, bucket, source, recursive=True)
+        lister = PrefixLister(client, bucket, source, recursive=True, **listing)
         first = lister.next_page()
         exact = [o for o in (first.objects if first else []) if o.key == source]
         if exact:
             base = source[: source.rfind("/") + 1]
-            return plan_download(client, bucket, dest, objects=exact, base=base)
+            return plan_download(client, bucket, dest, objects=exact, base=base, **listing)
         source += "/"
-    return plan_download(client, bucket, dest, prefixes=[source], base=source)
+    return plan_download(client, bucket, dest, prefixes=[source], base=source, **listing)
 
 
 def same_target(item: Planned, chunksize: int) -> bool:
