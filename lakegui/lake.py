@@ -113,7 +113,9 @@ class Lake:
         majority first, and each outlier's differences)."""
         from .core.lake.schema import scan_schemas
 
-        return scan_schemas(self._client(), self.bucket, self._select(template, fields).files)
+        p = self.connection.profile
+        return scan_schemas(self._client(), self.bucket, self._select(template, fields).files,
+                            raw=p.raw_listing, verify=p.verify_tls)
 
     # helpers
 
@@ -121,7 +123,9 @@ class Lake:
         from .core.lake.dataset import LakeDataset
 
         t = self._template(template)
-        return LakeDataset(self._client(), self.bucket, self._select(t, fields).files, field_names=t.field_names)
+        p = self.connection.profile
+        return LakeDataset(self._client(), self.bucket, self._select(t, fields).files, field_names=t.field_names,
+                           raw=p.raw_listing, verify=p.verify_tls)
 
     def _client(self):
         return self.connection.client()

@@ -150,7 +150,7 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
         listed.result()  # the listing's error, if it failed
     if cancelled:
         raise PlanCancelled()
-    drift = _schema_check(client, bucket, lake_parquet, placed, statuses) if check_schema else {}
+    drift = _schema_check(client, bucket, lake_parquet, placed, statuses, listing or {}) if check_schema else {}
     for key, (path, relative, size, mtime, fields) in placed.items():
         status, reason = statuses.get(key, (NEW, ""))
         was = ""
@@ -230,7 +230,8 @@ def _local_schema(path: str):
         return None
 
 
-def _schema_check(client, bucket: str, lake_parquet: list, placed: dict, statuses: dict) -> dict[str, str]:
+def _schema_check(client, bucket: str, lake_parquet: list, placed: dict, statuses: dict,
+                  listing: dict) -> dict[str, str]:
     """{key: how its local file's schema differs from the lake's majority} for the Parquet files
     that would be uploaded. The majority comes from the footers of up to SCHEMA_SAMPLE listed
     files, spread over the listing; nothing is read when no local file is Parquet."""
@@ -247,7 +248,7 @@ def _schema_check(client, bucket: str, lake_parquet: list, placed: dict, statuse
 
     step = max(1, len(lake_parquet) // SCHEMA_SAMPLE)
     sample = [LakeFile(k, size, etag, {}) for k, size, etag in lake_parquet[::step][:SCHEMA_SAMPLE]]
-    report = scan_schemas(client, bucket, sample)
+    report = scan_schemas(client, bucket, sample, raw=listing.get("raw", False), verify=listing.get("verify", True))
     majority = report.majority
     if majority is None:
         return {}

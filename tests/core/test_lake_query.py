@@ -20,6 +20,7 @@ from lakegui.core.lake.select import (
     Selection,
     SelectionError,
     listing_prefix,
+    listing_prefixes,
     select_files,
 )
 from lakegui.core.layouts import DAILY_TICKS
@@ -107,16 +108,20 @@ def test_files_are_pruned_by_fields_before_any_get(lake):
     assert set(gets) == chosen                      # no GET for any file outside the selection
     assert totals.files == 6 and totals.requests == sum(gets.values())
     lists = [r for r in log.requests if r[0] == "GET" and not r[1]]
-    assert len(lists) == 1                          # one listing
+    assert len(lists) == 2                          # one small listing per symbol, never a HEAD
     assert sorted(set(zip(table["symbol"].to_pylist(), table["year"].to_pylist()))) == \
         sorted((s, y) for s in ("AAPL", "NVDA") for y in (2021, 2022, 2023))
 
 
-def test_a_single_leading_field_narrows_the_listing():
+def test_the_leading_fields_narrow_the_listing():
     sel = Selection.parse(["symbol=AAPL", "year=2024"])
-    assert listing_prefix(DAILY_TICKS, sel) == "data/ticks/daily/AAPL/2024/"
-    assert listing_prefix(DAILY_TICKS, Selection.parse(["year=2024"])) == "data/ticks/daily/"
+    assert listing_prefixes(DAILY_TICKS, sel) == ["data/ticks/daily/AAPL/2024/"]
+    assert listing_prefixes(DAILY_TICKS, Selection.parse(["year=2024"])) == ["data/ticks/daily/"]
+    assert listing_prefixes(DAILY_TICKS, Selection.parse(["symbol=AAPL,MSFT", "year=2020..2021"]), "p/") == \
+        ["p/data/ticks/daily/AAPL/", "p/data/ticks/daily/MSFT/"]
     assert listing_prefix(DAILY_TICKS, Selection.parse(["symbol=AAPL,MSFT"]), "p/") == "p/data/ticks/daily/"
+    many = Selection.parse(["symbol=" + ",".join(f"S{i}" for i in range(17))])
+    assert listing_prefixes(DAILY_TICKS, many) == ["data/ticks/daily/"]     # beyond 16: one listing
 
 
 def test_columns_and_row_groups_are_pruned_by_bytes(lake):
@@ -226,3 +231,11 @@ def test_range_plan_bridges_only_small_holes():
     assert plan_ranges([(0, 100), (100, 200)]) == [(0, 200)]
     assert plan_ranges([(0, 1000), (1010, 2000), (5000, 6000)]) == [(0, 2000), (5000, 6000)]
     assert plan_ranges([(0, 1000), (1300, 2000)], share=0.1) == [(0, 1000), (1300, 2000)]
+
+
+def test_a_file_where_no_row_group_can_match_reads_no_chunk(lake):
+    c, _ = lake
+    table, totals = query(c, Selection.parse(["symbol=AAPL", "year=2022"]), ["date", "close"], "volume > 1e12")
+    assert table.num_rows == 0 and totals.row_groups_read == 0 and totals.row_groups_skipped == 13
+    assert totals.requests <= 2      # the footer only
+    assert table.column_names == ["date", "close", "symbol", "year"]

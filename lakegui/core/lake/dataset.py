@@ -24,7 +24,7 @@ from .footer import FooterError, FooterSizer, read_metadata
 from .select import NUMERIC_FIELDS, LakeFile
 
 CONCURRENCY = 16          # files in flight
-HOLE_SHARE = 0.1          # bytes between merged ranges: at most this share of the bytes wanted
+HOLE_SHARE = 0.15         # bytes between merged ranges: at most this share of what the file needs
 HOLE_MAX = 256 * 1024     # and never a hole larger than this
 
 
@@ -90,11 +90,12 @@ def field_stats(fields: dict) -> dict:
     return {k: ColumnStats(field_value(k, v), field_value(k, v), 0, 1) for k, v in fields.items()}
 
 
-def plan_ranges(ranges: list[tuple[int, int]], *, share: float = HOLE_SHARE,
-                hole_max: int = HOLE_MAX) -> list[tuple[int, int]]:
+def plan_ranges(ranges: list[tuple[int, int]], *, share: float = HOLE_SHARE, hole_max: int = HOLE_MAX,
+                also: int = 0) -> list[tuple[int, int]]:
     """Ranges to GET for `ranges`: touching ones joined, then the smallest holes bridged while
-    the bridged bytes stay under `share` of the bytes wanted (each GET costs about as much as
-    reading a few more kilobytes; reading the whole file costs far more)."""
+    the bridged bytes stay under `share` of the bytes needed (the ranges, plus `also` already
+    read: the footer). Each GET costs about as much as reading a few more kilobytes; reading the
+    whole file costs far more."""
     merged: list[list[int]] = []
     for s, e in sorted(r for r in ranges if r[1] > r[0]):
         if merged and s <= merged[-1][1]:
@@ -104,7 +105,7 @@ def plan_ranges(ranges: list[tuple[int, int]], *, share: float = HOLE_SHARE,
     if len(merged) < 2:
         return [tuple(m) for m in merged]
     wanted = sum(e - s for s, e in merged)
-    budget = share * wanted
+    budget = share * (wanted + also)
     holes = sorted(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
     bridge = set()
     for i in holes:
@@ -178,8 +179,12 @@ class LakeDataset:
     """The selected files of one layout, ready to be scanned."""
 
     def __init__(self, client, bucket: str, files: list[LakeFile], *, field_names: list[str] | None = None,
-                 concurrency: int = CONCURRENCY):
-        self.client = client
+                 concurrency: int = CONCURRENCY, raw: bool = False, verify=True):
+        """`raw`: ranged GETs through presigned URLs and one urllib3 pool (fetch.RawGets), for named
+        endpoints, as listings do; else through the boto3 client."""
+        from .fetch import RawGets
+
+        self.client = RawGets(client, verify) if raw else client
         self.bucket = bucket
         self.files = list(files)
         names = field_names if field_names is not None else (list(files[0].fields) if files else [])
@@ -283,11 +288,15 @@ class LakeDataset:
                 path = col.path_in_schema
                 if any(path == c or path.startswith(c + ".") for c in read):
                     ranges.append(_chunk_range(col))
-        if ranges:
-            rf.prefetch(plan_ranges(ranges), hole=0)
+        # One after another in this file's task: files run concurrently already, and a pool per
+        # file cost more in thread starts than its GETs took.
+        for r in plan_ranges(ranges, also=rf.bytes_fetched):
+            rf.prefetch([r], hole=0)
         if groups and read:
             pf = pq.ParquetFile(rf, metadata=md, pre_buffer=False, buffer_size=0)
             table = pf.read_row_groups(groups, columns=read, use_threads=False)
+        elif read:  # no row group can match
+            table = schema.empty_table().select(read)
         else:  # no column of the file is wanted: only the row count matters
             table = pa.table({"__rows": pa.nulls(sum(md.row_group(g).num_rows for g in groups))})
         n = table.num_rows

@@ -108,7 +108,7 @@ class Compare(Node):
     def expression(self, schema):
         import pyarrow.compute as pc
 
-        if self.column not in schema.names:
+        if self.column not in schema.names or _is_null(schema.field(self.column).type):
             return pc.scalar(False)
         f, v = pc.field(self.column), literal(self.value, schema.field(self.column).type)
         return {"=": f == v, "!=": f != v, "<": f < v, "<=": f <= v, ">": f > v, ">=": f >= v}[self.op]
@@ -143,7 +143,7 @@ class In(Node):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if self.column not in schema.names:
+        if self.column not in schema.names or _is_null(schema.field(self.column).type):
             return pc.scalar(False)
         t = schema.field(self.column).type
         values = pa.array([literal(v, t).as_py() for v in self.values], type=t)
@@ -214,6 +214,12 @@ class Or(Node):
 
 
 # values
+
+def _is_null(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_null(arrow_type)
+
 
 def _word_value(word: str):
     if _INT.fullmatch(word):

@@ -15,7 +15,7 @@ MAGIC = b"PAR1"
 TAIL = 8                 # footer length (4 bytes, little-endian) + magic
 FIRST_GUESS = 64 * 1024  # before any footer of the layout was seen, at most this much...
 FIRST_SHARE = 8          # ...and an eighth of the file: a second GET beats reading a small file whole
-MARGIN = 1.1             # later guesses: the largest footer seen, and a tenth more
+MARGIN = 1.03            # later guesses: the largest footer seen, and a little more
 MIN_GUESS = 1024
 
 
@@ -45,7 +45,7 @@ class FooterSizer:
         if self.fixed:
             return
         with self._lock:
-            want = max(MIN_GUESS, int(footer_bytes * MARGIN) + 64)
+            want = max(MIN_GUESS, int(footer_bytes * MARGIN) + 256)
             self._guess = want if self._seen == 0 else max(self._guess, want)
             self._seen += 1
 

@@ -128,10 +128,16 @@ def read_schema(client, bucket: str, f: LakeFile, sizer: FooterSizer) -> tuple[S
 
 
 def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int = SCAN_CONCURRENCY,
-                 suffix: int = SUFFIX, cancel: threading.Event | None = None, on_file=None) -> SchemaReport:
+                 suffix: int = SUFFIX, cancel: threading.Event | None = None, on_file=None,
+                 raw: bool = False, verify=True) -> SchemaReport:
     """Read every file's footer, concurrently, and compare the schemas. `on_file(done, total)`
-    is called as footers arrive; setting `cancel` skips the files not yet read."""
+    is called as footers arrive; setting `cancel` skips the files not yet read. `raw` as for
+    LakeDataset (GETs through presigned URLs, for named endpoints)."""
     from .dataset import _describe_error
+    from .fetch import RawGets
+
+    if raw:
+        client = RawGets(client, verify)
 
     sizer = FooterSizer(suffix, fixed=True)
     schemas: dict[str, Signature] = {}

@@ -8,8 +8,10 @@ say) the listing starts below them.
 
 from __future__ import annotations
 
+import os
 import string
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..layouts import LayoutTemplate, LocalPattern, validate_field
@@ -18,6 +20,7 @@ from ..listing import PrefixLister
 # Fields whose values are numbers: compared as numbers (2024 = "2024", 1 = "01") and added to
 # results as integer columns, as Hive partition columns are.
 NUMERIC_FIELDS = ("year", "quarter", "month", "day")
+MAX_LISTINGS = 16   # listings of narrowed prefixes at most; beyond, one listing of the common prefix
 
 
 class SelectionError(ValueError):
@@ -162,39 +165,61 @@ class LakeFile:
 class Selected:
     files: list[LakeFile]
     listed: int                       # objects the listing returned
-    listing_prefix: str
+    listing_prefix: str               # what was listed (prefixes joined by ', ' when several)
     unmatched: list[tuple[str, str]]  # (key, why it is not in the layout)
 
 
-def listing_prefix(template: LayoutTemplate, selection: Selection, prefix: str = "") -> str:
-    """The narrowest prefix holding every selected key: the template's literal text, through
-    the leading fields that the selection fixes to one value, up to a '/'."""
-    head = ""
+def listing_prefixes(template: LayoutTemplate, selection: Selection, prefix: str = "") -> list[str]:
+    """The narrowest prefixes holding every selected key: the template's literal text, through
+    the leading fields that the selection gives a few values each (one prefix per combination, at
+    most MAX_LISTINGS), up to a '/'. One prefix, the template's own, when the leading field is open."""
+    heads = [""]
     for literal, name, _, _ in string.Formatter().parse(template.key_template):
-        head += literal
+        heads = [h + literal for h in heads]
         if not name:
             break
         choice = selection.choices.get(name)
-        value = choice.single if choice is not None else None
-        if value is None or validate_field(name, value):
+        values = sorted(choice.values) if choice is not None and choice.values is not None else None
+        if not values or any(validate_field(name, v) for v in values) or len(heads) * len(values) > MAX_LISTINGS:
             break
-        head += value
-    return prefix + head[: head.rfind("/") + 1]
+        heads = [h + v for h in heads for v in values]
+    return sorted({prefix + h[: h.rfind("/") + 1] for h in heads})
+
+
+def listing_prefix(template: LayoutTemplate, selection: Selection, prefix: str = "") -> str:
+    """The one prefix every selected key is under."""
+    common = os.path.commonprefix(listing_prefixes(template, selection, prefix))
+    return common[: common.rfind("/") + 1]
 
 
 def select_files(client, bucket: str, template: LayoutTemplate, selection: Selection, *, prefix: str = "",
                  listing: dict | None = None, cancel: threading.Event | None = None) -> Selected:
-    """The layout's files under `prefix` whose fields match `selection`, from one listing."""
+    """The layout's files under `prefix` whose fields match `selection`, from one listing of
+    the narrowest prefix (or, when the leading field has a few values, one small listing per
+    value, run concurrently: a listing's cost grows with what it walks; on a filer-backed server
+    such as SeaweedFS, 2,000 keys in 400 folders took 0.4 s against 20 ms for three symbols')."""
     selection.check(template)
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     pattern = LocalPattern(template.key_template)
-    where = listing_prefix(template, selection, prefix)
+    prefixes = listing_prefixes(template, selection, prefix)
+
+    def one(where: str) -> list:
+        out = []
+        for page in PrefixLister(client, bucket, where, recursive=True, **(listing or {})):
+            if cancel is not None and cancel.is_set():
+                break
+            out.extend(page.objects)
+        return out
+
+    if len(prefixes) == 1:
+        pages = [one(prefixes[0])]
+    else:
+        with ThreadPoolExecutor(min(8, len(prefixes)), thread_name_prefix="lake-list") as pool:
+            pages = list(pool.map(one, prefixes))
     files, unmatched, listed = [], [], 0
-    for page in PrefixLister(client, bucket, where, recursive=True, **(listing or {})):
-        if cancel is not None and cancel.is_set():
-            break
-        for o in page.objects:
+    for objects in pages:
+        for o in objects:
             listed += 1
             if o.key.endswith("/"):
                 continue
@@ -207,4 +232,5 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
                 unmatched.append((o.key, "; ".join(problems)))
             elif selection.matches(fields):
                 files.append(LakeFile(o.key, o.size, o.etag, fields))
-    return Selected(files, listed, where, unmatched)
+    files.sort(key=lambda f: f.key)
+    return Selected(files, listed, prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes), unmatched)
