@@ -185,3 +185,24 @@ def test_file_connect_saves_the_list_and_connects_with_keychain_keys(qtbot, qloo
     finally:
         app.close()
         app.executor.shutdown(wait=True)
+
+
+def test_new_keys_never_overwrite_an_entry_another_profile_names(qtbot, dialog_for, memory_keyring):
+    memory_keyring.set_password("lakegui", "a", json.dumps({"access_key": "a-key", "secret_key": "a-secret"}))
+    d = dialog_for([ConnectionProfile(name="a", endpoint_url="http://127.0.0.1:9000", keychain="lakegui:a")])
+    type_into(qtbot, d.name_edit, "b")  # renamed: still names lakegui:a
+    click(qtbot, d.add_button)
+    fill_keychain_profile(qtbot, d, "a", "http://127.0.0.1:9001")
+    click(qtbot, d.save_button)
+    assert [(p.name, p.keychain) for p in d.profiles()] == [("b", "lakegui:a"), ("a", "lakegui:a 2")]
+    assert json.loads(memory_keyring.entries[("lakegui", "a")])["secret_key"] == "a-secret"
+    assert json.loads(memory_keyring.entries[("lakegui", "a 2")])["secret_key"] == SECRET
+
+
+def test_without_a_keychain_a_keyed_profile_can_still_move_to_an_aws_profile(qtbot, dialog_for, no_keyring):
+    d = dialog_for([ConnectionProfile(name="lab", endpoint_url="http://127.0.0.1:9000", keychain="lakegui:lab")])
+    assert "No keychain is available" in d.keychain_note.text()
+    click(qtbot, d.use_aws_button)
+    click(qtbot, d.save_button)  # the old entry cannot be deleted: logged, not a reason to refuse
+    assert d.result() == ConnectionDialog.DialogCode.Accepted
+    assert d.profiles()[0].keychain == ""

@@ -9,6 +9,7 @@ ever gets the keychain entry's name.
 from __future__ import annotations
 
 import copy
+import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ from ...core.connection import (
 )
 from ...core.errors import classify
 from ...core.probe import probe
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CHAIN = "(default credential chain)"
 AWS_ROUTE, KEYCHAIN_ROUTE = "AWS profile or default chain", "Access key in the OS keychain"
@@ -236,6 +239,7 @@ class ConnectionDialog(QDialog):
 
     def _append(self, entry: _Entry) -> None:
         self._commit()
+        self._row = -1  # committed: the row change below must not commit the form again
         self._entries.append(entry)
         self.profile_list.addItem(entry.profile.name)
         self.profile_list.setCurrentRow(len(self._entries) - 1)
@@ -292,9 +296,9 @@ class ConnectionDialog(QDialog):
         entry.keyed = keyed
         entry.access_key = self.access_key_edit.text().strip() if keyed else ""
         entry.secret_key = self.secret_key_edit.text() if keyed else ""
-        ref = ""
-        if keyed:  # new keys get this profile's own entry; otherwise keep the one it names
-            ref = keychain.ref_for(name) if (entry.access_key or entry.secret_key) else entry.profile.keychain
+        ref = entry.profile.keychain if keyed else ""
+        if keyed and (entry.access_key or entry.secret_key):
+            ref = self._own_ref(entry, name)
         entry.profile = ConnectionProfile(
             name=name,
             endpoint_url=self.endpoint_edit.text().strip(),
@@ -306,6 +310,17 @@ class ConnectionDialog(QDialog):
             keychain=ref,
         )
         self.profile_list.item(self._row).setText(name)
+
+    def _own_ref(self, entry: _Entry, name: str) -> str:
+        """The keychain entry new keys for `entry` go to: the one it names if no other profile
+        shares it, else a fresh one named after the profile."""
+        others = {e.profile.keychain for e in self._entries if e is not entry}
+        if entry.profile.keychain and entry.profile.keychain not in others:
+            return entry.profile.keychain
+        ref, n = keychain.ref_for(name), 2
+        while ref in others:
+            ref, n = keychain.ref_for(f"{name} {n}"), n + 1
+        return ref
 
     def _on_route_changed(self, route: str) -> None:
         keyed = route == KEYCHAIN_ROUTE
@@ -421,14 +436,17 @@ class ConnectionDialog(QDialog):
                 if entry.secret_key:
                     keychain.store(entry.profile.keychain, entry.access_key, entry.secret_key)
                     entry.access_key = entry.secret_key = ""
-            kept = {e.profile.keychain for e in self._entries}
-            for ref in sorted(self._original_refs - kept):
-                keychain.delete(ref)
         except keychain.KeychainError as exc:
             self.error_label.setText(str(exc))
             self.error_label.show()
             return False
-        self._original_refs = kept - {""}
+        kept = {e.profile.keychain for e in self._entries} - {""}
+        for ref in sorted(self._original_refs - kept):
+            try:
+                keychain.delete(ref)
+            except keychain.KeychainError as exc:  # a stale entry must not keep the profiles from being saved
+                log.warning("keychain entry %s was not deleted: %s", ref, exc)
+        self._original_refs = kept
         return True
 
     def accept(self) -> None:
