@@ -20,7 +20,6 @@ from ...core.preview.parquet import HEAD_ROWS, ParquetPreview, PreviewError, Sch
 from ...core.preview.rangefile import ObjectChanged, PreviewCancelled, RangeFile
 from ...core.units import human_size
 from ..tasks import TaskSlot, in_executor
-from .chart import PriceChart
 from .models import ParquetRowsModel, RowGroupsModel
 
 DEFAULT_COLUMNS = 30     # wide files open with this many columns; the chooser shows the rest
@@ -105,13 +104,23 @@ class ParquetView(QObject):
         page.addLayout(bar)
         page.addWidget(self.rows_table, 1)
 
-        self.chart = PriceChart()
-        self.chart.whole_file_requested.connect(self._on_chart_whole_file_requested)
+        self._chart = None  # made for the first file that has a price to chart (see `chart`)
         self.schema_tree = _tree("schemaTree", "Parquet schema", ["Column", "Type", "Physical", "Nullable"])
         self.row_groups_table = make_table("rowGroupsTable", "Row groups and column chunks")
         self.file_tree = _tree("fileTree", "Parquet file metadata", ["Field", "Value"])
 
     # public
+
+    @property
+    def chart(self):
+        """The price chart (a PriceChart), made on first use: pyqtgraph adds 0.25 s to the import,
+        which a window that never charts should not pay at startup."""
+        if self._chart is None:
+            from .chart import PriceChart
+
+            self._chart = PriceChart()
+            self._chart.whole_file_requested.connect(self._on_chart_whole_file_requested)
+        return self._chart
 
     @property
     def preview(self) -> ParquetPreview | None:
@@ -155,7 +164,7 @@ class ParquetView(QObject):
 
     def page_shown(self, widget: QWidget | None) -> None:
         """The pane's current tab changed to `widget` (one of ours or not)."""
-        self._chart_on_screen = widget is self.chart
+        self._chart_on_screen = widget is not None and widget is self._chart
         if not self._chart_on_screen:
             return
         source = self._source
