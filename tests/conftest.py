@@ -47,16 +47,58 @@ def isolated_env(tmp_path, monkeypatch):
     logs.reset()  # a CLI run in-process set up the log file in this test's folder
 
 
-def _is_pool(obj, pool_type):
+def _is_instance(obj, cls):
     try:
-        return isinstance(obj, pool_type)
+        return isinstance(obj, cls)
     except ReferenceError:  # a dead weakref.proxy raises on any look, isinstance too
         return False
 
 
+def _qtimer_name(timer) -> str:
+    parent = timer.parent()
+    owner = f" of {type(parent).__name__}" if parent is not None else ""
+    name = f" {timer.objectName()!r}" if timer.objectName() else ""
+    return f"QTimer{name} ({timer.interval()} ms{', single shot' if timer.isSingleShot() else ''}){owner}"
+
+
+def _qt_leaks() -> list[str]:
+    """QThreadPool jobs still running, and QTimers still active once the test's widgets are gone."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool, QTimer
+
+    leaked = []
+    objects = gc.get_objects()
+    pools = [QThreadPool.globalInstance()] + [o for o in objects if _is_instance(o, QThreadPool)]
+    for pool in pools:
+        try:
+            if not pool.waitForDone(3000):
+                leaked.append(f"QThreadPool: {pool.activeThreadCount()} jobs")
+        except RuntimeError:  # its C++ side is already gone: nothing runs there
+            pass
+    app = QCoreApplication.instance()
+    if app is None:
+        return leaked
+    # Zero timers already due (QTimer.singleShot(0, ...)) run now, and the widgets pytest-qt
+    # closed and scheduled for deletion are deleted, with their timers.
+    app.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    timers = {id(o): o for o in objects if _is_instance(o, QTimer)}
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        for w in QApplication.topLevelWidgets():
+            timers.update((id(t), t) for t in w.findChildren(QTimer))
+    for timer in timers.values():
+        try:
+            if timer.isActive():
+                leaked.append(_qtimer_name(timer))
+        except RuntimeError:  # deleted with its owner
+            pass
+    return leaked
+
+
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """Fail a test that leaves threads or QThreadPool jobs running."""
+    """Fail a test that leaves threads, QThreadPool jobs or active QTimers behind."""
     before = set(threading.enumerate())
     yield
     leaked = []
@@ -67,15 +109,7 @@ def no_leaks():
         if t.is_alive():
             leaked.append(t.name)
     if "PySide6.QtCore" in sys.modules:
-        from PySide6.QtCore import QThreadPool
-
-        pools = [QThreadPool.globalInstance()] + [o for o in gc.get_objects() if _is_pool(o, QThreadPool)]
-        for pool in pools:
-            try:
-                if not pool.waitForDone(3000):
-                    leaked.append(f"QThreadPool: {pool.activeThreadCount()} jobs")
-            except RuntimeError:  # its C++ side is already gone: nothing runs there
-                pass
+        leaked += _qt_leaks()
     if leaked:
         pytest.fail(f"test left running: {', '.join(sorted(leaked))}")
 
