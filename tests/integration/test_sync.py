@@ -55,7 +55,8 @@ def round_trip(endpoint, tmp_path):
     """Both directions, edits found by content, deletes, a second run that does nothing."""
     s3 = client(endpoint)
     src, q = tmp_path / "src", tmp_path / "queue.sqlite3"
-    files = {f"d{i % 3}/f{i:02d}.csv": os.urandom(1000 + i) for i in range(12)}
+    files = {f"d{i % 3}/f{i:02d}.csv": os.urandom(1000 + i) for i in range(11)}
+    files["sp ace+é/a=b&c~(1).csv"] = os.urandom(1011)  # the listing's own signing, with odd characters
     tree(src, files)
     proc, doc = sync(endpoint, q, str(src), f"s3://{B}/lake/")
     assert proc.returncode == 0, proc.stderr
@@ -88,6 +89,8 @@ def round_trip(endpoint, tmp_path):
     assert not [p for p in dst.rglob(".*")]  # no temp file left
     proc, doc = sync(endpoint, q, f"s3://{B}/lake/", str(dst))
     assert (proc.returncode, doc["downloaded"], doc["actions"], doc["same"]) == (0, 0, [], 11)
+    proc, doc = cli("check", str(dst / "sp ace+é"), f"s3://{B}/lake/sp ace+é/", "--endpoint-url", endpoint, "--json")
+    assert (proc.returncode, doc["same"]) == (0, 1), proc.stderr  # a prefix that needs encoding, signed
 
 
 def test_both_directions_on_moto(moto_endpoint, tmp_path):
@@ -210,3 +213,20 @@ def test_kill_9_mid_sync_then_queue_resume(moto_endpoint, tmp_path):
     start = time.monotonic()
     proc, doc = sync(moto_endpoint, q, str(src), f"s3://{B}/s/", "--delete")
     assert (doc["actions"], doc["uploaded"], doc["deleted"]) == ([], 0, 0) and time.monotonic() - start < 30
+
+
+def test_the_listing_signs_its_own_requests_and_seaweedfs_checks_them(seaweedfs, tmp_path, monkeypatch):
+    s3 = seaweedfs.client()
+    s3.create_bucket(Bucket="sync-signing")
+    try:
+        s3.put_object(Bucket="sync-signing", Key="a b/ü+x.csv", Body=b"1")
+        (tmp_path / "ü+x.csv").write_bytes(b"1")
+        args = ("check", str(tmp_path), "s3://sync-signing/a b/", "--endpoint-url", seaweedfs.endpoint_url)
+        proc, _ = cli(*args)
+        assert proc.returncode == 0, proc.stderr
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+        proc, _ = cli(*args)
+        assert proc.returncode == 1 and "lakegui-cli:" in proc.stderr  # refused, not "identical"
+    finally:
+        s3.delete_object(Bucket="sync-signing", Key="a b/ü+x.csv")
+        s3.delete_bucket(Bucket="sync-signing")

@@ -20,10 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s3transfer.utils import ChunksizeAdjuster
-
 from ..listing import PrefixLister
-from ..transfers import etags
 from ..transfers.localpaths import UnsafeKey, download_target
 from . import records as sync_records
 from .records import Record, Stat
@@ -40,13 +37,13 @@ COMMON_PART_SIZES = (8 * MIB, 5 * MIB, 16 * MIB, 10 * MIB, 15 * MIB, 50 * MIB, 6
 _TEMP = re.compile(r"^\..*\.lakegui-\d+\.part$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen ones cost three times as much to make, by the ten thousand
 class LocalFile:
     path: str
     stat: Stat
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RemoteObject:
     key: str
     size: int
@@ -54,7 +51,7 @@ class RemoteObject:
     modified: float  # LastModified, seconds since the epoch (0 when the server gave none)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
     """One relative path and what the two sides hold there."""
 
@@ -146,7 +143,7 @@ def walk_folder(root: Path | str, filters: Filters | None = None) -> tuple[dict[
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, relative + "/"))
                     continue
-                if _TEMP.match(entry.name):
+                if entry.name[0] == "." and _TEMP.match(entry.name):
                     continue
                 if filters and not filters.included(relative):
                     continue
@@ -159,11 +156,13 @@ def walk_folder(root: Path | str, filters: Filters | None = None) -> tuple[dict[
                     else "is not a regular file"
                 problems.append(Problem(entry.path, what, "local"))
                 continue
-            try:
-                relative.encode("utf-8")
-            except UnicodeEncodeError:
-                problems.append(Problem(entry.path, "its name is not valid UTF-8, so it cannot be a key", "local"))
-                continue
+            if not relative.isascii():
+                try:
+                    relative.encode("utf-8")
+                except UnicodeEncodeError:  # os.fsdecode's surrogates: bytes that are no UTF-8
+                    problems.append(Problem(entry.path, "its name is not valid UTF-8, so it cannot be a key",
+                                            "local"))
+                    continue
             files[relative] = LocalFile(entry.path, Stat.of(st))
     return files, problems
 
@@ -171,7 +170,9 @@ def walk_folder(root: Path | str, filters: Filters | None = None) -> tuple[dict[
 def list_prefix(client, bucket: str, prefix: str, filters: Filters | None = None, *, raw: bool = False,
                 verify: bool = True, stop: threading.Event | None = None) -> tuple[dict[str, RemoteObject], int]:
     """{relative path: RemoteObject} under `prefix` (folder markers left out), and how many
-    objects were listed."""
+    objects were listed. `client` may be a callable that makes it (then made in this thread)."""
+    if callable(client) and not hasattr(client, "generate_presigned_url"):
+        client = client()
     out: dict[str, RemoteObject] = {}
     listed = 0
     cut = len(prefix)
@@ -193,6 +194,8 @@ def list_prefix(client, bucket: str, prefix: str, filters: Filters | None = None
 def part_sizes(size: int, parts: int, chunksize: int) -> list[int]:
     """Part sizes that split `size` bytes into exactly `parts` parts: ours (s3transfer's rules),
     the common ones, and the MiB-rounded size the part count implies."""
+    from s3transfer.utils import ChunksizeAdjuster  # botocore's weight: only when something is hashed
+
     candidates = [ChunksizeAdjuster().adjust_chunksize(chunksize, size), *COMMON_PART_SIZES]
     if parts > 0:
         implied = -(-size // parts)
@@ -206,6 +209,8 @@ def same_content(path: str, size: int, etag: str, chunksize: int,
     ETag is not an MD5 form (SSE-KMS, some servers) and so cannot tell. `first_part_size` asks
     the server the size of a multipart object's part 1 (a HEAD), when the part count leaves more
     than one part size possible or the only one did not match."""
+    from ..transfers import etags
+
     etag = etag.strip('"').lower()
     if etags._PLAIN.match(etag):
         return etags.md5_etag(path) == etag
@@ -231,8 +236,9 @@ def same_content(path: str, size: int, etag: str, chunksize: int,
 
 def _head_part_size(client, bucket: str, key: str) -> Callable[[], int | None]:
     def ask() -> int | None:
+        s3 = client() if callable(client) and not hasattr(client, "head_object") else client
         try:
-            return int(client.head_object(Bucket=bucket, Key=key, PartNumber=1)["ContentLength"])
+            return int(s3.head_object(Bucket=bucket, Key=key, PartNumber=1)["ContentLength"])
         except Exception:  # a server without part HEADs: fall back to trying the candidates
             return None
     return ask
@@ -249,15 +255,19 @@ def remote_problem(root: Path, key: str, prefix: str) -> str:
 
 def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: str = CONTENT,
                    source: str = "local", filters: Filters | None = None,
-                   known: dict[tuple[str, str], Record] | None = None, chunksize: int = 10 * MIB,
+                   known: dict[tuple[str, str], tuple] | Callable[[], dict] | None = None,
+                   chunksize: int = 10 * MIB,
                    raw: bool = False, verify: bool = True, hash_workers: int = 4,
-                   missing_ok: bool = False) -> Comparison:
+                   missing_ok: bool = False, lister=None) -> Comparison:
     """Class every relative path under `root` and under s3://bucket/prefix.
 
     `mode`: content (size, then ETag; the default), size (size only) or mtime (size, then the
     source side newer than the destination, as `aws s3 sync` decides; `source` is "local" or
-    "remote"). `known`: records.load() of earlier syncs, sparing the hashing of files unchanged
-    since. `raw`/`verify`: PrefixLister's fast listing path and its TLS check. With `missing_ok`
+    "remote"). `known`: records.load() of earlier syncs (or a callable that loads them while the
+    listing runs), sparing the hashing of files unchanged since. `lister` lists instead of `client`
+    (a presign.ListingSigner, or a callable making one in the listing's thread, where its making
+    overlaps the walk); `client` may be a callable too, called only if a HEAD is needed.
+    `raw`/`verify`: PrefixLister's fast listing path and its TLS check. With `missing_ok`
     a folder that does not exist yet (a download's destination) compares as empty."""
     if mode not in MODES:
         raise ValueError(f"--compare is one of {', '.join(MODES)}, not {mode!r}")
@@ -267,12 +277,11 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
         raise ValueError(f"{root} is not a folder")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    known = known or {}
     with ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
-        listing = pool.submit(list_prefix, client, bucket, prefix, filters, raw=raw, verify=verify)
+        listing = pool.submit(list_prefix, lister or client, bucket, prefix, filters, raw=raw, verify=verify)
+        known = (known() if callable(known) else known) or {}
         local, problems = walk_folder(root, filters) if exists else ({}, [])
         remote, listed = listing.result()
-
     entries: list[Entry] = []
     to_hash: list[tuple[str, LocalFile, RemoteObject]] = []
     for relative, obj in remote.items():
@@ -297,7 +306,7 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
             entries.append(Entry(relative, DIFFER if newer else SAME, MTIME, f, obj))
         else:
             rec = known.get((obj.key, f.path))
-            if rec is not None and rec.stat == st and rec.etag == obj.etag:
+            if rec is not None and rec[0] == st and rec[1] == obj.etag:
                 entries.append(Entry(relative, SAME, "recorded", f, obj))
             else:
                 to_hash.append((relative, f, obj))
@@ -355,10 +364,14 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
     `direction` "upload" makes the local side the source (it matters to --compare mtime)."""
     from ..gcpause import gc_paused
     from ..transfers.store import default_queue_path
+    from .presign import listing_client
 
-    known = sync_records.load(queue_path or default_queue_path(), bucket, prefix) if mode == CONTENT else {}
+    def known() -> dict:
+        return sync_records.load(queue_path or default_queue_path(), bucket, prefix) if mode == CONTENT else {}
+
     with gc_paused():  # tens of thousands of fresh entries and no cycles among them (see gcpause)
-        return compare_folder(connection.client(), bucket, prefix, local, mode=mode,
+        return compare_folder(connection.client, bucket, prefix, local, mode=mode,
                               source="local" if direction == "upload" else "remote", filters=filters, known=known,
                               chunksize=chunksize, raw=connection.profile.raw_listing,
-                              verify=connection.profile.verify_tls, missing_ok=missing_ok)
+                              verify=connection.profile.verify_tls, missing_ok=missing_ok,
+                              lister=lambda: listing_client(connection))

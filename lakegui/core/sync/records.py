@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 _TABLE = """
@@ -31,9 +32,8 @@ CREATE TABLE IF NOT EXISTS sync_files (
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Stat:
-    """The stat fields a record matches on."""
+class Stat(NamedTuple):
+    """The stat fields a record matches on (a tuple: tens of thousands are made and compared)."""
 
     size: int
     mtime_ns: int
@@ -53,9 +53,10 @@ class Record:
     etag: str
 
 
-def load(db_path: Path | str, bucket: str, prefix: str = "") -> dict[tuple[str, str], Record]:
-    """{(key, local_path): Record} under `prefix` of `bucket`. Read-only: a missing database or
-    table is an empty record, and nothing is created."""
+def load(db_path: Path | str, bucket: str, prefix: str = "") -> dict[tuple[str, str], tuple[tuple, str]]:
+    """{(key, local_path): ((size, mtime_ns, ctime_ns, inode), etag)} under `prefix` of `bucket`
+    (plain tuples, equal to a Stat of the same fields). Read-only: a missing database or table is
+    an empty record, and nothing is created."""
     path = Path(db_path)
     if not path.exists():
         return {}
@@ -70,7 +71,7 @@ def load(db_path: Path | str, bucket: str, prefix: str = "") -> dict[tuple[str, 
         return {}
     finally:
         db.close()
-    return {(k, p): Record(k, p, Stat(s, m, c, i), e) for k, p, s, m, c, i, e in rows}
+    return {(k, p): ((s, m, c, i), e) for k, p, s, m, c, i, e in rows}
 
 
 def _open(db_path: Path | str) -> sqlite3.Connection:
