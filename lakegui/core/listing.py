@@ -71,15 +71,18 @@ _POOLS_LOCK = threading.Lock()
 def _pool(url: str, verify):
     """One keep-alive connection pool per endpoint, shared by every listing."""
     import urllib3
-    from botocore.httpsession import get_cert_path
 
     parts = urlsplit(url)
     key = (parts.scheme, parts.netloc, str(verify))
     with _POOLS_LOCK:
         if key not in _POOLS:
-            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": get_cert_path(verify)} if verify is not False \
-                else {"cert_reqs": "CERT_NONE"}
-            _POOLS[key] = urllib3.PoolManager(num_pools=4, maxsize=4, **(tls if parts.scheme == "https" else {}))
+            tls = {}
+            if parts.scheme == "https":  # botocore.httpsession costs 0.1-0.2 s to import: only TLS needs it
+                from botocore.httpsession import get_cert_path
+
+                tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": get_cert_path(verify)} if verify is not False \
+                    else {"cert_reqs": "CERT_NONE"}
+            _POOLS[key] = urllib3.PoolManager(num_pools=4, maxsize=4, **tls)
         return _POOLS[key]
 
 
