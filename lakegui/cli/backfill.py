@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from ..core.transfers.jobs import BACKFILL
 from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, error_message, fail_usage, open_store,
                      report, run_queue, template_named)
 
@@ -56,6 +55,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     from ..core import settings as settings_store
     from ..core.backfill import INVALID, backfill_jobs, plan_backfill
     from ..core.listing import parse_s3_uri
+    from ..core.transfers.jobs import BACKFILL  # here, not at start: --version must not pay for it
     from ..core.transfers.localpaths import Skipped
     from ..core.transfers.store import uploaded_records
 
@@ -134,6 +134,7 @@ def _print_plan(args, plan, uri: str, seconds: float) -> int:
 
 
 def status(args: argparse.Namespace, name: str) -> int:
+    from ..core.transfers.jobs import BACKFILL
     from ..core.units import human_size
 
     store, problem = open_store(args)

@@ -8,11 +8,7 @@ text its first lines. `--json` prints one document with what it cost (requests, 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import math
-import shutil
 import sys
-from decimal import Decimal
 
 from .common import (EXIT_OK, add_command, add_connection_options, connection_for, error_message, fail, fail_usage,
                      print_json)
@@ -131,6 +127,8 @@ def _base(kind: str) -> dict:
 # Parquet
 
 def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
+    from decimal import Decimal
+
     from ..core.preview.cells import format_value, python_columns
     from ..core.preview.parquet import ParquetPreview
 
@@ -253,6 +251,8 @@ def _is_number(text: str) -> bool:
 # rendering
 
 def terminal_width() -> int:
+    import shutil
+
     return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 
@@ -284,6 +284,10 @@ def fit_table(header: list[str], rows: list[list[str]], width: int,
 def json_value(value):
     """A preview value as JSON holds it: exact decimals and instants as text, bytes as hex,
     maps as objects, NaN and infinities as text (JSON has no such numbers)."""
+    import datetime as dt
+    import math
+    from decimal import Decimal
+
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):

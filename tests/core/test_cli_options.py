@@ -33,6 +33,9 @@ def test_every_s3_command_takes_the_connection_options_and_queueing_ones_queue()
         assert CONNECTION <= options(cmds[name]), f"{name} lacks {CONNECTION - options(cmds[name])}"
     for name in QUEUEING:
         assert "--queue" in options(cmds[name]), name
+    for name, p in cmds.items():  # and every command added since that talks to S3
+        if "--endpoint-url" in options(p):
+            assert CONNECTION <= options(p), f"{name} lacks {CONNECTION - options(p)}"
 
 
 def test_options_in_any_position_after_the_command():
