@@ -104,8 +104,8 @@ class Lake:
         batches = list(ds.scan(columns, flt))
         table, totals = collect(batches, pruned=ds.files_pruned)
         self.last = totals
-        for key, why in totals.failures:
-            warnings.warn(f"s3://{self.bucket}/{key} {why}", LakeReadWarning, stacklevel=2)
+        for _, why in totals.failures:
+            warnings.warn(why, LakeReadWarning, stacklevel=2)
         return table if to_arrow else table.to_pandas()
 
     def schema(self, template: str | LayoutTemplate, **fields):

@@ -13,10 +13,11 @@ import sys
 
 from .. import __version__
 from . import backfill, completion, coverage, demo, listing, preview, transfers
+from . import query, schema
 from . import check, sync
 from .common import EXIT_USAGE, unknown_arguments
 
-COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, sync, check, completion)
+COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -159,19 +159,21 @@ def _row_group_stats(rg, leaves: dict[str, int], columns: set[str], field_cols: 
 
 
 def _describe_error(exc: BaseException, bucket: str, key: str) -> str:
+    """Why a file could not be read, as one sentence naming it."""
     import pyarrow as pa
 
     from ..errors import classify
     from ..preview.rangefile import ObjectChanged
 
-    if isinstance(exc, FooterError):
-        return str(exc)
+    where = f"s3://{bucket}/{key}"
     if isinstance(exc, ObjectChanged):
         return str(exc)
+    if isinstance(exc, FooterError):
+        return f"{where} {exc}"
     if isinstance(exc, (pa.ArrowException, OSError)) and not hasattr(exc, "response"):
-        return f"cannot be decoded as Parquet ({exc})"
+        return f"{where} cannot be decoded as Parquet ({exc})"
     if isinstance(exc, ValueError) and not hasattr(exc, "response"):
-        return str(exc)
+        return f"{where}: {exc}"
     return classify(exc, bucket=bucket, key=key).message
 
 

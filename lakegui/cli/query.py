@@ -1,0 +1,198 @@
+"""`lakegui-cli query`: rows of a layout's files across the lake, pruned by the template's fields,
+by column and by row-group statistics, read with range GETs; printed, or written to a file."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import decimal
+import json
+import math
+import sys
+
+from ..core.listing import parse_s3_uri
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_connection_options,
+    connection_for,
+    fail_usage,
+    template_named,
+)
+
+DEFAULT_LIMIT = 100
+CELL_WIDTH = 24
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "query", help="read rows across a layout's files: pruned by fields, columns and statistics",
+        description="lakegui-cli query s3://BUCKET/[PREFIX/] --template NAME [--where FIELD=V1,V2 | FIELD=A..B]... "
+                    "[--columns a,b] [--filter EXPR] [--limit N] [--out PATH.parquet|.csv] [--json]\n\n"
+                    "Picks the files from one listing by their fields (A..B is inclusive), reads only the "
+                    "columns asked for (and the filter's) of the row groups whose statistics can match the "
+                    "filter, and adds the template's fields as columns. Prints up to --limit rows as a "
+                    "table, or with --out writes every row and prints a one-line summary.\n"
+                    "Filters: column op value (=, !=, <, <=, >, >=), column in (a, b), column is [not] null, "
+                    "with AND, OR and parentheses.",
+        epilog="example:\n  lakegui-cli query s3://us-equity-datalake/ --template daily-ticks "
+               "--where symbol=AAPL,MSFT --where year=2020..2024 --columns date,close "
+               "--filter 'volume > 50000000'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("uri", metavar="s3://BUCKET/[PREFIX/]")
+    p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
+                   help="keep files whose field has one of these values, or lies in A..B (repeatable)")
+    p.add_argument("--columns", default="", metavar="a,b", help="columns to read (default: all)")
+    p.add_argument("--filter", default="", metavar="EXPR", help="keep rows matching, e.g. 'volume > 50000000'")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
+                   help=f"rows to print, or to put in --json's head (default: {DEFAULT_LIMIT})")
+    p.add_argument("--out", default="", metavar="PATH", help="write every row to PATH.parquet or PATH.csv")
+    add_connection_options(p)
+    if "--json" not in p._option_string_actions:
+        p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=query)
+
+
+def query(args: argparse.Namespace) -> int:
+    from ..core.lake.filters import FilterError, parse_filter
+    from ..core.lake.select import Selection, SelectionError
+
+    try:
+        bucket, prefix = parse_s3_uri(args.uri)
+        template = template_named(args)
+        selection = Selection.parse(args.where)
+        selection.check(template)
+        flt = parse_filter(args.filter) if args.filter.strip() else None
+    except (ValueError, SelectionError, FilterError) as exc:
+        return fail_usage(str(exc))
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] or None
+    if args.limit < 0:
+        return fail_usage("--limit must be 0 or more")
+    out_kind = ""
+    if args.out:
+        out_kind = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
+        if out_kind not in ("parquet", "csv"):
+            return fail_usage(f"--out {args.out}: the file must end in .parquet or .csv")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    return run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
+
+
+def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind) -> int:
+    from ..core.errors import classify
+    from ..core.lake.dataset import LakeDataset, collect
+    from ..core.lake.select import select_files
+    from ..core.units import human_size
+
+    client = conn.client()
+    try:
+        selected = select_files(client, bucket, template, selection, prefix=prefix,
+                                listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
+    except Exception as exc:  # noqa: BLE001  any failure of the listing is one line for the user
+        print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
+        return EXIT_FAILED
+    ds = LakeDataset(client, bucket, selected.files, field_names=template.field_names,
+                     raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
+    batches = []
+    table, totals = collect(_keep(ds.scan(columns, flt), batches))
+    totals.files += ds.files_pruned
+    totals.files_pruned = ds.files_pruned
+    failed = totals.failures
+    for _, why in failed:
+        print(f"lakegui-cli: {why}", file=sys.stderr)
+    read_ok = [b for b in batches if not b.error]
+    unknown = [c for c in (columns or []) if read_ok and all(c in b.missing_columns for b in read_ok)]
+    if unknown:
+        print(f"lakegui-cli: no file read has a column named {', '.join(map(repr, unknown))}", file=sys.stderr)
+        return EXIT_FAILED
+    if not selected.files:
+        print(f"lakegui-cli: no file of the layout {template.name!r} under s3://{bucket}/{selected.listing_prefix} "
+              f"matches {selection.describe()}", file=sys.stderr)
+    names = table.column_names if table.num_columns else (columns or []) + template.field_names
+    if args.out:
+        try:
+            _write(table, args.out, out_kind)
+        except (OSError, ValueError) as exc:
+            print(f"lakegui-cli: {args.out} could not be written: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if args.json:
+        doc = dict(totals.to_json(), columns=names, head=[_json_row(r) for r in table.slice(0, args.limit).to_pylist()])
+        print(json.dumps(doc, ensure_ascii=False))
+    elif args.out:
+        print(f"wrote {totals.rows:,} rows x {len(names)} columns to {args.out} · {_cost(totals, human_size)}")
+    else:
+        _print_table(table, names, args.limit)
+        shown = min(args.limit, table.num_rows)
+        more = f" (first {shown:,} shown; --limit N for more)" if shown < table.num_rows else ""
+        print(f"{totals.rows:,} rows{more} · {_cost(totals, human_size)}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _keep(batches, into: list):
+    for b in batches:
+        into.append(b)
+        yield b
+
+
+def _cost(t, human_size) -> str:
+    return (f"{t.files:,} files, {t.row_groups_read:,} row groups read, {t.row_groups_skipped:,} skipped, "
+            f"{t.requests:,} requests, {human_size(t.bytes_read)}")
+
+
+def _write(table, path: str, kind: str) -> None:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    else:
+        import pyarrow.csv as pcsv
+
+        pcsv.write_csv(table, path)
+
+
+def _json_value(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    return v
+
+
+def _json_row(row: dict) -> dict:
+    return {k: _json_value(v) for k, v in row.items()}
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    text = str(_json_value(v)) if not isinstance(v, str) else v
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…"
+
+
+def _print_table(table, names: list[str], limit: int) -> None:
+    rows = [[_cell(r.get(n)) for n in names] for r in table.slice(0, limit).to_pylist()]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    numeric = [table.num_rows > 0 and n in table.column_names and _is_number(table.schema.field(n).type)
+               for n in names]
+    def line(cells):
+        return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric)).rstrip()
+    out = [line(names)] + [line(r) for r in rows]
+    print("\n".join(out))
+
+
+def _is_number(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
