@@ -143,6 +143,9 @@ def run(options: LaunchOptions) -> int:
     settings = settings_store.load()  # once: LakeApp shows its warning, if any
     theme = options.theme or settings.theme
     apply_theme(qt_app, theme)
+    from .ui.gc_main_thread import MainThreadCollector
+
+    collector = MainThreadCollector(qt_app)  # Qt objects in cycles are freed on this thread only
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     lake = LakeApp(options, settings)
@@ -162,3 +165,4 @@ def run(options: LaunchOptions) -> int:
             return loop.run_until_complete(main())
     finally:
         lake.close()
+        collector.stop()

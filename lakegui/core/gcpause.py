@@ -30,10 +30,16 @@ def gc_paused():
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _was_enabled:
-                # The entries were never promoted: re-enabling as they are would start with one
-                # young collection over all of them (~80 ms). freeze+unfreeze files them with the
-                # oldest generation and resets the young count instead.
+            if _depth == 0:
+                # The entries were never promoted: the next young collection would walk all of them
+                # (~80 ms). freeze+unfreeze files them with the oldest generation and resets the young
+                # count instead, also when the GUI's main-thread collector owns collection.
                 gc.freeze()
                 gc.unfreeze()
-                gc.enable()
+                if _was_enabled:
+                    gc.enable()
+
+
+def paused() -> bool:
+    """True while a listing holds the collector off."""
+    return _depth > 0
