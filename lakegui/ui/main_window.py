@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
         self.coverage = None  # the coverage window, made when first opened
+        self.comparison = None  # the compare-with-local-folder window (ui/sync), made when first opened
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
         self.drop_downloads = DropDownloads(self.transfers, self.transfer_actions, self)
@@ -170,6 +171,10 @@ class MainWindow(QMainWindow):
         self.coverage_action.setStatusTip("Which symbols and years of a layout are in the lake, and which are missing")
         self.coverage_action.triggered.connect(self.open_coverage)
         view_menu.addAction(self.coverage_action)
+        self.compare_action = QAction("Compare with local &folder…", self)
+        self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
+        self.compare_action.triggered.connect(lambda: self.open_comparison())
+        view_menu.addAction(self.compare_action)
         log_action = self.log_dock.toggleViewAction()
         log_action.setText("&Log")
         log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
@@ -396,6 +401,27 @@ class MainWindow(QMainWindow):
             self.coverage.backfill_requested.connect(self._on_coverage_backfill_requested)
         return self.coverage
 
+    def comparison_window(self):
+        """The compare-with-local-folder window, made on first use; it follows the browser's prefix."""
+        if self.comparison is None:
+            from .sync.view import ComparisonWindow
+
+            self.comparison = ComparisonWindow(self.transfers, self._executor, self)
+            self.comparison.set_location(self.browser.location)
+            self.browser.location_changed.connect(self.comparison.set_location)
+        return self.comparison
+
+    def open_comparison(self, folder: str = "") -> None:
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket to compare a prefix with a local folder.")
+            return
+        window = self.comparison_window()
+        window.show()
+        window.raise_()
+        if folder:
+            window.folder_edit.setText(folder)
+            window.compare()
+
     def open_coverage(self) -> None:
         if self.connection is None or not self.browser.bucket:
             self.show_notice("Connect to a bucket to see its coverage.")
@@ -433,6 +459,8 @@ class MainWindow(QMainWindow):
             self.wizard.shutdown()
         if self.coverage is not None:
             self.coverage.shutdown()
+        if self.comparison is not None:
+            self.comparison.shutdown()
         self.log_panel.shutdown()
         self.browser.cancel()
         self.preview.cancel()

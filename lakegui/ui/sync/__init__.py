@@ -1,0 +1,1 @@
+"""Compare with local folder: the comparison view (issue 21.5)."""

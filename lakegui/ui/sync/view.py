@@ -1,0 +1,346 @@
+"""Compare with local folder: a prefix of the lake and a local folder side by side (issue 21.5).
+
+The comparison is core's (core/sync/compare.py: one listing while the folder is walked, content by
+ETag, the queue's records sparing re-hashing). Counts per class are filter buttons over a table of
+path, sizes, times and status. Upload changes, Download changes and Mirror each show their plan,
+every deletion counted, before anything moves; the copies go through the window's queue, and
+rows change as their jobs finish. Deletes (Mirror only) come after every copy succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from concurrent.futures import Executor
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QMenu, QMessageBox, QPushButton, QTableView, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from ...core.connection import Connection
+from ...core.errors import classify
+from ...core.sync import records
+from ...core.sync.compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, SAME, Comparison, compare_with, records_of_same
+from ...core.sync.plan import (DOWNLOAD, UPLOAD, SyncPlan, delete_local, delete_remote, jobs_for, plan_sync,
+                               records_after)
+from ...core.units import count, human_size
+from ..browser.location import Location
+from ..tasks import TaskSlot, in_executor
+from .model import COPIED, DELETED, FAILED, ComparisonModel
+
+FILTERS = ((None, "All"), (SAME, "Same"), (DIFFER, "Differ"), (ONLY_LOCAL, "Only local"), (ONLY_REMOTE, "Only remote"))
+
+
+def describe_plan(plan: SyncPlan, bucket: str) -> tuple[str, str]:
+    """What a plan will do, as a sentence naming every count (deletions first), and one line per action."""
+    where = f"s3://{bucket}/{plan.comparison.prefix}"
+    copies = (f"upload {count(len(plan.copies), 'file')} ({human_size(plan.copy_bytes)}) to {where}"
+              if plan.direction == UPLOAD else
+              f"download {count(len(plan.copies), 'object')} ({human_size(plan.copy_bytes)}) into {plan.comparison.root}")
+    parts = [copies] if plan.copies else []
+    if plan.deletes:
+        n = len(plan.deletes)
+        exist = "exists" if n == 1 else "exist"
+        gone = (f"delete {count(n, 'object')} that {exist} only in {where}" if plan.direction == UPLOAD
+                else f"delete {count(n, 'local file')} that {exist} only in {plan.comparison.root}")
+        parts.insert(0, gone)
+    text = "This will " + " and ".join(parts) + "." if parts else "Nothing to do: the destination matches."
+    if plan.deletes:
+        text += " Deletes are made only after every copy succeeded."
+    lines = [f"{a.action} {a.path if a.action != 'delete' or plan.direction == DOWNLOAD else a.key} ({a.reason})"
+             for a in plan.actions]
+    return text, "\n".join(lines)
+
+
+class ComparisonWindow(QWidget):
+    compared = Signal()  # a comparison is shown
+    compare_failed = Signal(str)
+    plan_finished = Signal(dict)  # {"copied", "deleted", "failed"} of the plan just run
+
+    def __init__(self, transfers, executor: Executor, parent=None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("comparisonWindow")
+        self.setWindowTitle("Compare with local folder — lakegui")
+        self.transfers = transfers
+        self._executor = executor
+        self.connection: Connection | None = None
+        self.bucket = ""
+        self.prefix = ""
+        self._slot = TaskSlot("comparison")
+        self._after_slot = TaskSlot("comparison deletes")
+        self._plan: SyncPlan | None = None
+        self._tracked: dict[int, str] = {}  # job id: relative path, of the plan running
+        self._batch = 0
+        self._result = {"copied": 0, "deleted": 0, "failed": 0}
+
+        self.target_label = QLabel("", self)
+        self.target_label.setObjectName("comparisonTarget")
+        self.folder_edit = QLineEdit(self)
+        self.folder_edit.setAccessibleName("Local folder")
+        self.folder_edit.setPlaceholderText("Local folder to compare with")
+        self.folder_edit.returnPressed.connect(self.compare)
+        self.choose_button = QPushButton("Choose…", self)
+        self.choose_button.clicked.connect(self._on_choose_button_clicked)
+        self.compare_button = QPushButton("Compare", self)
+        self.compare_button.setToolTip("List the prefix and walk the folder again")
+        self.compare_button.clicked.connect(self.compare)
+
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        self.filter_buttons: dict[str | None, QPushButton] = {}
+        filters = QHBoxLayout()
+        for status, title in FILTERS:
+            b = QPushButton(title, self)
+            b.setCheckable(True)
+            b.setAccessibleName(f"Show {title.lower()}")
+            b.clicked.connect(lambda _c=False, s=status: self.model.set_filter(s))
+            self.filter_group.addButton(b)
+            self.filter_buttons[status] = b
+            filters.addWidget(b)
+        self.filter_buttons[None].setChecked(True)
+        filters.addStretch(1)
+
+        self.model = ComparisonModel(self)
+        self.table = QTableView(self)
+        self.table.setObjectName("comparisonTable")
+        self.table.setAccessibleName("Comparison")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never measure 10,000 rows
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(0, 320)
+
+        self.upload_button = QPushButton("Upload changes…", self)
+        self.upload_button.setToolTip("Upload what is only local or differs; nothing is deleted")
+        self.upload_button.clicked.connect(lambda: self.run_plan(UPLOAD))
+        self.download_button = QPushButton("Download changes…", self)
+        self.download_button.setToolTip("Download what is only in the lake or differs; nothing is deleted")
+        self.download_button.clicked.connect(lambda: self.run_plan(DOWNLOAD))
+        self.mirror_button = QToolButton(self)
+        self.mirror_button.setText("Mirror…")
+        self.mirror_button.setToolTip("Make one side match the other, deleting what the other lacks")
+        self.mirror_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.mirror_button)
+        self.mirror_up_action = menu.addAction("Mirror the folder into the lake (uploads and deletes objects)…")
+        self.mirror_up_action.triggered.connect(lambda: self.run_plan(UPLOAD, delete=True))
+        self.mirror_down_action = menu.addAction("Mirror the lake into the folder (downloads and deletes files)…")
+        self.mirror_down_action.triggered.connect(lambda: self.run_plan(DOWNLOAD, delete=True))
+        self.mirror_button.setMenu(menu)
+        self.summary = QLabel("Choose a local folder to compare with.", self)
+        self.summary.setObjectName("comparisonSummary")
+        self.summary.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.target_label)
+        top.addWidget(QLabel("with", self))
+        top.addWidget(self.folder_edit, 1)
+        top.addWidget(self.choose_button)
+        top.addWidget(self.compare_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.upload_button)
+        actions.addWidget(self.download_button)
+        actions.addWidget(self.mirror_button)
+        actions.addStretch(1)
+        main = QVBoxLayout(self)
+        main.addLayout(top)
+        main.addLayout(filters)
+        main.addWidget(self.table, 1)
+        main.addWidget(self.summary)
+        main.addLayout(actions)
+        self.resize(1000, 620)
+        self._update_buttons()
+        transfers.job_finished.connect(self._on_transfers_job_finished)
+
+    # what is compared
+
+    def set_location(self, location: Location) -> None:
+        """Compare with the browser's current prefix."""
+        self.set_target(location.connection, location.bucket, location.prefix)
+
+    def set_target(self, connection: Connection | None, bucket: str, prefix: str = "") -> None:
+        if (connection, bucket, prefix) != (self.connection, self.bucket, self.prefix):
+            self._slot.cancel()
+            self.model.set_comparison(None)
+            self._update_counts()
+        self.connection, self.bucket, self.prefix = connection, bucket, prefix
+        self.target_label.setText(f"s3://{bucket}/{prefix}" if bucket else "Not connected")
+        self._update_buttons()
+
+    def choose_folder(self) -> str:
+        """Ask for the local folder; '' when the user cancels. Tests replace this."""
+        return QFileDialog.getExistingDirectory(self, "Compare with local folder", self.folder_edit.text())
+
+    def _on_choose_button_clicked(self) -> None:
+        folder = self.choose_folder()
+        if folder:
+            self.folder_edit.setText(folder)
+            self.compare()
+
+    def compare(self) -> None:
+        folder = self.folder_edit.text().strip()
+        if self.connection is None or not self.bucket:
+            self.summary.setText("Connect to a bucket first.")
+            return
+        if not folder or not os.path.isdir(folder):
+            self.summary.setText(f"{folder or 'No folder'}: choose an existing local folder.")
+            return
+        self._slot.start(self._compare(self.connection, self.bucket, self.prefix, folder))
+
+    def _queue_path(self):
+        service = getattr(self.transfers, "service", None)
+        return service.path if service is not None else None
+
+    async def _compare(self, conn: Connection, bucket: str, prefix: str, folder: str) -> None:
+        self.summary.setText(f"Listing s3://{bucket}/{prefix} and walking {folder}…")
+        queue_path = self._queue_path()
+
+        def run() -> Comparison:
+            cmp = compare_with(conn, UPLOAD, folder, bucket, prefix, queue_path=queue_path)
+            if queue_path is not None:
+                records.save(queue_path, bucket, records_of_same(cmp))  # hashed once is enough
+            return cmp
+
+        try:
+            cmp = await in_executor(self._executor, run)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            message = f"Could not compare: {classify(exc, bucket=bucket, key=prefix).message}"
+            self.summary.setText(message)
+            self.compare_failed.emit(message)
+            return
+        self.model.set_comparison(cmp)
+        self._update_counts()
+        self._update_buttons()
+        c = cmp.counts()
+        text = (f"{count(len(cmp.entries), 'path')} compared: {c[SAME]:,} same, {c[DIFFER]:,} differ, "
+                f"{c[ONLY_LOCAL]:,} only local, {c[ONLY_REMOTE]:,} only remote")
+        if cmp.problems:
+            text += f" · {count(len(cmp.problems), 'path')} not comparable (hover)"
+            self.summary.setToolTip("\n".join(f"{p.path}: {p.reason}" for p in cmp.problems[:30]))
+        self.summary.setText(text)
+        self.compared.emit()
+
+    def _update_counts(self) -> None:
+        counts = self.model.comparison.counts() if self.model.comparison else {}
+        total = sum(counts.values())
+        for status, title in FILTERS:
+            n = total if status is None else counts.get(status, 0)
+            self.filter_buttons[status].setText(f"{title} ({n:,})" if self.model.comparison else title)
+
+    def _update_buttons(self) -> None:
+        ready = self.model.comparison is not None and not self._tracked
+        for w in (self.upload_button, self.download_button, self.mirror_button):
+            w.setEnabled(ready)
+
+    # plans
+
+    def confirm_plan(self, plan: SyncPlan) -> bool:
+        """Show the plan, naming every deletion count, and ask. Tests replace this."""
+        text, details = describe_plan(plan, self.bucket)
+        box = QMessageBox(QMessageBox.Icon.Warning if plan.deletes else QMessageBox.Icon.Question,
+                          "Mirror" if plan.deletes else ("Upload changes" if plan.direction == UPLOAD
+                                                         else "Download changes"), text,
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
+        box.setDetailedText(details)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel if plan.deletes else QMessageBox.StandardButton.Ok)
+        return box.exec() == QMessageBox.StandardButton.Ok
+
+    def plan(self, direction: str, *, delete: bool = False) -> SyncPlan | None:
+        cmp = self.model.comparison
+        return plan_sync(cmp, direction, delete=delete) if cmp is not None else None
+
+    def run_plan(self, direction: str, *, delete: bool = False) -> bool:
+        """Show the plan and, once confirmed, queue its copies (and then its deletes)."""
+        plan = self.plan(direction, delete=delete)
+        if plan is None or self._tracked:
+            return False
+        if not plan.actions:
+            self.summary.setText("Nothing to do: the destination already matches.")
+            return False
+        if not self.confirm_plan(plan):
+            return False
+        self._plan, self._result = plan, {"copied": 0, "deleted": 0, "failed": 0}
+        jobs = jobs_for(plan)
+        if jobs:
+            name = f"sync {plan.comparison.root} {'→' if direction == UPLOAD else '←'} s3://{self.bucket}/{self.prefix}"
+            self._batch, rows = self.transfers.store_batch(name, "sync", self.connection.profile.to_dict(), jobs)
+            cut = len(f"s3://{self.bucket}/{plan.comparison.prefix}")
+            self._tracked = {row.job_id: row.uri[cut:] for row in rows}
+            self.transfers.show_stored(self._batch, rows)
+            self.summary.setText(f"Queued {count(len(jobs), 'copy', 'copies')}; the rows follow as they finish.")
+        self._update_buttons()
+        if not jobs:
+            self._copies_done()
+        return True
+
+    def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
+        relative = self._tracked.pop(job_id, None)
+        if relative is None:
+            return
+        if state == "done" or state == "skipped":
+            self._result["copied"] += 1
+            self.model.mark(relative, COPIED)
+        else:
+            row = self.transfers.row_for(job_id)
+            self._result["failed"] += 1
+            self.model.mark(relative, f"{FAILED}: {row.error if row and row.error else state}")
+        if not self._tracked:
+            self._copies_done()
+
+    def _copies_done(self) -> None:
+        plan = self._plan
+        if plan is None:
+            return
+        if self._result["failed"] and plan.deletes:
+            self.summary.setText(f"{count(self._result['failed'], 'copy', 'copies')} failed, so "
+                                 f"{count(len(plan.deletes), 'delete')} were not made.")
+        self._after_slot.start(self._after(plan, self._batch, deletes=not self._result["failed"]))
+
+    async def _after(self, plan: SyncPlan, batch: int, *, deletes: bool) -> None:
+        conn, bucket, queue_path = self.connection, self.bucket, self._queue_path()
+        service = getattr(self.transfers, "service", None)
+        done_jobs = service.jobs(batch_id=batch) if service is not None and batch else []
+
+        def run():
+            gone, bad = [], []
+            if deletes and plan.deletes:
+                if plan.direction == UPLOAD:
+                    gone, bad = delete_remote(conn.client(), bucket, [a.key for a in plan.deletes])
+                else:
+                    gone, bad = delete_local(plan)
+            if queue_path is not None:
+                records.save(queue_path, bucket, records_after(plan, done_jobs))
+                gone_set = set(gone)
+                records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes
+                                                    if a.key in gone_set or a.path in gone_set])
+            return gone, bad
+
+        try:
+            gone, bad = await in_executor(self._executor, run)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            gone, bad = [], [("", classify(exc, bucket=bucket).message)]
+        cut = len(plan.comparison.prefix)
+        gone_set = set(gone)
+        for a in plan.deletes:
+            if a.key in gone_set or a.path in gone_set:
+                self.model.mark(a.key[cut:], DELETED)
+        self._result["deleted"] = len(gone)
+        self._result["failed"] += len(bad)
+        self._plan, self._batch = None, 0
+        self._update_buttons()
+        r = self._result
+        self.summary.setText(f"{count(r['copied'], 'copy', 'copies')} made, {count(r['deleted'], 'delete')}, "
+                             f"{r['failed']:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else "")
+                             + " · Compare again to see both sides afresh.")
+        self.plan_finished.emit(dict(r))
+
+    def shutdown(self) -> None:
+        self._slot.cancel()
+        self._after_slot.cancel()

@@ -1,0 +1,90 @@
+"""Compare with local folder (issue 21.5) on a real endpoint (moto's server): counts per class as
+filter buttons, a same-size edit found by content, each plan shown (every deletion counted) before
+anything moves, the copies through the window's queue with rows following them, Mirror deleting
+only after the copies."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+from botocore.config import Config
+
+from lakegui.core.connection import Connection
+from lakegui.core.sync.plan import DOWNLOAD, UPLOAD
+
+from .conftest import profile_for
+from .test_main_window import connect_and_wait
+
+B = "sync-ui"
+
+
+def client(url):
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+
+
+def test_compare_filter_and_run_plans(qtbot, window, moto_endpoint, tmp_path):
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket=B)
+    for key, body in {"p/same.csv": b"1,2,3", "p/differ.csv": b"AAAA", "p/remote-only.csv": b"r"}.items():
+        s3.put_object(Bucket=B, Key=key, Body=body)
+    folder = tmp_path / "local"
+    folder.mkdir()
+    for name, body in {"same.csv": b"1,2,3", "differ.csv": b"BBBB", "local-only.csv": b"l"}.items():
+        (folder / name).write_bytes(body)
+    connect_and_wait(qtbot, window, Connection(profile_for(moto_endpoint, B)))
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000):
+        window.browser.navigate("p/")
+
+    view = window.comparison_window()
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        window.open_comparison(str(folder))
+    assert view.target_label.text() == f"s3://{B}/p/"
+    assert [b.text() for b in view.filter_buttons.values()] == [
+        "All (4)", "Same (1)", "Differ (1)", "Only local (1)", "Only remote (1)"]
+    view.filter_buttons["differ"].click()
+    m = view.model
+    assert m.rowCount() == 1 and m.relative_at(0) == "differ.csv"
+    assert m.index(0, 5).data() == "differs: content"  # same size: found by its ETag
+    assert m.index(0, 1).data() == m.index(0, 3).data() == "4 B"
+    view.filter_buttons[None].click()
+    assert m.rowCount() == 4
+
+    shown = []
+    view.confirm_plan = lambda plan: shown.append(plan) or False  # declined: nothing moves
+    assert not view.run_plan(UPLOAD)
+    assert s3.get_object(Bucket=B, Key="p/differ.csv")["Body"].read() == b"AAAA"
+
+    view.confirm_plan = lambda plan: shown.append(plan) or True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        view.upload_button.click()
+    assert done.args[0] == {"copied": 2, "deleted": 0, "failed": 0}
+    assert [(a.action, a.key, a.reason) for a in shown[-1].actions] == [
+        ("upload", "p/differ.csv", "content"), ("upload", "p/local-only.csv", "only-local")]
+    assert s3.get_object(Bucket=B, Key="p/differ.csv")["Body"].read() == b"BBBB"
+    statuses = {m.relative_at(r): m.index(r, 5).data() for r in range(m.rowCount())}
+    assert statuses == {"differ.csv": "copied (was differs)", "local-only.csv": "copied (was only local)",
+                        "remote-only.csv": "only remote", "same.csv": "same"}
+
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        view.compare()
+    assert view.filter_buttons["same"].text() == "Same (3)"
+    from lakegui.ui.sync.view import describe_plan
+
+    text, details = describe_plan(view.plan(UPLOAD, delete=True), B)
+    assert text.startswith(f"This will delete 1 object that exists only in s3://{B}/p/")
+    assert details == "delete p/remote-only.csv (only-remote)"
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        view.mirror_up_action.trigger()
+    assert done.args[0] == {"copied": 0, "deleted": 1, "failed": 0}
+    assert "p/remote-only.csv" not in [o["Key"] for o in s3.list_objects_v2(Bucket=B)["Contents"]]
+    assert m.status_of("remote-only.csv") == "deleted (was only remote)"
+
+    # The other way: an object changed in the lake comes down through the queue's temp-and-rename.
+    s3.put_object(Bucket=B, Key="p/same.csv", Body=b"3,2,1")
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        view.compare()
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        assert view.run_plan(DOWNLOAD)
+    assert done.args[0]["copied"] == 1 and (folder / "same.csv").read_bytes() == b"3,2,1"
+    assert not [n for n in os.listdir(folder) if n.startswith(".")]
