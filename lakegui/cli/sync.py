@@ -157,11 +157,11 @@ def sync_command(args: argparse.Namespace) -> int:
     if plan.deletes and not (failures or interrupted):
         if direction == UPLOAD:
             gone, bad_deletes = delete_remote(delete_client.result(), bucket, [a.key for a in plan.deletes])
-            records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes if a.key in set(gone)])
         else:
             gone, bad_deletes = delete_local(plan)
-            gone_set = set(gone)
-            records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes if a.path in gone_set])
+        gone_set = set(gone)
+        records.forget(queue_path, bucket, [(a.key, a.path) for a in plan.deletes
+                                            if (a.key if direction == UPLOAD else a.path) in gone_set])
         deleted = len(gone)
         failed += len(bad_deletes)
         failures += bad_deletes
