@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,12 +49,19 @@ def lakegui_cli(tree: str | None) -> list[str]:
     return [sys.executable, "-c", FROM_TREE, tree] if tree else [tool("lakegui-cli")]
 
 
-def wall(cmd: list[str], env: dict) -> float:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of each command: load-insensitive, beside wall
+
+
+def wall(cmd: list[str], env: dict, label: str = "") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[-4:])} failed ({proc.returncode}): {proc.stderr[-500:]}")
+    if label:
+        CPU.setdefault(label, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return seconds
 
 
@@ -106,8 +114,8 @@ def cli_figures(args) -> dict:
         for r in range(args.rounds):
             for _ in range(args.runs):
                 for name, (ours, theirs) in commands.items():
-                    times[name]["lakegui"].append(wall(ours, env))
-                    times[name]["s5cmd"].append(wall(theirs, env))
+                    times[name]["lakegui"].append(wall(ours, env, f"{name} lakegui"))
+                    times[name]["s5cmd"].append(wall(theirs, env, f"{name} s5cmd"))
             if args.download_mib:
                 dest = work / f"dl{r}"
                 dest.mkdir()
@@ -123,7 +131,9 @@ def cli_figures(args) -> dict:
     out = {}
     for name, t in times.items():
         ours, theirs = statistics.median(t["lakegui"]), statistics.median(t["s5cmd"])
-        out[name] = {"lakegui_s": round(ours, 4), "s5cmd_s": round(theirs, 4), "ratio": round(ours / theirs, 2)}
+        out[name] = {"lakegui_s": round(ours, 4), "s5cmd_s": round(theirs, 4), "ratio": round(ours / theirs, 2),
+                     "lakegui_cpu_s": round(statistics.median(CPU[f"{name} lakegui"]), 4),
+                     "s5cmd_cpu_s": round(statistics.median(CPU[f"{name} s5cmd"]), 4)}
     if downloads:
         f = statistics.median(d["first_byte"] for d in downloads)
         total = statistics.median(d["total"] for d in downloads)
@@ -167,7 +177,8 @@ def main() -> None:
         else:
             target = {"version": 0.15, "ls": 0.25}[name]
             print(f"{name}: lakegui-cli {f['lakegui_s'] * 1000:.0f} ms (target ≤ {target * 1000:.0f} ms), "
-                  f"s5cmd {f['s5cmd_s'] * 1000:.0f} ms, ratio {f['ratio']:.1f}x (medians)")
+                  f"s5cmd {f['s5cmd_s'] * 1000:.0f} ms, ratio {f['ratio']:.1f}x (medians); CPU "
+                  f"{f['lakegui_cpu_s'] * 1000:.0f} ms / {f['s5cmd_cpu_s'] * 1000:.0f} ms")
     if args.gui:
         seeds, shots = [], []
         for _ in range(args.rounds):

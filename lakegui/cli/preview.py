@@ -149,7 +149,8 @@ def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
     names = table.column_names
     doc = {"kind": "parquet", "rows": s.rows, "row_groups": s.row_groups,
            "columns": [{"name": f.name, "type": str(f.type)} for f in p.arrow_schema],
-           "head": [{n: json_value(values[c][r]) for c, n in enumerate(names)} for r in range(table.num_rows)]}
+           "head": [{n: json_value(values[c][r], table.schema.field(c).type) for c, n in enumerate(names)}
+                    for r in range(table.num_rows)]}
     if args.json:
         return doc, []
     lines = [f"rows {s.rows:,} · row groups {s.row_groups:,} · columns {len(p.column_names):,}"
@@ -166,7 +167,7 @@ def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
                for col in values]
     table_lines, fitted = fit_table(names, cells, terminal_width(), numeric)
     lines += table_lines
-    left = [n for n in p.column_names if n not in names[:fitted]]
+    left = [n for n in (columns or p.column_names) if n not in names[:fitted]]
     if left:
         more = ", ".join(left[:8]) + (", …" if len(left) > 8 else "")
         lines.append(f"({len(left):,} more column{'s' if len(left) != 1 else ''} not shown: {more}; "
@@ -281,13 +282,25 @@ def fit_table(header: list[str], rows: list[list[str]], width: int,
     return [line(header), GAP.join("-" * widths[i] for i in range(fitted)), *[line(r) for r in rows]], fitted
 
 
-def json_value(value):
+def json_value(value, arrow_type=None):
     """A preview value as JSON holds it: exact decimals and instants as text, bytes as hex,
-    maps as objects, NaN and infinities as text (JSON has no such numbers)."""
+    maps as objects, NaN and infinities as text (JSON has no such numbers). With the column's
+    Arrow type, a map is an object even when empty (Python sees it as a list of pairs)."""
     import datetime as dt
     import math
     from decimal import Decimal
 
+    if arrow_type is not None and value is not None:
+        import pyarrow as pa
+
+        t = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+        if pa.types.is_map(t):
+            return {str(json_value(k, t.key_type)): json_value(v, t.item_type) for k, v in value}
+        if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+            return [json_value(v, t.value_type) for v in value]
+        if pa.types.is_struct(t):
+            return {t.field(i).name: json_value(value.get(t.field(i).name), t.field(i).type)
+                    for i in range(t.num_fields)}
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):

@@ -129,6 +129,10 @@ def test_completion_scripts(shell, capsys, tmp_path):
     path.write_text(script)
     r = subprocess.run([binary, "-n", str(path)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
+    if shell == "zsh":  # it loads after compinit and registers its function for lakegui-cli
+        code = f"autoload -U compinit && compinit -u -d {tmp_path}/zcd; source {path}; print -r -- $_comps[lakegui-cli]"
+        r = subprocess.run([binary, "-f", "-c", code], capture_output=True, text=True, timeout=30)
+        assert r.stdout.strip() == "_lakegui_cli", r.stderr
 
 
 def test_bash_completion_completes_commands_options_and_s3_paths(tmp_path, capsys):

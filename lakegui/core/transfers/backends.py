@@ -9,7 +9,6 @@ import logging
 from ..connection import Connection
 from ..settings import TransferSettings
 from .engine import EngineBase
-from .s3transfer_engine import S3TransferEngine
 
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "awscrt", "s3transfer")
@@ -37,4 +36,6 @@ def make_engine(connection: Connection, settings: TransferSettings, **options) -
             except Exception as exc:  # the native client could not start: the reference still works
                 reason = f"the native client failed to start ({exc})"
         log.info("using s3transfer for %s: %s", connection.describe(), reason)
+    from .s3transfer_engine import S3TransferEngine  # here: a native transfer never loads s3transfer's manager
+
     return S3TransferEngine(connection, settings, **options)
