@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 
 from PySide6.QtCore import Qt, Signal
@@ -18,12 +19,15 @@ from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .queue.drop_downloads import DropDownloads, sweep_staging
 from .log_panel import LogPanel
+from .notice_bar import NoticeBar
 from .backfills.notifier import Notifier
 from .preview.pane import PreviewPane
 from .queue.controller import TransferQueue
 from .queue.view import TransferQueueView
 from .state import ui_settings
 from .queue.transfer_actions import TransferActions
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -37,6 +41,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("lakegui")
         self.connection: Connection | None = None
         self._uploaded_here = False
+        self._connecting = False  # the listing a new connection starts is no navigation of the user's
+        self._action_message = ("", "")  # (prefix, text): an action's result, kept through its refresh
+        self._ended: dict[str, int] = {}  # transfer ends since the queue was last idle, by state
 
         self._executor = executor
         self.settings = Settings(transfer=transfer_settings or TransferSettings())
@@ -74,12 +81,9 @@ class MainWindow(QMainWindow):
         self.main_splitter.setSizes([780, 500])
         self.left_splitter.setSizes([560, 240])
 
-        # A notice bar for things the user must know but need not answer (e.g. a reset settings file).
-        self.notice = QLabel(self)
-        self.notice.setObjectName("noticeBar")
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background: #fff4ce; color: #3d2e00; padding: 6px;")
-        self.notice.hide()
+        # A notice bar for things the user must know but need not answer (e.g. a reset settings file);
+        # it goes when closed, or with the user's next navigation or successful action.
+        self.notice = NoticeBar(self)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -106,7 +110,8 @@ class MainWindow(QMainWindow):
         self.transfer_actions.failed.connect(self.show_notice)
         self.transfer_actions.notice.connect(self.show_notice)
         self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
-        self.browser.object_actions.done.connect(self.statusBar().showMessage)
+        self.browser.object_actions.done.connect(self._on_object_actions_done)
+        self.browser.filter_edit.textChanged.connect(self._show_count)
         self.browser.object_actions.failed.connect(self.show_notice)
         self.notifier = Notifier(self, self.transfers)
         self.notifier.watch_unfinished()
@@ -228,11 +233,17 @@ class MainWindow(QMainWindow):
 
     def set_connection(self, connection: Connection | None) -> None:
         self.connection = connection
+        if connection is not None:
+            log.info("Connected to %s", connection.profile.describe())
         if connection is not None and not connection.profile.verify_tls:
             self.show_notice(f"TLS certificate verification is OFF for {connection.profile.endpoint_url}: "
                              "the connection can be intercepted. Turn it back on in File › Connect… unless "
                              "this is a test server you control.")
-        self.browser.set_connection(connection, prefix=self._last_prefix(connection))  # the rest follows it
+        self._connecting = True
+        try:
+            self.browser.set_connection(connection, prefix=self._last_prefix(connection))  # the rest follows it
+        finally:
+            self._connecting = False
         self.transfers.set_connection(connection)
 
     def open_connection_dialog(self) -> None:
@@ -268,8 +279,14 @@ class MainWindow(QMainWindow):
         self.settings = settings
 
     def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
-        self.notice.setVisible(bool(text))
+        if text:
+            log.info("Notice: %s", text)
+        self.notice.show_text(text)
+
+    def _on_object_actions_done(self, text: str) -> None:
+        self.notice.dismiss()  # a successful action: an older notice is no longer news
+        self._action_message = (self.browser.prefix, text)
+        self.statusBar().showMessage(text)
 
     # transfers
 
@@ -283,7 +300,9 @@ class MainWindow(QMainWindow):
         if self.connection is None or not self.browser.bucket:
             self.show_notice("Connect to a bucket before dropping files to upload.")
             return
-        self.statusBar().showMessage(f"Preparing upload of {len(paths):,} items to s3://{self.browser.bucket}/{prefix}…")
+        self.notice.dismiss()
+        self.statusBar().showMessage(f"Preparing upload of {_count(len(paths), 'item')} to "
+                                     f"s3://{self.browser.bucket}/{prefix}…")
         self.transfer_actions.upload(self.connection, self.browser.bucket, prefix, paths)
 
     def _on_browser_download_requested(self, objects: list[ObjectEntry], prefixes: list[str]) -> None:
@@ -291,20 +310,26 @@ class MainWindow(QMainWindow):
             return
         dest = self.choose_download_folder()
         if dest:
+            self.notice.dismiss()
             self.statusBar().showMessage(f"Preparing download to {dest}…")
             self.transfer_actions.download(self.connection, self.browser.bucket, self.browser.prefix, objects,
                                            prefixes, dest)
 
     def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
-        self.statusBar().showMessage(f"Queued {jobs:,} transfers")
+        log.info("Queued %s (batch %d)", _count(jobs, "transfer"), batch)
+        self.statusBar().showMessage(f"Queued {_count(jobs, 'transfer')}")
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
+        self._ended[state] = self._ended.get(state, 0) + 1
         row = self.transfers.model.row_for(job_id)
         here = f"s3://{self.browser.bucket}/{self.browser.prefix}"
         if row is not None and state == "done" and row.direction == "upload" and row.uri.startswith(here):
             self._uploaded_here = True
 
     def _on_transfers_idle(self) -> None:
+        if self._ended:  # one line per run of the queue, not one per file
+            log.info("Transfers finished: %s", ", ".join(f"{n:,} {state}" for state, n in sorted(self._ended.items())))
+            self._ended = {}
         if self._uploaded_here:  # show what was just uploaded into the open folder
             self._uploaded_here = False
             self.browser.refresh()
@@ -312,15 +337,32 @@ class MainWindow(QMainWindow):
     # status bar
 
     def _on_browser_listing_started(self, prefix: str) -> None:
+        if not self._connecting:  # a navigation or refresh of the user's
+            self.notice.dismiss()
+        if self._action_message[0] != prefix:  # kept only through the refresh the action asked for
+            self._action_message = ("", "")
         self.statusBar().showMessage("Loading…")
 
     def _on_browser_listing_progressed(self, rows: int) -> None:
         self.statusBar().showMessage(f"{rows:,} items loaded, loading more…")
 
     def _on_browser_listing_finished(self, prefix: str, rows: int) -> None:
-        self.statusBar().showMessage(f"{rows:,} items")
+        self.statusBar().showMessage(self._count_message())
+        text = self._action_message[1]
+        if text:  # what the action did stays readable after the refresh it caused
+            self._action_message = ("", "")
+            self.statusBar().showMessage(f"{text} · {self.statusBar().currentMessage()}")
+
+    def _show_count(self, *_) -> None:
+        if not self.browser.loading:  # while loading, the progress message says more
+            self.statusBar().showMessage(self._count_message())
+
+    def _count_message(self) -> str:
+        shown, loaded = self.browser.model.rowCount(), self.browser.model.loaded
+        return _count(loaded, "item") if shown == loaded else f"{shown:,} of {_count(loaded, 'item')}"
 
     def _on_browser_listing_failed(self, prefix: str, message: str) -> None:
+        log.warning("Listing s3://%s/%s failed: %s", self.browser.bucket, prefix, message)
         self.statusBar().showMessage(message)
 
     def _on_browser_location_changed(self, location: Location) -> None:
@@ -471,6 +513,10 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _place_key(connection: Connection, bucket: str) -> str:

@@ -6,16 +6,20 @@ and scripts can answer it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import Executor
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, QWidget
 
 from ...core import objects
 from ...core.errors import classify
+from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog
 from ..tasks import in_executor
+
+log = logging.getLogger(__name__)
 
 EXPIRIES = {"1 hour": 3600, "1 day": 86400, "7 days (the longest)": 7 * 86400}
 
@@ -99,6 +103,7 @@ class ObjectActions(QObject):
             else:
                 self._fail(exc, key)
             return
+        log.info("Saved the metadata of %s: %s", props.uri, ", ".join(sorted(metadata)) or "none")
         self.done.emit(f"Saved the metadata of {props.uri}")
         self.browser.refresh()
 
@@ -142,9 +147,9 @@ class ObjectActions(QObject):
         objs, prefixes = self.browser.selected_entries()
         if not objs and not prefixes:
             return None
-        return self._start(self._delete([o.key for o in objs], prefixes))
+        return self._start(self._delete([o.key for o in objs], prefixes, self.browser.prefix))
 
-    async def _delete(self, keys: list[str], prefixes: list[str]) -> None:
+    async def _delete(self, keys: list[str], prefixes: list[str], here: str) -> None:
         conn, bucket = self.browser.connection, self.browser.bucket
         client = await in_executor(self.executor, conn.client)
         all_keys = list(keys)
@@ -158,9 +163,11 @@ class ObjectActions(QObject):
         if not all_keys:
             self.done.emit("Nothing to delete: the selected folders are empty.")
             return
-        what = f"{len(all_keys):,} object" + ("s" if len(all_keys) != 1 else "")
-        inside = f" ({len(all_keys) - len(keys):,} of them inside {len(prefixes):,} folders)" if prefixes else ""
-        ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from s3://{bucket}/?\n"
+        what = _count(len(all_keys), "object")
+        inside = f" ({len(all_keys) - len(keys):,} of them inside {_count(len(prefixes), 'folder')})" \
+            if prefixes else ""
+        where = f"s3://{bucket}/{here}"  # the folder the selection is in
+        ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
                                         "This cannot be undone unless the bucket keeps versions."))
         if not ok:
             return
@@ -171,9 +178,12 @@ class ObjectActions(QObject):
             return
         if result.errors:
             first = "; ".join(f"{k}: {m}" for k, m in result.errors[:3])
+            log.warning("Deleted %s from %s; %s could not be deleted: %s", _count(len(result.deleted), "object"),
+                        where, f"{len(result.errors):,}", first)
             self.failed.emit(f"Deleted {len(result.deleted):,}; {len(result.errors):,} could not be deleted: {first}")
         else:
-            self.done.emit(f"Deleted {len(result.deleted):,} objects")
+            log.info("Deleted %s from %s", _count(len(result.deleted), "object"), where)
+            self.done.emit(f"Deleted {_count(len(result.deleted), 'object')}")
         self.browser.refresh()
 
     def _confirm(self, title: str, text: str) -> asyncio.Future:
@@ -205,12 +215,16 @@ class ObjectActions(QObject):
         except Exception as exc:
             self._fail(exc, key)
             return
+        log.info("Created the folder s3://%s/%s", bucket, key)
         self.done.emit(f"Created s3://{bucket}/{key}")
         self.browser.refresh()
 
     def _ask_folder_name(self) -> asyncio.Future:
-        dialog = QInputDialog(self.parent_widget)
-        dialog.setWindowTitle("New folder")
-        dialog.setLabelText(f"Name of the new folder in s3://{self.browser.bucket}/{self.browser.prefix}:")
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
-        return _dialog_future(dialog, lambda r: dialog.textValue() if r == QDialog.DialogCode.Accepted else None)
+        # The dialog checks the name itself, so a bad one is corrected in place, not typed again.
+        dialog = NewFolderDialog(f"s3://{self.browser.bucket}/{self.browser.prefix}", self.browser.prefix,
+                                 self.parent_widget)
+        return _dialog_future(dialog, lambda r: dialog.name() if r == QDialog.DialogCode.Accepted else None)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -28,6 +28,17 @@ class ObjectTableView(QTableView):
         self.drops_enabled = False  # only while connected to a bucket
         self._drag_data = drag_data
 
+    def moveCursor(self, action, modifiers):
+        # Home and End go to the first and last row, as in file managers (QTableView moves between
+        # columns). With Ctrl they keep Qt's meaning: the row changes, the selection does not.
+        if action in (self.CursorAction.MoveHome, self.CursorAction.MoveEnd) and \
+                not modifiers & Qt.KeyboardModifier.ControlModifier and self.model() is not None:
+            rows = self.model().rowCount()
+            if rows:
+                column = max(self.currentIndex().column(), 0)
+                return self.model().index(0 if action == self.CursorAction.MoveHome else rows - 1, column)
+        return super().moveCursor(action, modifiers)
+
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
         self.painted.emit()

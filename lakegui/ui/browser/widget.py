@@ -25,6 +25,7 @@ from .breadcrumb import Breadcrumb
 from .drag import ObjectDragData
 from .location import Location
 from .model import ENTRY_ROLE, ObjectTableModel
+from .path_edit import PathEdit
 from .table import ObjectTableView
 
 INSERT_EVERY = 0.25  # seconds between insertions while a listing streams in (the first page at once)
@@ -99,7 +100,7 @@ class PrefixBrowser(QWidget):
                                               QKeySequence("Ctrl+Shift+N"), self.object_actions.new_folder)
         self.new_folder_action.setStatusTip("Create a folder (a zero-byte 'name/' marker) here")
 
-        self.path_edit = QLineEdit(self)
+        self.path_edit = PathEdit(self)
         self.path_edit.setObjectName("pathEdit")
         self.path_edit.setAccessibleName("S3 path")
         self.path_edit.setPlaceholderText("s3://bucket/prefix/")
@@ -335,6 +336,8 @@ class PrefixBrowser(QWidget):
     def copy_uris(self) -> None:
         if (data := self.drag_data()) is not None:
             QApplication.clipboard().setText("\n".join(data.uris))
+            n = len(data.uris)
+            self.object_actions.done.emit(f"Copied {n:,} S3 URI" + ("" if n == 1 else "s"))
 
     # listing
 
@@ -343,6 +346,7 @@ class PrefixBrowser(QWidget):
         self._server_filter = server_filter
         self.model.reset(prefix)
         self.path_edit.setText(f"s3://{self._bucket}/{prefix}")
+        self.path_edit.setToolTip(self.path_edit.text())
         self.breadcrumb.set_path(self._bucket, prefix)
         self._update_actions()
         self._set_state("Loading…")
