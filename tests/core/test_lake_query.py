@@ -239,3 +239,25 @@ def test_a_file_where_no_row_group_can_match_reads_no_chunk(lake):
     assert table.num_rows == 0 and totals.row_groups_read == 0 and totals.row_groups_skipped == 13
     assert totals.requests <= 2      # the footer only
     assert table.column_names == ["date", "close", "symbol", "year"]
+
+
+def test_a_cancelled_scan_stops_and_leaves_no_thread(lake):
+    from lakegui.core.lake.dataset import QueryCancelled
+
+    c, _ = lake
+    files = select_files(c, BUCKET, DAILY_TICKS, Selection()).files
+    cancel = threading.Event()
+    scan = LakeDataset(c, BUCKET, files, concurrency=2).scan(["close"], cancel=cancel)
+    first = next(scan)
+    assert first.key == files[0].key and not first.error
+    cancel.set()
+    with pytest.raises(QueryCancelled):
+        list(scan)
+
+
+def test_closing_a_scan_early_stops_it(lake):
+    c, _ = lake
+    files = select_files(c, BUCKET, DAILY_TICKS, Selection()).files
+    scan = LakeDataset(c, BUCKET, files, concurrency=2).scan(["close"])
+    assert next(scan).rows > 0
+    scan.close()      # the pool shuts down; the no-leak check of conftest proves its threads ended

@@ -152,3 +152,35 @@ def test_raw_gets_report_a_gone_or_replaced_object(lake, moto_endpoint):
     gone, replaced = batches[0].error, batches[1].error
     assert gone == f"s3://{B}/{files[0].key} was not found: it may have been deleted or renamed."
     assert "changed" in replaced, replaced
+
+
+def test_backfill_of_a_drifted_local_file(lake, moto_endpoint, tmp_path):
+    root = tmp_path / "local"
+    root.mkdir()
+    (root / "AAPL_2025.parquet").write_bytes(demo._parquet(demo.daily_table("AAPL", 2024)))   # as the lake
+    t = demo.daily_table("MSFT", 2024)
+    drifted = t.append_column("vwap", t["close"])                                            # a column added
+    sink = io.BytesIO()
+    pq.write_table(drifted, sink)
+    (root / "MSFT_2025.parquet").write_bytes(sink.getvalue())
+    common = ["backfill", str(root), f"s3://{B}/", "--endpoint-url", moto_endpoint, "--template", "daily-ticks"]
+
+    proc, doc = cli(*common, "--dry-run", "--json")
+    assert proc.returncode == 1, "a drifted file fails the plan unless drift is allowed"
+    assert doc["counts"] == {"new": 1, "exists-same": 0, "exists-different": 0, "schema-differs": 1, "invalid": 0}
+    item = next(i for i in doc["items"] if i["status"] == "schema-differs")
+    assert item["local_path"].endswith("MSFT_2025.parquet") and "column 'vwap' is extra (double)" in item["reason"]
+    proc, _ = cli(*common, "--dry-run")
+    assert "schema-differs   MSFT_2025.parquet: its schema differs from the lake's" in proc.stdout
+    assert "1 schema differs" in proc.stderr
+    proc, _ = cli(*common, "--dry-run", "--allow-schema-drift", "--json")
+    assert proc.returncode == 0
+
+    proc, doc = cli(*common, "--json", "--name", "strict")
+    assert proc.returncode == 1 and doc["done"] == 1 and doc["failed"] == 1
+    assert "--allow-schema-drift" in doc["failures"][0]["error"]
+    proc, doc = cli(*common, "--json", "--name", "lenient", "--allow-schema-drift")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["done"] == 1 and doc["skipped"] == 1          # AAPL went before, same content
+    assert "vwap" in pq.read_schema(io.BytesIO(lake.get_object(
+        Bucket=B, Key=DAILY_TICKS.key(symbol="MSFT", year=2025))["Body"].read())).names

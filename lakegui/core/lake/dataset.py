@@ -19,12 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..preview.rangefile import RangeFile
+from .fetch import RawGets
 from .filters import ABSENT, ColumnStats, Node
 from .footer import FooterError, FooterSizer, read_metadata
 from .select import NUMERIC_FIELDS, LakeFile
 
 CONCURRENCY = 16          # files in flight
-HOLE_SHARE = 0.15         # bytes between merged ranges: at most this share of what the file needs
+HOLE_SHARE = 0.1          # bytes between merged ranges: at most this share of what the file needs
 HOLE_MAX = 256 * 1024     # and never a hole larger than this
 
 
@@ -184,8 +185,6 @@ class LakeDataset:
                  concurrency: int = CONCURRENCY, raw: bool = False, verify=True):
         """`raw`: ranged GETs through presigned URLs and one urllib3 pool (fetch.RawGets), for named
         endpoints, as listings do; else through the boto3 client."""
-        from .fetch import RawGets
-
         self.client = RawGets(client, verify) if raw else client
         self.bucket = bucket
         self.files = list(files)
@@ -211,6 +210,13 @@ class LakeDataset:
         self.files_pruned = len(self.files) - len(todo)
         if not todo:
             return
+        try:
+            yield from self._scan(todo, wanted, filter_cols, filter, sizer, stop, cancelled)
+        finally:
+            if isinstance(self.client, RawGets):
+                self.client.close()   # its keep-alive connections; a boto3 client keeps its pool
+
+    def _scan(self, todo, wanted, filter_cols, filter, sizer, stop, cancelled):
         with ThreadPoolExecutor(min(self.concurrency, len(todo)), thread_name_prefix="lake-scan") as pool:
             futures = []
             try:

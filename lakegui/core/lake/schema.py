@@ -10,8 +10,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..preview.rangefile import RangeFile
-from .footer import FooterSizer, read_metadata
 from .select import LakeFile
 
 SCAN_CONCURRENCY = 32
@@ -33,7 +31,7 @@ Signature = tuple[Column, ...]
 
 def signature(arrow_schema) -> Signature:
     """The schema as comparable columns; metadata (pandas, ARROW:schema) is not part of it."""
-    return tuple(Column(f.name, str(f.type), bool(f.nullable)) for f in arrow_schema)
+    return tuple(Column(f.name, str(f.type), f.nullable) for f in arrow_schema)
 
 
 @dataclass
@@ -120,11 +118,46 @@ def group_schemas(schemas: dict[str, Signature]) -> tuple[list[SchemaGroup], lis
     return groups, outliers
 
 
-def read_schema(client, bucket: str, f: LakeFile, sizer: FooterSizer) -> tuple[Signature, int, int]:
-    """A file's schema from its footer: (signature, requests, bytes)."""
-    rf = RangeFile(client, bucket, f.key, f.size, etag=f.etag)
-    md = read_metadata(rf, sizer)
-    return signature(md.schema.to_arrow_schema()), rf.requests, rf.bytes_fetched
+def read_schema(client, bucket: str, f: LakeFile, suffix: int = SUFFIX) -> tuple[Signature, int, int]:
+    """A file's schema from its footer: (signature, requests, bytes). One suffix GET, a second
+    only when the footer is longer; straight from the bytes (no RangeFile: for 2,000 footers
+    every tenth of a millisecond shows)."""
+    import struct
+
+    from .footer import MAGIC, TAIL, FooterError, parse_footer
+
+    if f.size < len(MAGIC) + TAIL:
+        raise FooterError(f"is not a Parquet file: {f.size:,} bytes is too short for one")
+    params = {"Bucket": bucket, "Key": f.key, "Range": f"bytes=-{min(suffix, f.size)}"}
+    if f.etag:
+        params["IfMatch"] = f'"{f.etag}"'
+    tail = _get(client, params, f)
+    requests, got = 1, len(tail)
+    if tail[-4:] != MAGIC:
+        raise FooterError("is not a Parquet file: it does not end in PAR1"
+                          + (" (an encrypted Parquet file ends in PARE)" if tail[-4:] == b"PARE" else ""))
+    n = struct.unpack("<I", tail[-8:-4])[0]
+    if n + TAIL + len(MAGIC) > f.size:
+        raise FooterError(f"has a damaged footer: it claims {n:,} bytes of a {f.size:,}-byte file")
+    if n + TAIL > len(tail):
+        params["Range"] = f"bytes={f.size - TAIL - n}-{f.size - len(tail) - 1}"
+        head = _get(client, params, f)
+        tail = head + tail
+        requests, got = 2, got + len(head)
+    md = parse_footer(tail[len(tail) - TAIL - n:])
+    return signature(md.schema.to_arrow_schema()), requests, got
+
+
+def _get(client, params: dict, f: LakeFile) -> bytes:
+    from ..preview.rangefile import ObjectChanged
+
+    try:
+        return client.get_object(**params)["Body"].read()
+    except Exception as exc:  # noqa: BLE001  re-raised, as ObjectChanged when the object changed
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            raise ObjectChanged(f"s3://{params['Bucket']}/{f.key} changed while it was being read; "
+                                "refresh and open it again.") from exc
+        raise
 
 
 def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int = SCAN_CONCURRENCY,
@@ -139,7 +172,6 @@ def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int
     if raw:
         client = RawGets(client, verify)
 
-    sizer = FooterSizer(suffix, fixed=True)
     schemas: dict[str, Signature] = {}
     failures: list[tuple[str, str]] = []
     requests = bytes_read = 0
@@ -151,7 +183,7 @@ def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int
         if cancel is not None and cancel.is_set():
             return
         try:
-            sig, n, b = read_schema(client, bucket, f, sizer)
+            sig, n, b = read_schema(client, bucket, f, suffix)
             with lock:
                 schemas[f.key] = sig
                 requests += n
@@ -168,5 +200,7 @@ def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int
     if files:
         with ThreadPoolExecutor(min(concurrency, len(files)), thread_name_prefix="lake-schema") as pool:
             list(pool.map(one, files))
+    if raw:
+        client.close()
     groups, outliers = group_schemas(schemas)
     return SchemaReport(len(schemas), groups, outliers, sorted(failures), requests, bytes_read)
