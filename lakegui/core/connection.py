@@ -222,12 +222,27 @@ class Connection:
         p = self.profile
         if built or not (p.raw_listing and p.addressing_style == "path"):
             return self.client()
-        credentials = self.credentials()
+        credentials = self._environment_credentials() or self.credentials()
         if credentials is None:
             from botocore.exceptions import NoCredentialsError
 
             raise NoCredentialsError()
         return ListingSigner(p.endpoint_url, p.region or "us-east-1", credentials)
+
+    def _environment_credentials(self) -> StaticCredentials | None:
+        """The chain's answer when its first link decides: keys in the environment, no profile named
+        (by option, AWS_PROFILE or a keychain entry) and nothing that expires. botocore's resolver
+        returns exactly these then; reading them here spares importing botocore (0.2 s) for a listing."""
+        import os
+
+        env = os.environ
+        if (self._credentials is not None or self.profile.aws_profile or self.profile.keychain
+                or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or env.get("AWS_CREDENTIAL_EXPIRATION")):
+            return self._credentials
+        key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+        if not key or not secret:
+            return None
+        return StaticCredentials(key, secret, env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN") or None)
 
     def describe(self) -> str:
         return self.profile.describe()
@@ -235,33 +250,61 @@ class Connection:
 
 _LIST_PARAMS = {"Prefix": "prefix", "Delimiter": "delimiter", "MaxKeys": "max-keys", "EncodingType": "encoding-type",
                 "ContinuationToken": "continuation-token", "StartAfter": "start-after", "FetchOwner": "fetch-owner"}
+_UNRESERVED = "-_.~"
 
 
 class ListingSigner:
-    """Presigned ListObjectsV2 URLs for a path-style endpoint, signed (SigV4, locally) by botocore's
-    signer from the profile's credentials. It stands in for the S3 client where a listing only needs
-    `generate_presigned_url`: building a client loads botocore's S3 model, 0.1-0.2 s of a 0.3 s `ls`."""
+    """Presigned ListObjectsV2 URLs for a path-style endpoint, signed locally with SigV4 (query
+    parameters, unsigned payload, as botocore's S3SigV4QueryAuth signs them) from the profile's
+    credentials. It stands in for the S3 client where a listing only needs `generate_presigned_url`:
+    building a client loads botocore's S3 model, 0.1-0.2 s of a 0.3 s `ls`; this needs hashlib."""
 
     def __init__(self, endpoint_url: str, region: str, credentials):
         self.endpoint_url = endpoint_url.rstrip("/")
         self.region = region
-        self._credentials = credentials
+        self._credentials = credentials  # StaticCredentials, or botocore's (refreshable) Credentials
 
-    def generate_presigned_url(self, operation: str, Params: dict, ExpiresIn: int = 900) -> str:  # noqa: N803
-        from urllib.parse import quote
+    def _frozen(self) -> tuple[str, str, str | None]:
+        c = self._credentials
+        if isinstance(c, StaticCredentials):
+            return c.access_key, c.secret_key, c.session_token
+        f = c.get_frozen_credentials()  # botocore refreshes expiring ones here
+        return f.access_key, f.secret_key, f.token
 
-        from botocore.auth import S3SigV4QueryAuth
-        from botocore.awsrequest import AWSRequest
+    def generate_presigned_url(self, operation: str, Params: dict, ExpiresIn: int = 900,  # noqa: N803
+                               now=None) -> str:
+        import datetime as dt
+        import hashlib
+        import hmac
+        from urllib.parse import quote, urlsplit
 
         if operation != "list_objects_v2":
             raise ValueError(f"ListingSigner presigns list_objects_v2, not {operation}")
         params = dict(Params)
         bucket = params.pop("Bucket")
+        access, secret, token = self._frozen()
+        when = now or dt.datetime.now(dt.timezone.utc)
+        stamp, day = when.strftime("%Y%m%dT%H%M%SZ"), when.strftime("%Y%m%d")
+        scope = f"{day}/{self.region}/s3/aws4_request"
         query = [("list-type", "2")] + [(_LIST_PARAMS[k], str(v).lower() if isinstance(v, bool) else str(v))
                                         for k, v in params.items()]
-        url = f"{self.endpoint_url}/{quote(bucket, safe='')}?" + "&".join(
-            f"{k}={quote(v, safe='-_.~')}" for k, v in query)
-        request = AWSRequest(method="GET", url=url)
-        S3SigV4QueryAuth(self._credentials.get_frozen_credentials(), "s3", self.region,
-                         expires=ExpiresIn).add_auth(request)
-        return request.url
+        query += [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", f"{access}/{scope}"),
+                  ("X-Amz-Date", stamp), ("X-Amz-Expires", str(ExpiresIn)), ("X-Amz-SignedHeaders", "host")]
+        if token:
+            query.append(("X-Amz-Security-Token", token))
+        canonical_query = "&".join(f"{quote(k, safe=_UNRESERVED)}={quote(v, safe=_UNRESERVED)}"
+                                   for k, v in sorted(query))
+        url = urlsplit(self.endpoint_url)
+        default_port = {"http": 80, "https": 443}.get(url.scheme)
+        host = url.hostname if url.port in (None, default_port) else f"{url.hostname}:{url.port}"
+        if url.hostname and ":" in url.hostname:  # an IPv6 literal keeps its brackets
+            host = f"[{url.hostname}]" + ("" if url.port in (None, default_port) else f":{url.port}")
+        path = f"{url.path}/{quote(bucket, safe=_UNRESERVED)}"
+        canonical = "\n".join(["GET", path, canonical_query, f"host:{host}\n", "host",
+                               "UNSIGNED-PAYLOAD"])
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ("AWS4" + secret).encode()
+        for part in (day, self.region, "s3", "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        return f"{url.scheme}://{url.netloc}{path}?{canonical_query}&X-Amz-Signature={signature}"

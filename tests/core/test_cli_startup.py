@@ -47,8 +47,8 @@ def test_parse_first_import_later(args, code, tmp_path):
 
 
 def test_the_check_sees_a_heavy_import():
-    # ls of a real URI signs its request: botocore must show up, or the check proves nothing. It needs
-    # no boto3 (nor an S3 client): the listing is presigned from the credential chain's answer.
-    _, modules = loaded("ls", "s3://lake/", "--endpoint-url", "http://127.0.0.1:9")
-    assert "botocore" in modules
+    # A named profile is resolved through botocore's chain: botocore must show up, or the check
+    # proves nothing. Still no boto3 (nor an S3 client): the listing is presigned.
+    code, modules = loaded("ls", "s3://lake/", "--endpoint-url", "http://127.0.0.1:9", "--profile", "nowhere")
+    assert code == 1 and "botocore" in modules
     assert not modules & {"boto3", "s3transfer", "pyarrow", "pandas"}

@@ -61,6 +61,16 @@ def test_ls_and_a_download_build_no_client(endpoint, monkeypatch, tmp_path, caps
     assert (tmp_path / "out" / "1.bin").read_bytes() == b"\1" * 1000
 
 
+def test_ls_with_keys_in_the_environment_loads_no_botocore(endpoint):
+    """The chain's first link decides (keys in the environment, no profile): ls signs its own GET."""
+    from tests.core.test_cli_startup import loaded
+
+    client(endpoint).put_object(Bucket=BUCKET, Key="k/a.txt", Body=b"1")
+    code, modules = loaded("ls", f"s3://{BUCKET}/k/", "--endpoint-url", endpoint)
+    assert code == 0
+    assert not modules & {"botocore", "boto3", "s3transfer", "awscrt", "pyarrow"}
+
+
 def test_resume_and_retry_failed_use_the_options_given(endpoint, tmp_path):
     """Jobs recorded with an endpoint that moved: the recorded one fails, the one named wins."""
     from lakegui.core.transfers.jobs import Direction, JobState
