@@ -21,7 +21,8 @@ from .common import (
 )
 
 DEFAULT_LIMIT = 100
-CELL_WIDTH = 24
+CELL_WIDTH = 32          # an instant with its zone fits
+SHOWN_FAILURES = 20     # files named on stderr; the count says how many more
 
 
 def add_parser(sub) -> None:
@@ -48,9 +49,7 @@ def add_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                    help=f"rows to print, or to put in --json's head (default: {DEFAULT_LIMIT})")
     p.add_argument("--out", default="", metavar="PATH", help="write every row to PATH.parquet or PATH.csv")
-    add_connection_options(p)
-    if "--json" not in p._option_string_actions:
-        p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_connection_options(p)   # and --json
     p.set_defaults(func=query)
 
 
@@ -100,8 +99,7 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     totals.files += ds.files_pruned
     totals.files_pruned = ds.files_pruned
     failed = totals.failures
-    for _, why in failed:
-        print(f"lakegui-cli: {why}", file=sys.stderr)
+    _report_failures(failed)
     read_ok = [b for b in batches if not b.error]
     unknown = [c for c in (columns or []) if read_ok and all(c in b.missing_columns for b in read_ok)]
     if unknown:
@@ -130,6 +128,13 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _report_failures(failed: list) -> None:
+    for _, why in failed[:SHOWN_FAILURES]:
+        print(f"lakegui-cli: {why}", file=sys.stderr)
+    if len(failed) > SHOWN_FAILURES:
+        print(f"lakegui-cli: … and {len(failed) - SHOWN_FAILURES:,} more files could not be read", file=sys.stderr)
+
+
 def _keep(batches, into: list):
     for b in batches:
         into.append(b)
@@ -137,8 +142,10 @@ def _keep(batches, into: list):
 
 
 def _cost(t, human_size) -> str:
-    return (f"{t.files:,} files, {t.row_groups_read:,} row groups read, {t.row_groups_skipped:,} skipped, "
-            f"{t.requests:,} requests, {human_size(t.bytes_read)}")
+    from ..core.units import count
+
+    return (f"{count(t.files, 'file')}, {t.row_groups_read:,} row groups read, {t.row_groups_skipped:,} skipped, "
+            f"{count(t.requests, 'request')}, {human_size(t.bytes_read)}")
 
 
 def _write(table, path: str, kind: str) -> None:
@@ -182,7 +189,7 @@ def _cell(v) -> str:
 
 
 def _print_table(table, names: list[str], limit: int) -> None:
-    rows = [[_cell(r.get(n)) for n in names] for r in table.slice(0, limit).to_pylist()]
+    rows = [[_cell(r.get(n)) for n in names] for r in table.slice(0, limit).to_pylist()] if table.num_columns else []
     widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
     numeric = [table.num_rows > 0 and n in table.column_names and _is_number(table.schema.field(n).type)
                for n in names]

@@ -17,6 +17,8 @@ from .common import (
     template_named,
 )
 
+SHOWN_FAILURES = 20
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -32,9 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
                    help="keep files whose field has one of these values, or lies in A..B (repeatable)")
-    add_connection_options(p)
-    if "--json" not in p._option_string_actions:
-        p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_connection_options(p)   # and --json
     p.set_defaults(func=schema)
 
 
@@ -71,8 +71,11 @@ def schema(args: argparse.Namespace) -> int:
         if not selected.files:
             print(f"lakegui-cli: no file of the layout {template.name!r} under "
                   f"s3://{bucket}/{selected.listing_prefix} matches {selection.describe()}", file=sys.stderr)
-    for _, why in report.failures:
+    for _, why in report.failures[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
+    if len(report.failures) > SHOWN_FAILURES:
+        print(f"lakegui-cli: … and {len(report.failures) - SHOWN_FAILURES:,} more files could not be read",
+              file=sys.stderr)
     return EXIT_FAILED if report.failures else EXIT_OK
 
 
