@@ -90,6 +90,8 @@ class Settings:
     preview: PreviewSettings = field(default_factory=PreviewSettings)
     download_folder: str = ""  # where the download dialog opens ('' is the system's Downloads)
     theme: str = "system"  # "system" (follow the desktop), "light" or "dark"
+    # Saved locations (s3:// URIs) per profile name, in the order they were added.
+    bookmarks: dict[str, list[str]] = field(default_factory=dict)
     # Set by load() when the file on disk could not be used; shown to the user once.
     load_warning: str = field(default="", compare=False)
 
@@ -108,6 +110,7 @@ class Settings:
             "preview": asdict(self.preview),
             "download_folder": self.download_folder,
             "theme": self.theme,
+            "bookmarks": {name: list(uris) for name, uris in self.bookmarks.items()},
         }
 
     @classmethod
@@ -119,7 +122,22 @@ class Settings:
                    transfer=TransferSettings.from_dict(data.get("transfer", {})),
                    preview=PreviewSettings.from_dict(data.get("preview", {}) or {}),
                    download_folder=str(data.get("download_folder", "") or ""),
-                   theme=data.get("theme") if data.get("theme") in ("system", "light", "dark") else "system")
+                   theme=data.get("theme") if data.get("theme") in ("system", "light", "dark") else "system",
+                   bookmarks=_bookmarks(data.get("bookmarks")))
+
+
+def _bookmarks(value) -> dict[str, list[str]]:
+    """Bookmarks as saved: a profile name's list of s3:// URIs; anything else is dropped, as other
+    values of the wrong type fall back to their defaults (files from before bookmarks have none)."""
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for name, uris in value.items():
+        if isinstance(name, str) and isinstance(uris, list):
+            kept = list(dict.fromkeys(u for u in uris if isinstance(u, str) and u.startswith("s3://")))
+            if kept:
+                out[name] = kept
+    return out
 
 
 def _scrub(d: dict) -> dict:

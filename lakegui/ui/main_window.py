@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from .. import __version__
 from ..core.connection import Connection
-from ..core.listing import ObjectEntry
+from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
+from .bookmarks import BookmarksPanel, bookmark_title
 from .browser.location import Location
+from .browser.opener import FileOpener
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .queue.drop_downloads import DropDownloads, sweep_staging
@@ -50,6 +52,7 @@ class MainWindow(QMainWindow):
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
         self.coverage = None  # the coverage window, made when first opened
+        self.search = None  # the search-by-name window, made when first opened
         self.comparison = None  # the compare-with-local-folder window (ui/sync), made when first opened
         self.transfers = TransferQueue(transfer_settings, self)
         self.transfer_actions = TransferActions(self.transfers, executor, self)
@@ -64,6 +67,13 @@ class MainWindow(QMainWindow):
         self.log_dock.setWidget(self.log_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.log_dock.hide()
+        self.opener = FileOpener(self.transfers, self.transfer_actions, self)
+        self.bookmarks_panel = BookmarksPanel(self)
+        self.bookmarks_dock = QDockWidget("Bookmarks", self)
+        self.bookmarks_dock.setObjectName("bookmarksDock")
+        self.bookmarks_dock.setWidget(self.bookmarks_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.bookmarks_dock)
+        self.bookmarks_dock.hide()  # until there is a bookmark, or the user asks (View › Bookmarks)
 
         self.left_splitter = QSplitter(Qt.Orientation.Vertical)
         self.left_splitter.setObjectName("leftSplitter")
@@ -107,6 +117,13 @@ class MainWindow(QMainWindow):
         self.browser.object_selected.connect(self.preview.show_entry)
         self.browser.upload_requested.connect(self._on_browser_upload_requested)
         self.browser.download_requested.connect(self._on_browser_download_requested)
+        self.browser.upload_dialog_requested.connect(self._on_browser_upload_dialog_requested)
+        self.browser.open_requested.connect(self._on_browser_open_requested)
+        self.opener.failed.connect(self.show_notice)
+        self.opener.opened.connect(lambda path: self.statusBar().showMessage(f"Opened {path}"))
+        self.queue.failed.connect(self.show_notice)
+        self.bookmarks_panel.open_requested.connect(self.open_bookmark)
+        self.bookmarks_panel.remove_requested.connect(self.remove_bookmark)
         self.transfer_actions.failed.connect(self.show_notice)
         self.transfer_actions.notice.connect(self.show_notice)
         self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
@@ -149,6 +166,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.settings_action)
 
         transfers_menu = self.menuBar().addMenu("&Transfers")
+        transfers_menu.addAction(self.browser.upload_action)
+        transfers_menu.addAction(self.browser.upload_folder_action)
+        transfers_menu.addSeparator()
         for action in (self.queue.pause_action, self.queue.resume_action, self.queue.cancel_action,
                        self.queue.retry_action, None, self.queue.remove_finished_action, self.queue.clear_action):
             transfers_menu.addSeparator() if action is None else transfers_menu.addAction(action)
@@ -169,6 +189,19 @@ class MainWindow(QMainWindow):
         for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
                        self.browser.refresh_action, self.browser.find_action):
             go_menu.addAction(action)
+        self.search_action = QAction("&Search by name…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        self.search_action.setStatusTip("Find objects by name anywhere below the open folder")
+        self.search_action.triggered.connect(lambda: self.open_search())
+        go_menu.addAction(self.search_action)
+        go_menu.addSeparator()
+        self.bookmark_action = QAction("Bookmark this &location", self)
+        self.bookmark_action.setShortcut(QKeySequence("Ctrl+Shift+D"))  # Ctrl+D downloads
+        self.bookmark_action.setStatusTip("Save the open folder in Go › Bookmarks and the Bookmarks panel")
+        self.bookmark_action.triggered.connect(self.add_bookmark)
+        go_menu.addAction(self.bookmark_action)
+        self.bookmarks_menu = go_menu.addMenu("&Bookmarks")
+        self._fill_bookmarks_menu()
 
         view_menu = self.menuBar().addMenu("&View")
         self.coverage_action = QAction("Lake &coverage…", self)
@@ -185,6 +218,10 @@ class MainWindow(QMainWindow):
         log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
         log_action.setStatusTip("This session's log: failures with their job, key, error code and request id")
         view_menu.addAction(log_action)
+        bookmarks_toggle = self.bookmarks_dock.toggleViewAction()
+        bookmarks_toggle.setText("&Bookmarks")
+        bookmarks_toggle.setStatusTip("The saved locations of this profile, beside the browser")
+        view_menu.addAction(bookmarks_toggle)
         view_menu.addSeparator()
         for title, widget in (("&Transfer queue", self.queue), ("&Preview", self.preview)):
             action = QAction(title, self, checkable=True, checked=True)
@@ -224,8 +261,10 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
                           f"<table cellspacing='6'><tr><th align='left'>Menu</th><th align='left'>Action</th>"
                           f"<th align='left'>Keys</th></tr>{rows}</table>"
-                          "<p>In the browser, Enter opens the selected folder. Tab and Shift+Tab move between "
-                          "the browser, the transfer queue and the preview.</p>", parent=self)
+                          "<p>In the browser, Enter or a double-click opens the selected folder, or downloads the "
+                          "selected file to a cache and opens it with its application. Home and End go to the "
+                          "first and last row. Tab and Shift+Tab move between the browser, the transfer queue "
+                          "and the preview.</p>", parent=self)
         box.setObjectName("shortcutsBox")
         box.open()
 
@@ -245,6 +284,7 @@ class MainWindow(QMainWindow):
         finally:
             self._connecting = False
         self.transfers.set_connection(connection)
+        self._show_bookmarks()
 
     def open_connection_dialog(self) -> None:
         current = self.connection.profile if self.connection else None
@@ -277,6 +317,7 @@ class MainWindow(QMainWindow):
 
             apply_theme(QApplication.instance(), settings.theme)
         self.settings = settings
+        self._show_bookmarks()
 
     def show_notice(self, text: str) -> None:
         if text:
@@ -288,7 +329,129 @@ class MainWindow(QMainWindow):
         self._action_message = (self.browser.prefix, text)
         self.statusBar().showMessage(text)
 
+    # bookmarks
+
+    def _bookmark_profile(self) -> str:
+        return self.connection.profile.name if self.connection is not None else ""
+
+    def bookmarks(self) -> list[str]:
+        """The connected profile's bookmarks (s3:// URIs)."""
+        return list(self.settings.bookmarks.get(self._bookmark_profile(), []))
+
+    def add_bookmark(self) -> None:
+        uri = self.browser.location.uri
+        if self.connection is None or not uri:
+            self.show_notice("Connect to a bucket before bookmarking a location.")
+            return
+        marks = self.bookmarks()
+        if uri not in marks:
+            self._save_bookmarks([*marks, uri])
+            log.info("Bookmarked %s", uri)
+        self.bookmarks_dock.show()
+        self.statusBar().showMessage(f"Bookmarked {uri}")
+
+    def remove_bookmark(self, uri: str) -> None:
+        self._save_bookmarks([u for u in self.bookmarks() if u != uri])
+
+    def open_bookmark(self, uri: str) -> None:
+        if self.connection is None:
+            return
+        bucket, prefix = parse_s3_uri(uri)
+        if bucket != self.browser.bucket:
+            self.browser.switch_bucket(bucket, prefix)
+        else:
+            self.browser.navigate(prefix)
+
+    def _save_bookmarks(self, uris: list[str]) -> None:
+        marks = dict(self.settings.bookmarks)
+        if uris:
+            marks[self._bookmark_profile()] = uris
+        else:
+            marks.pop(self._bookmark_profile(), None)
+        self.settings.bookmarks = marks
+        self._show_bookmarks()
+        self.settings_chosen.emit(self.settings)  # the app saves the settings file
+
+    def _show_bookmarks(self) -> None:
+        marks = self.bookmarks()
+        self.bookmarks_panel.set_uris(marks)
+        self._fill_bookmarks_menu()
+        if marks:
+            self.bookmarks_dock.show()
+
+    def _fill_bookmarks_menu(self) -> None:
+        self.bookmarks_menu.clear()
+        marks = self.bookmarks()
+        for uri in marks:
+            action = self.bookmarks_menu.addAction(bookmark_title(uri))
+            action.setToolTip(uri)
+            action.setStatusTip(uri)
+            action.setData(uri)
+            action.triggered.connect(lambda _=False, u=uri: self.open_bookmark(u))
+        if not marks:
+            self.bookmarks_menu.addAction("(none yet: Ctrl+Shift+D saves the open folder)").setEnabled(False)
+
+    # search
+
+    def search_window(self):
+        """The search-by-name window, made on first use; it searches below the browser's folder."""
+        if self.search is None:
+            from .search import SearchWindow
+
+            self.search = SearchWindow(self._executor, self)
+            self.search.set_location(self.browser.location)
+            self.browser.location_changed.connect(self.search.set_location)
+            self.search.reveal_requested.connect(self._on_search_reveal_requested)
+        return self.search
+
+    def open_search(self, text: str = ""):
+        """Show the search window (searching for `text` at once when given); None when not connected."""
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket to search it.")
+            return None
+        window = self.search_window()
+        window.show()
+        window.raise_()
+        window.query.setFocus()
+        if text:
+            window.query.setText(text)
+            window.search()
+        return window
+
+    def _on_search_reveal_requested(self, bucket: str, key: str) -> None:
+        # The search window keeps the focus: the user may go on down the results.
+        if bucket != self.browser.bucket:
+            self.browser.switch_bucket(bucket)
+        self.browser.reveal(key)
+
     # transfers
+
+    def choose_upload_files(self) -> list[str]:
+        """Ask which files to upload; [] when the user cancels. Tests replace this."""
+        files, _filter = QFileDialog.getOpenFileNames(self, f"Upload to {self.browser.location.uri}")
+        return files
+
+    def choose_upload_folder(self) -> str:
+        """Ask which folder to upload; '' when the user cancels. Tests replace this."""
+        return QFileDialog.getExistingDirectory(self, f"Upload folder to {self.browser.location.uri}")
+
+    def _on_browser_upload_dialog_requested(self, folder: bool) -> None:
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket before uploading.")
+            return
+        prefix = self.browser.prefix  # where the user was when asking, even if the dialog takes a while
+        if folder:
+            chosen = self.choose_upload_folder()
+            paths = [chosen] if chosen else []
+        else:
+            paths = self.choose_upload_files()
+        if paths:  # the same planning and queue path as a drop
+            self._on_browser_upload_requested(list(paths), prefix)
+
+    def _on_browser_open_requested(self, entry: ObjectEntry) -> None:
+        if self.connection is not None and self.browser.bucket:
+            self.statusBar().showMessage(f"Opening {entry.key.rsplit('/', 1)[-1]}…")
+            self.opener.open(self.connection, self.browser.bucket, entry)
 
     def choose_download_folder(self) -> str:
         """Ask where downloads go; '' when the user cancels. Tests replace this."""
@@ -501,6 +664,9 @@ class MainWindow(QMainWindow):
             self.wizard.shutdown()
         if self.coverage is not None:
             self.coverage.shutdown()
+        if self.search is not None:
+            self.search.shutdown()
+        self.opener.cancel()
         if self.comparison is not None:
             self.comparison.shutdown()
         self.log_panel.shutdown()

@@ -4,6 +4,8 @@ Open, bookmarks and search by name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolButton, QWidget
 
@@ -170,3 +172,205 @@ def test_home_and_end_go_to_the_first_and_last_row(qtbot, window, demo_connectio
     assert b.table.currentIndex().row() == 0 and selected() == [0]
     qtbot.keyClick(b.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
     assert b.table.currentIndex().row() == 11 and selected() == [0]  # focus moves, the selection stays
+
+
+# add 1: Upload… and Upload folder…
+
+
+def wait_idle(qtbot, queue, timeout=30000):
+    qtbot.waitUntil(lambda: queue.running_count == 0 and all(
+        queue.model.row(i).state not in ("queued", "running") for i in range(queue.model.rowCount())),
+        timeout=timeout)
+
+
+def keys_under(conn, prefix):
+    return {o["Key"] for o in conn.client().list_objects_v2(Bucket=DEMO_BUCKET, Prefix=prefix).get("Contents", [])}
+
+
+def test_upload_files_and_a_folder_into_the_open_prefix(qtbot, window, demo_connection, tmp_path):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/reference/")
+    (tmp_path / "one.csv").write_text("a\n1\n")
+    (tmp_path / "two.json").write_text("{}")
+    folder = tmp_path / "batch"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "three.txt").write_text("3")
+    transfers = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Transfers")
+    menu_texts = [a.text() for a in transfers.actions()]
+    assert "Upload…" in menu_texts and "Upload folder…" in menu_texts
+    context = [a.text() for a in b.context_menu().actions()]
+    assert "Upload…" in context and "Upload folder…" in context
+    window.choose_upload_files = lambda: [str(tmp_path / "one.csv"), str(tmp_path / "two.json")]
+    b.table.setFocus()
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000) as queued:
+        qtbot.keyClick(b.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    assert queued.args[1] == 2
+    wait_idle(qtbot, window.transfers)
+    window.choose_upload_folder = lambda: str(folder)
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        b.upload_folder_action.trigger()
+    wait_idle(qtbot, window.transfers)
+    assert keys_under(demo_connection, "data/reference/") >= {
+        "data/reference/one.csv", "data/reference/two.json", "data/reference/batch/sub/three.txt"}
+    qtbot.waitUntil(lambda: not b.loading and "batch/" in names(b), timeout=10000)  # the open folder refreshes
+    assert {"one.csv", "two.json"} <= set(names(b))
+    window.choose_upload_files = lambda: []  # cancelled: nothing happens
+    b.upload_action.trigger()
+    assert window.transfers.model.rowCount() == 3
+
+
+# add 2: Open and Show in folder
+
+
+def test_open_downloads_to_the_cache_once_and_hands_the_file_to_the_desktop(qtbot, window, demo_connection):
+    from lakegui.core.paths import data_dir
+
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/reference/")
+    opened = []
+    window.opener.open_url = lambda url: opened.append(url.toLocalFile()) or True
+    select(b, "tickers.csv")
+    b.table.setFocus()
+    b.table.setCurrentIndex(b.model.index(names(b).index("tickers.csv"), 0))
+    with qtbot.waitSignal(window.opener.opened, timeout=20000) as done:
+        qtbot.keyClick(b.table, Qt.Key.Key_Return)
+    path = done.args[0]
+    assert opened == [path] and path.startswith(str(data_dir() / "cache"))
+    key = "data/reference/tickers.csv"
+    body = demo_connection.client().get_object(Bucket=DEMO_BUCKET, Key=key)["Body"].read()
+    assert Path(path).read_bytes() == body
+    assert window.transfers.model.rowCount() == 1  # through the queue
+    with qtbot.waitSignal(window.opener.opened, timeout=10000):
+        b.table.activated.emit(b.model.index(names(b).index("tickers.csv"), 0))  # a double-click
+    assert window.transfers.model.rowCount() == 1 and len(opened) == 2  # from the cache
+    demo_connection.client().put_object(Bucket=DEMO_BUCKET, Key=key, Body=b"symbol\nNEW\n")  # a new ETag
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.refresh()
+    with qtbot.waitSignal(window.opener.opened, timeout=20000) as again:
+        b.table.activated.emit(b.model.index(names(b).index("tickers.csv"), 0))
+    assert again.args[0] != path and Path(again.args[0]).read_bytes() == b"symbol\nNEW\n"
+    assert window.transfers.model.rowCount() == 2
+    # No application for it: said clearly, with the path.
+    window.opener.open_url = lambda url: False
+    with qtbot.waitSignal(window.opener.failed, timeout=10000):
+        b.table.activated.emit(b.model.index(names(b).index("tickers.csv"), 0))
+    assert window.notice.isVisible() and again.args[0] in window.notice.text()
+
+
+def test_a_finished_download_shows_in_its_folder(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/reference/")
+    window.opener.open_url = lambda url: True
+    with qtbot.waitSignal(window.opener.opened, timeout=20000) as done:
+        b.table.activated.emit(b.model.index(names(b).index("tickers.parquet"), 0))
+    q = window.queue
+    assert "Show in folder" not in [a.text() for a in q.context_menu().actions()]  # nothing selected
+    q.table.selectRow(0)
+    assert "Show in folder" in [a.text() for a in q.context_menu().actions()]
+    shown = []
+    q.open_url = lambda url: shown.append(url.toLocalFile()) or True
+    q.show_in_folder_action.trigger()
+    assert shown == [str(Path(done.args[0]).parent)]
+    q.open_url = lambda url: False
+    q.show_in_folder_action.trigger()
+    assert window.notice.isVisible() and str(Path(done.args[0]).parent) in window.notice.text()
+
+
+# add 3: bookmarks
+
+
+def test_bookmarks_are_saved_per_profile_and_open_from_menu_and_panel(qtbot, window, demo_connection):
+    from lakegui.core.connection import Connection
+    from lakegui.core.settings import Settings
+
+    b = connected(qtbot, window, demo_connection)
+    assert ("Go", "Bookmark this location", "Ctrl+Shift+D") in window.shortcut_rows()  # listed in F1
+    go(qtbot, b, "data/ticks/daily/")
+    saved = []
+    window.settings_chosen.connect(saved.append)
+    b.table.setFocus()
+    qtbot.keyClick(b.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    uri = f"s3://{DEMO_BUCKET}/data/ticks/daily/"
+    assert window.bookmarks() == [uri] and saved and saved[-1].bookmarks == {"test": [uri]}
+    assert window.bookmarks_dock.isVisible() and window.bookmarks_panel.uris() == [uri]
+    go(qtbot, b, "data/")
+    menu_action = next(a for a in window.bookmarks_menu.actions() if a.data() == uri)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        menu_action.trigger()
+    assert b.prefix == "data/ticks/daily/"
+    go(qtbot, b, "")
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        window.bookmarks_panel.list.itemClicked.emit(window.bookmarks_panel.list.item(0))
+    assert b.prefix == "data/ticks/daily/"
+    # Kept in settings.json, per profile, type-checked; a file from before bookmarks has none.
+    back = Settings.from_dict(saved[-1].to_dict())
+    assert back.bookmarks == {"test": [uri]}
+    assert Settings.from_dict({}).bookmarks == {}
+    assert Settings.from_dict({"bookmarks": "s3://x/"}).bookmarks == {}
+    assert Settings.from_dict({"bookmarks": {"p": [1, "s3://a/b/", "not a uri", "s3://a/b/"], "q": 3}}).bookmarks \
+        == {"p": ["s3://a/b/"]}
+    other = Connection(replace_name(demo_connection.profile, "other"))
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        window.set_connection(other)
+    assert window.bookmarks() == [] and window.bookmarks_panel.uris() == []
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        window.set_connection(demo_connection)
+    assert window.bookmarks() == [uri]
+    window.bookmarks_panel.list.setCurrentRow(0)
+    window.bookmarks_panel.remove_button.click()
+    assert window.bookmarks() == [] and saved[-1].bookmarks == {}
+
+
+def replace_name(profile, name):
+    from dataclasses import replace
+
+    return replace(profile, name=name)
+
+
+# add 5: search by name
+
+
+def test_search_by_name_streams_counts_and_opens_results(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/")
+    window.search_action.trigger()
+    search = window.search
+    assert search.isVisible() and f"s3://{DEMO_BUCKET}/data/" in search.where.text()
+    qtbot.keyClicks(search.query, "tickers")
+    with qtbot.waitSignal(search.finished_search, timeout=20000) as found:
+        qtbot.keyClick(search.query, Qt.Key.Key_Return)
+    matches, keys = found.args
+    assert matches == 2 and keys > 2
+    assert search.count.text() == f"2 matches in {keys:,} keys"
+    paths = [search.model.index(r, 0).data() for r in range(search.model.rowCount())]
+    assert paths == ["reference/tickers.csv", "reference/tickers.parquet"]  # below the searched prefix
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        search.table.selectRow(1)
+    assert b.prefix == "data/reference/"
+    qtbot.waitUntil(lambda: [o.key for o in b.selected_entries()[0]] == ["data/reference/tickers.parquet"],
+                    timeout=5000)
+    search.table.selectRow(0)  # in the open folder: selected without listing it again
+    assert [o.key for o in b.selected_entries()[0]] == ["data/reference/tickers.csv"]
+    search.close()
+
+
+def test_search_is_cancellable(qtbot, window, demo_connection):
+    from .test_main_window import GatedClient
+
+    b = connected(qtbot, window, demo_connection)
+    gated = GatedClient(demo_connection.client(), "data/")
+    demo_connection._clients["interactive"] = gated
+    b.navigate("data/")  # blocks in the gate too: search from the location it names
+    qtbot.waitUntil(gated.entered.is_set, timeout=5000)
+    gated.entered.clear()
+    search = window.open_search()
+    search.query.setText("ticks")
+    search.search()
+    qtbot.waitUntil(gated.entered.is_set, timeout=5000)
+    assert search.running and search.cancel_button.isEnabled()
+    search.cancel_button.click()
+    qtbot.waitUntil(lambda: not search.running, timeout=2000)
+    assert "cancelled" in search.count.text() and not search.cancel_button.isEnabled()
+    gated.release.set()
+    qtbot.waitUntil(lambda: not b.loading, timeout=10000)
+    assert search.model.rowCount() == 0

@@ -49,6 +49,8 @@ class PrefixBrowser(QWidget):
     object_selected = Signal(object)  # ObjectEntry, or None when the selection is not one object
     upload_requested = Signal(list, str)  # local paths, target prefix (from a drop)
     download_requested = Signal(list, list)  # ObjectEntry list, prefix list (the selection)
+    upload_dialog_requested = Signal(bool)  # Upload… (False) or Upload folder… (True): the window asks what
+    open_requested = Signal(object)  # ObjectEntry: a file double-clicked or Entered
     location_changed = Signal(object)  # Location: another connection, bucket or prefix is shown
 
     def __init__(self, executor: Executor, fetch_for_drop: FetchForDrop | None = None, parent=None):
@@ -82,6 +84,16 @@ class PrefixBrowser(QWidget):
         self.download_action = self._action("Download…", "download",
                                             QKeySequence("Ctrl+D"), self._on_download_triggered)
         self.download_action.setStatusTip("Download the selected objects and folders to a local folder")
+        self.upload_action = self._action("Upload…", "upload", QKeySequence("Ctrl+U"),
+                                          lambda: self.upload_dialog_requested.emit(False))
+        self.upload_action.setStatusTip("Upload files into the open folder")
+        self.upload_folder_action = self._action("Upload folder…", "upload", QKeySequence(),
+                                                 lambda: self.upload_dialog_requested.emit(True))
+        self.upload_folder_action.setToolTip("Upload a folder, with its name, into the open folder")
+        self.upload_folder_action.setStatusTip("Upload a folder, with its name, into the open folder")
+        for action in (self.upload_action, self.upload_folder_action):
+            # Transfers menu entries: from the queue or the preview too, not only the browser.
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.copy_uri_action = self._action("Copy S3 URI", QStyle.StandardPixmap.SP_FileLinkIcon,
                                             QKeySequence("Ctrl+Shift+C"), self.copy_uris)
         self.copy_uri_action.setStatusTip("Copy the s3:// URIs of the selection to the clipboard")
@@ -134,14 +146,13 @@ class PrefixBrowser(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for action in (self.back_action, self.forward_action, self.up_action, self.refresh_action):
-            button = QToolButton(self)
-            button.setDefaultAction(action)
-            button.setAutoRaise(True)
-            bar.addWidget(button)
+            bar.addWidget(self._button(action))
         bar.addWidget(self.bucket_box)
         bar.addWidget(self.path_edit, 1)
         bar.addWidget(self.filter_edit)
         bar.addWidget(self.server_filter)
+        for action in (self.upload_action, self.upload_folder_action, self.download_action):
+            bar.addWidget(self._button(action))
 
         self.table = ObjectTableView(self.drag_data, self)
         self.table.files_dropped.connect(self._on_table_files_dropped)
@@ -178,6 +189,13 @@ class PrefixBrowser(QWidget):
         layout.addWidget(self.state_label)
         self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
         self._update_actions()
+
+    def _button(self, action: QAction) -> QToolButton:
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setAutoRaise(True)
+        button.setAccessibleName(action.text().rstrip("…"))
+        return button
 
     def _action(self, text, pixmap, shortcut, slot) -> QAction:
         """`pixmap`: a QStyle standard pixmap, or the name of one of our SVG icons."""
@@ -246,6 +264,9 @@ class PrefixBrowser(QWidget):
     def reveal(self, key: str) -> None:
         """Open the folder holding `key` and select it (so the preview shows it) once listed."""
         self._reveal = key
+        if parent_prefix(key) == self.prefix and not self.loading and self._connection is not None:
+            self._select_revealed()  # listed already: no need to list it again
+            return
         self.navigate(parent_prefix(key))
 
     def _select_revealed(self) -> None:
@@ -457,6 +478,8 @@ class PrefixBrowser(QWidget):
         entry = index.data(ENTRY_ROLE)
         if isinstance(entry, PrefixEntry):
             self.navigate(entry.prefix)
+        elif isinstance(entry, ObjectEntry):
+            self.open_requested.emit(entry)
 
     def _on_selection_changed(self, *_) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -472,12 +495,18 @@ class PrefixBrowser(QWidget):
         self.upload_requested.emit(paths, folder if folder is not None else self.prefix)
 
     def _on_table_context_menu(self, pos) -> None:
+        self.context_menu().popup(self.table.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The table's context menu for the current selection."""
         objects, prefixes = self.selected_entries()
         menu = QMenu(self)
         one_object = len(objects) == 1 and not prefixes
+        here = self._connection is not None and bool(self._bucket)
         for action, enabled in ((self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
+                                (None, True), (self.upload_action, here), (self.upload_folder_action, here),
                                 (None, True), (self.delete_action, bool(objects or prefixes)),
                                 (self.new_folder_action, True), (None, True), (self.refresh_action, True)):
             if action is None:
@@ -485,7 +514,7 @@ class PrefixBrowser(QWidget):
                 continue
             action.setEnabled(enabled)
             menu.addAction(action)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
 
     def _set_state(self, text: str, *, error: bool = False) -> None:
         self.state_label.setText(text)
@@ -498,6 +527,8 @@ class PrefixBrowser(QWidget):
         self.back_action.setEnabled(bool(self._back))
         self.forward_action.setEnabled(bool(self._forward))
         self.up_action.setEnabled(bool(self.prefix))
+        for action in (self.upload_action, self.upload_folder_action):
+            action.setEnabled(self._connection is not None and bool(self._bucket))
 
 
 def _merged(pages: list[ListingPage]) -> ListingPage:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from pathlib import Path
+
+from PySide6.QtCore import QRect, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
                                QMessageBox, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QTableView,
                                QToolButton, QVBoxLayout)
@@ -34,8 +36,11 @@ class ProgressDelegate(QStyledItemDelegate):
 
 
 class TransferQueueView(QFrame):
+    failed = Signal(str)  # a message for a person (e.g. no application shows folders)
+
     def __init__(self, queue: TransferQueue, parent=None):
         super().__init__(parent)
+        self.open_url = QDesktopServices.openUrl  # tests replace it
         self.setObjectName("TransferQueueView")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.queue = queue
@@ -64,6 +69,10 @@ class TransferQueueView(QFrame):
                                                    self.queue.remove_finished, "")
         self.clear_action = self._action("Clear…", "clear", "Remove every transfer that is not running",
                                          self._on_clear_triggered, "")
+
+        self.show_in_folder_action = QAction("Show in folder", self)
+        self.show_in_folder_action.setStatusTip("Open the folder holding the downloaded file")
+        self.show_in_folder_action.triggered.connect(self.show_in_folder)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -130,13 +139,38 @@ class TransferQueueView(QFrame):
         return [r.data(JOB_ID_ROLE) for r in rows] or None
 
     def _on_table_context_menu(self, pos) -> None:
+        self.context_menu().popup(self.table.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
         menu = QMenu(self)
+        if self._finished_download() is not None:
+            menu.addAction(self.show_in_folder_action)
+            menu.addSeparator()
         for action in (self.pause_action, self.resume_action, self.cancel_action, self.retry_action):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.remove_finished_action)
         menu.addAction(self.clear_action)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        return menu
+
+    def _finished_download(self) -> Path | None:
+        """The local file of the one selected row, when it is a finished download."""
+        rows = self.table.selectionModel().selectedRows()
+        if len(rows) != 1:
+            return None
+        row = self.model.row(rows[0].row())
+        done = row.direction == "download" and row.state in ("done", "skipped") and row.local_path
+        return Path(row.local_path) if done else None
+
+    def show_in_folder(self) -> None:
+        path = self._finished_download()
+        if path is None:
+            return
+        folder = path.parent
+        if not folder.is_dir():
+            self.failed.emit(f"{folder} is no longer there.")
+        elif not self.open_url(QUrl.fromLocalFile(str(folder))):
+            self.failed.emit(f"No application on this desktop shows folders. {path.name} is in {folder}.")
 
     def _on_clear_triggered(self) -> None:
         n = self.model.rowCount() - self.queue.running_count
