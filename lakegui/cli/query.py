@@ -101,7 +101,9 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     failed = totals.failures
     _report_failures(failed)
     read_ok = [b for b in batches if not b.error]
-    unknown = [c for c in (columns or []) if read_ok and all(c in b.missing_columns for b in read_ok)]
+    named = (columns or []) + sorted(flt.columns() - set(template.field_names) - set(columns or [])) if flt else \
+        (columns or [])
+    unknown = [c for c in named if read_ok and all(c in b.missing_columns for b in read_ok)]
     if unknown:
         print(f"lakegui-cli: no file read has a column named {', '.join(map(repr, unknown))}", file=sys.stderr)
         return EXIT_FAILED

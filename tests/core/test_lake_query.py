@@ -261,3 +261,32 @@ def test_closing_a_scan_early_stops_it(lake):
     scan = LakeDataset(c, BUCKET, files, concurrency=2).scan(["close"])
     assert next(scan).rows > 0
     scan.close()      # the pool shuts down; the no-leak check of conftest proves its threads ended
+
+
+def test_instants_compare_in_utc_and_row_groups_skip_consistently(s3):
+    import datetime as dt
+
+    s3.create_bucket(Bucket=BUCKET)
+    start = dt.datetime(2024, 12, 2, 14, 30, tzinfo=dt.timezone.utc)
+    ts = pa.array([start + dt.timedelta(minutes=i) for i in range(390)], pa.timestamp("us", tz="America/New_York"))
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"timestamp": ts, "close": [float(i) for i in range(390)]}), sink, row_group_size=30)
+    s3.put_object(Bucket=BUCKET, Key=DAILY_TICKS.key(symbol="AAPL", year=2024), Body=sink.getvalue())
+    for text, first in (("timestamp >= '2024-12-02 16:00'", 90),                 # UTC without an offset
+                        ("timestamp >= '2024-12-02 11:00-05:00'", 90),           # the same instant
+                        ("timestamp < '2024-12-02T14:45:00+00:00'", 0)):
+        table, totals = query(s3, Selection(), ["close"], text)
+        want = [float(i) for i in range(390)
+                if eval_rule(text, start + dt.timedelta(minutes=i))]
+        assert table["close"].to_pylist() == want, text
+        assert table["close"].to_pylist()[0] == first
+        assert totals.row_groups_skipped > 0
+
+
+def eval_rule(text: str, when) -> bool:
+    import datetime as dt
+
+    value = text.split("'")[1]
+    bound = dt.datetime.fromisoformat(value)
+    bound = bound if bound.tzinfo else bound.replace(tzinfo=dt.timezone.utc)
+    return when >= bound if ">=" in text else when < bound

@@ -184,3 +184,12 @@ def test_backfill_of_a_drifted_local_file(lake, moto_endpoint, tmp_path):
     assert doc["done"] == 1 and doc["skipped"] == 1          # AAPL went before, same content
     assert "vwap" in pq.read_schema(io.BytesIO(lake.get_object(
         Bucket=B, Key=DAILY_TICKS.key(symbol="MSFT", year=2025))["Body"].read())).names
+
+
+def test_a_column_no_file_has_is_named(lake, moto_endpoint):
+    args = ["query", f"s3://{B}/", "--endpoint-url", moto_endpoint, "--template", "daily-ticks",
+            "--where", "symbol=AAPL"]
+    proc, _ = cli(*args, "--columns", "date,nope")
+    assert proc.returncode == 1 and "no file read has a column named 'nope'" in proc.stderr
+    proc, _ = cli(*args, "--columns", "date", "--filter", "vwap > 1")
+    assert proc.returncode == 1 and "no file read has a column named 'vwap'" in proc.stderr

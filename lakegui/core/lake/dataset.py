@@ -46,7 +46,7 @@ class LakeBatch:
     requests: int = 0
     bytes_read: int = 0
     error: str = ""
-    missing_columns: tuple = ()   # wanted columns this file lacks (read as nulls)
+    missing_columns: tuple = ()   # wanted or filtered columns this file lacks (all nulls there)
 
     @property
     def rows(self) -> int:
@@ -270,7 +270,7 @@ class LakeDataset:
         names = schema.names
         own = [c for c in (names if wanted is None else wanted)]
         present = [c for c in own if c in names]
-        out.missing_columns = tuple(c for c in own if c not in names)
+        out.missing_columns = tuple(c for c in own + filter_cols if c not in names)
         read = present + [c for c in filter_cols if c in names and c not in present]
         # Fields the file holds as columns of its own keep the file's values.
         fields = {k: v for k, v in f.fields.items() if k not in names}
@@ -309,7 +309,8 @@ class LakeDataset:
             table = pa.table({"__rows": pa.nulls(sum(md.row_group(g).num_rows for g in groups))})
         n = table.num_rows
         for c in out.missing_columns:
-            table = table.append_column(c, pa.nulls(n))
+            if c in own:
+                table = table.append_column(c, pa.nulls(n))
         for c in filter_cols:
             if c not in table.column_names:
                 table = table.append_column(c, pa.nulls(n))
