@@ -54,6 +54,9 @@ def test_dashboard_totals_rollup_failures_and_manifest(qtbot, window, tmp_path, 
     assert d.failures_label.text() == "Failures (1)" and d.retry_button.isEnabled()
     d.refresh()  # the timer's tick with nothing changed: no re-read
     assert not d._slot.running
+    with qtbot.waitSignal(d.refreshed, timeout=5000):
+        d.refresh(force=True)
+    assert d.chart.series is not None and d.chart.columns.close == "throughput (MB/s)"  # two readings: a rate
 
     retried = []
     monkeypatch.setattr(window.transfers, "retry", retried.append)

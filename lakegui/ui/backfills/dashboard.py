@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMes
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from ...core import backfill
-from ...core.preview.ohlcv import Series
+from ...core.preview.ohlcv import ChartColumns, Series
 from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers import progress
 from ...core.transfers.progress import RateMeter
@@ -34,6 +34,7 @@ from ..tasks import TaskSlot, in_executor
 from .models import FailuresModel, RollupModel
 
 REFRESH_MS = 1000
+_THROUGHPUT = ChartColumns(time="time", close="throughput (MB/s)")
 
 
 class BackfillDashboard(QWidget):
@@ -239,12 +240,12 @@ class BackfillDashboard(QWidget):
     def _draw_throughput(self) -> None:
         s = list(self._samples)
         if len(s) < 2:
-            self.chart.set_series(None, "%H:%M:%S")
+            self.chart.set_series(None)
             return
         times = np.array([t for t, _ in s[1:]])
         rates = np.array([(b1 - b0) / max(t1 - t0, 1e-6) / (1 << 20) for (t0, b0), (t1, b1) in zip(s, s[1:])])
         wall = time.time() - time.monotonic()
-        self.chart.set_series(Series((times + wall) * 1000, rates, None, len(rates)), "%H:%M:%S")
+        self.chart.set_series(Series((times + wall) * 1000, rates, None, len(rates), zone="UTC"), _THROUGHPUT)
 
     def retry_failed(self) -> None:
         ids = self.failures.ids()
