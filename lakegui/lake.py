@@ -103,6 +103,10 @@ class Lake:
         ds = self._dataset(template, fields)
         batches = list(ds.scan(columns, flt))
         table, totals = collect(batches, pruned=ds.files_pruned)
+        if not table.num_columns and columns is not None:   # nothing read: still the columns asked for
+            import pyarrow as pa
+
+            table = pa.table({c: pa.array([], pa.null()) for c in list(columns) + ds.field_names if c})
         self.last = totals
         for _, why in totals.failures:
             warnings.warn(why, LakeReadWarning, stacklevel=2)

@@ -50,3 +50,14 @@ def test_lakegui_stays_light():
     code = "from lakegui import Lake; print(Lake.__module__)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "lakegui.lake"
+
+
+def test_a_read_that_matches_nothing_keeps_its_columns(moto_endpoint):
+    from lakegui import Lake
+
+    demo.seed(client(moto_endpoint), demo.DEMO_BUCKET)
+    lake = Lake.connect(bucket=demo.DEMO_BUCKET, endpoint_url=moto_endpoint)
+    df = lake.read("daily-ticks", symbol="ZZZZ", columns=["date", "close"])
+    assert df.empty and df.columns.tolist() == ["date", "close", "symbol", "year"]
+    assert lake.last.files == 0
+    assert lake.files("daily-ticks", symbol="ZZZZ") == [] and not lake.exists("daily-ticks", symbol="ZZZZ")
