@@ -61,6 +61,8 @@ def preview(args: argparse.Namespace) -> int:
         return _preview(args, conn, bucket, key, columns)
     except _Usage as exc:
         return fail_usage(str(exc))
+    except KeyboardInterrupt:
+        return fail(f"{args.uri}: interrupted")
     except Exception as exc:  # one line saying what failed and why, never a traceback
         return fail(f"{args.uri}: {_reason(exc, bucket, key, args)}")
 
@@ -109,7 +111,7 @@ def _preview(args, conn, bucket: str, key: str, columns: list[str] | None) -> in
                                    "`lakegui-cli download` fetches it"]
     doc = {"uri": args.uri, "size": size, **doc, "requests": source.requests, "bytes_read": source.bytes_fetched}
     if args.json:
-        print_json(doc, pretty=True)
+        print_json(doc)  # one line, as every command's --json
         return EXIT_OK
     from ..core.units import human_size
 
