@@ -58,11 +58,12 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
     try:
+        # Listed through presigned GETs where it can: no S3 client before the first byte moves.
+        listing = {"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls}
         if direction == "upload":
-            plan = plan_upload(conn.client(), bucket, prefix, [Path(p) for p in args.local])
-        else:  # listed through presigned GETs where it can: no S3 client before the first byte moves
-            plan = plan_download_uri(conn.listing_client(), bucket, prefix, dest, raw=conn.profile.raw_listing,
-                                     verify=conn.profile.verify_tls)
+            plan = plan_upload(conn.listing_client(), bucket, prefix, [Path(p) for p in args.local], **listing)
+        else:
+            plan = plan_download_uri(conn.listing_client(), bucket, prefix, dest, **listing)
     except Exception as exc:
         print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}",
               file=sys.stderr)

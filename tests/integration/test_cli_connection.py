@@ -49,7 +49,7 @@ def test_listing_signer_lists_what_the_client_lists(endpoint):
     assert keys(signer, "ünï/") == [("ünï/cödé.txt", 1)]
 
 
-def test_ls_and_a_download_build_no_client(endpoint, monkeypatch, tmp_path, capsys):
+def test_ls_a_download_and_an_upload_build_no_client(endpoint, monkeypatch, tmp_path, capsys):
     s3 = client(endpoint)
     for i in range(3):
         s3.put_object(Bucket=BUCKET, Key=f"p/{i}.bin", Body=bytes([i]) * 1000)
@@ -59,6 +59,11 @@ def test_ls_and_a_download_build_no_client(endpoint, monkeypatch, tmp_path, caps
     assert main(["download", f"s3://{BUCKET}/p/1.bin", str(tmp_path / "out"), "--endpoint-url", endpoint,
                  "--queue", str(tmp_path / "q.sqlite3"), "--json"]) == 0
     assert (tmp_path / "out" / "1.bin").read_bytes() == b"\1" * 1000
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "new.bin").write_bytes(b"n" * 2000)
+    assert main(["upload", str(tmp_path / "up"), f"s3://{BUCKET}/p/", "--endpoint-url", endpoint,
+                 "--queue", str(tmp_path / "q.sqlite3"), "--json"]) == 0
+    assert s3.get_object(Bucket=BUCKET, Key="p/new.bin")["Body"].read() == b"n" * 2000
 
 
 def test_ls_with_keys_in_the_environment_loads_no_botocore(endpoint):

@@ -58,7 +58,7 @@ def _common_prefix(keys: list[str]) -> str:
 
 
 def plan_upload(client, bucket: str, prefix: str, sources: Iterable[Path | str], *,
-                keep_folder_name: bool = False, check_existing: bool = True) -> Plan:
+                keep_folder_name: bool = False, check_existing: bool = True, **listing) -> Plan:
     files, skipped = collect_uploads(list(sources), prefix, keep_folder_name=keep_folder_name)
     seen: dict[str, str] = {}
     unique = []
@@ -71,7 +71,7 @@ def plan_upload(client, bucket: str, prefix: str, sources: Iterable[Path | str],
             continue
         seen[f.key] = str(f.path)
         unique.append(f)
-    existing = existing_objects(client, bucket, _common_prefix([f.key for f in unique])) \
+    existing = existing_objects(client, bucket, _common_prefix([f.key for f in unique]), **listing) \
         if unique and check_existing else {}
     items = [Planned(Direction.UPLOAD, bucket, f.key, str(f.path), f.size, f.mtime, existing=existing.get(f.key))
              for f in unique]
