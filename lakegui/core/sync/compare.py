@@ -265,8 +265,8 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
     source side newer than the destination, as `aws s3 sync` decides; `source` is "local" or
     "remote"). `known`: records.load() of earlier syncs (or a callable that loads them while the
     listing runs), sparing the hashing of files unchanged since. `lister` lists instead of `client`
-    (a presign.ListingSigner, or a callable making one in the listing's thread, where its making
-    overlaps the walk); `client` may be a callable too, called only if a HEAD is needed.
+    (Connection.listing_client's presigner, or a callable making one in the listing's thread,
+    where its making overlaps the walk); `client` may be a callable too, called only if a HEAD is needed.
     `raw`/`verify`: PrefixLister's fast listing path and its TLS check. With `missing_ok`
     a folder that does not exist yet (a download's destination) compares as empty."""
     if mode not in MODES:
@@ -364,7 +364,6 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
     `direction` "upload" makes the local side the source (it matters to --compare mtime)."""
     from ..gcpause import gc_paused
     from ..transfers.store import default_queue_path
-    from .presign import listing_client
 
     def known() -> dict:
         return sync_records.load(queue_path or default_queue_path(), bucket, prefix) if mode == CONTENT else {}
@@ -374,4 +373,4 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
                               source="local" if direction == "upload" else "remote", filters=filters, known=known,
                               chunksize=chunksize, raw=connection.profile.raw_listing,
                               verify=connection.profile.verify_tls, missing_ok=missing_ok,
-                              lister=lambda: listing_client(connection))
+                              lister=connection.listing_client)
