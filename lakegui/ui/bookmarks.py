@@ -10,11 +10,13 @@ URI_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def bookmark_title(uri: str) -> str:
-    """A bookmark's short name: its last folder (or the bucket), with the bucket for context."""
-    rest = uri.removeprefix("s3://")
-    bucket, _, prefix = rest.partition("/")
-    last = prefix.rstrip("/").rsplit("/", 1)[-1]
-    return f"{last} — {bucket}" if last else bucket
+    """A bookmark's short name: its last two folders ("AAPL/2024/"), or the bucket at its root;
+    the full URI is the tooltip."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    parts = [p for p in prefix.rstrip("/").split("/") if p] if prefix else []
+    if not parts:
+        return bucket
+    return ("…/" if len(parts) > 2 else "") + "/".join(parts[-2:]) + "/"
 
 
 class BookmarksPanel(QWidget):
@@ -27,6 +29,8 @@ class BookmarksPanel(QWidget):
         self.list = QListWidget(self)
         self.list.setObjectName("bookmarkList")
         self.list.setAccessibleName("Bookmarks")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._on_list_item_activated)  # double-click, or Enter
         self.list.itemClicked.connect(self._on_list_item_activated)
         self.hint = QLabel("No bookmarks yet. Go › Bookmark this location (Ctrl+Shift+D) saves the open folder.",

@@ -347,7 +347,6 @@ class MainWindow(QMainWindow):
         if uri not in marks:
             self._save_bookmarks([*marks, uri])
             log.info("Bookmarked %s", uri)
-        self.bookmarks_dock.show()
         self.statusBar().showMessage(f"Bookmarked {uri}")
 
     def remove_bookmark(self, uri: str) -> None:
@@ -376,8 +375,9 @@ class MainWindow(QMainWindow):
         marks = self.bookmarks()
         self.bookmarks_panel.set_uris(marks)
         self._fill_bookmarks_menu()
-        if marks:
+        if marks and self.bookmarks_dock.isHidden():
             self.bookmarks_dock.show()
+            self.resizeDocks([self.bookmarks_dock], [190], Qt.Orientation.Horizontal)  # narrow: the browser needs room
 
     def _fill_bookmarks_menu(self) -> None:
         self.bookmarks_menu.clear()

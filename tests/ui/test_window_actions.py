@@ -374,3 +374,40 @@ def test_search_is_cancellable(qtbot, window, demo_connection):
     gated.release.set()
     qtbot.waitUntil(lambda: not b.loading, timeout=10000)
     assert search.model.rowCount() == 0
+
+
+def test_bookmarks_reach_settings_json_through_the_app(qtbot, qloop, demo_connection):
+    import json
+
+    from lakegui import app as lakeapp
+    from lakegui.core import settings as settings_store
+
+    lake = lakeapp.LakeApp(lakeapp.LaunchOptions())
+    qtbot.addWidget(lake.window)
+    try:
+        with qtbot.waitSignal(lake.window.browser.listing_finished, timeout=10000):
+            lake.window.set_connection(demo_connection)
+        go(qtbot, lake.window.browser, "data/reference/")
+        lake.window.bookmark_action.trigger()
+        saved = json.loads(settings_store.settings_path().read_text(encoding="utf-8"))
+        assert saved["bookmarks"] == {"test": [f"s3://{DEMO_BUCKET}/data/reference/"]}
+        assert settings_store.load().bookmarks == saved["bookmarks"]
+    finally:
+        lake.close()
+        lake.executor.shutdown(wait=True)
+
+
+def test_new_windows_and_panels_name_their_controls(qtbot, window, demo_connection):
+    from lakegui.ui.dialogs.new_folder import NewFolderDialog
+
+    from .test_feel import _unnamed
+
+    connected(qtbot, window, demo_connection)
+    window.bookmarks_dock.show()
+    search = window.open_search()
+    dialog = NewFolderDialog("s3://b/", "", window)
+    dialog.show()
+    for root in (window, search, dialog):
+        assert _unnamed(root) == [], type(root).__name__
+    dialog.close()
+    search.close()

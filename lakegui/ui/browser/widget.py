@@ -87,7 +87,7 @@ class PrefixBrowser(QWidget):
         self.upload_action = self._action("Upload…", "upload", QKeySequence("Ctrl+U"),
                                           lambda: self.upload_dialog_requested.emit(False))
         self.upload_action.setStatusTip("Upload files into the open folder")
-        self.upload_folder_action = self._action("Upload folder…", "upload", QKeySequence(),
+        self.upload_folder_action = self._action("Upload folder…", "upload-folder", QKeySequence(),
                                                  lambda: self.upload_dialog_requested.emit(True))
         self.upload_folder_action.setToolTip("Upload a folder, with its name, into the open folder")
         self.upload_folder_action.setStatusTip("Upload a folder, with its name, into the open folder")
@@ -117,12 +117,14 @@ class PrefixBrowser(QWidget):
         self.path_edit.setAccessibleName("S3 path")
         self.path_edit.setPlaceholderText("s3://bucket/prefix/")
         self.path_edit.returnPressed.connect(self._on_path_edit_return_pressed)
+        self.path_edit.setMinimumWidth(120)  # elided in the middle below its full width, never to nothing
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setObjectName("filterEdit")
         self.filter_edit.setAccessibleName("Filter loaded rows")
         self.filter_edit.setPlaceholderText("Filter")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(220)
+        self.filter_edit.setMinimumWidth(60)
         self.filter_edit.textChanged.connect(self.model.set_filter)
         self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
         self.find_action = self._action("Filter", QStyle.StandardPixmap.SP_FileDialogContentsView,
@@ -151,8 +153,12 @@ class PrefixBrowser(QWidget):
         bar.addWidget(self.path_edit, 1)
         bar.addWidget(self.filter_edit)
         bar.addWidget(self.server_filter)
+        # Transfers beside the path crumbs, where there is room (the bar above is full at a narrow width).
+        crumbs = QHBoxLayout()
+        crumbs.setContentsMargins(0, 0, 0, 0)
+        crumbs.addWidget(self.breadcrumb, 1)
         for action in (self.upload_action, self.upload_folder_action, self.download_action):
-            bar.addWidget(self._button(action))
+            crumbs.addWidget(self._button(action))
 
         self.table = ObjectTableView(self.drag_data, self)
         self.table.files_dropped.connect(self._on_table_files_dropped)
@@ -184,7 +190,7 @@ class PrefixBrowser(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.breadcrumb)
+        layout.addLayout(crumbs)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.state_label)
         self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
