@@ -290,3 +290,14 @@ def eval_rule(text: str, when) -> bool:
     bound = dt.datetime.fromisoformat(value)
     bound = bound if bound.tzinfo else bound.replace(tzinfo=dt.timezone.utc)
     return when >= bound if ">=" in text else when < bound
+
+
+def test_the_key_s_fields_win_over_a_file_column_of_the_same_name(s3):
+    s3.create_bucket(Bucket=BUCKET)
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"symbol": ["AAPL", "aapl-old"], "close": [1.0, 2.0]}), sink)
+    s3.put_object(Bucket=BUCKET, Key=DAILY_TICKS.key(symbol="AAPL", year=2024), Body=sink.getvalue())
+    table, _ = query(s3, Selection(), None, "close > 1.5")
+    assert table.to_pylist() == [{"close": 2.0, "symbol": "AAPL", "year": 2024}]
+    table, totals = query(s3, Selection(), ["close"], "symbol = 'aapl-old'")
+    assert table.num_rows == 0 and totals.files_pruned == 1

@@ -267,13 +267,14 @@ class LakeDataset:
         import pyarrow.parquet as pq
 
         schema = md.schema.to_arrow_schema()
-        names = schema.names
-        own = [c for c in (names if wanted is None else wanted)]
+        # The key's fields are what the layout says the file holds: a column of the file named like
+        # one gives way to it (so pruning by fields before any GET and the rows agree).
+        names = [n for n in schema.names if n not in self.field_names]
+        own = list(names if wanted is None else wanted)
         present = [c for c in own if c in names]
         out.missing_columns = tuple(c for c in own + filter_cols if c not in names)
         read = present + [c for c in filter_cols if c in names and c not in present]
-        # Fields the file holds as columns of its own keep the file's values.
-        fields = {k: v for k, v in f.fields.items() if k not in names}
+        fields = f.fields
         leaves = _leaf_index(md)
         fstats = field_stats(fields)
         absent = {c: ABSENT for c in filter_cols if c not in names}
@@ -320,7 +321,7 @@ class LakeDataset:
             table = table.append_column(pa.field(k, kind, nullable=False), pa.repeat(pa.scalar(value, kind), n))
         if flt is not None:
             table = table.filter(flt.expression(table.schema))
-        keep = own + [k for k in f.fields if k not in own]
+        keep = own + list(fields)
         table = table.select(keep)
         batches = table.combine_chunks().to_batches()
         out.batch = batches[0] if batches else pa.RecordBatch.from_arrays(
