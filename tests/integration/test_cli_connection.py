@@ -4,6 +4,9 @@ download list through presigned GETs without building an S3 client, and `queue r
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from lakegui.cli import main
@@ -106,9 +109,6 @@ def test_resume_and_retry_failed_use_the_options_given(endpoint, tmp_path):
 def test_resume_without_options_uses_the_recorded_connection(endpoint, tmp_path):
     from lakegui.core.transfers.jobs import Direction
     from lakegui.core.transfers.store import JobStore, NewJob
-
-    import json
-    import os
 
     cfg = os.environ["LAKEGUI_CONFIG_DIR"]
     os.makedirs(cfg, exist_ok=True)
