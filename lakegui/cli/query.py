@@ -4,13 +4,9 @@ by column and by row-group statistics, read with range GETs; printed, or written
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import decimal
 import json
-import math
 import sys
 
-from ..core.listing import parse_s3_uri
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -56,6 +52,7 @@ def add_parser(sub) -> None:
 def query(args: argparse.Namespace) -> int:
     from ..core.lake.filters import FilterError, parse_filter
     from ..core.lake.select import Selection, SelectionError
+    from ..core.listing import parse_s3_uri  # here, not at start: --version imports no core module
 
     try:
         bucket, prefix = parse_s3_uri(args.uri)
@@ -162,6 +159,10 @@ def _write(table, path: str, kind: str) -> None:
 
 
 def _json_value(v):
+    import datetime as dt
+    import decimal
+    import math
+
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, (dt.datetime, dt.date, dt.time)):

@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 
-from ..core.listing import parse_s3_uri
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -40,6 +39,7 @@ def add_parser(sub) -> None:
 
 def schema(args: argparse.Namespace) -> int:
     from ..core.lake.select import Selection, SelectionError
+    from ..core.listing import parse_s3_uri  # here, not at start: --version imports no core module
 
     try:
         bucket, prefix = parse_s3_uri(args.uri)
