@@ -29,17 +29,14 @@ class QtPoolExecutor(QObject):
         self._ready: collections.deque = collections.deque()  # (running, work, done)
         self._lock = threading.Lock()
         self._alive = 0
-        self._start_scheduled = False
+        self._started_in_turn = 0  # workers started since the event loop last turned
+        self._turn_scheduled = False
         self._closing = False
 
     def submit(self, running, work, done) -> None:
         with self._lock:
             self._ready.append((running, work, done))
-        # Workers alive take it at once; new ones start on the next turn, a few at a time, so a
-        # claim of 32 jobs does not start 32 threads in one go.
-        if not self._start_scheduled and not self._closing:
-            self._start_scheduled = True
-            QTimer.singleShot(0, self._start_workers)
+        self._start_workers()
 
     def set_workers(self, n: int) -> None:
         self._limit = max(1, n)
@@ -52,19 +49,26 @@ class QtPoolExecutor(QObject):
             self.pool.start(CallRunnable(fn))
 
     def _start_workers(self) -> None:
-        self._start_scheduled = False
+        """Start workers for the ready line: at once, but at most WORKERS_PER_TURN in one turn of
+        the event loop; the rest on the next turns. Workers alive take new jobs themselves."""
         if self._closing:
             return
         with self._lock:
             # Every worker runs one job at a time, so workers alive <= the limit bounds the jobs.
             wanted = min(self._limit - self._alive, len(self._ready))
-            start = max(0, min(wanted, WORKERS_PER_TURN))
+            start = max(0, min(wanted, WORKERS_PER_TURN - self._started_in_turn))
             self._alive += start
+            self._started_in_turn += start
         for _ in range(start):
             self.pool.start(_Worker(self))
-        if wanted > start and not self._start_scheduled:
-            self._start_scheduled = True
-            QTimer.singleShot(0, self._start_workers)
+        if (start or wanted > start) and not self._turn_scheduled:
+            self._turn_scheduled = True
+            QTimer.singleShot(0, self._next_turn)
+
+    def _next_turn(self) -> None:
+        self._turn_scheduled = False
+        self._started_in_turn = 0
+        self._start_workers()
 
     def next_ready(self):
         """For workers (any thread): the next job, or None, and then the worker ends."""
