@@ -591,6 +591,7 @@ class MainWindow(QMainWindow):
         return self.wizard
 
     def _on_wizard_enqueued(self, batch: int, jobs: int) -> None:
+        log.info("Queued a backfill of %s (batch %d)", _count(jobs, "file"), batch)
         self.statusBar().showMessage(f"Queued a backfill of {jobs:,} files")
         self.open_backfills()
 

@@ -411,3 +411,12 @@ def test_new_windows_and_panels_name_their_controls(qtbot, window, demo_connecti
         assert _unnamed(root) == [], type(root).__name__
     dialog.close()
     search.close()
+
+
+def test_the_context_menu_leaves_the_window_actions_as_they_were(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection)
+    assert b.download_action.isEnabled()
+    menu = b.context_menu()  # nothing selected: Download is disabled in the menu...
+    assert not b.download_action.isEnabled()
+    menu.aboutToHide.emit()  # as when it closes (a popup grabs the keyboard, which offscreen cannot)
+    qtbot.waitUntil(b.download_action.isEnabled, timeout=2000)  # ...and Ctrl+D works again afterwards

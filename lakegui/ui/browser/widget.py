@@ -8,7 +8,7 @@ from concurrent.futures import Executor
 from functools import partial
 from typing import Callable
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QMenu, QStyle, QToolButton, QVBoxLayout, QWidget)
@@ -509,6 +509,7 @@ class PrefixBrowser(QWidget):
         menu = QMenu(self)
         one_object = len(objects) == 1 and not prefixes
         here = self._connection is not None and bool(self._bucket)
+        before: dict[QAction, bool] = {}
         for action, enabled in ((self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
@@ -518,8 +519,17 @@ class PrefixBrowser(QWidget):
             if action is None:
                 menu.addSeparator()
                 continue
+            before[action] = action.isEnabled()
             action.setEnabled(enabled)
             menu.addAction(action)
+        # The actions are the window's too (menus, shortcuts): give them back their state afterwards,
+        # once a chosen one has run (Qt triggers it after the menu hides).
+        def restore() -> None:
+            for action, enabled in before.items():
+                action.setEnabled(enabled)
+            menu.deleteLater()
+
+        menu.aboutToHide.connect(lambda: QTimer.singleShot(0, restore))
         return menu
 
     def _set_state(self, text: str, *, error: bool = False) -> None:
