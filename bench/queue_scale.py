@@ -23,10 +23,9 @@ def main() -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from bench.qtbench import GapTimer, app_and_loop, rss_mb
-    from lakegui.ui.backfills.dashboard import BackfillDashboard
-
     from lakegui.core.transfers.jobs import Direction, JobState
     from lakegui.core.transfers.store import JobStore, NewJob
+    from lakegui.ui.backfills.dashboard import BackfillDashboard
     from lakegui.ui.queue.controller import TransferQueue
     from lakegui.ui.queue.view import TransferQueueView
 

@@ -11,8 +11,17 @@ import pytest
 from lakegui.core.settings import TransferSettings
 from lakegui.core.transfers.jobs import BACKFILL, Direction, JobState, Outcome
 from lakegui.core.transfers.progress import BatchProgress, RateMeter, count_rows, eta
-from lakegui.core.transfers.service import (BatchAdded, Idle, JobEnded, JobRow, QueueService, RowsAdded,
-                                            RowsChanged, RowsRemoved, TotalsChanged)
+from lakegui.core.transfers.service import (
+    BatchAdded,
+    Idle,
+    JobEnded,
+    JobRow,
+    QueueService,
+    RowsAdded,
+    RowsChanged,
+    RowsRemoved,
+    TotalsChanged,
+)
 from lakegui.core.transfers.store import Batch, NewJob
 
 

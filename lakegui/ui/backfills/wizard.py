@@ -16,8 +16,20 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
-                               QLineEdit, QPushButton, QRadioButton, QTableView, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+)
 
 from ...core import paths
 from ...core.backfill import DIFFERENT, INVALID, NEW, SAME, PlanCancelled, backfill_jobs, plan_backfill, restrict

@@ -17,9 +17,20 @@ from ...core.connection import Connection
 from ...core.settings import TransferSettings
 from ...core.transfers import backends  # noqa: F401  imported now, not on the first job's thread
 from ...core.transfers.progress import BatchProgress, Totals
-from ...core.transfers.service import (BatchAdded, Idle, JobEnded, JobRow, QueueError, QueueService, RowsAdded,
-                                       RowsChanged, RowsRemoved, RowsReset, TotalsChanged)
-from ...core.transfers.service import NewJob
+from ...core.transfers.service import (
+    BatchAdded,
+    Idle,
+    JobEnded,
+    JobRow,
+    NewJob,
+    QueueError,
+    QueueService,
+    RowsAdded,
+    RowsChanged,
+    RowsRemoved,
+    RowsReset,
+    TotalsChanged,
+)
 from .model import TransferTableModel
 from .workers import QtPoolExecutor
 
