@@ -117,3 +117,27 @@ def test_backfill_plan_flags_a_drifted_local_file(lake, tmp_path):
         == JobState.QUEUED
     unchecked = plan_backfill(lake, BUCKET, src, DAILY_TICKS, check_schema=False)
     assert SCHEMA_DIFFERS not in unchecked.counts()
+
+
+def test_schema_key_tells_schemas_apart_and_ignores_row_groups():
+    import struct
+
+    from lakegui.core.lake.footer import schema_key
+
+    def footer(t: pa.Table, **kw) -> bytes:
+        data = body(t) if not kw else _body(t, **kw)
+        n = struct.unpack("<I", data[-8:-4])[0]
+        return data[-8 - n:]
+
+    a, b = footer(base(5)), footer(base(9, close=pa.array([float(i) for i in range(9)])))
+    assert schema_key(a) == schema_key(b)                                   # other rows, same schema
+    for t in DRIFTED.values():
+        assert schema_key(footer(t)) != schema_key(a)                       # zone and unit included
+    assert schema_key(footer(base(), store_schema=False)) != schema_key(a)  # no ARROW:schema
+    assert schema_key(b"\x00garbage") is None
+
+
+def _body(t: pa.Table, **kw) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(t, sink, **kw)
+    return sink.getvalue()

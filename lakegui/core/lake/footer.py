@@ -82,3 +82,79 @@ def parse_footer(footer: bytes):
         return reader.metadata
     except (pa.ArrowException, OSError) as exc:
         raise FooterError(f"has a damaged footer ({exc})") from exc
+
+
+# Thrift compact protocol, just enough to find where a footer's schema ends (see schema_key).
+_BOOL_TRUE, _BOOL_FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(1, 13)
+_ARROW_KEY = b"\x0cARROW:schema\x18"   # a KeyValue's key (binary of 12 bytes), then its value's header
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    shift = out = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        out |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return out, pos
+        shift += 7
+
+
+def _skip(buf: bytes, pos: int, kind: int) -> int:
+    if kind in (_BOOL_TRUE, _BOOL_FALSE):
+        return pos
+    if kind == _BYTE:
+        return pos + 1
+    if kind in (_I16, _I32, _I64):
+        return _varint(buf, pos)[1]
+    if kind == _DOUBLE:
+        return pos + 8
+    if kind == _BINARY:
+        n, pos = _varint(buf, pos)
+        return pos + n
+    if kind in (_LIST, _SET):
+        head = buf[pos]
+        pos += 1
+        n, elem = head >> 4, head & 0x0F
+        if n == 15:
+            n, pos = _varint(buf, pos)
+        for _ in range(n):
+            pos = pos + 1 if elem in (_BOOL_TRUE, _BOOL_FALSE) else _skip(buf, pos, elem)
+        return pos
+    if kind == _MAP:
+        n, pos = _varint(buf, pos)
+        if n:
+            kinds = buf[pos]
+            pos += 1
+            for _ in range(n):
+                pos = _skip(buf, _skip(buf, pos, kinds >> 4), kinds & 0x0F)
+        return pos
+    if kind == _STRUCT:
+        while True:
+            head = buf[pos]
+            pos += 1
+            if head == 0:
+                return pos
+            if head >> 4 == 0:
+                pos = _varint(buf, pos)[1]   # a long-form field id
+            pos = _skip(buf, pos, head & 0x0F)
+    raise ValueError(f"thrift type {kind}")
+
+
+def schema_key(footer: bytes) -> bytes | None:
+    """What a footer's Arrow schema depends on: its Parquet schema (FileMetaData fields 1 and 2,
+    at its start) and its ARROW:schema value, if any (near its end). Files of one layout share it
+    while their row groups and statistics differ, so a scan of 2,000 footers parses each distinct
+    schema once. None when the footer is not laid out as expected (then it is parsed whole)."""
+    try:
+        if footer[0] != 0x15 or _varint(footer, 1)[1] >= len(footer) or footer[_varint(footer, 1)[1]] != 0x19:
+            return None
+        end = _skip(footer, _varint(footer, 1)[1] + 1, _LIST)
+        at = footer.rfind(_ARROW_KEY)
+        arrow = b""
+        if at >= 0:
+            n, start = _varint(footer, at + len(_ARROW_KEY))
+            arrow = footer[start:start + n]
+        return footer[:end] + b"\0" + arrow
+    except (IndexError, ValueError):
+        return None
