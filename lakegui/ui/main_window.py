@@ -347,6 +347,7 @@ class MainWindow(QMainWindow):
         if uri not in marks:
             self._save_bookmarks([*marks, uri])
             log.info("Bookmarked %s", uri)
+        self.notice.dismiss()  # a successful action
         self.statusBar().showMessage(f"Bookmarked {uri}")
 
     def remove_bookmark(self, uri: str) -> None:

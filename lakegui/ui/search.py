@@ -152,7 +152,7 @@ class SearchWindow(QDialog):
     def set_location(self, location: Location) -> None:
         """Search below where the browser is (the next search; one running keeps its place)."""
         self._location = location
-        self.where.setText(f"Below {location.uri}" if location.uri else "Not connected")
+        self.where.setText(f"Search below {location.uri}" if location.uri else "Not connected")
 
     def search(self) -> asyncio.Task | None:
         text = self.query.text().strip()
@@ -181,7 +181,9 @@ class SearchWindow(QDialog):
             while not search.done:
                 page = await in_executor(self._executor, search.next_page)
                 self.model.add(page.matches)
-                self.count.setText(_count_text(search.matches, search.keys_seen) + ("" if page.done else "…"))
+                # The browser may have moved on meanwhile: the count says where these results are from.
+                self.count.setText(f"{_count_text(search.matches, search.keys_seen)} below {loc.uri}"
+                                   + ("" if page.done else "…"))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failed listing is a message, never a crash

@@ -341,7 +341,7 @@ def test_search_by_name_streams_counts_and_opens_results(qtbot, window, demo_con
         qtbot.keyClick(search.query, Qt.Key.Key_Return)
     matches, keys = found.args
     assert matches == 2 and keys > 2
-    assert search.count.text() == f"2 matches in {keys:,} keys"
+    assert search.count.text() == f"2 matches in {keys:,} keys below s3://{DEMO_BUCKET}/data/"
     paths = [search.model.index(r, 0).data() for r in range(search.model.rowCount())]
     assert paths == ["reference/tickers.csv", "reference/tickers.parquet"]  # below the searched prefix
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
