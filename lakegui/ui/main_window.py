@@ -16,7 +16,7 @@ from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
 from .bookmarks import BookmarksPanel, bookmark_title
 from .browser.location import Location
-from .browser.opener import FileOpener
+from .browser.opener import FileOpener, sweep_cache
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
 from .queue.drop_downloads import DropDownloads, sweep_staging
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.drop_downloads = DropDownloads(self.transfers, self.transfer_actions, self)
         self.browser = PrefixBrowser(executor, self.drop_downloads.fetch, self)
         executor.submit(sweep_staging)  # yesterday's drops, off the UI thread
+        executor.submit(sweep_cache)  # copies opened more than a week ago
         self.queue = TransferQueueView(self.transfers, self)
         self.preview = PreviewPane(executor, self)
         self.log_panel = LogPanel(self)

@@ -420,3 +420,21 @@ def test_the_context_menu_leaves_the_window_actions_as_they_were(qtbot, window, 
     assert not b.download_action.isEnabled()
     menu.aboutToHide.emit()  # as when it closes (a popup grabs the keyboard, which offscreen cannot)
     qtbot.waitUntil(b.download_action.isEnabled, timeout=2000)  # ...and Ctrl+D works again afterwards
+
+
+def test_cached_copies_older_than_a_week_are_swept(tmp_path):
+    import os
+    import time
+
+    from lakegui.core.listing import ObjectEntry
+    from lakegui.ui.browser.opener import KEEP_SECONDS, cache_path, sweep_cache
+
+    old = cache_path("b", ObjectEntry("k/old.csv", 1, None, "e1", "STANDARD"))
+    new = cache_path("b", ObjectEntry("k/new.csv", 1, None, "e2", "STANDARD"))
+    for p in (old, new):
+        p.parent.mkdir(parents=True)
+        p.write_text("x")
+    now = time.time()
+    os.utime(old.parent, (now - KEEP_SECONDS - 60, now - KEEP_SECONDS - 60))
+    assert sweep_cache(now) == 1
+    assert not old.exists() and new.exists()

@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import logging
 import re
+import shutil
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +27,11 @@ from ..queue.controller import TransferQueue
 from ..queue.transfer_actions import TransferActions
 
 log = logging.getLogger(__name__)
+KEEP_SECONDS = 7 * 24 * 3600  # cached copies not opened for a week are removed at the next start
+
+
+def cache_root() -> Path:
+    return data_dir() / "cache"
 
 
 def cache_path(bucket: str, entry: ObjectEntry) -> Path:
@@ -32,7 +39,22 @@ def cache_path(bucket: str, entry: ObjectEntry) -> Path:
     key_hash = hashlib.sha256(entry.key.encode("utf-8")).hexdigest()[:16]
     etag = re.sub(r"[^0-9A-Za-z-]", "", entry.etag) or "no-etag"
     safe_bucket = re.sub(r"[^0-9A-Za-z.-]", "_", bucket)
-    return data_dir() / "cache" / safe_bucket / f"{key_hash}-{etag}" / entry.key.rsplit("/", 1)[-1]
+    return cache_root() / safe_bucket / f"{key_hash}-{etag}" / entry.key.rsplit("/", 1)[-1]
+
+
+def sweep_cache(now: float | None = None) -> int:
+    """Remove cached copies older than KEEP_SECONDS (by their folder's time); returns how many went."""
+    now = time.time() if now is None else now
+    removed = 0
+    buckets = [b for b in cache_root().iterdir() if b.is_dir()]
+    for folder in (f for bucket in buckets for f in bucket.iterdir()):
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > KEEP_SECONDS:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError as exc:  # open in an application, say: try again next start
+            log.warning("could not remove %s: %s", folder, exc)
+    return removed
 
 
 def open_with_desktop(path: Path, open_url: Callable[[QUrl], bool]) -> str:
@@ -71,6 +93,7 @@ class FileOpener(QObject):
             path.unlink(missing_ok=True)  # a partial or stale copy: fetch it afresh, without asking
             if not await self._download(connection, bucket, entry, path):
                 return
+        path.parent.touch()  # opened now: kept another KEEP_SECONDS by sweep_cache
         log.info("Opening %s (from %s)", path, uri)
         if message := open_with_desktop(path, self.open_url):
             self.failed.emit(message)
