@@ -186,6 +186,7 @@ def test_remove_finished_keeps_a_backfills_records(make):
     assert [b.name for b in s.batches(BACKFILL)] == ["fill"]
     s.load_rows()
     assert s.rows == []  # and stay out of the queue's view after a restart
+    assert s.clear(keep_hidden=True) == 0  # the queue's Clear leaves them too
     assert s.clear(batch_id=fill) == 3  # cleared explicitly (the dashboard's Remove backfill)
     assert s.batches() == []
 

@@ -525,31 +525,31 @@ class QueueService:
         self._emit(RowsChanged(list(ids)))
         self.emit_totals()
 
-    def _selected(self, ids: Selection, batch_id: int | None) -> list[int] | None:
-        """Job ids of a selection within a batch (None: every job)."""
-        if batch_id is None:
-            return None if ids is None else list(ids)
-        in_batch = {j.id for j in self._store.jobs(batch_id=batch_id)}
-        return sorted(in_batch if ids is None else in_batch & set(ids))
+    @staticmethod
+    def _matcher(ids: Selection, batch_id: int | None) -> Callable[[int, int], bool]:
+        """Whether (job id, batch id) is in a selection (ids, within a batch; None: all)."""
+        wanted = None if ids is None else set(ids)
+        return lambda job_id, batch: (wanted is None or job_id in wanted) and (batch_id is None or batch == batch_id)
 
-    # controls (owner thread): by selection (job ids), by batch, or everything
+    # controls (owner thread): by selection (job ids), by batch, or everything. The batch goes to
+    # the store as a batch, never as a list of its ids (SQLite takes at most 32,766 per statement).
 
     def pause(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
-        ids = self._selected(ids, batch_id)
+        ids = None if ids is None else list(ids)
         self.write_ends()
-        moved = self._store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED])
+        moved = self._store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED], batch_id=batch_id)
         self._set_rows_state(moved, "paused")
-        self._stop_running(ids, JobState.PAUSED)
+        self._stop_running(ids, batch_id, JobState.PAUSED)
         return moved
 
     def resume(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
-        ids = self._selected(ids, batch_id)
+        ids = None if ids is None else list(ids)
         self.write_ends()
         # Jobs still winding down from a pause go back in line once they have stopped.
-        wanted = None if ids is None else set(ids)
+        match = self._matcher(ids, batch_id)
         self._resume_on_stop.update(job_id for job_id, r in self._running.items()
-                                    if r.control.reason is JobState.PAUSED and (wanted is None or job_id in wanted))
-        moved = self._store.set_state(ids, JobState.QUEUED, from_states=[JobState.PAUSED])
+                                    if r.control.reason is JobState.PAUSED and match(job_id, r.job.batch_id))
+        moved = self._store.set_state(ids, JobState.QUEUED, from_states=[JobState.PAUSED], batch_id=batch_id)
         if self.claim_runner:
             self._store.adopt(moved, self.claim_runner)
         self._set_rows_state(moved, "queued")
@@ -557,18 +557,19 @@ class QueueService:
         return moved
 
     def cancel(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
-        ids = self._selected(ids, batch_id)
+        ids = None if ids is None else list(ids)
         self.write_ends()
-        moved = self._store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED])
+        moved = self._store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED],
+                                      batch_id=batch_id)
         self._set_rows_state(moved, "cancelled")
-        self._stop_running(ids, JobState.CANCELLED)
+        self._stop_running(ids, batch_id, JobState.CANCELLED)
         return moved
 
     def retry(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
         """Queue failed jobs again; cancelled ones stay cancelled (the user stopped them)."""
-        ids = self._selected(ids, batch_id)
+        ids = None if ids is None else list(ids)
         self.write_ends()
-        moved = self._store.retry_failed(ids)
+        moved = self._store.retry_failed(ids, batch_id=batch_id)
         if self.claim_runner:
             self._store.adopt(moved, self.claim_runner)
         self._set_rows_state(moved, "queued")
@@ -578,32 +579,32 @@ class QueueService:
     def remove_finished(self, ids: Selection = None, *, batch_id: int | None = None) -> int:
         """Take done, skipped and cancelled jobs out of the queue. A backfill's records stay
         (hidden from the queue) for its dashboard and manifest, until the backfill is cleared."""
-        ids = self._selected(ids, batch_id)
+        ids = None if ids is None else list(ids)
         self.write_ends()
-        finished = {str(s) for s in CLEARABLE}
-        wanted = None if ids is None else set(ids)
-        gone = [r.job_id for r in self.rows if r.state in finished and (wanted is None or r.job_id in wanted)]
-        n = self._store.remove(states=CLEARABLE, ids=ids, keep_kinds=[BACKFILL])
+        finished, match = {str(s) for s in CLEARABLE}, self._matcher(ids, batch_id)
+        gone = [r.job_id for r in self.rows if r.state in finished and match(r.job_id, r.batch_id)]
+        n = self._store.remove(states=CLEARABLE, ids=ids, batch_id=batch_id, keep_kinds=[BACKFILL])
         self._remove_rows(gone)
         self.emit_totals()
         return n
 
-    def clear(self, ids: Selection = None, *, batch_id: int | None = None) -> int:
-        """Remove every job that is not running (backfills' records included: this is the
-        explicit clear)."""
-        ids = self._selected(ids, batch_id)
+    def clear(self, ids: Selection = None, *, batch_id: int | None = None, keep_hidden: bool = False) -> int:
+        """Remove every job that is not running, backfills' records included (the explicit clear);
+        with `keep_hidden`, only jobs the view shows (the records "Remove finished" hid stay)."""
+        ids = None if ids is None else list(ids)
         self.write_ends()
-        wanted = None if ids is None else set(ids)
-        gone = [r.job_id for r in self.rows if r.job_id not in self._running and (wanted is None or r.job_id in wanted)]
-        n = self._store.remove(states=[s for s in JobState if s is not JobState.RUNNING], ids=ids)
+        match = self._matcher(ids, batch_id)
+        gone = [r.job_id for r in self.rows if r.job_id not in self._running and match(r.job_id, r.batch_id)]
+        n = self._store.remove(states=[s for s in JobState if s is not JobState.RUNNING], ids=ids,
+                               batch_id=batch_id, visible_only=keep_hidden)
         self._remove_rows(gone)
         self.emit_totals()
         return n
 
-    def _stop_running(self, ids, reason: JobState) -> None:
-        wanted = None if ids is None else set(ids)
+    def _stop_running(self, ids, batch_id: int | None, reason: JobState) -> None:
+        match = self._matcher(ids, batch_id)
         for job_id, r in list(self._running.items()):
-            if wanted is None or job_id in wanted:
+            if match(job_id, r.job.batch_id):
                 r.control.stop(reason)
 
     # running (owner thread)

@@ -358,10 +358,11 @@ class JobStore:
         return self.set_state(ids, JobState.QUEUED, from_states=RETRYABLE, batch_id=batch_id)
 
     def remove(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None,
-               batch_id: int | None = None, keep_kinds: Iterable[str] = ()) -> int:
+               batch_id: int | None = None, keep_kinds: Iterable[str] = (), visible_only: bool = False) -> int:
         """Delete jobs in the given states (never running ones); drops batches left empty.
         Jobs of batches of `keep_kinds` (backfills, whose records make their manifest) are only
-        hidden from the queue's view instead. Returns how many jobs went from the view."""
+        hidden from the queue's view instead; `visible_only` leaves hidden jobs alone. Returns
+        how many jobs went from the view."""
         states = [str(s) for s in states if s is not JobState.RUNNING]
         if not states:
             return 0
@@ -375,6 +376,8 @@ class JobStore:
         if batch_id is not None:
             where += " AND batch_id = ?"
             args.append(batch_id)
+        if visible_only:
+            where += " AND hidden = 0"
         keep_kinds = list(keep_kinds)
         kept = f"batch_id IN (SELECT id FROM batches WHERE kind IN ({','.join('?' * len(keep_kinds))}))"
         with self._write() as db:

@@ -193,9 +193,10 @@ class TransferQueue(QObject):
             self.service.remove_finished(ids, batch_id=batch_id)
 
     def clear(self, ids=None, *, batch_id: int | None = None) -> None:
-        """Remove every job that is not running."""
+        """Remove every job that is not running. The queue's Clear (no batch) leaves the backfill
+        records "Remove finished" hid; clearing a batch (the dashboard's Remove backfill) takes all."""
         if self.service:
-            self.service.clear(ids, batch_id=batch_id)
+            self.service.clear(ids, batch_id=batch_id, keep_hidden=batch_id is None)
 
     # what views ask
 
