@@ -130,9 +130,9 @@ def read_schema(client, bucket: str, f: LakeFile, suffix: int = SUFFIX,
 
     if f.size < len(MAGIC) + TAIL:
         raise FooterError(f"is not a Parquet file: {f.size:,} bytes is too short for one")
+    # Unconditional: one GET is one version, and a conditional GET costs SeaweedFS a lookup more
+    # (measured: 1.24x the plain GETs with If-Match). Only a second GET must match the first.
     params = {"Bucket": bucket, "Key": f.key, "Range": f"bytes=-{min(suffix, f.size)}"}
-    if f.etag:
-        params["IfMatch"] = f'"{f.etag}"'
     tail = _get(client, params, f)
     requests, got = 1, len(tail)
     if tail[-4:] != MAGIC:
@@ -142,6 +142,8 @@ def read_schema(client, bucket: str, f: LakeFile, suffix: int = SUFFIX,
     if n + TAIL + len(MAGIC) > f.size:
         raise FooterError(f"has a damaged footer: it claims {n:,} bytes of a {f.size:,}-byte file")
     if n + TAIL > len(tail):
+        if f.etag:
+            params["IfMatch"] = f'"{f.etag}"'
         params["Range"] = f"bytes={f.size - TAIL - n}-{f.size - len(tail) - 1}"
         head = _get(client, params, f)
         tail = head + tail
