@@ -15,9 +15,12 @@ from .. import __version__
 from . import backfill, completion, coverage, demo, listing, preview, transfers
 from . import query, schema
 from . import check, sync
+from . import reorganise
+from . import versions
 from .common import EXIT_USAGE, unknown_arguments
 
-COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, completion)
+COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
+                   reorganise, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from .common import (EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, add_connection_options, connection_for,
-                     error_message)
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, add_connection_options, connection_for, error_message
 
 
 def add_parser(sub) -> None:
@@ -18,6 +17,8 @@ def add_parser(sub) -> None:
                              "http://127.0.0.1:9000\nlakegui-cli ls s3://us-equity-datalake/data/ --recursive --json")
     ls.add_argument("uri", metavar="s3://BUCKET/PREFIX")
     ls.add_argument("--recursive", action="store_true", help="every object under the prefix")
+    ls.add_argument("--versions", action="store_true",
+                    help="every version and delete marker, newest first within a key (versioned buckets)")
     add_connection_options(ls)
     ls.set_defaults(func=ls_command)
 
@@ -36,6 +37,8 @@ def ls_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from ..core.gcpause import gc_paused
 
+    if args.versions:
+        return _ls_versions(args, conn, bucket, prefix)
     prefixes, objects = [], []
     found = 0
     try:
@@ -61,4 +64,35 @@ def ls_command(args: argparse.Namespace) -> int:
         print(json.dumps({"prefixes": prefixes, "objects": objects}))
     if not found:  # as `aws s3 ls` says it, but an empty prefix is not an error here
         print(f"lakegui-cli: no objects under {args.uri}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> int:
+    """`ls --versions`: streamed page by page too; a delete marker shows as DELETED."""
+    from ..core.versions import VersionLister
+
+    versions, found = [], 0
+    try:
+        # The S3 client presigns: ListingSigner (listing_client) signs only list_objects_v2.
+        for page in VersionLister(conn.client(), bucket, prefix, recursive=args.recursive,
+                                  raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
+            found += len(page.versions) + len(page.prefixes)
+            if args.json:
+                versions += [v.to_json() for v in page.versions]
+                continue
+            lines = [f"{'PRE':>30} {p[len(prefix):] if p.startswith(prefix) else p}" for p in page.prefixes]
+            lines += [f"{v.last_modified.astimezone():%Y-%m-%d %H:%M:%S} "
+                      f"{'DELETED' if v.delete_marker else v.size:>10} {v.version_id} {'*' if v.latest else ' '} "
+                      f"{v.key if args.recursive or not v.key.startswith(prefix) else v.key[len(prefix):]}"
+                      for v in page.versions]
+            if lines:
+                print("\n".join(lines), flush=True)
+    except Exception as exc:
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps({"versions": versions}))
+    if not found:
+        print(f"lakegui-cli: no versions under {args.uri}", file=sys.stderr)
     return EXIT_OK

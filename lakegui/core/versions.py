@@ -1,0 +1,232 @@
+"""Object versions: the bucket's versioning state, every version and delete marker of a prefix
+page by page, and what a user does with them: undelete (remove the latest delete marker) and
+revert (copy an older version over the latest, server-side).
+
+Pages stream like core/listing.py's: one blocking call a page, so a caller can stop between
+pages and show the first rows at once. On real endpoints a page is fetched with a presigned GET
+and parsed with ElementTree, as the listing does (botocore's parser is several times slower).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterator
+from urllib.parse import unquote_plus
+
+ENABLED, SUSPENDED, NEVER = "enabled", "suspended", "never"
+
+
+def versioning_state(client, bucket: str) -> str:
+    """'enabled', 'suspended' or 'never' (versioning was never turned on: deletes are permanent)."""
+    status = client.get_bucket_versioning(Bucket=bucket).get("Status", "")
+    return {"Enabled": ENABLED, "Suspended": SUSPENDED}.get(status, NEVER)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionEntry:
+    """One version of a key, or a delete marker (size 0, no ETag)."""
+
+    key: str
+    version_id: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+    latest: bool
+    delete_marker: bool = False
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "version_id": self.version_id, "size": self.size, "etag": self.etag,
+                "last_modified": self.last_modified.isoformat() if self.last_modified else None,
+                "latest": self.latest, "delete_marker": self.delete_marker}
+
+
+@dataclass
+class VersionsPage:
+    number: int
+    versions: list[VersionEntry] = field(default_factory=list)  # by key, newest first within a key
+    prefixes: list[str] = field(default_factory=list)  # folders, without --recursive
+    is_last: bool = False
+
+
+def _date(text: str) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _newest_first(entries: list[VersionEntry]) -> list[VersionEntry]:
+    """By key, and within a key the latest first, then newest first. AWS interleaves versions and
+    delete markers so, but moto lists all versions before all markers, and botocore splits them.
+    The sort is stable: entries of the same second keep the server's (newest first) order."""
+    return sorted(entries, key=lambda e: (e.key, not e.latest,
+                                          -(e.last_modified.timestamp() if e.last_modified else 0)))
+
+
+def _raw_page(client, kwargs: dict, verify) -> tuple[list[VersionEntry], list[str], bool, str, str]:
+    """One ListObjectVersions page over a presigned GET: (entries in the server's order, prefixes,
+    truncated, next key marker, next version id marker)."""
+    import urllib3
+
+    from .listing import _pool, _text
+
+    url = client.generate_presigned_url("list_object_versions", Params=dict(kwargs, EncodingType="url"),
+                                        ExpiresIn=900)
+    try:
+        resp = _pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
+                                          retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                                status_forcelist=(500, 502, 503, 504)))
+    except urllib3.exceptions.HTTPError as exc:
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
+    try:
+        root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
+    except ET.ParseError:
+        from .errors import NotS3Error
+
+        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", "")) from None
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if resp.status != 200:
+        from botocore.exceptions import ClientError
+
+        error = {"Code": _text(root, "Code", str(resp.status)), "Message": _text(root, "Message", resp.reason or "")}
+        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status}},
+                          "ListObjectVersions")
+    if not root.tag.endswith("ListVersionsResult"):
+        from .errors import NotS3Error
+
+        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
+    decode = unquote_plus if _text(root, f"{ns}EncodingType") == "url" else (lambda v: v)
+    entries = []
+    for el in root:
+        tag = el.tag[len(ns):]
+        if tag not in ("Version", "DeleteMarker"):
+            continue
+        marker = tag == "DeleteMarker"
+        entries.append(VersionEntry(
+            key=decode(_text(el, f"{ns}Key")), version_id=_text(el, f"{ns}VersionId") or "null",
+            size=0 if marker else int(_text(el, f"{ns}Size", "0") or 0),
+            etag="" if marker else _text(el, f"{ns}ETag").strip('"'),
+            last_modified=_date(_text(el, f"{ns}LastModified")),
+            latest=_text(el, f"{ns}IsLatest").lower() == "true", delete_marker=marker))
+    prefixes = [decode(_text(p, f"{ns}Prefix")) for p in root.iter(f"{ns}CommonPrefixes")]
+    truncated = _text(root, f"{ns}IsTruncated").lower() == "true"
+    return (_newest_first(entries), prefixes, truncated, decode(_text(root, f"{ns}NextKeyMarker")),
+            _text(root, f"{ns}NextVersionIdMarker"))
+
+
+def _sdk_page(client, kwargs: dict) -> tuple[list[VersionEntry], list[str], bool, str, str]:
+    """The same page through botocore (in-process moto mocks botocore, not HTTP). botocore splits
+    versions from delete markers: merged back by key, newest first."""
+    resp = client.list_object_versions(**kwargs)
+    entries = [VersionEntry(v["Key"], v.get("VersionId") or "null", int(v.get("Size", 0)),
+                            str(v.get("ETag", "")).strip('"'), v.get("LastModified"), bool(v.get("IsLatest")))
+               for v in resp.get("Versions", [])]
+    entries += [VersionEntry(m["Key"], m.get("VersionId") or "null", 0, "", m.get("LastModified"),
+                             bool(m.get("IsLatest")), True) for m in resp.get("DeleteMarkers", [])]
+    return (_newest_first(entries), [p["Prefix"] for p in resp.get("CommonPrefixes", [])], bool(resp.get("IsTruncated")),
+            resp.get("NextKeyMarker", ""), resp.get("NextVersionIdMarker", ""))
+
+
+class VersionLister:
+    """Every version and delete marker under a prefix, one `list_object_versions` page a call.
+
+    With `recursive=False` the listing uses Delimiter='/' (folders come as prefixes).
+    `raw`/`verify` as PrefixLister's: presigned GETs parsed here, for real endpoints."""
+
+    def __init__(self, client, bucket: str, prefix: str = "", *, recursive: bool = False, page_size: int = 1000,
+                 raw: bool = False, verify=True):
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+        self.recursive, self.page_size, self.raw, self.verify = recursive, page_size, raw, verify
+        self._key_marker = self._version_marker = ""
+        self._pages = 0
+        self.done = False
+
+    def next_page(self) -> VersionsPage | None:
+        """Fetch the next page (blocking); None once the listing is complete."""
+        if self.done:
+            return None
+        kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": self.page_size}
+        if not self.recursive:
+            kwargs["Delimiter"] = "/"
+        if self._key_marker:
+            kwargs["KeyMarker"] = self._key_marker
+            if self._version_marker:
+                kwargs["VersionIdMarker"] = self._version_marker
+        if self.raw:
+            entries, prefixes, truncated, key_marker, version_marker = _raw_page(self.client, kwargs, self.verify)
+        else:
+            entries, prefixes, truncated, key_marker, version_marker = _sdk_page(self.client, kwargs)
+        self._pages += 1
+        # A truncated page without a marker (or the same marker again) would loop forever.
+        moved = (key_marker, version_marker) != (self._key_marker, self._version_marker)
+        self.done = not (truncated and key_marker and moved)
+        self._key_marker, self._version_marker = key_marker, version_marker
+        return VersionsPage(self._pages, entries, prefixes, self.done)
+
+    def __iter__(self) -> Iterator[VersionsPage]:
+        while (page := self.next_page()) is not None:
+            yield page
+
+
+def versions_of(client, bucket: str, key: str, **listing) -> list[VersionEntry]:
+    """Every version and delete marker of exactly `key`, newest first."""
+    return [v for page in VersionLister(client, bucket, key, recursive=True, **listing)
+            for v in page.versions if v.key == key]
+
+
+@dataclass
+class UndeleteResult:
+    restored: list[str] = field(default_factory=list)  # keys whose latest delete marker was removed
+    not_deleted: list[str] = field(default_factory=list)  # keys named that have no delete marker on top
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (key, message)
+
+    def to_json(self) -> dict:
+        return {"restored": self.restored, "not_deleted": self.not_deleted,
+                "errors": [{"key": k, "error": e} for k, e in self.errors]}
+
+
+def latest_delete_markers(client, bucket: str, prefix: str, *, recursive: bool = True,
+                          **listing) -> list[VersionEntry]:
+    """The delete markers on top of keys under `prefix` (`recursive=False`: exactly the key `prefix`)."""
+    out = []
+    for page in VersionLister(client, bucket, prefix, recursive=True, **listing):
+        out += [v for v in page.versions if v.latest and v.delete_marker and (recursive or v.key == prefix)]
+    return out
+
+
+def remove_versions(client, bucket: str, entries: list[tuple[str, str]], *, batch: int = 1000):
+    """Permanently delete (key, version_id) pairs with batched DeleteObjects: ([deleted], [(key, error)])."""
+    deleted, errors = [], []
+    for i in range(0, len(entries), batch):
+        chunk = entries[i:i + batch]
+        resp = client.delete_objects(Bucket=bucket, Delete={
+            "Objects": [{"Key": k, "VersionId": v} for k, v in chunk], "Quiet": False})
+        deleted += [(d["Key"], d.get("VersionId", "")) for d in resp.get("Deleted", [])]
+        errors += [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}") for e in resp.get("Errors", [])]
+    return deleted, errors
+
+
+def undelete(client, bucket: str, prefix: str, *, recursive: bool = False, **listing) -> UndeleteResult:
+    """Bring deleted objects back by removing their latest delete markers: the key `prefix`, or
+    (`recursive`) every key under it. The version under the marker becomes the latest again."""
+    markers = latest_delete_markers(client, bucket, prefix, recursive=recursive, **listing)
+    result = UndeleteResult()
+    if not markers and not recursive:
+        result.not_deleted.append(prefix)
+        return result
+    deleted, result.errors = remove_versions(client, bucket, [(m.key, m.version_id) for m in markers])
+    result.restored = [k for k, _ in deleted]
+    return result
+
+
+def revert(client, bucket: str, key: str, version_id: str) -> str:
+    """Make `version_id` of `key` the latest again by a server-side copy of it over the key
+    (history is kept: the current version stays as an older one). Returns the new version id."""
+    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)  # a missing version fails here
+    source = {"Bucket": bucket, "Key": key, "VersionId": version_id}
+    if int(head.get("ContentLength", 0)) < 5 << 30:
+        resp = client.copy_object(Bucket=bucket, Key=key, CopySource=source)
+        return resp.get("VersionId", "")
+    client.copy(source, bucket, key)  # boto3's managed multipart copy beyond CopyObject's 5 GB
+    return client.head_object(Bucket=bucket, Key=key).get("VersionId", "")
