@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
@@ -44,7 +44,9 @@ class MainWindow(QMainWindow):
         self.connection: Connection | None = None
         self._uploaded_here = False
         self._connecting = False  # the listing a new connection starts is no navigation of the user's
-        self._action_message = ("", "")  # (prefix, text): an action's result, kept through its refresh
+        # An action's result, kept through the refresh it starts at once (delete, new folder, metadata).
+        self._action_message = ""
+        self._carried_message = ""  # ...and while that refresh lists
         self._ended: dict[str, int] = {}  # transfer ends since the queue was last idle, by state
 
         self._executor = executor
@@ -327,8 +329,12 @@ class MainWindow(QMainWindow):
 
     def _on_object_actions_done(self, text: str) -> None:
         self.notice.dismiss()  # a successful action: an older notice is no longer news
-        self._action_message = (self.browser.prefix, text)
+        self._action_message = text
+        QTimer.singleShot(0, self._forget_action_message)  # an action that refreshes does so before this
         self.statusBar().showMessage(text)
+
+    def _forget_action_message(self) -> None:
+        self._action_message = ""
 
     # bookmarks
 
@@ -504,8 +510,7 @@ class MainWindow(QMainWindow):
     def _on_browser_listing_started(self, prefix: str) -> None:
         if not self._connecting:  # a navigation or refresh of the user's
             self.notice.dismiss()
-        if self._action_message[0] != prefix:  # kept only through the refresh the action asked for
-            self._action_message = ("", "")
+        self._carried_message, self._action_message = self._action_message, ""
         self.statusBar().showMessage("Loading…")
 
     def _on_browser_listing_progressed(self, rows: int) -> None:
@@ -513,9 +518,8 @@ class MainWindow(QMainWindow):
 
     def _on_browser_listing_finished(self, prefix: str, rows: int) -> None:
         self.statusBar().showMessage(self._count_message())
-        text = self._action_message[1]
+        text, self._carried_message = self._carried_message, ""
         if text:  # what the action did stays readable after the refresh it caused
-            self._action_message = ("", "")
             self.statusBar().showMessage(f"{text} · {self.statusBar().currentMessage()}")
 
     def _show_count(self, *_) -> None:
@@ -528,6 +532,7 @@ class MainWindow(QMainWindow):
 
     def _on_browser_listing_failed(self, prefix: str, message: str) -> None:
         log.warning("Listing s3://%s/%s failed: %s", self.browser.bucket, prefix, message)
+        self._carried_message = ""
         self.statusBar().showMessage(message)
 
     def _on_browser_location_changed(self, location: Location) -> None:

@@ -131,6 +131,10 @@ def test_status_bar_counts_rows_and_filters_and_confirms_actions(qtbot, window, 
     b.copy_uri_action.trigger()
     assert window.statusBar().currentMessage() == "Copied 3 S3 URIs"
     assert QApplication.clipboard().text().count("s3://") == 3
+    qtbot.waitUntil(lambda: not window._action_message)  # a later refresh of the user's says only what it lists
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.refresh()
+    assert window.statusBar().currentMessage() == "12 items"
 
 
 def test_delete_and_metadata_edits_confirm_and_log(qtbot, window, demo_connection):
