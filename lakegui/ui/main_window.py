@@ -5,29 +5,37 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import __version__
 from ..core.connection import Connection
 from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
+from .backfills.notifier import Notifier
 from .bookmarks import BookmarksPanel, bookmark_title
 from .browser.location import Location
 from .browser.opener import FileOpener, sweep_cache
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
-from .queue.drop_downloads import DropDownloads, sweep_staging
 from .log_panel import LogPanel
 from .notice_bar import NoticeBar
-from .backfills.notifier import Notifier
 from .preview.pane import PreviewPane
 from .queue.controller import TransferQueue
+from .queue.drop_downloads import DropDownloads, sweep_staging
+from .queue.transfer_actions import TransferActions
 from .queue.view import TransferQueueView
 from .state import ui_settings
-from .queue.transfer_actions import TransferActions
 
 log = logging.getLogger(__name__)
 
