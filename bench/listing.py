@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import tool, timed  # noqa: E402
+from bench.transfers import timed, tool  # noqa: E402
 from tests.support.endpoints import SeaweedFS  # noqa: E402
 
 PREFIX = "data/ticks/minute/ALL/"

@@ -220,12 +220,14 @@ def run(args, work: Path, sw: SeaweedFS) -> int:
     results: dict[str, dict[str, list]] = {k: {} for k in files}
     for r in range(args.rounds):
         for key, fact in facts.items():
-            runs = [("lakegui", lambda: lakegui_first_view(client, key, fact["bytes"], fact["etag"])),
-                    ("lakegui GUI", lambda: gui_first_view(sw, key)),
-                    ("pyarrow first batch", lambda: pyarrow_first_batch(s3fs, key)),
-                    ("pyarrow read_table", lambda: pyarrow_read_table(s3fs, key))]
+            # Each lambda binds this round's key and facts (they run before the loop moves on).
+            runs = [("lakegui", lambda key=key, fact=fact: lakegui_first_view(client, key, fact["bytes"],
+                                                                               fact["etag"])),
+                    ("lakegui GUI", lambda key=key: gui_first_view(sw, key)),
+                    ("pyarrow first batch", lambda key=key: pyarrow_first_batch(s3fs, key)),
+                    ("pyarrow read_table", lambda key=key: pyarrow_read_table(s3fs, key))]
             if duck is not None:
-                runs.append(("duckdb httpfs", lambda: duckdb_first_rows(sw, work, key)))
+                runs.append(("duckdb httpfs", lambda key=key: duckdb_first_rows(sw, work, key)))
             for name, fn in runs:
                 res = fn()
                 results[key].setdefault(name, []).append(res)

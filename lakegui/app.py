@@ -127,9 +127,8 @@ class LakeApp:
 def run(options: LaunchOptions) -> int:
     import qasync
 
-    from .ui.resources import app_icon
-
     from .core import logs
+    from .ui.resources import app_icon
 
     log_file = logs.setup()
     log.info("lakegui %s starting; log file %s", __version__, log_file)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from tests.support.endpoints import SeaweedFS, start_moto_server, reset_moto
+from tests.support.endpoints import SeaweedFS, reset_moto, start_moto_server
 
 pytest_plugins = ["tests.support.keyrings"]  # memory_keyring, no_keyring
 

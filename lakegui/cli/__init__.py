@@ -12,11 +12,21 @@ import argparse
 import sys
 
 from .. import __version__
-from . import backfill, completion, coverage, demo, listing, preview, transfers
-from . import query, schema
-from . import check, sync
-from . import reorganise
-from . import versions
+from . import (
+    backfill,
+    check,
+    completion,
+    coverage,
+    demo,
+    listing,
+    preview,
+    query,
+    reorganise,
+    schema,
+    sync,
+    transfers,
+    versions,
+)
 from .common import EXIT_USAGE, unknown_arguments
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,

@@ -6,8 +6,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import (EXIT_FAILED, EXIT_OK, add_command, add_connection_options, add_queue_option, connection_for,
-                     error_message, fail, fail_usage, print_json)
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    add_connection_options,
+    add_queue_option,
+    connection_for,
+    error_message,
+    fail,
+    fail_usage,
+    print_json,
+)
 
 CLASSES = (("differ", "differ"), ("only-local", "only_local"), ("only-remote", "only_remote"), ("same", "same"))
 

@@ -7,8 +7,15 @@ import argparse
 import json
 import sys
 
-from .common import (EXIT_FAILED, EXIT_OK, add_connection_options, connection_for, error_message, fail_usage,
-                     template_named)
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_connection_options,
+    connection_for,
+    error_message,
+    fail_usage,
+    template_named,
+)
 
 SHOWN_UNMATCHED = 20
 

@@ -10,8 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (EXIT_OK, add_command, add_connection_options, connection_for, error_message, fail, fail_usage,
-                     print_json)
+from .common import (
+    EXIT_OK,
+    add_command,
+    add_connection_options,
+    connection_for,
+    error_message,
+    fail,
+    fail_usage,
+    print_json,
+)
 
 DEFAULT_ROWS = 10
 TEXT_COLUMNS = 30        # Parquet columns read for the terminal when --columns is not given (as the pane)

@@ -8,8 +8,20 @@ import sys
 import time
 from pathlib import Path
 
-from .common import (EXIT_FAILED, EXIT_OK, add_command, add_connection_options, add_queue_option, connection_for,
-                     error_message, fail, fail_usage, open_store, print_json, run_queue)
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    add_connection_options,
+    add_queue_option,
+    connection_for,
+    error_message,
+    fail,
+    fail_usage,
+    open_store,
+    print_json,
+    run_queue,
+)
 
 
 def add_parser(sub) -> None:
@@ -77,8 +89,17 @@ def sync_command(args: argparse.Namespace) -> int:
     from ..core import settings as settings_store
     from ..core.sync import records
     from ..core.sync.compare import Filters, compare_with, records_of_same
-    from ..core.sync.plan import (UPLOAD, DeleteCapExceeded, check_delete_cap, delete_local, delete_remote,
-                                  jobs_for, plan_sync, records_after, sides)
+    from ..core.sync.plan import (
+        UPLOAD,
+        DeleteCapExceeded,
+        check_delete_cap,
+        delete_local,
+        delete_remote,
+        jobs_for,
+        plan_sync,
+        records_after,
+        sides,
+    )
     from ..core.transfers.store import default_queue_path
     from ..core.units import human_duration, human_size
 

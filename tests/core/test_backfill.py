@@ -9,8 +9,16 @@ import pytest
 
 from lakegui.core import backfill
 from lakegui.core.backfill import DIFFERENT, INVALID, NEW, SAME, backfill_jobs, plan_backfill
-from lakegui.core.layouts import (DAILY_TICKS, FUNDAMENTALS, MINUTE_TICKS, LayoutTemplate, LocalPattern, load_layouts,
-                                  place, save_layout)
+from lakegui.core.layouts import (
+    DAILY_TICKS,
+    FUNDAMENTALS,
+    MINUTE_TICKS,
+    LayoutTemplate,
+    LocalPattern,
+    load_layouts,
+    place,
+    save_layout,
+)
 from lakegui.core.transfers.jobs import JobState, OverwritePolicy
 
 B = "backfill-test"

@@ -10,8 +10,16 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 from lakegui.core.sync import records
-from lakegui.core.sync.compare import (DIFFER, ONLY_LOCAL, ONLY_REMOTE, SAME, Filters, compare_folder, part_sizes,
-                                       records_of_same)
+from lakegui.core.sync.compare import (
+    DIFFER,
+    ONLY_LOCAL,
+    ONLY_REMOTE,
+    SAME,
+    Filters,
+    compare_folder,
+    part_sizes,
+    records_of_same,
+)
 from lakegui.core.sync.plan import DOWNLOAD, UPLOAD, DeleteCapExceeded, check_delete_cap, jobs_for, plan_sync
 from lakegui.core.transfers.jobs import Direction, OverwritePolicy
 

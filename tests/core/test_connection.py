@@ -1,7 +1,12 @@
 import pytest
 
-from lakegui.core.connection import (Connection, ConnectionProfile, StaticCredentials, available_aws_profiles,
-                                     make_config)
+from lakegui.core.connection import (
+    Connection,
+    ConnectionProfile,
+    StaticCredentials,
+    available_aws_profiles,
+    make_config,
+)
 
 
 def test_config_for_custom_endpoint():

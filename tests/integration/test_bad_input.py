@@ -10,8 +10,8 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import pytest

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QWheelEvent
-from PySide6.QtWidgets import QApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from lakegui.core.preview import ohlcv
 from lakegui.ui.preview.chart import PriceChart

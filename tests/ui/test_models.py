@@ -2,9 +2,9 @@
 
 from datetime import datetime, timezone
 
-from lakegui.core.listing import ListingPage, ObjectEntry, PrefixEntry
 from PySide6.QtCore import Qt
 
+from lakegui.core.listing import ListingPage, ObjectEntry, PrefixEntry
 from lakegui.ui.browser.model import ObjectTableModel
 from lakegui.ui.queue.model import JobRow, TransferTableModel
 

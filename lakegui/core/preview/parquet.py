@@ -13,8 +13,8 @@ import bisect
 import datetime as dt
 import json
 import threading
-from contextlib import contextmanager
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa

@@ -13,8 +13,8 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS sync_files (

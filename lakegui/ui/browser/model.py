@@ -14,9 +14,9 @@ import bisect
 
 from PySide6.QtCore import QModelIndex, Qt
 
+from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.preview import formats
 from ...core.preview.formats import kind_of
-from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.units import human_size
 from ..resources import icon
 from ..table_model import ColumnTableModel

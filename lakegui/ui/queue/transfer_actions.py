@@ -17,8 +17,8 @@ from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.transfers.jobs import OverwritePolicy
 from ...core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
-from .controller import TransferQueue
 from ..tasks import in_executor
+from .controller import TransferQueue
 
 log = logging.getLogger(__name__)
 _SETTING_POLICY = {"skip-same": OverwritePolicy.SKIP_IF_SAME, "skip": OverwritePolicy.SKIP,

@@ -6,9 +6,22 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFrame, QHBoxLayout, QHeaderView, QLabel, QMenu,
-                               QMessageBox, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QTableView,
-                               QToolButton, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+)
 
 from ...core.units import human_duration, human_size
 from ..resources import icon

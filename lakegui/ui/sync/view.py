@@ -14,16 +14,37 @@ import os
 from concurrent.futures import Executor
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenu, QMessageBox, QPushButton, QTableView, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.sync import records
 from ...core.sync.compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, SAME, Comparison, compare_with, records_of_same
-from ...core.sync.plan import (DOWNLOAD, UPLOAD, SyncPlan, delete_local, delete_remote, jobs_for, plan_sync,
-                               records_after)
+from ...core.sync.plan import (
+    DOWNLOAD,
+    UPLOAD,
+    SyncPlan,
+    delete_local,
+    delete_remote,
+    jobs_for,
+    plan_sync,
+    records_after,
+)
 from ...core.units import count, human_size
 from ..browser.location import Location
 from ..tasks import TaskSlot, in_executor
