@@ -70,6 +70,12 @@ class Node:
         """The filter as a pyarrow.compute expression over a table of `schema`."""
         raise NotImplementedError
 
+    def mask(self, table):
+        """Which rows of `table` match: a boolean array (null where unknown), or a boolean scalar
+        for all of them. Computed with pyarrow.compute kernels directly: Table.filter with an
+        expression plans an Acero query each time, about 1.3 ms a file."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Compare(Node):
@@ -113,6 +119,18 @@ class Compare(Node):
         f, v = pc.field(self.column), literal(self.value, schema.field(self.column).type)
         return {"=": f == v, "!=": f != v, "<": f < v, "<=": f <= v, ">": f > v, ">=": f >= v}[self.op]
 
+    def mask(self, table):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = _column(table, self.column)
+        if col is None:
+            return pa.scalar(False)
+        v = literal(self.value, col.type)
+        fn = {"=": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
+              ">=": pc.greater_equal}[self.op]
+        return fn(col, v)
+
 
 @dataclass(frozen=True)
 class In(Node):
@@ -151,6 +169,17 @@ class In(Node):
         # isin is false (not null) for a null value; `not in` must not match nulls either.
         return (~hit & pc.field(self.column).is_valid()) if self.negated else hit
 
+    def mask(self, table):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = _column(table, self.column)
+        if col is None:
+            return pa.scalar(False)
+        values = pa.array([literal(v, col.type).as_py() for v in self.values], type=col.type)
+        hit = pc.is_in(col, value_set=values)
+        return pc.and_(pc.invert(hit), pc.is_valid(col)) if self.negated else hit
+
 
 @dataclass(frozen=True)
 class IsNull(Node):
@@ -178,6 +207,15 @@ class IsNull(Node):
         f = pc.field(self.column)
         return f.is_valid() if self.negated else f.is_null()
 
+    def mask(self, table):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.column not in table.column_names:
+            return pa.scalar(not self.negated)
+        col = table[self.column]
+        return pc.is_valid(col) if self.negated else pc.is_null(col)
+
 
 @dataclass(frozen=True)
 class And(Node):
@@ -188,6 +226,14 @@ class And(Node):
 
     def may_match(self, stats: dict) -> bool:
         return all(p.may_match(stats) for p in self.parts)
+
+    def mask(self, table):
+        import pyarrow.compute as pc
+
+        out = self.parts[0].mask(table)
+        for p in self.parts[1:]:
+            out = pc.and_kleene(out, p.mask(table))
+        return out
 
     def expression(self, schema):
         out = self.parts[0].expression(schema)
@@ -206,6 +252,14 @@ class Or(Node):
     def may_match(self, stats: dict) -> bool:
         return any(p.may_match(stats) for p in self.parts)
 
+    def mask(self, table):
+        import pyarrow.compute as pc
+
+        out = self.parts[0].mask(table)
+        for p in self.parts[1:]:
+            out = pc.or_kleene(out, p.mask(table))
+        return out
+
     def expression(self, schema):
         out = self.parts[0].expression(schema)
         for p in self.parts[1:]:
@@ -214,6 +268,31 @@ class Or(Node):
 
 
 # values
+
+def _column(table, name: str):
+    """The column to compare (dictionaries decoded), or None when the table has none by that
+    name or it holds only nulls (no value then matches a comparison)."""
+    import pyarrow as pa
+
+    if name not in table.column_names:
+        return None
+    col = table[name]
+    if pa.types.is_null(col.type):
+        return None
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    return col
+
+
+def apply(node: Node, table):
+    """The rows of `table` that `node` matches (nulls never do)."""
+    import pyarrow as pa
+
+    m = node.mask(table)
+    if isinstance(m, pa.Scalar):
+        return table if m.as_py() else table.slice(0, 0)
+    return table.filter(m)
+
 
 def _is_null(arrow_type) -> bool:
     import pyarrow as pa
