@@ -63,6 +63,7 @@ def test_bad_command_line_endpoint_is_a_usage_error(capsys):
     assert "must look like https://host" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a GUI process of its own, seeding its own demo lake
 def test_screenshot_of_the_demo_lake(tmp_path):
     from PySide6.QtGui import QImage
 
