@@ -75,7 +75,9 @@ class DemoLake:
 
     def restore(self) -> list[str]:
         """Put the lake back as seeded: other buckets removed, open uploads aborted, objects a test
-        added deleted, and objects it changed or deleted sent again. Returns the keys it repaired."""
+        added deleted, and objects it changed or deleted sent again. Returns the keys it repaired.
+        A change is seen by ETag, size or LastModified (whole seconds on moto): a metadata edit in
+        place, within the second this put the object back, would go unseen; no test is that quick."""
         s3 = self.client
         names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         for name in names - {DEMO_BUCKET}:
