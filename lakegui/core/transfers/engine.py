@@ -152,8 +152,12 @@ class EngineBase:
             try:
                 if job.direction is Direction.UPLOAD:
                     outcome = self._upload(job, control, progress, on_upload_id)
-                else:
+                elif job.direction is Direction.DOWNLOAD:
                     outcome = self._download(job, control, progress)
+                else:  # copy or move, S3 to S3 (copy.py); the same for every backend
+                    from .copy import run_copy
+
+                    outcome = run_copy(self, job, control, progress, on_upload_id)
                 return replace(outcome, attempts=attempt)
             except Skip as skip:
                 return Outcome(JobState.SKIPPED, str(skip), attempts=attempt)

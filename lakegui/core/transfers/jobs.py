@@ -31,6 +31,8 @@ BACKFILL = "backfill"  # the kind of a backfill's batch: the dashboard, the noti
 class Direction(str, enum.Enum):
     UPLOAD = "upload"
     DOWNLOAD = "download"
+    COPY = "copy"  # S3 to S3: the source is src_bucket/src_key, the target bucket/key
+    MOVE = "move"  # a copy, verified, then the source deleted
 
     def __str__(self) -> str:
         return self.value
@@ -50,8 +52,9 @@ class OverwritePolicy(str, enum.Enum):
 
 
 def display_name(direction: str, key: str, local_path: str) -> str:
-    """What a person calls a transfer: the object's name for a download, the file's for an upload."""
-    if str(direction) == "download":
+    """What a person calls a transfer: the object's name for a download (and a copy's target),
+    the file's for an upload."""
+    if str(direction) != "upload":
         return key.rsplit("/", 1)[-1]
     return local_path.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -78,6 +81,9 @@ class Job:
     metadata: dict[str, str] = field(default_factory=dict)
     extra: dict[str, str] = field(default_factory=dict)  # StorageClass, ServerSideEncryption, ContentType
     owner: str = ""  # "host:pid" of the process running it
+    src_bucket: str = ""  # copies and moves: the source object (its version when given)
+    src_key: str = ""
+    src_version: str = ""
 
     @property
     def name(self) -> str:

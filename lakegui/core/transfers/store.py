@@ -22,7 +22,7 @@ from .. import paths
 from .jobs import RETRYABLE, Direction, Job, JobState, OverwritePolicy
 
 QUEUE_FILE = "queue.sqlite3"
-SCHEMA_VERSION = 2  # 2: jobs.hidden
+SCHEMA_VERSION = 3  # 2: jobs.hidden; 3: jobs.src_bucket, src_key, src_version (copies)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -52,14 +52,20 @@ CREATE TABLE IF NOT EXISTS jobs (
     extra TEXT NOT NULL DEFAULT '{}',
     owner TEXT NOT NULL DEFAULT '',
     updated REAL NOT NULL,
-    hidden INTEGER NOT NULL DEFAULT 0
+    hidden INTEGER NOT NULL DEFAULT 0,
+    src_bucket TEXT NOT NULL DEFAULT '',
+    src_key TEXT NOT NULL DEFAULT '',
+    src_version TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
 CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs(updated);
 """
 _COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
-            "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner")
+            "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner",
+            "src_bucket", "src_key", "src_version")
+_ADDED_COLUMNS = {"hidden": "INTEGER NOT NULL DEFAULT 0", "src_bucket": "TEXT NOT NULL DEFAULT ''",
+                  "src_key": "TEXT NOT NULL DEFAULT ''", "src_version": "TEXT NOT NULL DEFAULT ''"}
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
 
 
@@ -92,6 +98,9 @@ class NewJob:
     extra: dict | None = None
     state: JobState = JobState.QUEUED
     error: str = ""
+    src_bucket: str = ""
+    src_key: str = ""
+    src_version: str = ""
 
 
 def default_queue_path() -> Path:
@@ -141,7 +150,8 @@ def _job(row: Sequence) -> Job:
                key=d["key"], local_path=d["local_path"], size=d["size"], mtime=d["mtime"], etag=d["etag"],
                state=JobState(d["state"]), bytes_done=d["bytes_done"], attempts=d["attempts"],
                error=d["error"], policy=OverwritePolicy(d["policy"]), upload_id=d["upload_id"],
-               metadata=json.loads(d["metadata"]), extra=json.loads(d["extra"]), owner=d["owner"])
+               metadata=json.loads(d["metadata"]), extra=json.loads(d["extra"]), owner=d["owner"],
+               src_bucket=d["src_bucket"], src_key=d["src_key"], src_version=d["src_version"])
 
 
 class JobStore:
@@ -161,8 +171,9 @@ class JobStore:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
                 columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
-                if "hidden" not in columns:  # a queue written by version 1
-                    self._db.execute("ALTER TABLE jobs ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0")
+                for name, decl in _ADDED_COLUMNS.items():  # a queue written by an older version
+                    if name not in columns:
+                        self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {decl}")
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise QueueError(self._explain(exc)) from exc
@@ -240,13 +251,14 @@ class JobStore:
         """Enqueue many jobs in one transaction (75,000 take about a second)."""
         now = time.time()
         rows = [(batch_id, str(j.direction), j.bucket, j.key, j.local_path, j.size, j.mtime, j.etag, str(j.state),
-                 j.error, str(j.policy), json.dumps(j.metadata or {}), json.dumps(j.extra or {}), now)
+                 j.error, str(j.policy), json.dumps(j.metadata or {}), json.dumps(j.extra or {}), now,
+                 j.src_bucket, j.src_key, j.src_version)
                 for j in jobs]
         with self._write() as db:
             first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
             db.executemany("INSERT INTO jobs(batch_id, direction, bucket, key, local_path, size, mtime, etag, "
-                           "state, error, policy, metadata, extra, updated) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                           "state, error, policy, metadata, extra, updated, src_bucket, src_key, src_version) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         # ids are assigned in order inside one write transaction
         return list(range(first, first + len(rows)))
 

@@ -1,0 +1,402 @@
+"""`lakegui-cli cp`, `mv`, `rm`, `tag`, `restore` and `mb`: reorganising the lake headless.
+
+cp and mv run through the durable queue (a crash is finished by `queue resume`); rm, tag,
+restore and mb are single requests (rm in parallel batches of 1,000) and print the same summary
+document with --json: jobs, done, failed, skipped, bytes, seconds, failures [{key, error}].
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    add_connection_options,
+    add_queue_option,
+    common_options,
+    connection_for,
+    error_message,
+    fail,
+    fail_usage,
+    open_cluster,
+    open_store,
+    print_json,
+    report,
+    run_queue,
+)
+
+CONFIRM_OVER = 1000  # rm asks (or wants --yes) above this many keys
+
+
+def _summary(*, jobs: int, done: int, failures: list, skipped: int = 0, nbytes: int = 0, start: float,
+             **more) -> dict:
+    return {"jobs": jobs, "done": done, "failed": len(failures), "skipped": skipped, "bytes": nbytes,
+            "seconds": round(time.monotonic() - start, 3),
+            "failures": [{"key": k, "error": e} for k, e in failures], **more}
+
+
+def _uri(text: str) -> tuple[str, str]:
+    from ..core.listing import parse_s3_uri
+
+    return parse_s3_uri(text)
+
+
+def _policy(args):
+    from ..core.transfers.jobs import OverwritePolicy
+
+    if args.overwrite:
+        return OverwritePolicy.OVERWRITE
+    if args.skip_existing:
+        return OverwritePolicy.SKIP
+    return OverwritePolicy.ASK  # the same bytes are skipped, different ones fail with a hint
+
+
+def _source_connection(args, bucket: str, target):
+    """The connection the source is read through: the target's, unless --source-* name another."""
+    if not (args.source_endpoint_url or args.source_profile or args.source_region):
+        return target, None
+    ns = argparse.Namespace(endpoint_url=args.source_endpoint_url or args.endpoint_url,
+                            profile=args.source_profile or args.profile,
+                            region=args.source_region or args.region)
+    conn, problem = connection_for(ns, bucket)
+    if conn is None:
+        raise ValueError(problem)
+    same = conn.profile.to_dict() == target.profile.to_dict()
+    return conn, (None if same else conn.profile.to_dict())
+
+
+def _copy(args: argparse.Namespace, move: bool) -> int:
+    from ..core import settings as settings_store
+    from ..core.transfers.copy import copy_jobs, plan_copy
+
+    start = time.monotonic()
+    verb = "move" if move else "copy"
+    try:
+        src_bucket, src = _uri(args.source)
+        dst_bucket, dst = _uri(args.dest)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if args.concurrency is not None and args.concurrency < 1:
+        return fail_usage("--concurrency must be at least 1")
+    conn, problem = connection_for(args, dst_bucket)
+    if conn is None:
+        return fail_usage(problem)
+    try:
+        src_conn, source_profile = _source_connection(args, src_bucket, conn)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if (code := open_cluster(args)) is not None:
+        return code
+    try:
+        items = plan_copy(src_conn.client(), src_bucket, src, dst, listing_client=src_conn.listing_client(),
+                          raw=src_conn.profile.raw_listing,
+                          verify=src_conn.profile.verify_tls)
+    except Exception as exc:
+        return fail(error_message(exc, bucket=src_bucket, key=src, endpoint=src_conn.profile.endpoint_url or None))
+    in_place = source_profile is None and src_bucket == dst_bucket and any(it.src_key == it.key for it in items)
+    if in_place and (move or not args.storage_class):  # a copy onto itself only changes the storage class
+        return fail_usage(f"the source and the target are the same object: nothing to {verb}"
+                          + ("" if move else " (give --storage-class to change its class in place)"))
+    if not items:
+        return fail(f"nothing to {verb}: {args.source} holds no objects")
+    if args.dry_run:
+        total = sum(it.size for it in items)
+        if args.json:
+            print_json(_summary(jobs=len(items), done=0, failures=[], nbytes=total, start=start, dry_run=True,
+                                keys=[{"source": f"s3://{src_bucket}/{it.src_key}",
+                                       "target": f"s3://{dst_bucket}/{it.key}"} for it in items]))
+        else:
+            for it in items:
+                print(f"{verb} s3://{src_bucket}/{it.src_key} -> s3://{dst_bucket}/{it.key}")
+            print(f"{len(items):,} objects would be {'moved' if move else 'copied'}")
+        return EXIT_OK
+    jobs = copy_jobs(items, src_bucket, dst_bucket, move=move, policy=_policy(args),
+                     storage_class=getattr(args, "storage_class", "") or "", source_profile=source_profile)
+    settings = settings_store.load().transfer
+    store, problem = open_store(args)
+    if store is None:
+        return fail(problem)
+    try:
+        name = args.name or f"{verb} {args.source} -> {args.dest}"
+        batch, _ = store.add_batch(name, verb, conn.profile.to_dict(), jobs)
+        summary = run_queue(store, args, [batch], settings, connection=conn)
+        summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
+        return report(store, args, summary, [batch], [], {"batch": batch, "queue": str(store.path),
+                                                          "jobs": len(jobs)})
+    finally:
+        store.close()
+
+
+def cp(args: argparse.Namespace) -> int:
+    return _copy(args, move=False)
+
+
+def mv(args: argparse.Namespace) -> int:
+    return _copy(args, move=True)
+
+
+def rm(args: argparse.Namespace) -> int:
+    from ..core.deletes import delete_many
+    from ..core.listing import PrefixLister
+
+    start = time.monotonic()
+    try:
+        bucket, target = _uri(args.target)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if args.recursive and target and not target.endswith("/"):
+        return fail_usage(f"with --recursive the target is a prefix ending in '/': s3://{bucket}/{target}/ "
+                          "(a bare name would also match its siblings' names)")
+    if not args.recursive and (not target or target.endswith("/")):
+        return fail_usage(f"s3://{bucket}/{target} is a prefix: add --recursive to delete every key under it")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    client = conn.client()
+    sizes: dict[str, int] = {}
+    try:
+        if args.recursive:
+            lister = PrefixLister(conn.listing_client(), bucket, target, recursive=True,
+                                  raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
+            sizes = {o.key: o.size for page in lister for o in page.objects}
+        else:
+            sizes = {target: int(client.head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
+    except Exception as exc:
+        return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None))
+    keys = list(sizes)
+    total = sum(sizes.values())
+    where = f"s3://{bucket}/{target}"
+    if args.dry_run:
+        if args.json:
+            print_json(_summary(jobs=len(keys), done=0, failures=[], nbytes=total, start=start, deleted=0,
+                                keys=keys, dry_run=True))
+        else:
+            for k in keys:
+                print(f"delete s3://{bucket}/{k}")
+            print(f"{len(keys):,} keys would be deleted from {where}")
+        return EXIT_OK
+    print(f"{len(keys):,} keys to delete from {where}", file=sys.stderr if args.json else sys.stdout, flush=True)
+    if len(keys) > CONFIRM_OVER and not args.yes:
+        if not sys.stdin.isatty():
+            return fail_usage(f"deleting {len(keys):,} keys (more than {CONFIRM_OVER:,}) needs --yes "
+                              "when stdin is not a terminal")
+        answer = input(f"Delete {len(keys):,} keys from {where}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("Nothing deleted.", file=sys.stderr)
+            return EXIT_FAILED
+    live = sys.stderr.isatty() and not args.json
+
+    def progress(done: int, n: int) -> None:
+        if live:
+            sys.stderr.write(f"\r\x1b[2K{done:,}/{n:,} keys")
+            sys.stderr.flush()
+
+    result = delete_many(client, bucket, keys, threads=args.threads, on_progress=progress)
+    if live:
+        sys.stderr.write("\n")
+    gone = set(result.deleted)
+    doc = _summary(jobs=len(keys), done=len(result.deleted), failures=result.failures,
+                   nbytes=sum(sizes.get(k, 0) for k in gone), start=start, deleted=len(result.deleted))
+    if args.json:
+        print_json(doc)
+    else:
+        for k, e in result.failures[:50]:
+            print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
+        print(f"{len(result.deleted):,} deleted, {len(result.failures):,} failed")
+    return EXIT_FAILED if result.failures else EXIT_OK
+
+
+def _one_key(args):
+    bucket, key = _uri(args.target)
+    if not key or key.endswith("/"):
+        raise ValueError(f"{args.target} names no object (a key, not a prefix)")
+    return bucket, key
+
+
+def tag(args: argparse.Namespace) -> int:
+    from ..core.tagging import get_tags, parse_tags, put_tags
+
+    start = time.monotonic()
+    try:
+        bucket, key = _one_key(args)
+        tags = parse_tags(args.tags)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    client = conn.client()
+    try:
+        if not tags or args.dry_run:  # show what is there (and, in a dry run, what would be)
+            current = get_tags(client, bucket, key)
+            if args.json:
+                print_json(_summary(jobs=int(bool(tags)), done=0, failures=[], start=start, tags=current,
+                                    **({"dry_run": True, "new_tags": tags} if tags else {})))
+            else:
+                for k, v in current.items():
+                    print(f"{k}={v}")
+                if tags:
+                    print(f"would set {len(tags)} tags on s3://{bucket}/{key}: "
+                          + " ".join(f"{k}={v}" for k, v in tags.items()))
+            return EXIT_OK
+        put_tags(client, bucket, key, tags)
+    except Exception as exc:
+        message = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
+        if args.json:
+            print_json(_summary(jobs=1, done=0, failures=[(key, message)], start=start))
+            return EXIT_FAILED
+        return fail(message)
+    if args.json:
+        print_json(_summary(jobs=1, done=1, failures=[], start=start, tags=tags))
+    else:
+        print(f"s3://{bucket}/{key}: {len(tags)} tags set")
+    return EXIT_OK
+
+
+def restore(args: argparse.Namespace) -> int:
+    from ..core.tagging import TIERS, request_restore, restore_state
+
+    start = time.monotonic()
+    try:
+        bucket, key = _one_key(args)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if not 1 <= args.days <= 36500:
+        return fail_usage(f"--days must be 1 to 36,500, not {args.days}")
+    if args.tier not in TIERS:
+        return fail_usage(f"--tier is one of {', '.join(TIERS)}")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    client = conn.client()
+    try:
+        cls, state = restore_state(client, bucket, key)
+        if args.dry_run:
+            doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, storage_class=cls,
+                           restore=state.describe())
+            print_json(doc) if args.json else print(
+                f"would request a {args.tier} restore of s3://{bucket}/{key} ({cls}, {state.describe()}) "
+                f"for {args.days} days")
+            return EXIT_OK
+        status = request_restore(client, bucket, key, args.days, args.tier)
+    except Exception as exc:
+        message = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
+        if "InvalidObjectState" in str(exc):  # RestoreObject on a class that needs none
+            message = f"s3://{bucket}/{key} is not archived (its class does not need a restore): {message}"
+        if args.json:
+            print_json(_summary(jobs=1, done=0, failures=[(key, message)], start=start))
+            return EXIT_FAILED
+        return fail(message)
+    if args.json:
+        print_json(_summary(jobs=1, done=1, failures=[], start=start, status=status, storage_class=cls))
+    else:
+        print(f"s3://{bucket}/{key}: restore {status} ({args.tier}, {args.days} days)")
+    return EXIT_OK
+
+
+def mb(args: argparse.Namespace) -> int:
+    from ..core.buckets import bucket_name_problem
+    from ..core.tagging import create_bucket
+
+    start = time.monotonic()
+    try:
+        bucket, rest = _uri(args.target)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if rest.strip("/"):
+        return fail_usage(f"{args.target}: mb takes a bucket, s3://BUCKET, not a key")
+    problem = bucket_name_problem(bucket)
+    if problem:
+        return fail_usage(problem)
+    if args.dry_run:
+        doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, bucket=bucket)
+        print_json(doc) if args.json else print(f"would create bucket {bucket}")
+        return EXIT_OK
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    try:
+        create_bucket(conn.client(), bucket, args.region or "")
+    except Exception as exc:
+        message = error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None)
+        if args.json:
+            print_json(_summary(jobs=1, done=0, failures=[(bucket, message)], start=start))
+            return EXIT_FAILED
+        return fail(message)
+    if args.json:
+        print_json(_summary(jobs=1, done=1, failures=[], start=start, bucket=bucket))
+    else:
+        print(f"make_bucket: {bucket}")
+    return EXIT_OK
+
+
+def _single_options(p: argparse.ArgumentParser) -> None:
+    add_connection_options(p)
+    add_queue_option(p)  # accepted by every reorganising command; these run at once and queue nothing
+    p.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
+
+
+def add_parser(sub) -> None:
+    for name, func, verb in (("cp", cp, "copy"), ("mv", mv, "move")):
+        p = add_command(sub, name, help=f"{verb} an object or a prefix, server-side, through the queue",
+                        description=f"{verb.capitalize()} s3://B/KEY to s3://B2/KEY2, or every key under "
+                                    "s3://B/PREFIX/ (a trailing '/' means a prefix) to the same relative key "
+                                    "under the target, like `aws s3 cp --recursive`. Server-side on one "
+                                    "connection (multipart copy above the multipart threshold); streamed "
+                                    "through this machine when --source-endpoint-url names another. Metadata, "
+                                    "tags and storage class are kept; every copy is verified"
+                                    + (", then the source is deleted." if name == "mv" else "."),
+                        example=f"lakegui-cli {name} s3://lake/data/AAPL/ s3://lake/archive/AAPL/ "
+                                "--endpoint-url http://127.0.0.1:9000")
+        p.add_argument("source", metavar="s3://BUCKET/KEY_OR_PREFIX/")
+        p.add_argument("dest", metavar="s3://BUCKET2/KEY_OR_PREFIX/")
+        common_options(p)
+        p.add_argument("--dry-run", action="store_true", help="list what would be copied, queue nothing")
+        p.add_argument("--storage-class", default="", help="write the targets in this class (default: the source's)")
+        g = p.add_argument_group("source connection (default: the target's)")
+        g.add_argument("--source-endpoint-url", default="", metavar="URL")
+        g.add_argument("--source-profile", default="")
+        g.add_argument("--source-region", default=None)
+        p.set_defaults(func=func)
+
+    r = add_command(sub, "rm", help="delete a key, or every key under a prefix with --recursive",
+                    description="Delete s3://B/KEY, or with --recursive every key under s3://B/PREFIX/ "
+                                "(data/2024/ never touches data/2024-old/). The count is printed first; "
+                                f"more than {CONFIRM_OVER:,} keys need --yes when stdin is not a terminal. "
+                                "DeleteObjects in batches of 1,000, several at once; every key that could not "
+                                "be deleted is reported.",
+                    example="lakegui-cli rm s3://lake/tmp/2024/ --recursive --dry-run")
+    r.add_argument("target", metavar="s3://BUCKET/KEY_OR_PREFIX/")
+    r.add_argument("--recursive", action="store_true", help="every key under the prefix")
+    r.add_argument("--yes", action="store_true", help=f"do not ask before deleting more than {CONFIRM_OVER:,} keys")
+    r.add_argument("--threads", type=int, default=4, help="DeleteObjects requests at once (default 4)")
+    _single_options(r)
+    r.set_defaults(func=rm)
+
+    t = add_command(sub, "tag", help="set an object's tags (no KEY=VALUE: show them)",
+                    description="Replace the tags of s3://B/KEY with the KEY=VALUE pairs given "
+                                "(PutObjectTagging); with none, print the current tags.",
+                    example="lakegui-cli tag s3://lake/data/AAPL/2024.parquet vendor=acme checked=yes")
+    t.add_argument("target", metavar="s3://BUCKET/KEY")
+    t.add_argument("tags", nargs="*", metavar="KEY=VALUE")
+    _single_options(t)
+    t.set_defaults(func=tag)
+
+    rs = add_command(sub, "restore", help="restore an archived (Glacier, Deep Archive) object for N days",
+                     example="lakegui-cli restore s3://lake/archive/2015.parquet --days 7 --tier Bulk")
+    rs.add_argument("target", metavar="s3://BUCKET/KEY")
+    rs.add_argument("--days", type=int, required=True, help="how long the restored copy stays readable")
+    rs.add_argument("--tier", default="Standard", help="Standard, Bulk or Expedited (default Standard)")
+    _single_options(rs)
+    rs.set_defaults(func=restore)
+
+    m = add_command(sub, "mb", help="create a bucket (name checked against S3's rules)",
+                    example="lakegui-cli mb s3://lake-staging --region eu-west-1")
+    m.add_argument("target", metavar="s3://BUCKET")
+    _single_options(m)
+    m.set_defaults(func=mb)
+

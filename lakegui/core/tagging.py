@@ -1,0 +1,122 @@
+"""Object settings beyond metadata: tags, storage class, Glacier restores, and new buckets.
+Plain functions over a boto3 client, shared by the CLI and the window."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .buckets import bucket_name_problem
+
+TIERS = ("Standard", "Bulk", "Expedited")
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # classes whose objects must be restored to be read
+STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
+                   "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
+MAX_TAGS = 10  # S3's limit per object
+
+
+def parse_tags(pairs: list[str]) -> dict[str, str]:
+    """{key: value} from 'k=v' words; ValueError naming the bad one (S3 allows 10 tags, keys of
+    at most 128 characters and values of 256)."""
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        k, sep, v = pair.partition("=")
+        if not sep or not k:
+            raise ValueError(f"a tag is KEY=VALUE, not '{pair}'")
+        if len(k) > 128 or len(v) > 256:
+            raise ValueError(f"tag '{k}' is too long: keys take 128 characters, values 256")
+        tags[k] = v
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"S3 keeps at most {MAX_TAGS} tags on an object, not {len(tags)}")
+    return tags
+
+
+def get_tags(client, bucket: str, key: str) -> dict[str, str]:
+    """The object's tags (GetObjectTagging)."""
+    resp = client.get_object_tagging(Bucket=bucket, Key=key)
+    return {t["Key"]: t["Value"] for t in resp.get("TagSet", [])}
+
+
+def put_tags(client, bucket: str, key: str, tags: dict[str, str]) -> None:
+    """Replace the object's tags with `tags` (PutObjectTagging; an empty dict removes them)."""
+    client.put_object_tagging(Bucket=bucket, Key=key,
+                              Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+@dataclass(frozen=True)
+class RestoreState:
+    """What HEAD's x-amz-restore says: no restore asked (requested False), one in progress, or a
+    copy readable until `expiry`."""
+
+    requested: bool
+    ongoing: bool = False
+    expiry: datetime | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.requested and not self.ongoing
+
+    def describe(self) -> str:
+        if not self.requested:
+            return "not restored"
+        if self.ongoing:
+            return "restore in progress"
+        return f"restored until {self.expiry:%Y-%m-%d %H:%M} UTC" if self.expiry else "restored"
+
+
+_ONGOING = re.compile(r'ongoing-request\s*=\s*"(true|false)"', re.I)
+_EXPIRY = re.compile(r'expiry-date\s*=\s*"([^"]+)"', re.I)
+
+
+def parse_restore(header: str | None) -> RestoreState:
+    """Parse x-amz-restore ('ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"')."""
+    if not header:
+        return RestoreState(False)
+    m = _ONGOING.search(header)
+    ongoing = bool(m and m.group(1).lower() == "true")
+    expiry = None
+    if e := _EXPIRY.search(header):
+        from email.utils import parsedate_to_datetime
+
+        try:
+            expiry = parsedate_to_datetime(e.group(1))
+        except (TypeError, ValueError):
+            expiry = None
+    return RestoreState(True, ongoing, expiry)
+
+
+def restore_state(client, bucket: str, key: str) -> tuple[str, RestoreState]:
+    """(storage class, restore state) from one HEAD."""
+    r = client.head_object(Bucket=bucket, Key=key)
+    return r.get("StorageClass", "STANDARD"), parse_restore(r.get("Restore"))
+
+
+def request_restore(client, bucket: str, key: str, days: int, tier: str = "Standard") -> str:
+    """Ask S3 to restore an archived object for `days` days at `tier`. Returns 'started' (202),
+    'already restored' (200: the days are updated) or raises (InvalidObjectState for an object
+    that is not archived, RestoreAlreadyInProgress)."""
+    if not 1 <= days <= 36500:
+        raise ValueError(f"--days must be 1 to 36,500, not {days}")
+    if tier not in TIERS:
+        raise ValueError(f"the tier is one of {', '.join(TIERS)}, not '{tier}'")
+    resp = client.restore_object(Bucket=bucket, Key=key,
+                                 RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}})
+    return "already restored" if resp.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200 else "started"
+
+
+def create_bucket(client, name: str, region: str = "") -> None:
+    """Create a bucket after checking its name against S3's rules (ValueError with the reason).
+    Outside us-east-1 S3 wants the region as a location constraint."""
+    problem = bucket_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    kwargs = {"Bucket": name}
+    if region and region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    client.create_bucket(**kwargs)
+
+
+def delete_empty_bucket(client, name: str) -> None:
+    """Delete a bucket; S3 refuses one that still holds objects (BucketNotEmpty)."""
+    client.delete_bucket(Bucket=name)

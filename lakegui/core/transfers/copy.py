@@ -1,0 +1,400 @@
+"""Copies and moves from S3 to S3, run as queue jobs by any engine.
+
+A copy job's target is its bucket/key and its source src_bucket/src_key (src_version when
+given); `local_path` holds the source's URI, so the queue's views show where it comes from.
+
+- Same connection: server-side. CopyObject below the multipart threshold; above it
+  s3transfer's managed copy (UploadPartCopy in parallel parts, which also covers objects over
+  5 GB). Metadata, content type and tags are kept (S3's COPY directives for CopyObject, s3transfer
+  carries them over for a multipart copy), and so is the storage class, which CopyObject would
+  otherwise reset to STANDARD.
+- Another connection (extra["SourceProfile"]): the GET body is streamed into upload_fileobj, a
+  few parts in memory, never a temp file of the whole object.
+
+Every copy is verified before it counts as done (and before a move deletes its source): the
+target's size must be the source's, and its ETag must equal the source's whenever both are MD5
+forms of the same part layout (a multipart source is copied in its own part size, so its copy
+gets the same "-N" ETag). Where the layouts differ (a single-part source copied in parts) the
+copy is pinned to the source's ETag with CopySourceIfMatch on every request, so the server
+vouches that the bytes came from that object. A stream across connections is MD5-hashed as it
+passes and checked against both ETags.
+
+A move is copy, verify, then delete the source, one job. Crash-safe by order: the source is
+deleted only after the target is verified, so a rerun finds either the source (copy again, or
+see that an earlier run's copy is already there and verified) or only the verified target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from s3transfer.subscribers import BaseSubscriber
+from s3transfer.utils import ChunksizeAdjuster
+
+from ..errors import classify
+from . import etags
+from .engine import PENDING_UPLOAD, AlreadyDone, EngineBase, JobControl, JobError, Progress, Skip
+from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
+from .store import NewJob
+
+SOURCE_PROFILE = "SourceProfile"  # extra: the source's connection profile (JSON) when it is another one
+MIN_PART = 5 * 1024 * 1024
+_NOT_FOUND = ("NoSuchKey", "404", "NotFound")
+
+
+@dataclass(frozen=True)
+class CopyItem:
+    """One object to copy: source key, target key, and what the listing said of the source."""
+
+    src_key: str
+    key: str
+    size: int = 0
+    etag: str = ""
+
+
+def copy_jobs(items: Iterable[CopyItem], src_bucket: str, bucket: str, *, move: bool = False,
+              policy: OverwritePolicy = OverwritePolicy.ASK, src_version: str = "", storage_class: str = "",
+              source_profile: dict | None = None) -> list[NewJob]:
+    """Queue jobs for `items`: copies (or moves) from `src_bucket` to `bucket`. `storage_class`
+    changes the targets' class (empty: keep each source's); `source_profile` names another
+    connection to stream from."""
+    extra = {}
+    if storage_class:
+        extra["StorageClass"] = storage_class
+    if source_profile:
+        extra[SOURCE_PROFILE] = json.dumps(source_profile, sort_keys=True)
+    direction = Direction.MOVE if move else Direction.COPY
+    return [NewJob(direction, bucket, it.key, f"s3://{src_bucket}/{it.src_key}", size=it.size, etag=it.etag,
+                   policy=policy, extra=dict(extra), src_bucket=src_bucket, src_key=it.src_key,
+                   src_version=src_version) for it in items]
+
+
+def plan_copy(client, src_bucket: str, src: str, dst: str, *, listing_client=None, raw: bool = False,
+              verify: bool = True) -> list[CopyItem]:
+    """What `cp s3://B/SRC s3://B2/DST` copies. A source ending in '/' is a prefix: every key
+    under it goes to the same relative key under DST (taken as a folder). Otherwise SRC is one
+    key; a DST that is empty or ends in '/' receives it under its own name. `listing_client`
+    (Connection.listing_client, which may presign pages) lists; `client` HEADs one key."""
+    from .. import objects
+    from ..listing import PrefixLister
+
+    if not src or src.endswith("/"):
+        if dst and not dst.endswith("/"):
+            dst += "/"
+        lister = PrefixLister(listing_client or client, src_bucket, src, recursive=True, raw=raw, verify=verify)
+        return [CopyItem(o.key, dst + o.key[len(src):], o.size, o.etag)
+                for page in lister for o in page.objects]
+    props = objects.head(client, src_bucket, src)
+    if not dst or dst.endswith("/"):
+        dst += src.rsplit("/", 1)[-1]
+    return [CopyItem(src, dst, props.size, props.etag)]
+
+
+# running one job
+
+_connections: dict[str, object] = {}
+_connections_lock = threading.Lock()
+
+
+def _source_client(engine: EngineBase, job: Job):
+    """The client that reads the source: the engine's own, or another connection's."""
+    profile = job.extra.get(SOURCE_PROFILE)
+    if not profile:
+        return engine.client
+    from ..connection import Connection, ConnectionProfile
+
+    with _connections_lock:
+        conn = _connections.get(profile)
+        if conn is None:
+            conn = _connections[profile] = Connection(ConnectionProfile.from_dict(json.loads(profile)))
+    return conn.client("transfer")
+
+
+def _head(client, bucket: str, key: str, version: str = "", **more) -> dict | None:
+    kwargs = {"Bucket": bucket, "Key": key, **more}
+    if version:
+        kwargs["VersionId"] = version
+    try:
+        return client.head_object(**kwargs)
+    except Exception as exc:
+        if classify(exc).code in _NOT_FOUND:
+            return None
+        raise
+
+
+def _etag(head: dict) -> str:
+    return str(head.get("ETag", "")).strip('"')
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Whether two HEADs describe the same bytes (same size and the same comparable ETag)."""
+    ea, eb = _etag(a), _etag(b)
+    return a.get("ContentLength") == b.get("ContentLength") and bool(ea) and ea == eb and etags.comparable(ea)
+
+
+def _parts(etag: str) -> int:
+    """Parts of a multipart ETag ('…-N'); 0 for a single-part one."""
+    _, sep, n = etag.rpartition("-")
+    return int(n) if sep and n.isdigit() else 0
+
+
+def run_copy(engine: EngineBase, job: Job, control: JobControl, progress: Progress,
+             on_upload_id: Callable[[str], None] | None = None) -> Outcome:
+    """Run one copy or move job once (the engine's retry loop calls it again on transient errors)."""
+    move = job.direction is Direction.MOVE
+    src_client, dst_client = _source_client(engine, job), engine.client
+    in_place = not job.extra.get(SOURCE_PROFILE) and (job.src_bucket, job.src_key) == (job.bucket, job.key)
+    if in_place and move:
+        raise JobError(f"{job.uri} cannot be moved onto itself", permanent=True)
+    source = _head(src_client, job.src_bucket, job.src_key, job.src_version)
+    target = None if in_place else _head(dst_client, job.bucket, job.key)
+    if source is None:
+        if move and job.attempts > 1 and target is not None and target.get("ContentLength") == job.size:
+            raise AlreadyDone()  # an earlier run verified the copy and deleted the source, then died
+        raise JobError(f"s3://{job.src_bucket}/{job.src_key} was not found: it may have been deleted or renamed",
+                       permanent=True)
+    progress.reset(int(source.get("ContentLength", 0)))
+    if target is not None:
+        same = _same(source, target)
+        if same and (job.attempts > 1 or job.policy in (OverwritePolicy.SKIP_IF_SAME, OverwritePolicy.ASK)):
+            # An earlier run's copy, or the same bytes already there (never replaced silently, never
+            # an error): a move finishes by deleting its source.
+            if move:
+                _delete_source(src_client, job)
+                return Outcome(JobState.DONE, bytes_done=progress.total, etag=_etag(target))
+            raise Skip(f"{job.uri} exists with the same content")
+        if job.policy is OverwritePolicy.SKIP:
+            raise Skip(f"{job.uri} exists" + ("; the source stays where it is" if move else ""))
+        if job.policy is OverwritePolicy.ASK:  # different content: the user decides
+            raise JobError(f"{job.uri} exists; choose overwrite or skip to replace or keep it", permanent=True)
+    if job.extra.get(SOURCE_PROFILE):
+        etag = _stream(engine, src_client, dst_client, job, source, control, progress)
+    else:
+        etag = _server_copy(engine, dst_client, src_client, job, source, control, progress, on_upload_id)
+    written = _verify(dst_client, job, source, etag)
+    if move:
+        _delete_source(src_client, job)
+    return Outcome(JobState.DONE, bytes_done=int(source.get("ContentLength", 0)), etag=_etag(written))
+
+
+def _delete_source(client, job: Job) -> None:
+    kwargs = {"Bucket": job.src_bucket, "Key": job.src_key}
+    if job.src_version:
+        kwargs["VersionId"] = job.src_version
+    client.delete_object(**kwargs)
+
+
+def _carried(source: dict, job: Job) -> dict:
+    """What a PUT must say to keep the source's metadata, content headers and storage class."""
+    extra = {"Metadata": dict(source.get("Metadata", {})), **_target_args(job, source)}
+    for name in ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage"):
+        if source.get(name):
+            extra[name] = source[name]
+    return extra
+
+
+def _tagging(src_client, copy_source: dict) -> str:
+    """The source's tags as a PUT's Tagging header ('' when none, or the server keeps none)."""
+    from urllib.parse import urlencode
+
+    try:
+        tags = src_client.get_object_tagging(**copy_source).get("TagSet", [])
+    except Exception:
+        tags = []
+    return urlencode([(t["Key"], t["Value"]) for t in tags])
+
+
+def _put_small(src_client, client, job: Job, source: dict, copy_source: dict) -> None:
+    """Copy a small object by GET and PUT, pinned to the source's ETag."""
+    extra = _carried(source, job)
+    if tagging := _tagging(src_client, copy_source):
+        extra["Tagging"] = tagging
+    data = b""
+    if int(source.get("ContentLength", 0)):
+        pin = {"IfMatch": source["ETag"]} if source.get("ETag") else {}
+        data = src_client.get_object(**copy_source, **pin)["Body"].read()
+    client.put_object(Bucket=job.bucket, Key=job.key, Body=data, **extra)
+
+
+def _target_args(job: Job, source: dict) -> dict:
+    """The storage class to write (the job's choice, else the source's; STANDARD is left implicit
+    because some servers refuse the header)."""
+    cls = job.extra.get("StorageClass") or source.get("StorageClass") or ""
+    return {"StorageClass": cls} if cls and cls != "STANDARD" else {}
+
+
+def _part_size(client, job: Job, source: dict, default: int) -> int:
+    """The source's own part size when it was uploaded in parts (so the copy's ETag is the
+    source's), else `default`."""
+    parts = _parts(_etag(source))
+    size = int(source.get("ContentLength", 0))
+    if parts > 1:
+        try:
+            first = _head(client, job.src_bucket, job.src_key, job.src_version, PartNumber=1)
+        except Exception:
+            first = None
+        part = int(first.get("ContentLength", 0)) if first else 0
+        if part >= MIN_PART and part < size and -(-size // part) == parts:
+            return part
+    return ChunksizeAdjuster().adjust_chunksize(default, size)
+
+
+def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict, control: JobControl,
+                 progress: Progress, on_upload_id) -> str:
+    size = int(source.get("ContentLength", 0))
+    copy_source = {"Bucket": job.src_bucket, "Key": job.src_key}
+    if job.src_version:
+        copy_source["VersionId"] = job.src_version
+    pin = {"CopySourceIfMatch": source["ETag"]} if source.get("ETag") else {}
+    settings = engine.settings
+    if job.key.endswith("/") and size < settings.multipart_threshold and \
+            (job.src_bucket, job.src_key) != (job.bucket, job.key):
+        # A key ending in '/' (a folder marker, mostly empty) is written afresh: SeaweedFS takes a
+        # CopyObject onto such a key as "into that folder" and stores .../deep/deep.
+        _put_small(src_client, client, job, source, copy_source)
+        progress.add(size)
+        return ""
+    if size < settings.multipart_threshold:
+        extra = {**pin, **_target_args(job, source)}
+        if (job.src_bucket, job.src_key) == (job.bucket, job.key):
+            extra["MetadataDirective"] = "COPY"  # in place: only the storage class changes
+        client.copy_object(CopySource=copy_source, Bucket=job.bucket, Key=job.key, **extra)
+        progress.add(size)
+        return ""  # the HEAD in _verify reads what was stored
+    from s3transfer.manager import TransferConfig, TransferManager
+
+    chunk = _part_size(src_client, job, source, settings.multipart_chunksize)
+    if on_upload_id:  # a crash leaves a multipart upload; its marker lets the next run abort it
+        on_upload_id(f"{PENDING_UPLOAD}{time.time()}")
+    before = engine.open_uploads(job)
+    # One manager per big copy: its threads live as long as the copy, whatever the backend.
+    manager = TransferManager(client, config=TransferConfig(
+        multipart_threshold=settings.multipart_threshold, multipart_chunksize=chunk,
+        max_request_concurrency=settings.max_concurrency))
+    try:
+        future = manager.copy(copy_source, job.bucket, job.key, source_client=src_client,
+                              extra_args={**pin, **_target_args(job, source), "TaggingDirective": "COPY"},
+                              subscribers=[_Counter(progress)])
+        control.attach(future)
+        future.result()
+    finally:
+        manager.shutdown(cancel=control.stopped)
+        engine.abort_new_uploads(job, before)
+    return ""  # the HEAD in _verify reads it
+
+
+class _HashingReader:
+    """A GET body read by upload_fileobj: counts progress, stops when the job is stopped, and
+    keeps the MD5 of the whole and of each part (at `part` boundaries) to predict the ETag."""
+
+    def __init__(self, body, part: int, control: JobControl, progress: Progress):
+        self.body, self.part, self.control, self.progress = body, part, control, progress
+        self.whole = hashlib.md5(usedforsecurity=False)
+        self.digests: list[bytes] = []
+        self._cur = hashlib.md5(usedforsecurity=False)
+        self._in = 0
+        self.total = 0
+
+    def read(self, amount: int = -1) -> bytes:
+        if self.control.stopped:
+            raise JobError("stopped", permanent=False)
+        data = self.body.read(amount if amount is not None and amount >= 0 else None)
+        self.whole.update(data)
+        view = memoryview(data)
+        while view:
+            take = min(len(view), self.part - self._in)
+            self._cur.update(view[:take])
+            self._in += take
+            view = view[take:]
+            if self._in == self.part:
+                self.digests.append(self._cur.digest())
+                self._cur, self._in = hashlib.md5(usedforsecurity=False), 0
+        self.total += len(data)
+        self.progress.add(len(data))
+        return data
+
+    def etag(self, multipart: bool) -> str:
+        if not multipart:
+            return self.whole.hexdigest()
+        digests = self.digests + ([self._cur.digest()] if self._in or not self.digests else [])
+        return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
+
+
+def _stream(engine: EngineBase, src_client, client, job: Job, source: dict, control: JobControl,
+            progress: Progress) -> str:
+    """Copy across connections: GET body -> upload_fileobj, a few parts in memory at a time."""
+    from s3transfer.manager import TransferConfig, TransferManager
+
+    size = int(source.get("ContentLength", 0))
+    settings = engine.settings
+    chunk = ChunksizeAdjuster().adjust_chunksize(settings.multipart_chunksize, size)
+    get = {"Bucket": job.src_bucket, "Key": job.src_key}
+    if job.src_version:
+        get["VersionId"] = job.src_version
+    extra = _carried(source, job)
+    if tagging := _tagging(src_client, get):
+        extra["Tagging"] = tagging
+    if source.get("ETag"):
+        get["IfMatch"] = source["ETag"]
+    body = src_client.get_object(**get)["Body"]
+    reader = _HashingReader(body, chunk, control, progress)
+    manager = TransferManager(client, config=TransferConfig(
+        multipart_threshold=settings.multipart_threshold, multipart_chunksize=chunk,
+        max_request_concurrency=settings.max_concurrency))
+    try:
+        future = manager.upload(reader, job.bucket, job.key, extra_args=extra,
+                                subscribers=[_SizeOnly(size)])
+        control.attach(future)
+        future.result()
+    finally:
+        manager.shutdown(cancel=control.stopped)
+        body.close()
+    if reader.total != size:
+        raise JobError(f"s3://{job.src_bucket}/{job.src_key} sent {reader.total:,} bytes of {size:,}; "
+                       "copying it again", permanent=False)
+    src_etag = _etag(source)
+    if etags.comparable(src_etag) and not _parts(src_etag) and reader.whole.hexdigest() != src_etag:
+        raise JobError(f"The bytes read from s3://{job.src_bucket}/{job.src_key} do not match its ETag; "
+                       "copying it again", permanent=False)
+    return reader.etag(size >= settings.multipart_threshold)
+
+
+class _Counter(BaseSubscriber):
+    def __init__(self, progress: Progress):
+        self.progress = progress
+
+    def on_progress(self, future, bytes_transferred, **kwargs):
+        self.progress.add(bytes_transferred)
+
+
+class _SizeOnly(BaseSubscriber):
+    """Tells s3transfer the stream's size (it cannot seek to find it)."""
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def on_queued(self, future, **kwargs):
+        future.meta.provide_transfer_size(self.size)
+
+
+def _verify(client, job: Job, source: dict, expected: str) -> dict:
+    """HEAD the target and check it against the source (see the module's docstring)."""
+    written = _head(client, job.bucket, job.key)
+    if written is None:
+        raise JobError(f"{job.uri} is not there after the copy; copying it again", permanent=False)
+    got, src = _etag(written), _etag(source)
+    if written.get("ContentLength") != source.get("ContentLength"):
+        raise JobError(f"Verification failed for {job.uri}: {written.get('ContentLength'):,} bytes, the source "
+                       f"has {source.get('ContentLength'):,}; copying it again", permanent=False)
+    if expected and etags.comparable(expected) and etags.comparable(got) and got != expected:
+        raise JobError(f"Verification failed for {job.uri}: the server stored ETag {got}, "
+                       f"the bytes sent give {expected}; copying it again", permanent=False)
+    if etags.comparable(src) and etags.comparable(got) and _parts(src) == _parts(got) and got != src:
+        raise JobError(f"Verification failed for {job.uri}: ETag {got}, the source's is {src}; copying it again",
+                       permanent=False)
+    return written

@@ -1,0 +1,134 @@
+"""Copy and move jobs in the queue, the checks a copy passes before it counts (and before a move
+deletes its source), delete at scale, object settings (issue 20)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lakegui.core.deletes import delete_many, keys_to_delete
+from lakegui.core.errors import classify
+from lakegui.core.tagging import create_bucket, parse_restore, parse_tags
+from lakegui.core.transfers import copy
+from lakegui.core.transfers.engine import JobError
+from lakegui.core.transfers.jobs import Direction, Job, OverwritePolicy
+from lakegui.core.transfers.store import JobStore, NewJob
+
+_V2 = """
+CREATE TABLE batches (id INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, profile TEXT NOT NULL,
+    created REAL NOT NULL, runner TEXT NOT NULL DEFAULT 'cli');
+CREATE TABLE jobs (id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, direction TEXT NOT NULL, bucket TEXT NOT NULL,
+    key TEXT NOT NULL, local_path TEXT NOT NULL, size INTEGER NOT NULL DEFAULT 0, mtime REAL NOT NULL DEFAULT 0,
+    etag TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, bytes_done INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', policy TEXT NOT NULL,
+    upload_id TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL DEFAULT '{}', extra TEXT NOT NULL DEFAULT '{}',
+    owner TEXT NOT NULL DEFAULT '', updated REAL NOT NULL, hidden INTEGER NOT NULL DEFAULT 0);
+INSERT INTO batches VALUES (1, 'old', 'upload', '{}', 0, 'cli');
+INSERT INTO jobs(batch_id, direction, bucket, key, local_path, state, policy, updated)
+    VALUES (1, 'upload', 'b', 'k', '/tmp/f', 'queued', 'ask', 0);
+"""
+
+
+def test_a_queue_written_before_copies_opens_and_keeps_its_jobs(tmp_path):
+    path = tmp_path / "q.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(_V2)
+        db.execute("PRAGMA user_version=2")
+    store = JobStore(path)
+    try:
+        (old,) = store.jobs()
+        assert (old.direction, old.key, old.src_bucket) == (Direction.UPLOAD, "k", "")
+        batch = store.create_batch("mv", "move", {})
+        (new_id,) = store.add_jobs(batch, copy.copy_jobs([copy.CopyItem("a/x y", "b/x y", 5, "e")], "src", "dst",
+                                                         move=True, src_version="v1"))
+        job = store.job(new_id)
+        assert (job.direction, job.src_bucket, job.src_key, job.src_version) == (Direction.MOVE, "src", "a/x y", "v1")
+        assert (job.bucket, job.key, job.local_path, job.name) == ("dst", "b/x y", "s3://src/a/x y", "x y")
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 3
+
+
+class _Client:
+    def __init__(self, head):
+        self.head = head
+
+    def head_object(self, **kw):
+        return self.head
+
+
+def _job():
+    return Job(1, 1, Direction.COPY, "dst", "k", "s3://src/k", src_bucket="src", src_key="k",
+               policy=OverwritePolicy.ASK)
+
+
+def test_a_copy_with_other_bytes_fails_verification():
+    src = {"ContentLength": 3, "ETag": '"900150983cd24fb0d6963f7d28e17f72"'}
+    with pytest.raises(JobError, match="Verification failed"):
+        copy._verify(_Client({"ContentLength": 3, "ETag": '"00000000000000000000000000000000"'}), _job(), src, "")
+    with pytest.raises(JobError, match="3 bytes|bytes"):
+        copy._verify(_Client({"ContentLength": 2, "ETag": src["ETag"]}), _job(), src, "")
+    with pytest.raises(JobError, match="the bytes sent give"):  # a stream: the ETag its bytes predict
+        copy._verify(_Client({"ContentLength": 3, "ETag": '"11111111111111111111111111111111"'}), _job(),
+                     {"ContentLength": 3, "ETag": '"abc-2"'}, "22222222222222222222222222222222")
+    assert copy._verify(_Client(dict(src)), _job(), src, "")["ETag"] == src["ETag"]
+    # a single-part source copied in parts: the layouts differ, size (and CopySourceIfMatch) decide
+    assert copy._verify(_Client({"ContentLength": 3, "ETag": '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"'}), _job(), src, "")
+
+
+def test_delete_many_batches_in_parallel_and_reports_every_failure(s3):
+    s3.create_bucket(Bucket="bkt")
+    for i in range(25):
+        s3.put_object(Bucket="bkt", Key=f"data/2024/{i}", Body=b"")
+    s3.put_object(Bucket="bkt", Key="data/2024-old/keep", Body=b"")
+    keys = keys_to_delete(s3, "bkt", "data/2024", recursive=True)  # the prefix is taken as a folder
+    assert len(keys) == 25 and "data/2024-old/keep" not in keys
+    seen = []
+    report = delete_many(s3, "bkt", keys, batch=10, threads=3, on_progress=lambda done, n: seen.append((done, n)))
+    assert len(report.deleted) == 25 and not report.failures
+    assert sorted(seen)[-1] == (25, 25) and len(seen) == 3
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="bkt")["Contents"]] == ["data/2024-old/keep"]
+
+    class Broken:
+        def delete_objects(self, **kw):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteObjects")
+
+    report = delete_many(Broken(), "bkt", ["a", "b", "c"], batch=2)
+    assert [k for k, _ in report.failures] == ["a", "b", "c"] and "Access denied" in report.failures[0][1]
+
+
+def test_restore_header_tags_and_bucket_names():
+    assert not parse_restore(None).requested
+    ongoing = parse_restore('ongoing-request="true"')
+    assert ongoing.requested and ongoing.ongoing and not ongoing.readable
+    done = parse_restore('ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"')
+    assert done.readable and done.expiry.astimezone(timezone.utc).year == 2012 and "2012-12-21" in done.describe()
+    assert parse_tags(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_tags(["novalue"])
+    with pytest.raises(ValueError, match="at most 10"):
+        parse_tags([f"k{i}=v" for i in range(11)])
+    with pytest.raises(ValueError, match="3–63 characters"):
+        create_bucket(None, "ab")
+
+
+def test_an_archived_object_says_why_it_cannot_be_read():
+    exc = ClientError({"Error": {"Code": "InvalidObjectState", "Message": "The operation is not valid"},
+                       "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject")
+    info = classify(exc, bucket="b", key="cold.parquet")
+    assert info.permanent and "archived" in info.message and "restore" in info.message
+
+
+def test_planned_copies_map_a_prefix_to_relative_keys(s3):
+    s3.create_bucket(Bucket="bkt")
+    for k in ("p/a", "p/sub/b", "p-other/c"):
+        s3.put_object(Bucket="bkt", Key=k, Body=b"1")
+    assert [(i.src_key, i.key) for i in copy.plan_copy(s3, "bkt", "p/", "q")] == [("p/a", "q/a"), ("p/sub/b", "q/sub/b")]
+    assert [(i.src_key, i.key, i.size) for i in copy.plan_copy(s3, "bkt", "p/a", "r/")] == [("p/a", "r/a", 1)]
+    assert [i.key for i in copy.plan_copy(s3, "bkt", "p/a", "r/new")] == ["r/new"]
+    job = NewJob(Direction.COPY, "b", "k", "")
+    assert job.src_bucket == ""
