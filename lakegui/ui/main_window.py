@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.backfills = None  # the dashboard window, made when first opened
         self.wizard = None  # the open backfill wizard, if any
         self.coverage = None  # the coverage window, made when first opened
+        self.query = None  # the query window (ui/query), made when first opened
         self.search = None  # the search-by-name window, made when first opened
         self.comparison = None  # the compare-with-local-folder window (ui/sync), made when first opened
         self.transfers = TransferQueue(transfer_settings, self)
@@ -220,6 +221,11 @@ class MainWindow(QMainWindow):
         self.coverage_action.setStatusTip("Which symbols and years of a layout are in the lake, and which are missing")
         self.coverage_action.triggered.connect(self.open_coverage)
         view_menu.addAction(self.coverage_action)
+        self.query_action = QAction("&Query…", self)
+        self.query_action.setShortcut(QKeySequence("Ctrl+Shift+Q"))
+        self.query_action.setStatusTip("A layout's files as one table: fields, columns, a filter, a chart, the schemas")
+        self.query_action.triggered.connect(lambda: self.open_query())
+        view_menu.addAction(self.query_action)
         self.compare_action = QAction("Compare with local &folder…", self)
         self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
         self.compare_action.triggered.connect(lambda: self.open_comparison())
@@ -620,7 +626,32 @@ class MainWindow(QMainWindow):
             self.browser.location_changed.connect(self.coverage.set_location)
             self.coverage.open_requested.connect(self._on_coverage_open_requested)
             self.coverage.backfill_requested.connect(self._on_coverage_backfill_requested)
+            self.coverage.query_requested.connect(self.open_query)
         return self.coverage
+
+    def query_window(self):
+        """The query window, made on first use; it follows the browser's bucket."""
+        if self.query is None:
+            from .query.window import QueryWindow
+
+            self.query = QueryWindow(self._executor, self)
+            self.query.set_location(self.browser.location)
+            self.browser.location_changed.connect(self.query.set_location)
+            self.query.open_requested.connect(self._on_coverage_open_requested)
+        return self.query
+
+    def open_query(self, template: str = "", fields: dict | None = None):
+        """Show the query window, with `template` and these field values chosen and run when given."""
+        if self.connection is None or not self.browser.bucket:
+            self.show_notice("Connect to a bucket to query it.")
+            return None
+        window = self.query_window()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        if template:
+            window.set_query(template, fields or {})
+        return window
 
     def comparison_window(self):
         """The compare-with-local-folder window, made on first use; it follows the browser's prefix."""
@@ -682,6 +713,8 @@ class MainWindow(QMainWindow):
             self.coverage.shutdown()
         if self.search is not None:
             self.search.shutdown()
+        if self.query is not None:
+            self.query.shutdown()
         self.opener.cancel()
         if self.comparison is not None:
             self.comparison.shutdown()

@@ -85,6 +85,7 @@ class CoverageWindow(QWidget):
     open_requested = Signal(str, str)  # bucket, key: show it in the browser and preview it
     backfill_requested = Signal(str, list)  # template name, cells [{field: value}] chosen missing
     live_applied = Signal(int)  # finished uploads placed in the grid
+    query_requested = Signal(str, dict)  # template name, {field: [values]} of the selected cells
 
     def __init__(self, transfers, executor: Executor, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -128,6 +129,11 @@ class CoverageWindow(QWidget):
         self.backfill_button.setToolTip("Choose a local folder and backfill the selected missing cells from it")
         self.backfill_button.setEnabled(False)
         self.backfill_button.clicked.connect(self.backfill_selected)
+        self.query_button = QPushButton("Query these…", self)
+        self.query_button.setObjectName("queryCells")
+        self.query_button.setToolTip("Open the selected cells' rows in the Query window")
+        self.query_button.setEnabled(False)
+        self.query_button.clicked.connect(self.query_selected)
 
         self.summary = QLabel("", self)
         self.summary.setObjectName("coverageSummary")
@@ -167,6 +173,7 @@ class CoverageWindow(QWidget):
         bar.addWidget(self.sort_box)
         bar.addWidget(self.gaps_check)
         bar.addWidget(self.backfill_button)
+        bar.addWidget(self.query_button)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
         split.addWidget(self.details)
@@ -336,7 +343,28 @@ class CoverageWindow(QWidget):
                 cells.append({m.rows_field: row, **({m.cols_field: col} if m.cols_field else {})})
         return cells
 
+    def selected_fields(self) -> dict[str, list[str]]:
+        """The selected cells as field values: {rows field: [values], columns field: [values]}."""
+        m = self.model.matrix
+        if m is None:
+            return {}
+        rows, cols = set(), set()
+        for index in self.table.selectionModel().selectedIndexes():
+            row, col = self.model.cell(index)
+            rows.add(row)
+            cols.add(col)
+        out = {m.rows_field: sorted(rows)} if rows else {}
+        if m.cols_field and cols:
+            out[m.cols_field] = sorted(cols)
+        return out
+
+    def query_selected(self) -> None:
+        fields = self.selected_fields()
+        if fields:
+            self.query_requested.emit(self.layout_box.currentText(), fields)
+
     def _on_selection_changed(self, *_args) -> None:
+        self.query_button.setEnabled(self.table.selectionModel().hasSelection())
         n = len(self.selected_missing())
         self.backfill_button.setEnabled(n > 0)
         self.backfill_button.setText(f"Backfill {count(n, 'cell')}…" if n else "Backfill these…")
