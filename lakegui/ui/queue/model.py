@@ -68,7 +68,7 @@ class TransferTableModel(ColumnTableModel):
             if col == 0:
                 return r.name
             if col == 1:
-                return "Upload" if r.direction == "upload" else "Download"
+                return r.direction.capitalize()  # Upload, Download, Copy, Move
             if col == 2:
                 return human_size(r.bytes_total)
             if col == 3:
