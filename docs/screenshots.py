@@ -6,8 +6,9 @@ Writes screenshot-preview.png (a daily ticks file: its rows, then its chart), sc
 (the same in the dark palette), screenshot-json.png (a fundamentals JSON file in the preview),
 screenshot-backfill-wizard.png (a folder planned against the lake), screenshot-coverage.png
 (the demo lake's daily ticks with their deliberate gaps, two missing cells chosen) and
-screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show). Folders and the queue
-database live in a temp dir, never the user's.
+screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show) and
+screenshot-query.png (the Query window: four symbols' closes over five years). Folders and the queue
+database live in a temp dir, never the user's. Names after the folder (`docs/ query`) render only those.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ async def wait_for(condition, timeout=30.0) -> None:
 
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs")
+    only = set(sys.argv[2:])
     work = Path(tempfile.mkdtemp(prefix="lakegui-shots-"))
     for var, sub in (("LAKEGUI_CONFIG_DIR", "config"), ("LAKEGUI_DATA_DIR", "data"), ("LAKEGUI_LOG_DIR", "log")):
         os.environ[var] = str(work / sub)
@@ -58,6 +60,10 @@ def main() -> int:
         b = window.browser
         window.set_connection(demo.connection(20))
         await wait_for(lambda: not b.loading and b.model.rowCount() > 0)
+        if only:
+            if "query" in only:
+                await shoot_query()
+            return
         b.navigate("data/ticks/daily/AAPL/2024/")
         await wait_for(lambda: not b.loading and b.model.rowCount() == 1)
         b.table.selectRow(0)
@@ -80,6 +86,7 @@ def main() -> int:
         await shoot_json()
         await shoot_wizard()
         await shoot_coverage()
+        await shoot_query()
         backfill = work / "backfill"
         backfill.mkdir()
         for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):
@@ -146,6 +153,24 @@ def main() -> int:
         await asyncio.sleep(0.2)
         view.grab().save(str(out / "screenshot-coverage.png"), "PNG")
         print(f"saved {out / 'screenshot-coverage.png'}")
+        view.close()
+
+    async def shoot_query() -> None:
+        view = window.open_query()
+        await wait_for(lambda: view.schema is not None)
+        view.resize(1180, 780)
+        view.pickers["symbol"].check(["AAPL", "MSFT", "NVDA", "GOOGL"])
+        view.set_columns(["date", "close", "volume"])
+        view.filter_edit.setText("volume > 1000000")
+        done = []
+        view.query_finished.connect(done.append)
+        view.run()
+        await wait_for(lambda: done)
+        view.tabs.setCurrentWidget(view.chart)
+        await asyncio.sleep(0.3)
+        out.mkdir(parents=True, exist_ok=True)
+        view.grab().save(str(out / "screenshot-query.png"), "PNG")
+        print(f"saved {out / 'screenshot-query.png'}")
         view.close()
 
     try:

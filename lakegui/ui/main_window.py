@@ -226,6 +226,10 @@ class MainWindow(QMainWindow):
         self.query_action.setStatusTip("A layout's files as one table: fields, columns, a filter, a chart, the schemas")
         self.query_action.triggered.connect(lambda: self.open_query())
         view_menu.addAction(self.query_action)
+        self.query_selection_action = QAction("Query the &selection…", self)
+        self.query_selection_action.setStatusTip("The selected files' rows in the Query window, by their layout's fields")
+        self.query_selection_action.triggered.connect(self.query_selection)
+        view_menu.addAction(self.query_selection_action)
         self.compare_action = QAction("Compare with local &folder…", self)
         self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
         self.compare_action.triggered.connect(lambda: self.open_comparison())
@@ -681,6 +685,19 @@ class MainWindow(QMainWindow):
         window = self.coverage_window()
         window.show()
         window.raise_()
+
+    def query_selection(self):
+        """The browser's selected files matched back through the layouts: their template and
+        field values, queried."""
+        from .query.models import fields_of_keys
+
+        window = self.query_window()
+        objects, _prefixes = self.browser.selected_entries()
+        found = fields_of_keys(window.layouts, [o.key for o in objects])
+        if found is None:
+            self.show_notice("Select files of a layout (daily ticks, say) to query them.")
+            return None
+        return self.open_query(*found)
 
     def _on_coverage_open_requested(self, bucket: str, key: str) -> None:
         if bucket != self.browser.bucket:

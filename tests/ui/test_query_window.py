@@ -22,6 +22,7 @@ from lakegui.ui.query import window as query_window
 from lakegui.ui.query.models import QuerySpec
 
 from .test_coverage import index_of, open_coverage
+from .test_feel import _unnamed
 from .test_main_window import connect_and_wait
 
 DAILY_FILES = len(SYMBOLS) * len(YEARS) - len(DAILY_GAPS)
@@ -68,6 +69,7 @@ def test_pickers_columns_and_schema_tab_filled_from_the_lake(qtbot, window, demo
     assert view.schema_groups.topLevelItem(0).text(0) == f"Schema 1: {DAILY_FILES} files (majority)"
     assert view.outliers.topLevelItemCount() == 0
     assert f"{DAILY_FILES} files in the layout 'daily-ticks'" in view.status.text()
+    assert _unnamed(view) == []   # every control a screen reader can name
 
 
 def test_filter_typed_and_built_gives_the_rows_of_the_files(qtbot, window, demo_connection):
@@ -134,7 +136,7 @@ def test_chart_draws_one_series_per_symbol_across_the_years(qtbot, window, demo_
         assert x[0] == pytest.approx(pa.scalar(want["date"][0].as_py(), pa.date32()).cast(pa.int32()).as_py() * 86400)
         assert int(x[-1] // (365.25 * 86400)) + 1970 == 2024
     chart.value_box.setCurrentText("volume")
-    assert sorted(chart.curves) == ["AAPL", "MSFT", "NVDA"] and "volume over date" in chart.caption.text()
+    assert sorted(chart.curves) == ["AAPL", "MSFT", "NVDA"] and chart.caption.text().startswith("volume over date: 3 series (one per symbol)")
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "csv"])
@@ -289,3 +291,20 @@ def test_escape_and_ctrl_w_close_it(qtbot, window, demo_connection):
     qtbot.waitUntil(lambda: view.isVisible() and QApplication.activeWindow() is view, timeout=3000)
     qtbot.keyClick(view.filter_edit, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+
+
+def test_query_the_browser_selection(qtbot, window, demo_connection):
+    connect_and_wait(qtbot, window, demo_connection)
+    b = window.browser
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("data/ticks/daily/NVDA/2023/")
+    b.table.selectRow(0)
+    view = window.query_window()
+    with qtbot.waitSignal(view.query_finished, timeout=30000) as done:
+        window.query_selection_action.trigger()
+    assert view.pickers["symbol"].checked() == ["NVDA"] and view.pickers["year"].checked() == ["2023"]
+    assert done.args[0].files == 1 and view.table.num_rows == daily_table("NVDA", 2023).num_rows
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("")
+    b.table.selectRow(1)   # README.txt: in no layout
+    assert window.query_selection() is None and "Select files of a layout" in window.notice.text()

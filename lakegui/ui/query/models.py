@@ -222,3 +222,25 @@ def series_by(table, time: str, value: str, by: str | None) -> tuple[list[Symbol
         order = np.argsort(s, kind="stable")
         out.append(SymbolSeries(str(g) if g is not None else value, s[order], v[order]))
     return out, zone
+
+
+def fields_of_keys(layouts: dict, keys: list[str], prefix: str = "") -> tuple[str, dict[str, list[str]]] | None:
+    """The layout most of `keys` belong to, and the values of its fields those keys hold (as
+    "Query these…" from a browser selection asks); None when no key is in any layout."""
+    from ...core.layouts import LocalPattern
+
+    best = None
+    for name in sorted(layouts):
+        pattern = LocalPattern(layouts[name].key_template)
+        values: dict[str, set] = {}
+        hits = 0
+        for key in keys:
+            fields = pattern.match(key[len(prefix):] if key.startswith(prefix) else key)
+            if fields is None:
+                continue
+            hits += 1
+            for k, v in fields.items():
+                values.setdefault(k, set()).add(v)
+        if hits and (best is None or hits > best[0]):
+            best = (hits, name, {k: sorted(v) for k, v in values.items()})
+    return (best[1], best[2]) if best else None

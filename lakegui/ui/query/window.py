@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -155,7 +155,19 @@ class QueryChart(QWidget):
         self.value_box.blockSignals(False)
         self._draw()
 
+    def _apply_palette(self) -> None:
+        # As the preview's chart: the window's colours, so light and dark themes both read.
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(text)
+            axis.setTextPen(text)
+        self.legend.setLabelTextColor(text)
+
     def _draw(self) -> None:
+        self._apply_palette()
         self.plot.clear()
         self.legend.clear()
         self.curves = {}
@@ -172,13 +184,14 @@ class QueryChart(QWidget):
                 continue
             first = s.seconds[0] if first is None else min(first, s.seconds[0])
             self.curves[s.name] = self.plot.plot(s.seconds, s.values, name=s.name,
-                                                 pen=pg.mkPen(pg.intColor(i, hues=n), width=1.5))
+                                                 pen=pg.mkPen(pg.intColor(i, hues=n, maxValue=210), width=1.5))
         if first is not None:
             self.axis.set_zone(zone, float(first))
         self.plot.setLabel("left", value)
         self.plot.setLabel("bottom", f"{self._time} ({zone or 'as written, no zone'})")
         points = sum(len(s.seconds) for s in series)
-        self.caption.setText(f"{value} over {self._time}: {count(len(series), 'series')}, {points:,} points")
+        self.caption.setText(f"{value} over {self._time}: {len(series):,} series (one per "
+                             f"{self._by or 'file'}), {points:,} points")
         self.plot.autoRange()
 
 
@@ -343,6 +356,7 @@ class QueryWindow(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
+        split.setSizes([190, 520])
         export_row = QHBoxLayout()
         export_row.addWidget(self.status, 1)
         export_row.addWidget(self.progress)
