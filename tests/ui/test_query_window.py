@@ -184,6 +184,36 @@ def test_export_cancelled_midway_leaves_no_file(tmp_path, monkeypatch):
     assert pq.read_table(full).equals(table)
 
 
+def test_cancel_export_in_the_window_removes_the_partial_file(qtbot, window, demo_connection, tmp_path, monkeypatch):
+    view = open_query(qtbot, window, demo_connection)
+    view.pickers["symbol"].check(["AAPL"])
+    run(qtbot, view)
+    real = query_window.write_rows
+    first_batch_written = threading.Event()
+
+    def held(table, path, kind, cancel, on_progress=None):
+        def progressed(done):
+            on_progress(done)
+            first_batch_written.set()
+            cancel.wait(10)   # the next batch waits for Cancel: the file is partial meanwhile
+        return real(table, path, kind, cancel, progressed)
+
+    monkeypatch.setattr(query_window, "EXPORT_BATCH", 200)
+    monkeypatch.setattr(query_window, "write_rows", held)
+    path = tmp_path / "aapl.parquet"
+    view.choose_export_path = lambda: str(path)
+    with qtbot.waitSignal(view.export_progressed, timeout=10000) as progress:
+        view.export_button.click()
+    assert progress.args == [200, view.table.num_rows]
+    assert first_batch_written.is_set() and path.exists()
+    assert view.export_cancel_button.isVisible() and view.progress.isVisible()
+    with qtbot.waitSignal(view.export_failed, timeout=5000) as failed:
+        view.export_cancel_button.click()
+    assert failed.args[0] == f"Export cancelled; {path} was not kept."
+    qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
+    assert not view._export_slot.running and not view.progress.isVisible()
+
+
 def test_a_slow_query_is_cancelled_when_changed_or_closed(qtbot, window, demo_connection, monkeypatch):
     view = open_query(qtbot, window, demo_connection)
     release = threading.Event()
