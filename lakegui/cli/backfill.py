@@ -9,8 +9,23 @@ import sys
 import time
 from pathlib import Path
 
-from .common import (EXIT_FAILED, EXIT_OK, common_options, connection_for, error_message, fail_usage, open_store,
-                     report, run_queue, template_named)
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    cluster_ready,
+    common_options,
+    connection_for,
+    connection_override,
+    error_message,
+    fail,
+    fail_usage,
+    open_cluster,
+    open_store,
+    print_json,
+    report,
+    run_queue,
+    template_named,
+)
 
 
 def add_parser(sub) -> None:
@@ -18,11 +33,16 @@ def add_parser(sub) -> None:
         "backfill", help="upload a folder into the lake by a layout template, with lineage metadata",
         description="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN] "
                     "[--skip-existing | --overwrite] [--dry-run] [--name NAME]\n"
-                    "lakegui-cli backfill status [NAME] [--json] [--manifest PATH.csv|PATH.json]\n\n"
+                    "lakegui-cli backfill status [NAME] [--json] [--manifest PATH.csv|PATH.json]\n"
+                    "lakegui-cli backfill rollback NAME [--dry-run] [--permanent] [--json]\n\n"
                     "Each file's fields (symbol, year, ...) are read from its name by the template's local "
                     "pattern (or --pattern) and validated; invalid files are listed with the reason and not "
                     "sent. Objects already in the bucket are found by one listing: identical ones are "
-                    "skipped, different ones fail unless --skip-existing or --overwrite.",
+                    "skipped, different ones fail unless --skip-existing or --overwrite.\n\n"
+                    "rollback undoes a backfill on a versioned bucket: objects it created get a delete marker "
+                    "(--permanent: the version it wrote is deleted), objects it replaced get the replaced "
+                    "version back by a server-side copy (--permanent: the version it wrote is deleted, so the "
+                    "one below is the latest again); objects changed since are left alone and reported.",
         epilog="example:\n  lakegui-cli backfill ./vendor/daily s3://us-equity-datalake/ --template daily-ticks "
                "--dry-run\n  lakegui-cli backfill status --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +54,9 @@ def add_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
     p.add_argument("--allow-schema-drift", action="store_true",
                    help="send Parquet files whose schema differs from the lake's (status schema-differs)")
+    p.add_argument("--permanent", action="store_true",
+                   help="with rollback: delete the versions the backfill wrote, instead of adding delete markers "
+                        "and copying replaced versions back")
     p.add_argument("--manifest", metavar="PATH", default="",
                    help="with status NAME: write its manifest (key, size, etag, state, attempts, error) "
                         "as .csv or .json")
@@ -46,6 +69,10 @@ def backfill(args: argparse.Namespace) -> int:
         if len(args.operands) > 2:
             return fail_usage("backfill status takes at most one NAME")
         return status(args, args.operands[1] if len(args.operands) == 2 else "")
+    if args.operands[0] == "rollback":
+        if len(args.operands) != 2:
+            return fail_usage("backfill rollback takes the NAME of one backfill")
+        return rollback(args, args.operands[1])
     if len(args.operands) != 2:
         return fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
     return run(args, Path(args.operands[0]), args.operands[1])
@@ -71,6 +98,8 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    if not args.dry_run and (code := open_cluster(args, conn.profile.to_dict())) is not None:
+        return code
     settings = settings_store.load().transfer
     started = time.perf_counter()
     try:
@@ -99,7 +128,14 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
     try:
+        if args.overwrite:  # what each replaced object was, so `backfill rollback` can bring it back
+            from ..core.rollback import note_replaced
+
+            jobs = note_replaced(conn.client(), bucket, jobs, raw=conn.profile.raw_listing,
+                                 verify=conn.profile.verify_tls)
         name = args.name or f"{template.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        if (code := cluster_ready(args)) is not None:
+            return code
         batch, _ = store.add_batch(name, BACKFILL, conn.profile.to_dict(), jobs)
         summary = run_queue(store, args, [batch], settings, connection=conn)
         summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
@@ -171,3 +207,55 @@ def status(args: argparse.Namespace, name: str) -> int:
               f"{human_size(b['done'])} of {human_size(b['total'])}")
     return EXIT_OK
 
+
+
+def rollback(args: argparse.Namespace, name: str) -> int:
+    """`backfill rollback NAME`: undo a backfill on a versioned bucket (core/rollback.py)."""
+    from ..core.connection import Connection, ConnectionProfile
+    from ..core.rollback import RollbackImpossible, plan_rollback, run_rollback
+    from ..core.transfers.jobs import BACKFILL
+
+    store, problem = open_store(args)
+    if store is None:
+        return fail(problem)
+    try:
+        batches = [b for b in store.batches(BACKFILL) if b.name == name]
+        if not batches:
+            return fail(f"no backfill named {name!r} in {store.path}")
+        batch = batches[-1]
+        jobs = store.jobs(batch_id=batch.id)
+    finally:
+        store.close()
+    if not jobs:
+        return fail(f"the backfill {name!r} has no jobs")
+    bucket = jobs[0].bucket
+    # The connection the backfill ran over; options given here win (an endpoint that moved).
+    profile = ConnectionProfile.from_dict({**batch.profile, **connection_override(args)})
+    listing = {"raw": profile.raw_listing, "verify": profile.verify_tls}
+    try:
+        client = Connection(profile).client()
+        plan = plan_rollback(client, bucket, jobs, **listing)
+        if not args.dry_run:
+            run_rollback(client, plan, permanent=args.permanent)
+    except RollbackImpossible as exc:
+        return fail(str(exc))
+    except Exception as exc:
+        return fail(error_message(exc, bucket=bucket, endpoint=profile.endpoint_url or None))
+    if args.json:
+        print_json(dict(plan.to_json(), backfill=name, dry_run=args.dry_run, permanent=args.permanent))
+    else:
+        verb = "would be" if args.dry_run else "were"
+        for k, _ in plan.remove:
+            print(f"{'remove' if args.dry_run else 'removed'} s3://{bucket}/{k}")
+        for k, _, prev in plan.restore:
+            print(f"{'restore' if args.dry_run else 'restored'} s3://{bucket}/{k} (version {prev})")
+        for c in plan.changed:
+            print(f"left alone s3://{bucket}/{c['key']}: changed since the backfill wrote it "
+                  f"(latest: {c['latest_version'] or 'none'})", file=sys.stderr)
+        for k in plan.unknown:
+            print(f"left alone s3://{bucket}/{k}: no version id was recorded for its upload", file=sys.stderr)
+        for e in plan.errors:
+            print(f"failed s3://{bucket}/{e['key']}: {e['error']}", file=sys.stderr)
+        print(f"{len(plan.remove):,} created objects and {len(plan.restore):,} replaced ones {verb} rolled back; "
+              f"{len(plan.changed) + len(plan.unknown):,} left alone" + (" (dry run)" if args.dry_run else ""))
+    return EXIT_FAILED if plan.errors else EXIT_OK

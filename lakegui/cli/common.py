@@ -94,9 +94,68 @@ def common_options(p: argparse.ArgumentParser) -> None:
     add_queue_option(p)
     p.add_argument("--concurrency", type=int, help="files in flight at once (default: from settings)")
     p.add_argument("--name", default="", help="a name for this batch in the queue")
+    add_cluster_options(p)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--skip-existing", action="store_true", help="keep targets that already exist")
     which.add_argument("--overwrite", action="store_true", help="replace targets that already exist")
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    """--cluster and --path-map: run the jobs on a Dask cluster (docs/SCALING.md)."""
+    g = p.add_argument_group("cluster")
+    g.add_argument("--cluster", default="", metavar="ADDRESS",
+                   help="run the jobs on a Dask cluster: its scheduler, e.g. tcp://host:8786 "
+                        "(needs pip install 'lakegui[cluster]')")
+    g.add_argument("--path-map", action="append", default=[], metavar="LOCAL=REMOTE",
+                   help="with --cluster: workers find files under LOCAL at REMOTE (repeatable)")
+    g.add_argument("--chunk-files", type=int, default=0, metavar="N",
+                   help="with --cluster: files per task at most (default 250, fewer for short queues)")
+
+
+def open_cluster(args: argparse.Namespace, profile: dict | None = None) -> int | None:
+    """With --cluster: start connecting to the scheduler (on a thread, while the caller plans);
+    `cluster_ready` waits for it. None when there is nothing to do or it began; else the exit
+    code (2 without the extra). `profile` lets the workers build the engine meanwhile."""
+    if not getattr(args, "cluster", ""):
+        if getattr(args, "path_map", None):
+            return fail_usage("--path-map needs --cluster")
+        return None
+    from ..core.transfers.cluster import PathMap, PendingConnection, missing_reason
+
+    missing = missing_reason()
+    if missing:
+        return fail_usage(missing)
+    try:
+        args.path_map_parsed = PathMap.parse(args.path_map)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if args.chunk_files < 0:
+        return fail_usage("--chunk-files must be at least 1")
+    settings = None
+    if profile is not None:
+        from dataclasses import asdict, replace
+
+        from ..core import settings as settings_store
+
+        s = settings_store.load().transfer
+        settings = asdict(replace(s, concurrent_files=args.concurrency or s.concurrent_files))  # as run_queue sets it
+    args.cluster_pending = PendingConnection(args.cluster, profile=profile, settings=settings)
+    return None
+
+
+def cluster_ready(args: argparse.Namespace) -> int | None:
+    """Wait for the connection `open_cluster` began: None when the cluster can take the jobs (or
+    there is none), else exit 1 with why (unreachable, no workers, another lakegui version)."""
+    pending = getattr(args, "cluster_pending", None)
+    if pending is None:
+        return None
+    from ..core.transfers.cluster import ClusterError
+
+    try:
+        args.cluster_client = pending.result()
+    except ClusterError as exc:
+        return fail(str(exc))
+    return None
 
 
 def unknown_arguments(parser: argparse.ArgumentParser, extra: list[str]) -> int:
@@ -187,12 +246,22 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
     if connection is not None:
         store.add_connection(connection)
     store.set_override(override)
+    cluster = None
+    if getattr(args, "cluster_client", None) is not None:  # opened by open_cluster
+        from ..core.transfers.cluster import CHUNK_FILES, ClusterExecutor
+
+        cluster = ClusterExecutor(args.cluster_client, store, address=args.cluster, path_map=args.path_map_parsed,
+                                  chunk_files=args.chunk_files or CHUNK_FILES, expected_jobs=display.total_files)
+        cluster.attach()
     previous = signal.signal(signal.SIGINT, lambda *_: store.stop())
     try:
         summary = store.run(batch_ids, on_tick=display)
     finally:
         signal.signal(signal.SIGINT, previous)
         display.close()
+        if cluster is not None:
+            cluster.close()
+            store.executor = None
     return summary
 
 

@@ -7,8 +7,24 @@ import json
 import sys
 from pathlib import Path
 
-from .common import (EXIT_FAILED, EXIT_OK, add_command, add_connection_options, add_queue_option, common_options,
-                     connection_for, connection_override, error_message, fail_usage, open_store, report, run_queue)
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_cluster_options,
+    add_command,
+    add_connection_options,
+    add_queue_option,
+    cluster_ready,
+    common_options,
+    connection_for,
+    connection_override,
+    error_message,
+    fail_usage,
+    open_cluster,
+    open_store,
+    report,
+    run_queue,
+)
 
 
 def _metadata(pairs: list[str]) -> dict[str, str]:
@@ -52,11 +68,15 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    if (code := open_cluster(args, conn.profile.to_dict())) is not None:
+        return code
     settings = settings_store.load().transfer
     store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
+    if getattr(args, "version_id", ""):
+        return _download_version(args, conn, store, settings, bucket, prefix, dest)
     try:
         # Listed through presigned GETs where it can: no S3 client before the first byte moves.
         listing = {"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls}
@@ -78,12 +98,38 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
                                ("ServerSideEncryption", getattr(args, "sse", ""))) if v}
     jobs = to_jobs(plan, _policy(args), chunksize=settings.multipart_chunksize, metadata=metadata, extra=extra)
     name = args.name or f"{direction} {uri if direction == 'download' else args.dest}"
+    if (code := cluster_ready(args)) is not None:
+        store.close()
+        return code
     batch, _ = store.add_batch(name, direction, conn.profile.to_dict(), jobs)
     summary = run_queue(store, args, [batch], settings, connection=conn)
     summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
     try:
         return report(store, args, summary, [batch], plan.skipped,
                        {"batch": batch, "queue": str(store.path), "jobs": len(jobs)})
+    finally:
+        store.close()
+
+
+def _download_version(args, conn, store, settings, bucket: str, key: str, dest: Path) -> int:
+    """`download s3://B/KEY DIR --version-id V`: that version of one key (core/versions.py)."""
+    from ..core.versions import plan_version_download
+
+    try:
+        if not key or key.endswith("/"):
+            return fail_usage("--version-id downloads one key, not a prefix")
+        jobs, skipped = plan_version_download(conn.client(), bucket, key, args.version_id, dest,
+                                              chunksize=settings.multipart_chunksize, policy=_policy(args))
+        batch, _ = store.add_batch(args.name or f"download {args.source} (version {args.version_id})", "download",
+                                   conn.profile.to_dict(), jobs)
+        summary = run_queue(store, args, [batch], settings, connection=conn)
+        summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
+        return report(store, args, summary, [batch], skipped,
+                      {"batch": batch, "queue": str(store.path), "jobs": len(jobs), "version_id": args.version_id})
+    except Exception as exc:
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)}",
+              file=sys.stderr)
+        return EXIT_FAILED
     finally:
         store.close()
 
@@ -101,6 +147,9 @@ def queue(args: argparse.Namespace) -> int:
     from ..core.transfers.jobs import JobState
     from ..core.units import human_size
 
+    if args.action == "resume" and ((code := open_cluster(args)) is not None or (code := cluster_ready(args))
+                                    is not None):
+        return code
     store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
@@ -179,6 +228,7 @@ def add_parser(sub) -> None:
                                "--profile analytics")
     down.add_argument("source", metavar="s3://BUCKET/PREFIX")
     down.add_argument("local_dir", metavar="LOCALDIR")
+    down.add_argument("--version-id", default="", metavar="V", help="download this version of the key")
     common_options(down)
     down.set_defaults(func=download)
 
@@ -196,4 +246,5 @@ def add_parser(sub) -> None:
     add_queue_option(q)
     q.add_argument("--concurrency", type=int, help="files in flight at once when resuming")
     q.add_argument("--finished", action="store_true", help="with clear: remove only done, skipped, cancelled")
+    add_cluster_options(q)
     q.set_defaults(func=queue)

@@ -15,22 +15,34 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from typing import Callable
 from concurrent.futures import Executor
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core import backfill
 from ...core.preview.ohlcv import ChartColumns, Series
-from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers import progress
+from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers.progress import RateMeter
 from ...core.units import human_duration, human_size
 from ..preview.chart import ChartCanvas
 from ..tasks import TaskSlot, in_executor
+from .cluster_panel import ClusterPanel
 from .models import FailuresModel, RollupModel
 
 REFRESH_MS = 1000
@@ -131,6 +143,9 @@ class BackfillDashboard(QWidget):
         main.addLayout(top)
         main.addWidget(self.summary)
         main.addWidget(self.bar)
+        self.cluster = ClusterPanel(executor, self)  # shown while a backfill runs on a Dask cluster
+        main.addWidget(self.cluster)
+        self.refreshed.connect(lambda: self.cluster.refresh(self.service, self.current_batch()))
         main.addWidget(self.chart, 1)
         main.addWidget(lower, 2)
         self.timer = QTimer(self)
@@ -156,6 +171,7 @@ class BackfillDashboard(QWidget):
     def shutdown(self) -> None:
         self.timer.stop()
         self._slot.cancel()
+        self.cluster.shutdown()
         self._export_slot.cancel()
 
     def current_batch(self) -> int | None:
