@@ -105,6 +105,15 @@ def test_filter_typed_and_built_gives_the_rows_of_the_files(qtbot, window, demo_
         ["date", "close", "symbol", "year"]
 
 
+def test_a_column_no_file_has_is_named(qtbot, window, demo_connection):
+    view = open_query(qtbot, window, demo_connection)
+    view.pickers["symbol"].check(["AAPL"])
+    view.filter_edit.setText("closing > 100")
+    totals = run(qtbot, view)
+    assert totals.rows == 0
+    assert view.status.text().startswith("No file read has a column named 'closing' · 0 rows · 5 files")
+
+
 def test_lazy_rows_model_fetches_blocks(qtbot, window, demo_connection):
     view = open_query(qtbot, window, demo_connection)
     view.pickers["symbol"].check(["AAPL", "NVDA", "JPM"])

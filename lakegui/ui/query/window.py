@@ -662,7 +662,12 @@ class QueryWindow(QWidget):
                     loop.call_soon_threadsafe(arrived, b)
             except QueryCancelled:
                 return None
-            return collect(batches, pruned=ds.files_pruned)
+            # A name no file has is most likely a typo: say so, as the CLI does, rather than show no rows.
+            named = list(spec.columns) + sorted((flt.columns() if flt else set()) - set(template.field_names)
+                                                - set(spec.columns))
+            read = [b for b in batches if not b.error]
+            unknown = [c for c in named if read and all(c in b.missing_columns for b in read)]
+            return (*collect(batches, pruned=ds.files_pruned), unknown)
 
         try:
             result = await in_executor(self._executor, work)
@@ -677,13 +682,15 @@ class QueryWindow(QWidget):
             return
         if result is None or cancel.is_set():
             return
-        self.table, self.totals = result
+        self.table, self.totals, unknown = result
         self.stop_button.setEnabled(False)
         self.export_button.setEnabled(self.table.num_columns > 0)
         by = "symbol" if "symbol" in template.field_names else next(
             (n for n in template.field_names if n not in ("year", "month", "day", "quarter")), None)
         self.chart.set_table(self.table, by, skip=template.field_names)
         text = f"{self.totals.rows:,} rows · {_cost(self.totals)}"
+        if unknown:
+            text = f"No file read has a column named {', '.join(map(repr, unknown))} · " + text
         if self.totals.files_pruned:
             text += f" ({self.totals.files_pruned:,} ruled out by the filter on their fields)"
         if self.totals.failures:
