@@ -11,13 +11,18 @@ given); `local_path` holds the source's URI, so the queue's views show where it 
 - Another connection (extra["SourceProfile"]): the GET body is streamed into upload_fileobj, a
   few parts in memory, never a temp file of the whole object.
 
-Every copy is verified before it counts as done (and before a move deletes its source): the
-target's size must be the source's, and its ETag must equal the source's whenever both are MD5
-forms of the same part layout (a multipart source is copied in its own part size, so its copy
-gets the same "-N" ETag). Where the layouts differ (a single-part source copied in parts) the
-copy is pinned to the source's ETag with CopySourceIfMatch on every request, so the server
-vouches that the bytes came from that object. A stream across connections is MD5-hashed as it
-passes and checked against both ETags.
+Every copy is verified before it counts as done (and before a move deletes its source), and
+every request is pinned to the source's ETag (CopySourceIfMatch / IfMatch), so the server
+vouches that the bytes came from that object as it was:
+- a small object's first attempt trusts its listing: CopyObject returns the ETag it stored,
+  which must be the listed one (two requests a copy: a HEAD of the target, for the policy, and
+  the copy);
+- otherwise the target is HEADed: its size must be the source's, and its ETag the source's when
+  both have the same part layout (a multipart source is copied in its own part size, so on AWS
+  and moto its copy gets the same "-N" ETag). A server that makes a copied part's ETag otherwise
+  (SeaweedFS) is checked by the first, middle and last 64 KiB of both objects instead;
+- a single-part source copied in parts has another ETag by nature: size and the pin decide;
+- a stream across connections is MD5-hashed as it passes and checked against both ETags.
 
 A move is copy, verify, then delete the source, one job. Crash-safe by order: the source is
 deleted only after the target is verified, so a rerun finds either the source (copy again, or
@@ -43,6 +48,7 @@ from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
 from .store import NewJob
 
 SOURCE_PROFILE = "SourceProfile"  # extra: the source's connection profile (JSON) when it is another one
+SOURCE_CLASS = "SourceClass"  # extra: the source's storage class as listed (kept by the copy)
 MIN_PART = 5 * 1024 * 1024
 _NOT_FOUND = ("NoSuchKey", "404", "NotFound")
 
@@ -55,6 +61,7 @@ class CopyItem:
     key: str
     size: int = 0
     etag: str = ""
+    storage_class: str = ""  # the source's, from the listing
 
 
 def copy_jobs(items: Iterable[CopyItem], src_bucket: str, bucket: str, *, move: bool = False,
@@ -70,8 +77,8 @@ def copy_jobs(items: Iterable[CopyItem], src_bucket: str, bucket: str, *, move: 
         extra[SOURCE_PROFILE] = json.dumps(source_profile, sort_keys=True)
     direction = Direction.MOVE if move else Direction.COPY
     return [NewJob(direction, bucket, it.key, f"s3://{src_bucket}/{it.src_key}", size=it.size, etag=it.etag,
-                   policy=policy, extra=dict(extra), src_bucket=src_bucket, src_key=it.src_key,
-                   src_version=src_version) for it in items]
+                   policy=policy, extra={**extra, **({SOURCE_CLASS: it.storage_class} if it.storage_class else {})},
+                   src_bucket=src_bucket, src_key=it.src_key, src_version=src_version) for it in items]
 
 
 def plan_copy(client, src_bucket: str, src: str, dst: str, *, listing_client=None, raw: bool = False,
@@ -87,12 +94,12 @@ def plan_copy(client, src_bucket: str, src: str, dst: str, *, listing_client=Non
         if dst and not dst.endswith("/"):
             dst += "/"
         lister = PrefixLister(listing_client or client, src_bucket, src, recursive=True, raw=raw, verify=verify)
-        return [CopyItem(o.key, dst + o.key[len(src):], o.size, o.etag)
+        return [CopyItem(o.key, dst + o.key[len(src):], o.size, o.etag, o.storage_class)
                 for page in lister for o in page.objects]
     props = objects.head(client, src_bucket, src)
     if not dst or dst.endswith("/"):
         dst += src.rsplit("/", 1)[-1]
-    return [CopyItem(src, dst, props.size, props.etag)]
+    return [CopyItem(src, dst, props.size, props.etag, props.storage_class)]
 
 
 # running one job
@@ -151,6 +158,10 @@ def run_copy(engine: EngineBase, job: Job, control: JobControl, progress: Progre
     in_place = not job.extra.get(SOURCE_PROFILE) and (job.src_bucket, job.src_key) == (job.bucket, job.key)
     if in_place and move:
         raise JobError(f"{job.uri} cannot be moved onto itself", permanent=True)
+    if _quick(engine, job, in_place):
+        done = _quick_copy(engine, src_client, dst_client, job, progress, move)
+        if done is not None:
+            return done
     source = _head(src_client, job.src_bucket, job.src_key, job.src_version)
     target = None if in_place else _head(dst_client, job.bucket, job.key)
     if source is None:
@@ -159,9 +170,11 @@ def run_copy(engine: EngineBase, job: Job, control: JobControl, progress: Progre
         raise JobError(f"s3://{job.src_bucket}/{job.src_key} was not found: it may have been deleted or renamed",
                        permanent=True)
     progress.reset(int(source.get("ContentLength", 0)))
+    ours = job.attempts > 1 or getattr(job, "_copy_wrote", False)  # a target an earlier attempt may have written
     if target is not None:
-        same = _same(source, target)
-        if same and (job.attempts > 1 or job.policy in (OverwritePolicy.SKIP_IF_SAME, OverwritePolicy.ASK)):
+        same = _same(source, target) or (ours and _copied_in_parts(source, target) and
+                                         _samples_match(src_client, dst_client, job, source))
+        if same and (ours or job.policy in (OverwritePolicy.SKIP_IF_SAME, OverwritePolicy.ASK)):
             # An earlier run's copy, or the same bytes already there (never replaced silently, never
             # an error): a move finishes by deleting its source.
             if move:
@@ -170,16 +183,51 @@ def run_copy(engine: EngineBase, job: Job, control: JobControl, progress: Progre
             raise Skip(f"{job.uri} exists with the same content")
         if job.policy is OverwritePolicy.SKIP:
             raise Skip(f"{job.uri} exists" + ("; the source stays where it is" if move else ""))
-        if job.policy is OverwritePolicy.ASK:  # different content: the user decides
+        if job.policy is OverwritePolicy.ASK and not getattr(job, "_copy_wrote", False):  # the user decides
             raise JobError(f"{job.uri} exists; choose overwrite or skip to replace or keep it", permanent=True)
+    job._copy_wrote = True  # this run writes the target: its retries may replace what it wrote
     if job.extra.get(SOURCE_PROFILE):
         etag = _stream(engine, src_client, dst_client, job, source, control, progress)
     else:
         etag = _server_copy(engine, dst_client, src_client, job, source, control, progress, on_upload_id)
-    written = _verify(dst_client, job, source, etag)
+    written = _verify(dst_client, job, source, etag, src_client)
     if move:
         _delete_source(src_client, job)
     return Outcome(JobState.DONE, bytes_done=int(source.get("ContentLength", 0)), etag=_etag(written))
+
+
+def _quick(engine: EngineBase, job: Job, in_place: bool) -> bool:
+    """Whether the first attempt of a small copy may trust its listing (size, ETag, class)."""
+    return (job.attempts <= 1 and not getattr(job, "_copy_wrote", False) and not in_place and not job.src_version
+            and not job.extra.get(SOURCE_PROFILE) and etags.comparable(job.etag) and not _parts(job.etag)
+            and 0 < job.size < engine.settings.multipart_threshold and not job.key.endswith("/"))
+
+
+def _quick_copy(engine: EngineBase, src_client, client, job: Job, progress: Progress, move: bool) -> Outcome | None:
+    """A small object as listed: CopyObject pinned to the listed ETag, checked by the ETag it
+    returns; two requests (a HEAD of the target for the policy, and the copy) instead of four.
+    None when anything is not as listed (the target exists, the source changed): the full path
+    decides then."""
+    if job.policy is not OverwritePolicy.OVERWRITE and _head(client, job.bucket, job.key) is not None:
+        return None
+    extra = {"CopySourceIfMatch": f'"{job.etag}"',
+             **_target_args(job, {"StorageClass": job.extra.get(SOURCE_CLASS, "")})}
+    progress.reset(job.size)
+    job._copy_wrote = True
+    try:
+        resp = client.copy_object(CopySource={"Bucket": job.src_bucket, "Key": job.src_key}, Bucket=job.bucket,
+                                  Key=job.key, **extra)
+    except Exception as exc:
+        if classify(exc).code in (*_NOT_FOUND, "PreconditionFailed", "412"):
+            return None  # changed or gone since listed
+        raise
+    got = str(resp.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
+    if got != job.etag:  # the server names what it stored: the source's bytes give the source's ETag
+        return None
+    progress.add(job.size)
+    if move:
+        _delete_source(src_client, job)
+    return Outcome(JobState.DONE, bytes_done=job.size, etag=got)
 
 
 def _delete_source(client, job: Job) -> None:
@@ -382,7 +430,32 @@ class _SizeOnly(BaseSubscriber):
         future.meta.provide_transfer_size(self.size)
 
 
-def _verify(client, job: Job, source: dict, expected: str) -> dict:
+def _copied_in_parts(source: dict, target: dict) -> bool:
+    """Both multipart, with the same size and part count: a server that does not take a copied
+    part's ETag from its bytes (SeaweedFS) gives such a copy another ETag."""
+    a, b = _etag(source), _etag(target)
+    return source.get("ContentLength") == target.get("ContentLength") and _parts(a) > 0 and _parts(a) == _parts(b)
+
+
+SAMPLE = 64 * 1024
+
+
+def _samples_match(src_client, client, job: Job, source: dict) -> bool:
+    """Whether the first, middle and last 64 KiB of the target are the source's (three small GETs
+    a side): the check left when ETags cannot be compared."""
+    size = int(source.get("ContentLength", 0))
+    starts = sorted({0, max(0, size // 2 - SAMPLE // 2), max(0, size - SAMPLE)})
+    src = {"Bucket": job.src_bucket, "Key": job.src_key, **({"VersionId": job.src_version} if job.src_version else {})}
+    for start in starts:
+        rng = f"bytes={start}-{min(size, start + SAMPLE) - 1}"
+        a = src_client.get_object(**src, Range=rng)["Body"].read()
+        b = client.get_object(Bucket=job.bucket, Key=job.key, Range=rng)["Body"].read()
+        if a != b:
+            return False
+    return True
+
+
+def _verify(client, job: Job, source: dict, expected: str, src_client=None) -> dict:
     """HEAD the target and check it against the source (see the module's docstring)."""
     written = _head(client, job.bucket, job.key)
     if written is None:
@@ -394,7 +467,8 @@ def _verify(client, job: Job, source: dict, expected: str) -> dict:
     if expected and etags.comparable(expected) and etags.comparable(got) and got != expected:
         raise JobError(f"Verification failed for {job.uri}: the server stored ETag {got}, "
                        f"the bytes sent give {expected}; copying it again", permanent=False)
-    if etags.comparable(src) and etags.comparable(got) and _parts(src) == _parts(got) and got != src:
+    if etags.comparable(src) and etags.comparable(got) and _parts(src) == _parts(got) and got != src and not (
+            _parts(got) and src_client is not None and _samples_match(src_client, client, job, source)):
         raise JobError(f"Verification failed for {job.uri}: ETag {got}, the source's is {src}; copying it again",
                        permanent=False)
     return written
