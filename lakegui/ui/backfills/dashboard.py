@@ -2,8 +2,10 @@
 bytes, progress rolled up by a template field, its failures (retry them all), and its manifest.
 
 It asks the queue service, which reads the shared queue database, so a backfill the CLI runs in
-another process shows here live. The aggregate queries run in the executor once a second, and
-only when the queue changed. Progress is counted by core (core/transfers/progress.py): skipped
+another process shows here live. The window's own jobs are followed by the queue's events (a job
+ended, a batch was added, the queue went idle): the counts are read again at most EVENT_MS after
+one, so the dashboard agrees with the status bar. A once-a-second poll picks up other processes'
+changes. The aggregate queries run in the executor, and only when the queue changed. Progress is counted by core (core/transfers/progress.py): skipped
 files are already in the lake and count as done, in files and in bytes.
 
 A finished backfill's records stay in the queue database (the queue's "Remove finished" only
@@ -20,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -46,6 +49,9 @@ from .cluster_panel import ClusterPanel
 from .models import FailuresModel, RollupModel
 
 REFRESH_MS = 1000
+EVENT_MS = 150  # after a queue event: long enough for the ends of one turn to be written together
+EMPTY_TEXT = ("No backfills in the queue. Start one with Transfers › New backfill… (Ctrl+B), "
+              "or with lakegui-cli backfill.")
 _THROUGHPUT = ChartColumns(time="time", close="throughput (MB/s)")
 
 
@@ -73,7 +79,7 @@ class BackfillDashboard(QWidget):
         self.batch_box.setObjectName("backfillChooser")
         self.batch_box.setAccessibleName("Backfill")
         self.batch_box.currentIndexChanged.connect(self._on_batch_box_changed)
-        self.summary = QLabel("No backfills in the queue. Start one with lakegui-cli backfill.", self)
+        self.summary = QLabel(EMPTY_TEXT, self)
         self.summary.setObjectName("backfillSummary")
         self.bar = QProgressBar(self)
         self.bar.setObjectName("backfillBytes")
@@ -111,6 +117,7 @@ class BackfillDashboard(QWidget):
         self.export_button.setObjectName("exportManifest")
         self.export_button.setToolTip("Key, size, ETag, state, attempts and error of every file, as CSV or JSON")
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.export_button.setEnabled(False)  # until there is a backfill to export
         self.remove_button = QPushButton("Remove backfill…", self)
         self.remove_button.setObjectName("removeBackfill")
         self.remove_button.setToolTip("Clear a finished backfill's records from the queue (its manifest goes too)")
@@ -151,6 +158,16 @@ class BackfillDashboard(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(EVENT_MS)
+        self._soon.timeout.connect(lambda: self.refresh(force=True))
+        self._again = False  # an event came while a read ran: read once more after it
+        for signal in (transfers.job_finished, transfers.jobs_added, transfers.idle):
+            signal.connect(self._on_queue_event)
+        close = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
+        for keys in close + [QKeySequence(k) for k in ("Ctrl+W", "Escape") if QKeySequence(k) not in close]:
+            QShortcut(keys, self, self.close)
         self.resize(900, 640)
 
     @property
@@ -165,11 +182,13 @@ class BackfillDashboard(QWidget):
 
     def hideEvent(self, event) -> None:
         self.timer.stop()
+        self._soon.stop()
         self._slot.cancel()
         super().hideEvent(event)
 
     def shutdown(self) -> None:
         self.timer.stop()
+        self._soon.stop()
         self._slot.cancel()
         self.cluster.shutdown()
         self._export_slot.cancel()
@@ -177,8 +196,15 @@ class BackfillDashboard(QWidget):
     def current_batch(self) -> int | None:
         return self.batch_box.currentData()
 
+    def _on_queue_event(self, *_args) -> None:
+        if self.isVisible() and not self._soon.isActive():  # not restarted: a stream of ends still shows
+            self._soon.start()
+
     def refresh(self, force: bool = False) -> None:
-        if self.service is None or self._slot.running:
+        if self.service is None:
+            return
+        if self._slot.running:
+            self._again = self._again or force
             return
         version = self.service.data_version()
         if not force and version == self._version and not self.transfers.running_count:
@@ -207,6 +233,10 @@ class BackfillDashboard(QWidget):
         except Exception as exc:  # a locked or vanished database: say so, keep the window
             self.summary.setText(f"The queue could not be read: {exc}")
             return
+        finally:
+            if self._again and self.isVisible():
+                self._again = False
+                self._soon.start()
         self._show(batches, prog, fields, rolled, failed)
         self.refreshed.emit()
 
@@ -222,9 +252,10 @@ class BackfillDashboard(QWidget):
             self.batch_box.blockSignals(False)
         self._progress = prog
         self.remove_button.setEnabled(prog is not None and prog.unfinished == 0)
+        self.export_button.setEnabled(prog is not None)
         if prog is None:
             if not batches:
-                self.summary.setText("No backfills in the queue. Start one with lakegui-cli backfill.")
+                self.summary.setText(EMPTY_TEXT)
                 self.bar.setValue(0)
                 self.rollup.set_rows([])
                 self.failures.set_rows([])

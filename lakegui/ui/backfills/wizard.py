@@ -40,6 +40,7 @@ from ...core.listing import parse_s3_uri
 from ...core.transfers.jobs import BACKFILL
 from ...core.units import count, human_size
 from ..browser.drag import dropped_local_paths
+from ..column_fit import fit_columns
 from ..tasks import TaskSlot, in_executor
 from .models import PlanModel
 
@@ -125,9 +126,9 @@ class BackfillWizard(QDialog):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        fit_columns(self.table)  # each plan's first rows set the widths; "Why" (last) stretches
         for col, width in enumerate((110, 170, 300, 300, 70)):
-            self.table.setColumnWidth(col, width)
-        self.table.horizontalHeader().setStretchLastSection(True)
+            self.table.setColumnWidth(col, width)  # until the first plan
         self.keep_radio = QRadioButton("Keep them (skip)", self)
         self.keep_radio.setChecked(True)
         self.overwrite_radio = QRadioButton("Replace them with the local files", self)
@@ -287,15 +288,24 @@ class BackfillWizard(QDialog):
             return self._fail(str(exc)[0].upper() + str(exc)[1:] + ".")
         except Exception as exc:
             return self._fail(f"Could not plan the backfill: {classify(exc, bucket=bucket, key=prefix).message}")
+        left_out = ""
         if self.cells is not None:
+            # Say what the chosen cells left out, or an empty table looks like an empty folder.
+            invalid = sum(1 for i in plan.items if i.status == INVALID)
+            placed = len(plan.items) - invalid
             plan = restrict(plan, self.cells)
+            outside = placed - len(plan.items)
+            if outside or invalid:
+                left_out = (f" {count(outside, 'file')} {'is' if outside == 1 else 'are'} outside the "
+                            f"{count(len(self.cells), 'chosen cell')}"
+                            + (f"; {invalid:,} could not be placed by the layout" if invalid else "") + ".")
         self.plan = plan
         self.model.set_items(plan.items)
         c = plan.counts()
         self.summary.setText(
             f"{c[NEW]:,} new, {c[SAME]:,} already there (same), {c[DIFFERENT]:,} already there (different), "
             f"{c[INVALID]:,} invalid · {human_size(plan.total_bytes)} · planned in "
-            f"{time.perf_counter() - started:.1f} s. Nothing is sent until you queue it.")
+            f"{time.perf_counter() - started:.1f} s. Nothing is sent until you queue it.{left_out}")
         for i, (title, status) in enumerate(_STATUSES):
             self.status_box.setItemText(i, f"{title} ({c[status] if status else len(plan.items):,})")
         self._update_queue_button()

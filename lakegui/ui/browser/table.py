@@ -10,6 +10,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from ...core.listing import PrefixEntry
+from ..column_fit import ColumnFitter
 from .drag import dropped_local_paths
 from .model import ENTRY_ROLE
 
@@ -27,6 +28,12 @@ class ObjectTableView(QTableView):
         self.setDropIndicatorShown(True)
         self.drops_enabled = False  # only while connected to a bucket
         self._drag_data = drag_data
+        # Columns fit each listing's first rows and the last stretches; a user's widths stay.
+        self.column_fitter = ColumnFitter(self)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        self.column_fitter.watch(model)
 
     def moveCursor(self, action, modifiers):
         # Home and End go to the first and last row, as in file managers (QTableView moves between

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Executor
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -184,6 +184,9 @@ class CoverageWindow(QWidget):
         main.addWidget(self.summary)
         main.addWidget(split, 1)
         main.addWidget(legend)
+        close = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)  # Ctrl+W where the desktop says so
+        for keys in close + [QKeySequence(k) for k in ("Ctrl+W", "Escape") if QKeySequence(k) not in close]:
+            QShortcut(keys, self, self.close)
         self.resize(1000, 640)
 
         self._live = QTimer(self)

@@ -31,6 +31,7 @@ from ...core.preview import cells, ohlcv
 from ...core.preview.parquet import HEAD_ROWS, ParquetPreview, PreviewError, SchemaNode
 from ...core.preview.rangefile import ObjectChanged, PreviewCancelled, RangeFile
 from ...core.units import human_size
+from ..column_fit import FitTableView
 from ..tasks import TaskSlot, in_executor
 from .models import ParquetRowsModel, RowGroupsModel
 
@@ -48,7 +49,7 @@ def _rows_of(read, *args):
 
 def make_table(name: str, accessible: str) -> QTableView:
     """A read-only table of fixed-height rows, as the previews show them."""
-    view = QTableView()
+    view = FitTableView()  # columns fit the first block of rows (a timestamp reads whole)
     view.setObjectName(name)
     view.setAccessibleName(accessible)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

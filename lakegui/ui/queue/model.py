@@ -19,6 +19,24 @@ _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "do
                "cancelled": "Cancelled", "skipped": "Skipped"}
 
 
+def _path(r: JobRow) -> str:
+    """The path a row is named by: the object's key for a download, the local file's for an upload."""
+    if r.direction == "upload":
+        return r.local_path.replace("\\", "/")
+    return r.uri.split("/", 3)[3] if r.uri.count("/") >= 3 else r.name
+
+
+def _common_folder(a: str, b: str) -> str:
+    """The longest folder ('x/y/', or '') both folder paths start with."""
+    n = 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            break
+        if x == "/":
+            n = i + 1
+    return a[:n]
+
+
 class TransferTableModel(ColumnTableModel):
     COLUMNS = ("Name", "Direction", "Size", "Progress", "Speed", "ETA", "State")
     PROGRESS_COLUMN = 3
@@ -26,6 +44,10 @@ class TransferTableModel(ColumnTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._index: dict[int, int] = {}  # job id -> row
+        # Per batch: the folder its rows' paths share, and how many rows it has. A row is named
+        # by its path below that folder, so five ticks.parquet downloads read AAPL/2024/ticks.parquet
+        # and so on; a batch of one shows its file's parent folder too.
+        self._roots: dict[int, list] = {}  # batch id -> [folder, rows]
 
     def row(self, i: int) -> JobRow:
         """The row shown at position i."""
@@ -37,6 +59,7 @@ class TransferTableModel(ColumnTableModel):
 
     def append_rows(self, rows: list) -> int:
         first = len(self._rows)
+        self._add_roots(rows)
         n = super().append_rows(rows)
         for i, r in enumerate(rows, first):
             self._index[r.job_id] = i
@@ -46,7 +69,32 @@ class TransferTableModel(ColumnTableModel):
         self.beginResetModel()
         self._rows = list(rows)
         self._index = {r.job_id: i for i, r in enumerate(self._rows)}
+        self._roots = {}
+        self._add_roots(self._rows)
         self.endResetModel()
+
+    def _add_roots(self, rows) -> None:
+        roots = self._roots
+        for r in rows:
+            path = _path(r)
+            folder = path[:path.rfind("/") + 1]
+            root = roots.get(r.batch_id)
+            if root is None:
+                roots[r.batch_id] = [folder, 1]
+            else:
+                if not folder.startswith(root[0]):
+                    root[0] = _common_folder(root[0], folder)
+                root[1] += 1
+
+    def display_name(self, r: JobRow) -> str:
+        """The row's path below its batch's common folder (with the parent folder for a lone file)."""
+        path = _path(r)
+        root = self._roots.get(r.batch_id)
+        if root is None:
+            return r.name
+        folder, n = root
+        cut = path.rfind("/", 0, path.rfind("/")) + 1 if n == 1 else len(folder)
+        return path[cut:] or r.name
 
     def remove_ids(self, ids) -> None:
         ids = set(ids)
@@ -66,7 +114,7 @@ class TransferTableModel(ColumnTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return r.name
+                return self.display_name(r)
             if col == 1:
                 return r.direction.capitalize()  # Upload, Download, Copy, Move
             if col == 2:

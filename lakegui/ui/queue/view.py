@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.units import human_duration, human_size
+from ..column_fit import fit_columns
 from ..resources import icon
 from .controller import Totals, TransferQueue
 from .model import FRACTION_ROLE, JOB_ID_ROLE
@@ -110,10 +110,12 @@ class TransferQueueView(QFrame):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
+        # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        fit_columns(self.table)  # to the first rows' contents; the State column (last) stretches
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 95), (2, 75), (3, 110), (4, 85), (5, 65), (6, 120)):
-            header.resizeSection(col, width)
+        for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 85), (5, 65)):
+            header.resizeSection(col, width)  # until the first rows arrive
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
 
