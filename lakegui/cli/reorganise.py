@@ -92,7 +92,9 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
     if (code := open_cluster(args)) is not None:
         return code
     try:
-        items = plan_copy(src_conn.client(), src_bucket, src, dst, listing_client=src_conn.listing_client(),
+        prefix = not src or src.endswith("/")  # listed through presigned pages: no botocore client needed
+        items = plan_copy(None if prefix else src_conn.client(), src_bucket, src, dst,
+                          listing_client=src_conn.listing_client(),
                           raw=src_conn.profile.raw_listing,
                           verify=src_conn.profile.verify_tls)
     except Exception as exc:
