@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layouts import LayoutTemplate, LocalPattern, place
+from .listing import PrefixLister
 from .transfers import etags
 from .transfers.jobs import Direction, JobState, OverwritePolicy
-from .listing import PrefixLister
 from .transfers.store import NewJob
 
 NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
@@ -296,14 +296,17 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     return jobs
 
 
-MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path")
+# version_id: the version an upload created; replaced_version: the one it replaced (versioned buckets).
+MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path", "version_id",
+                   "replaced_version")
 
 
 def manifest_rows(queue, batch_id: int) -> list[dict]:
     """One row per job of a backfill (`queue`: a QueueService): what was (or was not) put where,
     for the record. A backfill's progress is progress.BatchProgress, from QueueService.batch_progress."""
     return [{"key": j.key, "size": j.size, "etag": j.etag, "state": str(j.state), "attempts": j.attempts,
-             "error": j.error, "local_path": j.local_path, "metadata": dict(j.metadata)}
+             "error": j.error, "local_path": j.local_path, "version_id": j.version_id,
+             "replaced_version": j.replaced_version, "metadata": dict(j.metadata)}
             for j in queue.jobs(batch_id=batch_id)]
 
 
@@ -324,5 +327,5 @@ def write_manifest(rows: list[dict], path: Path | str) -> None:
             w = csv.writer(f)
             w.writerow(MANIFEST_FIELDS + ("metadata",))
             for r in rows:
-                w.writerow([r[k] for k in MANIFEST_FIELDS] + [";".join(f"{k}={v}" for k, v in r["metadata"].items())])
+                w.writerow([r.get(k, "") for k in MANIFEST_FIELDS] + [";".join(f"{k}={v}" for k, v in r["metadata"].items())])
     tmp.replace(path)

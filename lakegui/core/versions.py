@@ -124,7 +124,8 @@ def _sdk_page(client, kwargs: dict) -> tuple[list[VersionEntry], list[str], bool
                for v in resp.get("Versions", [])]
     entries += [VersionEntry(m["Key"], m.get("VersionId") or "null", 0, "", m.get("LastModified"),
                              bool(m.get("IsLatest")), True) for m in resp.get("DeleteMarkers", [])]
-    return (_newest_first(entries), [p["Prefix"] for p in resp.get("CommonPrefixes", [])], bool(resp.get("IsTruncated")),
+    prefixes = [p["Prefix"] for p in resp.get("CommonPrefixes", [])]
+    return (_newest_first(entries), prefixes, bool(resp.get("IsTruncated")),
             resp.get("NextKeyMarker", ""), resp.get("NextVersionIdMarker", ""))
 
 
@@ -230,3 +231,20 @@ def revert(client, bucket: str, key: str, version_id: str) -> str:
         return resp.get("VersionId", "")
     client.copy(source, bucket, key)  # boto3's managed multipart copy beyond CopyObject's 5 GB
     return client.head_object(Bucket=bucket, Key=key).get("VersionId", "")
+
+
+def plan_version_download(client, bucket: str, key: str, version_id: str, dest, *, chunksize: int,
+                          policy) -> tuple[list, list]:
+    """(jobs, skipped) that download `version_id` of `key` to dest/NAME: its size and ETag from a
+    HEAD of that version (a key whose latest is a delete marker still has its older versions)."""
+    from dataclasses import replace
+
+    from .listing import ObjectEntry
+    from .transfers.planner import plan_download, to_jobs
+
+    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    entry = ObjectEntry(key, int(head.get("ContentLength", 0)), head.get("LastModified"),
+                        str(head.get("ETag", "")).strip('"'), head.get("StorageClass", "STANDARD"))
+    plan = plan_download(client, bucket, dest, objects=[entry], base=key[: key.rfind("/") + 1])
+    jobs = [replace(j, src_version=version_id) for j in to_jobs(plan, policy, chunksize=chunksize)]
+    return jobs, plan.skipped

@@ -138,7 +138,8 @@ def test_manifest_is_csv_or_json_only(tmp_path):
              "metadata": {"symbol": "AAPL"}}]
     backfill.write_manifest(rows, tmp_path / "m.csv")
     assert (tmp_path / "m.csv").read_text().splitlines() == [
-        "key,size,etag,state,attempts,error,local_path,metadata", "k,1,e,done,1,,/x,symbol=AAPL"]
+        "key,size,etag,state,attempts,error,local_path,version_id,replaced_version,metadata",
+        "k,1,e,done,1,,/x,,,symbol=AAPL"]
     with pytest.raises(ValueError, match="as .csv or .json"):
         backfill.write_manifest(rows, tmp_path / "m.txt")
     assert not (tmp_path / "m.txt").exists()

@@ -153,3 +153,126 @@ def test_undelete_and_revert_explain_an_unversioned_bucket(moto_endpoint):
     assert code == 1 and "does not keep versions" in err
     code, _, err = run(moto_endpoint, "revert", "s3://plain/k")
     assert code == 2  # --version-id is required
+
+
+@pytest.mark.parametrize("engine", ["s3transfer", "awscrt"])
+def test_download_a_specific_version(endpoint, tmp_path, engine, monkeypatch):
+    from lakegui.core import settings as settings_store
+
+    url, s3, bucket = endpoint
+    s = settings_store.load()
+    s.transfer.engine = engine
+    settings_store.save(s)
+    v1 = put(s3, bucket, "px/daily.csv", b"first version\n")
+    put(s3, bucket, "px/daily.csv", b"second, longer version\n")
+    s3.delete_object(Bucket=bucket, Key="px/daily.csv")  # deleted on top: older versions still download
+    doc = run_json(url, "download", f"s3://{bucket}/px/daily.csv", str(tmp_path / "out"), "--version-id", v1,
+                   "--queue", str(tmp_path / "q.sqlite3"))
+    assert doc["done"] == 1 and doc["version_id"] == v1
+    assert (tmp_path / "out" / "daily.csv").read_bytes() == b"first version\n"
+    code, _, err = run(url, "download", f"s3://{bucket}/px/daily.csv", str(tmp_path / "o2"), "--version-id", "nope",
+                       "--queue", str(tmp_path / "q.sqlite3"))
+    assert code == 1 and "Traceback" not in err
+
+
+def test_preview_reads_a_specific_version(endpoint):
+    url, s3, bucket = endpoint
+    v1 = put(s3, bucket, "ref/list.csv", b"symbol,name\nAAPL,Apple\n")
+    put(s3, bucket, "ref/list.csv", b"symbol,name\nMSFT,Microsoft\nNVDA,Nvidia\n")
+    old = run_json(url, "preview", f"s3://{bucket}/ref/list.csv", "--version-id", v1)
+    new = run_json(url, "preview", f"s3://{bucket}/ref/list.csv")
+    assert old["size"] == 23 and "AAPL" in json.dumps(old["head"]) and "MSFT" not in json.dumps(old["head"])
+    assert "MSFT" in json.dumps(new["head"])
+
+
+def _backfill_files(root, files: dict[str, bytes]):
+    root.mkdir(exist_ok=True)
+    for name, body in files.items():
+        (root / name).write_bytes(body)
+
+
+def _key(symbol, year):
+    return f"data/ticks/daily/{symbol}/{year}/ticks.parquet"
+
+
+@pytest.mark.parametrize("engine", ["s3transfer", "awscrt"])
+def test_backfill_rollback_removes_created_restores_replaced_and_leaves_changed_alone(endpoint, tmp_path, engine):
+    from lakegui.core import settings as settings_store
+
+    url, s3, bucket = endpoint
+    s = settings_store.load()
+    s.transfer.engine = engine
+    s.transfer.multipart_threshold = s.transfer.multipart_chunksize = 5 << 20  # one file goes multipart
+    settings_store.save(s)
+    queue = ["--queue", str(tmp_path / "q.sqlite3")]
+    old_2023 = put(s3, bucket, _key("AAPL", 2023), b"old AAPL 2023")
+    put(s3, bucket, _key("MSFT", 2024), b"old MSFT 2024")
+    root = tmp_path / "local"
+    _backfill_files(root, {"AAPL_2023.parquet": b"new AAPL 2023", "AAPL_2024.parquet": b"new AAPL 2024",
+                           "MSFT_2024.parquet": b"new MSFT 2024", "NVDA_2024.parquet": b"N" * (6 << 20)})
+    doc = run_json(url, "backfill", str(root), f"s3://{bucket}/", "--template", "daily-ticks", "--overwrite",
+                   "--name", "bf", *queue)
+    assert doc["done"] == 4, doc
+    manifest = tmp_path / "bf.json"
+    code, _, err = run(url, "backfill", "status", "bf", "--manifest", str(manifest), *queue)
+    assert code == 0, err
+    rows = {r["key"]: r for r in json.loads(manifest.read_text())}
+    assert rows[_key("AAPL", 2023)]["replaced_version"] == old_2023
+    assert all(r["version_id"] for r in rows.values())  # PUT and CompleteMultipartUpload both named it
+    assert rows[_key("NVDA", 2024)]["version_id"] == s3.head_object(Bucket=bucket, Key=_key("NVDA", 2024))[
+        "VersionId"]
+    assert rows[_key("AAPL", 2024)]["replaced_version"] == ""
+    # Someone else writes MSFT after the backfill: the rollback must leave it alone.
+    theirs = put(s3, bucket, _key("MSFT", 2024), b"another writer")
+
+    plan = run_json(url, "backfill", "rollback", "bf", "--dry-run", *queue)
+    assert plan["dry_run"] is True
+    assert sorted(plan["removed"]) == [_key("AAPL", 2024), _key("NVDA", 2024)]
+    assert [r["key"] for r in plan["restored"]] == [_key("AAPL", 2023)]
+    assert [(c["key"], c["latest_version"]) for c in plan["changed"]] == [(_key("MSFT", 2024), theirs)]
+    assert s3.get_object(Bucket=bucket, Key=_key("AAPL", 2024))["Body"].read() == b"new AAPL 2024"  # dry run
+
+    done = run_json(url, "backfill", "rollback", "bf", *queue)
+    assert done["errors"] == [] and done["dry_run"] is False
+    assert s3.get_object(Bucket=bucket, Key=_key("AAPL", 2023))["Body"].read() == b"old AAPL 2023"
+    assert s3.get_object(Bucket=bucket, Key=_key("MSFT", 2024))["Body"].read() == b"another writer"
+    for symbol in ("AAPL", "NVDA"):  # created: a delete marker on top, so undelete brings it back
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.head_object(Bucket=bucket, Key=_key(symbol, 2024))
+    assert run_json(url, "undelete", f"s3://{bucket}/{_key('AAPL', 2024)}")["restored"] == [_key("AAPL", 2024)]
+    # Text mode reports what was left alone; a second rollback finds everything changed.
+    code, out, err = run(url, "backfill", "rollback", "bf", *queue)
+    assert code == 0 and "left alone" in err and _key("MSFT", 2024) in err
+
+
+def test_backfill_rollback_permanent_deletes_the_versions_it_wrote(moto_endpoint, tmp_path):
+    s3, url = client(moto_endpoint), moto_endpoint
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    queue = ["--queue", str(tmp_path / "q.sqlite3")]
+    put(s3, BUCKET, _key("AAPL", 2023), b"old")
+    root = tmp_path / "local"
+    _backfill_files(root, {"AAPL_2023.parquet": b"new!", "AAPL_2024.parquet": b"created"})
+    assert run_json(url, "backfill", str(root), f"s3://{BUCKET}/", "--template", "daily-ticks", "--overwrite",
+                    "--name", "bf", *queue)["done"] == 2
+    doc = run_json(url, "backfill", "rollback", "bf", "--permanent", *queue)
+    assert doc["permanent"] and not doc["errors"]
+    assert s3.get_object(Bucket=BUCKET, Key=_key("AAPL", 2023))["Body"].read() == b"old"
+    left = s3.list_object_versions(Bucket=BUCKET, Prefix="data/")
+    assert [v["Key"] for v in left.get("Versions", [])] == [_key("AAPL", 2023)]  # nothing of ours is left
+    assert not left.get("DeleteMarkers")
+
+
+def test_backfill_rollback_on_an_unversioned_bucket_explains_why_not(moto_endpoint, tmp_path):
+    s3, url = client(moto_endpoint), moto_endpoint
+    s3.create_bucket(Bucket="plain")
+    root = tmp_path / "local"
+    _backfill_files(root, {"AAPL_2024.parquet": b"x"})
+    queue = ["--queue", str(tmp_path / "q.sqlite3")]
+    assert run_json(url, "backfill", str(root), "s3://plain/", "--template", "daily-ticks", "--name", "bf",
+                    *queue)["done"] == 1
+    code, out, err = run(url, "backfill", "rollback", "bf", *queue)
+    assert code == 1 and "does not keep versions" in err and "Traceback" not in err
+    assert s3.get_object(Bucket="plain", Key=_key("AAPL", 2024))["Body"].read() == b"x"
+    code, _, err = run(url, "backfill", "rollback", "nope", *queue)
+    assert code == 1 and "no backfill named" in err

@@ -207,7 +207,7 @@ class CrtEngine(EngineBase):
             expected = etag  # the server checked the CRC32 of what it received
         elif expected is None:
             expected = self.expected_etag(path, before.st_size)
-        return self.check_uploaded(job, path, before, etag, expected)
+        return self.check_uploaded(job, path, before, etag, expected, got.get("x-amz-version-id", ""))
 
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
@@ -216,7 +216,8 @@ class CrtEngine(EngineBase):
         if job.size == 0:
             # The CRT asks for a first range, which some servers refuse on an empty object (416).
             try:
-                body = self.client.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()
+                version = {"VersionId": job.src_version} if job.src_version else {}
+                body = self.client.get_object(Bucket=job.bucket, Key=job.key, **version)["Body"].read()
                 temp.write_bytes(body)
                 return self.finish_download(job, temp, target)
             except BaseException:
@@ -224,7 +225,9 @@ class CrtEngine(EngineBase):
                 raise
         try:
             request = self._s3.make_request(
-                type=S3RequestType.GET_OBJECT, request=HttpRequest("GET", url_path, HttpHeaders([("Host", host)])),
+                type=S3RequestType.GET_OBJECT, request=HttpRequest(
+                    "GET", url_path + (f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""),
+                    HttpHeaders([("Host", host)])),
                 recv_filepath=str(temp), on_progress=progress.add,
                 max_active_connections_override=self._per_file if job.size >= self.settings.multipart_threshold
                 else None)

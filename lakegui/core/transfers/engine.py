@@ -218,7 +218,8 @@ class EngineBase:
         s = self.settings
         return etags.upload_etag(path, size, s.multipart_threshold, s.multipart_chunksize) if self.verify else ""
 
-    def check_uploaded(self, job: Job, path: Path, before: os.stat_result, etag: str, expected: str) -> Outcome:
+    def check_uploaded(self, job: Job, path: Path, before: os.stat_result, etag: str, expected: str,
+                       version_id: str = "") -> Outcome:
         """Fail the attempt if the file changed while it was sent, or the server stored other bytes."""
         after = path.stat()
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
@@ -231,7 +232,7 @@ class EngineBase:
                 etags.same_content(path, before.st_size, etag, self.settings.multipart_chunksize):
             raise JobError(f"Verification failed for {job.uri}: the server stored ETag {etag}, "
                            f"the local file gives {expected}; sending it again", permanent=False)
-        return Outcome(JobState.DONE, bytes_done=before.st_size, etag=etag)
+        return Outcome(JobState.DONE, bytes_done=before.st_size, etag=etag, version_id=version_id)
 
     def download_paths(self, job: Job) -> tuple[Path, Path]:
         """The final path and the temp path beside it, once the overwrite policy had its say."""

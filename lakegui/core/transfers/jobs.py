@@ -83,7 +83,11 @@ class Job:
     owner: str = ""  # "host:pid" of the process running it
     src_bucket: str = ""  # copies and moves: the source object (its version when given)
     src_key: str = ""
-    src_version: str = ""
+    src_version: str = ""  # downloads too: the version to read ('' = the latest)
+    # Uploads to a versioned bucket: the version the upload created, and the one it replaced
+    # ('' = none, or not versioned), so a backfill can be rolled back (core/rollback.py).
+    version_id: str = ""
+    replaced_version: str = ""
 
     @property
     def name(self) -> str:
@@ -104,3 +108,4 @@ class Outcome:
     etag: str = ""
     permanent: bool = False
     attempts: int = 1
+    version_id: str = ""  # x-amz-version-id of an upload's PUT or CompleteMultipartUpload

@@ -63,6 +63,7 @@ class _TrackingOSUtils(OSUtils):
 class _Watch:
     on_upload_id: Callable[[str], None] | None = None
     etag: str = ""
+    version_id: str = ""  # of a versioned bucket's new version
 
 
 class S3TransferEngine(EngineBase):
@@ -112,6 +113,8 @@ class S3TransferEngine(EngineBase):
                 watch.on_upload_id(parsed["UploadId"])
         elif parsed.get("ETag"):
             watch.etag = str(parsed["ETag"]).strip('"')
+            if model.name != "UploadPart":
+                watch.version_id = parsed.get("VersionId", "")
 
     # transfers
 
@@ -141,7 +144,7 @@ class S3TransferEngine(EngineBase):
                     del self._uploading[str(path)]
             if not left:  # no other job reads this file now
                 self._osutil.close_files(str(path))
-        return self.check_uploaded(job, path, before, watch.etag, expected)
+        return self.check_uploaded(job, path, before, watch.etag, expected, watch.version_id)
 
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
@@ -149,6 +152,8 @@ class S3TransferEngine(EngineBase):
         try:
             with os.fdopen(os.open(temp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb") as f:
                 future = self.manager.download(job.bucket, job.key, f,
+                                               extra_args={"VersionId": job.src_version} if job.src_version
+                                               else None,
                                                subscribers=[_Subscriber(progress, job.size if job.size else None)])
                 control.attach(future)
                 future.result()

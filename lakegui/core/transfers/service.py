@@ -161,7 +161,8 @@ def end_record(running: RunningJob, outcome: Outcome) -> tuple:
     """The row JobStore.finish_many writes for a job that ended so."""
     done = outcome.state is JobState.DONE
     return (running.job.id, outcome.state, outcome.error,
-            outcome.bytes_done if done else running.progress.done, outcome.etag or None)
+            outcome.bytes_done if done else running.progress.done, outcome.etag or None,
+            outcome.version_id or None)
 
 
 # executors

@@ -22,7 +22,8 @@ from .. import paths
 from .jobs import RETRYABLE, Direction, Job, JobState, OverwritePolicy
 
 QUEUE_FILE = "queue.sqlite3"
-SCHEMA_VERSION = 3  # 2: jobs.hidden; 3: jobs.src_bucket, src_key, src_version (copies)
+SCHEMA_VERSION = 4  # 2: jobs.hidden; 3: jobs.src_bucket, src_key, src_version (copies); 4: version_id,
+# replaced_version (uploads to versioned buckets)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -55,7 +56,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     hidden INTEGER NOT NULL DEFAULT 0,
     src_bucket TEXT NOT NULL DEFAULT '',
     src_key TEXT NOT NULL DEFAULT '',
-    src_version TEXT NOT NULL DEFAULT ''
+    src_version TEXT NOT NULL DEFAULT '',
+    version_id TEXT NOT NULL DEFAULT '',
+    replaced_version TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
@@ -63,9 +66,10 @@ CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs(updated);
 """
 _COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
             "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner",
-            "src_bucket", "src_key", "src_version")
+            "src_bucket", "src_key", "src_version", "version_id", "replaced_version")
 _ADDED_COLUMNS = {"hidden": "INTEGER NOT NULL DEFAULT 0", "src_bucket": "TEXT NOT NULL DEFAULT ''",
-                  "src_key": "TEXT NOT NULL DEFAULT ''", "src_version": "TEXT NOT NULL DEFAULT ''"}
+                  "src_key": "TEXT NOT NULL DEFAULT ''", "src_version": "TEXT NOT NULL DEFAULT ''",
+                  "version_id": "TEXT NOT NULL DEFAULT ''", "replaced_version": "TEXT NOT NULL DEFAULT ''"}
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
 
 
@@ -101,6 +105,7 @@ class NewJob:
     src_bucket: str = ""
     src_key: str = ""
     src_version: str = ""
+    replaced_version: str = ""  # uploads: the version of the key the planner saw, which this replaces
 
 
 def default_queue_path() -> Path:
@@ -151,7 +156,8 @@ def _job(row: Sequence) -> Job:
                state=JobState(d["state"]), bytes_done=d["bytes_done"], attempts=d["attempts"],
                error=d["error"], policy=OverwritePolicy(d["policy"]), upload_id=d["upload_id"],
                metadata=json.loads(d["metadata"]), extra=json.loads(d["extra"]), owner=d["owner"],
-               src_bucket=d["src_bucket"], src_key=d["src_key"], src_version=d["src_version"])
+               src_bucket=d["src_bucket"], src_key=d["src_key"], src_version=d["src_version"],
+               version_id=d["version_id"], replaced_version=d["replaced_version"])
 
 
 class JobStore:
@@ -252,13 +258,13 @@ class JobStore:
         now = time.time()
         rows = [(batch_id, str(j.direction), j.bucket, j.key, j.local_path, j.size, j.mtime, j.etag, str(j.state),
                  j.error, str(j.policy), json.dumps(j.metadata or {}), json.dumps(j.extra or {}), now,
-                 j.src_bucket, j.src_key, j.src_version)
+                 j.src_bucket, j.src_key, j.src_version, j.replaced_version)
                 for j in jobs]
         with self._write() as db:
             first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
             db.executemany("INSERT INTO jobs(batch_id, direction, bucket, key, local_path, size, mtime, etag, "
-                           "state, error, policy, metadata, extra, updated, src_bucket, src_key, src_version) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                           "state, error, policy, metadata, extra, updated, src_bucket, src_key, src_version, "
+                           "replaced_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         # ids are assigned in order inside one write transaction
         return list(range(first, first + len(rows)))
 
@@ -323,16 +329,18 @@ class JobStore:
         """Record how a running job ended."""
         self.finish_many([(job_id, state, error, bytes_done, etag)])
 
-    def finish_many(self, ends: Sequence[tuple[int, JobState, str, int | None, str | None]]) -> None:
-        """Record how running jobs ended, (id, state, error, bytes_done, etag) each, in one transaction.
-        A job that left running keeps no upload id: it was completed, aborted or handed back."""
+    def finish_many(self, ends: Sequence[tuple]) -> None:
+        """Record how running jobs ended, (id, state, error, bytes_done, etag[, version_id]) each, in one
+        transaction. A job that left running keeps no upload id: it was completed, aborted or handed back."""
         if not ends:
             return
         now = time.time()
-        rows = [(str(state), error, now, bytes_done, etag, job_id) for job_id, state, error, bytes_done, etag in ends]
+        rows = [(str(end[1]), end[2], now, end[3], end[4], end[5] if len(end) > 5 else None, end[0])
+                for end in ends]
         with self._write() as db:
             db.executemany("UPDATE jobs SET state = ?, error = ?, owner = '', upload_id = '', updated = ?, "
-                           "bytes_done = COALESCE(?, bytes_done), etag = COALESCE(?, etag) WHERE id = ?", rows)
+                           "bytes_done = COALESCE(?, bytes_done), etag = COALESCE(?, etag), "
+                           "version_id = COALESCE(?, version_id) WHERE id = ?", rows)
 
     def set_upload_id(self, job_id: int, upload_id: str) -> None:
         with self._write() as db:

@@ -1,0 +1,115 @@
+"""Undo a backfill on a versioned bucket, from what its jobs recorded: the version each upload
+created (x-amz-version-id of its PUT or CompleteMultipartUpload) and the version it replaced.
+
+- An object the backfill created gets a delete marker (undelete brings it back), or with
+  `permanent` the version it wrote is deleted for good.
+- An object it replaced gets the replaced version back by a server-side copy of that version
+  over the key: nothing is lost, the backfill's version stays in the history. With `permanent`
+  the backfill's version is deleted instead, so the one below it is the latest again (no copy:
+  one batched DeleteObjects a 1,000 keys).
+- An object whose latest version is no longer the one the backfill wrote (someone wrote or
+  deleted it since) is left alone, and reported.
+
+What is latest is learned from one version listing of the keys' common prefix, not a HEAD a key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from .versions import NEVER, VersionLister, remove_versions, revert, versioning_state
+
+
+class RollbackImpossible(Exception):
+    """The backfill cannot be rolled back (an unversioned bucket): the message says why."""
+
+
+@dataclass
+class RollbackPlan:
+    bucket: str
+    remove: list[tuple[str, str]] = field(default_factory=list)  # (key, version we wrote): created objects
+    restore: list[tuple[str, str, str]] = field(default_factory=list)  # (key, ours, the version replaced)
+    changed: list[dict] = field(default_factory=list)  # left alone: {key, version_id, latest_version}
+    unknown: list[str] = field(default_factory=list)  # uploaded with no version id recorded
+    errors: list[dict] = field(default_factory=list)  # {key, error}, filled by run_rollback
+
+    def to_json(self) -> dict:
+        return {"bucket": self.bucket, "removed": [k for k, _ in self.remove],
+                "restored": [{"key": k, "version_id": prev} for k, _, prev in self.restore],
+                "changed": self.changed, "unknown": self.unknown, "errors": self.errors}
+
+
+def _common_prefix(keys: list[str]) -> str:
+    prefix = os.path.commonprefix(keys) if keys else ""
+    return prefix[: prefix.rfind("/") + 1] if "/" in prefix else ""
+
+
+def latest_versions(client, bucket: str, keys: list[str], **listing) -> dict[str, tuple[str, bool]]:
+    """{key: (latest version id, is a delete marker)} of `keys`, from one version listing."""
+    wanted, out = set(keys), {}
+    for page in VersionLister(client, bucket, _common_prefix(keys), recursive=True, **listing):
+        for v in page.versions:
+            if v.latest and v.key in wanted:
+                out[v.key] = (v.version_id, v.delete_marker)
+    return out
+
+
+def note_replaced(client, bucket: str, jobs: list, **listing) -> list:
+    """Jobs (store.NewJob) with `replaced_version` set for the keys that exist now, on a versioned
+    bucket, before the backfill runs (one version listing); unchanged on an unversioned one."""
+    if not jobs or versioning_state(client, bucket) == NEVER:
+        return jobs
+    latest = latest_versions(client, bucket, [j.key for j in jobs], **listing)
+    return [replace(j, replaced_version=latest[j.key][0]) if j.key in latest and not latest[j.key][1] else j
+            for j in jobs]
+
+
+def plan_rollback(client, bucket: str, jobs: list, **listing) -> RollbackPlan:
+    """What undoing these finished upload jobs (transfers.jobs.Job) would do; nothing is changed."""
+    from .transfers.jobs import Direction, JobState
+
+    state = versioning_state(client, bucket)
+    if state == NEVER:
+        raise RollbackImpossible(
+            f"s3://{bucket} does not keep versions, so the objects this backfill replaced are gone and what "
+            "it wrote cannot be told from what others wrote since: nothing can be rolled back. Turn on "
+            "versioning before the next backfill with --overwrite.")
+    done = [j for j in jobs if j.direction is Direction.UPLOAD and j.state is JobState.DONE]
+    plan = RollbackPlan(bucket)
+    ours = [j for j in done if j.version_id]
+    plan.unknown = [j.key for j in done if not j.version_id]
+    latest = latest_versions(client, bucket, [j.key for j in ours], **listing)
+    for j in ours:
+        now, marker = latest.get(j.key, ("", False))
+        if now != j.version_id:
+            plan.changed.append({"key": j.key, "version_id": j.version_id,
+                                 "latest_version": "" if not now else ("delete marker " + now if marker else now)})
+        elif j.replaced_version:
+            plan.restore.append((j.key, j.version_id, j.replaced_version))
+        else:
+            plan.remove.append((j.key, j.version_id))
+    return plan
+
+
+def run_rollback(client, plan: RollbackPlan, *, permanent: bool = False) -> RollbackPlan:
+    """Carry out a plan (see the module's docstring); per-key failures go to plan.errors."""
+    bucket = plan.bucket
+    if permanent:
+        pairs = [(k, v) for k, v in plan.remove] + [(k, ours) for k, ours, _ in plan.restore]
+        _, errors = remove_versions(client, bucket, pairs)
+    else:
+        errors = []
+        for i in range(0, len(plan.remove), 1000):  # delete markers: DeleteObjects without version ids
+            chunk = plan.remove[i:i + 1000]
+            resp = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k, _ in chunk],
+                                                                "Quiet": True})
+            errors += [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}")
+                       for e in resp.get("Errors", [])]
+        for key, _ours, previous in plan.restore:
+            try:
+                revert(client, bucket, key, previous)  # CopyObject, or a multipart copy beyond 5 GB
+            except Exception as exc:  # noqa: BLE001  reported per key; the others go on
+                errors.append((key, str(exc)))
+    plan.errors = [{"key": k, "error": e} for k, e in errors]
+    return plan
