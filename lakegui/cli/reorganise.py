@@ -71,7 +71,7 @@ def _source_connection(args, bucket: str, target):
 
 def _copy(args: argparse.Namespace, move: bool) -> int:
     from ..core import settings as settings_store
-    from ..core.transfers.copy import copy_jobs, plan_copy
+    from ..core.transfers.copy import copy_jobs, mark_absent_targets, plan_copy
 
     start = time.monotonic()
     verb = "move" if move else "copy"
@@ -105,6 +105,12 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                           + ("" if move else " (give --storage-class to change its class in place)"))
     if not items:
         return fail(f"nothing to {verb}: {args.source} holds no objects")
+    if prefix and not in_place:
+        try:
+            items = mark_absent_targets(conn.listing_client(), dst_bucket, items, raw=conn.profile.raw_listing,
+                                        verify=conn.profile.verify_tls)
+        except Exception as exc:
+            return fail(error_message(exc, bucket=dst_bucket, key=dst, endpoint=args.endpoint_url or None))
     if args.dry_run:
         total = sum(it.size for it in items)
         if args.json:

@@ -76,6 +76,13 @@ def test_cp_prefix_with_odd_keys_keeps_relative_keys_and_the_prefix_boundary(lak
     assert set(got) == {"copy/" + k[len("data/2024/"):] for k in ODD}  # 2024-old stayed out
     for k in ODD:
         assert c.get_object(Bucket="dst", Key="copy/" + k[len("data/2024/"):])["Body"].read() == body(k)
+    # again: every target is there with the same bytes, so every copy is skipped
+    proc, doc = cli("cp", "s3://src/data/2024/", "s3://dst/copy/", "--endpoint-url", url, "--json")
+    assert proc.returncode == 0 and (doc["done"], doc["skipped"]) == (0, len(ODD)), proc.stderr
+    c.put_object(Bucket="dst", Key="copy/a b.parquet", Body=b"changed")  # one target now differs
+    proc, doc = cli("cp", "s3://src/data/2024/", "s3://dst/copy/", "--endpoint-url", url, "--json")
+    assert proc.returncode == 1 and [f["key"] for f in doc["failures"]] == ["copy/a b.parquet"]
+    assert c.get_object(Bucket="dst", Key="copy/a b.parquet")["Body"].read() == b"changed"
     # within one bucket too, and a dry run lists without copying
     proc, doc = cli("cp", "s3://src/data/2024/", "s3://src/stage/", "--endpoint-url", url, "--json", "--dry-run")
     assert proc.returncode == 0 and doc["jobs"] == len(ODD) and not keys(c, "src", "stage/")

@@ -49,6 +49,7 @@ from .store import NewJob
 
 SOURCE_PROFILE = "SourceProfile"  # extra: the source's connection profile (JSON) when it is another one
 SOURCE_CLASS = "SourceClass"  # extra: the source's storage class as listed (kept by the copy)
+TARGET_ABSENT = "TargetAbsent"  # extra: the target prefix's listing did not hold the key when queued
 MIN_PART = 5 * 1024 * 1024
 _NOT_FOUND = ("NoSuchKey", "404", "NotFound")
 
@@ -62,6 +63,7 @@ class CopyItem:
     size: int = 0
     etag: str = ""
     storage_class: str = ""  # the source's, from the listing
+    target_absent: bool = False  # the target's listing, when planned, did not hold the key
 
 
 def copy_jobs(items: Iterable[CopyItem], src_bucket: str, bucket: str, *, move: bool = False,
@@ -77,7 +79,8 @@ def copy_jobs(items: Iterable[CopyItem], src_bucket: str, bucket: str, *, move: 
         extra[SOURCE_PROFILE] = json.dumps(source_profile, sort_keys=True)
     direction = Direction.MOVE if move else Direction.COPY
     return [NewJob(direction, bucket, it.key, f"s3://{src_bucket}/{it.src_key}", size=it.size, etag=it.etag,
-                   policy=policy, extra={**extra, **({SOURCE_CLASS: it.storage_class} if it.storage_class else {})},
+                   policy=policy, extra={**extra, **({SOURCE_CLASS: it.storage_class} if it.storage_class else {}),
+                                         **({TARGET_ABSENT: "1"} if it.target_absent else {})},
                    src_bucket=src_bucket, src_key=it.src_key, src_version=src_version) for it in items]
 
 
@@ -100,6 +103,25 @@ def plan_copy(client, src_bucket: str, src: str, dst: str, *, listing_client=Non
     if not dst or dst.endswith("/"):
         dst += src.rsplit("/", 1)[-1]
     return [CopyItem(src, dst, props.size, props.etag, props.storage_class)]
+
+
+def mark_absent_targets(listing_client, bucket: str, items: list[CopyItem], *, raw: bool = False,
+                        verify: bool = True) -> list[CopyItem]:
+    """`items` with `target_absent` set for keys the target's prefix does not hold: one listing
+    (a page per 1,000 keys) instead of a HEAD per copy. A key created between this listing and
+    its copy is replaced, as by `aws s3 cp`; the window is the queue's time to reach the job."""
+    import os.path
+    from dataclasses import replace
+
+    from ..listing import PrefixLister
+
+    if not items:
+        return items
+    common = os.path.commonprefix([it.key for it in items])
+    prefix = common[:common.rfind("/") + 1]
+    lister = PrefixLister(listing_client, bucket, prefix, recursive=True, raw=raw, verify=verify)
+    present = {o.key for page in lister for o in page.objects}
+    return [replace(it, target_absent=it.key not in present) for it in items]
 
 
 # running one job
@@ -205,10 +227,11 @@ def _quick(engine: EngineBase, job: Job, in_place: bool) -> bool:
 
 def _quick_copy(engine: EngineBase, src_client, client, job: Job, progress: Progress, move: bool) -> Outcome | None:
     """A small object as listed: CopyObject pinned to the listed ETag, checked by the ETag it
-    returns; two requests (a HEAD of the target for the policy, and the copy) instead of four.
+    returns; one request (two without a listing of the target: a HEAD for the policy) instead of four.
     None when anything is not as listed (the target exists, the source changed): the full path
     decides then."""
-    if job.policy is not OverwritePolicy.OVERWRITE and _head(client, job.bucket, job.key) is not None:
+    if job.policy is not OverwritePolicy.OVERWRITE and not job.extra.get(TARGET_ABSENT) and \
+            _head(client, job.bucket, job.key) is not None:
         return None
     extra = {"CopySourceIfMatch": f'"{job.etag}"',
              **_target_args(job, {"StorageClass": job.extra.get(SOURCE_CLASS, "")})}
