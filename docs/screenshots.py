@@ -2,11 +2,12 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots.py docs/
 
-Writes screenshot-preview.png (a daily ticks file: its rows, then its chart), screenshot-dark.png
-(the same in the dark palette), screenshot-json.png (a fundamentals JSON file in the preview),
+Writes screenshot-preview.png (a daily ticks file charted, the mouse over it: crosshair and the
+values under it), screenshot-dark.png (the same in the dark palette), screenshot-json.png (a fundamentals JSON file in the preview),
 screenshot-backfill-wizard.png (a folder planned against the lake), screenshot-coverage.png
 (the demo lake's daily ticks with their deliberate gaps, two missing cells chosen) and
-screenshot-transfers.png (an upload in the queue mid-flight, throttled so the progress bars show) and
+screenshot-transfers.png (four minute ticks.parquet downloads, named by their paths, then an upload
+mid-flight, throttled so the progress bars, speeds and ETAs show) and
 screenshot-query.png (the Query window: four symbols' closes over five years). Folders and the queue
 database live in a temp dir, never the user's. Names after the folder (`docs/ query`) render only those.
 """
@@ -71,6 +72,7 @@ def main() -> int:
         await wait_for(lambda: preview.parquet.rows_model is not None and preview.stats_label.text())
         preview.tabs.setCurrentWidget(preview.parquet.chart)
         await asyncio.sleep(0.2)
+        await hover_chart(preview.parquet.chart)
         out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out / "screenshot-preview.png"), "PNG")
         print(f"saved {out / 'screenshot-preview.png'}")
@@ -79,6 +81,7 @@ def main() -> int:
 
         apply_theme(app, "dark")
         await asyncio.sleep(0.3)
+        await hover_chart(preview.parquet.chart, 0.35)  # the chart repaints in the new palette
         window.grab().save(str(out / "screenshot-dark.png"), "PNG")
         print(f"saved {out / 'screenshot-dark.png'}")
         apply_theme(app, "light")
@@ -87,18 +90,39 @@ def main() -> int:
         await shoot_wizard()
         await shoot_coverage()
         await shoot_query()
+        # Downloads of several ticks.parquet files: each row says which one it is.
+        queue = window.transfers
+        days = [f"data/ticks/minute/{s}/2024/12/{d}/" for s, d in (("AAPL", "02"), ("AAPL", "03"), ("MSFT", "02"),
+                                                                    ("NVDA", "04"))]
+        window.transfer_actions.download(window.connection, b.bucket, "data/ticks/minute/", [], days,
+                                         str(work / "downloads"))
+        await wait_for(lambda: queue.model.rowCount() == 4 and all(
+            queue.model.row(i).state == "done" for i in range(4)))
         backfill = work / "backfill"
         backfill.mkdir()
         for symbol, size in (("NVDA", 9), ("AMD", 6), ("INTC", 4), ("QCOM", 3), ("TXN", 2)):
             (backfill / f"{symbol}_2024.parquet").write_bytes(os.urandom(size * MB))
         window.transfer_actions.upload(window.connection, b.bucket, "uploads/", [str(backfill)])
-        queue = window.transfers
-        await wait_for(lambda: queue.model.rowCount() == 5 and any(
-            queue.model.row(i).bytes_done > 2 * MB for i in range(5)))
+        await wait_for(lambda: queue.model.rowCount() == 9 and any(
+            queue.model.row(i).bytes_done > 2 * MB for i in range(4, 9)))
         await asyncio.sleep(0.3)  # one more 10 Hz repaint of speeds and ETAs
         out.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out / "screenshot-transfers.png"), "PNG")
         print(f"saved {out / 'screenshot-transfers.png'}")
+
+    async def hover_chart(chart, where: float = 0.6) -> None:
+        """Move the mouse over the chart (crosshair and the values under it), as a user does."""
+        from PySide6.QtCore import QPointF
+        from PySide6.QtTest import QTest
+
+        canvas = chart.canvas
+        s = canvas.series
+        i = int(len(s.close) * where)
+        x, y = s.times_ms[i] / 1000.0, float(s.close[i])
+        point = canvas.mapFromScene(canvas.price.vb.mapViewToScene(QPointF(x, y)))
+        QTest.mouseMove(canvas.viewport(), point)
+        await wait_for(lambda: chart.hover.text() != "")
+        await asyncio.sleep(0.2)
 
     async def shoot_json() -> None:
         b = window.browser

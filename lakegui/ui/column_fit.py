@@ -59,8 +59,11 @@ class ColumnFitter(QObject):
     Install it before configuring the header: it gives the view a FitHeader."""
 
     def __init__(self, view: QTableView, *, rows: int = 64, max_width: int = 420, min_width: int = 40,
-                 refit_on_reset: bool = True):
+                 refit_on_reset: bool = True, samples: dict[int, str] | None = None):
+        """`samples`: per column, a value as wide as it can get (a speed, an ETA), for columns
+        that are still empty in the first rows but fill in later."""
         super().__init__(view)
+        self.samples = samples or {}
         self.view = view
         self.rows, self.max_width, self.min_width = rows, max_width, min_width
         self.refit_on_reset = refit_on_reset
@@ -113,6 +116,8 @@ class ColumnFitter(QObject):
                 if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
                     header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
                 width = header.sectionSizeFromContents(c).width()
+                if c in self.samples:
+                    width = max(width, fm.horizontalAdvance(self.samples[c]) + pad)
                 for r in range(n):
                     index = model.index(r, c)
                     text = index.data(Qt.ItemDataRole.DisplayRole)

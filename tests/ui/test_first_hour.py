@@ -165,6 +165,8 @@ def test_queue_columns_fit_their_contents_and_the_last_stretches(qtbot, window):
     assert header.stretchLastSection()
     assert header.sectionResizeMode(0) != header.ResizeMode.Stretch
     assert header.sectionSize(0) >= _text_width(table, long)
+    # Speed and ETA are empty in queued rows, and get room for what comes while they run.
+    assert header.sectionSize(4) >= _text_width(table, "999.9 KB/s") and header.sectionSize(5) >= _text_width(table, "5m 59s")
 
 
 def test_preview_tables_fit_timestamps_and_csv_names(qtbot, window, demo_connection):
@@ -256,3 +258,25 @@ def test_the_wizard_says_how_many_files_the_chosen_cells_left_out(qtbot, window,
     # lake_folder: 3 files that place (AAPL, MSFT, ZZZZ 2024) and 3 that cannot.
     assert "3 files are outside the 2 chosen cells" in w.summary.text()
     assert "3 could not be placed" in w.summary.text()
+
+
+# the pictures: the chart follows a change of theme (it stayed white in the dark window)
+
+
+def test_the_chart_follows_the_theme(qtbot, qapp):
+    from PySide6.QtGui import QPalette
+
+    from lakegui.ui.preview.chart import ChartCanvas
+    from lakegui.ui.theme import apply_theme
+
+    canvas = ChartCanvas()
+    qtbot.addWidget(canvas)
+    try:
+        apply_theme(qapp, "dark")
+        qapp.processEvents()
+        base = canvas.palette().color(QPalette.ColorRole.Base)
+        assert base.lightness() < 100 and canvas.backgroundBrush().color() == base
+    finally:
+        apply_theme(qapp, "light")
+        qapp.processEvents()
+    assert canvas.backgroundBrush().color() == canvas.palette().color(QPalette.ColorRole.Base)

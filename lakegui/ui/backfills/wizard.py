@@ -126,7 +126,9 @@ class BackfillWizard(QDialog):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        fit_columns(self.table)  # each plan's first rows set the widths; "Why" (last) stretches
+        # Each plan's first rows set the widths, the long ones capped so "Why" (last, stretching)
+        # keeps room for a reason; every cell's whole text is its tooltip.
+        fit_columns(self.table, max_width=280)
         for col, width in enumerate((110, 170, 300, 300, 70)):
             self.table.setColumnWidth(col, width)  # until the first plan
         self.keep_radio = QRadioButton("Keep them (skip)", self)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -127,6 +127,12 @@ class ChartCanvas(pg.GraphicsLayoutWidget):
         for line in (self.cross_x, self.cross_y, self.cross_x_volume):
             line.setPen(pg.mkPen(cross, style=Qt.PenStyle.DashLine))
         self.empty_label.setColor(text)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        # The theme changed: follow it (not while __init__ is still making the plots).
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "empty_label"):
+            self._apply_palette()
 
     def set_series(self, series: Series | None, columns: ChartColumns | None = None) -> None:
         self.series, self.columns = series, columns

@@ -112,7 +112,8 @@ class TransferQueueView(QFrame):
         self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
         # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        fit_columns(self.table)  # to the first rows' contents; the State column (last) stretches
+        # To the first rows' contents (speeds and ETAs come later: room for them); State stretches.
+        fit_columns(self.table, samples={2: "999.9 MB", 3: "100% progress", 4: "999.9 MB/s", 5: "59m 59s"})
         header = self.table.horizontalHeader()
         for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 85), (5, 65)):
             header.resizeSection(col, width)  # until the first rows arrive
