@@ -73,8 +73,7 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
 
     versions, found = [], 0
     try:
-        # The S3 client presigns: ListingSigner (listing_client) signs only list_objects_v2.
-        for page in VersionLister(conn.client(), bucket, prefix, recursive=args.recursive,
+        for page in VersionLister(conn.listing_client(), bucket, prefix, recursive=args.recursive,
                                   raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
             found += len(page.versions) + len(page.prefixes)
             if args.json:

@@ -249,7 +249,8 @@ class Connection:
 
 
 _LIST_PARAMS = {"Prefix": "prefix", "Delimiter": "delimiter", "MaxKeys": "max-keys", "EncodingType": "encoding-type",
-                "ContinuationToken": "continuation-token", "StartAfter": "start-after", "FetchOwner": "fetch-owner"}
+                "ContinuationToken": "continuation-token", "StartAfter": "start-after", "FetchOwner": "fetch-owner",
+                "KeyMarker": "key-marker", "VersionIdMarker": "version-id-marker"}  # the last two: versions
 _UNRESERVED = "-_.~"
 
 
@@ -278,16 +279,16 @@ class ListingSigner:
         import hmac
         from urllib.parse import quote, urlsplit
 
-        if operation != "list_objects_v2":
-            raise ValueError(f"ListingSigner presigns list_objects_v2, not {operation}")
+        if operation not in ("list_objects_v2", "list_object_versions"):
+            raise ValueError(f"ListingSigner presigns list_objects_v2 and list_object_versions, not {operation}")
         params = dict(Params)
         bucket = params.pop("Bucket")
         access, secret, token = self._frozen()
         when = now or dt.datetime.now(dt.timezone.utc)
         stamp, day = when.strftime("%Y%m%dT%H%M%SZ"), when.strftime("%Y%m%d")
         scope = f"{day}/{self.region}/s3/aws4_request"
-        query = [("list-type", "2")] + [(_LIST_PARAMS[k], str(v).lower() if isinstance(v, bool) else str(v))
-                                        for k, v in params.items()]
+        query = [("list-type", "2") if operation == "list_objects_v2" else ("versions", "")]
+        query += [(_LIST_PARAMS[k], str(v).lower() if isinstance(v, bool) else str(v)) for k, v in params.items()]
         query += [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", f"{access}/{scope}"),
                   ("X-Amz-Date", stamp), ("X-Amz-Expires", str(ExpiresIn)), ("X-Amz-SignedHeaders", "host")]
         if token:

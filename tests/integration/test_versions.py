@@ -109,6 +109,15 @@ def test_version_listing_pages_through_every_version(endpoint):
     assert len(pages) >= 3 and pages[-1].is_last
     got = [(v.key, v.size) for p in pages for v in p.versions]
     assert len(got) == 7 and len(set(got)) == 7
+    # The same pages presigned by ListingSigner (hashlib, no S3 client), markers and all.
+    from lakegui.core.connection import Connection, ConnectionProfile, ListingSigner
+
+    conn = Connection(ConnectionProfile.from_options(endpoint_url=url, bucket=bucket))
+    lister_client = conn.listing_client()
+    assert isinstance(lister_client, ListingSigner)
+    signed = list(VersionLister(lister_client, bucket, "p/", recursive=True, page_size=2, raw=True))
+    assert [(v.key, v.version_id) for p in signed for v in p.versions] == \
+        [(v.key, v.version_id) for p in pages for v in p.versions]
 
 
 def test_undelete_a_key_and_a_prefix(endpoint):
