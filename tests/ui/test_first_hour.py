@@ -280,3 +280,15 @@ def test_the_chart_follows_the_theme(qtbot, qapp):
         apply_theme(qapp, "light")
         qapp.processEvents()
     assert canvas.backgroundBrush().color() == canvas.palette().color(QPalette.ColorRole.Base)
+
+
+def test_an_empty_dashboard_shows_no_bare_axes(qtbot, window):
+    # Seen in the click-through: before any reading, an empty plot with "00.100" ticks and its hint cut.
+    d = open_dashboard(qtbot, window)
+    assert not d.chart.isVisible() and d.chart_placeholder.isVisible()
+    assert "MB/s" in d.chart_placeholder.text()
+    add_backfill(window.transfers)
+    for _ in range(2):
+        with qtbot.waitSignal(d.refreshed, timeout=5000):
+            d.refresh(force=True)
+    assert d.chart.isVisible() and not d.chart_placeholder.isVisible()

@@ -89,6 +89,12 @@ class BackfillDashboard(QWidget):
         self.chart.setAccessibleName("Throughput over time")
         self.chart.setMinimumHeight(120)
         self.chart.empty_text = "Throughput (MB/s) shows here while the backfill runs"
+        # Until there are two readings (a rate) the plot stays hidden: bare axes say nothing.
+        self.chart_placeholder = QLabel(self.chart.empty_text, self)
+        self.chart_placeholder.setObjectName("throughputPlaceholder")
+        self.chart_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart_placeholder.setMinimumHeight(120)
+        self.chart.hide()
         self.field_box = QComboBox(self)
         self.field_box.setObjectName("rollupField")
         self.field_box.setAccessibleName("Roll up by")
@@ -154,6 +160,7 @@ class BackfillDashboard(QWidget):
         main.addWidget(self.cluster)
         self.refreshed.connect(lambda: self.cluster.refresh(self.service, self.current_batch()))
         main.addWidget(self.chart, 1)
+        main.addWidget(self.chart_placeholder, 1)
         main.addWidget(lower, 2)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -256,6 +263,8 @@ class BackfillDashboard(QWidget):
         if prog is None:
             if not batches:
                 self.summary.setText(EMPTY_TEXT)
+                self._samples.clear()
+                self._draw_throughput()
                 self.bar.setValue(0)
                 self.rollup.set_rows([])
                 self.failures.set_rows([])
@@ -286,6 +295,8 @@ class BackfillDashboard(QWidget):
 
     def _draw_throughput(self) -> None:
         s = list(self._samples)
+        self.chart.setVisible(len(s) >= 2)
+        self.chart_placeholder.setVisible(len(s) < 2)
         if len(s) < 2:
             self.chart.set_series(None)
             return
