@@ -280,8 +280,6 @@ def test_without_the_extra_cluster_says_what_to_install(tmp_path):
 
 def test_the_dashboard_shows_a_cluster_backfill_started_from_another_process(dask_cluster, seaweedfs, tmp_path,
                                                                             qtbot, qloop, io_executor):
-    from types import SimpleNamespace
-
     from lakegui.core.transfers.service import QueueService
     from lakegui.ui.backfills.dashboard import BackfillDashboard
 
@@ -289,14 +287,25 @@ def test_the_dashboard_shows_a_cluster_backfill_started_from_another_process(das
     s3 = seaweedfs.client()
     bucket = bucket_of(s3, "watched")
     slow_settings()
-    bodies = make_files(tmp_path / "local", 8, big=2, seed=5)
+    bodies = make_files(tmp_path / "local", 6, big=2, seed=5)
     db = str(tmp_path / "queue.sqlite3")
+    from PySide6.QtCore import QObject, Signal
+
+    class Transfers(QObject):  # the window's side of the queue, as the dashboard uses it: no local jobs
+        job_finished, jobs_added, idle = Signal(object), Signal(object), Signal()
+        running_count = 0
+
+        def __init__(self, service):
+            super().__init__()
+            self.service = service
+
     service = QueueService(db, runner="gui", claim_runner="gui")
-    dashboard = BackfillDashboard(SimpleNamespace(service=service, running_count=0), io_executor)
+    transfers = Transfers(service)
+    dashboard = BackfillDashboard(transfers, io_executor)
     qtbot.addWidget(dashboard)
     proc = start_cli("backfill", str(tmp_path / "local"), f"s3://{bucket}/", "--template", "daily-ticks",
                      "--endpoint-url", seaweedfs.endpoint_url, "--queue", db, "--cluster",
-                     cluster.scheduler_address, "--chunk-files", "2", "--name", "on the cluster")
+                     cluster.scheduler_address, "--chunk-files", "1", "--name", "on the cluster")
     try:
         dashboard.show()
         panel = dashboard.cluster
@@ -313,12 +322,19 @@ def test_the_dashboard_shows_a_cluster_backfill_started_from_another_process(das
         assert panel.table.rowCount() == 2
         assert {panel.table.item(r, 0).text() for r in range(2)} == {w.worker for w in panel.status.workers}
         assert all(panel.table.item(r, 3).text().endswith("/s") for r in range(2))
-        out, err = proc.communicate(timeout=120)
+        # Pause from the window: chunks not started are withheld, running ones stop their jobs.
+        panel.pause_button.click()
+        out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err[-2000:]
+        states = job_states(db)
+        assert "paused" in states.values() and set(states.values()) <= {"done", "paused"}
+        assert seaweedfs.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
         qtbot.waitUntil(lambda: (dashboard.refresh(force=True), panel.status is not None and not panel.status.live)[1],
                         timeout=10000)
-        assert panel.address.text().startswith("Ran on the Dask cluster")
-        assert sum(w.files for w in panel.status.workers) == len(bodies)
+        assert panel.address.text().startswith("Ran on the Dask cluster") and not panel.pause_button.isEnabled()
+        # What was done is in the bucket, byte-exact; the paused rest waits for `queue resume --cluster`.
+        done = {k for k, state in job_states(db).items() if state == "done"}
+        assert_bucket_holds(s3, bucket, {k: bodies[k] for k in done})
     finally:
         if proc.poll() is None:
             proc.kill()
