@@ -16,7 +16,6 @@ from .common import (
     EXIT_OK,
     add_command,
     add_connection_options,
-    add_queue_option,
     common_options,
     connection_for,
     error_message,
@@ -344,7 +343,8 @@ def mb(args: argparse.Namespace) -> int:
 
 def _single_options(p: argparse.ArgumentParser) -> None:
     add_connection_options(p)
-    add_queue_option(p)  # accepted by every reorganising command; these run at once and queue nothing
+    p.add_argument("--queue", metavar="PATH",
+                   help="accepted as by cp and mv; this command runs at once and queues nothing")
     p.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
 
 
