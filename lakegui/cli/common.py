@@ -247,6 +247,11 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
         store.add_connection(connection)
     store.set_override(override)
     cluster = None
+    if getattr(args, "cluster_pending", None) is not None and getattr(args, "cluster_client", None) is None \
+            and cluster_ready(args) is not None:  # a caller that did not wait for it: the reason is printed
+        from ..core.transfers.service import RunSummary
+
+        return RunSummary(interrupted=True)  # the jobs wait in the queue
     if getattr(args, "cluster_client", None) is not None:  # opened by open_cluster
         from ..core.transfers.cluster import CHUNK_FILES, ClusterExecutor
 
