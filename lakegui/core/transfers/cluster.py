@@ -246,8 +246,7 @@ def run_chunk(payload: dict) -> dict:
         control = controls[job.id]
         try:
             original = job.local_path
-            if job.direction is Direction.UPLOAD:
-                job.local_path = path_map.translate(job.local_path)
+            job.local_path = path_map.translate(job.local_path)  # an upload's source, a download's target
             if rerun or job.attempts > 1:
                 job.attempts = max(job.attempts, 2)  # a download's AlreadyDone check looks at this
                 if job.direction is Direction.UPLOAD and not control.stopped:
