@@ -12,7 +12,12 @@ Faults, as networks and busy servers produce them:
 - "expired": 400 ExpiredToken, as AWS answers a request signed with an expired session token;
 - "denied": 403 AccessDenied, as a bucket policy on a prefix answers (use `when` to pick the prefix);
 - "checksum": 400 InvalidRequest naming the checksum, as S3-compatible servers that take no
-  checksum headers answer; only requests that carry an x-amz-checksum-* header get it.
+  checksum headers answer; only requests that carry an x-amz-checksum-* header get it;
+- "corrupt": the server handled the request; the client gets the whole answer with one byte of
+  its body flipped, as a bad NIC or disk would (only verification catches it).
+
+`bytes_in` / `bytes_out` count the request and response body bytes that passed, so a test can
+tell how much a resumed transfer sent or fetched again.
 
 `limit` caps how many faults are injected in all (e.g. 1: the first matching request only).
 `bandwidth` (bytes per second, per connection) paces request and response bodies, so a
@@ -57,6 +62,8 @@ class FaultProxy:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.requests = 0
+        self.bytes_in = 0  # request bodies received from clients
+        self.bytes_out = 0  # response bodies sent to clients
         self.injected: collections.Counter = collections.Counter()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -156,7 +163,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.owner._stopping.wait(self.owner.stall_seconds)
             self.close_connection = True
             return
+        with self.owner._lock:
+            self.owner.bytes_in += len(body)
         status, reason, headers, data = self._forward(body)
+        if fault == "corrupt" and data and self.command == "GET":
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
         if fault in ("reset", "truncate") and data:
             self.send_response_only(status, reason)
             for k, v in headers:
@@ -206,6 +217,9 @@ class _Handler(BaseHTTPRequestHandler):
         return conn
 
     def _reply(self, status: int, data: bytes, headers, reason: str | None = None) -> None:
+        if self.command != "HEAD":
+            with self.owner._lock:
+                self.owner.bytes_out += len(data)
         self.send_response_only(status, reason)
         for k, v in headers:
             self.send_header(k, v)

@@ -18,16 +18,23 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-from awscrt.auth import (AwsCredentials, AwsCredentialsProvider, AwsSignatureType, AwsSigningAlgorithm,
-                         AwsSigningConfig)
+from awscrt.auth import AwsCredentials, AwsCredentialsProvider, AwsSignatureType, AwsSigningAlgorithm, AwsSigningConfig
 from awscrt.exceptions import AwsCrtError
 from awscrt.http import HttpHeaders, HttpRequest
-from awscrt.s3 import (S3ChecksumAlgorithm, S3ChecksumConfig, S3ChecksumLocation, S3Client, S3RequestTlsMode,
-                       S3RequestType, S3ResponseError)
+from awscrt.s3 import (
+    S3ChecksumAlgorithm,
+    S3ChecksumConfig,
+    S3ChecksumLocation,
+    S3Client,
+    S3RequestTlsMode,
+    S3RequestType,
+    S3ResponseError,
+)
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from ..connection import Connection
 from ..settings import TransferSettings
+from . import verify
 from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
 from .jobs import Direction, Job, Outcome
 
@@ -217,27 +224,67 @@ class CrtEngine(EngineBase):
             # The CRT asks for a first range, which some servers refuse on an empty object (416).
             try:
                 version = {"VersionId": job.src_version} if job.src_version else {}
-                body = self.client.get_object(Bucket=job.bucket, Key=job.key, **version)["Body"].read()
+                resp = self.client.get_object(Bucket=job.bucket, Key=job.key, **version)
+                body = resp["Body"].read()
                 temp.write_bytes(body)
-                return self.finish_download(job, temp, target)
+                follower = self.follow(job, temp, lambda: len(body), None if self.verify else verify.SIZE)
+                try:
+                    return self.finish_download(job, temp, target, follower, verify.response_headers(resp))
+                finally:
+                    follower.stop()
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
+        follower, fd = None, None
         try:
+            exp = self.download_expectation(job)
+            # The body is written here, not by the CRT (recv_filepath): the CRT writes parts in any
+            # order and says nothing of which are done, while on_body hands them over in order,
+            # part-sized, so the follower knows what it may hash (pwrite releases the GIL).
+            fd = os.open(temp, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+            written = [0]
+
+            def on_body(chunk, offset, **kw):
+                os.pwrite(fd, chunk, offset)
+                written[0] = offset + len(chunk)
+
+            follower = self.follow(job, temp, lambda: written[0], exp)
+            got: dict = {}
+            headers = [("Host", host)]
+            if exp is None:
+                headers.append(("x-amz-checksum-mode", "ENABLED"))  # a small object's checksum comes with it
+            if exp is not None and exp.etag:
+                headers.append(("If-Match", f'"{exp.etag}"'))  # the bytes of the object that was asked about
+
+            def on_headers(status_code, headers, **kw):
+                if not got:
+                    got.update((k.lower(), v) for k, v in headers)
+                    if exp is None and (stated := verify.from_headers(got)) is not None:
+                        follower.expect(stated)
+
             request = self._s3.make_request(
                 type=S3RequestType.GET_OBJECT, request=HttpRequest(
                     "GET", url_path + (f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""),
-                    HttpHeaders([("Host", host)])),
-                recv_filepath=str(temp), on_progress=progress.add,
+                    HttpHeaders(headers)),
+                on_body=on_body, on_progress=progress.add, on_headers=on_headers,
                 max_active_connections_override=self._per_file if job.size >= self.settings.multipart_threshold
                 else None)
             control.attach(request)
-            self._wait(request, progress)
-            return self.finish_download(job, temp, target)
+            try:
+                self._wait(request, progress)
+            finally:
+                request.finished_future.exception()  # no on_body after the file is closed
+                os.close(fd)
+                fd = None
+            return self.finish_download(job, temp, target, follower, got)
         except BaseException:
-            Path(temp).unlink(missing_ok=True)  # the CRT leaves its file behind on failure
+            Path(temp).unlink(missing_ok=True)  # never leave a partial file, under any name
             raise
+        finally:
+            if fd is not None:
+                os.close(fd)
+            if follower is not None:
+                follower.stop()
 
     def close(self) -> None:
         self._s3 = None  # native resources are released when the last reference goes
-

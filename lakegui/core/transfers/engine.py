@@ -22,7 +22,7 @@ from typing import Callable
 from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
-from . import etags
+from . import etags, verify
 from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
 from .localpaths import temp_path_for
 
@@ -191,6 +191,9 @@ class EngineBase:
         if isinstance(exc, JobError):
             return exc.permanent, str(exc)
         info = classify(exc, bucket=job.bucket, key=job.key, endpoint=self.connection.profile.endpoint_url or None)
+        if info.code in ("PreconditionFailed", "412") and job.direction is Direction.DOWNLOAD:
+            # If-Match on the ETag the download began with: the object was replaced meanwhile
+            return False, f"{job.uri} was replaced while it was being downloaded; fetching it again from the start"
         return info.permanent, info.message
 
     # checks shared by the backends
@@ -263,14 +266,43 @@ class EngineBase:
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666))
         return target, temp
 
-    def finish_download(self, job: Job, temp: Path, target: Path) -> Outcome:
+    def download_expectation(self, job: Job) -> verify.Expected | None:
+        """What a download's bytes must hash to, asked before it starts for an object of
+        multipart size (one HEAD, or two for a multipart ETag; small next to its bytes). None for
+        a small one: its GET's own headers say it, so small files cost no extra request."""
+        if not self.verify:
+            return verify.SIZE
+        if job.size and job.size < self.settings.multipart_threshold:
+            return None
+        return verify.expected_for(self.client, job.bucket, job.key, job.src_version)
+
+    def follow(self, job: Job, temp: Path, available, exp: verify.Expected | None) -> verify.Follower:
+        """A thread hashing the temp file as it is written (see verify.py)."""
+        follower = verify.Follower(temp, available)
+        if exp is not None:
+            follower.expect(exp)
+        return follower
+
+    def finish_download(self, job: Job, temp: Path, target: Path,
+                        follower: verify.Follower | None = None, headers: dict | None = None) -> Outcome:
         got = temp.stat().st_size
         if job.size and got != job.size:
             listed, job.size = job.size, 0  # changed since listed: ask the server next time
             raise JobError(f"{job.uri} changed while it was being downloaded ({got:,} bytes, "
                            f"listed as {listed:,}); fetching it again", permanent=False)
+        note = ""
+        if follower is not None:
+            if follower.expected is None:  # a small object: its GET's headers, else ask
+                exp = verify.from_headers(headers or {}) if headers else None
+                follower.expect(exp or verify.expected_for(self.client, job.bucket, job.key, job.src_version))
+            value, exp = follower.result(got), follower.expected
+            if exp.kind == "size":
+                note = verify.SIZE_ONLY
+            elif value.lower() != exp.value.lower():
+                raise JobError(f"Verification failed for {job.uri}: the bytes received give {exp.describe()} "
+                               f"{value}, the server states {exp.value}; fetching it again", permanent=False)
         os.replace(temp, target)
-        return Outcome(JobState.DONE, bytes_done=got)
+        return Outcome(JobState.DONE, note, bytes_done=got)
 
     def cleanup(self, job: Job) -> None:
         """Undo what an interrupted run left: an open multipart upload, a temp file."""

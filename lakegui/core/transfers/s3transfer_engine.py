@@ -19,6 +19,7 @@ from s3transfer.utils import OSUtils
 
 from ..connection import Connection
 from ..settings import TransferSettings
+from . import verify
 from .engine import EngineBase, JobControl, Progress
 from .jobs import Job, Outcome
 
@@ -68,7 +69,7 @@ class _Watch:
 
 class S3TransferEngine(EngineBase):
     name = "s3transfer"
-    _EVENTS = ("CreateMultipartUpload", "PutObject", "CompleteMultipartUpload")
+    _EVENTS = ("CreateMultipartUpload", "PutObject", "CompleteMultipartUpload", "GetObject")
 
     def __init__(self, connection: Connection, settings: TransferSettings | None = None, **options):
         super().__init__(connection, settings, **options)
@@ -83,6 +84,7 @@ class S3TransferEngine(EngineBase):
             max_bandwidth=s.max_bandwidth or None,
         ))
         self._watches: dict[tuple[str, str], _Watch] = {}
+        self._gets: dict[tuple[str, str], dict] = {}  # (bucket, key) -> the first GET's headers
         self._uploading: dict[str, int] = {}  # local path -> running uploads of it
         self._lock = threading.Lock()
         self._uid = f"lakegui-engine-{id(self)}"
@@ -105,6 +107,11 @@ class S3TransferEngine(EngineBase):
         if getattr(http_response, "status_code", 500) >= 300:
             return
         with self._lock:
+            if model.name == "GetObject":  # a download's headers: what its bytes must hash to
+                got = self._gets.get(context.get("lakegui_target"))
+                if got is not None and not got:
+                    got.update((k.lower(), v) for k, v in http_response.headers.items())
+                return
             watch = self._watches.get(context.get("lakegui_target"))
         if watch is None:
             return
@@ -149,18 +156,31 @@ class S3TransferEngine(EngineBase):
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
         progress.reset(job.size)
+        follower = None
         try:
+            # A small object's expectation comes with its GET's headers (the after-call hook).
+            exp = self.download_expectation(job)
+            got: dict = {}
+            with self._lock:
+                self._gets[(job.bucket, job.key)] = got
             with os.fdopen(os.open(temp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb") as f:
-                future = self.manager.download(job.bucket, job.key, f,
-                                               extra_args={"VersionId": job.src_version} if job.src_version
-                                               else None,
+                tracked = verify.TrackedFile(f)
+                follower = self.follow(job, temp, tracked.available, exp)
+                future = self.manager.download(job.bucket, job.key, tracked,
+                                               extra_args={**({"VersionId": job.src_version} if job.src_version
+                                                               else {}), **({} if exp else {"ChecksumMode": "ENABLED"})},
                                                subscribers=[_Subscriber(progress, job.size if job.size else None)])
                 control.attach(future)
                 future.result()
-            return self.finish_download(job, temp, target)
+            return self.finish_download(job, temp, target, follower, got)
         except BaseException:
             temp.unlink(missing_ok=True)  # never leave a partial file, under any name
             raise
+        finally:
+            with self._lock:
+                self._gets.pop((job.bucket, job.key), None)
+            if follower is not None:
+                follower.stop()
 
     def close(self) -> None:
         self.manager.shutdown(cancel=True, cancel_msg="lakegui is closing")

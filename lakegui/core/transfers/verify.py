@@ -1,0 +1,255 @@
+"""Verifying a download against what the server states about the object.
+
+In order of preference: a full-object checksum (x-amz-checksum-*, asked for with
+ChecksumMode=ENABLED), the MD5 ETag of a single-part object, the multipart ETag rebuilt
+with the object's part size (a HEAD of part 1 gives it). Where none applies (SSE-KMS,
+composite checksums, other ETag schemes) the download is checked by its size only.
+
+The bytes are hashed while they arrive: a `Follower` thread reads the part of the temp
+file already written (the CRT writes in order; s3transfer's writes go through a
+`TrackedFile` that knows the complete prefix) and feeds C hashers (hashlib, awscrt's
+CRCs), which release the GIL, so the hash keeps up on the other core and only the last
+read's worth is left when the transfer ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from awscrt import checksums
+
+_PLAIN = re.compile(r"^[0-9a-f]{32}$")
+_MULTI = re.compile(r"^[0-9a-f]{32}-(\d+)$")
+# Full-object checksums, cheapest to compute first.
+ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA1", "SHA256")
+_READ = 8 * 1024 * 1024
+SIZE_ONLY = "checked by size only"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a download must hash to. kind: checksum, md5, multipart or size."""
+
+    kind: str
+    value: str = ""
+    algorithm: str = ""  # checksums: CRC32, SHA256, ...
+    part_size: int = 0  # multipart ETags
+    etag: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "checksum":
+            return f"{self.algorithm} checksum"
+        return {"md5": "MD5 ETag", "multipart": "multipart ETag"}.get(self.kind, SIZE_ONLY)
+
+
+SIZE = Expected("size")
+
+
+def from_headers(headers: Mapping[str, str], *, ranged: bool = False) -> Expected | None:
+    """The expectation HTTP response headers (lower-case names) state; None when the ETag is
+    multipart, which needs the part size (see `expected_for`). A ranged answer's checksum is
+    the range's, and its ETag alone says nothing of the part size."""
+    etag = headers.get("etag", "").strip('"').lower()
+    if not ranged:
+        full = headers.get("x-amz-checksum-type", "FULL_OBJECT").upper() == "FULL_OBJECT"
+        for name in ALGORITHMS:
+            value = headers.get(f"x-amz-checksum-{name.lower()}", "")
+            if value and "-" not in value and full:  # "-N": a composite of part checksums
+                return Expected("checksum", value, name, etag=etag)
+    if headers.get("x-amz-server-side-encryption") == "aws:kms" or \
+            headers.get("x-amz-server-side-encryption-customer-algorithm"):
+        return Expected("size", etag=etag)  # the ETag is not the MD5 of the bytes
+    if _PLAIN.match(etag) and not ranged:
+        return Expected("md5", etag, etag=etag)
+    if _MULTI.match(etag) or (ranged and _PLAIN.match(etag)):
+        return None
+    return Expected("size", etag=etag)
+
+
+def response_headers(resp: dict) -> dict[str, str]:
+    """A botocore response's HTTP headers, names in lower case."""
+    return {k.lower(): v for k, v in resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).items()}
+
+
+def expected_for(client, bucket: str, key: str, version: str = "") -> Expected:
+    """Ask the server (HEAD with ChecksumMode=ENABLED, and a HEAD of part 1 for a multipart
+    ETag) what the object's bytes must hash to."""
+    args = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
+    head = client.head_object(ChecksumMode="ENABLED", **args)
+    exp = from_headers(response_headers(head))
+    if exp is not None:
+        return exp
+    etag = str(head.get("ETag", "")).strip('"').lower()
+    m = _MULTI.match(etag)
+    if not m:
+        return Expected("size", etag=etag)
+    part = client.head_object(PartNumber=1, **args)
+    return Expected("multipart", etag, part_size=int(part["ContentLength"]), etag=etag)
+
+
+class Digest:
+    """An incremental hash of the bytes in order, as `Expected` states it."""
+
+    def __init__(self, exp: Expected):
+        self.exp = exp
+        self._crc = 0
+        self._h = None
+        self._parts: list[bytes] = []
+        self._in_part = 0
+        if exp.kind == "checksum" and exp.algorithm in ("SHA1", "SHA256"):
+            self._h = hashlib.new(exp.algorithm.lower())
+        elif exp.kind in ("md5", "multipart"):
+            self._h = hashlib.md5(usedforsecurity=False)
+        self._crc_fn = {"CRC32": checksums.crc32, "CRC32C": checksums.crc32c,
+                        "CRC64NVME": checksums.crc64nvme}.get(exp.algorithm) if exp.kind == "checksum" else None
+
+    def update(self, data) -> None:
+        if self._crc_fn is not None:
+            self._crc = self._crc_fn(data, self._crc)
+        elif self.exp.kind == "multipart":
+            view, size = memoryview(data), self.exp.part_size
+            while view:
+                take = min(len(view), size - self._in_part)
+                self._h.update(view[:take])
+                self._in_part += take
+                view = view[take:]
+                if self._in_part == size:
+                    self._parts.append(self._h.digest())
+                    self._h, self._in_part = hashlib.md5(usedforsecurity=False), 0
+        elif self._h is not None:
+            self._h.update(data)
+
+    def result(self) -> str:
+        exp = self.exp
+        if exp.kind == "checksum":
+            if self._h is not None:
+                return base64.b64encode(self._h.digest()).decode()
+            width = 8 if exp.algorithm == "CRC64NVME" else 4
+            return base64.b64encode(self._crc.to_bytes(width, "big")).decode()
+        if exp.kind == "md5":
+            return self._h.hexdigest()
+        if exp.kind == "multipart":
+            parts = self._parts + ([self._h.digest()] if self._in_part or not self._parts else [])
+            return f"{hashlib.md5(b''.join(parts), usedforsecurity=False).hexdigest()}-{len(parts)}"
+        return ""
+
+
+class Mismatch(Exception):
+    pass
+
+
+class Follower:
+    """Hashes a file being written, up to what `available()` says is complete, on its own thread.
+    `expect()` gives it what to compute (it waits until then: a small download learns it from
+    its GET's headers); `result(total)` hashes what is left and returns the digest."""
+
+    def __init__(self, path, available: Callable[[], int], start: int = 0, digest: Digest | None = None):
+        self._path = path
+        self._available = available
+        self._offset = start
+        self._digest = digest
+        self._total: int | None = None
+        self._wake = threading.Event()
+        self._stop = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="lakegui-verify", daemon=True)
+        self._thread.start()
+
+    def expect(self, exp: Expected) -> None:
+        if self._digest is None:
+            self._digest = Digest(exp)
+            self._wake.set()
+
+    @property
+    def expected(self) -> Expected | None:
+        return self._digest.exp if self._digest else None
+
+    def _run(self) -> None:
+        try:
+            fd = None
+            while not self._stop:
+                if self._digest is None or self._digest.exp.kind == "size":
+                    self._wake.wait(0.05)
+                    self._wake.clear()
+                    if self._total is not None and (self._digest is None or self._digest.exp.kind == "size"):
+                        return
+                    continue
+                if fd is None:
+                    fd = os.open(self._path, os.O_RDONLY)
+                limit = self._total if self._total is not None else self._available()
+                if limit > self._offset:
+                    data = os.pread(fd, min(_READ, limit - self._offset), self._offset)
+                    if not data:
+                        raise OSError(f"{self._path} is shorter than written")
+                    self._digest.update(data)
+                    self._offset += len(data)
+                elif self._total is not None:
+                    return
+                else:
+                    self._wake.wait(0.02)
+                    self._wake.clear()
+        except BaseException as exc:  # reported by result()
+            self._error = exc
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def result(self, total: int) -> str:
+        self._total = total
+        self._wake.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._digest.result() if self._digest else ""
+
+    def stop(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join()
+
+
+class TrackedFile:
+    """A file object for s3transfer's downloads that knows how much of its start is written
+    (its IO thread writes parts with seek then write, in any order)."""
+
+    def __init__(self, f, start: int = 0):
+        self._f = f
+        self._pos = 0
+        self._base = start  # bytes already in the file before this attempt (a resumed range)
+        self.prefix = start
+        self._pending: dict[int, int] = {}  # offset -> end of writes beyond the prefix
+        self._lock = threading.Lock()
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = self._f.seek(offset + (self._base if whence == 0 else 0), whence) - self._base
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def write(self, data) -> int:
+        n = self._f.write(data)
+        start, end = self._pos + self._base, self._pos + self._base + n
+        self._pos += n
+        self._f.flush()  # the follower reads with its own descriptor
+        with self._lock:
+            if start <= self.prefix:
+                prefix = max(self.prefix, end)
+                while prefix in self._pending:
+                    prefix = max(prefix, self._pending.pop(prefix))
+                self.prefix = prefix
+            else:
+                self._pending[start] = max(end, self._pending.get(start, 0))
+        return n
+
+    def available(self) -> int:
+        return self.prefix
