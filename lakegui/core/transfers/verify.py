@@ -10,6 +10,14 @@ file already written (the CRT writes in order; s3transfer's writes go through a
 `TrackedFile` that knows the complete prefix) and feeds C hashers (hashlib, awscrt's
 CRCs), which release the GIL, so the hash keeps up on the other core and only the last
 read's worth is left when the transfer ends.
+
+Cost, measured 2026-12-01 on the loaded 2-core machine against loopback SeaweedFS (a 512 MiB
+object uploaded by the CRT, so a 52-part multipart ETag: MD5 is the only check; 3 rounds,
+interleaved, verification off / on): awscrt 2.40, 1.41, 1.22 s / 2.68, 2.92, 2.21 s, median
+1.9x; s3transfer 2.66, 2.13, 1.43 s / 3.01, 3.04, 2.26 s, median 1.4x. MD5 runs at about 350 MB/s here (SHA-256 890, CRC32 1,090), so an MD5 ETag bounds a
+download at that speed; objects with a full-object CRC cost far less. Not yet under the
+issue's targets: cheaper would be hashing parts in parallel (a multipart ETag's parts are
+independent) or uploading with full-object CRC32 checksums so later downloads check a CRC.
 """
 
 from __future__ import annotations
