@@ -68,7 +68,7 @@ _POOLS: dict[tuple, object] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(url: str, verify):
+def http_pool(url: str, verify):
     """One keep-alive connection pool per endpoint, shared by every listing."""
     import urllib3
 
@@ -86,7 +86,8 @@ def _pool(url: str, verify):
         return _POOLS[key]
 
 
-def _text(el, tag: str, default: str = "") -> str:
+def xml_text(el, tag: str, default: str = "") -> str:
+    """The text of `el`'s child `tag`, or `default` when it has none (versions parse pages the same way)."""
     child = el.find(tag)
     return child.text or "" if child is not None else default
 
@@ -104,7 +105,7 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
     # botocore.parsers, which errors.py needs, costs 0.2 s of a listing that needs no botocore.
     url = client.generate_presigned_url("list_objects_v2", Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
     try:
-        resp = _pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
+        resp = http_pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
                                           retries=urllib3.Retry(total=2, backoff_factor=0.2,
                                                                 status_forcelist=(500, 502, 503, 504)))
     except urllib3.exceptions.ReadTimeoutError as exc:
@@ -129,25 +130,25 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
     if resp.status != 200:
         from botocore.exceptions import ClientError
 
-        error = {"Code": _text(root, "Code", str(resp.status)), "Message": _text(root, "Message", resp.reason or "")}
+        error = {"Code": xml_text(root, "Code", str(resp.status)), "Message": xml_text(root, "Message", resp.reason or "")}
         raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status,
-                                                                "RequestId": _text(root, "RequestId")}},
+                                                                "RequestId": xml_text(root, "RequestId")}},
                           "ListObjectsV2")
-    encoded = _text(root, f"{ns}EncodingType") == "url"
+    encoded = xml_text(root, f"{ns}EncodingType") == "url"
     decode = unquote_plus if encoded else (lambda v: v)
     objects = []
     for c in root.iter(f"{ns}Contents"):
-        modified = _text(c, f"{ns}LastModified")
+        modified = xml_text(c, f"{ns}LastModified")
         objects.append(ObjectEntry(
-            key=decode(_text(c, f"{ns}Key")),
-            size=int(_text(c, f"{ns}Size", "0") or 0),
+            key=decode(xml_text(c, f"{ns}Key")),
+            size=int(xml_text(c, f"{ns}Size", "0") or 0),
             last_modified=datetime.fromisoformat(modified.replace("Z", "+00:00")) if modified else None,
-            etag=_text(c, f"{ns}ETag").strip('"'),
-            storage_class=_text(c, f"{ns}StorageClass", "STANDARD") or "STANDARD",
+            etag=xml_text(c, f"{ns}ETag").strip('"'),
+            storage_class=xml_text(c, f"{ns}StorageClass", "STANDARD") or "STANDARD",
         ))
-    prefixes = [PrefixEntry(decode(_text(p, f"{ns}Prefix"))) for p in root.iter(f"{ns}CommonPrefixes")]
-    truncated = _text(root, f"{ns}IsTruncated").lower() == "true"
-    token = _text(root, f"{ns}NextContinuationToken") or None
+    prefixes = [PrefixEntry(decode(xml_text(p, f"{ns}Prefix"))) for p in root.iter(f"{ns}CommonPrefixes")]
+    truncated = xml_text(root, f"{ns}IsTruncated").lower() == "true"
+    token = xml_text(root, f"{ns}NextContinuationToken") or None
     return ListingPage(number=number, prefixes=prefixes, objects=objects), (token if truncated else None)
 
 

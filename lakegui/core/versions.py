@@ -67,12 +67,12 @@ def _raw_page(client, kwargs: dict, verify) -> tuple[list[VersionEntry], list[st
     truncated, next key marker, next version id marker)."""
     import urllib3
 
-    from .listing import _pool, _text
+    from .listing import http_pool, xml_text
 
     url = client.generate_presigned_url("list_object_versions", Params=dict(kwargs, EncodingType="url"),
                                         ExpiresIn=900)
     try:
-        resp = _pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
+        resp = http_pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
                                           retries=urllib3.Retry(total=2, backoff_factor=0.2,
                                                                 status_forcelist=(500, 502, 503, 504)))
     except urllib3.exceptions.HTTPError as exc:
@@ -89,14 +89,14 @@ def _raw_page(client, kwargs: dict, verify) -> tuple[list[VersionEntry], list[st
     if resp.status != 200:
         from botocore.exceptions import ClientError
 
-        error = {"Code": _text(root, "Code", str(resp.status)), "Message": _text(root, "Message", resp.reason or "")}
+        error = {"Code": xml_text(root, "Code", str(resp.status)), "Message": xml_text(root, "Message", resp.reason or "")}
         raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status}},
                           "ListObjectVersions")
     if not root.tag.endswith("ListVersionsResult"):
         from .errors import NotS3Error
 
         raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
-    decode = unquote_plus if _text(root, f"{ns}EncodingType") == "url" else (lambda v: v)
+    decode = unquote_plus if xml_text(root, f"{ns}EncodingType") == "url" else (lambda v: v)
     entries = []
     for el in root:
         tag = el.tag[len(ns):]
@@ -104,15 +104,15 @@ def _raw_page(client, kwargs: dict, verify) -> tuple[list[VersionEntry], list[st
             continue
         marker = tag == "DeleteMarker"
         entries.append(VersionEntry(
-            key=decode(_text(el, f"{ns}Key")), version_id=_text(el, f"{ns}VersionId") or "null",
-            size=0 if marker else int(_text(el, f"{ns}Size", "0") or 0),
-            etag="" if marker else _text(el, f"{ns}ETag").strip('"'),
-            last_modified=_date(_text(el, f"{ns}LastModified")),
-            latest=_text(el, f"{ns}IsLatest").lower() == "true", delete_marker=marker))
-    prefixes = [decode(_text(p, f"{ns}Prefix")) for p in root.iter(f"{ns}CommonPrefixes")]
-    truncated = _text(root, f"{ns}IsTruncated").lower() == "true"
-    return (_newest_first(entries), prefixes, truncated, decode(_text(root, f"{ns}NextKeyMarker")),
-            _text(root, f"{ns}NextVersionIdMarker"))
+            key=decode(xml_text(el, f"{ns}Key")), version_id=xml_text(el, f"{ns}VersionId") or "null",
+            size=0 if marker else int(xml_text(el, f"{ns}Size", "0") or 0),
+            etag="" if marker else xml_text(el, f"{ns}ETag").strip('"'),
+            last_modified=_date(xml_text(el, f"{ns}LastModified")),
+            latest=xml_text(el, f"{ns}IsLatest").lower() == "true", delete_marker=marker))
+    prefixes = [decode(xml_text(p, f"{ns}Prefix")) for p in root.iter(f"{ns}CommonPrefixes")]
+    truncated = xml_text(root, f"{ns}IsTruncated").lower() == "true"
+    return (_newest_first(entries), prefixes, truncated, decode(xml_text(root, f"{ns}NextKeyMarker")),
+            xml_text(root, f"{ns}NextVersionIdMarker"))
 
 
 def _sdk_page(client, kwargs: dict) -> tuple[list[VersionEntry], list[str], bool, str, str]:

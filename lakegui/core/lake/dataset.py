@@ -160,7 +160,7 @@ def _row_group_stats(rg, leaves: dict[str, int], columns: set[str], field_cols: 
     return out
 
 
-def _describe_error(exc: BaseException, bucket: str, key: str) -> str:
+def describe_error(exc: BaseException, bucket: str, key: str) -> str:
     """Why a file could not be read, as one sentence naming it."""
     import pyarrow as pa
 
@@ -258,7 +258,7 @@ class LakeDataset:
         except QueryCancelled:
             out.error = "cancelled"
         except Exception as exc:  # noqa: BLE001  a file that fails is reported; the rest goes on
-            out.error = _describe_error(exc, self.bucket, f.key)
+            out.error = describe_error(exc, self.bucket, f.key)
             out.batch = None
         out.requests, out.bytes_read = rf.requests, rf.bytes_fetched
         return out

@@ -176,7 +176,7 @@ def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int
     """Read every file's footer, concurrently, and compare the schemas. `on_file(done, total)`
     is called as footers arrive; setting `cancel` skips the files not yet read. `raw` as for
     LakeDataset (GETs through presigned URLs, for named endpoints)."""
-    from .dataset import _describe_error
+    from .dataset import describe_error
     from .fetch import RawGets
 
     if raw:
@@ -201,7 +201,7 @@ def scan_schemas(client, bucket: str, files: list[LakeFile], *, concurrency: int
                 bytes_read += b
         except Exception as exc:  # noqa: BLE001  a file that fails is reported; the rest goes on
             with lock:
-                failures.append((f.key, _describe_error(exc, bucket, f.key)))
+                failures.append((f.key, describe_error(exc, bucket, f.key)))
         if on_file is not None:
             with lock:
                 done["n"] += 1
