@@ -1,16 +1,18 @@
 """Which system libraries Qt's X11 plugin lacks, found before Qt loads.
 
 Without them Qt aborts the process with "Could not load the Qt platform plugin xcb", naming
-libxcb-cursor0 whatever is really missing. `ldd` on the plugin's own library says exactly which
-sonames the loader cannot find, so the message can name the packages to install.
+libxcb-cursor0 whatever is really missing. The plugin's own library lists the sonames it needs
+(its ELF DT_NEEDED entries); each system one is asked of the dynamic loader, so the message can
+name exactly the packages to install. (`ldd` would say the same, but it is a shell script, and
+lakegui runs no shell.)
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
-import shutil
-import subprocess
+import struct
 import sys
 from pathlib import Path
 
@@ -47,13 +49,44 @@ DEBIAN_PACKAGES = {
 
 
 def missing_in(ldd_output: str) -> list[str]:
-    """The sonames `ldd` printed as 'not found', in its order, once each."""
+    """The sonames an `ldd` listing printed as 'not found', in its order, once each."""
     missing: list[str] = []
     for line in ldd_output.splitlines():
         name, sep, where = line.strip().partition("=>")
         if sep and where.strip() == "not found" and name.strip() not in missing:
             missing.append(name.strip())
     return missing
+
+
+def needed_libraries(path: Path) -> list[str]:
+    """The DT_NEEDED sonames of a 64-bit little-endian ELF shared object, in order."""
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return []
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    dynamic = next((s for s in sections if s[1] == 6), None)  # SHT_DYNAMIC
+    if dynamic is None:
+        return []
+    strtab = sections[dynamic[6]]  # sh_link: the dynamic string table
+    names = []
+    for off in range(dynamic[4], dynamic[4] + dynamic[5], 16):
+        tag, value = struct.unpack_from("<qQ", data, off)
+        if tag == 0:  # DT_NULL
+            break
+        if tag == 1:  # DT_NEEDED
+            start = strtab[4] + value
+            names.append(data[start:data.index(b"\0", start)].decode())
+    return names
+
+
+def loadable(soname: str) -> bool:
+    try:
+        ctypes.CDLL(soname)
+        return True
+    except OSError:
+        return False
 
 
 def wants_xcb(environ=os.environ, platform: str = sys.platform) -> bool:
@@ -76,14 +109,15 @@ def plugin_library() -> Path | None:
 
 def missing_libraries() -> list[str]:
     """Sonames Qt's X11 plugin needs and the loader cannot find; [] when all is there or unknown."""
-    lib, ldd = plugin_library(), shutil.which("ldd")
-    if lib is None or ldd is None:
+    lib = plugin_library()
+    if lib is None:
         return []
     try:
-        out = subprocess.run([ldd, str(lib)], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
+        needed = needed_libraries(lib)
+    except (OSError, struct.error, ValueError):
         return []
-    return missing_in(out)
+    # Qt's own libraries sit beside the plugin and are found through its RPATH, not by name.
+    return [name for name in needed if not name.startswith("libQt6") and not loadable(name)]
 
 
 def install_hint(missing: list[str]) -> str:
