@@ -92,22 +92,19 @@ def xml_text(el, tag: str, default: str = "") -> str:
     return child.text or "" if child is not None else default
 
 
-def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingPage, str | None]:
-    """One ListObjectsV2 page over a presigned GET, parsed with ElementTree.
-
-    botocore turns each 1,000-key page into dicts through its shape-driven parser and
-    dateutil, which made listing 100,000 keys about 4x slower than s5cmd. The request is
-    presigned locally (by botocore's client, or a ListingSigner), from the same credentials.
-    """
+def presigned_xml(client, operation: str, kwargs: dict, verify, result_tag: str) -> tuple[ET.Element, str]:
+    """One listing-style GET (`operation` with `kwargs`, keys URL-encoded) over a presigned URL: its
+    XML root and namespace prefix. Transport and S3 errors are raised as botocore's exceptions
+    (what classify and the callers know); a 200 that is not `result_tag` is a NotS3Error."""
     import urllib3
 
-    # Errors are botocore's (what classify and the callers know), imported only when one happens:
-    # botocore.parsers, which errors.py needs, costs 0.2 s of a listing that needs no botocore.
-    url = client.generate_presigned_url("list_objects_v2", Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
+    # botocore's exceptions are imported only when one happens: botocore.parsers, which errors.py
+    # needs, costs 0.2 s of a listing that needs no botocore.
+    url = client.generate_presigned_url(operation, Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
     try:
         resp = http_pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
-                                          retries=urllib3.Retry(total=2, backoff_factor=0.2,
-                                                                status_forcelist=(500, 502, 503, 504)))
+                                              retries=urllib3.Retry(total=2, backoff_factor=0.2,
+                                                                    status_forcelist=(500, 502, 503, 504)))
     except urllib3.exceptions.ReadTimeoutError as exc:
         from botocore.exceptions import ReadTimeoutError
 
@@ -122,7 +119,7 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
         from .errors import NotS3Error
 
         raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", "")) from None
-    if resp.status == 200 and not root.tag.endswith("ListBucketResult"):
+    if resp.status == 200 and not root.tag.endswith(result_tag):
         from .errors import NotS3Error
 
         raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
@@ -133,7 +130,18 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
         error = {"Code": xml_text(root, "Code", str(resp.status)), "Message": xml_text(root, "Message", resp.reason or "")}
         raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status,
                                                                 "RequestId": xml_text(root, "RequestId")}},
-                          "ListObjectsV2")
+                          "".join(w.capitalize() for w in operation.split("_")))  # list_objects_v2: ListObjectsV2
+    return root, ns
+
+
+def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingPage, str | None]:
+    """One ListObjectsV2 page over a presigned GET, parsed with ElementTree.
+
+    botocore turns each 1,000-key page into dicts through its shape-driven parser and
+    dateutil, which made listing 100,000 keys about 4x slower than s5cmd. The request is
+    presigned locally (by botocore's client, or a ListingSigner), from the same credentials.
+    """
+    root, ns = presigned_xml(client, "list_objects_v2", kwargs, verify, "ListBucketResult")
     encoded = xml_text(root, f"{ns}EncodingType") == "url"
     decode = unquote_plus if encoded else (lambda v: v)
     objects = []

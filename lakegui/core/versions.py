@@ -9,7 +9,6 @@ and parsed with ElementTree, as the listing does (botocore's parser is several t
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator
@@ -65,37 +64,9 @@ def _newest_first(entries: list[VersionEntry]) -> list[VersionEntry]:
 def _raw_page(client, kwargs: dict, verify) -> tuple[list[VersionEntry], list[str], bool, str, str]:
     """One ListObjectVersions page over a presigned GET: (entries in the server's order, prefixes,
     truncated, next key marker, next version id marker)."""
-    import urllib3
+    from .listing import presigned_xml, xml_text
 
-    from .listing import http_pool, xml_text
-
-    url = client.generate_presigned_url("list_object_versions", Params=dict(kwargs, EncodingType="url"),
-                                        ExpiresIn=900)
-    try:
-        resp = http_pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
-                                          retries=urllib3.Retry(total=2, backoff_factor=0.2,
-                                                                status_forcelist=(500, 502, 503, 504)))
-    except urllib3.exceptions.HTTPError as exc:
-        from botocore.exceptions import EndpointConnectionError
-
-        raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
-    try:
-        root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
-    except ET.ParseError:
-        from .errors import NotS3Error
-
-        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", "")) from None
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    if resp.status != 200:
-        from botocore.exceptions import ClientError
-
-        error = {"Code": xml_text(root, "Code", str(resp.status)), "Message": xml_text(root, "Message", resp.reason or "")}
-        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": resp.status}},
-                          "ListObjectVersions")
-    if not root.tag.endswith("ListVersionsResult"):
-        from .errors import NotS3Error
-
-        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
+    root, ns = presigned_xml(client, "list_object_versions", kwargs, verify, "ListVersionsResult")
     decode = unquote_plus if xml_text(root, f"{ns}EncodingType") == "url" else (lambda v: v)
     entries = []
     for el in root:
