@@ -14,6 +14,8 @@ nulls in that file.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -218,53 +220,42 @@ class IsNull(Node):
 
 
 @dataclass(frozen=True)
-class And(Node):
+class Junction(Node):
+    """Parts joined by AND or OR: the subclass names the Kleene kernel and the expression operator."""
+
     parts: tuple
+    kernel = ""  # pyarrow.compute's and_kleene / or_kleene: nulls as unknown, as SQL
+    join = staticmethod(lambda a, b: a)
 
     def columns(self) -> set[str]:
         return set().union(*(p.columns() for p in self.parts))
+
+    def mask(self, table):
+        import pyarrow.compute as pc
+
+        kernel = getattr(pc, self.kernel)
+        return functools.reduce(kernel, (p.mask(table) for p in self.parts))
+
+    def expression(self, schema):
+        return functools.reduce(self.join, (p.expression(schema) for p in self.parts))
+
+
+@dataclass(frozen=True)
+class And(Junction):
+    kernel = "and_kleene"
+    join = staticmethod(operator.and_)
 
     def may_match(self, stats: dict) -> bool:
         return all(p.may_match(stats) for p in self.parts)
 
-    def mask(self, table):
-        import pyarrow.compute as pc
-
-        out = self.parts[0].mask(table)
-        for p in self.parts[1:]:
-            out = pc.and_kleene(out, p.mask(table))
-        return out
-
-    def expression(self, schema):
-        out = self.parts[0].expression(schema)
-        for p in self.parts[1:]:
-            out = out & p.expression(schema)
-        return out
-
 
 @dataclass(frozen=True)
-class Or(Node):
-    parts: tuple
-
-    def columns(self) -> set[str]:
-        return set().union(*(p.columns() for p in self.parts))
+class Or(Junction):
+    kernel = "or_kleene"
+    join = staticmethod(operator.or_)
 
     def may_match(self, stats: dict) -> bool:
         return any(p.may_match(stats) for p in self.parts)
-
-    def mask(self, table):
-        import pyarrow.compute as pc
-
-        out = self.parts[0].mask(table)
-        for p in self.parts[1:]:
-            out = pc.or_kleene(out, p.mask(table))
-        return out
-
-    def expression(self, schema):
-        out = self.parts[0].expression(schema)
-        for p in self.parts[1:]:
-            out = out | p.expression(schema)
-        return out
 
 
 # values
