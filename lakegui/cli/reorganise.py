@@ -252,16 +252,9 @@ def tag(args: argparse.Namespace) -> int:
             return EXIT_OK
         put_tags(client, bucket, key, tags)
     except Exception as exc:
-        message = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
-        if args.json:
-            print_json(_summary(jobs=1, done=0, failures=[(key, message)], start=start))
-            return EXIT_FAILED
-        return fail(message)
-    if args.json:
-        print_json(_summary(jobs=1, done=1, failures=[], start=start, tags=tags))
-    else:
-        print(f"s3://{bucket}/{key}: {len(tags)} tags set")
-    return EXIT_OK
+        return _one_request_failed(args, start, key,
+                                   error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
+    return _one_request_done(args, start, f"s3://{bucket}/{key}: {len(tags)} tags set", tags=tags)
 
 
 def restore(args: argparse.Namespace) -> int:
@@ -294,15 +287,9 @@ def restore(args: argparse.Namespace) -> int:
         message = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
         if "InvalidObjectState" in str(exc):  # RestoreObject on a class that needs none
             message = f"s3://{bucket}/{key} is not archived (its class does not need a restore): {message}"
-        if args.json:
-            print_json(_summary(jobs=1, done=0, failures=[(key, message)], start=start))
-            return EXIT_FAILED
-        return fail(message)
-    if args.json:
-        print_json(_summary(jobs=1, done=1, failures=[], start=start, status=status, storage_class=cls))
-    else:
-        print(f"s3://{bucket}/{key}: restore {status} ({args.tier}, {args.days} days)")
-    return EXIT_OK
+        return _one_request_failed(args, start, key, message)
+    return _one_request_done(args, start, f"s3://{bucket}/{key}: restore {status} ({args.tier}, {args.days} days)",
+                             status=status, storage_class=cls)
 
 
 def mb(args: argparse.Namespace) -> int:
@@ -329,15 +316,25 @@ def mb(args: argparse.Namespace) -> int:
     try:
         create_bucket(conn.client(), bucket, args.region or "")
     except Exception as exc:
-        message = error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None)
-        if args.json:
-            print_json(_summary(jobs=1, done=0, failures=[(bucket, message)], start=start))
-            return EXIT_FAILED
-        return fail(message)
+        return _one_request_failed(args, start, bucket,
+                                   error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None))
+    return _one_request_done(args, start, f"make_bucket: {bucket}", bucket=bucket)
+
+
+def _one_request_failed(args, start: float, what: str, message: str) -> int:
+    """The end of a one-request command (tag, restore, mb) that failed: the summary or one line."""
     if args.json:
-        print_json(_summary(jobs=1, done=1, failures=[], start=start, bucket=bucket))
+        print_json(_summary(jobs=1, done=0, failures=[(what, message)], start=start))
+        return EXIT_FAILED
+    return fail(message)
+
+
+def _one_request_done(args, start: float, line: str, **extra) -> int:
+    """The end of a one-request command that succeeded: the summary with `extra`, or `line`."""
+    if args.json:
+        print_json(_summary(jobs=1, done=1, failures=[], start=start, **extra))
     else:
-        print(f"make_bucket: {bucket}")
+        print(line)
     return EXIT_OK
 
 
