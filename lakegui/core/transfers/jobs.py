@@ -88,6 +88,9 @@ class Job:
     # ('' = none, or not versioned), so a backfill can be rolled back (core/rollback.py).
     version_id: str = ""
     replaced_version: str = ""
+    # What an interrupted run left to reuse (issue 19): an upload's part size and the file's
+    # size and mtime; a download's ETag and the ranges of its temp file that are complete.
+    resume: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:

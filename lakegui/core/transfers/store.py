@@ -22,8 +22,8 @@ from .. import paths
 from .jobs import RETRYABLE, Direction, Job, JobState, OverwritePolicy
 
 QUEUE_FILE = "queue.sqlite3"
-SCHEMA_VERSION = 4  # 2: jobs.hidden; 3: jobs.src_bucket, src_key, src_version (copies); 4: version_id,
-# replaced_version (uploads to versioned buckets)
+SCHEMA_VERSION = 5  # 2: jobs.hidden; 3: jobs.src_bucket, src_key, src_version (copies); 4: version_id,
+# replaced_version (uploads to versioned buckets); 5: resume (what an interrupted transfer kept, issue 19)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     src_key TEXT NOT NULL DEFAULT '',
     src_version TEXT NOT NULL DEFAULT '',
     version_id TEXT NOT NULL DEFAULT '',
-    replaced_version TEXT NOT NULL DEFAULT ''
+    replaced_version TEXT NOT NULL DEFAULT '',
+    resume TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
@@ -66,10 +67,11 @@ CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs(updated);
 """
 _COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
             "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner",
-            "src_bucket", "src_key", "src_version", "version_id", "replaced_version")
+            "src_bucket", "src_key", "src_version", "version_id", "replaced_version", "resume")
 _ADDED_COLUMNS = {"hidden": "INTEGER NOT NULL DEFAULT 0", "src_bucket": "TEXT NOT NULL DEFAULT ''",
                   "src_key": "TEXT NOT NULL DEFAULT ''", "src_version": "TEXT NOT NULL DEFAULT ''",
-                  "version_id": "TEXT NOT NULL DEFAULT ''", "replaced_version": "TEXT NOT NULL DEFAULT ''"}
+                  "version_id": "TEXT NOT NULL DEFAULT ''", "replaced_version": "TEXT NOT NULL DEFAULT ''",
+                  "resume": "TEXT NOT NULL DEFAULT '{}'"}
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
 
 
@@ -157,7 +159,8 @@ def _job(row: Sequence) -> Job:
                error=d["error"], policy=OverwritePolicy(d["policy"]), upload_id=d["upload_id"],
                metadata=json.loads(d["metadata"]), extra=json.loads(d["extra"]), owner=d["owner"],
                src_bucket=d["src_bucket"], src_key=d["src_key"], src_version=d["src_version"],
-               version_id=d["version_id"], replaced_version=d["replaced_version"])
+               version_id=d["version_id"], replaced_version=d["replaced_version"],
+               resume=json.loads(d["resume"] or "{}"))
 
 
 class JobStore:
@@ -345,6 +348,11 @@ class JobStore:
     def set_upload_id(self, job_id: int, upload_id: str) -> None:
         with self._write() as db:
             db.execute("UPDATE jobs SET upload_id = ?, updated = ? WHERE id = ?", (upload_id, time.time(), job_id))
+
+    def set_resume(self, job_id: int, resume: dict) -> None:
+        """What an interrupted run of this job can reuse (parts sent, ranges fetched); {} forgets it."""
+        with self._write() as db:
+            db.execute("UPDATE jobs SET resume = ?, updated = ? WHERE id = ?", (json.dumps(resume), time.time(), job_id))
 
     def save_progress(self, progress: dict[int, int]) -> None:
         """Persist bytes done of running jobs (so a restart shows the queue as it was)."""
