@@ -93,8 +93,15 @@ class JobControl:
     def __init__(self):
         self.event = threading.Event()
         self.reason: JobState | None = None
+        self.on_resume: Callable[[dict], None] | None = None  # records job.resume durably (the queue)
         self._transfer = None
         self._lock = threading.Lock()
+
+    def save_resume(self, job: Job, state: dict) -> None:
+        """Keep what a later run of `job` can reuse (issue 19): on the job, and in the queue."""
+        job.resume = state
+        if self.on_resume is not None:
+            self.on_resume(state)
 
     def stop(self, reason: JobState = JobState.CANCELLED) -> None:
         with self._lock:
@@ -140,9 +147,11 @@ class EngineBase:
         return self.connection.client("transfer")
 
     def run(self, job: Job, control: JobControl, progress: Progress,
-            on_upload_id: Callable[[str], None] | None = None) -> Outcome:
+            on_upload_id: Callable[[str], None] | None = None,
+            on_resume: Callable[[dict], None] | None = None) -> Outcome:
         """Run one job to its end, retrying transient errors with backoff and jitter."""
         attempt = 0
+        control.on_resume = on_resume
         if control.stopped:  # stopped before it started
             return Outcome(control.reason or JobState.CANCELLED, attempts=0)
         if job.upload_id or job.direction is Direction.DOWNLOAD:

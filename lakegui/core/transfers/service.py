@@ -149,7 +149,8 @@ def run_one(store: JobStore, engines: EnginePool, running: RunningJob, *, record
     try:
         engine = engines.for_job(job)
         outcome = engine.run(job, running.control, running.progress,
-                             on_upload_id=lambda uid: store.set_upload_id(job.id, uid))
+                             on_upload_id=lambda uid: store.set_upload_id(job.id, uid),
+                             on_resume=lambda state: store.set_resume(job.id, state))
     except Exception as exc:  # a bug or a broken profile must fail this job, not the queue
         outcome = Outcome(JobState.FAILED, f"{type(exc).__name__}: {exc}", permanent=True)
     if record:
