@@ -11,12 +11,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_cli_transfers import cli
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ODD = ["a b.txt", "plus+sign.txt", "pct%2Fname.txt", "ünïcødé.parquet", "emoji-📈.csv", "trailing space ",
@@ -201,9 +201,7 @@ def test_a_file_changed_while_it_is_sent_is_sent_again_whole(sw, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", "upload", str(f), f"s3://{bucket}/c/", *url,
                              "--queue", str(tmp_path / "q.sqlite3"), "--json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not s3.list_multipart_uploads(Bucket=bucket).get("Uploads") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: s3.list_multipart_uploads(Bucket=bucket).get("Uploads"), 30, "the multipart upload to begin")
     f.write_bytes(b"b" * (12 << 20))  # the same size: only the mtime tells
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
