@@ -173,6 +173,13 @@ def unknown_arguments(parser: argparse.ArgumentParser, extra: list[str]) -> int:
     return EXIT_USAGE
 
 
+def add_selection_options(p: argparse.ArgumentParser) -> None:
+    """A layout and which of its files: `query` and `schema` select the same way."""
+    p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
+    p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
+                   help="keep files whose field has one of these values, or lies in A..B (repeatable)")
+
+
 def template_named(args):
     from ..core import paths
     from ..core.layouts import load_layouts

@@ -11,6 +11,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     add_connection_options,
+    add_selection_options,
     connection_for,
     fail_usage,
     template_named,
@@ -37,9 +38,7 @@ def add_parser(sub) -> None:
                "--filter 'volume > 50000000'",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("uri", metavar="s3://BUCKET/[PREFIX/]")
-    p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
-                   help="keep files whose field has one of these values, or lies in A..B (repeatable)")
+    add_selection_options(p)
     p.add_argument("--columns", default="", metavar="a,b", help="columns to read (default: all)")
     p.add_argument("--filter", default="", metavar="EXPR", help="keep rows matching, e.g. 'volume > 50000000'")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",

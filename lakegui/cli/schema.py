@@ -11,6 +11,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     add_connection_options,
+    add_selection_options,
     connection_for,
     fail_usage,
     template_named,
@@ -30,9 +31,7 @@ def add_parser(sub) -> None:
         epilog="example:\n  lakegui-cli schema s3://us-equity-datalake/ --template daily-ticks --where year=2020..2024",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("uri", metavar="s3://BUCKET/[PREFIX/]")
-    p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
-    p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
-                   help="keep files whose field has one of these values, or lies in A..B (repeatable)")
+    add_selection_options(p)
     add_connection_options(p)   # and --json
     p.set_defaults(func=schema)
 
