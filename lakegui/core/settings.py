@@ -98,6 +98,18 @@ class Settings:
     def profile(self, name: str) -> ConnectionProfile | None:
         return next((p for p in self.profiles if p.name == name), None)
 
+    def rename_profiles(self, renamed: dict[str, str]) -> None:
+        """Carry what is kept per profile name (bookmarks, the active profile) to new names
+        {old: new}; a swap of two names swaps what they keep."""
+        if not renamed:
+            return
+        marks = {name: uris for name, uris in self.bookmarks.items() if name not in renamed}
+        for old, new in renamed.items():
+            if old in self.bookmarks:
+                marks[new] = self.bookmarks[old]
+        self.bookmarks = marks
+        self.active_profile = renamed.get(self.active_profile, self.active_profile)
+
     def upsert_profile(self, profile: ConnectionProfile) -> None:
         self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
 

@@ -314,6 +314,11 @@ class MainWindow(QMainWindow):
         dialog = ConnectionDialog(profiles, self, current=current.name if current else "",
                                   executor=self._executor)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
+            renamed = dialog.renamed()
+            self.settings.rename_profiles(renamed)  # bookmarks follow a renamed profile
+            if self.connection is not None and self.connection.profile.name in renamed:
+                self.connection.profile.name = renamed[self.connection.profile.name]
+            self._show_bookmarks()
             self.profiles_edited.emit(dialog.profiles())
             if dialog.connect_requested:
                 self.profile_chosen.emit(dialog.profile())

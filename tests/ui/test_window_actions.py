@@ -442,3 +442,26 @@ def test_cached_copies_older_than_a_week_are_swept(tmp_path):
     os.utime(old.parent, (now - KEEP_SECONDS - 60, now - KEEP_SECONDS - 60))
     assert sweep_cache(now) == 1
     assert not old.exists() and new.exists()
+
+
+def test_renaming_a_profile_carries_its_bookmarks(qtbot, window, demo_connection, monkeypatch):
+    """Defect: a profile renamed in File › Connect… lost its bookmarks (they stayed under the old name)."""
+    from lakegui.ui.dialogs.connection import ConnectionDialog
+
+    b = connected(qtbot, window, demo_connection)
+    go(qtbot, b, "data/reference/")
+    window.bookmark_action.trigger()
+    uri = f"s3://{DEMO_BUCKET}/data/reference/"
+    edited = []
+    window.profiles_edited.connect(edited.append)
+
+    def rename_and_save(dialog):
+        dialog.name_edit.setText("lake prod")
+        dialog.save()
+        return ConnectionDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ConnectionDialog, "exec", rename_and_save)
+    window.open_connection_dialog()
+    assert [p.name for p in edited[-1]] == ["lake prod"]
+    assert window.settings.bookmarks == {"lake prod": [uri]}
+    assert window.bookmarks() == [uri] and window.bookmarks_panel.uris() == [uri]

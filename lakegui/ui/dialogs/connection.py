@@ -54,6 +54,7 @@ class _Entry:
     access_key: str = ""
     secret_key: str = ""
     keyed: bool = False  # its credentials are (to be) in the keychain
+    original: str = ""  # the saved name it was opened with ('' for one added here)
 
     def __post_init__(self):
         self.keyed = self.keyed or bool(self.profile.keychain)
@@ -73,7 +74,8 @@ class ConnectionDialog(QDialog):
         self.setObjectName("ConnectionDialog")
         if isinstance(profiles, ConnectionProfile):
             profiles = [profiles]
-        self._entries = [_Entry(copy.copy(p)) for p in profiles or []] or [_Entry(ConnectionProfile())]
+        self._entries = [_Entry(copy.copy(p), original=p.name) for p in profiles or []] or \
+            [_Entry(ConnectionProfile())]
         self._original_refs = {e.profile.keychain for e in self._entries if e.profile.keychain}
         self._executor = executor
         self._row = -1
@@ -202,6 +204,11 @@ class ConnectionDialog(QDialog):
         """The profiles as edited (what to save)."""
         self._commit()
         return [copy.copy(e.profile) for e in self._entries]
+
+    def renamed(self) -> dict[str, str]:
+        """{saved name: new name} of the profiles renamed here, so what is kept per name follows."""
+        self._commit()
+        return {e.original: e.profile.name for e in self._entries if e.original and e.original != e.profile.name}
 
     def profile(self) -> ConnectionProfile:
         """The selected profile, with the form's values."""
