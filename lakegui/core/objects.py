@@ -19,15 +19,18 @@ class ObjectProperties:
     server_side_encryption: str
     checksums: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    restore: str = ""  # x-amz-restore as HEAD gave it ('' when no restore was asked)
+    version_id: str = ""  # on a versioned bucket ('null': written while versioning was off)
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def head(client, bucket: str, key: str) -> ObjectProperties:
-    """HEAD one object; raises botocore errors for the caller to classify."""
-    r = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+def head(client, bucket: str, key: str, version_id: str = "") -> ObjectProperties:
+    """HEAD one object (of `version_id`, if given); raises botocore errors for the caller to classify."""
+    r = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED",
+                           **({"VersionId": version_id} if version_id else {}))
     checksums = {k[len("Checksum"):]: v for k, v in r.items()
                  if k.startswith("Checksum") and k != "ChecksumType" and isinstance(v, str)}
     return ObjectProperties(
@@ -41,6 +44,8 @@ def head(client, bucket: str, key: str) -> ObjectProperties:
         server_side_encryption=r.get("ServerSideEncryption", ""),
         checksums=checksums,
         metadata=dict(r.get("Metadata", {})),
+        restore=r.get("Restore", ""),
+        version_id=r.get("VersionId", "") or "",
     )
 
 

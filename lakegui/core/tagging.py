@@ -120,3 +120,44 @@ def create_bucket(client, name: str, region: str = "") -> None:
 def delete_empty_bucket(client, name: str) -> None:
     """Delete a bucket; S3 refuses one that still holds objects (BucketNotEmpty)."""
     client.delete_bucket(Bucket=name)
+
+
+_TAG_TEXT = re.compile(r"^[\w\s+\-=.:/@]*$")  # S3: letters, digits, spaces and + - = . _ : / @
+
+
+def tags_problem(pairs: list[tuple[str, str]]) -> str:
+    """What S3 would refuse in these (key, value) tags, for a person; '' when they are fine.
+
+    S3's rules: at most 10 tags, each key once, keys of 1-128 characters not starting with
+    'aws:', values of at most 256, both of letters, digits, spaces and + - = . _ : / @."""
+    keys = [k for k, _ in pairs]
+    if len(pairs) > MAX_TAGS:
+        return f"An object takes at most {MAX_TAGS} tags; remove {len(pairs) - MAX_TAGS}."
+    for key, value in pairs:
+        if not key:
+            return "Every tag needs a key (a value alone is not a tag)."
+        if len(key) > 128:
+            return f"The key '{key[:20]}…' has {len(key)} characters; S3 takes 128 at most."
+        if len(value) > 256:
+            return f"The value of '{key}' has {len(value)} characters; S3 takes 256 at most."
+        if key.lower().startswith("aws:"):
+            return f"'{key}': keys starting with 'aws:' are reserved for AWS."
+        for text, what in ((key, "key"), (value, "value")):
+            if not _TAG_TEXT.match(text):
+                bad = ", ".join(repr(c) for c in sorted({c for c in text if not _TAG_TEXT.match(c)}))
+                return f"The {what} '{text}' has {bad}: tags take letters, digits, spaces and + - = . _ : / @."
+    if dup := next((k for i, k in enumerate(keys) if k in keys[:i]), None):
+        return f"The key '{dup}' appears twice; each key can appear once."
+    return ""
+
+
+def archive_problem(storage_class: str, state: RestoreState, uri: str) -> str:
+    """Why an object cannot be read yet (archived and not restored), for a person; '' when it can."""
+    if storage_class not in ARCHIVED or state.readable:
+        return ""
+    name = "Deep Archive" if storage_class == "DEEP_ARCHIVE" else "Glacier"
+    if state.ongoing:
+        return (f"{uri} is in {name} and its restore is still in progress: it can be read once the restore "
+                "has finished (hours for the Standard and Bulk tiers).")
+    return (f"{uri} is in {name} and has not been restored: choose Restore… (or `lakegui-cli restore`) "
+            "and read it once the restore has finished.")

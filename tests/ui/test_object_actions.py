@@ -90,7 +90,7 @@ def test_metadata_edit_rewrites_in_place_after_confirmation(qtbot, window, demo_
     select(b, "ticks.parquet")
     seen = {}
 
-    def edit(props):
+    def edit(props, *_):
         seen["props"] = props
         return dict(props.metadata, source="corrected-feed")
 

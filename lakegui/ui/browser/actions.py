@@ -13,10 +13,10 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, QWidget
 
-from ...core import objects
+from ...core import objects, tagging
 from ...core.errors import classify
 from ..dialogs.new_folder import NewFolderDialog
-from ..dialogs.properties import PropertiesDialog
+from ..dialogs.properties import PropertiesDialog, PropertyChanges
 from ..tasks import in_executor
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class ObjectActions(QObject):
         self.confirm: Callable[[str, str], object] = self._confirm  # (title, text) -> bool
         self.ask_folder_name: Callable[[], object] = self._ask_folder_name  # -> str | None
         self.ask_expiry: Callable[[], object] = self._ask_expiry  # -> seconds | None
-        self.edit_properties: Callable[[objects.ObjectProperties], object] = self._edit_properties  # -> dict|None
+        # (props, tags or None, why they are unavailable) -> PropertyChanges | metadata dict | None
+        self.edit_properties: Callable[..., object] = self._edit_properties
 
     def _start(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
@@ -81,35 +82,63 @@ class ObjectActions(QObject):
     async def _properties(self, key: str) -> None:
         conn, bucket = self.browser.connection, self.browser.bucket
         try:
-            props = await in_executor(self.executor, objects.head, conn.client(), bucket, key)
+            client = await in_executor(self.executor, conn.client)
         except Exception as exc:
             self._fail(exc, key)
             return
-        metadata = await _answer(self.edit_properties(props))
-        if metadata is None:
+        # Both at once: the dialog opens after one round trip, not two.
+        props, tags = await asyncio.gather(in_executor(self.executor, objects.head, client, bucket, key),
+                                           in_executor(self.executor, tagging.get_tags, client, bucket, key),
+                                           return_exceptions=True)
+        if isinstance(props, Exception):
+            self._fail(props, key)
             return
-        ok = await _answer(self.confirm("Save metadata", f"Rewrite {props.uri} with the new metadata?\n"
-                                        "The object is copied onto itself: its last-modified time changes, "
-                                        "its content does not."))
-        if not ok:
+        unavailable = ""
+        if isinstance(tags, Exception):  # a server without tagging: the rest of the dialog still works
+            unavailable = f"The tags could not be read: {classify(tags, bucket=bucket, key=key).message}"
+            tags = None
+        changes = await _answer(self.edit_properties(props, tags, unavailable))
+        if isinstance(changes, dict):  # a metadata dict alone (scripted answers)
+            changes = PropertyChanges(metadata=changes)
+        if changes is None or changes == PropertyChanges():
             return
-        try:
-            await in_executor(self.executor, objects.replace_metadata, conn.client(), bucket, key, props, metadata)
-        except Exception as exc:
-            if isinstance(exc, ValueError):
-                self.failed.emit(str(exc))
-            elif "PreconditionFailed" in str(exc) or "412" in str(exc):
-                self.failed.emit(f"{props.uri} changed since you opened it; nothing was rewritten.")
-            else:
+        metadata, new_tags = changes.metadata, changes.tags
+        if metadata is not None:
+            ok = await _answer(self.confirm("Save metadata", f"Rewrite {props.uri} with the new metadata?\n"
+                                            "The object is copied onto itself: its last-modified time changes, "
+                                            "its content does not."))
+            if not ok:
+                return
+            try:
+                await in_executor(self.executor, objects.replace_metadata, client, bucket, key, props, metadata)
+            except Exception as exc:
+                if isinstance(exc, ValueError):
+                    self.failed.emit(str(exc))
+                elif "PreconditionFailed" in str(exc) or "412" in str(exc):
+                    self.failed.emit(f"{props.uri} changed since you opened it; nothing was rewritten.")
+                else:
+                    self._fail(exc, key)
+                return
+            log.info("Saved the metadata of %s: %s", props.uri, ", ".join(sorted(metadata)) or "none")
+            if new_tags is None and tags:  # a copy in parts carries no tags: put them back
+                new_tags = tags
+        if new_tags is not None:
+            try:
+                await in_executor(self.executor, tagging.put_tags, client, bucket, key, new_tags)
+            except Exception as exc:
                 self._fail(exc, key)
-            return
-        log.info("Saved the metadata of %s: %s", props.uri, ", ".join(sorted(metadata)) or "none")
-        self.done.emit(f"Saved the metadata of {props.uri}")
-        self.browser.refresh()
+                return
+            if changes.tags is not None:
+                log.info("Saved the tags of %s: %s", props.uri, ", ".join(sorted(new_tags)) or "none")
+        saved = " and ".join(w for w, c in (("metadata", changes.metadata), ("tags", changes.tags)) if c is not None)
+        self.done.emit(f"Saved the {saved} of {props.uri}")
+        if metadata is not None:
+            self.browser.refresh()
 
-    def _edit_properties(self, props: objects.ObjectProperties) -> asyncio.Future:
-        dialog = PropertiesDialog(props, self.parent_widget)
-        return _dialog_future(dialog, lambda r: dialog.metadata() if r == QDialog.DialogCode.Accepted else None)
+    def _edit_properties(self, props: objects.ObjectProperties, tags: dict | None = None,
+                         unavailable: str = "") -> asyncio.Future:
+        dialog = PropertiesDialog(props, self.parent_widget, tags=tags, tags_unavailable=unavailable)
+        return _dialog_future(dialog, lambda r: dialog.changes() if r == QDialog.DialogCode.Accepted else None)
 
     # presigned URL
 
