@@ -7,7 +7,6 @@ Keys are kept exactly as stored: botocore asks for URL-encoded keys and decodes 
 
 from __future__ import annotations
 
-import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,28 +63,6 @@ def _object(item: dict) -> ObjectEntry:
     )
 
 
-_POOLS: dict[tuple, object] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def http_pool(url: str, verify):
-    """One keep-alive connection pool per endpoint, shared by every listing."""
-    import urllib3
-
-    parts = urlsplit(url)
-    key = (parts.scheme, parts.netloc, str(verify))
-    with _POOLS_LOCK:
-        if key not in _POOLS:
-            tls = {}
-            if parts.scheme == "https":  # botocore.httpsession costs 0.1-0.2 s to import: only TLS needs it
-                from botocore.httpsession import get_cert_path
-
-                tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": get_cert_path(verify)} if verify is not False \
-                    else {"cert_reqs": "CERT_NONE"}
-            _POOLS[key] = urllib3.PoolManager(num_pools=4, maxsize=4, **tls)
-        return _POOLS[key]
-
-
 def xml_text(el, tag: str, default: str = "") -> str:
     """The text of `el`'s child `tag`, or `default` when it has none (versions parse pages the same way)."""
     child = el.find(tag)
@@ -94,35 +71,29 @@ def xml_text(el, tag: str, default: str = "") -> str:
 
 def presigned_xml(client, operation: str, kwargs: dict, verify, result_tag: str) -> tuple[ET.Element, str]:
     """One listing-style GET (`operation` with `kwargs`, keys URL-encoded) over a presigned URL: its
-    XML root and namespace prefix. Transport and S3 errors are raised as botocore's exceptions
-    (what classify and the callers know); a 200 that is not `result_tag` is a NotS3Error."""
-    import urllib3
+    XML root and namespace prefix, over the process's shared keep-alive connections (fetch.shared:
+    http.client, which imports in a tenth of urllib3's 0.1 s). Transport and S3 errors are raised as
+    botocore's exceptions (what classify and the callers know); a 200 that is not `result_tag` is a
+    NotS3Error."""
+    from .lake.fetch import shared
 
     # botocore's exceptions are imported only when one happens: botocore.parsers, which errors.py
-    # needs, costs 0.2 s of a listing that needs no botocore.
+    # needs, costs 0.2 s of a listing that needs no botocore. Transport errors and retries (3 attempts
+    # over one keep-alive connection, 5xx answers included) are fetch.Connections'.
     url = client.generate_presigned_url(operation, Params=dict(kwargs, EncodingType="url"), ExpiresIn=900)
+    parts = urlsplit(url)
+    resp, data = shared(verify).get(parts.scheme, parts.netloc, f"{parts.path}?{parts.query}",
+                                    {}, url=url, attempts=3, backoff=0.2)  # Host: http.client's, as signed
     try:
-        resp = http_pool(url, verify).request("GET", url, timeout=urllib3.Timeout(connect=3, read=20),
-                                              retries=urllib3.Retry(total=2, backoff_factor=0.2,
-                                                                    status_forcelist=(500, 502, 503, 504)))
-    except urllib3.exceptions.ReadTimeoutError as exc:
-        from botocore.exceptions import ReadTimeoutError
-
-        raise ReadTimeoutError(endpoint_url=url.split("?")[0], error=exc) from exc
-    except urllib3.exceptions.HTTPError as exc:
-        from botocore.exceptions import EndpointConnectionError
-
-        raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
-    try:
-        root = ET.fromstring(resp.data) if resp.data else ET.Element("Empty")
+        root = ET.fromstring(data) if data else ET.Element("Empty")
     except ET.ParseError:
         from .errors import NotS3Error
 
-        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", "")) from None
+        raise NotS3Error(url.split("?")[0], resp.getheader("Content-Type", "")) from None
     if resp.status == 200 and not root.tag.endswith(result_tag):
         from .errors import NotS3Error
 
-        raise NotS3Error(url.split("?")[0], resp.headers.get("Content-Type", ""))
+        raise NotS3Error(url.split("?")[0], resp.getheader("Content-Type", ""))
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     if resp.status != 200:
         from botocore.exceptions import ClientError

@@ -3,8 +3,8 @@
 botocore spends a couple of milliseconds of Python per request (serialising, signing, hooks,
 parsing), which is most of the cost of a lake query whose files each need a footer and a few
 column chunks. Here each object is presigned once (locally, from the same credentials) and every
-ranged GET of it goes over a keep-alive connection of the thread's (raw listings presign too,
-listing._raw_page).
+ranged GET of it goes over a keep-alive http.client connection (Connections, which raw listings
+share too: listing.presigned_xml).
 Range and If-Match are not part of a presigned URL's signature, so one URL serves every range.
 Errors come back as botocore ClientErrors, so callers classify them as they would botocore's.
 Only for named endpoints: in-process test doubles of AWS intercept botocore itself.
@@ -13,6 +13,7 @@ Only for named endpoints: in-process test doubles of AWS intercept botocore itse
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -23,9 +24,14 @@ TIMEOUT = 30
 MAX_TARGETS = 100_000  # presigned URLs kept per RawGets
 ATTEMPTS = 4          # a dropped keep-alive connection or a 5xx is tried again, with a short pause
 RETRY_STATUS = (500, 502, 503, 504)
-def _new_connection(scheme: str, netloc: str, verify):
+MAX_IDLE = 16         # idle connections kept per endpoint
+
+log = logging.getLogger(__name__)
+
+
+def _new_connection(scheme: str, netloc: str, verify, timeout: float = TIMEOUT):
     """http.client directly: urllib3 spends about 0.4 ms of Python per request re-encoding a
-    presigned URL's long query string."""
+    presigned URL's long query string, and 0.1 s importing itself (a third of an `ls`)."""
     import http.client
 
     if scheme == "https":
@@ -35,8 +41,123 @@ def _new_connection(scheme: str, netloc: str, verify):
 
         ctx = ssl.create_default_context(cafile=get_cert_path(verify)) if verify is not False \
             else ssl._create_unverified_context()
-        return http.client.HTTPSConnection(netloc, timeout=TIMEOUT, context=ctx)
-    return http.client.HTTPConnection(netloc, timeout=TIMEOUT)
+        return http.client.HTTPSConnection(netloc, timeout=timeout, context=ctx)
+    return http.client.HTTPConnection(netloc, timeout=timeout)
+
+
+class ConnectError(OSError):
+    """The endpoint could not be reached (refused, unresolvable, or no answer within the connect timeout)."""
+
+
+class Connections:
+    """Keep-alive http.client connections per endpoint (scheme, host), each lent to one request at a
+    time and kept for the next once its response has been read. Each RawGets has its own (its close()
+    ends them); listings share `shared(verify)`, so an `ls` and its later pages reuse one socket."""
+
+    def __init__(self, verify=True, *, connect_timeout: float = TIMEOUT, read_timeout: float = TIMEOUT):
+        self.verify = verify
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
+        self._idle: dict[tuple[str, str], list] = {}
+        self._lock = threading.Lock()
+
+    def _take(self, scheme: str, netloc: str):
+        with self._lock:
+            idle = self._idle.get((scheme, netloc))
+            if idle:
+                return idle.pop()
+        conn = _new_connection(scheme, netloc, self.verify, self.connect_timeout)
+        try:
+            conn.connect()
+        except OSError as exc:
+            conn.close()
+            raise ConnectError(str(exc)) from exc
+        # The connect timeout only bounds the connect; a slow answer may take the read timeout.
+        conn.timeout = self.read_timeout
+        conn.sock.settimeout(self.read_timeout)
+        return conn
+
+    def _keep(self, scheme: str, netloc: str, conn) -> None:
+        with self._lock:
+            idle = self._idle.setdefault((scheme, netloc), [])
+            if len(idle) < MAX_IDLE:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close every idle connection (a later request opens a new one)."""
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
+
+    def get(self, scheme: str, netloc: str, target: str, headers: dict, *, url: str,
+            attempts: int = ATTEMPTS, backoff: float = 0.1):
+        """GET `target` (path?query) from the endpoint: (response, body). A connection that fails or
+        a 5xx answer is tried again, up to `attempts` in all, each retry logged (to the log file);
+        errors come back as botocore's: ReadTimeoutError when the endpoint stops answering,
+        EndpointConnectionError when it cannot be reached. `url` names the request in messages."""
+        import http.client
+
+        endpoint = url.split("?")[0]
+        for attempt in range(attempts):
+            last = attempt + 1 == attempts
+            try:
+                conn = self._take(scheme, netloc)
+            except ConnectError as exc:
+                if last:
+                    _raise_unreachable(endpoint, exc)
+                log.warning("Retrying (attempt %d of %d) after %s: GET %s", attempt + 2, attempts, exc, url)
+                time.sleep(backoff * attempt)
+                continue
+            try:
+                conn.request("GET", target, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except TimeoutError as exc:
+                conn.close()
+                from botocore.exceptions import ReadTimeoutError
+
+                raise ReadTimeoutError(endpoint_url=endpoint, error=exc) from exc
+            except (OSError, http.client.HTTPException) as exc:  # a keep-alive connection the server dropped
+                conn.close()
+                if last:
+                    _raise_unreachable(endpoint, exc)
+                log.warning("Retrying (attempt %d of %d) after %r: GET %s", attempt + 2, attempts, exc, url)
+                time.sleep(backoff * attempt)
+                continue
+            if resp.will_close:
+                conn.close()
+            else:
+                self._keep(scheme, netloc, conn)
+            if resp.status in RETRY_STATUS and not last:
+                log.warning("Retrying (attempt %d of %d) after HTTP %d: GET %s", attempt + 2, attempts,
+                            resp.status, url)
+                time.sleep(backoff * (attempt + 1))
+                continue
+            return resp, data
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def _raise_unreachable(endpoint: str, exc: Exception):
+    from botocore.exceptions import EndpointConnectionError
+
+    raise EndpointConnectionError(endpoint_url=endpoint, error=exc) from exc
+
+
+_SHARED: dict[str, Connections] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(verify=True) -> Connections:
+    """The process's Connections for listings (interactive timeouts: 3 s to connect, 20 s to answer),
+    one per TLS verification setting."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get(str(verify))
+        if pool is None:
+            pool = _SHARED[str(verify)] = Connections(verify, connect_timeout=3, read_timeout=20)
+        return pool
 
 
 _SENTINEL = "lakegui-presign-check/a=b c+d~e"
@@ -108,31 +229,11 @@ class RawGets:
         self._signers: dict[str, tuple[_Presigner | None, float]] = {}
         self._targets: dict[tuple[str, str, str], tuple[str, str, str, str]] = {}
         self._lock = threading.Lock()
-        self._local = threading.local()   # one keep-alive connection per thread and endpoint
-        self._opened: list = []
-
-    def _connection(self, scheme: str, netloc: str):
-        conns = getattr(self._local, "conns", None)
-        if conns is None:
-            conns = self._local.conns = {}
-        conn = conns.get((scheme, netloc))
-        if conn is None:
-            conn = conns[(scheme, netloc)] = _new_connection(scheme, netloc, self.verify)
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def _drop(self, scheme: str, netloc: str) -> None:
-        conn = getattr(self._local, "conns", {}).pop((scheme, netloc), None)
-        if conn is not None:
-            conn.close()
+        self._connections = Connections(verify)  # as many as GETs run at once, kept alive between them
 
     def close(self) -> None:
         """Close every connection opened (a later GET opens a new one)."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
+        self._connections.close()
 
     def _target(self, bucket: str, key: str, version: str) -> tuple[str, str, str, str]:
         """(scheme, host, path?query, url) of the key's presigned URL, made once per key while
@@ -176,42 +277,16 @@ class RawGets:
 
     def get_object(self, *, Bucket: str, Key: str, Range: str = "", IfMatch: str = "",
                    VersionId: str = "") -> dict:
-        import http.client
-
-        from botocore.exceptions import (
-            ClientError,
-            EndpointConnectionError,
-            ReadTimeoutError,
-        )
-
         scheme, netloc, target, url = self._target(Bucket, Key, VersionId)
         headers = {"Host": netloc}
         if Range:
             headers["Range"] = Range
         if IfMatch:
             headers["If-Match"] = IfMatch
-        for attempt in range(ATTEMPTS):
-            conn = self._connection(scheme, netloc)
-            try:
-                conn.request("GET", target, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-            except TimeoutError as exc:
-                self._drop(scheme, netloc)
-                raise ReadTimeoutError(endpoint_url=url.split("?")[0], error=exc) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop(scheme, netloc)
-                if attempt + 1 == ATTEMPTS:
-                    raise EndpointConnectionError(endpoint_url=url.split("?")[0], error=exc) from exc
-                time.sleep(0.05 * attempt)
-                continue
-            if resp.status in RETRY_STATUS and attempt + 1 < ATTEMPTS:
-                time.sleep(0.1 * (attempt + 1))
-                continue
-            break
-        if resp.will_close:
-            self._drop(scheme, netloc)
+        resp, data = self._connections.get(scheme, netloc, target, headers, url=url)
         if resp.status >= 300:
+            from botocore.exceptions import ClientError
+
             code, message = str(resp.status), resp.reason or ""
             try:
                 root = ET.fromstring(data) if data else None
