@@ -1,8 +1,10 @@
 """`lakegui-cli cp`, `mv`, `rm`, `tag`, `restore` and `mb`: reorganising the lake headless.
 
-cp and mv run through the durable queue (a crash is finished by `queue resume`); rm, tag,
-restore and mb are single requests (rm in parallel batches of 1,000) and print the same summary
-document with --json: jobs, done, failed, skipped, bytes, seconds, failures [{key, error}].
+All six run through the durable queue (a crash is finished by `queue resume`, the window's
+queue shows them): cp and mv a job per object, rm a job per DeleteObjects batch of 1,000 keys
+(several at once), tag, restore and mb one job each. --json prints one summary document: jobs,
+done, failed, skipped, bytes, seconds, failures [{key, error}]; rm adds deleted (and keys in a
+dry run).
 """
 
 from __future__ import annotations
@@ -147,7 +149,6 @@ def mv(args: argparse.Namespace) -> int:
 
 
 def rm(args: argparse.Namespace) -> int:
-    from ..core.deletes import delete_many
     from ..core.listing import PrefixLister
 
     start = time.monotonic()
@@ -160,18 +161,19 @@ def rm(args: argparse.Namespace) -> int:
                           "(a bare name would also match its siblings' names)")
     if not args.recursive and (not target or target.endswith("/")):
         return fail_usage(f"s3://{bucket}/{target} is a prefix: add --recursive to delete every key under it")
+    if args.threads < 1:
+        return fail_usage("--threads must be at least 1")
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
-    client = conn.client()
     sizes: dict[str, int] = {}
     try:
-        if args.recursive:
+        if args.recursive:  # presigned pages: no botocore client until something is deleted
             lister = PrefixLister(conn.listing_client(), bucket, target, recursive=True,
                                   raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
             sizes = {o.key: o.size for page in lister for o in page.objects}
         else:
-            sizes = {target: int(client.head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
+            sizes = {target: int(conn.client().head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
     except Exception as exc:
         return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None))
     keys = list(sizes)
@@ -195,26 +197,60 @@ def rm(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             print("Nothing deleted.", file=sys.stderr)
             return EXIT_FAILED
-    live = sys.stderr.isatty() and not args.json
+    from ..core.transfers.object_jobs import delete_jobs, delete_results
 
-    def progress(done: int, n: int) -> None:
-        if live:
-            sys.stderr.write(f"\r\x1b[2K{done:,}/{n:,} keys")
-            sys.stderr.flush()
-
-    result = delete_many(client, bucket, keys, threads=args.threads, on_progress=progress)
-    if live:
-        sys.stderr.write("\n")
-    gone = set(result.deleted)
-    doc = _summary(jobs=len(keys), done=len(result.deleted), failures=result.failures,
-                   nbytes=sum(sizes.get(k, 0) for k in gone), start=start, deleted=len(result.deleted))
+    args.concurrency = args.threads  # DeleteObjects requests at once: one job each
+    ran = _run_jobs(args, conn, f"delete {where}", "delete", delete_jobs(bucket, keys, sizes))
+    if isinstance(ran, int):
+        return ran
+    batch, queue_path, jobs, summary = ran
+    deleted, failures, nbytes = delete_results(jobs)
+    doc = _summary(jobs=len(keys), done=len(deleted), failures=failures, nbytes=nbytes, start=start,
+                   deleted=len(deleted), batch=batch, queue=queue_path, interrupted=summary.interrupted)
     if args.json:
         print_json(doc)
     else:
-        for k, e in result.failures[:50]:
+        for k, e in failures[:50]:
             print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
-        print(f"{len(result.deleted):,} deleted, {len(result.failures):,} failed")
-    return EXIT_FAILED if result.failures else EXIT_OK
+        if len(failures) > 50:
+            print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
+        print(f"{len(deleted):,} deleted, {len(failures):,} failed")
+    if summary.interrupted:
+        print("Interrupted: the deletes not made are back in the queue; `lakegui-cli queue resume` "
+              "continues them.", file=sys.stderr)
+    return EXIT_FAILED if failures or summary.interrupted else EXIT_OK
+
+
+def _run_jobs(args, conn, name: str, kind: str, jobs: list):
+    """Run `jobs` as one batch through the durable queue (--queue, or the GUI's): (batch id,
+    queue path, the batch's jobs as they ended, run summary), or an exit code."""
+    from ..core import settings as settings_store
+
+    store, problem = open_store(args)
+    if store is None:
+        return fail(problem)
+    try:
+        batch, _ = store.add_batch(name, kind, conn.profile.to_dict(), jobs)
+        if not hasattr(args, "concurrency"):
+            args.concurrency = None  # run_queue reads it: None lets the settings decide
+        summary = run_queue(store, args, [batch], settings_store.load().transfer, connection=conn)
+        return batch, str(store.path), store.jobs(batch_id=batch), summary
+    finally:
+        store.close()
+
+
+def _run_one(args, conn, start: float, name: str, kind: str, job, what: str, line: str, **extra) -> int:
+    """Run a one-request job (tag, restore, mb) through the queue and end as such a command does."""
+    ran = _run_jobs(args, conn, name, kind, [job])
+    if isinstance(ran, int):
+        return ran
+    batch, queue_path, jobs, summary = ran
+    ended = jobs[0] if jobs else None
+    if ended is None or str(ended.state) != "done":
+        why = (ended.error if ended is not None and ended.error else
+               "interrupted: the job is back in the queue; `lakegui-cli queue resume` runs it")
+        return _one_request_failed(args, start, what, why)
+    return _one_request_done(args, start, line, batch=batch, queue=queue_path, **extra)
 
 
 def _one_key(args):
@@ -225,7 +261,7 @@ def _one_key(args):
 
 
 def tag(args: argparse.Namespace) -> int:
-    from ..core.tagging import get_tags, parse_tags, put_tags
+    from ..core.tagging import get_tags, parse_tags
 
     start = time.monotonic()
     try:
@@ -236,29 +272,31 @@ def tag(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
-    client = conn.client()
-    try:
-        if not tags or args.dry_run:  # show what is there (and, in a dry run, what would be)
-            current = get_tags(client, bucket, key)
-            if args.json:
-                print_json(_summary(jobs=int(bool(tags)), done=0, failures=[], start=start, tags=current,
-                                    **({"dry_run": True, "new_tags": tags} if tags else {})))
-            else:
-                for k, v in current.items():
-                    print(f"{k}={v}")
-                if tags:
-                    print(f"would set {len(tags)} tags on s3://{bucket}/{key}: "
-                          + " ".join(f"{k}={v}" for k, v in tags.items()))
-            return EXIT_OK
-        put_tags(client, bucket, key, tags)
-    except Exception as exc:
-        return _one_request_failed(args, start, key,
-                                   error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
-    return _one_request_done(args, start, f"s3://{bucket}/{key}: {len(tags)} tags set", tags=tags)
+    if not tags or args.dry_run:  # show what is there (and, in a dry run, what would be)
+        try:
+            current = get_tags(conn.client(), bucket, key)
+        except Exception as exc:
+            return _one_request_failed(args, start, key, error_message(exc, bucket=bucket, key=key,
+                                                                       endpoint=args.endpoint_url or None))
+        if args.json:
+            print_json(_summary(jobs=int(bool(tags)), done=0, failures=[], start=start, tags=current,
+                                **({"dry_run": True, "new_tags": tags} if tags else {})))
+        else:
+            for k, v in current.items():
+                print(f"{k}={v}")
+            if tags:
+                print(f"would set {len(tags)} tags on s3://{bucket}/{key}: "
+                      + " ".join(f"{k}={v}" for k, v in tags.items()))
+        return EXIT_OK
+    from ..core.transfers.object_jobs import tag_job
+
+    uri = f"s3://{bucket}/{key}"
+    return _run_one(args, conn, start, f"tag {uri}", "tag", tag_job(bucket, key, tags), key,
+                    f"{uri}: {len(tags)} tags set", tags=tags)
 
 
 def restore(args: argparse.Namespace) -> int:
-    from ..core.tagging import TIERS, request_restore, restore_state
+    from ..core.tagging import TIERS, restore_state
 
     start = time.monotonic()
     try:
@@ -272,29 +310,35 @@ def restore(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
-    client = conn.client()
+    uri = f"s3://{bucket}/{key}"
     try:
-        cls, state = restore_state(client, bucket, key)
-        if args.dry_run:
-            doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, storage_class=cls,
-                           restore=state.describe())
-            print_json(doc) if args.json else print(
-                f"would request a {args.tier} restore of s3://{bucket}/{key} ({cls}, {state.describe()}) "
-                f"for {args.days} days")
-            return EXIT_OK
-        status = request_restore(client, bucket, key, args.days, args.tier)
+        cls, state = restore_state(conn.client(), bucket, key)
     except Exception as exc:
-        message = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
-        if "InvalidObjectState" in str(exc):  # RestoreObject on a class that needs none
-            message = f"s3://{bucket}/{key} is not archived (its class does not need a restore): {message}"
-        return _one_request_failed(args, start, key, message)
-    return _one_request_done(args, start, f"s3://{bucket}/{key}: restore {status} ({args.tier}, {args.days} days)",
-                             status=status, storage_class=cls)
+        return _one_request_failed(args, start, key,
+                                   error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
+    if args.dry_run:
+        doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, storage_class=cls,
+                       restore=state.describe())
+        print_json(doc) if args.json else print(
+            f"would request a {args.tier} restore of {uri} ({cls}, {state.describe()}) for {args.days} days")
+        return EXIT_OK
+    from ..core.transfers.object_jobs import restore_job
+
+    ran = _run_jobs(args, conn, f"restore {uri}", "restore", [restore_job(bucket, key, args.days, args.tier)])
+    if isinstance(ran, int):
+        return ran
+    batch, queue_path, jobs, _ = ran
+    ended = jobs[0]
+    if str(ended.state) != "done":
+        return _one_request_failed(args, start, key, ended.error or f"the restore request is {ended.state}: "
+                                   "`lakegui-cli queue resume` sends it")
+    status = ended.error.removeprefix("restore ") or "started"
+    return _one_request_done(args, start, f"{uri}: restore {status} ({args.tier}, {args.days} days)",
+                             status=status, storage_class=cls, batch=batch, queue=queue_path)
 
 
 def mb(args: argparse.Namespace) -> int:
     from ..core.buckets import bucket_name_problem
-    from ..core.tagging import create_bucket
 
     start = time.monotonic()
     try:
@@ -313,12 +357,10 @@ def mb(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
-    try:
-        create_bucket(conn.client(), bucket, args.region or "")
-    except Exception as exc:
-        return _one_request_failed(args, start, bucket,
-                                   error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None))
-    return _one_request_done(args, start, f"make_bucket: {bucket}", bucket=bucket)
+    from ..core.transfers.object_jobs import bucket_job
+
+    return _run_one(args, conn, start, f"make bucket {bucket}", "make-bucket", bucket_job(bucket, args.region or ""),
+                    bucket, f"make_bucket: {bucket}", bucket=bucket)
 
 
 def _one_request_failed(args, start: float, what: str, message: str) -> int:
@@ -341,7 +383,8 @@ def _one_request_done(args, start: float, line: str, **extra) -> int:
 def _single_options(p: argparse.ArgumentParser) -> None:
     add_connection_options(p)
     p.add_argument("--queue", metavar="PATH",
-                   help="accepted as by cp and mv; this command runs at once and queues nothing")
+                   help="the queue database it runs through (default: the GUI's); `queue resume` finishes "
+                        "what a killed run left")
     p.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
 
 

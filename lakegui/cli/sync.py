@@ -93,8 +93,8 @@ def sync_command(args: argparse.Namespace) -> int:
         UPLOAD,
         DeleteCapExceeded,
         check_delete_cap,
+        delete_jobs_for,
         delete_local,
-        delete_remote,
         jobs_for,
         plan_sync,
         records_after,
@@ -153,7 +153,8 @@ def sync_command(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     maker = ThreadPoolExecutor(1, thread_name_prefix="sync-client")
-    delete_client = maker.submit(conn.client) if plan.deletes and direction == UPLOAD else None
+    if plan.deletes and direction == UPLOAD:
+        maker.submit(conn.client, "transfer")  # the one the queue's delete jobs use
     maker.shutdown(wait=False)
     if plan.copies:
         from ..core.transfers.jobs import JobState
@@ -176,8 +177,19 @@ def sync_command(args: argparse.Namespace) -> int:
             store.close()
     deleted = 0
     if plan.deletes and not (failures or interrupted):
-        if direction == UPLOAD:
-            gone, bad_deletes = delete_remote(delete_client.result(), bucket, [a.key for a in plan.deletes])
+        if direction == UPLOAD:  # through the queue, as rm: `queue resume` finishes a killed run's deletes
+            from ..core.transfers.object_jobs import delete_results
+
+            store, problem = open_store(args)
+            if store is None:
+                return fail(problem)
+            try:
+                batch, _ = store.add_batch(f"sync {args.src} → {args.dst}: deletes", "delete",
+                                           conn.profile.to_dict(), delete_jobs_for(plan))
+                interrupted = run_queue(store, args, [batch], settings, connection=conn).interrupted
+                gone, bad_deletes, _ = delete_results(store.jobs(batch_id=batch))
+            finally:
+                store.close()
         else:
             gone, bad_deletes = delete_local(plan)
         gone_set = set(gone)

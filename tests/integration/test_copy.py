@@ -13,9 +13,11 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from tests.integration.test_cli_transfers import cli
+from tests.integration.test_cli_transfers import cli, start_cli
 from tests.integration.test_crash import batches, integrity, run_and_kill
 from tests.integration.test_faults import write_settings
+from tests.support.faultproxy import FaultProxy
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 MB = 1024 * 1024
@@ -305,3 +307,46 @@ def test_copy_streams_between_two_endpoints(weed, moto_endpoint):
     h = c.head_object(Bucket="wdst", Key="y/big.bin")
     assert h["Metadata"] == {"from": "moto"}
     assert c.head_object(Bucket="wdst", Key="y/small.txt")["ContentType"] == "text/plain"
+
+
+def test_kill_9_mid_rm_then_queue_resume_deletes_the_rest(lake, tmp_path):
+    """rm --recursive runs a job per 1,000 keys through the queue: killed while its second
+    DeleteObjects hangs, `queue resume` deletes what is left, and only that."""
+    url, c = lake
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"data/2024/{i:04d}" for i in range(1005)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: c.put_object(Bucket="src", Key=k, Body=b"x"), names))
+    c.put_object(Bucket="src", Key="data/2024-old/keep", Body=b"")
+    db = str(tmp_path / "q.sqlite3")
+    seen = iter(range(10**6))
+    # the first DeleteObjects passes, the next hangs (no answer) until the proxy stops
+    with FaultProxy(url, rate=1.0, faults=("stall",), stall_seconds=120,
+                    when=lambda m, p: m == "POST" and "delete" in p and next(seen) >= 1) as proxy:
+        proc = start_cli("rm", "s3://src/data/2024/", "--recursive", "--yes", "--threads", "1",
+                         "--endpoint-url", proxy.url, "--queue", db)
+        try:
+            wait_until(lambda: _states(db).get("done") == 1 and _states(db).get("running") == 1,
+                       timeout=60, interval=0.1)
+        finally:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert integrity(db) == "ok"
+    assert len(keys(c, "src", "data/2024/")) == 5  # the second batch, not yet deleted
+    proc, doc = cli("queue", "resume", "--queue", db, "--endpoint-url", url, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["done"] == 1 and doc["failed"] == 0
+    assert set(keys(c, "src")) == {"data/2024-old/keep"}
+    proc, doc = cli("queue", "status", "--queue", db, "--json")
+    assert [b["kind"] for b in doc["batches"]] == ["delete"] and doc["states"]["done"]["jobs"] == 2
+
+
+def _states(db: str) -> dict[str, int]:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db) as conn:
+            return dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
+    except sqlite3.Error:
+        return {}

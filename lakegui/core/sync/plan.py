@@ -153,6 +153,14 @@ def records_after(plan: SyncPlan, done: list[Job]) -> list[Record]:
     return out
 
 
+def delete_jobs_for(plan: SyncPlan) -> list[NewJob]:
+    """Queue jobs for an upload sync's deletes (DeleteObjects, 1,000 keys a job), so a sync killed
+    while deleting is finished by `queue resume`. Queue them only once every copy succeeded."""
+    from ..transfers.object_jobs import delete_jobs
+
+    return delete_jobs(plan.comparison.bucket, [a.key for a in plan.deletes], {a.key: a.size for a in plan.deletes})
+
+
 def delete_remote(client, bucket: str, keys: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Delete keys with delete_objects, 1,000 a request: (deleted, [(key, error)])."""
     deleted, failed = [], []

@@ -163,10 +163,14 @@ class EngineBase:
                     outcome = self._upload(job, control, progress, on_upload_id)
                 elif job.direction is Direction.DOWNLOAD:
                     outcome = self._download(job, control, progress)
-                else:  # copy or move, S3 to S3 (copy.py); the same for every backend
+                elif job.direction in (Direction.COPY, Direction.MOVE):  # S3 to S3 (copy.py), every backend
                     from .copy import run_copy
 
                     outcome = run_copy(self, job, control, progress, on_upload_id)
+                else:  # delete, tag, restore, make-bucket: requests, no bytes (object_jobs.py)
+                    from .object_jobs import run_request
+
+                    outcome = run_request(self, job, control, progress)
                 return replace(outcome, attempts=attempt)
             except Skip as skip:
                 return Outcome(JobState.SKIPPED, str(skip), attempts=attempt)

@@ -33,6 +33,11 @@ class Direction(str, enum.Enum):
     DOWNLOAD = "download"
     COPY = "copy"  # S3 to S3: the source is src_bucket/src_key, the target bucket/key
     MOVE = "move"  # a copy, verified, then the source deleted
+    # Requests rather than byte transfers (object_jobs.py): their job's extra says what to ask.
+    DELETE = "delete"  # DeleteObjects of up to 1,000 keys (extra["Keys"]); key is their folder
+    TAG = "tag"  # PutObjectTagging of bucket/key (extra["Tags"])
+    RESTORE = "restore"  # RestoreObject of an archived bucket/key (extra["Days"], extra["Tier"])
+    MAKE_BUCKET = "make-bucket"  # CreateBucket of `bucket` (extra["Region"])
 
     def __str__(self) -> str:
         return self.value
@@ -53,7 +58,9 @@ class OverwritePolicy(str, enum.Enum):
 
 def display_name(direction: str, key: str, local_path: str) -> str:
     """What a person calls a transfer: the object's name for a download (and a copy's target),
-    the file's for an upload."""
+    the file's for an upload; what a delete or a new bucket says of itself (its local_path)."""
+    if str(direction) in ("delete", "make-bucket"):
+        return local_path
     if str(direction) != "upload":
         return key.rsplit("/", 1)[-1]
     return local_path.replace("\\", "/").rsplit("/", 1)[-1]

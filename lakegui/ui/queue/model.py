@@ -15,6 +15,7 @@ JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
 __all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "JobRow", "TransferTableModel"]
 
+_ICONS = {"upload": "upload", "delete": "clear", "tag": "file", "restore": "refresh", "make-bucket": "folder"}
 _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
                "cancelled": "Cancelled", "skipped": "Skipped"}
 
@@ -129,7 +130,7 @@ class TransferTableModel(ColumnTableModel):
                 text = _STATE_TEXT.get(r.state, r.state)
                 return f"{text}: {r.error}" if r.error and r.state in ("failed", "skipped") else text
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
-            return icon("upload" if r.direction == "upload" else "download")
+            return icon(_ICONS.get(r.direction, "download"))
         elif role == Qt.ItemDataRole.ToolTipRole:
             lines = [r.uri, r.local_path]
             if r.error:

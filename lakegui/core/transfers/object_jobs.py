@@ -1,0 +1,160 @@
+"""Queue jobs that are requests rather than byte transfers: deletes, tags, restores and new
+buckets (issue 20). They run through the durable queue like copies, so `rm --recursive`
+killed half-way is finished by `queue resume`, and the window's queue shows them.
+
+A delete job holds up to 1,000 keys (one DeleteObjects request): a job per key would cost a
+queue row, a claim and a write each, and S3 takes 1,000 keys a request. Its `key` is the
+folder its keys share (what the queue's view names it by), its `size` their bytes as listed.
+Keys that come back in the response's Errors are recorded in the job's `resume` ({"left":
+keys still to delete, "failures": [[key, error], ...]}), so a retry asks only for those and
+the CLI reports each key's reason; a transient code there (SlowDown, InternalError) retries
+with the engine's backoff, any other fails the job with every key's reason in its error.
+"""
+
+from __future__ import annotations
+
+import json
+import os.path
+from typing import Iterable
+
+from ..errors import TRANSIENT_CODES, classify
+from .engine import EngineBase, JobControl, JobError, Progress
+from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
+from .store import NewJob
+
+BATCH = 1000  # S3's limit per DeleteObjects request
+KEYS, SIZES = "Keys", "Sizes"  # a delete job's extra: JSON lists, in the same order
+SHOWN_FAILURES = 5  # keys named in a delete job's error (all of them are in its resume)
+
+
+def _folder(keys: list[str]) -> str:
+    common = os.path.commonprefix(keys)
+    return keys[0] if len(keys) == 1 else common[:common.rfind("/") + 1]
+
+
+def delete_jobs(bucket: str, keys: Iterable[str], sizes: dict[str, int] | None = None, *,
+                batch: int = BATCH) -> list[NewJob]:
+    """Jobs deleting `keys` from `bucket`, `batch` keys (at most 1,000) a job. `sizes` gives each
+    key's listed size (the bytes a job frees, shown as its size)."""
+    keys, sizes = list(keys), sizes or {}
+    batch = max(1, min(batch, BATCH))
+    jobs = []
+    for i in range(0, len(keys), batch):
+        chunk = keys[i:i + batch]
+        chunk_sizes = [int(sizes.get(k, 0)) for k in chunk]
+        what = chunk[0] if len(chunk) == 1 else f"{len(chunk):,} keys, {chunk[0]} … {chunk[-1]}"
+        jobs.append(NewJob(Direction.DELETE, bucket, _folder(chunk), what, size=sum(chunk_sizes),
+                           policy=OverwritePolicy.OVERWRITE,
+                           extra={KEYS: json.dumps(chunk), SIZES: json.dumps(chunk_sizes)}))
+    return jobs
+
+
+def tag_job(bucket: str, key: str, tags: dict[str, str]) -> NewJob:
+    """A job replacing the object's tags with `tags` (PutObjectTagging)."""
+    return NewJob(Direction.TAG, bucket, key, "", policy=OverwritePolicy.OVERWRITE,
+                  extra={"Tags": json.dumps(tags, sort_keys=True)})
+
+
+def restore_job(bucket: str, key: str, days: int, tier: str = "Standard") -> NewJob:
+    """A job asking S3 to restore an archived object for `days` days at `tier`."""
+    return NewJob(Direction.RESTORE, bucket, key, "", policy=OverwritePolicy.OVERWRITE,
+                  extra={"Days": str(days), "Tier": tier})
+
+
+def bucket_job(name: str, region: str = "") -> NewJob:
+    """A job creating bucket `name` (its name already checked: buckets.bucket_name_problem)."""
+    return NewJob(Direction.MAKE_BUCKET, name, "", f"s3://{name}", policy=OverwritePolicy.OVERWRITE,
+                  extra={"Region": region} if region else {})
+
+
+def delete_keys(job: Job) -> list[tuple[str, int]]:
+    """A delete job's (key, listed size) pairs."""
+    return list(zip(json.loads(job.extra.get(KEYS, "[]")), json.loads(job.extra.get(SIZES, "[]"))))
+
+
+def delete_results(jobs: Iterable[Job]) -> tuple[list[str], list[tuple[str, str]], int]:
+    """(keys deleted, [(key, why not)], bytes deleted) of finished delete jobs. Keys of a job
+    that did not finish (cancelled, or still queued) count as failures with its state."""
+    deleted: list[str] = []
+    failures: list[tuple[str, str]] = []
+    nbytes = 0
+    for job in jobs:
+        if job.direction is not Direction.DELETE:
+            continue
+        pairs = delete_keys(job)
+        if job.state is JobState.DONE:
+            deleted += [k for k, _ in pairs]
+            nbytes += sum(s for _, s in pairs)
+            continue
+        known = {k: e for k, e in job.resume.get("failures", [])} if job.state is JobState.FAILED else {}
+        left = set(job.resume.get("left", [k for k, _ in pairs])) if job.state is JobState.FAILED else None
+        why = job.error or f"not deleted: the job is {job.state}"
+        for k, size in pairs:
+            if left is not None and k not in left:
+                deleted.append(k)
+                nbytes += size
+            else:
+                failures.append((k, known.get(k, why)))
+    return deleted, failures, nbytes
+
+
+# running them (EngineBase.run dispatches here)
+
+def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:
+    """Run one delete, tag, restore or make-bucket job once (the engine's loop retries)."""
+    if job.direction is Direction.DELETE:
+        return _delete(engine, job, control, progress)
+    client = engine.client
+    if job.direction is Direction.TAG:
+        from ..tagging import put_tags
+
+        put_tags(client, job.bucket, job.key, json.loads(job.extra.get("Tags", "{}")))
+        return Outcome(JobState.DONE)
+    if job.direction is Direction.RESTORE:
+        from ..tagging import request_restore
+
+        try:
+            status = request_restore(client, job.bucket, job.key, int(job.extra.get("Days", 0)),
+                                     job.extra.get("Tier", "Standard"))
+        except ValueError as exc:
+            raise JobError(str(exc), permanent=True) from exc
+        except Exception as exc:
+            if classify(exc).code == "InvalidObjectState":  # RestoreObject on a class that needs none
+                raise JobError(f"{job.uri} is not archived (its storage class needs no restore)",
+                               permanent=True) from exc
+            raise
+        return Outcome(JobState.DONE, f"restore {status}")  # a note, as a download's "checked by size only"
+    if job.direction is Direction.MAKE_BUCKET:
+        from ..tagging import create_bucket
+
+        try:
+            create_bucket(client, job.bucket, job.extra.get("Region", ""))
+        except ValueError as exc:
+            raise JobError(str(exc), permanent=True) from exc
+        return Outcome(JobState.DONE)
+    raise JobError(f"this version of lakegui cannot run a '{job.direction}' job", permanent=True)
+
+
+def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:
+    pairs = delete_keys(job)
+    sizes = dict(pairs)
+    left = list(job.resume.get("left", [k for k, _ in pairs]))  # what an earlier attempt could not delete
+    total = sum(sizes.values())
+    progress.reset(total)
+    progress.add(total - sum(sizes.get(k, 0) for k in left))
+    if left:
+        if control.stopped:
+            raise JobError("stopped", permanent=False)
+        resp = engine.client.delete_objects(Bucket=job.bucket, Delete={"Objects": [{"Key": k} for k in left],
+                                                                       "Quiet": True})
+        errors = [(e.get("Key", ""), e.get("Code", ""), e.get("Message", "")) for e in resp.get("Errors", [])]
+        failed = {k for k, _, _ in errors}
+        progress.add(sum(sizes.get(k, 0) for k in left if k not in failed))
+        if errors:
+            failures = [[k, f"{code}: {message}".strip(": ") or "not deleted"] for k, code, message in errors]
+            control.save_resume(job, {"left": [k for k in left if k in failed], "failures": failures})
+            shown = "; ".join(f"{k}: {e}" for k, e in failures[:SHOWN_FAILURES])
+            more = f"; and {len(failures) - SHOWN_FAILURES:,} more" if len(failures) > SHOWN_FAILURES else ""
+            raise JobError(f"{len(failures):,} of {len(pairs):,} keys in s3://{job.bucket} were not deleted: "
+                           f"{shown}{more}", permanent=not any(code in TRANSIENT_CODES for _, code, _ in errors))
+    return Outcome(JobState.DONE, bytes_done=total)
