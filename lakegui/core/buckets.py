@@ -41,3 +41,38 @@ def list_buckets(connection: Connection) -> list[str]:
     Raises what the client raises (e.g. AccessDenied when the account may not list buckets)."""
     resp = connection.client().list_buckets()
     return sorted(b["Name"] for b in resp.get("Buckets", []))
+
+
+COUNT_UP_TO = 10_000  # objects counted before a non-empty bucket's refusal says "at least"
+
+
+def bucket_contents(client, bucket: str, *, up_to: int = COUNT_UP_TO) -> str:
+    """What keeps `bucket` from being deleted, for a person ('' when it is empty): its objects,
+    counted up to `up_to`, or the old versions and delete markers a versioned bucket keeps."""
+    count, token, more = 0, None, False
+    while True:
+        kwargs = {"Bucket": bucket, "MaxKeys": min(1000, up_to - count)}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = client.list_objects_v2(**kwargs)
+        count += len(page.get("Contents", []))
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            break
+        if count >= up_to:
+            more = True
+            break
+    if count:
+        n = f"at least {count:,}" if more else f"{count:,}"
+        return f"s3://{bucket} holds {n} object{'' if count == 1 and not more else 's'}: " \
+               "only an empty bucket can be deleted."
+    try:
+        versions = client.list_object_versions(Bucket=bucket, MaxKeys=1000)
+    except Exception:  # a server without versioning has nothing more to say
+        return ""
+    kept = len(versions.get("Versions", [])) + len(versions.get("DeleteMarkers", []))
+    if kept:
+        n = f"{kept:,}{'+' if versions.get('IsTruncated') else ''}"
+        return (f"s3://{bucket} holds no objects but keeps {n} old versions or delete markers "
+                "(it is versioned): only an empty bucket can be deleted.")
+    return ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from PySide6.QtCore import Qt
 
 from lakegui.core.connection import Connection
 from tests.ui.conftest import profile_for
@@ -136,3 +137,157 @@ def test_unreadable_tags_are_not_offered_for_editing(qtbot, lake):
     qtbot.addWidget(dialog)
     assert not dialog.tags.table.isEnabled() and "no tagging here" in dialog.tags.problem.text()
     assert dialog.changes().tags is None
+
+
+# storage class
+
+
+def wait_idle(qtbot, queue, timeout=30000):
+    qtbot.waitUntil(lambda: queue.running_count == 0 and all(
+        queue.model.row(i).state not in ("queued", "running") for i in range(queue.model.rowCount())),
+        timeout=timeout)
+
+
+def test_storage_class_change_is_queued_in_place_and_keeps_metadata_and_tags(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "data/")
+    select(b, "a.csv", "b.csv")
+    settings = b.object_settings
+    asked = []
+    settings.ask_storage_class = lambda what, current: asked.append((what, current)) or "STANDARD_IA"
+    before = s3.get_object(Bucket=BUCKET, Key="data/a.csv")["Body"].read()
+    with qtbot.waitSignal(settings.queued, timeout=10000) as queued:
+        settings.storage_class_action.trigger()
+    assert asked == [(f"2 objects in s3://{BUCKET}/data/", "STANDARD")]
+    assert queued.args[1] == 2
+    with qtbot.waitSignal(b.listing_finished, timeout=30000):  # listed again when the batch ends
+        with qtbot.waitSignal(settings.done, timeout=30000) as done:
+            pass
+    assert done.args[0] == "Changed the storage class of 2 objects to STANDARD_IA"
+    head = s3.head_object(Bucket=BUCKET, Key="data/a.csv")
+    assert head["StorageClass"] == "STANDARD_IA" and head["Metadata"] == {"source": "vendor"}
+    assert head["ContentType"] == "text/csv"
+    assert tags_of(s3, "data/a.csv") == {"owner": "desk", "stage": "raw"}
+    assert tags_of(s3, "data/b.csv") == {"owner": "desk"}
+    assert s3.get_object(Bucket=BUCKET, Key="data/a.csv")["Body"].read() == before
+    assert b.model.index(row_of(b, "a.csv"), 3).data() == "STANDARD_IA"
+    assert [k["Key"] for k in s3.list_objects_v2(Bucket=BUCKET, Prefix="data/")["Contents"]] == \
+        ["data/a.csv", "data/b.csv"]  # in place: no other key appeared
+
+
+def test_storage_class_of_a_folder_and_objects_already_there(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "")
+    select(b, "data/")
+    settings = b.object_settings
+    settings.ask_storage_class = lambda what, current: "GLACIER_IR"
+    with qtbot.waitSignal(settings.queued, timeout=10000) as queued:
+        settings.change_storage_class()
+    assert queued.args[1] == 2
+    wait_idle(qtbot, window.transfers)
+    assert {s3.head_object(Bucket=BUCKET, Key=k)["StorageClass"] for k in ("data/a.csv", "data/b.csv")} == \
+        {"GLACIER_IR"}
+    qtbot.waitUntil(lambda: not settings._batches, timeout=10000)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.refresh()
+    select(b, "data/")
+    with qtbot.waitSignal(settings.done, timeout=10000) as done:
+        settings.change_storage_class()
+    assert done.args[0] == "Nothing to change: the selection is in GLACIER_IR already."
+
+
+# Glacier and Deep Archive
+
+
+def test_restore_column_heads_only_archived_rows(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+    column = b.model.RESTORE_COLUMN
+    assert b.model.headerData(column, Qt.Orientation.Horizontal) == "Restore"
+
+    def shown():
+        return {n: b.model.index(row_of(b, n), column).data() for n in names(b)}
+
+    qtbot.waitUntil(lambda: "…" not in shown().values(), timeout=10000)
+    assert shown() == {"old.csv": "not restored", "older.csv": "not restored", "warm.csv": ""}
+    assert set(b.object_settings.restore_column._states) == {"cold/old.csv", "cold/older.csv"}  # no HEAD of warm
+
+
+def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+    select(b, "old.csv", "older.csv", "warm.csv")
+    settings = b.object_settings
+    asked = []
+    settings.ask_restore = lambda what, deep: asked.append((what, deep)) or ("Bulk", 3)
+    with qtbot.waitSignal(settings.done, timeout=10000) as done:
+        settings.restore_action.trigger()
+    assert asked == [("2 archived objects", True)]  # the STANDARD one is not asked about
+    assert done.args[0] == "Restore (Bulk, 3 days): 2 objects started"
+    head = s3.head_object(Bucket=BUCKET, Key="cold/old.csv")
+    assert 'ongoing-request="false"' in head["Restore"]  # moto restores at once
+    column = b.model.RESTORE_COLUMN
+    qtbot.waitUntil(lambda: str(b.model.index(row_of(b, "old.csv"), column).data()).startswith("until "),
+                    timeout=10000)
+    state = settings.restore_column.state("cold/old.csv")
+    assert state.readable and state.expiry is not None
+
+    # Properties shows it too
+    seen = {}
+
+    def edit(props, tags, unavailable):
+        from lakegui.ui.dialogs.properties import restore_text
+
+        seen["text"] = restore_text(props)
+        seen["class"] = props.storage_class
+        return None
+
+    select(b, "old.csv")
+    b.object_actions.edit_properties = edit
+    task = b.object_actions.properties()
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert seen["class"] == "GLACIER" and seen["text"].startswith("available until ")
+
+    # asked again: the days are updated
+    select(b, "old.csv")
+    with qtbot.waitSignal(settings.done, timeout=10000) as done:
+        settings.restore_action.trigger()
+    assert done.args[0] == "Restore (Bulk, 3 days): 1 object already restored (days updated)"
+
+
+def test_restore_text_of_each_state():
+    from lakegui.core.objects import ObjectProperties
+    from lakegui.core.tagging import parse_restore
+    from lakegui.ui.browser.restore_column import short_text
+    from lakegui.ui.dialogs.properties import restore_text
+
+    def props(cls, restore=""):
+        return ObjectProperties("b", "k", 1, "", "e", None, cls, "", restore=restore)
+
+    done = 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"'
+    assert restore_text(props("STANDARD")) == ""
+    assert restore_text(props("GLACIER")).startswith("archived, not restored")
+    assert restore_text(props("DEEP_ARCHIVE", 'ongoing-request="true"')) == "restore in progress"
+    assert restore_text(props("GLACIER", done)) == "available until 2012-12-21 00:00 UTC"
+    assert short_text(parse_restore('ongoing-request="true"')) == "in progress"
+    assert short_text(parse_restore(done)) == "until 2012-12-21"
+
+
+def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, window, lake, tmp_path):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+    select(b, "old.csv")
+    with qtbot.waitSignal(window.preview.preview_failed, timeout=10000) as failed:
+        pass
+    assert "has not been restored" in failed.args[1] and "Restore…" in failed.args[1]
+    assert "InvalidObjectState" not in window.preview.message.text()
+    assert "has not been restored" in window.preview.message.text()
+
+    window.choose_download_folder = lambda: str(tmp_path / "dl")
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        b.download_action.trigger()
+    wait_idle(qtbot, window.transfers)
+    rows = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
+    assert [r.state for r in rows] == ["failed"]
+    assert "archived" in rows[0].error and "restore" in rows[0].error and "InvalidObjectState" not in rows[0].error
+    assert not (tmp_path / "dl" / "old.csv").exists()

@@ -42,7 +42,8 @@ def _sort_key(column: int):
 class ObjectTableModel(ColumnTableModel):
     """Rows of one listing, sorted and filtered here. `_rows` is the visible list, ascending."""
 
-    COLUMNS = ("Name", "Size", "Last modified", "Storage class")
+    COLUMNS = ("Name", "Size", "Last modified", "Storage class", "Restore")
+    RESTORE_COLUMN = 4  # archived objects' restore state, filled lazily (restore_column.py)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -56,6 +57,7 @@ class ObjectTableModel(ColumnTableModel):
         self._folder_icon = icon("folder")
         self._kind_icons = {kind: icon(name) for kind, name in _KIND_ICONS.items()}
         self._file_icon = icon("file")
+        self.restore_text = lambda entry: ""  # ObjectEntry -> the Restore column (set by restore_column.py)
 
     @property
     def prefix(self) -> str:
@@ -175,6 +177,8 @@ class ObjectTableModel(ColumnTableModel):
                 return e.last_modified.astimezone().strftime("%Y-%m-%d %H:%M") if e.last_modified else ""
             if col == 3:
                 return e.storage_class
+            if col == self.RESTORE_COLUMN:
+                return self.restore_text(e)
         elif role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self._folder_icon if folder else self._kind_icons.get(kind_of(e.key), self._file_icon)
         elif role == Qt.ItemDataRole.ToolTipRole and col == 0:

@@ -38,6 +38,7 @@ from .breadcrumb import Breadcrumb
 from .drag import ObjectDragData
 from .location import Location
 from .model import ENTRY_ROLE, ObjectTableModel
+from .object_settings import ObjectSettings
 from .path_edit import PathEdit
 from .table import ObjectTableView
 
@@ -194,6 +195,9 @@ class PrefixBrowser(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        # Change storage class…, Restore… and the Restore column; Create/Delete bucket… by the switcher.
+        self.object_settings = ObjectSettings(self, executor, self)
+        bar.insertWidget(bar.indexOf(self.bucket_box) + 1, self.object_settings.bucket_button)
 
         self.state_label = QLabel(self)
         self.state_label.setObjectName("browserState")
@@ -319,6 +323,7 @@ class PrefixBrowser(QWidget):
         self._slot.cancel()
         self._buckets_slot.cancel()
         self.object_actions.cancel()
+        self.object_settings.cancel()
 
     def report_unavailable(self, message: str) -> None:
         """Say why there is nothing to list (e.g. the demo endpoint did not start), as a failed listing does."""
@@ -526,6 +531,7 @@ class PrefixBrowser(QWidget):
         for action, enabled in ((self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
+                                (None, True), *self.object_settings.menu_entries(),
                                 (None, True), (self.upload_action, here), (self.upload_folder_action, here),
                                 (None, True), (self.delete_action, bool(objects or prefixes)),
                                 (self.new_folder_action, True), (None, True), (self.refresh_action, True)):

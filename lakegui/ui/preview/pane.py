@@ -32,6 +32,7 @@ from ...core.listing import ObjectEntry
 from ...core.preview import formats
 from ...core.preview.rangefile import FIRST_READ, PreviewCancelled, RangeFile
 from ...core.settings import PreviewSettings
+from ...core.tagging import ARCHIVED, archive_problem, restore_state
 from ...core.units import human_size
 from ..browser.location import Location
 from ..tasks import TaskSlot, in_executor
@@ -165,6 +166,10 @@ class PreviewPane(QFrame):
         kind = formats.kind_of(entry.key)
         try:
             client = await in_executor(self._executor, connection.client)
+            if entry.storage_class in ARCHIVED:  # a GET would only say InvalidObjectState: say why, and when
+                cls, state = await in_executor(self._executor, restore_state, client, bucket, entry.key)
+                if problem := archive_problem(cls, state, f"s3://{bucket}/{entry.key}"):
+                    raise ValueError(problem)
             source = RangeFile(client, bucket, entry.key, entry.size, etag=entry.etag,
                                first_read=FIRST_READ if kind == formats.PARQUET else 0,
                                cache_limit=self.limits.cache_mb << 20)
