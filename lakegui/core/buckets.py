@@ -76,3 +76,22 @@ def bucket_contents(client, bucket: str, *, up_to: int = COUNT_UP_TO) -> str:
         return (f"s3://{bucket} holds no objects but keeps {n} old versions or delete markers "
                 "(it is versioned): only an empty bucket can be deleted.")
     return ""
+
+
+def bucket_exists(client, bucket: str) -> str:
+    """'' when no bucket has this name; 'yours' when these credentials may open it; 'taken' when it is
+    another account's (HEAD answers 403). Checked before creating: in us-east-1 S3 answers a second
+    CreateBucket of one's own bucket with success, which would hide the clash."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if status == 404 or code in ("404", "NoSuchBucket", "NotFound"):
+            return ""
+        if status == 403 or code in ("403", "AccessDenied", "Forbidden"):
+            return "taken"
+        raise
+    return "yours"

@@ -291,3 +291,100 @@ def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, 
     assert [r.state for r in rows] == ["failed"]
     assert "archived" in rows[0].error and "restore" in rows[0].error and "InvalidObjectState" not in rows[0].error
     assert not (tmp_path / "dl" / "old.csv").exists()
+
+
+# buckets
+
+
+def test_new_bucket_dialog_gives_the_reason_as_the_name_is_typed(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from lakegui.ui.dialogs.new_bucket import NewBucketDialog
+
+    dialog = NewBucketDialog("http://lake", "eu-west-1")
+    qtbot.addWidget(dialog)
+    create = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not create.isEnabled() and dialog.problem.text() == "" and dialog.region() == "eu-west-1"
+    for typed, reason in (("ab", "3–63 characters long (it has 2)"), ("Ticks_2024", "(it has 'T', '_')"),
+                          ("-ticks", "start and end with a letter or digit"), ("ticks..2024", "'..'"),
+                          ("192.168.1.10", "IP address")):
+        dialog.name_edit.setText(typed)
+        assert reason in dialog.problem.text(), (typed, dialog.problem.text())
+        assert not create.isEnabled()
+        dialog._on_buttons_accepted()
+        assert dialog.result() != dialog.DialogCode.Accepted
+    dialog.name_edit.setText("ticks-2024")
+    assert dialog.problem.text() == "" and create.isEnabled()
+
+
+def test_create_bucket_from_the_switcher(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "")
+    settings = b.object_settings
+    assert settings.create_bucket_action in settings.bucket_button.menu().actions()
+    settings.ask_new_bucket = lambda: ("Bad_Name", "")
+    with qtbot.waitSignal(settings.failed, timeout=10000) as failed:
+        settings.create_bucket_action.trigger()
+    assert "not a valid bucket name" in failed.args[0] and "'B', 'N', '_'" in failed.args[0]
+    assert "Bad_Name" not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+
+    settings.ask_new_bucket = lambda: ("fresh-bucket", "us-east-1")
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        with qtbot.waitSignal(settings.done, timeout=10000) as done:
+            settings.create_bucket_action.trigger()
+    assert done.args[0] == "Created the bucket s3://fresh-bucket"
+    assert "fresh-bucket" in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+    assert b.bucket == "fresh-bucket" and b.bucket_box.currentText() == "fresh-bucket"
+
+    settings.ask_new_bucket = lambda: ("fresh-bucket", "")
+    with qtbot.waitSignal(settings.failed, timeout=10000) as failed:
+        settings.create_bucket_action.trigger()
+    assert "exists already" in failed.args[0]
+
+
+def test_delete_bucket_refuses_a_non_empty_one_with_the_count(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "")
+    settings = b.object_settings
+    settings.confirm = lambda *a: pytest.fail("a non-empty bucket is refused before asking")
+    with qtbot.waitSignal(settings.failed, timeout=10000) as failed:
+        settings.delete_bucket_action.trigger()
+    assert failed.args[0] == f"s3://{BUCKET} holds 5 objects: only an empty bucket can be deleted."
+    assert BUCKET in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+
+
+def test_delete_an_empty_bucket_after_confirmation(qtbot, window, lake):
+    s3, conn = lake
+    s3.create_bucket(Bucket="empty-one")
+    b = open_at(qtbot, window, conn, "")
+    qtbot.waitUntil(lambda: b.bucket_box.findText("empty-one") >= 0, timeout=10000)
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.switch_bucket("empty-one")
+    settings = b.object_settings
+    asked = []
+    settings.confirm = lambda title, text: asked.append(text) or False
+    task = settings.delete_bucket()
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert asked == ["Delete the empty bucket s3://empty-one?\nIts name may be taken by anyone afterwards."]
+    assert "empty-one" in [x["Name"] for x in s3.list_buckets()["Buckets"]]  # No: kept
+
+    settings.confirm = lambda title, text: True
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):  # the switcher moves to another bucket
+        with qtbot.waitSignal(settings.done, timeout=10000) as done:
+            settings.delete_bucket_action.trigger()
+    assert done.args[0] == "Deleted the bucket s3://empty-one"
+    assert "empty-one" not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+    assert b.bucket_box.findText("empty-one") < 0 and b.bucket != "empty-one"
+
+
+def test_a_versioned_bucket_with_only_old_versions_is_refused(qtbot, lake):
+    from lakegui.core.buckets import bucket_contents
+
+    s3, _ = lake
+    s3.create_bucket(Bucket="kept")
+    s3.put_bucket_versioning(Bucket="kept", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="kept", Key="k", Body=b"1")
+    s3.delete_object(Bucket="kept", Key="k")  # a delete marker over the version
+    assert "keeps 2 old versions or delete markers" in bucket_contents(s3, "kept")
+    assert bucket_contents(s3, BUCKET, up_to=3) == \
+        f"s3://{BUCKET} holds at least 3 objects: only an empty bucket can be deleted."

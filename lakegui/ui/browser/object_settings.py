@@ -324,6 +324,13 @@ class ObjectSettings(QObject):
         name, region = answer
         try:
             client = await in_executor(self.executor, conn.client)
+            if not buckets.bucket_name_problem(name):  # a bad name is refused below, without a request
+                exists = await in_executor(self.executor, buckets.bucket_exists, client, name)
+                if exists:
+                    self.failed.emit(f"A bucket named '{name}' exists already" +
+                                     (" in this account." if exists == "yours" else
+                                      ": bucket names are shared by every account; choose another."))
+                    return
             await in_executor(self.executor, tagging.create_bucket, client, name, region or conn.profile.region)
         except asyncio.CancelledError:
             raise
