@@ -1,13 +1,17 @@
-"""The breadcrumb path bar: the bucket and each folder of the current prefix, clickable."""
+"""The breadcrumb path bar: the bucket and each folder of the current prefix, clickable, and a
+drop target for the browser's own objects (see drop_move.py)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from .drop_move import CrumbButton
+
 
 class Breadcrumb(QWidget):
     prefix_clicked = Signal(str)
+    objects_dropped = Signal(list, str, bool)  # keys, the crumb's prefix, copy (Ctrl) rather than move
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -35,7 +39,8 @@ class Breadcrumb(QWidget):
         for i, (text, target) in enumerate(crumbs):
             if i:
                 self._layout.addWidget(QLabel("›", self))
-            button = QToolButton(self)
+            button = CrumbButton(target, self)
+            button.objects_dropped.connect(self.objects_dropped)
             button.setText(text)
             button.setAutoRaise(True)
             button.setToolTip(f"s3://{bucket}/{target}")

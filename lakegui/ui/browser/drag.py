@@ -9,11 +9,15 @@ downloaded then (by `fetch`, through the transfer queue) and not when the drag m
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Callable
 
 from PySide6.QtCore import QByteArray, QMimeData, QUrl
 
 S3_MIME = "application/x-lakegui-s3-objects"
+# Which running lakegui made an S3 payload: only this one's may be moved by a drop (another
+# instance's keys name another connection's objects).
+ORIGIN = uuid.uuid4().hex
 URI_LIST = "text/uri-list"
 TEXT = "text/plain"
 
@@ -55,7 +59,7 @@ class ObjectDragData(QMimeData):
         if mime == TEXT:
             return "\n".join(self.uris)
         if mime == S3_MIME:
-            return QByteArray(json.dumps({"bucket": self.bucket, "keys": self.keys}).encode())
+            return QByteArray(json.dumps({"bucket": self.bucket, "keys": self.keys, "origin": ORIGIN}).encode())
         if mime == URI_LIST and self._fetch is not None:
             if self._files is None:
                 self._files = list(self._fetch())
