@@ -142,6 +142,9 @@ class MainWindow(QMainWindow):
         self.browser.object_actions.done.connect(self._on_object_actions_done)
         self.browser.filter_edit.textChanged.connect(self._show_count)
         self.browser.object_actions.failed.connect(self.show_notice)
+        self.browser.reorganiser.attach(self.transfers)
+        self.browser.reorganiser.done.connect(self._on_object_actions_done)
+        self.browser.reorganiser.failed.connect(self.show_notice)
         self.browser.object_settings.attach(self.transfers)
         self.browser.object_settings.done.connect(self._on_object_actions_done)
         self.browser.object_settings.failed.connect(self.show_notice)
@@ -171,6 +174,10 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         for action in (self.browser.download_action, self.browser.copy_uri_action, self.browser.presign_action,
                        self.browser.properties_action, self.browser.delete_action, self.browser.new_folder_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        r = self.browser.reorganiser
+        for action in (r.rename_action, r.cut_action, r.copy_action, r.paste_action, r.duplicate_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         self.settings_action = QAction("&Settings…", self)

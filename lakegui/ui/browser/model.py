@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, Signal
 
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.preview import formats
@@ -44,6 +44,9 @@ class ObjectTableModel(ColumnTableModel):
 
     COLUMNS = ("Name", "Size", "Last modified", "Storage class", "Restore")
     RESTORE_COLUMN = 4  # archived objects' restore state, filled lazily (restore_column.py)
+    # A name typed into a row's Name cell (F2): a rename for reorganise.py to queue. The row keeps its
+    # name until the move is done and the folder is listed again.
+    rename_requested = Signal(object, str)  # Entry, the new name
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -158,7 +161,15 @@ class ObjectTableModel(ColumnTableModel):
 
     def flags(self, index):
         base = super().flags(index)
-        return base | Qt.ItemFlag.ItemIsDragEnabled if self._valid(index) else base
+        if not self._valid(index):
+            return base
+        base |= Qt.ItemFlag.ItemIsDragEnabled
+        return base | Qt.ItemFlag.ItemIsEditable if index.column() == 0 else base  # the view edits on F2 only
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        if role == Qt.ItemDataRole.EditRole and self._valid(index) and index.column() == 0:
+            self.rename_requested.emit(self._at(index.row()), str(value))
+        return False  # nothing changes here until the rename is done
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not self._valid(index):
@@ -179,6 +190,9 @@ class ObjectTableModel(ColumnTableModel):
                 return e.storage_class
             if col == self.RESTORE_COLUMN:
                 return self.restore_text(e)
+        elif role == Qt.ItemDataRole.EditRole and col == 0:
+            name = e.name(self._prefix)
+            return name[:-1] if folder else name
         elif role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self._folder_icon if folder else self._kind_icons.get(kind_of(e.key), self._file_icon)
         elif role == Qt.ItemDataRole.ToolTipRole and col == 0:

@@ -40,6 +40,7 @@ from .location import Location
 from .model import ENTRY_ROLE, ObjectTableModel
 from .object_settings import ObjectSettings
 from .path_edit import PathEdit
+from .reorganise import Reorganiser
 from .table import ObjectTableView
 
 INSERT_EVERY = 0.25  # seconds between insertions while a listing streams in (the first page at once)
@@ -195,6 +196,10 @@ class PrefixBrowser(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        # Rename, Cut/Copy/Paste, Duplicate and drops of our own objects: queued copies and moves.
+        self.reorganiser = Reorganiser(self, executor, self)
+        self.table.objects_dropped.connect(self.reorganiser.drop)
+        self.breadcrumb.objects_dropped.connect(self.reorganiser.drop)
         # Change storage class…, Restore… and the Restore column; Create/Delete bucket… by the switcher.
         self.object_settings = ObjectSettings(self, executor, self)
         bar.insertWidget(bar.indexOf(self.bucket_box) + 1, self.object_settings.bucket_button)
@@ -323,6 +328,7 @@ class PrefixBrowser(QWidget):
         self._slot.cancel()
         self._buckets_slot.cancel()
         self.object_actions.cancel()
+        self.reorganiser.cancel()
         self.object_settings.cancel()
 
     def report_unavailable(self, message: str) -> None:
@@ -527,10 +533,14 @@ class PrefixBrowser(QWidget):
         menu = QMenu(self)
         one_object = len(objects) == 1 and not prefixes
         here = self._connection is not None and bool(self._bucket)
+        r = self.reorganiser
         before: dict[QAction, bool] = {}
         for action, enabled in ((self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
+                                (None, True), (r.rename_action, len(objects) + len(prefixes) == 1 and here),
+                                (r.cut_action, bool(objects or prefixes)), (r.copy_action, bool(objects or prefixes)),
+                                (r.paste_action, r.can_paste()), (r.duplicate_action, bool(objects or prefixes)),
                                 (None, True), *self.object_settings.menu_entries(),
                                 (None, True), (self.upload_action, here), (self.upload_folder_action, here),
                                 (None, True), (self.delete_action, bool(objects or prefixes)),
