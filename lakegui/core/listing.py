@@ -115,16 +115,20 @@ def _raw_page(client, kwargs: dict, number: int, verify: bool) -> tuple[ListingP
     root, ns = presigned_xml(client, "list_objects_v2", kwargs, verify, "ListBucketResult")
     encoded = xml_text(root, f"{ns}EncodingType") == "url"
     decode = unquote_plus if encoded else (lambda v: v)
+    key_tag, size_tag, modified_tag, etag_tag, class_tag = (ns + t for t in ("Key", "Size", "LastModified", "ETag",
+                                                                             "StorageClass"))
+    fromiso = datetime.fromisoformat
     objects = []
     for c in root.iter(f"{ns}Contents"):
-        modified = xml_text(c, f"{ns}LastModified")
-        objects.append(ObjectEntry(
-            key=decode(xml_text(c, f"{ns}Key")),
-            size=int(xml_text(c, f"{ns}Size", "0") or 0),
-            last_modified=datetime.fromisoformat(modified.replace("Z", "+00:00")) if modified else None,
-            etag=xml_text(c, f"{ns}ETag").strip('"'),
-            storage_class=xml_text(c, f"{ns}StorageClass", "STANDARD") or "STANDARD",
-        ))
+        # One pass over the entry's children: five find() calls a key were two thirds of a page's parse.
+        f = {child.tag: child.text for child in c}
+        key = f.get(key_tag) or ""
+        if encoded and ("%" in key or "+" in key):  # what unquote_plus would change
+            key = unquote_plus(key)
+        modified = f.get(modified_tag)
+        objects.append(ObjectEntry(key, int(f.get(size_tag) or 0),
+                                   fromiso(modified.replace("Z", "+00:00")) if modified else None,
+                                   (f.get(etag_tag) or "").strip('"'), f.get(class_tag) or "STANDARD"))
     prefixes = [PrefixEntry(decode(xml_text(p, f"{ns}Prefix"))) for p in root.iter(f"{ns}CommonPrefixes")]
     truncated = xml_text(root, f"{ns}IsTruncated").lower() == "true"
     token = xml_text(root, f"{ns}NextContinuationToken") or None

@@ -104,12 +104,15 @@ class VersionLister:
     """Every version and delete marker under a prefix, one `list_object_versions` page a call.
 
     With `recursive=False` the listing uses Delimiter='/' (folders come as prefixes).
-    `raw`/`verify` as PrefixLister's: presigned GETs parsed here, for real endpoints."""
+    `raw`/`verify` as PrefixLister's: presigned GETs parsed here, for real endpoints. The first page
+    asks for only `first_page_size` entries, so the first rows show at once: servers take time in
+    proportion to a page's size (SeaweedFS about 0.15 s for 1,000 versions, 0.02 s for 100)."""
 
     def __init__(self, client, bucket: str, prefix: str = "", *, recursive: bool = False, page_size: int = 1000,
-                 raw: bool = False, verify=True):
+                 raw: bool = False, verify=True, first_page_size: int = 100):
         self.client, self.bucket, self.prefix = client, bucket, prefix
         self.recursive, self.page_size, self.raw, self.verify = recursive, page_size, raw, verify
+        self.first_page_size = min(first_page_size, page_size)
         self._key_marker = self._version_marker = ""
         self._pages = 0
         self.done = False
@@ -118,7 +121,8 @@ class VersionLister:
         """Fetch the next page (blocking); None once the listing is complete."""
         if self.done:
             return None
-        kwargs = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": self.page_size}
+        kwargs = {"Bucket": self.bucket, "Prefix": self.prefix,
+                  "MaxKeys": self.page_size if self._pages else self.first_page_size}
         if not self.recursive:
             kwargs["Delimiter"] = "/"
         if self._key_marker:
