@@ -208,18 +208,39 @@ def revert(client, bucket: str, key: str, version_id: str) -> str:
     return client.head_object(Bucket=bucket, Key=key).get("VersionId", "")
 
 
+def set_versioning(client, bucket: str, enabled: bool) -> str:
+    """Turn versioning on (`enabled`) or suspend it; returns the state now. Suspending keeps every
+    version already written: new writes replace the 'null' version, and deletes remove it."""
+    client.put_bucket_versioning(Bucket=bucket,
+                                 VersioningConfiguration={"Status": "Enabled" if enabled else "Suspended"})
+    return versioning_state(client, bucket)
+
+
+def delete_version(client, bucket: str, key: str, version_id: str) -> None:
+    """Delete one version (or delete marker) of `key` for good; raises with the server's reason."""
+    _, errors = remove_versions(client, bucket, [(key, version_id)])
+    if errors:
+        raise RuntimeError(f"s3://{bucket}/{key} version {version_id} could not be deleted: {errors[0][1]}")
+
+
+def version_entry(client, bucket: str, key: str, version_id: str):
+    """A listing.ObjectEntry of `version_id` of `key` (size, date, ETag from a HEAD of that version)."""
+    from .listing import ObjectEntry
+
+    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    return ObjectEntry(key, int(head.get("ContentLength", 0)), head.get("LastModified"),
+                       str(head.get("ETag", "")).strip('"'), head.get("StorageClass", "STANDARD"))
+
+
 def plan_version_download(client, bucket: str, key: str, version_id: str, dest, *, chunksize: int,
                           policy) -> tuple[list, list]:
     """(jobs, skipped) that download `version_id` of `key` to dest/NAME: its size and ETag from a
     HEAD of that version (a key whose latest is a delete marker still has its older versions)."""
     from dataclasses import replace
 
-    from .listing import ObjectEntry
     from .transfers.planner import plan_download, to_jobs
 
-    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
-    entry = ObjectEntry(key, int(head.get("ContentLength", 0)), head.get("LastModified"),
-                        str(head.get("ETag", "")).strip('"'), head.get("StorageClass", "STANDARD"))
+    entry = version_entry(client, bucket, key, version_id)
     plan = plan_download(client, bucket, dest, objects=[entry], base=key[: key.rfind("/") + 1])
     jobs = [replace(j, src_version=version_id) for j in to_jobs(plan, policy, chunksize=chunksize)]
     return jobs, plan.skipped

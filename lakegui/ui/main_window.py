@@ -117,6 +117,13 @@ class MainWindow(QMainWindow):
 
         self.connection_label = QLabel("Not connected", self)
         self.connection_label.setObjectName("connectionLabel")
+        # The bucket's versioning state (browser/versions.py reads it when the bucket changes).
+        self.versioning_label = QLabel("", self)
+        self.versioning_label.setObjectName("versioningLabel")
+        self.versioning_label.setToolTip("Whether the bucket keeps versions: Edit › Enable/Suspend bucket "
+                                         "versioning…; View › Show versions shows them")
+        self.versioning_label.hide()
+        self.statusBar().addPermanentWidget(self.versioning_label)
         self.statusBar().addPermanentWidget(self.connection_label)
 
         self._build_menus()
@@ -142,6 +149,12 @@ class MainWindow(QMainWindow):
         self.browser.object_actions.done.connect(self._on_object_actions_done)
         self.browser.filter_edit.textChanged.connect(self._show_count)
         self.browser.object_actions.failed.connect(self.show_notice)
+        versions = self.browser.versions
+        versions.done.connect(self._on_object_actions_done)
+        versions.failed.connect(self.show_notice)
+        versions.state_changed.connect(self._on_versioning_state_changed)
+        versions.preview_requested.connect(self.preview.show_entry)
+        versions.download_requested.connect(self._on_versions_download_requested)
         self.browser.reorganiser.attach(self.transfers)
         self.browser.reorganiser.done.connect(self._on_object_actions_done)
         self.browser.reorganiser.failed.connect(self.show_notice)
@@ -179,6 +192,8 @@ class MainWindow(QMainWindow):
         r = self.browser.reorganiser
         for action in (r.rename_action, r.cut_action, r.copy_action, r.paste_action, r.duplicate_action):
             edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.browser.versions.versioning_action)
         edit_menu.addSeparator()
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
@@ -247,6 +262,9 @@ class MainWindow(QMainWindow):
         log_action = self.log_dock.toggleViewAction()
         log_action.setText("&Log")
         log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
+        view_menu.addSeparator()
+        view_menu.addAction(self.browser.versions.toggle_action)
+        view_menu.addSeparator()
         log_action.setStatusTip("This session's log: failures with their job, key, error code and request id")
         view_menu.addAction(log_action)
         bookmarks_toggle = self.bookmarks_dock.toggleViewAction()
@@ -522,6 +540,21 @@ class MainWindow(QMainWindow):
     def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
         log.info("Queued %s (batch %d)", _count(jobs, "transfer"), batch)
         self.statusBar().showMessage(f"Queued {_count(jobs, 'transfer')}")
+    def _on_versions_download_requested(self, entry: ObjectEntry, version_id: str) -> None:
+        if self.connection is None:
+            return
+        dest = self.choose_download_folder()
+        if dest:
+            self.notice.dismiss()
+            self.statusBar().showMessage(f"Preparing download of version {version_id} to {dest}…")
+            self.transfer_actions.download_version(self.connection, self.browser.bucket, entry.key, version_id, dest)
+
+    def _on_versioning_state_changed(self, state: str) -> None:
+        from .browser.versions import STATE_TEXT
+
+        self.versioning_label.setText(STATE_TEXT.get(state, ""))
+        self.versioning_label.setVisible(state in STATE_TEXT)
+
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         self._ended[state] = self._ended.get(state, 0) + 1

@@ -47,6 +47,7 @@ from ..preview.chart import ChartCanvas
 from ..tasks import TaskSlot, in_executor
 from .cluster_panel import ClusterPanel
 from .models import FailuresModel, RollupModel
+from .rollback import BackfillRollback
 
 REFRESH_MS = 1000
 EVENT_MS = 150  # after a queue event: long enough for the ends of one turn to be written together
@@ -129,10 +130,20 @@ class BackfillDashboard(QWidget):
         self.remove_button.setToolTip("Clear a finished backfill's records from the queue (its manifest goes too)")
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.rollback = BackfillRollback(transfers.service, executor, self)  # Roll back… (rollback.py)
+        self.rollback.failed.connect(self._on_rollback_failed)
+        self.rollback_button = QPushButton("Roll back…", self)
+        self.rollback_button.setObjectName("rollbackBackfill")
+        self.rollback_button.setToolTip("Undo a finished backfill on a versioned bucket: what it created is "
+                                        "removed, what it replaced gets its previous version back; a dry run "
+                                        "first")
+        self.rollback_button.setEnabled(False)
+        self.rollback_button.clicked.connect(self._on_rollback_clicked)
 
         top = QHBoxLayout()
         top.addWidget(self.batch_box, 1)
         top.addWidget(self.export_button)
+        top.addWidget(self.rollback_button)
         top.addWidget(self.remove_button)
         roll = QVBoxLayout()
         roll_bar = QHBoxLayout()
@@ -199,6 +210,7 @@ class BackfillDashboard(QWidget):
         self._slot.cancel()
         self.cluster.shutdown()
         self._export_slot.cancel()
+        self.rollback.cancel()
 
     def current_batch(self) -> int | None:
         return self.batch_box.currentData()
@@ -259,6 +271,7 @@ class BackfillDashboard(QWidget):
             self.batch_box.blockSignals(False)
         self._progress = prog
         self.remove_button.setEnabled(prog is not None and prog.unfinished == 0)
+        self.rollback_button.setEnabled(prog is not None and prog.unfinished == 0 and not self.rollback.running)
         self.export_button.setEnabled(prog is not None)
         if prog is None:
             if not batches:
@@ -345,6 +358,20 @@ class BackfillDashboard(QWidget):
         self._samples.clear()
         self._meter.reset()
         self.refresh(force=True)
+
+    def _on_rollback_clicked(self) -> None:
+        prog = self._progress
+        if prog is not None and not prog.unfinished and not self.rollback.running:
+            self.rollback_button.setEnabled(False)
+            self.rollback.start(prog.batch_id).add_done_callback(self._on_rollback_ended)
+
+    def _on_rollback_ended(self, task) -> None:
+        if not task.cancelled():  # (cancelled: the window is closing)
+            prog = self._progress
+            self.rollback_button.setEnabled(prog is not None and prog.unfinished == 0)
+
+    def _on_rollback_failed(self, message: str) -> None:
+        self.rollback.report("Cannot roll back", message)
 
     def _on_batch_box_changed(self, _index: int) -> None:
         self._samples.clear()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QTableView,
@@ -37,8 +38,10 @@ from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_layout
 from ...core.listing import parse_s3_uri
+from ...core.rollback import note_replaced
 from ...core.transfers.jobs import BACKFILL
 from ...core.units import count, human_size
+from ...core.versions import NEVER, versioning_state
 from ..browser.drag import dropped_local_paths
 from ..column_fit import fit_columns
 from ..tasks import TaskSlot, in_executor
@@ -135,6 +138,14 @@ class BackfillWizard(QDialog):
         self.keep_radio.setChecked(True)
         self.overwrite_radio = QRadioButton("Replace them with the local files", self)
         self.keep_radio.toggled.connect(self._update_queue_button)
+        # On a bucket without versions, replacing is for good and the backfill cannot be rolled back.
+        self.versioning = ""  # the target bucket's versioning state, read with each plan
+        self.overwrite_warning = QLabel(self)
+        self.overwrite_warning.setObjectName("overwriteWarning")
+        self.overwrite_warning.setWordWrap(True)
+        self.overwrite_warning.setStyleSheet("color: #b3261e;")
+        self.overwrite_warning.hide()
+        self.confirm_overwrite = self._ask_overwrite  # (text) -> bool or a future of one; replaceable in tests
         self.queue_button = QPushButton("Queue", self)
         self.queue_button.setObjectName("queueBackfill")
         self.queue_button.setDefault(True)
@@ -180,6 +191,7 @@ class BackfillWizard(QDialog):
         policy.addWidget(cancel)
         policy.addWidget(self.queue_button)
         main.addLayout(policy)
+        main.addWidget(self.overwrite_warning)
         self.resize(1180, 680)
 
         self._replan = QTimer(self)
@@ -274,13 +286,18 @@ class BackfillWizard(QDialog):
         started = time.perf_counter()
 
         def run():
-            return plan_backfill(conn.client(), bucket, folder, template, prefix=prefix, source=source,
+            plan = plan_backfill(conn.client(), bucket, folder, template, prefix=prefix, source=source,
                                  chunksize=chunksize, known=service.uploaded_records(bucket) if service else {},
                                  listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls},
                                  cancel=cancel)
+            try:  # whether replacing can be undone (the warning below the policy)
+                state = versioning_state(conn.client(), bucket)
+            except Exception:  # noqa: BLE001  not allowed to read it: no warning either way
+                state = ""
+            return plan, state
 
         try:
-            plan = await in_executor(self._executor, run)
+            plan, self.versioning = await in_executor(self._executor, run)
         except asyncio.CancelledError:
             cancel.set()
             raise
@@ -325,6 +342,15 @@ class BackfillWizard(QDialog):
                                      if c[DIFFERENT] else "Replace them with the local files")
         self.queue_button.setText(f"Queue {count(sent, 'file')}" if self.plan else "Queue")
         self.queue_button.setEnabled(sent > 0 and self.transfers.available)
+        replacing = self.overwrite_radio.isChecked() and c[DIFFERENT] > 0
+        self.overwrite_warning.setText(self._unversioned_text(c[DIFFERENT]) if replacing else "")
+        self.overwrite_warning.setVisible(replacing and self.versioning == NEVER)
+
+    def _unversioned_text(self, n: int) -> str:
+        bucket = self.plan.bucket if self.plan is not None else ""
+        return (f"s3://{bucket} does not keep versions: the {count(n, 'object')} replaced will be gone for "
+                "good, and this backfill cannot be rolled back. Turn on versioning first (Edit › Enable "
+                "bucket versioning…) to keep them.")
 
     # queueing
 
@@ -343,13 +369,27 @@ class BackfillWizard(QDialog):
         jobs = backfill_jobs(plan, skip_existing=not overwrite, overwrite=overwrite)
         profile = self.connection.profile.to_dict()
         self.queue_button.setEnabled(False)
-        self._enqueue_slot.start(self._enqueue(name, profile, jobs))
+        replacing = plan.counts()[DIFFERENT] if overwrite else 0
+        self._enqueue_slot.start(self._enqueue(name, profile, jobs, plan.bucket, replacing))
 
-    async def _enqueue(self, name: str, profile: dict, jobs: list) -> None:
+    async def _enqueue(self, name: str, profile: dict, jobs: list, bucket: str = "", replacing: int = 0) -> None:
+        if replacing and self.versioning == NEVER:
+            answer = self.confirm_overwrite(self._unversioned_text(replacing) + "\n\nReplace them anyway?")
+            if not (await answer if asyncio.isfuture(answer) else answer):
+                self._update_queue_button()
+                return
         self.summary.setText(f"Queueing {len(jobs):,} files…")
+        conn = self.connection
+
+        def store():
+            nonlocal jobs
+            if replacing and self.versioning != NEVER:  # the versions replaced, so a rollback brings them back
+                jobs = note_replaced(conn.client(), bucket, jobs, raw=conn.profile.raw_listing,
+                                     verify=conn.profile.verify_tls)
+            return self.transfers.store_batch(name, BACKFILL, profile, jobs)
+
         try:  # a 75,000-job write takes a second: not on the UI thread
-            batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, BACKFILL, profile,
-                                             jobs)
+            batch, rows = await in_executor(self._executor, store)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -359,6 +399,22 @@ class BackfillWizard(QDialog):
         self.transfers.show_stored(batch, rows)
         self.enqueued.emit(batch, len(rows))
         self.accept()
+
+    def _ask_overwrite(self, text: str) -> asyncio.Future:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Replace objects for good", text,
+                          QMessageBox.StandardButton.Cancel, self)
+        replace = box.addButton("Replace for good", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        future = asyncio.get_event_loop().create_future()
+
+        def on_finished(_result) -> None:
+            if not future.done():
+                future.set_result(box.clickedButton() is replace)
+            box.deleteLater()
+
+        box.finished.connect(on_finished)
+        box.open()
+        return future
 
     # folder choice, drops, layouts
 

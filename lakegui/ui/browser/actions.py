@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, 
 
 from ...core import objects, tagging
 from ...core.errors import classify
+from ...core.versions import versioning_state
 from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog, PropertyChanges
 from ..tasks import in_executor
+from .versions import delete_consequence
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +199,7 @@ class ObjectActions(QObject):
             if prefixes else ""
         where = f"s3://{bucket}/{here}"  # the folder the selection is in
         ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
-                                        "This cannot be undone unless the bucket keeps versions."))
+                                        + delete_consequence(await self._versioning(client, bucket))))
         if not ok:
             return
         try:
@@ -214,6 +216,15 @@ class ObjectActions(QObject):
             log.info("Deleted %s from %s", _count(len(result.deleted), "object"), where)
             self.done.emit(f"Deleted {_count(len(result.deleted), 'object')}")
         self.browser.refresh()
+
+    async def _versioning(self, client, bucket: str) -> str:
+        """The bucket's versioning state, read now (the Delete question says what a delete does);
+        '' when it cannot be read."""
+        try:
+            return await in_executor(self.executor, versioning_state, client, bucket)
+        except Exception as exc:  # noqa: BLE001  not allowed to read it: the question says less
+            log.info("The versioning state of s3://%s could not be read: %s", bucket, exc)
+            return ""
 
     def _confirm(self, title: str, text: str) -> asyncio.Future:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text,

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QSplitter,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -37,11 +38,13 @@ from .actions import ObjectActions
 from .breadcrumb import Breadcrumb
 from .drag import ObjectDragData
 from .location import Location
-from .model import ENTRY_ROLE, ObjectTableModel
+from .model import ENTRY_ROLE
 from .object_settings import ObjectSettings
 from .path_edit import PathEdit
 from .reorganise import Reorganiser
 from .table import ObjectTableView
+from .versions import BrowserVersions
+from .versions_model import BrowserTableModel
 
 INSERT_EVERY = 0.25  # seconds between insertions while a listing streams in (the first page at once)
 INSERT_PAGES = 5  # ...or this many pages, so that no one insertion takes long
@@ -84,8 +87,9 @@ class PrefixBrowser(QWidget):
         self._buckets_slot = TaskSlot("buckets")
         self._generation = 0
         self._reveal = ""  # a key to select when its folder has been listed
+        # The window's actions the context menu also offers: (action, enabled for (objects, prefixes)).
 
-        self.model = ObjectTableModel(self)  # sorts and filters itself (see model.py for why)
+        self.model = BrowserTableModel(self)  # sorts and filters itself (see model.py for why)
 
         self.back_action = self._action("Back", "back", QKeySequence.StandardKey.Back,
                                         self.go_back)
@@ -201,9 +205,20 @@ class PrefixBrowser(QWidget):
         self.table.objects_dropped.connect(self.reorganiser.drop)
         self.breadcrumb.objects_dropped.connect(self.reorganiser.drop)
         # Change storage class…, Restore… and the Restore column; Create/Delete bucket… by the switcher.
+        # Show versions (Ctrl+Shift+H): deleted rows dimmed, and a Versions pane under the table.
+        self.versions = BrowserVersions(self, executor)
+        self.addAction(self.versions.toggle_action)
         self.object_settings = ObjectSettings(self, executor, self)
         bar.insertWidget(bar.indexOf(self.bucket_box) + 1, self.object_settings.bucket_button)
 
+        self.table_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.table_splitter.setObjectName("browserVersionsSplitter")
+        self.table_splitter.setChildrenCollapsible(False)
+        self.table_splitter.addWidget(self.table)
+        self.table_splitter.addWidget(self.versions.pane)
+        self.table_splitter.setStretchFactor(0, 3)
+        self.table_splitter.setStretchFactor(1, 2)
+        crumbs.addWidget(self._button(self.versions.toggle_action))
         self.state_label = QLabel(self)
         self.state_label.setObjectName("browserState")
         self.state_label.setWordWrap(True)
@@ -213,7 +228,7 @@ class PrefixBrowser(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addLayout(crumbs)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table_splitter, 1)
         layout.addWidget(self.state_label)
         self._set_state("Not connected. Use File › Connect…, or start lakegui with --demo.")
         self._update_actions()
@@ -331,6 +346,7 @@ class PrefixBrowser(QWidget):
         self.reorganiser.cancel()
         self.object_settings.cancel()
 
+        self.versions.cancel()
     def report_unavailable(self, message: str) -> None:
         """Say why there is nothing to list (e.g. the demo endpoint did not start), as a failed listing does."""
         self._set_state(message, error=True)

@@ -60,6 +60,7 @@ class PreviewPane(QFrame):
         self.limits = PreviewSettings()  # Edit › Settings… › Preview
         self._location = Location()
         self._entry: ObjectEntry | None = None
+        self.version_id = ""  # the version shown ('' = the latest)
         self._source: RangeFile | None = None
         self._started = 0.0
         self._slot, self._props_slot = TaskSlot("preview"), TaskSlot("properties")
@@ -121,14 +122,16 @@ class PreviewPane(QFrame):
         if moved:  # what is shown belongs to the old bucket
             self.show_entry(None)
 
-    def show_entry(self, entry: ObjectEntry | None) -> None:
+    def show_entry(self, entry: ObjectEntry | None, version_id: str = "") -> None:
+        """Preview `entry` (its `version_id`, when given: every read names that version)."""
         self.cancel()
         self._reset()
         connection, bucket = self._location.connection, self._location.bucket
         self._entry = entry if connection is not None and bucket else None
+        self.version_id = version_id if self._entry is not None else ""
         if self._entry is None:
             return
-        self.title.setText(entry.key)
+        self.title.setText(entry.key + (f" · version {version_id}" if version_id else ""))
         self.message.setText("Loading…")
         self._started = time.monotonic()
         self._slot.start(self._load(connection, bucket, entry))
@@ -170,7 +173,7 @@ class PreviewPane(QFrame):
                 cls, state = await in_executor(self._executor, restore_state, client, bucket, entry.key)
                 if problem := archive_problem(cls, state, f"s3://{bucket}/{entry.key}"):
                     raise ValueError(problem)
-            source = RangeFile(client, bucket, entry.key, entry.size, etag=entry.etag,
+            source = RangeFile(client, bucket, entry.key, entry.size, etag=entry.etag, version_id=self.version_id,
                                first_read=FIRST_READ if kind == formats.PARQUET else 0,
                                cache_limit=self.limits.cache_mb << 20)
             self._source = source
@@ -266,7 +269,7 @@ class PreviewPane(QFrame):
     async def _properties(self, connection: Connection, bucket: str, entry: ObjectEntry) -> None:
         try:
             client = await in_executor(self._executor, connection.client)
-            props = await in_executor(self._executor, objects.head, client, bucket, entry.key)
+            props = await in_executor(self._executor, objects.head, client, bucket, entry.key, self.version_id)
         except Exception as exc:
             if self._entry is entry:
                 self.properties.clear()

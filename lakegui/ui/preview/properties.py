@@ -27,6 +27,8 @@ class PropertiesTree(QTreeWidget):
             ("Storage class", p.storage_class),
             ("Encryption", p.server_side_encryption or "none"),
         ]
+        if p.version_id:
+            rows.append(("Version", p.version_id))
         rows += [(f"Checksum {k}", v) for k, v in p.checksums.items()]
         for name, value in rows:
             QTreeWidgetItem(self, [name, value])

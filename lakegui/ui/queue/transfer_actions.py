@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -53,17 +54,31 @@ class TransferActions(QObject):
                            lambda: plan_download(connection.client(), bucket, dest, objects=objects,
                                                  prefixes=prefixes, base=base))
 
+    def download_version(self, connection: Connection, bucket: str, key: str, version_id: str,
+                         dest: str) -> asyncio.Task:
+        """Download one version of `key` to dest/NAME (the browser's Versions pane)."""
+        from ...core.listing import parent_prefix
+        from ...core.versions import version_entry
+
+        def plan():
+            client = connection.client()
+            entry = version_entry(client, bucket, key, version_id)  # its size and ETag, not the latest's
+            return plan_download(client, bucket, dest, objects=[entry], base=parent_prefix(key))
+
+        return self._start(connection, "download", f"Download to {dest} (version {version_id})", dest, plan,
+                           version_id=version_id)
+
     def cancel(self) -> None:
         for t in list(self._tasks):
             t.cancel()
 
-    def _start(self, connection, kind, name, where, plan_fn) -> asyncio.Task:
-        task = asyncio.ensure_future(self._plan_and_enqueue(connection, kind, name, where, plan_fn))
+    def _start(self, connection, kind, name, where, plan_fn, version_id: str = "") -> asyncio.Task:
+        task = asyncio.ensure_future(self._plan_and_enqueue(connection, kind, name, where, plan_fn, version_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _plan_and_enqueue(self, connection, kind, name, where, plan_fn) -> int | None:
+    async def _plan_and_enqueue(self, connection, kind, name, where, plan_fn, version_id: str = "") -> int | None:
         """Returns the queued batch, or None when nothing was queued."""
         try:
             plan = await in_executor(self.executor, plan_fn)
@@ -97,7 +112,10 @@ class TransferActions(QObject):
         profile = connection.profile.to_dict()
 
         def store():  # planning's hashing and the database write both stay off the UI thread
-            return self.queue.store_batch(name, kind, profile, to_jobs(plan, policy, chunksize=s.multipart_chunksize))
+            jobs = to_jobs(plan, policy, chunksize=s.multipart_chunksize)
+            if version_id:  # a download of that version, not of the latest
+                jobs = [replace(j, src_version=version_id) for j in jobs]
+            return self.queue.store_batch(name, kind, profile, jobs)
 
         try:
             batch, rows = await in_executor(self.executor, store)
