@@ -255,6 +255,9 @@ class MainWindow(QMainWindow):
         self.query_selection_action.setStatusTip("The selected files' rows in the Query window, by their layout's fields")
         self.query_selection_action.triggered.connect(self.query_selection)
         view_menu.addAction(self.query_selection_action)
+        # ...and "Query these…" in the browser's context menu, for Parquet files and folders of a layout.
+        self.browser.context_extras.append((self.query_selection_action, lambda objects, prefixes: bool(
+            objects or prefixes) and all(o.key.lower().endswith(".parquet") for o in objects)))
         self.compare_action = QAction("Compare with local &folder…", self)
         self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
         self.compare_action.triggered.connect(lambda: self.open_comparison())
@@ -740,8 +743,8 @@ class MainWindow(QMainWindow):
         from .query.models import fields_of_keys
 
         window = self.query_window()
-        objects, _prefixes = self.browser.selected_entries()
-        found = fields_of_keys(window.layouts, [o.key for o in objects])
+        objects, prefixes = self.browser.selected_entries()
+        found = fields_of_keys(window.layouts, [o.key for o in objects] + list(prefixes))
         if found is None:
             self.show_notice("Select files of a layout (daily ticks, say) to query them.")
             return None

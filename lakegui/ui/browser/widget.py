@@ -88,6 +88,7 @@ class PrefixBrowser(QWidget):
         self._generation = 0
         self._reveal = ""  # a key to select when its folder has been listed
         # The window's actions the context menu also offers: (action, enabled for (objects, prefixes)).
+        self.context_extras: list[tuple[QAction, Callable[[list, list], bool]]] = []
 
         self.model = BrowserTableModel(self)  # sorts and filters itself (see model.py for why)
 
@@ -554,6 +555,7 @@ class PrefixBrowser(QWidget):
         for action, enabled in ((self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
+                                *((a, ok(objects, prefixes)) for a, ok in self.context_extras),
                                 (None, True), (r.rename_action, len(objects) + len(prefixes) == 1 and here),
                                 (r.cut_action, bool(objects or prefixes)), (r.copy_action, bool(objects or prefixes)),
                                 (r.paste_action, r.can_paste()), (r.duplicate_action, bool(objects or prefixes)),

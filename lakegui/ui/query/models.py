@@ -226,16 +226,26 @@ def series_by(table, time: str, value: str, by: str | None) -> tuple[list[Symbol
 
 def fields_of_keys(layouts: dict, keys: list[str], prefix: str = "") -> tuple[str, dict[str, list[str]]] | None:
     """The layout most of `keys` belong to, and the values of its fields those keys hold (as
-    "Query these…" from a browser selection asks); None when no key is in any layout."""
+    "Query these…" from a browser selection asks); None when no key is in any layout. A folder
+    (a key ending in '/') holds the fields its depth of the template names (`…/daily/NVDA/`: symbol
+    NVDA, every year), once it is at least as deep as the template's fixed part."""
     from ...core.layouts import LocalPattern
 
     best = None
     for name in sorted(layouts):
-        pattern = LocalPattern(layouts[name].key_template)
+        template = layouts[name].key_template
+        pattern = LocalPattern(template)
+        fixed = template[: template.find("{")].count("/") if "{" in template else template.count("/")
         values: dict[str, set] = {}
         hits = 0
         for key in keys:
-            fields = pattern.match(key[len(prefix):] if key.startswith(prefix) else key)
+            relative = key[len(prefix):] if key.startswith(prefix) else key
+            depth = relative.count("/")
+            if relative.endswith("/"):
+                fields = LocalPattern("/".join(template.split("/")[:depth]) + "/").match(relative) \
+                    if fixed <= depth <= template.count("/") else None
+            else:
+                fields = pattern.match(relative)
             if fields is None:
                 continue
             hits += 1
