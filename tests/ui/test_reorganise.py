@@ -85,6 +85,7 @@ def test_f2_renames_a_key_in_place(qtbot, window, demo_connection):
     b.reorganiser.rename_action.trigger()
     editor = b.table.viewport().findChild(QLineEdit)
     assert editor is not None and editor.text() == "Q1.json"  # the name cell's own editor
+    assert editor.selectedText() == "Q1"  # ready to type over, the extension kept
     editor.setText("Q1 restated.json")
     text = finished(qtbot, b, lambda: qtbot.keyClick(editor, Qt.Key.Key_Return), "Renamed")
     assert text == f"Renamed 1 object to s3://{DEMO_BUCKET}/{AAPL}2022/"
@@ -93,7 +94,8 @@ def test_f2_renames_a_key_in_place(qtbot, window, demo_connection):
     assert AAPL + "2022/Q1.json" not in keys(demo_connection, AAPL)
     rows = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
     assert [(r.direction, r.state) for r in rows] == [("move", "done")]  # it went through the queue
-    qtbot.waitUntil(lambda: [i.row() for i in b.table.selectionModel().selectedRows()] == [0], timeout=5000)
+    assert [i.row() for i in b.table.selectionModel().selectedRows()] == [0]  # the renamed row, selected
+    assert window.statusBar().currentMessage().startswith(text + " · ")  # kept through the refresh
 
 
 def test_f2_renames_a_folder_as_all_its_keys(qtbot, window, demo_connection):
@@ -101,7 +103,7 @@ def test_f2_renames_a_folder_as_all_its_keys(qtbot, window, demo_connection):
     select(b, "2022/")
     b.reorganiser.rename_action.trigger()
     editor = b.table.viewport().findChild(QLineEdit)
-    assert editor.text() == "2022"  # without the folder's '/'
+    assert editor.text() == "2022" and editor.selectedText() == "2022"  # without the folder's '/'
     editor.setText("FY2022")
     finished(qtbot, b, lambda: qtbot.keyClick(editor, Qt.Key.Key_Return), "Renamed 4 objects")
     assert names(b) == ["2023/", "2024/", "FY2022/"]
@@ -327,3 +329,15 @@ def test_menu_entries_have_shortcuts_and_follow_the_selection_and_clipboard(qtbo
     assert r.paste_action.isEnabled()
     QApplication.clipboard().setText("copied from elsewhere")
     assert not r.paste_action.isEnabled()  # the clipboard holds something else now
+
+
+def test_a_failed_move_is_said_in_the_notice_bar_after_the_folder_is_listed_again(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection, AAPL + "2022/")
+    entry = b.model.entry(names(b).index("Q1.json"))
+    demo_connection.client().delete_object(Bucket=DEMO_BUCKET, Key=AAPL + "2022/Q1.json")  # behind its back
+    with qtbot.waitSignal(b.listing_finished, timeout=30000):
+        with qtbot.waitSignal(b.reorganiser.failed, timeout=30000) as blocker:
+            b.reorganiser.rename_to(entry, "Q1 old.json")
+    assert blocker.args[0].startswith("1 of 1 object could not be moved to ")
+    assert window.notice.isVisible() and window.notice.text() == blocker.args[0]  # not dismissed by the refresh
+    assert names(b) == ["Q2.json", "Q3.json", "Q4.json"]

@@ -18,7 +18,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QStyle
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox, QStyle
 
 from ...core.connection import Connection
 from ...core.errors import classify
@@ -156,8 +156,15 @@ class Reorganiser(QObject):
         if len(rows) != 1 or not self._here():
             return
         index = rows[0].siblingAtColumn(0)
-        self.browser.table.scrollTo(index)
-        self.browser.table.edit(index)
+        table = self.browser.table
+        table.scrollTo(index)
+        table.edit(index)
+        editor = table.indexWidget(index)  # the open editor
+        if isinstance(editor, QLineEdit) and not isinstance(index.data(ENTRY_ROLE), PrefixEntry):
+            # As file managers do: the name without its extension is selected, ready to be typed over.
+            cut = editor.text().rfind(".")
+            if cut > 0:
+                editor.setSelection(0, cut)
 
     def _on_model_rename_requested(self, entry, name: str) -> None:
         self.rename_to(entry, name)
@@ -354,18 +361,37 @@ class Reorganiser(QObject):
         failed, skipped = states.count("failed"), states.count("skipped")
         done = states.count("done")
         past = {"move": "Moved", "copy": "Copied", "rename": "Renamed", "duplicate": "Duplicated"}[batch.verb]
-        if failed:
-            self.failed.emit(f"{failed:,} of {_count(batch.jobs, 'object')} could not be "
-                             f"{'moved' if batch.verb in ('move', 'rename') else 'copied'} to {batch.where}: "
-                             "the queue says why (select them and Retry)")
-        else:
+        if not failed:  # before the refresh, which carries it in the status bar while it lists
             extra = f"; {skipped:,} skipped (they exist)" if skipped else ""
             self.done.emit(f"{past} {_count(done, 'object')} to {batch.where}{extra}")
         b = self.browser
         if b.connection is not None and (b.bucket, b.prefix) in batch.folders:
-            b.refresh()
             if batch.reveal and parent_prefix(batch.reveal) == b.prefix:
-                b.reveal(batch.reveal)  # selected once the folder is listed again
+                self._select_when_listed(batch.reveal)
+            b.refresh()
+        if failed:  # after it: a navigation or refresh dismisses the notice bar
+            self.failed.emit(f"{failed:,} of {_count(batch.jobs, 'object')} could not be "
+                             f"{'moved' if batch.verb in ('move', 'rename') else 'copied'} to {batch.where}: "
+                             "the queue says why (select them and Retry)")
+
+
+    def _select_when_listed(self, key: str) -> None:
+        """Select a renamed object's row once its folder is listed again (browser.reveal() would list
+        it a second time, and the status bar's message of the rename would go with the first)."""
+        b = self.browser
+
+        def on_listed(prefix: str, _rows: int) -> None:
+            b.listing_finished.disconnect(on_listed)
+            if prefix != parent_prefix(key):
+                return
+            for row in range(b.model.rowCount()):
+                entry = b.model.entry(row)
+                if isinstance(entry, ObjectEntry) and entry.key == key:
+                    b.table.selectRow(row)
+                    b.table.scrollTo(b.model.index(row, 0))
+                    return
+
+        b.listing_finished.connect(on_listed)
 
 
 def _keeps_versions(client, bucket: str) -> bool:
