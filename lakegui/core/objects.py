@@ -21,6 +21,7 @@ class ObjectProperties:
     metadata: dict[str, str] = field(default_factory=dict)
     restore: str = ""  # x-amz-restore as HEAD gave it ('' when no restore was asked)
     version_id: str = ""  # on a versioned bucket ('null': written while versioning was off)
+    version_count: int = 0  # versions of the key (not delete markers) when counted; 0 = not counted
 
     @property
     def uri(self) -> str:

@@ -151,6 +151,11 @@ def versions_of(client, bucket: str, key: str, **listing) -> list[VersionEntry]:
             for v in page.versions if v.key == key]
 
 
+def count_versions(client, bucket: str, key: str, **listing) -> int:
+    """How many versions `key` has (delete markers not counted), from one version listing."""
+    return sum(1 for v in versions_of(client, bucket, key, **listing) if not v.delete_marker)
+
+
 @dataclass
 class UndeleteResult:
     restored: list[str] = field(default_factory=list)  # keys whose latest delete marker was removed

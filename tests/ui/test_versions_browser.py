@@ -271,3 +271,28 @@ def test_enabling_and_suspending_versioning_asks_first(qtbot, window, lake, moto
     assert asked[-1] == ("Suspend bucket versioning", "Suspend versioning")
     assert s3.get_bucket_versioning(Bucket="plain")["Status"] == "Suspended"
     assert window.versioning_label.text() == "Versioning: suspended"
+
+
+def test_properties_show_the_version_id_and_the_number_of_versions(qtbot, window, lake):
+    from PySide6.QtWidgets import QLabel
+
+    from lakegui.ui.dialogs.properties import PropertiesDialog
+
+    s3, ids, conn = lake
+    b = connected(qtbot, window, conn)
+    select(b, "a.txt")
+    seen = {}
+
+    def edit(props, tags, unavailable):
+        seen["props"] = props
+        return None  # Close
+
+    b.object_actions.edit_properties = edit
+    task = b.object_actions.properties()
+    qtbot.waitUntil(task.done, timeout=10000)
+    props = seen["props"]
+    assert props.version_id == ids["a.txt"][-1] and props.version_count == 3
+    dialog = PropertiesDialog(props, tags={})
+    qtbot.addWidget(dialog)
+    labels = {w.accessibleName(): w.text() for w in dialog.findChildren(QLabel) if w.accessibleName()}
+    assert labels["Version"] == f"{ids['a.txt'][-1]} · 3 versions of this key"

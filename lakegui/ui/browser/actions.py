@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, 
 
 from ...core import objects, tagging
 from ...core.errors import classify
-from ...core.versions import versioning_state
+from ...core.versions import count_versions, versioning_state
 from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog, PropertyChanges
 from ..tasks import in_executor
@@ -95,6 +96,8 @@ class ObjectActions(QObject):
         if isinstance(props, Exception):
             self._fail(props, key)
             return
+        if props.version_id:  # a versioned bucket: Properties says how many versions the key has
+            props = await self._counted(client, bucket, props)
         unavailable = ""
         if isinstance(tags, Exception):  # a server without tagging: the rest of the dialog still works
             unavailable = f"The tags could not be read: {classify(tags, bucket=bucket, key=key).message}"
@@ -216,6 +219,17 @@ class ObjectActions(QObject):
             log.info("Deleted %s from %s", _count(len(result.deleted), "object"), where)
             self.done.emit(f"Deleted {_count(len(result.deleted), 'object')}")
         self.browser.refresh()
+
+    async def _counted(self, client, bucket: str, props: objects.ObjectProperties) -> objects.ObjectProperties:
+        """`props` with the number of versions of its key (one version listing); as it was if that fails."""
+        profile = self.browser.connection.profile
+        try:
+            n = await in_executor(self.executor, lambda: count_versions(
+                client, bucket, props.key, raw=profile.raw_listing, verify=profile.verify_tls))
+        except Exception as exc:  # noqa: BLE001  the dialog still opens, without the count
+            log.info("The versions of %s could not be counted: %s", props.uri, exc)
+            return props
+        return replace(props, version_count=n)
 
     async def _versioning(self, client, bucket: str) -> str:
         """The bucket's versioning state, read now (the Delete question says what a delete does);

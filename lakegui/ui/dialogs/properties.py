@@ -63,6 +63,10 @@ class PropertiesDialog(QDialog):
                  if props.last_modified else "—"),
                 ("ETag", props.etag), ("Storage class", props.storage_class),
                 ("Encryption", props.server_side_encryption or "none")]
+        if props.version_id:
+            count = f" · {props.version_count:,} version{'' if props.version_count == 1 else 's'} of this key" \
+                if props.version_count else ""
+            rows.insert(rows.index(("ETag", props.etag)) + 1, ("Version", props.version_id + count))
         if restore := restore_text(props):
             rows.insert(rows.index(("Storage class", props.storage_class)) + 1, ("Restore", restore))
         rows += [(f"Checksum {k}", v) for k, v in props.checksums.items()]
