@@ -282,6 +282,9 @@ def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, 
     assert "has not been restored" in failed.args[1] and "Restore…" in failed.args[1]
     assert "InvalidObjectState" not in window.preview.message.text()
     assert "has not been restored" in window.preview.message.text()
+    with qtbot.waitSignal(window.preview.properties_loaded, timeout=10000):
+        window.preview.tabs.setCurrentWidget(window.preview.properties)
+    assert window.preview.properties.items()["Restore"].text(1).startswith("archived, not restored")
 
     window.choose_download_folder = lambda: str(tmp_path / "dl")
     with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):

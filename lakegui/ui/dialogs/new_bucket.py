@@ -25,6 +25,7 @@ class NewBucketDialog(QDialog):
         self.problem.setObjectName("bucketNameProblem")
         self.problem.setStyleSheet("color: #b3261e;")
         self.problem.setWordWrap(True)
+        self.problem.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)  # room for a reason, no jumps
         intro = QLabel(f"A new bucket at {where}. Names are global on AWS: 3–63 lowercase letters, digits, "
                        "'.' and '-', starting and ending with a letter or digit.", self)
         intro.setWordWrap(True)
@@ -43,7 +44,7 @@ class NewBucketDialog(QDialog):
         layout.addWidget(self.buttons)
         self.name_edit.textChanged.connect(self._on_name_edit_text_changed)
         self._on_name_edit_text_changed("")
-        self.resize(460, 0)
+        self.setMinimumWidth(500)
 
     def name(self) -> str:
         return self.name_edit.text().strip()

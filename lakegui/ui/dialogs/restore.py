@@ -48,7 +48,7 @@ class RestoreDialog(QDialog):
         layout.addWidget(self.about)
         layout.addWidget(self.buttons)
         self._on_tier_box_current_text_changed(self.tier_box.currentText())
-        self.resize(460, 0)
+        self.setMinimumWidth(500)
 
     def request(self) -> tuple[str, int]:
         """(tier, days) as chosen."""

@@ -50,7 +50,7 @@ class StorageClassDialog(QDialog):
         layout.addWidget(self.about)
         layout.addWidget(self.buttons)
         self._on_box_current_text_changed(self.box.currentText())
-        self.resize(460, 0)
+        self.setMinimumWidth(500)
 
     def storage_class(self) -> str:
         return self.box.currentText()

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from ...core.objects import ObjectProperties
 from ...core.units import human_size
+from ..dialogs.properties import restore_text
 
 
 class PropertiesTree(QTreeWidget):
@@ -29,6 +30,8 @@ class PropertiesTree(QTreeWidget):
         ]
         if p.version_id:
             rows.append(("Version", p.version_id))
+        if restore := restore_text(p):  # archived, or restored for a while: beside the storage class
+            rows.insert(6, ("Restore", restore))
         rows += [(f"Checksum {k}", v) for k, v in p.checksums.items()]
         for name, value in rows:
             QTreeWidgetItem(self, [name, value])
