@@ -273,8 +273,12 @@ def test_restore_text_of_each_state():
     assert short_text(parse_restore(done)) == "until 2012-12-21"
 
 
-def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, window, lake, tmp_path):
+@pytest.mark.parametrize("engine", ["awscrt", "s3transfer"])
+def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, window, lake, tmp_path, engine):
+    from dataclasses import replace
+
     s3, conn = lake
+    window.transfers.apply_settings(replace(window.transfers.settings, engine=engine))
     b = open_at(qtbot, window, conn, "cold/")
     select(b, "old.csv")
     with qtbot.waitSignal(window.preview.preview_failed, timeout=10000) as failed:
