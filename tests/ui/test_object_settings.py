@@ -201,9 +201,13 @@ def test_storage_class_of_a_folder_and_objects_already_there(qtbot, window, lake
 
 def test_restore_column_heads_only_archived_rows(qtbot, window, lake):
     s3, conn = lake
-    b = open_at(qtbot, window, conn, "cold/")
+    b = open_at(qtbot, window, conn, "data/")
     column = b.model.RESTORE_COLUMN
     assert b.model.headerData(column, Qt.Orientation.Horizontal) == "Restore"
+    assert b.table.isColumnHidden(column)  # nothing archived here: no empty column
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.navigate("cold/")
+    assert not b.table.isColumnHidden(column)
 
     def shown():
         return {n: b.model.index(row_of(b, n), column).data() for n in names(b)}

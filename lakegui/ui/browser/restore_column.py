@@ -3,7 +3,8 @@
 The listing names each object's storage class but not its restore state (only HEAD's
 x-amz-restore does), and a HEAD per row would cost a request per key of a 100,000-key folder.
 So only objects listed as GLACIER or DEEP_ARCHIVE are asked about, and only once their rows are
-on screen; the answers are kept until the folder is listed again."""
+on screen; the answers are kept until the folder is listed again. The column shows only while
+the folder holds an archived object."""
 
 from __future__ import annotations
 
@@ -48,10 +49,11 @@ class RestoreColumn(QObject):
         self._timer.timeout.connect(self._on_timer_timeout)
         self._answered.connect(self._on_answered)
         self.model.modelReset.connect(self._on_model_reset)
-        self.model.rowsInserted.connect(self.schedule)
+        self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.layoutChanged.connect(self.schedule)
         self.table.verticalScrollBar().valueChanged.connect(self.schedule)
         self.model.restore_text = self.text  # what the model shows in the column
+        self.table.setColumnHidden(column, True)
 
     def text(self, entry) -> str:
         if entry.storage_class not in ARCHIVED:
@@ -91,6 +93,13 @@ class RestoreColumn(QObject):
     def _on_model_reset(self) -> None:
         self._drop()
         self._states.clear()
+        self.table.setColumnHidden(self.column, True)  # until an archived object is listed: no empty column
+
+    def _on_rows_inserted(self, _parent, first: int, last: int) -> None:
+        if self.table.isColumnHidden(self.column) and any(
+                getattr(self.model.entry(row), "storage_class", "") in ARCHIVED for row in range(first, last + 1)):
+            self.table.setColumnHidden(self.column, False)
+        self.schedule()
 
     def _visible_rows(self) -> range:
         n = self.model.rowCount()
