@@ -312,6 +312,7 @@ def test_menu_entries_have_shortcuts_and_follow_the_selection_and_clipboard(qtbo
     assert {k: shown[k] for k in ("Rename", "Cut", "Copy", "Paste", "Duplicate")} == {
         "Rename": "F2", "Cut": "Ctrl+X", "Copy": "Ctrl+C", "Paste": "Ctrl+V", "Duplicate": "Ctrl+Alt+D"}
     actions = (r.rename_action, r.cut_action, r.copy_action, r.paste_action, r.duplicate_action)
+    assert all(not a.icon().isNull() for a in actions)
     assert not any(a.isEnabled() for a in actions)  # not connected
     b = connected(qtbot, window, demo_connection, AAPL)
     QApplication.clipboard().setText("something else")
@@ -341,3 +342,28 @@ def test_a_failed_move_is_said_in_the_notice_bar_after_the_folder_is_listed_agai
     assert blocker.args[0].startswith("1 of 1 object could not be moved to ")
     assert window.notice.isVisible() and window.notice.text() == blocker.args[0]  # not dismissed by the refresh
     assert names(b) == ["Q2.json", "Q3.json", "Q4.json"]
+
+
+def test_paste_into_another_connection_streams_the_copy(qtbot, window, demo_connection, demo_lake, monkeypatch):
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.core.transfers import copy as copy_module
+
+    real_stream = copy_module._stream
+
+    s3 = demo_connection.client()
+    s3.create_bucket(Bucket="other-account-lake")  # the demo lake's restore drops it again
+    b = connected(qtbot, window, demo_connection)
+    select(b, "README.txt")
+    b.reorganiser.copy_action.trigger()
+    # Another region: another connection as far as a copy knows, so the bytes stream through the app.
+    other = Connection(ConnectionProfile(name="other", endpoint_url=demo_lake.endpoint_url, region="eu-west-1",
+                                         bucket="other-account-lake", addressing_style="path"))
+    streamed = []
+    monkeypatch.setattr(copy_module, "_stream", lambda *a, **kw: streamed.append(a[3].key) or real_stream(*a, **kw))
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        window.set_connection(other)
+    assert b.reorganiser.paste_action.isEnabled()  # the clipboard outlives the connection it came from
+    finished(qtbot, b, b.reorganiser.paste_action.trigger, "Copied 1 object")
+    assert names(b) == ["README.txt"]
+    assert body(demo_connection, "README.txt", bucket="other-account-lake") == body(demo_connection, "README.txt")
+    assert streamed == ["README.txt"]

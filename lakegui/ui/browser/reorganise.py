@@ -18,7 +18,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox, QStyle
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox
 
 from ...core.connection import Connection
 from ...core.errors import classify
@@ -33,6 +33,7 @@ from ...core.transfers.reorganise import (
     renamed,
 )
 from ...core.versions import ENABLED, versioning_state
+from ..resources import icon
 from ..tasks import in_executor
 from .clipboard import Clipping, ObjectClipboard
 from .model import ENTRY_ROLE
@@ -54,7 +55,12 @@ def _count(n: int, noun: str) -> str:
 
 
 def _same_connection(a: Connection, b: Connection) -> bool:
-    return a is b or a.profile.to_dict() == b.profile.to_dict()
+    """Whether one client reaches both (a server-side copy); a profile's name and default bucket
+    do not change where requests go or with which keys."""
+    def where(c: Connection) -> dict:
+        return {k: v for k, v in c.profile.to_dict().items() if k not in ("name", "bucket")}
+
+    return a is b or where(a) == where(b)
 
 
 @dataclass
@@ -85,19 +91,19 @@ class Reorganiser(QObject):
         # (targets that exist, objects in all, where) -> OverwritePolicy, or None to cancel
         self.choose_policy: Callable[[int, int, str], object] = self._ask_policy
 
-        self.rename_action = self._action("Rename", QStyle.StandardPixmap.SP_FileDialogDetailedView,
+        self.rename_action = self._action("Rename", "rename",
                                           QKeySequence("F2"), self.rename,
                                           "Rename the selected object or folder in place (a queued move)")
-        self.cut_action = self._action("Cut", QStyle.StandardPixmap.SP_DialogDiscardButton,
+        self.cut_action = self._action("Cut", "cut",
                                        QKeySequence(QKeySequence.StandardKey.Cut), self.cut,
                                        "Cut the selection: Paste moves it into another folder or bucket")
-        self.copy_action = self._action("Copy", QStyle.StandardPixmap.SP_FileIcon,
+        self.copy_action = self._action("Copy", "copy",
                                         QKeySequence(QKeySequence.StandardKey.Copy), self.copy,
                                         "Copy the selection (and its s3:// URIs as text): Paste copies it")
-        self.paste_action = self._action("Paste", QStyle.StandardPixmap.SP_DialogApplyButton,
+        self.paste_action = self._action("Paste", "paste",
                                          QKeySequence(QKeySequence.StandardKey.Paste), self.paste,
                                          "Copy (or, after Cut, move) the clipboard's objects into this folder")
-        self.duplicate_action = self._action("Duplicate", QStyle.StandardPixmap.SP_FileDialogNewFolder,
+        self.duplicate_action = self._action("Duplicate", "duplicate",
                                              QKeySequence("Ctrl+Alt+D"), self.duplicate,
                                              "Copy each selected item beside itself as 'name copy'")
 
@@ -109,8 +115,8 @@ class Reorganiser(QObject):
         self.clipboard.changed.connect(self.update_actions)
         self.update_actions()
 
-    def _action(self, text, pixmap, shortcut, slot, tip: str) -> QAction:
-        action = QAction(self.browser.style().standardIcon(pixmap), text, self.browser)
+    def _action(self, text, icon_name: str, shortcut, slot, tip: str) -> QAction:
+        action = QAction(icon(icon_name), text, self.browser)
         action.setShortcut(shortcut)
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.setToolTip(f"{text} ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})")
