@@ -176,24 +176,47 @@ def test_cancel_multipart_upload_stops_fast_and_leaves_no_orphan(backend, server
     assert "Contents" not in server.list_objects_v2(Bucket=BUCKET, Prefix="c/")
 
 
-@pytest.mark.slow
-def test_cancelled_download_leaves_no_temp_file(backend, server, tmp_path):
+def stop_download_midway(backend, server, tmp_path, reason: JobState):
+    """A download stopped with `reason` once part of it is written: (its job, outcome, body)."""
     engine, size = slowly(backend)
-    server.put_object(Bucket=BUCKET, Key="d/big.bin", Body=os.urandom(size))
+    body = os.urandom(size)
+    server.put_object(Bucket=BUCKET, Key="d/big.bin", Body=body)
     target = tmp_path / "out" / "big.bin"
     control, progress = JobControl(), Progress()
-    t, result = run_in_thread(engine, job(Direction.DOWNLOAD, "d/big.bin", target, size, id=9), control, progress)
+    j = job(Direction.DOWNLOAD, "d/big.bin", target, size, id=9)
+    t, result = run_in_thread(engine, j, control, progress)
     try:
         wait_until(lambda: progress.sample() >= 512 * 1024 or not t.is_alive(), 30, "512 KB downloaded",
                    interval=0.002)
         assert progress.sample() < size
-        control.stop(JobState.PAUSED)
+        control.stop(reason)
         t.join(10)
         assert not t.is_alive()
     finally:
         t.join()
-    assert result["out"].state is JobState.PAUSED
-    assert list(target.parent.iterdir()) == []  # neither the file nor its temp
+    assert result["out"].state is reason
+    return engine, j, progress, body
+
+
+@pytest.mark.slow
+def test_cancelled_download_leaves_no_temp_file(backend, server, tmp_path):
+    _, j, progress, _ = stop_download_midway(backend, server, tmp_path, JobState.CANCELLED)
+    assert list((tmp_path / "out").iterdir()) == []  # neither the file nor its temp
+    assert j.resume == {} and progress.done == 0  # nothing kept, nothing counted
+
+
+@pytest.mark.slow
+def test_paused_download_keeps_its_temp_file_and_resumes_from_it(backend, server, tmp_path):
+    engine, j, progress, body = stop_download_midway(backend, server, tmp_path, JobState.PAUSED)
+    temp = temp_path_for(j.local_path, j.id)
+    kept = sum(e - s for s, e in j.resume["ranges"])
+    assert temp.exists() and kept > 0 and progress.done == kept  # what is in place counts as done
+    backend.proxy.bandwidth, before = 1 << 40, backend.proxy.bytes_out  # unpaced (0 would stop a pacing handler)
+    out = engine.run(j, JobControl(), Progress())
+    assert out.state is JobState.DONE, out.error
+    assert (tmp_path / "out" / "big.bin").read_bytes() == body and not temp.exists()
+    assert backend.proxy.bytes_out - before <= len(body) - kept  # only what was missing
+    assert j.resume == {}
 
 
 @pytest.mark.slow

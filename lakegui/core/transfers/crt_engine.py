@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from ..connection import Connection
 from ..settings import TransferSettings
-from . import verify
+from . import ranges, verify
 from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
 from .jobs import Direction, Job, Outcome
 
@@ -218,7 +218,7 @@ class CrtEngine(EngineBase):
 
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
-        progress.reset(job.size, watch_file=temp)
+        progress.reset(job.size)
         host, url_path = self._host_and_path(job.bucket, job.key)
         if job.size == 0:
             # The CRT asks for a first range, which some servers refuse on an empty object (416).
@@ -235,50 +235,67 @@ class CrtEngine(EngineBase):
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
-        follower, fd = None, None
+        follower, fd, checkpoint, done = None, None, None, ranges.Ranges()
         try:
             exp = self.download_expectation(job)
+            done, state, note = self.resume_from(job, temp, exp, control)
+            progress.add(done.done())  # kept bytes count as done at once
+            big = job.size >= self.settings.multipart_threshold
             # The body is written here, not by the CRT (recv_filepath): the CRT writes parts in any
             # order and says nothing of which are done, while on_body hands them over in order,
-            # part-sized, so the follower knows what it may hash (pwrite releases the GIL).
+            # part-sized, at their offset in the object (a ranged GET's too), so `done` knows what
+            # the follower may hash and what a later run can keep (pwrite releases the GIL).
             fd = os.open(temp, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
-            written = [0]
+            if big:
+                checkpoint = ranges.Checkpoint(fd, done, state, lambda record: control.save_resume(job, record))
 
             def on_body(chunk, offset, **kw):
                 os.pwrite(fd, chunk, offset)
-                written[0] = offset + len(chunk)
+                done.add(offset, offset + len(chunk))
+                progress.add(len(chunk))  # the CRT's on_progress says nothing until a GET ends
+                if checkpoint is not None:
+                    checkpoint.wake()
 
-            follower = self.follow(job, temp, lambda: written[0], exp)
+            follower = self.follow(job, temp, done.prefix, exp)
             got: dict = {}
-            headers = [("Host", host)]
-            if exp is None:
-                headers.append(("x-amz-checksum-mode", "ENABLED"))  # a small object's checksum comes with it
-            if exp is not None and exp.etag:
-                headers.append(("If-Match", f'"{exp.etag}"'))  # the bytes of the object that was asked about
 
             def on_headers(status_code, headers, **kw):
                 if not got:
                     got.update((k.lower(), v) for k, v in headers)
                     if exp is None and (stated := verify.from_headers(got)) is not None:
                         follower.expect(stated)
+                    if big and not state["etag"]:  # verification off: the first answer names the object
+                        state["etag"] = got.get("etag", "").strip('"').lower()
 
-            request = self._s3.make_request(
-                type=S3RequestType.GET_OBJECT, request=HttpRequest(
-                    "GET", url_path + (f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""),
-                    HttpHeaders(headers)),
-                on_body=on_body, on_progress=progress.add, on_headers=on_headers,
-                max_active_connections_override=self._per_file if job.size >= self.settings.multipart_threshold
-                else None)
-            control.attach(request)
-            try:
-                self._wait(request, progress)
-            finally:
-                request.finished_future.exception()  # no on_body after the file is closed
-                os.close(fd)
-                fd = None
-            return self.finish_download(job, temp, target, follower, got)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)  # never leave a partial file, under any name
+            # A fresh download is one GET; a resumed one a ranged GET per missing span (one, after a
+            # pause or a kill: the CRT completes in order), each split into parts by the CRT.
+            for start, end in done.missing(job.size) if done else [(0, 0)]:
+                headers = [("Host", host)]
+                if end:
+                    headers.append(("Range", f"bytes={start}-{end - 1}"))
+                if exp is None:
+                    headers.append(("x-amz-checksum-mode", "ENABLED"))  # a small object's checksum comes with it
+                if big and state["etag"]:
+                    headers.append(("If-Match", f'"{state["etag"]}"'))  # the bytes of the object asked about
+                request = self._s3.make_request(
+                    type=S3RequestType.GET_OBJECT, request=HttpRequest(
+                        "GET", url_path + (f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""),
+                        HttpHeaders(headers)),
+                    on_body=on_body, on_headers=on_headers,
+                    max_active_connections_override=self._per_file if (end or job.size) - start >=
+                    self.settings.multipart_threshold else None)
+                control.attach(request)
+                try:
+                    self._wait(request, progress)
+                finally:
+                    request.finished_future.exception()  # no on_body after this
+            if checkpoint is not None:
+                checkpoint.close(keep=False)
+            os.close(fd)
+            fd = None
+            return self.finish_download(job, temp, target, follower, got, control=control, note=note)
+        except BaseException as exc:
+            self.end_partial(job, temp, exc, control, progress, checkpoint, done)  # every request has ended
             raise
         finally:
             if fd is not None:

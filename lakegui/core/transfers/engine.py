@@ -22,7 +22,7 @@ from typing import Callable
 from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
-from . import etags, verify
+from . import etags, ranges, verify
 from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
 from .localpaths import temp_path_for
 
@@ -45,6 +45,14 @@ class JobError(Exception):
     def __init__(self, message: str, *, permanent: bool):
         super().__init__(message)
         self.permanent = permanent
+
+
+class BadBytes(JobError):
+    """A download's temp file holds bytes that are not the object's (a failed verification, a
+    size that changed): the next attempt must not resume from it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=False)
 
 
 class Skip(Exception):
@@ -271,6 +279,8 @@ class EngineBase:
         except OSError as exc:
             raise JobError(f"Cannot create folder {target.parent}: {exc.strerror or exc}", permanent=True) from exc
         temp = temp_path_for(target, job.id)
+        if ranges.reusable_temp(temp, job.resume):
+            return target, temp  # an interrupted run's bytes; resume_from checks they are still the object's
         # A fresh regular file of our own: whatever sat under the temp name (a crashed run's
         # leftover, or a symlink planted to redirect the write) is removed, never followed.
         temp.unlink(missing_ok=True)
@@ -278,6 +288,65 @@ class EngineBase:
         # from the user's group whatever the umask said).
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666))
         return target, temp
+
+    def resume_from(self, job: Job, temp: Path, exp: verify.Expected | None,
+                    control: JobControl) -> tuple[ranges.Ranges, dict, str]:
+        """What this attempt keeps of an interrupted one's temp file: its complete ranges if the
+        object is still the one they came from (same ETag and size), else nothing (the temp is
+        emptied and the job says why). Also the record to go on adding to, and the job's note."""
+        state = job.resume if isinstance(job.resume, dict) else {}
+        note = str(state.get("restarted", ""))
+        kept = ranges.Ranges(state.get("ranges", ()))
+        etag = exp.etag if exp is not None else ""
+        version = job.src_version
+        big = job.size >= self.settings.multipart_threshold
+        if kept and big and not etag:  # verification is off: ask what the object is now
+            head = self.client.head_object(Bucket=job.bucket, Key=job.key,
+                                           **({"VersionId": version} if version else {}))
+            etag = str(head.get("ETag", "")).strip('"').lower()
+        if kept and not (big and etag and state.get("etag") == etag and state.get("size") == job.size):
+            note = f"{job.uri} changed since its download was interrupted; fetched again from the start"
+            log.info("%s", note)
+            kept = ranges.Ranges()
+            os.truncate(temp, 0)
+            control.save_resume(job, {"restarted": note})
+        elif kept:
+            log.info("resuming %s: %d of %d bytes kept", job.uri, kept.done(), job.size)
+        return kept, {"etag": etag, "version_id": version, "size": job.size,
+                      **({"restarted": note} if note else {})}, note
+
+    def keeps_partial(self, exc: BaseException, job: Job, control: JobControl) -> bool:
+        """Whether a stopped or failed attempt's temp file is worth resuming from: after a pause, a
+        kill or a lost connection yes; after a cancel, wrong bytes, a replaced object or a
+        permanent error (a full disk, a denied read) no."""
+        if control.stopped:
+            return control.reason is not JobState.CANCELLED
+        if isinstance(exc, BadBytes):
+            return False
+        if not isinstance(exc, Exception):  # KeyboardInterrupt and the like: stopped from outside
+            return True
+        if self.facts(exc, job)[0] in ("PreconditionFailed", "412"):
+            return False
+        return not self.verdict(exc, job)[0]
+
+    def end_partial(self, job: Job, temp: Path, exc: BaseException, control: JobControl, progress: Progress,
+                    checkpoint: ranges.Checkpoint | None, kept: ranges.Ranges) -> None:
+        """After an attempt that did not finish: keep the temp file and record its ranges for the
+        next run, or remove both. Either way progress then says what is in place (the queue's
+        rows and header count it as done)."""
+        keep = checkpoint is not None and self.keeps_partial(exc, job, control)
+        if checkpoint is not None:
+            checkpoint.close(keep)
+        progress.reset(progress.total)
+        if keep:
+            progress.add(kept.done())
+            return
+        Path(temp).unlink(missing_ok=True)  # never leave a partial file, under any name
+        if job.resume:
+            replaced = isinstance(exc, Exception) and not isinstance(exc, JobError) and \
+                self.facts(exc, job)[0] in ("PreconditionFailed", "412")
+            control.save_resume(job, {"restarted": f"{job.uri} was replaced while it was being downloaded; "
+                                                   "fetched again from the start"} if replaced else {})
 
     def download_expectation(self, job: Job) -> verify.Expected | None:
         """What a download's bytes must hash to, asked before it starts for an object of
@@ -297,25 +366,28 @@ class EngineBase:
         return follower
 
     def finish_download(self, job: Job, temp: Path, target: Path,
-                        follower: verify.Follower | None = None, headers: dict | None = None) -> Outcome:
+                        follower: verify.Follower | None = None, headers: dict | None = None, *,
+                        control: JobControl | None = None, note: str = "") -> Outcome:
         got = temp.stat().st_size
         if job.size and got != job.size:
             listed, job.size = job.size, 0  # changed since listed: ask the server next time
-            raise JobError(f"{job.uri} changed while it was being downloaded ({got:,} bytes, "
-                           f"listed as {listed:,}); fetching it again", permanent=False)
-        note = ""
+            raise BadBytes(f"{job.uri} changed while it was being downloaded ({got:,} bytes, "
+                           f"listed as {listed:,}); fetching it again")
+        checked = ""
         if follower is not None:
             if follower.expected is None:  # a small object: its GET's headers, else ask
                 exp = verify.from_headers(headers or {}) if headers else None
                 follower.expect(exp or verify.expected_for(self.client, job.bucket, job.key, job.src_version))
             value, exp = follower.result(got), follower.expected
             if exp.kind == "size":
-                note = verify.SIZE_ONLY
+                checked = verify.SIZE_ONLY
             elif value.lower() != exp.value.lower():
-                raise JobError(f"Verification failed for {job.uri}: the bytes received give {exp.describe()} "
-                               f"{value}, the server states {exp.value}; fetching it again", permanent=False)
+                raise BadBytes(f"Verification failed for {job.uri}: the bytes received give {exp.describe()} "
+                               f"{value}, the server states {exp.value}; fetching it again")
         os.replace(temp, target)
-        return Outcome(JobState.DONE, note, bytes_done=got)
+        if job.resume and control is not None:
+            control.save_resume(job, {})  # nothing left to resume
+        return Outcome(JobState.DONE, "; ".join(n for n in (note, checked) if n), bytes_done=got)
 
     def cleanup(self, job: Job) -> None:
         """Undo what an interrupted run left: an open multipart upload, a temp file."""
@@ -330,7 +402,9 @@ class EngineBase:
                     raise
         job.upload_id = ""
         if job.direction is Direction.DOWNLOAD and job.local_path:
-            temp_path_for(job.local_path, job.id).unlink(missing_ok=True)
+            temp = temp_path_for(job.local_path, job.id)
+            if not ranges.reusable_temp(temp, job.resume):  # else kept: the download resumes from it
+                temp.unlink(missing_ok=True)
 
     def open_uploads(self, job: Job) -> set[str]:
         """Ids of this exact key's multipart uploads in progress."""

@@ -41,7 +41,7 @@ class Counts(NamedTuple):
     files_done: int  # done or skipped
     files_total: int  # not cancelled
     failed: int
-    bytes_done: int  # of done jobs
+    bytes_done: int  # of done jobs, and what paused or queued ones kept of an interrupted run
     bytes_total: int  # of jobs neither cancelled nor skipped
     bytes_left: int  # of jobs not finished
 
@@ -65,6 +65,9 @@ def count_rows(rows: Iterable) -> Counts:
             failed += 1
         elif state not in FINISHED_STATES:
             left += r.bytes_total
+            if state != "running":  # a paused or queued job's kept bytes are in place (issue 19);
+                bytes_done += r.bytes_done  # a running one's come from its counter (in_flight)
+                left -= r.bytes_done
     return Counts(files_done, files_total, failed, bytes_done, bytes_total, left)
 
 

@@ -19,7 +19,7 @@ from s3transfer.utils import OSUtils
 
 from ..connection import Connection
 from ..settings import TransferSettings
-from . import verify
+from . import ranges, verify
 from .engine import EngineBase, JobControl, Progress
 from .jobs import Job, Outcome
 
@@ -58,6 +58,23 @@ class _TrackingOSUtils(OSUtils):
             files = self._files.pop(filename, [])
         for f in files:
             f.close()
+
+
+class _RangeFile(verify.TrackedFile):
+    """A TrackedFile that also adds each write to the download's complete ranges (s3transfer's IO
+    thread writes its parts one at a time, each a seek then writes)."""
+
+    def __init__(self, f, done: ranges.Ranges, wrote):
+        super().__init__(f)
+        self._done = done
+        self._wrote = wrote
+
+    def write(self, data) -> int:
+        start = self.tell()
+        n = super().write(data)
+        self._done.add(start, start + n)
+        self._wrote()
+        return n
 
 
 @dataclass
@@ -156,31 +173,62 @@ class S3TransferEngine(EngineBase):
     def _download(self, job: Job, control: JobControl, progress: Progress) -> Outcome:
         target, temp = self.download_paths(job)
         progress.reset(job.size)
-        follower = None
+        follower, checkpoint, done, ended = None, None, ranges.Ranges(), False
         try:
             # A small object's expectation comes with its GET's headers (the after-call hook).
             exp = self.download_expectation(job)
+            done, state, note = self.resume_from(job, temp, exp, control)
+            progress.add(done.done())  # kept bytes count as done at once
             got: dict = {}
             with self._lock:
                 self._gets[(job.bucket, job.key)] = got
-            with os.fdopen(os.open(temp, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb") as f:
-                tracked = verify.TrackedFile(f)
-                follower = self.follow(job, temp, tracked.available, exp)
-                future = self.manager.download(job.bucket, job.key, tracked,
-                                               extra_args={**({"VersionId": job.src_version} if job.src_version
-                                                               else {}), **({} if exp else {"ChecksumMode": "ENABLED"})},
-                                               subscribers=[_Subscriber(progress, job.size if job.size else None)])
-                control.attach(future)
-                future.result()
-            return self.finish_download(job, temp, target, follower, got)
-        except BaseException:
-            temp.unlink(missing_ok=True)  # never leave a partial file, under any name
+            follower = self.follow(job, temp, done.prefix, exp)
+            with os.fdopen(os.open(temp, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)), "wb") as f:
+                try:
+                    if job.size >= self.settings.multipart_threshold:
+                        checkpoint = ranges.Checkpoint(f.fileno(), done, state,
+                                                       lambda record: control.save_resume(job, record))
+                    self._fetch(job, control, progress, f, done, state, exp, checkpoint)
+                    if checkpoint is not None:
+                        checkpoint.close(keep=False)
+                except BaseException as exc:
+                    ended = True
+                    self.end_partial(job, temp, exc, control, progress, checkpoint, done)  # while f is open
+                    raise
+            return self.finish_download(job, temp, target, follower, got, control=control, note=note)
+        except BaseException as exc:
+            if not ended:
+                self.end_partial(job, temp, exc, control, progress, checkpoint, done)
             raise
         finally:
             with self._lock:
                 self._gets.pop((job.bucket, job.key), None)
             if follower is not None:
                 follower.stop()
+
+    def _fetch(self, job: Job, control: JobControl, progress: Progress, f, done: ranges.Ranges, state: dict,
+               exp, checkpoint) -> None:
+        """The whole object through s3transfer, or, resuming, the ranges `done` lacks: s3transfer
+        always fetches a whole object, so those come from ranges.fetch."""
+        wake = checkpoint.wake if checkpoint is not None else (lambda: None)
+        s = self.settings
+        if done:
+            def fetched(n: int) -> None:
+                progress.add(n)
+                wake()
+
+            ranges.fetch(self.client, job.bucket, job.key, done.missing(job.size), f.fileno(), done,
+                         etag=state["etag"], version=job.src_version, part_size=s.multipart_chunksize,
+                         workers=s.max_concurrency, control=control, on_bytes=fetched, bandwidth=s.max_bandwidth)
+            return
+        if checkpoint is not None and not state["etag"]:
+            state["etag"] = job.etag.strip('"').lower()  # verification off: the listed ETag (s3transfer If-Matches it)
+        version = {"VersionId": job.src_version} if job.src_version else {}
+        future = self.manager.download(job.bucket, job.key, _RangeFile(f, done, wake),
+                                       extra_args={**version, **({} if exp else {"ChecksumMode": "ENABLED"})},
+                                       subscribers=[_Subscriber(progress, job.size if job.size else None)])
+        control.attach(future)
+        future.result()
 
     def close(self) -> None:
         self.manager.shutdown(cancel=True, cancel_msg="lakegui is closing")

@@ -26,6 +26,7 @@ from ..connection import Connection, ConnectionProfile
 from ..settings import TransferSettings
 from .jobs import BACKFILL, CLEARABLE, UNFINISHED, Job, JobState, Outcome, display_name
 from .progress import BatchProgress, Counts, RateMeter, Totals, count_rows, eta
+from .ranges import kept_bytes
 from .store import Batch, JobStore, NewJob, QueueError, this_owner, uploaded_records
 
 if TYPE_CHECKING:
@@ -520,9 +521,11 @@ class QueueService:
         for job_id in ids:
             row = self._index.get(job_id)
             if row is not None:
+                if state == "queued":  # a paused job keeps what it had in place (a download's ranges)
+                    row.error, row.speed = "", 0.0
+                    if row.state != "paused":
+                        row.bytes_done = 0
                 row.state = state
-                if state == "queued":
-                    row.error, row.bytes_done, row.speed = "", 0, 0.0
         self._counts = None
         self._emit(RowsChanged(list(ids)))
         self.emit_totals()
@@ -625,10 +628,11 @@ class QueueService:
             return []
         claimed = self._store.claim(free, self.owner, batch_ids=batch_ids, runner=self.claim_runner)
         for job in claimed:
-            self._running[job.id] = RunningJob(job)
+            running = self._running[job.id] = RunningJob(job)
+            running.progress.done = kept = kept_bytes(job.resume)  # an interrupted download's ranges
             row = self._index.get(job.id)
             if row is not None:
-                row.state, row.bytes_done, row.bytes_total, row.error, row.speed = "running", 0, job.size, "", 0.0
+                row.state, row.bytes_done, row.bytes_total, row.error, row.speed = "running", kept, job.size, "", 0.0
                 row.attempts = job.attempts
         for job in claimed:
             self.executor.submit(self._running[job.id], self.work, self._on_done)
