@@ -399,3 +399,28 @@ def test_a_versioned_bucket_with_only_old_versions_is_refused(qtbot, lake):
     assert "keeps 2 old versions or delete markers" in bucket_contents(s3, "kept")
     assert bucket_contents(s3, BUCKET, up_to=3) == \
         f"s3://{BUCKET} holds at least 3 objects: only an empty bucket can be deleted."
+
+
+def test_storage_class_change_of_a_multipart_object_keeps_metadata_and_tags(qtbot, window, lake):
+    from dataclasses import replace
+
+    s3, conn = lake
+    body = bytes(range(256)) * (6 * 1024 * 4)  # 6 MiB: above the lowered threshold, copied in parts
+    s3.put_object(Bucket=BUCKET, Key="big/blob.bin", Body=body, ContentType="application/x-test",
+                  Metadata={"source": "vendor"}, Tagging="owner=desk")
+    window.transfers.apply_settings(replace(window.transfers.settings, multipart_threshold=5 * 1024 * 1024,
+                                            multipart_chunksize=5 * 1024 * 1024))
+    b = open_at(qtbot, window, conn, "big/")
+    select(b, "blob.bin")
+    settings = b.object_settings
+    settings.ask_storage_class = lambda what, current: "STANDARD_IA"
+    with qtbot.waitSignal(settings.queued, timeout=10000):
+        settings.storage_class_action.trigger()
+    with qtbot.waitSignal(settings.done, timeout=60000) as done:
+        pass
+    assert done.args[0] == "Changed the storage class of 1 object to STANDARD_IA"
+    head = s3.head_object(Bucket=BUCKET, Key="big/blob.bin")
+    assert head["StorageClass"] == "STANDARD_IA" and head["Metadata"] == {"source": "vendor"}
+    assert head["ContentType"] == "application/x-test" and head["ContentLength"] == len(body)
+    assert tags_of(s3, "big/blob.bin") == {"owner": "desk"}
+    assert s3.get_object(Bucket=BUCKET, Key="big/blob.bin")["Body"].read() == body

@@ -343,6 +343,7 @@ def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict,
     if on_upload_id:  # a crash leaves a multipart upload; its marker lets the next run abort it
         on_upload_id(f"{PENDING_UPLOAD}{time.time()}")
     before = engine.open_uploads(job)
+    tags = _source_tags(src_client, copy_source)  # before: a copy in place replaces the source
     # One manager per big copy: its threads live as long as the copy, whatever the backend.
     manager = TransferManager(client, config=TransferConfig(
         multipart_threshold=settings.multipart_threshold, multipart_chunksize=chunk,
@@ -356,7 +357,17 @@ def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict,
     finally:
         manager.shutdown(cancel=control.stopped)
         engine.abort_new_uploads(job, before)
+    if tags:  # s3transfer leaves Tagging out of a copy's CreateMultipartUpload: the parts arrive untagged
+        client.put_object_tagging(Bucket=job.bucket, Key=job.key, Tagging={"TagSet": tags})
     return ""  # the HEAD in _verify reads it
+
+
+def _source_tags(src_client, copy_source: dict) -> list[dict]:
+    """The source's TagSet ([] when none, or the server keeps none)."""
+    try:
+        return src_client.get_object_tagging(**copy_source).get("TagSet", [])
+    except Exception:
+        return []
 
 
 class _HashingReader:
