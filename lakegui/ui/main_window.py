@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         versions.done.connect(self._on_object_actions_done)
         versions.failed.connect(self.show_notice)
         versions.state_changed.connect(self._on_versioning_state_changed)
+        versions.versions_listed.connect(self._on_versions_listed)
         versions.preview_requested.connect(self.preview.show_entry)
         versions.download_requested.connect(self._on_versions_download_requested)
         self.browser.reorganiser.attach(self.transfers)
@@ -262,12 +263,12 @@ class MainWindow(QMainWindow):
         self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
         self.compare_action.triggered.connect(lambda: self.open_comparison())
         view_menu.addAction(self.compare_action)
-        log_action = self.log_dock.toggleViewAction()
-        log_action.setText("&Log")
-        log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
         view_menu.addSeparator()
         view_menu.addAction(self.browser.versions.toggle_action)
         view_menu.addSeparator()
+        log_action = self.log_dock.toggleViewAction()
+        log_action.setText("&Log")
+        log_action.setShortcut(QKeySequence("Ctrl+Shift+J"))
         log_action.setStatusTip("This session's log: failures with their job, key, error code and request id")
         view_menu.addAction(log_action)
         bookmarks_toggle = self.bookmarks_dock.toggleViewAction()
@@ -540,9 +541,6 @@ class MainWindow(QMainWindow):
             self.transfer_actions.download(self.connection, self.browser.bucket, self.browser.prefix, objects,
                                            prefixes, dest)
 
-    def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
-        log.info("Queued %s (batch %d)", _count(jobs, "transfer"), batch)
-        self.statusBar().showMessage(f"Queued {_count(jobs, 'transfer')}")
     def _on_versions_download_requested(self, entry: ObjectEntry, version_id: str) -> None:
         if self.connection is None:
             return
@@ -552,12 +550,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Preparing download of version {version_id} to {dest}…")
             self.transfer_actions.download_version(self.connection, self.browser.bucket, entry.key, version_id, dest)
 
+    def _on_versions_listed(self, _prefix: str, _versions: int) -> None:
+        deleted = self.browser.model.deleted_rows
+        if deleted and not self.browser.loading:  # the count, now with the deleted rows the versions added
+            self.statusBar().showMessage(f"{self._count_message()}, {deleted:,} of them deleted")
+
     def _on_versioning_state_changed(self, state: str) -> None:
         from .browser.versions import STATE_TEXT
 
         self.versioning_label.setText(STATE_TEXT.get(state, ""))
         self.versioning_label.setVisible(state in STATE_TEXT)
 
+    def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
+        log.info("Queued %s (batch %d)", _count(jobs, "transfer"), batch)
+        self.statusBar().showMessage(f"Queued {_count(jobs, 'transfer')}")
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         self._ended[state] = self._ended.get(state, 0) + 1

@@ -296,3 +296,11 @@ def test_properties_show_the_version_id_and_the_number_of_versions(qtbot, window
     qtbot.addWidget(dialog)
     labels = {w.accessibleName(): w.text() for w in dialog.findChildren(QLabel) if w.accessibleName()}
     assert labels["Version"] == f"{ids['a.txt'][-1]} · 3 versions of this key"
+
+
+def test_the_status_bar_counts_the_deleted_rows(qtbot, window, lake):
+    s3, ids, conn = lake
+    b = connected(qtbot, window, conn)
+    assert window.statusBar().currentMessage() == "2 items"
+    show_versions(qtbot, b)
+    assert window.statusBar().currentMessage() == "3 items, 1 of them deleted"

@@ -182,6 +182,11 @@ class BrowserVersions(QObject):
         if self._plain_done and self._versions_done:
             self._versions_done = False  # said once
             self._select_pending()
+            # Said after the plain listing's own end has been handled (the status bar's count).
+            asyncio.get_event_loop().call_soon(self._announce, self._generation)
+
+    def _announce(self, generation: int) -> None:
+        if self._current(generation):
             self.versions_listed.emit(self.index.prefix, self.index.entries)
 
     def _current(self, generation: int) -> bool:

@@ -99,9 +99,11 @@ class BrowserTableModel(ObjectTableModel):
         self._italic = QFont()
         self._italic.setItalic(True)
         self._any_deleted = False  # the usual case: no row needs looking at twice
+        self.deleted_rows = 0  # deleted objects and folders added
 
     def reset(self, prefix: str) -> None:
         self.deleted_prefixes, self.loaded_prefixes, self._any_deleted = set(), set(), False
+        self.deleted_rows = 0
         super().reset(prefix)
 
     def append_page(self, page: ListingPage) -> int:
@@ -115,6 +117,7 @@ class BrowserTableModel(ObjectTableModel):
         if not (objects or fresh):
             return 0
         self._any_deleted = True
+        self.deleted_rows += len(objects) + len(fresh)
         return self.append_page(ListingPage(0, [PrefixEntry(p) for p in fresh], list(objects)))
 
     def is_deleted(self, entry) -> bool:
