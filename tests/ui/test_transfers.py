@@ -279,8 +279,12 @@ def test_dragging_objects_out_downloads_them_for_the_drop(qtbot, window, demo_co
     # The jobs went through the queue, and asking again hands over the same files.
     assert {window.transfers.model.row(i).state for i in range(window.transfers.model.rowCount())} == {"done"}
     assert mime.urls() == urls and window.transfers.model.rowCount() == len(YEARS)
-    # Dropping our own drag back on the browser is no upload.
-    assert not drop_mime(b.table, mime).isAccepted()
+    # Dropping our own drag back on the browser is no upload (onto a folder row it is a move: test_reorganise.py).
+    uploads = []
+    b.upload_requested.connect(lambda *args: uploads.append(args))
+    below_the_rows = QPointF(30, b.table.viewport().height() - 5)
+    assert not b.table.indexAt(below_the_rows.toPoint()).isValid()
+    assert not drop_mime(b.table, mime, below_the_rows).isAccepted() and uploads == []
 
 
 def drop_mime(widget, mime, pos=QPointF(30, 30)):
