@@ -14,9 +14,11 @@ import fnmatch
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,35 @@ MIB = 1024 * 1024
 COMMON_PART_SIZES = (8 * MIB, 5 * MIB, 16 * MIB, 10 * MIB, 15 * MIB, 50 * MIB, 64 * MIB, 100 * MIB, 128 * MIB)
 # Our downloads' temp files (localpaths.temp_path_for): a sync must never upload or delete one.
 _TEMP = re.compile(r"^\..*\.lakegui-\d+\.part$")
+
+
+# While the listing's thread waits on the server, this thread walks the folder and reads the records:
+# each page that arrives waits for the GIL until the walk lets go of it, by default every 5 ms, and
+# a page needs it several times (reads, parsing). 1 ms made a no-change sync of 10,000 files about
+# a sixth quicker under load (medians of 12 interleaved runs: 0.79 s at 5 ms, 0.67 s at 1 ms).
+SWITCH_INTERVAL = 0.001
+_switch_lock = threading.Lock()
+_switch_depth = 0
+_switch_was = 0.005
+
+
+@contextmanager
+def quick_switches():
+    """Python's thread switch interval at SWITCH_INTERVAL while the block runs (nested and
+    concurrent uses share it; the interval found before the first comes back after the last)."""
+    global _switch_depth, _switch_was
+    with _switch_lock:
+        if _switch_depth == 0:
+            _switch_was = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_was, SWITCH_INTERVAL))
+        _switch_depth += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_depth -= 1
+            if _switch_depth == 0:
+                sys.setswitchinterval(_switch_was)
 
 
 @dataclass(slots=True)  # not frozen: frozen ones cost three times as much to make, by the ten thousand
@@ -277,7 +308,7 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
         raise ValueError(f"{root} is not a folder")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    with ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
+    with quick_switches(), ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
         listing = pool.submit(list_prefix, lister or client, bucket, prefix, filters, raw=raw, verify=verify)
         known = (known() if callable(known) else known) or {}
         local, problems = walk_folder(root, filters) if exists else ({}, [])

@@ -1,0 +1,63 @@
+"""core/sync/compare.quick_switches: the comparison's walk lets the listing's thread have the GIL
+every millisecond, not every 5, and gives back whatever interval it found."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from lakegui.core.sync import compare
+
+
+def test_quick_switches_nest_and_restore():
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        with compare.quick_switches():
+            assert sys.getswitchinterval() == compare.SWITCH_INTERVAL
+            with compare.quick_switches():
+                assert sys.getswitchinterval() == compare.SWITCH_INTERVAL
+            assert sys.getswitchinterval() == compare.SWITCH_INTERVAL  # the outer block still runs
+        assert sys.getswitchinterval() == 0.004
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_overlapping_uses_from_two_threads_restore_the_first_interval():
+    before = sys.getswitchinterval()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other():
+        with compare.quick_switches():
+            entered.set()
+            leave.wait(10)
+
+    try:
+        sys.setswitchinterval(0.004)
+        t = threading.Thread(target=other)
+        t.start()
+        assert entered.wait(10)
+        with compare.quick_switches():
+            pass
+        assert sys.getswitchinterval() == compare.SWITCH_INTERVAL  # the other thread's block goes on
+        leave.set()
+        t.join(10)
+        assert sys.getswitchinterval() == 0.004
+    finally:
+        leave.set()
+        sys.setswitchinterval(before)
+
+
+def test_the_comparison_runs_with_quick_switches(tmp_path, monkeypatch):
+    seen = []
+
+    def lister(*args, **kwargs):
+        seen.append(sys.getswitchinterval())
+        return {}, 0
+
+    monkeypatch.setattr(compare, "list_prefix", lister)
+    (tmp_path / "a.txt").write_text("a")
+    before = sys.getswitchinterval()
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path)
+    assert seen == [compare.SWITCH_INTERVAL] and sys.getswitchinterval() == before
+    assert [(e.relative, e.status) for e in cmp.entries] == [("a.txt", compare.ONLY_LOCAL)]
