@@ -142,7 +142,7 @@ def test_delete_and_metadata_edits_confirm_and_log(qtbot, window, demo_connectio
     assert "Connected to" in log_lines(window)  # lifecycle events at the default level
     go(qtbot, b, "data/ticks/daily/AAPL/2024/")
     select(b, "ticks.parquet")
-    b.object_actions.edit_properties = lambda props: dict(props.metadata, source="corrected")
+    b.object_actions.edit_properties = lambda props, *_: dict(props.metadata, source="corrected")
     b.object_actions.confirm = lambda title, text: True
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         b.properties_action.trigger()
