@@ -145,15 +145,29 @@ def no_change_runs(args, work: Path, url: str, env: dict, s3, s5: str, cli: str,
         timed([*argv, "--version"], env)
     before_r, before_l = listing(s3, "bench", "up/"), local_state(down)
     times: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}  # user + system seconds: what the load moves least
+
+    def timed_cpu(cmd: list[str], env: dict, label: str) -> float:
+        import resource
+
+        start = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = timed(cmd, env)
+        end = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.setdefault(label, []).append(end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime)
+        return seconds
+
     for r in range(args.no_change):
         for name, argv in clis.items():
-            times.setdefault(f"up {name}", []).append(timed(
-                [*argv, "sync", str(base), "s3://bench/up/", "--delete", "--endpoint-url", url, "--queue", q], env))
-            times.setdefault("up s5cmd ls", []).append(timed([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"], env))
-            times.setdefault(f"down {name}", []).append(timed(
-                [*argv, "sync", "s3://bench/up/", str(down), "--delete", "--endpoint-url", url, "--queue", q], env))
-            times.setdefault("down s5cmd ls", []).append(timed([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"],
-                                                               env))
+            times.setdefault(f"up {name}", []).append(timed_cpu(
+                [*argv, "sync", str(base), "s3://bench/up/", "--delete", "--endpoint-url", url, "--queue", q], env,
+                f"up {name}"))
+            times.setdefault("up s5cmd ls", []).append(timed_cpu([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"], env,
+                                                             "s5cmd ls"))
+            times.setdefault(f"down {name}", []).append(timed_cpu(
+                [*argv, "sync", "s3://bench/up/", str(down), "--delete", "--endpoint-url", url, "--queue", q], env,
+                f"down {name}"))
+            times.setdefault("down s5cmd ls", []).append(timed_cpu([s5, "--endpoint-url", url, "ls", "s3://bench/up/*"],
+                                                               env, "s5cmd ls"))
         print(f"run {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
     resent = sum(before_r[k] != v for k, v in listing(s3, "bench", "up/").items())
     refetched = sum(before_l[k] != v for k, v in local_state(down).items())
@@ -165,10 +179,12 @@ def no_change_runs(args, work: Path, url: str, env: dict, s3, s5: str, cli: str,
             ours = med[f"{direction} {name}"]
             print(f"{direction:>4} no-change sync, {name}: {ours:.2f} s = {ours / ls:.2f}x one s5cmd ls ({ls:.2f} s)"
                   " (target <= 1.2x; medians)")
+    print("CPU (user + system), medians: " + ", ".join(f"{k} {statistics.median(v) * 1000:.0f} ms"
+                                                        for k, v in cpu.items()))
     print(f"sent again: {resent} objects (upload), {refetched} files (download)")
     print("runs (s):", json.dumps({k: [round(x, 3) for x in v] for k, v in times.items()}))
     if args.json:
-        Path(args.json).write_text(json.dumps({"runs": times, "medians": med, "resent": resent,
+        Path(args.json).write_text(json.dumps({"runs": times, "medians": med, "cpu": cpu, "resent": resent,
                                                "refetched": refetched}, indent=2))
     return 0
 
