@@ -6,6 +6,15 @@ Targets on a 2-core machine (the server shares the cores, so no speed-up is poss
 the cluster run takes at most 1.15x the local runner's time, and each chunk's results are in the
 queue (its jobs' `updated` in SQLite) within 1 s of the chunk ending on its worker.
 
+What is timed, on both sides: the `lakegui-cli backfill` command's wall time, from its start to
+its exit (imports, planning, queueing, the transfers, the queue's last writes). The cluster side's
+command also imports `distributed`, connects and checks the workers' version. The cluster itself
+(scheduler and worker processes) is started once before the rounds and is not timed, as a
+standing cluster would be; its workers import botocore and awscrt at their first chunk, so the
+first cluster round pays that. Besides the time, each run's CPU seconds are summed per process
+group (the command, the Dask workers and nannies, this process with the scheduler, SeaweedFS):
+on 2 busy cores the cluster's extra CPU is its extra time.
+
     .venv/bin/pip install '.[bench,cluster]'
     .venv/bin/python bench/cluster.py --rounds 3
 """
@@ -43,14 +52,48 @@ def make_files(folder: Path, n: int) -> int:
 
 
 def backfill(cli: str, local: Path, bucket: str, url: str, queue: Path, env: dict, extra: list[str]) -> tuple:
+    """(seconds, the command's --json summary, the wall-clock time it started)."""
     cmd = [cli, "backfill", str(local), f"s3://{bucket}/", "--endpoint-url", url, "--template", "daily-ticks",
            "--queue", str(queue), "--json", *extra]
+    began = time.time()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"backfill {extra} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return seconds, json.loads(proc.stdout.strip().splitlines()[-1])
+    return seconds, json.loads(proc.stdout.strip().splitlines()[-1]), began
+
+
+class CpuMeter:
+    """CPU seconds (user + system) per process group since `start`: the finished command, this
+    process's children (the cluster's worker processes and nannies, SeaweedFS) and this process."""
+
+    def __init__(self):
+        import psutil  # distributed's dependency
+
+        self.me = psutil.Process()
+        self.kids = self.me.children(recursive=True)
+
+    def sample(self) -> dict[str, float]:
+        import resource
+
+        out = {"command": sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]), "dask workers": 0.0,
+               "seaweedfs": 0.0, "scheduler + bench": sum(self.me.cpu_times()[:2])}
+        for p in self.kids:
+            try:
+                name = "seaweedfs" if "weed" in " ".join(p.cmdline()) else "dask workers"
+                out[name] += sum(p.cpu_times()[:2])
+            except Exception:  # a process gone
+                pass
+        return out
+
+
+def phases(queue: Path, began: float) -> tuple[float, float]:
+    """(seconds from the command's start to its batch being queued, to its last job's end)."""
+    with sqlite3.connect(queue) as db:
+        created = db.execute("SELECT MIN(created) FROM batches").fetchone()[0]
+        last = db.execute("SELECT MAX(updated) FROM jobs").fetchone()[0]
+    return created - began, last - began
 
 
 def chunk_lags(queue: Path) -> list[tuple[str, int, float]]:
@@ -91,6 +134,9 @@ def run(args, work: Path, sw, env: dict, address: str) -> int:
     print(f"{args.files:,} files, {total / 1e6:.0f} MB; LocalCluster of {args.workers} worker processes at {address}",
           flush=True)
     local, clustered, lags = [], [], []
+    cpu: dict[str, list[dict]] = {"local": [], "cluster": []}
+    starts: dict[str, list[tuple]] = {"local": [], "cluster": []}
+    meter = CpuMeter()
     for r in range(args.rounds):
         order = [("local", []), ("cluster", ["--cluster", address])]
         if r % 2:
@@ -99,18 +145,36 @@ def run(args, work: Path, sw, env: dict, address: str) -> int:
             bucket = f"{name}-{r}"
             c.create_bucket(Bucket=bucket)
             queue = work / f"{bucket}.sqlite3"
-            seconds, doc = backfill(cli, work / "local", bucket, url, queue, env, extra)
+            before = meter.sample()
+            seconds, doc, began = backfill(cli, work / "local", bucket, url, queue, env, extra)
+            after = meter.sample()
             assert doc["done"] == args.files and doc["failed"] == 0, doc
             (local if name == "local" else clustered).append(seconds)
+            used = {k: after[k] - before[k] for k in after}
+            cpu[name].append(used)
+            queued, last = phases(queue, began)
+            first = ""
             if name == "cluster":
                 lags += chunk_lags(queue)
-            print(f"round {r + 1}: {name} {seconds:.2f} s", flush=True)
+                with sqlite3.connect(queue) as db:
+                    started = db.execute("SELECT MIN(started) FROM cluster_chunks").fetchone()[0] - began
+                first = f", first chunk began +{started:.2f} s"
+            starts[name].append((queued, seconds - last))
+            print(f"round {r + 1}: {name} {seconds:.2f} s (batch queued +{queued:.2f} s{first}, exit "
+                  f"{seconds - last:.2f} s after the last job; CPU {sum(used.values()):.2f} s: "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in used.items()) + ")", flush=True)
     med = statistics.median
     print()
     print(f"local runner: median {med(local):.2f} s ({', '.join(f'{x:.2f}' for x in local)})")
     print(f"cluster ({args.workers} workers): median {med(clustered):.2f} s "
           f"({', '.join(f'{x:.2f}' for x in clustered)})")
     print(f"cluster / local = {med(clustered) / med(local):.2f}; target <= 1.15")
+    for name in ("local", "cluster"):
+        groups = {k: med([u[k] for u in cpu[name]]) for k in cpu[name][0]}
+        print(f"{name}: median CPU {med([sum(u.values()) for u in cpu[name]]):.2f} s ("
+              + ", ".join(f"{k} {v:.2f}" for k, v in groups.items()) + f"); batch queued at "
+              f"+{med([q for q, _ in starts[name]]):.2f} s, exit {med([e for _, e in starts[name]]):.2f} s "
+              "after the last job (medians)")
     by_worker: dict[str, list[float]] = {}
     for worker, _, lag in lags:
         by_worker.setdefault(worker, []).append(lag)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import pickle
 import queue
 import sqlite3
 import threading
@@ -117,7 +118,7 @@ class PathMap:
 # the worker's side
 
 _engines: dict[str, object] = {}
-_engines_lock = threading.Lock()
+_engines_lock = threading.RLock()  # also held through the warm-up: a chunk beside it waits, not imports alongside
 
 
 def _engine_for(profile: dict, settings: dict):
@@ -138,17 +139,39 @@ def _engine_for(profile: dict, settings: dict):
         return engine
 
 
-def warm_worker(profile: dict | None = None, settings: dict | None = None) -> None:
-    """Run on every worker while the coordinator plans: the engine's imports and, when the
-    connection is known, the engine itself, so the first chunk does not wait for them."""
-    from . import backends  # noqa: F401  (botocore, awscrt)
+_frozen = False
 
-    if profile is not None and settings is not None:
-        _engine_for(profile, settings)
+
+def warm_worker(profile: dict | None = None, settings: dict | None = None) -> None:
+    """A task run once on every worker while the coordinator plans (and before its first chunk,
+    the worker having one thread per task): the worker's client, the engine's imports and, when
+    the connection is known, the engine itself, so no chunk waits for them."""
+    from distributed import get_client
+
+    with _engines_lock:
+        get_client()  # the chunks' link to the scheduler (their marks and stops)
+        from . import backends  # noqa: F401  (botocore, awscrt)
+
+        if profile is not None and settings is not None:
+            _engine_for(profile, settings)
+        freeze_imports()
+
+
+def freeze_imports() -> None:
+    """Move what exists now (mostly modules: distributed, botocore, awscrt) out of the garbage
+    collector's sight, once per process: they live as long as it does, and walking them made
+    each full collection and the interpreter's exit cost 0.1-0.3 s on a busy 2-core machine."""
+    global _frozen
+    if not _frozen:
+        import gc
+
+        _frozen = True
+        gc.freeze()
 
 
 def job_to_dict(job: Job) -> dict:
-    d = dataclasses.asdict(job)
+    """A job as plain values (shallow: it is pickled at once, and asdict's deep copy cost 0.3 ms a job)."""
+    d = {f.name: getattr(job, f.name) for f in dataclasses.fields(job)}
     for k in ("direction", "state", "policy"):
         d[k] = str(d[k])
     return d
@@ -175,37 +198,56 @@ def already_uploaded(engine, job: Job) -> str:
     return etag if etags.same_content(job.local_path, size, etag, engine.settings.multipart_chunksize) else ""
 
 
-def run_chunk(payload: dict) -> dict:
-    """One chunk of jobs on a Dask worker; returns each job's outcome. Never opens the queue."""
+def chunk_key(run: str, number: int, *name: str) -> list[str]:
+    """Where a chunk's facts live in the scheduler's metadata: its first run's start ("first")
+    and the jobs the coordinator stopped ("stop")."""
+    return ["lakegui", run, "chunk", str(number), *name]
+
+
+def pack(value) -> bytes:
+    """A chunk's payload or result as one opaque value: Dask walks a task's arguments for keys
+    and sizes its results item by item, which for 250 jobs cost more than the pickle itself."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def run_chunk(packed: bytes) -> bytes:
+    """One chunk of jobs on a Dask worker (its `pack`ed payload); returns each job's outcome,
+    packed. Never opens the queue."""
+    return pack(_run_chunk(pickle.loads(packed)))
+
+
+def _run_chunk(payload: dict) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from distributed import get_client, get_worker
 
-    from .engine import JobControl, Progress
+    with _engines_lock:  # after a warm-up running on another of the worker's threads
+        from .engine import JobControl, Progress
 
     started = time.time()
     worker = get_worker()
     where = worker.address
     run, number = payload["run"], payload["chunk"]
-    jobs = [job_from_dict(d) for d in payload["jobs"]]
     mine = lakegui_version()
-    if payload["version"] != mine:
+    if payload["version"] != mine:  # before the jobs are read: another release may not know their fields
         message = (f"worker {where} runs lakegui {mine}, the coordinator {payload['version']}: "
                    f"install lakegui {payload['version']} on every worker")
         return {"worker": where, "chunk": number, "started": started, "ended": time.time(), "rerun": False,
-                "results": [[j.id, "failed", message, 0, "", 0, True] for j in jobs]}
+                "results": [[d["id"], "failed", message, 0, "", 0, True] for d in payload["jobs"]]}
+    jobs = [job_from_dict(d) for d in payload["jobs"]]
     client = get_client()
-    mark = ["lakegui", run, "chunk", str(number)]
-    first = client.get_metadata(mark, None)
+    # One read for both: the mark of a first run (so this is a rerun) and stops sent meanwhile.
+    marks = client.get_metadata(chunk_key(run, number), None) or {}
+    first = marks.get("first")
     rerun = first is not None  # Dask runs it again: its first worker was lost
     if not rerun:
-        client.set_metadata(mark, started)
+        client.set_metadata(chunk_key(run, number, "first"), started)
     path_map = PathMap(tuple(tuple(p) for p in payload["path_map"]))
     settings = payload["settings"]
     engine = _engine_for(payload["profile"], settings)
     threshold = engine.settings.multipart_threshold
     controls = {j.id: JobControl() for j in jobs}
-    for job_id, reason in (client.get_metadata(["lakegui", run, "stop", str(number)], None) or {}).items():
+    for job_id, reason in (marks.get("stop") or {}).items():
         controls[int(job_id)].stop(JobState(reason))  # stopped while the chunk waited at the scheduler
     progress = {j.id: Progress(j.size) for j in jobs}
     ended: dict[int, list] = {}
@@ -229,7 +271,7 @@ def run_chunk(payload: dict) -> dict:
         return ts is None or ts.state in ("cancelled", "released", "forgotten")
 
     def watch() -> None:
-        stop_key = ["lakegui", run, "stop", str(number)]
+        stop_key = chunk_key(run, number, "stop")
         while not finished.wait(PROGRESS_EVERY):
             try:
                 if orphaned():
@@ -349,7 +391,8 @@ def connect(address: str, *, timeout: float = 10.0):
 
 class PendingConnection:
     """`connect` on a thread of its own, begun before planning (importing distributed alone takes
-    a second); `result` waits for it. The workers are warmed up once they pass the version check."""
+    a second); `result` waits for it. Workers that pass the version check are sent a warm-up
+    task, which nobody waits for: it runs while the caller queues and claims the jobs."""
 
     def __init__(self, address: str, *, profile: dict | None = None, settings: dict | None = None):
         self.address = address
@@ -365,9 +408,10 @@ class PendingConnection:
         except BaseException as exc:
             self._error = exc
             return
-        try:  # meanwhile the caller plans; what is not warm now is built by the first chunk
-            self._client.run(warm_worker, profile, settings)
-        except Exception as exc:
+        freeze_imports()  # this process is the CLI's: distributed's import is its biggest share
+        try:
+            warm_up(self._client, profile, settings)
+        except Exception as exc:  # what is not warm is built by the first chunk
             log.info("warming the workers failed: %s", exc)
 
     def result(self):
@@ -376,6 +420,16 @@ class PendingConnection:
         if self._error is not None:
             raise self._error if isinstance(self._error, ClusterError) else ClusterError(str(self._error))
         return self._client
+
+
+def warm_up(client, profile: dict | None = None, settings: dict | None = None) -> None:
+    """One `warm_worker` task on each worker, first in its line (fire and forget)."""
+    from distributed import fire_and_forget
+
+    tag = uuid.uuid4().hex[:12]
+    fire_and_forget([client.submit(warm_worker, profile, settings, key=f"lakegui-warm-{tag}-{i}", workers=[w],
+                                   allow_other_workers=True, pure=False)
+                     for i, w in enumerate(sorted(client.nthreads()))])
 
 
 def check_versions(client, address: str = "", *, timeout: float = 10.0) -> dict[str, str]:
@@ -493,8 +547,8 @@ class ClusterExecutor:
                 return
             items = [item]
             stop = False
-            try:
-                while True:
+            try:  # a chunk's worth goes at once: a worker waiting is worth more than fewer sends
+                while len(items) < self.chunk_files:
                     more = self._inbox.get(timeout=GATHER)
                     if more is None:
                         stop = True
@@ -549,7 +603,7 @@ class ClusterExecutor:
         chunk = _Chunk(number, items)
         with self._lock:
             self._chunks[number] = chunk
-        chunk.future = self.client.submit(run_chunk, payload, key=f"lakegui-chunk-{self.run_id}-{number}",
+        chunk.future = self.client.submit(run_chunk, pack(payload), key=f"lakegui-chunk-{self.run_id}-{number}",
                                           pure=False)
         chunk.future.add_done_callback(lambda f, n=number: self._chunk_done(n, f))
 
@@ -565,7 +619,7 @@ class ClusterExecutor:
         try:
             if future.cancelled():
                 raise _Cancelled()
-            result = future.result()
+            result = pickle.loads(future.result())
         except _Cancelled:
             for running, _ in chunk.items:
                 outcomes[running.job.id] = Outcome(running.control.reason or JobState.QUEUED, attempts=0)
@@ -639,7 +693,7 @@ class ClusterExecutor:
             chunk.stops_sent = set(stopped)
             if not chunk.worker and len(stopped) == len(chunk.items):
                 chunk.future.cancel()  # not started yet: withheld (a run that just began reads the stops)
-            self.client.set_metadata(["lakegui", self.run_id, "stop", str(chunk.number)], stopped)
+            self.client.set_metadata(chunk_key(self.run_id, chunk.number, "stop"), stopped)
 
     def _take_requests(self) -> None:
         """Pause or cancel asked for from the window (another process): stop this run's jobs so."""
