@@ -7,6 +7,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from lakegui.core.connection import Connection
 from tests.ui.conftest import profile_for
@@ -424,3 +425,24 @@ def test_storage_class_change_of_a_multipart_object_keeps_metadata_and_tags(qtbo
     assert head["ContentType"] == "application/x-test" and head["ContentLength"] == len(body)
     assert tags_of(s3, "big/blob.bin") == {"owner": "desk"}
     assert s3.get_object(Bucket=BUCKET, Key="big/blob.bin")["Body"].read() == body
+
+
+def test_context_menu_offers_storage_class_and_restore_where_they_apply(qtbot, window, lake):
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+
+    def offered():
+        menu = b.context_menu()
+        try:
+            return {a.text(): a.isEnabled() for a in menu.actions() if a.text() in
+                    ("Change storage class…", "Restore…")}
+        finally:
+            menu.aboutToHide.emit()  # gives the shared actions back their state (on the next event turn)
+            QApplication.processEvents()
+
+    select(b, "warm.csv")
+    assert offered() == {"Change storage class…": True, "Restore…": False}  # nothing archived
+    select(b, "warm.csv", "older.csv")
+    assert offered() == {"Change storage class…": True, "Restore…": True}
+    b.table.clearSelection()
+    assert offered() == {"Change storage class…": False, "Restore…": False}
