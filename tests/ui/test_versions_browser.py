@@ -304,3 +304,15 @@ def test_the_status_bar_counts_the_deleted_rows(qtbot, window, lake):
     assert window.statusBar().currentMessage() == "2 items"
     show_versions(qtbot, b)
     assert window.statusBar().currentMessage() == "3 items, 1 of them deleted"
+
+
+def test_a_deleted_folder_opens_on_its_deleted_objects(qtbot, window, seaweed_lake):
+    s3, BUCKET, ids, conn = seaweed_lake
+    b = connected(qtbot, window, conn)
+    show_versions(qtbot, b)
+    with qtbot.waitSignal(b.versions.versions_listed, timeout=10000):
+        b.navigate("old/")
+    assert set(rows(b)) == {"x.txt", "y.txt"} and all(b.model.is_deleted(e) for e in rows(b).values())
+    assert "Everything here is deleted" in b.state_label.text() and b.state_label.isVisible()
+    select(b, "y.txt")
+    assert b.versions.pane.deleted and b.versions.pane.model.rowCount() == 2

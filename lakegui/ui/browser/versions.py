@@ -186,8 +186,14 @@ class BrowserVersions(QObject):
             asyncio.get_event_loop().call_soon(self._announce, self._generation)
 
     def _announce(self, generation: int) -> None:
-        if self._current(generation):
-            self.versions_listed.emit(self.index.prefix, self.index.entries)
+        if not self._current(generation):
+            return
+        model = self.browser.model
+        if model.deleted_rows and model.deleted_rows == model.loaded:  # not "empty: drop files here"
+            self.browser.state_label.setText("Everything here is deleted: select an object or folder and "
+                                             "Undelete it in the Versions pane to bring it back.")
+            self.browser.state_label.show()
+        self.versions_listed.emit(self.index.prefix, self.index.entries)
 
     def _current(self, generation: int) -> bool:
         return generation == self._generation
