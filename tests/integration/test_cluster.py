@@ -267,6 +267,22 @@ def test_workers_of_another_lakegui_version_are_refused(dask_cluster, seaweedfs,
     assert not Path(db).exists() or job_states(db) == {}  # nothing was queued
 
 
+def test_a_chunk_from_a_coordinator_of_another_version_fails_its_jobs_with_the_reason(dask_cluster):
+    """A worker that joined after the check: the chunk is refused before its jobs are read, since
+    another release's jobs may have fields this one does not know."""
+    import pickle
+
+    from lakegui.core.transfers.cluster import pack, run_chunk
+
+    _, client = dask_cluster
+    payload = {"run": "other-release", "chunk": 0, "version": "0.0.1-other",
+               "jobs": [{"id": 7, "a_field_of_the_future": 1}, {"id": 8, "a_field_of_the_future": 2}]}
+    result = pickle.loads(client.submit(run_chunk, pack(payload), pure=False).result(timeout=60))
+    assert [r[:2] for r in result["results"]] == [[7, "failed"], [8, "failed"]]
+    assert all("the coordinator 0.0.1-other: install lakegui 0.0.1-other on every worker" in r[2] and r[6]
+               for r in result["results"])
+
+
 def test_without_the_extra_cluster_says_what_to_install(tmp_path):
     (tmp_path / "f.csv").write_text("a,b\n")
     blocked = ("import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None; "
