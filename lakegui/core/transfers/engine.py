@@ -22,7 +22,7 @@ from typing import Callable
 from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
-from . import etags, ranges, verify
+from . import etags, parts, ranges, verify
 from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
 from .localpaths import temp_path_for
 
@@ -161,6 +161,8 @@ class EngineBase:
         attempt = 0
         control.on_resume = on_resume
         if control.stopped:  # stopped before it started
+            if not parts.keeps_parts(control.reason):
+                self.drop_upload(job, control, on_upload_id)
             return Outcome(control.reason or JobState.CANCELLED, attempts=0)
         if job.upload_id or job.direction is Direction.DOWNLOAD:
             self.cleanup(job)  # what an earlier, interrupted run left behind
@@ -168,7 +170,8 @@ class EngineBase:
             attempt += 1
             try:
                 if job.direction is Direction.UPLOAD:
-                    outcome = self._upload(job, control, progress, on_upload_id)
+                    outcome = (self.upload_parts if self.in_parts(job) else self._upload)(
+                        job, control, progress, on_upload_id)
                 elif job.direction is Direction.DOWNLOAD:
                     outcome = self._download(job, control, progress)
                 elif job.direction in (Direction.COPY, Direction.MOVE):  # S3 to S3 (copy.py), every backend
@@ -191,6 +194,8 @@ class EngineBase:
                 if permanent or attempt >= self.max_attempts:
                     if not permanent:
                         message = f"{message} (gave up after {attempt} attempts)"
+                    if permanent:  # nothing will continue its parts
+                        self.drop_upload(job, control, on_upload_id)
                     code, request_id = self.facts(exc, job)
                     log.warning("job %s failed: %s %s: %s [code %s, request id %s, %d attempts]", job.id,
                                 job.direction, job.uri, message, code, request_id or "-", attempt)
@@ -389,18 +394,127 @@ class EngineBase:
             control.save_resume(job, {})  # nothing left to resume
         return Outcome(JobState.DONE, "; ".join(n for n in (note, checked) if n), bytes_done=got)
 
-    def cleanup(self, job: Job) -> None:
-        """Undo what an interrupted run left: an open multipart upload, a temp file."""
-        if job.upload_id.startswith(PENDING_UPLOAD):
-            self._abort_uploads_since(job, float(job.upload_id[len(PENDING_UPLOAD):] or 0))
-        elif job.upload_id:
-            try:
-                self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=job.upload_id)
-            except Exception as exc:  # already completed or aborted is fine
-                info = classify(exc, bucket=job.bucket, key=job.key)
-                if info.code not in ("NoSuchUpload", "404", "NotFound"):
-                    raise
+    # multipart uploads that a later run can continue (parts.py says why they are sent there)
+
+    def in_parts(self, job: Job) -> bool:
+        """Whether this upload goes through parts.py: every multipart-sized one, unless a
+        bandwidth limit is set (only s3transfer applies one). One stat of the file."""
+        if self.settings.max_bandwidth:
+            return False
+        try:
+            return os.stat(job.local_path).st_size >= self.settings.multipart_threshold
+        except OSError:
+            return False  # the backend's own checks say what is wrong with the file
+
+    @property
+    def part_workers(self) -> int:
+        """Parts of one file in flight: more than about two per core only adds contention
+        (measured on 2 cores, as for the CRT's connections per file)."""
+        return min(self.settings.max_concurrency, max(4, 2 * (os.cpu_count() or 2)))
+
+    def drop_upload(self, job: Job, control: JobControl, on_upload_id=None) -> None:
+        """Abort the job's resumable upload (a cancel, a permanent failure, a changed file) and
+        forget it, in the queue too. Best effort: the queue's record is cleared regardless."""
+        if not (job.direction is Direction.UPLOAD and parts.resumable(job)):
+            return
+        try:
+            parts.abort(self.client, job)
+        except Exception as exc:
+            log.warning("could not abort the upload of %s: %s", job.uri, exc)
+        self.forget_upload(job, control, on_upload_id)
+
+    @staticmethod
+    def forget_upload(job: Job, control: JobControl, on_upload_id=None) -> None:
         job.upload_id = ""
+        if on_upload_id:
+            on_upload_id("")
+        if job.resume:
+            control.save_resume(job, {})
+
+    def discard_upload(self, job: Job) -> None:
+        """Abort whatever multipart upload a job holds that will not run again (cancelled, or
+        removed from the queue), resumable or an orphan's marker."""
+        if parts.resumable(job):
+            parts.abort(self.client, job)
+            job.upload_id = ""
+        elif job.upload_id and job.direction is not Direction.DOWNLOAD:
+            self.cleanup(job)
+
+    def upload_parts(self, job: Job, control: JobControl, progress: Progress, on_upload_id) -> Outcome:
+        """A multipart upload sent by parts.py: continued from the parts the server has when an
+        earlier run recorded one, else created, recorded, then sent."""
+        path, before, extra = self.upload_source(job)
+        progress.reset(before.st_size)
+        note, upload = "", None
+        if parts.resumable(job):
+            if parts.changed_since(job, before):
+                note = f"{path.name} changed since its upload was interrupted, so the upload started again"
+                log.info("%s: %s", job.uri, note)
+                self.drop_upload(job, control, on_upload_id)
+            else:
+                upload = parts.PartsUpload(self.client, job, path, before.st_size, int(job.resume["part_size"]),
+                                           self.part_workers, progress.add)
+                try:
+                    kept = upload.keep_matching(upload.server_parts())
+                except parts.UploadVanished:
+                    note = ("the interrupted upload was gone from the server (aborted by hand or by a "
+                            "lifecycle rule), so the upload started again")
+                    log.info("%s: %s", job.uri, note)
+                    self.forget_upload(job, control, on_upload_id)
+                    upload = None
+                else:
+                    progress.add(kept)  # parts the server kept count as done at once
+                    log.info("%s: resuming with %d of %d parts (%d bytes) already on the server",
+                             job.uri, len(upload.digests), upload.count, kept)
+        if upload is None:
+            part_size = parts.part_size_for(before.st_size, self.settings.multipart_chunksize)
+            resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra)
+            job.upload_id = resp["UploadId"]
+            # Recorded before any part is sent, so a kill at any later moment can be continued.
+            if on_upload_id:
+                on_upload_id(job.upload_id)
+            control.save_resume(job, parts.resume_state(self.name, part_size, before))
+            upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, self.part_workers,
+                                       progress.add)
+        control.attach(upload)
+        try:
+            upload.send_missing()
+            if control.stopped or not upload.finished:
+                raise JobError("The upload was stopped", permanent=False)
+            now = path.stat()
+            if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                self.drop_upload(job, control, on_upload_id)
+                raise JobError(f"{path} changed while it was being uploaded; sending it again", permanent=False)
+            resp = upload.complete()
+        except Exception as exc:
+            if control.stopped and not parts.keeps_parts(control.reason):
+                self.drop_upload(job, control, on_upload_id)  # a cancel aborts what was sent
+            elif not isinstance(exc, JobError) and parts.is_no_such_upload(exc, job):
+                self.forget_upload(job, control, on_upload_id)
+                raise JobError(f"The upload of {job.uri} was aborted on the server while it ran; "
+                               "sending it again", permanent=False) from exc
+            raise
+        self.forget_upload(job, control, on_upload_id)  # completed: nothing is left to continue
+        outcome = self.check_uploaded(job, path, before, str(resp.get("ETag", "")).strip('"'),
+                                      upload.expected_etag(), resp.get("VersionId", ""))
+        return replace(outcome, error=note) if note else outcome
+
+    def cleanup(self, job: Job) -> None:
+        """Undo what an interrupted run left: an open multipart upload, a temp file. An upload
+        parts.py can continue is kept; the next run sends only the parts it lacks."""
+        if job.direction is Direction.UPLOAD and parts.resumable(job):
+            pass
+        else:
+            if job.upload_id.startswith(PENDING_UPLOAD):
+                self._abort_uploads_since(job, float(job.upload_id[len(PENDING_UPLOAD):] or 0))
+            elif job.upload_id:
+                try:
+                    self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=job.upload_id)
+                except Exception as exc:  # already completed or aborted is fine
+                    info = classify(exc, bucket=job.bucket, key=job.key)
+                    if info.code not in ("NoSuchUpload", "404", "NotFound"):
+                        raise
+            job.upload_id = ""
         if job.direction is Direction.DOWNLOAD and job.local_path:
             temp = temp_path_for(job.local_path, job.id)
             if not ranges.reusable_temp(temp, job.resume):  # else kept: the download resumes from it

@@ -14,6 +14,7 @@ the owner thread: core emits, the UI marshals.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -39,6 +40,7 @@ __all__ = ["CLAIM_AHEAD", "WRITE_EVERY", "BatchAdded", "EnginePool", "Idle", "Jo
            "NewJob", "QueueError", "QueueService", "RowsAdded", "RowsChanged", "RowsRemoved", "RowsReset",
            "RunSummary", "RunningJob", "ThreadExecutor", "TotalsChanged", "end_record", "run_one"]
 
+log = logging.getLogger(__name__)
 CLAIM_AHEAD = 3  # jobs claimed per worker slot (the CLI): workers never wait on the owner thread
 WRITE_EVERY = 0.05  # seconds the CLI's loop gathers job ends before writing them
 SAVE_PROGRESS_EVERY = 2.0  # seconds between saves of running jobs' bytes, so a restart shows them
@@ -90,19 +92,30 @@ class EnginePool:
         with self._lock:
             return [e.name for e in self._engines.values()]
 
-    def for_job(self, job: Job) -> EngineBase:
-        from .backends import make_engine
+    def remember(self, batch_ids: Iterable[int]) -> None:
+        """Note the connections of these batches now (cheap: no engine is built), so their jobs
+        still find them once the batches are gone from the queue."""
+        for batch_id in set(batch_ids):
+            self.connection_key(batch_id)
 
+    def connection_key(self, batch_id: int) -> str:
         with self._lock:
-            key = self._batch_keys.get(job.batch_id)
+            key = self._batch_keys.get(batch_id)
             if key is None:
-                batch = self.store.batch(job.batch_id)
+                batch = self.store.batch(batch_id)
                 profile = {**(batch.profile if batch else {}), **self.override}
-                key = self._batch_keys[job.batch_id] = self._profile_key(profile)
+                key = self._batch_keys[batch_id] = self._profile_key(profile)
                 if key not in self._known:
                     self._known[key] = Connection(ConnectionProfile.from_dict(profile),
                                                   concurrency=self.settings.max_concurrency,
                                                   read_timeout=self.settings.read_timeout)
+            return key
+
+    def for_job(self, job: Job) -> EngineBase:
+        from .backends import make_engine
+
+        key = self.connection_key(job.batch_id)
+        with self._lock:
             if key not in self._engines:
                 self._engines[key] = make_engine(self._known[key], self.settings, **self.engine_options)
             return self._engines[key]
@@ -360,6 +373,7 @@ class QueueService:
         self._wake_pending = False
         self._ends: list[tuple] = []  # job ends not yet written
         self._resume_on_stop: set[int] = set()
+        self._aborting: list[threading.Thread] = []  # aborting uploads of cancelled or removed jobs
         self._stopping = threading.Event()
         self._closed = False
         # view rows
@@ -564,8 +578,10 @@ class QueueService:
     def cancel(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
         ids = None if ids is None else list(ids)
         self.write_ends()
+        kept = self._store.open_uploads(states=[JobState.QUEUED, JobState.PAUSED], ids=ids, batch_id=batch_id)
         moved = self._store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED],
                                       batch_id=batch_id)
+        self._abort_uploads(kept, forget=True)
         self._set_rows_state(moved, "cancelled")
         self._stop_running(ids, batch_id, JobState.CANCELLED)
         return moved
@@ -600,11 +616,35 @@ class QueueService:
         self.write_ends()
         match = self._matcher(ids, batch_id)
         gone = [r.job_id for r in self.rows if r.job_id not in self._running and match(r.job_id, r.batch_id)]
-        n = self._store.remove(states=[s for s in JobState if s is not JobState.RUNNING], ids=ids,
-                               batch_id=batch_id, visible_only=keep_hidden)
+        states = [s for s in JobState if s is not JobState.RUNNING]
+        kept = self._store.open_uploads(states=states, ids=ids, batch_id=batch_id, visible_only=keep_hidden)
+        self._abort_uploads(kept)
+        n = self._store.remove(states=states, ids=ids, batch_id=batch_id, visible_only=keep_hidden)
         self._remove_rows(gone)
         self.emit_totals()
         return n
+
+    def _abort_uploads(self, jobs: list[Job], *, forget: bool = False) -> None:
+        """Abort the multipart uploads that jobs cancelled or removed while not running kept for
+        a resume (issue 19). On a thread of its own: each is a request, and this is the owner
+        (UI) thread; `close` waits for it."""
+        if not jobs:
+            return
+        self.engines.remember(j.batch_id for j in jobs)  # before their batches may be removed
+
+        def abort() -> None:
+            for job in jobs:
+                try:
+                    self.engines.for_job(job).discard_upload(job)
+                    if forget:
+                        self._store.set_upload_id(job.id, "")
+                        self._store.set_resume(job.id, {})
+                except Exception as exc:  # the server is unreachable: nothing else to do here
+                    log.warning("could not abort the upload of %s: %s", job.uri, exc)
+
+        thread = threading.Thread(target=abort, name="lakegui-abort-uploads", daemon=True)
+        self._aborting.append(thread)
+        thread.start()
 
     def _stop_running(self, ids, batch_id: int | None, reason: JobState) -> None:
         match = self._matcher(ids, batch_id)
@@ -847,5 +887,7 @@ class QueueService:
                 self._ends.append(end_record(r, Outcome(r.control.reason)))
         self.write_ends()
         self._store.release(self.owner)  # the rest go back in line
+        for thread in self._aborting:
+            thread.join()
         self.engines.close()
         self._store.close()

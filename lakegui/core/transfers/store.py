@@ -73,6 +73,8 @@ _ADDED_COLUMNS = {"hidden": "INTEGER NOT NULL DEFAULT 0", "src_bucket": "TEXT NO
                   "version_id": "TEXT NOT NULL DEFAULT ''", "replaced_version": "TEXT NOT NULL DEFAULT ''",
                   "resume": "TEXT NOT NULL DEFAULT '{}'"}
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
+# Ends after which a later run may continue the job's transfer (see finish_many).
+_KEEPS_RESUME = frozenset(str(s) for s in (JobState.PAUSED, JobState.QUEUED, JobState.FAILED))
 
 
 class QueueError(RuntimeError):
@@ -334,16 +336,40 @@ class JobStore:
 
     def finish_many(self, ends: Sequence[tuple]) -> None:
         """Record how running jobs ended, (id, state, error, bytes_done, etag[, version_id]) each, in one
-        transaction. A job that left running keeps no upload id: it was completed, aborted or handed back."""
+        transaction. A job that ended done, skipped or cancelled keeps no upload id and nothing to
+        resume: its upload was completed or aborted. One paused, handed back or failed keeps both,
+        so its next run continues from what was sent (issue 19); the engine clears them itself when
+        it aborts (a permanent failure, a changed file)."""
         if not ends:
             return
         now = time.time()
-        rows = [(str(end[1]), end[2], now, end[3], end[4], end[5] if len(end) > 5 else None, end[0])
-                for end in ends]
+        rows = [(str(end[1]), end[2], now, str(end[1]) in _KEEPS_RESUME, str(end[1]) in _KEEPS_RESUME, end[3],
+                 end[4], end[5] if len(end) > 5 else None, end[0]) for end in ends]
         with self._write() as db:
-            db.executemany("UPDATE jobs SET state = ?, error = ?, owner = '', upload_id = '', updated = ?, "
+            db.executemany("UPDATE jobs SET state = ?, error = ?, owner = '', updated = ?, "
+                           "upload_id = CASE WHEN ? THEN upload_id ELSE '' END, "
+                           "resume = CASE WHEN ? THEN resume ELSE '{}' END, "
                            "bytes_done = COALESCE(?, bytes_done), etag = COALESCE(?, etag), "
                            "version_id = COALESCE(?, version_id) WHERE id = ?", rows)
+
+    def open_uploads(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None,
+                     batch_id: int | None = None, visible_only: bool = False) -> list[Job]:
+        """Jobs in `states` (of `ids`, of `batch_id`) that hold a multipart upload: what must be
+        aborted when they are cancelled or removed without running again."""
+        states = [str(s) for s in states]
+        where, args = [f"state IN ({','.join('?' * len(states))})", "upload_id != ''"], list(states)
+        if ids is not None:
+            ids = list(ids)
+            if not ids:
+                return []
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args += ids
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            args.append(batch_id)
+        if visible_only:
+            where.append("hidden = 0")
+        return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id", args)]
 
     def set_upload_id(self, job_id: int, upload_id: str) -> None:
         with self._write() as db:
