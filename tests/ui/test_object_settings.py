@@ -225,9 +225,14 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
     settings = b.object_settings
     asked = []
     settings.ask_restore = lambda what, deep: asked.append((what, deep)) or ("Bulk", 3)
-    with qtbot.waitSignal(settings.done, timeout=10000) as done:
+    with qtbot.waitSignal(settings.queued, timeout=10000) as queued:
         settings.restore_action.trigger()
     assert asked == [("2 archived objects", True)]  # the STANDARD one is not asked about
+    assert queued.args[1] == 2  # restore jobs in the queue, like the CLI's
+    rows = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
+    assert {r.direction for r in rows} == {"restore"}
+    with qtbot.waitSignal(settings.done, timeout=30000) as done:
+        pass
     assert done.args[0] == "Restore (Bulk, 3 days): 2 objects started"
     head = s3.head_object(Bucket=BUCKET, Key="cold/old.csv")
     assert 'ongoing-request="false"' in head["Restore"]  # moto restores at once
@@ -255,8 +260,10 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
 
     # asked again: the days are updated
     select(b, "old.csv")
-    with qtbot.waitSignal(settings.done, timeout=10000) as done:
+    with qtbot.waitSignal(settings.queued, timeout=10000):
         settings.restore_action.trigger()
+    with qtbot.waitSignal(settings.done, timeout=30000) as done:
+        pass
     assert done.args[0] == "Restore (Bulk, 3 days): 1 object already restored (days updated)"
 
 

@@ -22,6 +22,7 @@ from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.transfers.copy import CopyItem, copy_jobs, plan_copy
 from ...core.transfers.jobs import Direction, OverwritePolicy
+from ...core.transfers.object_jobs import restore_job
 from ..dialogs.new_bucket import NewBucketDialog
 from ..dialogs.restore import RestoreDialog
 from ..dialogs.storage_class import StorageClassDialog
@@ -63,7 +64,8 @@ class ObjectSettings(QObject):
         self.executor = executor
         self.queue = None  # the window's TransferQueue (attach())
         self._tasks: set[asyncio.Task] = set()
-        self._batches: dict[int, dict] = {}  # batch id -> {"jobs", "ended", "text"}
+        # batch id -> {"jobs": count, "ended": {job id: JobRow}, "on_end": called with the ended rows}
+        self._batches: dict[int, dict] = {}
         # Questions, replaceable: each returns the answer or a future of it (None: cancelled).
         self.ask_storage_class: Callable[[str, str], object] = self._ask_storage_class  # -> class
         self.ask_restore: Callable[[str, bool], object] = self._ask_restore  # -> (tier, days)
@@ -201,33 +203,35 @@ class ObjectSettings(QObject):
         except Exception as exc:
             self.failed.emit(f"Could not queue the copies: {exc}")
             return
-        self._batches[batch] = {"jobs": len(rows), "ended": {}, "class": chosen, "bucket": bucket}
+        self._follow(batch, len(rows), lambda ended: self._storage_class_changed(ended, chosen, bucket))
         self.queue.show_stored(batch, rows)
         log.info("Queued %s (batch %d)", name, batch)
         self.queued.emit(batch, len(rows))
         skipped = f" ({len(already):,} already in {chosen})" if already else ""
         self.done.emit(f"Queued: {_count(len(rows), 'object')} to {chosen}{skipped}")
 
+    def _follow(self, batch: int, jobs: int, on_end: Callable[[list], None]) -> None:
+        self._batches[batch] = {"jobs": jobs, "ended": {}, "on_end": on_end}
+
     def _on_queue_job_finished(self, job_id: int, state: str) -> None:
         row = self.queue.row_for(job_id)
         batch = self._batches.get(row.batch_id) if row is not None else None
         if batch is None:
             return
-        batch["ended"][job_id] = state
+        batch["ended"][job_id] = row
         if len(batch["ended"]) >= batch["jobs"]:
             del self._batches[row.batch_id]
-            QTimer.singleShot(0, lambda: self._batch_ended(batch))  # after the queue's own handlers
+            ended = list(batch["ended"].values())
+            QTimer.singleShot(0, lambda: batch["on_end"](ended))  # after the queue's own handlers
 
-    def _batch_ended(self, batch: dict) -> None:
-        states = list(batch["ended"].values())
-        ok = states.count("done")
-        failed = len(states) - ok
-        text = f"Changed the storage class of {_count(ok, 'object')} to {batch['class']}"
-        if failed:
-            self.failed.emit(f"{text}; {failed:,} failed (the queue says why)")
+    def _storage_class_changed(self, ended: list, chosen: str, bucket: str) -> None:
+        ok = sum(1 for r in ended if r.state == "done")
+        text = f"Changed the storage class of {_count(ok, 'object')} to {chosen}"
+        if ok < len(ended):
+            self.failed.emit(f"{text}; {len(ended) - ok:,} failed (the queue says why)")
         else:
             self.done.emit(text)
-        if self._here() and self.browser.bucket == batch["bucket"]:
+        if self._here() and self.browser.bucket == bucket:
             self.browser.refresh()  # the listing shows the new classes
 
     def _ask_storage_class(self, what: str, current: str) -> asyncio.Future:
@@ -271,36 +275,40 @@ class ObjectSettings(QObject):
         if not answer:
             return
         tier, days = answer
+        if self.queue is None or not self.queue.available:
+            self.failed.emit("Cannot restore: transfers are unavailable.")
+            return
         keys = [o.key for o in archived]
+        jobs = [restore_job(bucket, key, days, tier) for key in keys]
+        name = f"Restore {_count(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix} ({tier}, {days} d)"
+        try:
+            batch, rows = await in_executor(self.executor, self.queue.store_batch, name, str(Direction.RESTORE),
+                                            conn.profile.to_dict(), jobs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failed.emit(f"Could not queue the restore: {exc}")
+            return
+        self._follow(batch, len(rows), lambda ended: self._restored(ended, tier, days, keys))
+        self.queue.show_stored(batch, rows)
+        log.info("Queued %s (batch %d)", name, batch)
+        self.queued.emit(batch, len(rows))
+        self.done.emit(f"Queued: restore of {_count(len(rows), 'object')} ({tier}, {_count(days, 'day')})")
 
-        def request() -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
-            client = conn.client()
-            outcomes: dict[str, list[str]] = {}
-            failures = []
-            for key in keys:
-                try:
-                    outcomes.setdefault(tagging.request_restore(client, bucket, key, days, tier), []).append(key)
-                except ValueError as exc:
-                    failures.append((key, str(exc)))
-                except Exception as exc:
-                    info = classify(exc, bucket=bucket, key=key)
-                    if info.code == "RestoreAlreadyInProgress":
-                        outcomes.setdefault("in progress", []).append(key)
-                    else:
-                        failures.append((key, info.message))
-            return outcomes, failures
-
-        outcomes, failures = await in_executor(self.executor, request)
+    def _restored(self, ended: list, tier: str, days: int, keys: list[str]) -> None:
+        """Say how the restore requests went: started, already restored (days updated), already
+        under way, failed; and ask the Restore column about those rows again."""
         self.restore_column.forget(keys)
-        parts = [f"{_count(len(k), 'object')} {what}" for what, k in
-                 (("started", outcomes.get("started", [])),
-                  ("already restored (days updated)", outcomes.get("already restored", [])),
-                  ("already being restored", outcomes.get("in progress", []))) if k]
+        started = sum(1 for r in ended if r.state == "done" and "already" not in r.error)
+        again = sum(1 for r in ended if r.state == "done" and "already" in r.error)
+        under_way = [r for r in ended if r.state != "done" and "in progress" in r.error.lower()]
+        failures = [r for r in ended if r.state != "done" and r not in under_way]
+        parts = [f"{_count(n, 'object')} {what}" for n, what in
+                 ((started, "started"), (again, "already restored (days updated)"),
+                  (len(under_way), "already being restored")) if n]
         text = f"Restore ({tier}, {_count(days, 'day')}): " + ", ".join(parts) if parts else ""
-        log.info("Restore of %s in s3://%s (%s, %d days): %s; %d failed", _count(len(keys), "object"), bucket,
-                 tier, days, ", ".join(parts) or "none", len(failures))
         if failures:
-            first = "; ".join(f"{k}: {m}" for k, m in failures[:3])
+            first = "; ".join(f"{r.uri}: {r.error}" for r in failures[:3])
             self.failed.emit((text + "; " if text else "") + f"{len(failures):,} could not be restored: {first}")
         else:
             self.done.emit(text)
