@@ -61,3 +61,17 @@ def test_the_comparison_runs_with_quick_switches(tmp_path, monkeypatch):
     cmp = compare.compare_folder(None, "bkt", "p/", tmp_path)
     assert seen == [compare.SWITCH_INTERVAL] and sys.getswitchinterval() == before
     assert [(e.relative, e.status) for e in cmp.entries] == [("a.txt", compare.ONLY_LOCAL)]
+
+
+def test_records_load_only_the_prefix_and_the_folder_asked_for(tmp_path):
+    from lakegui.core.sync.records import Record, Stat, load, save
+
+    db = tmp_path / "q.sqlite3"
+    st = Stat(1, 2, 3, 4)
+    save(db, "bkt", [Record(k, f"{root}/{k}", st, "e") for root in ("/data/a", "/data/ab")
+                     for k in ("up/x", "up/\U0010ffff", "up0", "uq/x", "u")])
+    save(db, "other", [Record("up/x", "/data/a/up/x", st, "e")])
+    assert set(load(db, "bkt", "up/", "/data/a")) == {("up/x", "/data/a/up/x"), ("up/\U0010ffff", "/data/a/up/\U0010ffff")}
+    assert len(load(db, "bkt", "up/")) == 4 and len(load(db, "bkt", "", "/data/ab/")) == 5
+    assert len(load(db, "bkt", "u\U0010ffff")) == 0 and len(load(db, "bkt")) == 10
+    assert load(db, "bkt", "up/x", "/data/a")[("up/x", "/data/a/up/x")] == ((1, 2, 3, 4), "e")

@@ -397,7 +397,8 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
     from ..transfers.store import default_queue_path
 
     def known() -> dict:
-        return sync_records.load(queue_path or default_queue_path(), bucket, prefix) if mode == CONTENT else {}
+        return sync_records.load(queue_path or default_queue_path(), bucket, prefix, os.path.abspath(local)) \
+            if mode == CONTENT else {}
 
     with gc_paused():  # tens of thousands of fresh entries and no cycles among them (see gcpause)
         return compare_folder(connection.client, bucket, prefix, local, mode=mode,

@@ -53,20 +53,33 @@ class Record:
     etag: str
 
 
-def load(db_path: Path | str, bucket: str, prefix: str = "") -> dict[tuple[str, str], tuple[tuple, str]]:
+def load(db_path: Path | str, bucket: str, prefix: str = "",
+         local_root: Path | str = "") -> dict[tuple[str, str], tuple[tuple, str]]:
     """{(key, local_path): ((size, mtime_ns, ctime_ns, inode), etag)} under `prefix` of `bucket`
-    (plain tuples, equal to a Stat of the same fields). Read-only: a missing database or table is
-    an empty record, and nothing is created."""
+    (plain tuples, equal to a Stat of the same fields), and with `local_root` only the files under
+    that folder (records of other folders synced with the same prefix are never asked for). Read-only:
+    a missing database or table is an empty record, and nothing is created."""
     path = Path(db_path)
     if not path.exists():
         return {}
+    query = ("SELECT key, local_path, size, mtime_ns, ctime_ns, inode, etag FROM sync_files "
+             "WHERE bucket = ? AND substr(key, 1, ?) = ?")
+    params: list = [bucket, len(prefix), prefix]
+    if prefix and ord(prefix[-1]) < 0x10FFFF:
+        # The same keys as a range of the primary key (bucket, key), so SQLite reads only those rows:
+        # UTF-8 sorts as code points, so every key starting with `prefix` sorts below its successor.
+        query += " AND key >= ? AND key < ?"
+        params += [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+    if local_root:
+        folder = str(local_root).rstrip("/") + "/"
+        query += " AND substr(local_path, 1, ?) = ?"
+        params += [len(folder), folder]
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error:
         return {}
     try:
-        rows = db.execute("SELECT key, local_path, size, mtime_ns, ctime_ns, inode, etag FROM sync_files "
-                          "WHERE bucket = ? AND substr(key, 1, ?) = ?", (bucket, len(prefix), prefix)).fetchall()
+        rows = db.execute(query, params).fetchall()
     except sqlite3.Error:  # no table yet (no sync ran against this queue), or an unreadable file
         return {}
     finally:
