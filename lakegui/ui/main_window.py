@@ -194,6 +194,10 @@ class MainWindow(QMainWindow):
         for action in (r.rename_action, r.cut_action, r.copy_action, r.paste_action, r.duplicate_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
+        o = self.browser.object_settings
+        for action in (o.storage_class_action, o.restore_action, o.create_bucket_action, o.delete_bucket_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
         edit_menu.addAction(self.browser.versions.versioning_action)
         edit_menu.addSeparator()
         self.settings_action = QAction("&Settings…", self)
