@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from botocore.config import Config
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from lakegui.core.connection import Connection
@@ -73,8 +74,9 @@ def rows(b):
 
 def select(b, name):
     names = [b.model.index(r, 0).data() for r in range(b.model.rowCount())]
-    b.table.clearSelection()
-    b.table.selectRow(names.index(name))
+    flags = b.table.selectionModel().SelectionFlag
+    # Not selectRow: it reads the keyboard's modifiers, which a shortcut pressed before may leave set.
+    b.table.selectionModel().select(b.model.index(names.index(name), 0), flags.ClearAndSelect | flags.Rows)
 
 
 def connected(qtbot, window, conn):
@@ -84,9 +86,16 @@ def connected(qtbot, window, conn):
     return window.browser
 
 
-def show_versions(qtbot, b):
+def show_versions(qtbot, b, *, keys: bool = False):
     with qtbot.waitSignal(b.versions.versions_listed, timeout=10000):
-        b.versions.toggle_action.trigger()
+        if keys:  # Ctrl+Shift+H, pressed in the table
+            b.window().activateWindow()
+            b.table.setFocus()
+            qtbot.waitUntil(b.table.hasFocus, timeout=2000)
+            QTest.keyClick(b.table, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+            QTest.keyRelease(b.table, Qt.Key.Key_Shift)  # Qt keeps the last event's modifiers as held
+        else:
+            b.versions.toggle_action.trigger()
 
 
 def test_toggle_lists_versions_and_dims_deleted_objects_and_folders(qtbot, window, lake):
@@ -96,7 +105,8 @@ def test_toggle_lists_versions_and_dims_deleted_objects_and_folders(qtbot, windo
     assert set(rows(b)) == {"a.txt", "live/"}  # a plain listing: nothing deleted shows
     assert b.versions.pane.isHidden()
     assert b.versions.toggle_action.shortcut().toString() == "Ctrl+Shift+H"
-    show_versions(qtbot, b)
+    show_versions(qtbot, b, keys=True)
+    assert b.versions.toggle_action.isChecked()
     shown = rows(b)
     assert set(shown) == {"a.txt", "b.txt", "live/"}
     assert isinstance(shown["b.txt"], DeletedObject) and shown["b.txt"].size == 3

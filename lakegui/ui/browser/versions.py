@@ -243,8 +243,11 @@ class BrowserVersions(QObject):
             e = model.entry(row)
             if (e.prefix if type(e) is PrefixEntry else e.key) == wanted:
                 self._select_after = ""
-                self.browser.table.selectRow(row)
-                self.browser.table.scrollTo(model.index(row, 0))
+                table, index = self.browser.table, model.index(row, 0)
+                flags = table.selectionModel().SelectionFlag
+                # Not selectRow: with Ctrl held (or thought held) it would toggle the row instead.
+                table.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+                table.scrollTo(index)
                 return
         if not self.loading and self._plain_done:
             self._select_after = ""  # gone (a version deleted was the last)
