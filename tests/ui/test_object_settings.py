@@ -4,6 +4,8 @@ objects that cannot be read yet, and creating and deleting buckets from the buck
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import boto3
 import pytest
 from PySide6.QtCore import Qt
@@ -241,6 +243,8 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
                     timeout=10000)
     state = settings.restore_column.state("cold/old.csv")
     assert state.readable and state.expiry is not None
+    days_left = (state.expiry - datetime.now(timezone.utc)).total_seconds() / 86400
+    assert 2 < days_left <= 3.01  # the days asked for reached S3
 
     # Properties shows it too
     seen = {}

@@ -13,8 +13,8 @@ import logging
 from concurrent.futures import Executor
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QStyle, QToolButton
 
 from ...core import buckets, tagging
@@ -106,8 +106,6 @@ class ObjectSettings(QObject):
 
     def _action(self, text, pixmap, slot, tip: str) -> QAction:
         action = QAction(self.browser.style().standardIcon(pixmap), text, self.browser)
-        action.setShortcut(QKeySequence())
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.setToolTip(text.rstrip("…"))
         action.setStatusTip(tip)
         action.triggered.connect(slot)
