@@ -184,8 +184,8 @@ class LakeDataset:
 
     def __init__(self, client, bucket: str, files: list[LakeFile], *, field_names: list[str] | None = None,
                  concurrency: int = CONCURRENCY, raw: bool = False, verify=True):
-        """`raw`: ranged GETs through presigned URLs and one urllib3 pool (fetch.RawGets), for named
-        endpoints, as listings do; else through the boto3 client."""
+        """`raw`: ranged GETs through presigned URLs over keep-alive http.client connections
+        (fetch.RawGets), for named endpoints, as listings do; else through the boto3 client."""
         self.client = RawGets(client, verify) if raw else client
         self.bucket = bucket
         self.files = list(files)
