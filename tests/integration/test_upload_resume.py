@@ -21,6 +21,7 @@ from lakegui.core.transfers import parts
 from lakegui.core.transfers.backends import make_engine
 from lakegui.core.transfers.engine import JobControl, Progress
 from lakegui.core.transfers.jobs import Direction, Job, JobState, OverwritePolicy
+from lakegui.core.transfers.ranges import kept_bytes
 from lakegui.core.transfers.service import QueueService, ThreadExecutor
 from lakegui.core.transfers.store import JobStore, NewJob
 from tests.integration.test_cli_transfers import cli, row_of
@@ -104,7 +105,8 @@ def test_continues_from_the_parts_the_server_has_and_resends_a_damaged_one(kind,
     assert progress.done == len(data)
     assert sha(s3.get_object(Bucket=BUCKET, Key="k/f.bin")["Body"].read()) == sha(data)
     assert open_uploads(s3) == []
-    assert ids == [""] and saved == [{}]  # completed: the queue forgets the upload
+    assert saved[:-1] and all(kept_bytes(state) > 3 * PART for state in saved[:-1])  # the kept parts, and more
+    assert ids == [""] and saved[-1] == {}  # completed: the queue forgets the upload
 
 
 def test_a_file_changed_between_attempts_aborts_and_starts_again(seaweedfs, tmp_path):
@@ -192,8 +194,11 @@ def test_pause_keeps_the_parts_resume_sends_the_rest_cancel_aborts(moto_endpoint
             kept = server_parts(s3, "p/a.bin", paused.upload_id)
             assert paused.upload_id and paused.resume["part_size"] == PART and kept >= 3  # the parts stay
             assert paused.resume["size"] == len(data) and paused.resume["mtime_ns"] == a.stat().st_mtime_ns
+            assert PART <= kept_bytes(paused.resume) <= kept * PART  # what it recorded as sent
             sent_before = proxy.bytes_in
             service.resume([first])
+            # The header does not fall back: the recorded parts count as done from the claim on.
+            assert service.row(first).state == "running" and service.row(first).bytes_done >= PART
             wait_for_end(service, first, "done")
             # What the server kept was not sent again; the rest was, once.
             assert len(data) - kept * PART <= proxy.bytes_in - sent_before <= len(data) - kept * PART + 64 * 1024

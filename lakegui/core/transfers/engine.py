@@ -452,6 +452,10 @@ class EngineBase:
                 log.info("%s: %s", job.uri, note)
                 self.drop_upload(job, control, on_upload_id)
             else:
+                # What the last run recorded as sent shows as done at once (the queue's header must
+                # not fall back while the server is asked); the server's answer then corrects it.
+                shown = ranges.kept_bytes(job.resume)
+                progress.add(shown)
                 upload = parts.PartsUpload(self.client, job, path, before.st_size, int(job.resume["part_size"]),
                                            self.part_workers, progress.add)
                 try:
@@ -461,9 +465,10 @@ class EngineBase:
                             "lifecycle rule), so the upload started again")
                     log.info("%s: %s", job.uri, note)
                     self.forget_upload(job, control, on_upload_id)
+                    progress.reset(before.st_size)
                     upload = None
                 else:
-                    progress.add(kept)  # parts the server kept count as done at once
+                    progress.add(kept - shown)
                     log.info("%s: resuming with %d of %d parts (%d bytes) already on the server",
                              job.uri, len(upload.digests), upload.count, kept)
         if upload is None:
@@ -476,6 +481,8 @@ class EngineBase:
             control.save_resume(job, parts.resume_state(self.name, part_size, before))
             upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, self.part_workers,
                                        progress.add)
+        state = {k: v for k, v in job.resume.items() if k != "ranges"}
+        upload.on_record = lambda spans: control.save_resume(job, {**state, "ranges": spans})
         control.attach(upload)
         try:
             upload.send_missing()

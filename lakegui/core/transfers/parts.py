@@ -21,6 +21,7 @@ import io
 import logging
 import os
 import threading
+import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,12 @@ from s3transfer.utils import ChunksizeAdjuster
 
 from ..errors import classify
 from .jobs import Job, JobState
+from .ranges import Ranges
 
 log = logging.getLogger(__name__)
 
 UPLOADER = "parts"  # job.resume["uploader"] of an upload this module can continue
+RECORD_EVERY = 0.5  # seconds between records of the parts sent (a display hint; list_parts is the truth)
 
 
 class UploadVanished(Exception):
@@ -97,8 +100,14 @@ class PartsUpload:
     part_size: int
     workers: int
     on_bytes: Callable[[int], None]
+    # Called (any thread) with the spans of the file now on the server, at most every
+    # RECORD_EVERY seconds: the queue shows them as done at once on the next run (ranges.kept_bytes).
+    on_record: Callable[[list[list[int]]], None] | None = None
     digests: dict[int, bytes] = field(default_factory=dict)  # part number -> MD5 of its bytes
     _stop: threading.Event = field(default_factory=threading.Event)
+    _sent: Ranges = field(default_factory=Ranges)
+    _recorded: float = 0.0
+    _record_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def count(self) -> int:
@@ -144,6 +153,7 @@ class PartsUpload:
                 digest = hashlib.md5(os.pread(fd, length, start), usedforsecurity=False).digest()
                 if digest.hex() == etag:
                     self.digests[number] = digest
+                    self._sent.add(start, start + length)
                     kept += length
         finally:
             os.close(fd)
@@ -184,6 +194,18 @@ class PartsUpload:
             # The server checked Content-MD5, so this is not damage; a resume just cannot keep this part.
             log.debug("part %d of %s has ETag %s, not its MD5", number, self.job.uri, etag)
         self.digests[number] = digest
+        self._sent.add(start, start + length)
+        self._record()
+
+    def _record(self) -> None:
+        if self.on_record is None:
+            return
+        with self._record_lock:  # one write at a time, each with every part sent so far
+            now = time.monotonic()
+            if now - self._recorded < RECORD_EVERY:
+                return
+            self._recorded = now
+            self.on_record(self._sent.spans())
 
     @property
     def finished(self) -> bool:
