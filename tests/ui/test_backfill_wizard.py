@@ -89,6 +89,9 @@ def test_overwrite_replaces_objects_that_differ(qtbot, window, demo_connection, 
     w = open_wizard(qtbot, window, demo_connection, folder=str(lake_folder(tmp_path)))
     w.overwrite_radio.setChecked(True)
     assert w.queue_button.text() == "Queue 2 files" and "(1 object)" in w.overwrite_radio.text()
+    # The demo lake keeps no versions: replacing is for good, so the wizard warns and asks (issue 22).
+    assert w.overwrite_warning.isVisible() and "cannot be rolled back" in w.overwrite_warning.text()
+    w.confirm_overwrite = lambda text: True
     with qtbot.waitSignal(w.enqueued, timeout=10000):
         w.queue_button.click()
     wait_finished(qtbot, window)
