@@ -81,7 +81,8 @@ def _client_error_message(code: str, status: int, where: str, bucket: str | None
         return "The session token has expired: sign in again (for example `aws sso login`)."
     if code == "InvalidObjectState":  # GET of a Glacier / Deep Archive object not (yet) restored
         return (f"{where} is archived (Glacier or Deep Archive) and cannot be read until it is restored: "
-                "request a restore (`lakegui-cli restore` or Properties), then try again once it has finished.")
+                "request a restore (Restore… in the browser, or `lakegui-cli restore`), then try again once it "
+                "has finished.")
     if code == "InvalidBucketName":
         return f"'{bucket}' is not a valid bucket name."
     if code in ("SlowDown", "Throttling", "ThrottlingException", "TooManyRequests", "RequestLimitExceeded"):

@@ -312,7 +312,8 @@ def test_archived_objects_say_why_they_cannot_be_previewed_or_downloaded(qtbot, 
     wait_idle(qtbot, window.transfers)
     rows = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
     assert [r.state for r in rows] == ["failed"]
-    assert "archived" in rows[0].error and "restore" in rows[0].error and "InvalidObjectState" not in rows[0].error
+    assert "archived" in rows[0].error and "Restore… in the browser" in rows[0].error
+    assert "InvalidObjectState" not in rows[0].error
     assert not (tmp_path / "dl" / "old.csv").exists()
 
 
