@@ -211,7 +211,8 @@ def test_paused_download_keeps_its_temp_file_and_resumes_from_it(backend, server
     temp = temp_path_for(j.local_path, j.id)
     kept = sum(e - s for s, e in j.resume["ranges"])
     assert temp.exists() and kept > 0 and progress.done == kept  # what is in place counts as done
-    backend.proxy.bandwidth, before = 1 << 40, backend.proxy.bytes_out  # unpaced (0 would stop a pacing handler)
+    backend.proxy.bandwidth = 1 << 40  # unpaced (0 would stop a handler still pacing the first run's answers)
+    before = backend.proxy.settled()
     out = engine.run(j, JobControl(), Progress())
     assert out.state is JobState.DONE, out.error
     assert (tmp_path / "out" / "big.bin").read_bytes() == body and not temp.exists()

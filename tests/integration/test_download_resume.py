@@ -41,20 +41,6 @@ def written(path) -> int:
         return 0
 
 
-def settled(proxy: FaultProxy) -> int:
-    """The proxy's bytes_out once the killed client's last requests are answered (it counts an
-    answer as it starts sending it, whether or not anyone reads it)."""
-    last = [-1, time.monotonic()]
-
-    def still():
-        if proxy.bytes_out != last[0]:
-            last[:] = [proxy.bytes_out, time.monotonic()]
-        return time.monotonic() - last[1] > 0.5
-
-    wait_until(still, 30, "the proxy to go quiet", interval=0.05)
-    return proxy.bytes_out
-
-
 def recorded(q: str) -> int:
     row = row_of(q, "SELECT resume FROM jobs")
     return kept_bytes(json.loads(row[0])) if row else 0
@@ -79,7 +65,7 @@ def test_kill_9_at_60_percent_then_queue_resume_fetches_only_the_rest(server, en
         kept = recorded(q)
         assert (out / ".big.bin.lakegui-1.part").exists() and not (out / "big.bin").exists()
         proxy.bandwidth = UNPACED
-        before = settled(proxy)
+        before = proxy.settled()
         done, doc = cli("queue", "resume", "--queue", q, "--json", timeout=120)
         again = proxy.bytes_out - before
     assert done.returncode == 0 and doc["done"] == 1, done.stderr[-2000:]
@@ -133,7 +119,7 @@ def test_pause_then_resume_keeps_the_part_file_and_the_header_agrees_with_the_ro
             # The issue's complaint: the header fell while the row kept its percentage.
             assert totals.bytes_done == kept
             proxy.bandwidth = UNPACED
-            before = settled(proxy)
+            before = proxy.settled()
             started = time.monotonic()
             s.resume([job_id])
             assert s.totals().bytes_done == s.row(job_id).bytes_done == kept  # still done as it runs again

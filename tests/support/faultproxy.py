@@ -94,6 +94,20 @@ class FaultProxy:
             self.injected[fault] += 1
             return fault
 
+    def settled(self, quiet: float = 0.5, timeout: float = 30) -> int:
+        """bytes_out once no answer has been sent for `quiet` seconds: a stopped or killed client's
+        last requests are still answered (and counted as their answers start), read or not."""
+        import time
+
+        last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+        while time.monotonic() - since < quiet:
+            if self.bytes_out != last:
+                last, since = self.bytes_out, time.monotonic()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the proxy still sends after {timeout:.0f} s")
+            self._stopping.wait(0.05)
+        return self.bytes_out
+
     def start(self) -> "FaultProxy":
         proxy = self
 
