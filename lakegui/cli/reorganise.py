@@ -421,7 +421,7 @@ def add_parser(sub) -> None:
     r.add_argument("target", metavar="s3://BUCKET/KEY_OR_PREFIX/")
     r.add_argument("--recursive", action="store_true", help="every key under the prefix")
     r.add_argument("--yes", action="store_true", help=f"do not ask before deleting more than {CONFIRM_OVER:,} keys")
-    r.add_argument("--threads", type=int, default=4, help="DeleteObjects requests at once (default 4)")
+    r.add_argument("--threads", type=int, default=8, help="DeleteObjects requests (of 1,000 keys) at once (default 8)")
     _single_options(r)
     r.set_defaults(func=rm)
 

@@ -350,3 +350,15 @@ def _states(db: str) -> dict[str, int]:
             return dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
     except sqlite3.Error:
         return {}
+
+
+def test_rm_of_odd_keys_deletes_each_through_the_native_client(lake):
+    url, c = lake
+    odd = [k.replace("data/2024/", "odd/") for k in ODD] + ["odd/a&b<c>'\".txt", "odd/ sp ace "]
+    for k in odd:
+        c.put_object(Bucket="src", Key=k, Body=b"1")
+    c.put_object(Bucket="src", Key="odd-not/kept", Body=b"")
+    proc, doc = cli("rm", "s3://src/odd/", "--recursive", "--json", "--endpoint-url", url)
+    assert proc.returncode == 0, proc.stderr
+    assert (doc["deleted"], doc["failed"], doc["bytes"]) == (len(odd), 0, len(odd))
+    assert set(keys(c, "src")) == {"odd-not/kept"}

@@ -135,6 +135,34 @@ def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Pro
     raise JobError(f"this version of lakegui cannot run a '{job.direction}' job", permanent=True)
 
 
+def delete_objects(engine: EngineBase, bucket: str, keys: list[str]) -> list[tuple[str, str, str]]:
+    """One DeleteObjects request (quiet: only failures come back): [(key, code, message)] of the
+    keys not deleted. Through the engine's native client when it has one (no botocore client to
+    build, nothing of the request in Python but its body), else botocore's."""
+    send = getattr(engine, "send", None)
+    if send is None:
+        resp = engine.client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys],
+                                                                   "Quiet": True})
+        return [(e.get("Key", ""), e.get("Code", ""), e.get("Message", "")) for e in resp.get("Errors", [])]
+    import base64
+    import hashlib
+    from xml.etree import ElementTree
+    from xml.sax.saxutils import escape
+
+    body = ('<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            "<Quiet>true</Quiet>" + "".join(f"<Object><Key>{escape(k)}</Key></Object>" for k in keys)
+            + "</Delete>").encode()
+    md5 = base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode()  # S3 requires it here
+    _, _, data = send("POST", bucket, "", [("Content-MD5", md5), ("Content-Type", "application/xml")],
+                      operation="DeleteObjects", query="delete", body=body)
+    errors = []
+    for element in ElementTree.fromstring(data).iter() if data.strip() else ():
+        if element.tag.rpartition("}")[2] == "Error":
+            fields = {child.tag.rpartition("}")[2]: child.text or "" for child in element}
+            errors.append((fields.get("Key", ""), fields.get("Code", ""), fields.get("Message", "")))
+    return errors
+
+
 def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:
     pairs = delete_keys(job)
     sizes = dict(pairs)
@@ -145,9 +173,7 @@ def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progres
     if left:
         if control.stopped:
             raise JobError("stopped", permanent=False)
-        resp = engine.client.delete_objects(Bucket=job.bucket, Delete={"Objects": [{"Key": k} for k in left],
-                                                                       "Quiet": True})
-        errors = [(e.get("Key", ""), e.get("Code", ""), e.get("Message", "")) for e in resp.get("Errors", [])]
+        errors = delete_objects(engine, job.bucket, left)
         failed = {k for k, _, _ in errors}
         progress.add(sum(sizes.get(k, 0) for k in left if k not in failed))
         if errors:
