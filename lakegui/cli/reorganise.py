@@ -415,8 +415,9 @@ def add_parser(sub) -> None:
                     description="Delete s3://B/KEY, or with --recursive every key under s3://B/PREFIX/ "
                                 "(data/2024/ never touches data/2024-old/). The count is printed first; "
                                 f"more than {CONFIRM_OVER:,} keys need --yes when stdin is not a terminal. "
-                                "DeleteObjects in batches of 1,000, several at once; every key that could not "
-                                "be deleted is reported.",
+                                "DeleteObjects in batches of 1,000, several at once, each a job of the durable "
+                                "queue (`queue resume` finishes a killed run); every key that could not be "
+                                "deleted is reported with the reason.",
                     example="lakegui-cli rm s3://lake/tmp/2024/ --recursive --dry-run")
     r.add_argument("target", metavar="s3://BUCKET/KEY_OR_PREFIX/")
     r.add_argument("--recursive", action="store_true", help="every key under the prefix")
