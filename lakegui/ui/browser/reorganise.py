@@ -233,7 +233,7 @@ class Reorganiser(QObject):
             return None
         listed = {}
         for row in range(self.browser.model.rowCount()):
-            entry = self.browser.model.index(row, 0).data(ENTRY_ROLE)
+            entry = self.browser.model.entry(row)
             if isinstance(entry, ObjectEntry):
                 listed[entry.key] = entry
         sources = [Source(k) if k.endswith("/") else source_of(listed[k]) if k in listed else Source(k)
@@ -300,14 +300,17 @@ class Reorganiser(QObject):
             if policy is None:
                 self.done.emit(f"The {verb} was cancelled; nothing was queued.")
                 return None
-        jobs = planned.jobs(src_bucket, dst_bucket, move=move, policy=policy,
-                            source_profile=None if same else src_conn.profile.to_dict())
-        n = _count(len(jobs), "object")
+        n = _count(len(planned.items), "object")
         name = f"{verb.capitalize()} {n} to {where}"
         kind = str(Direction.MOVE if move else Direction.COPY)
+        source_profile = None if same else src_conn.profile.to_dict()
+
+        def store():  # making 10,000 jobs takes 0.2 s: that and the database write stay off the UI thread
+            jobs = planned.jobs(src_bucket, dst_bucket, move=move, policy=policy, source_profile=source_profile)
+            return self.queue.store_batch(name, kind, dst_conn.profile.to_dict(), jobs)
+
         try:
-            batch, rows = await in_executor(self.executor, self.queue.store_batch, name, kind,
-                                            dst_conn.profile.to_dict(), jobs)
+            batch, rows = await in_executor(self.executor, store)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
