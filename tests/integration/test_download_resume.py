@@ -163,3 +163,39 @@ def test_an_object_replaced_between_attempts_is_fetched_again_from_the_start(mot
     assert "changed since its download was interrupted" in out.error  # the job says so
     assert target.read_bytes() == new and again >= len(new)
     assert job.resume == {}
+
+
+def test_a_resume_in_the_same_process_hashes_only_what_the_paused_run_had_not(moto_endpoint, tmp_path, monkeypatch):
+    from lakegui.core.transfers import verify
+
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket="rehash")
+    body = os.urandom(12 * MB)
+    s3.put_object(Bucket="rehash", Key="h/big.bin", Body=body)
+    starts = []
+    real = verify.Follower.__init__
+    monkeypatch.setattr(verify.Follower, "__init__",
+                        lambda self, path, available, start=0, digest=None:
+                        starts.append(start) or real(self, path, available, start, digest))
+    target = tmp_path / "out" / "big.bin"
+    settings = TransferSettings(multipart_threshold=5 * MB, multipart_chunksize=5 * MB, max_concurrency=4)
+    with FaultProxy(moto_endpoint, bandwidth=1 * MB) as proxy:
+        conn = Connection(ConnectionProfile(name="t", endpoint_url=proxy.url, addressing_style="path"))
+        engine = make_engine(conn, settings)
+        try:
+            job = Job(8, 1, Direction.DOWNLOAD, "rehash", "h/big.bin", str(target), size=len(body))
+            control, first = JobControl(), {}
+            t = threading.Thread(target=lambda: first.update(out=engine.run(job, control, Progress())))
+            t.start()
+            wait_until(lambda: kept_bytes(job.resume) > 0 or not t.is_alive(), 30, "a range recorded")
+            control.stop(JobState.PAUSED)
+            t.join(30)
+            proxy.bandwidth = UNPACED
+            out = engine.run(job, JobControl(), Progress())
+        finally:
+            engine.close()
+            for purpose in ("interactive", "transfer"):
+                conn.client(purpose).close()
+    assert first["out"].state is JobState.PAUSED and out.state is JobState.DONE, out.error
+    assert target.read_bytes() == body  # and verified: the MD5 went on from the paused run's state
+    assert starts[0] == 0 and starts[1] > 0, starts

@@ -303,6 +303,7 @@ class CrtEngine(EngineBase):
                 os.close(fd)
             if follower is not None:
                 follower.stop()
+                self.keep_digest(job, temp, follower)
 
     def send(self, method: str, bucket: str, key: str, headers: list[tuple[str, str]], *, operation: str,
              query: str = "", body: bytes = b"", control: JobControl | None = None) -> tuple[int, dict, bytes]:

@@ -147,6 +147,7 @@ class EngineBase:
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self.verify = verify
+        self._kept_digests: dict[int, tuple] = {}  # job id -> (inode, offset, Digest) of a paused download
 
     @property
     def client(self):
@@ -364,11 +365,36 @@ class EngineBase:
         return verify.expected_for(self.client, job.bucket, job.key, job.src_version)
 
     def follow(self, job: Job, temp: Path, available, exp: verify.Expected | None) -> verify.Follower:
-        """A thread hashing the temp file as it is written (see verify.py)."""
+        """A thread hashing the temp file as it is written (see verify.py). After a pause in this
+        process it goes on from where the last run's hash stopped (see keep_digest)."""
+        kept = self._kept_digests.pop(job.id, None)
+        if kept is not None and exp is not None:
+            inode, offset, digest = kept
+            try:
+                same = os.stat(temp).st_ino == inode
+            except OSError:
+                same = False
+            if same and digest.exp == exp and offset <= available():
+                return verify.Follower(temp, available, start=offset, digest=digest)
         follower = verify.Follower(temp, available)
         if exp is not None:
             follower.expect(exp)
         return follower
+
+    def keep_digest(self, job: Job, temp: Path, follower: verify.Follower) -> None:
+        """After a run that stopped and kept its temp file, with its follower stopped: keep what it
+        hashed, in memory, for the next run of the job in this process. Resuming a paused 1 GiB
+        download would otherwise hash its kept half again (MD5: about 1.5 s here)."""
+        offset, digest = follower.progress()
+        if digest is None or not offset or not ranges.kept_bytes(job.resume):
+            return
+        try:
+            inode = os.stat(temp).st_ino
+        except OSError:
+            return
+        if len(self._kept_digests) >= 64:  # paused jobs never resumed here: forget the oldest
+            self._kept_digests.pop(next(iter(self._kept_digests)))
+        self._kept_digests[job.id] = (inode, offset, digest)
 
     def finish_download(self, job: Job, temp: Path, target: Path,
                         follower: verify.Follower | None = None, headers: dict | None = None, *,

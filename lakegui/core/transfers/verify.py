@@ -208,6 +208,11 @@ class Follower:
             if fd is not None:
                 os.close(fd)
 
+    def progress(self) -> tuple[int, Digest | None]:
+        """(bytes hashed, the digest so far), once stopped: a paused download's next run in this
+        process goes on from there instead of hashing its kept bytes again."""
+        return self._offset, self._digest
+
     def result(self, total: int) -> str:
         self._total = total
         self._wake.set()
