@@ -56,6 +56,9 @@ def run(args, sw) -> int:
     body = os.urandom(args.many_kb * 1024)
     conn = Connection(ConnectionProfile.from_options(endpoint_url=sw.endpoint_url, bucket=BUCKET))
     app, loop = app_and_loop()
+    from lakegui.ui.gc_main_thread import MainThreadCollector
+
+    collector = MainThreadCollector(app)  # as the app runs: the cyclic collector on the UI thread only
     executor = ThreadPoolExecutor(4)
     queue = TransferQueue(TransferSettings())
     queue.set_connection(conn)
@@ -133,6 +136,7 @@ def run(args, sw) -> int:
         browser.cancel()
         queue.shutdown()
         executor.shutdown()
+        collector.stop()
     print(json.dumps({"median_seconds": statistics.median(r["seconds"] for r in results),
                       "median_max_gap_ms": statistics.median(r["max_gap_ms"] for r in results),
                       "worst_gap_ms": max(r["max_gap_ms"] for r in results)}))

@@ -130,6 +130,10 @@ def test_escape_cancels_and_bad_names_are_refused(qtbot, window, demo_connection
         with qtbot.waitSignal(r.failed, timeout=5000) as blocker:
             assert r.rename_to(entry, name) is None
         assert blocker.args[0].startswith("Cannot rename Q1.json: ") and why in blocker.args[0]
+    deleted_row = type("DeletedObject", (), {"key": AAPL + "2022/Q9.json"})()  # Show versions' dimmed rows
+    with qtbot.waitSignal(r.failed, timeout=5000) as blocker:
+        assert r.rename_to(deleted_row, "Q10.json") is None
+    assert "Undelete it first" in blocker.args[0]
     # A name that exists: the overwrite policy asks; cancelling queues nothing.
     questions = []
     r.choose_policy = lambda conflicts, total, where: questions.append((conflicts, total, where)) or None

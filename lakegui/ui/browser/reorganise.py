@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox
 
 from ...core.connection import Connection
 from ...core.errors import classify
+from ...core.gcpause import gc_paused
 from ...core.listing import ObjectEntry, PrefixEntry, parent_prefix
 from ...core.transfers.jobs import Direction, OverwritePolicy
 from ...core.transfers.reorganise import (
@@ -179,6 +180,9 @@ class Reorganiser(QObject):
         """Queue the move of `entry` (a listed row) to `name` in its folder; refuse a bad name."""
         if not self._here():
             return None
+        if not isinstance(entry, (ObjectEntry, PrefixEntry)):  # a deleted object's row (Show versions)
+            self.failed.emit("A deleted object cannot be renamed: Undelete it first (Versions pane).")
+            return None
         source = source_of(entry)
         try:
             target = renamed(source, name)
@@ -272,6 +276,10 @@ class Reorganiser(QObject):
         where = f"s3://{dst_bucket}/{parent_prefix(placements[0][1])}"
 
         def plan():
+            with gc_paused():  # tens of thousands of entries and items, no cycles (see core/gcpause.py)
+                return _plan()
+
+        def _plan():
             src_client = src_conn.client()
             dst_client = src_client if same else dst_conn.client()
             planned = plan_placements(src_client, src_conn.listing_client(), src_bucket, placements, dst_client,
@@ -306,8 +314,9 @@ class Reorganiser(QObject):
         source_profile = None if same else src_conn.profile.to_dict()
 
         def store():  # making 10,000 jobs takes 0.2 s: that and the database write stay off the UI thread
-            jobs = planned.jobs(src_bucket, dst_bucket, move=move, policy=policy, source_profile=source_profile)
-            return self.queue.store_batch(name, kind, dst_conn.profile.to_dict(), jobs)
+            with gc_paused():
+                jobs = planned.jobs(src_bucket, dst_bucket, move=move, policy=policy, source_profile=source_profile)
+                return self.queue.store_batch(name, kind, dst_conn.profile.to_dict(), jobs)
 
         try:
             batch, rows = await in_executor(self.executor, store)
