@@ -199,3 +199,27 @@ def test_a_resume_in_the_same_process_hashes_only_what_the_paused_run_had_not(mo
     assert first["out"].state is JobState.PAUSED and out.state is JobState.DONE, out.error
     assert target.read_bytes() == body  # and verified: the MD5 went on from the paused run's state
     assert starts[0] == 0 and starts[1] > 0, starts
+
+
+def test_cancel_or_clear_of_a_stopped_download_removes_the_part_file_it_kept(tmp_path):
+    s = QueueService(tmp_path / "q.sqlite3", TransferSettings(), executor=ThreadExecutor(1))
+    try:
+        batch, _ = s.add_batch("b", "download", {}, [
+            NewJob(Direction.DOWNLOAD, "bkt", f"k/{n}.bin", str(tmp_path / f"{n}.bin"), size=10, state=state)
+            for n, state in (("paused", JobState.PAUSED), ("failed", JobState.FAILED), ("other", JobState.PAUSED))])
+        temps = {}
+        for job in s.jobs(batch_id=batch):
+            temps[job.key] = temp = temp_path_for(job.local_path, job.id)
+            temp.write_bytes(b"x" * 10)
+            s._store.set_resume(job.id, {"etag": "e", "size": 10, "ranges": [[0, 6]]})
+        temps["k/other.bin"].unlink()
+        temps["k/other.bin"].symlink_to(tmp_path / "not-ours")  # planted: never followed nor removed
+        s.load_rows()
+        paused = [r.job_id for r in s.rows if r.name == "paused.bin"]
+        s.cancel(paused)
+        assert not temps["k/paused.bin"].exists() and temps["k/failed.bin"].exists()
+        assert s.jobs(batch_id=batch)[0].resume == {}
+        s.clear(batch_id=batch)
+        assert not temps["k/failed.bin"].exists() and temps["k/other.bin"].is_symlink()
+    finally:
+        s.close()

@@ -106,6 +106,16 @@ def reusable_temp(temp: Path, resume: dict) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and st.st_uid == os.getuid() and st.st_size >= end
 
 
+def drop_partial(job) -> None:
+    """Remove the temp file a download kept to resume from (it was cancelled or removed)."""
+    from .localpaths import temp_path_for
+
+    if job.local_path and kept_bytes(job.resume):
+        temp = temp_path_for(job.local_path, job.id)
+        if reusable_temp(temp, job.resume):  # ours: never remove what someone else put there
+            temp.unlink(missing_ok=True)
+
+
 class Checkpoint:
     """Records `ranges` (with `state`: the ETag and version they belong to) through `save`, in
     batches, on its own thread; `wake()` after writes. `close(keep)` stops it, recording a last

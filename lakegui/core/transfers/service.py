@@ -27,7 +27,7 @@ from ..connection import Connection, ConnectionProfile
 from ..settings import TransferSettings
 from .jobs import BACKFILL, CLEARABLE, UNFINISHED, Job, JobState, Outcome, display_name
 from .progress import BatchProgress, Counts, RateMeter, Totals, count_rows, eta
-from .ranges import kept_bytes
+from .ranges import drop_partial, kept_bytes
 from .store import Batch, JobStore, NewJob, QueueError, this_owner, uploaded_records
 
 if TYPE_CHECKING:
@@ -579,6 +579,8 @@ class QueueService:
         ids = None if ids is None else list(ids)
         self.write_ends()
         kept = self._store.open_uploads(states=[JobState.QUEUED, JobState.PAUSED], ids=ids, batch_id=batch_id)
+        self._drop_partials(self._store.kept_downloads(states=[JobState.QUEUED, JobState.PAUSED], ids=ids,
+                                                       batch_id=batch_id), forget=True)
         moved = self._store.set_state(ids, JobState.CANCELLED, from_states=[JobState.QUEUED, JobState.PAUSED],
                                       batch_id=batch_id)
         self._abort_uploads(kept, forget=True)
@@ -619,10 +621,20 @@ class QueueService:
         states = [s for s in JobState if s is not JobState.RUNNING]
         kept = self._store.open_uploads(states=states, ids=ids, batch_id=batch_id, visible_only=keep_hidden)
         self._abort_uploads(kept)
+        self._drop_partials(self._store.kept_downloads(states=states, ids=ids, batch_id=batch_id,
+                                                       visible_only=keep_hidden))
         n = self._store.remove(states=states, ids=ids, batch_id=batch_id, visible_only=keep_hidden)
         self._remove_rows(gone)
         self.emit_totals()
         return n
+
+    def _drop_partials(self, jobs: list[Job], *, forget: bool = False) -> None:
+        """Remove the temp files downloads cancelled or removed while not running kept for a
+        resume (issue 19): local files, so here and now."""
+        for job in jobs:
+            drop_partial(job)
+            if forget:
+                self._store.set_resume(job.id, {})
 
     def _abort_uploads(self, jobs: list[Job], *, forget: bool = False) -> None:
         """Abort the multipart uploads that jobs cancelled or removed while not running kept for

@@ -371,6 +371,26 @@ class JobStore:
             where.append("hidden = 0")
         return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id", args)]
 
+    def kept_downloads(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None,
+                       batch_id: int | None = None, visible_only: bool = False) -> list[Job]:
+        """Downloads in `states` (of `ids`, of `batch_id`) that kept a temp file to resume from:
+        what must be removed when they are cancelled or removed without running again."""
+        states = [str(s) for s in states]
+        where = [f"state IN ({','.join('?' * len(states))})", "direction = 'download'", "resume LIKE '%\"ranges\"%'"]
+        args: list = list(states)
+        if ids is not None:
+            ids = list(ids)
+            if not ids:
+                return []
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args += ids
+        if batch_id is not None:
+            where.append("batch_id = ?")
+            args.append(batch_id)
+        if visible_only:
+            where.append("hidden = 0")
+        return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id", args)]
+
     def set_upload_id(self, job_id: int, upload_id: str) -> None:
         with self._write() as db:
             db.execute("UPDATE jobs SET upload_id = ?, updated = ? WHERE id = ?", (upload_id, time.time(), job_id))
