@@ -299,3 +299,25 @@ def test_queue_clear_aborts_the_uploads_it_removes(moto_endpoint, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert doc == {"removed": 1}
     assert open_uploads(s3) == []
+
+
+def test_on_aws_the_parts_checksums_are_named_again_when_completing(s3, tmp_path):
+    # No endpoint: botocore adds a CRC32 to each part (moto in-process stands in for AWS).
+    s3.create_bucket(Bucket=BUCKET)
+    data = os.urandom(2 * PART + 1)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    job = started_upload(s3, path, "k/aws.bin", {1: data[:PART]})
+    engine = make_engine(Connection(ConnectionProfile(name="aws", region="us-east-1")),
+                         replace(SETTINGS, engine="s3transfer"))
+    completes = []
+    engine.client.meta.events.register("before-call.s3.CompleteMultipartUpload",
+                                       lambda params, **kw: completes.append(params["body"]))
+    try:
+        out = engine.run(job, JobControl(), Progress())
+    finally:
+        engine.close()
+    assert out.state is JobState.DONE, out.error
+    # The two parts sent name their CRC32 (moto's list_parts states none for the kept part 1).
+    assert len(completes) == 1 and completes[0].count(b"<ChecksumCRC32>") == 2
+    assert sha(s3.get_object(Bucket=BUCKET, Key="k/aws.bin")["Body"].read()) == sha(data)

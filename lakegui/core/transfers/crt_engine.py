@@ -3,9 +3,13 @@
 It splits, parallelises and retries in C, outside the GIL, and streams straight
 from and to files, which is what makes many small files fast here (see the
 benchmarks). Requests are signed with credentials resolved through the same
-boto3 session as everything else, refreshed as they expire. The CRT does not
-report multipart upload ids, so before a multipart upload the job records when
-it began; a crash is then cleaned up by aborting that key's uploads since then.
+boto3 session as everything else, refreshed as they expire.
+
+Multipart-sized uploads do not come here: the CRT neither reports their upload id nor
+continues one it did not start, and it aborts its upload on cancel, so they go through
+parts.py (EngineBase.upload_parts), which can resume them (issue 19). Should one come here
+anyway (the file grew past the threshold), the job records when it began, and a crash is
+cleaned up by aborting that key's uploads since then.
 """
 
 from __future__ import annotations

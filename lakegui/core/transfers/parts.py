@@ -36,6 +36,9 @@ from .ranges import Ranges
 log = logging.getLogger(__name__)
 
 UPLOADER = "parts"  # job.resume["uploader"] of an upload this module can continue
+# A part's checksums as botocore names them; completing an upload whose parts carry them (AWS,
+# where botocore adds CRC32 by default) must name them again.
+_CHECKSUMS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256")
 RECORD_EVERY = 0.5  # seconds between records of the parts sent (a display hint; list_parts is the truth)
 
 
@@ -104,6 +107,7 @@ class PartsUpload:
     # RECORD_EVERY seconds: the queue shows them as done at once on the next run (ranges.kept_bytes).
     on_record: Callable[[list[list[int]]], None] | None = None
     digests: dict[int, bytes] = field(default_factory=dict)  # part number -> MD5 of its bytes
+    checksums: dict[int, dict] = field(default_factory=dict)  # part number -> its checksums, if any
     _stop: threading.Event = field(default_factory=threading.Event)
     _sent: Ranges = field(default_factory=Ranges)
     _recorded: float = 0.0
@@ -120,9 +124,10 @@ class PartsUpload:
     def cancel(self) -> None:
         self._stop.set()
 
-    def server_parts(self) -> dict[int, tuple[str, int]]:
-        """{part number: (ETag, size)} of what the server holds; UploadVanished if it holds nothing."""
-        got: dict[int, tuple[str, int]] = {}
+    def server_parts(self) -> dict[int, tuple[str, int, dict]]:
+        """{part number: (ETag, size, checksums)} of what the server holds; UploadVanished if it
+        holds nothing."""
+        got: dict[int, tuple[str, int, dict]] = {}
         marker = 0
         while True:
             try:
@@ -133,18 +138,19 @@ class PartsUpload:
                     raise UploadVanished(self.job.upload_id) from exc
                 raise
             for p in resp.get("Parts", []):
-                got[int(p["PartNumber"])] = (str(p.get("ETag", "")).strip('"').lower(), int(p.get("Size", -1)))
+                got[int(p["PartNumber"])] = (str(p.get("ETag", "")).strip('"').lower(), int(p.get("Size", -1)),
+                                             {k: p[k] for k in _CHECKSUMS if p.get(k)})
             marker = int(resp.get("NextPartNumberMarker") or 0)
             if not resp.get("IsTruncated") or not marker:
                 return got
 
-    def keep_matching(self, server: dict[int, tuple[str, int]]) -> int:
+    def keep_matching(self, server: dict[int, tuple[str, int, dict]]) -> int:
         """Keep the server's parts whose size and ETag match the local bytes (each hashed
         once here); returns the bytes kept. The rest are sent again."""
         kept = 0
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            for number, (etag, size) in sorted(server.items()):
+            for number, (etag, size, checksums) in sorted(server.items()):
                 if number > self.count:
                     continue
                 start, length = self.span(number)
@@ -153,6 +159,7 @@ class PartsUpload:
                 digest = hashlib.md5(os.pread(fd, length, start), usedforsecurity=False).digest()
                 if digest.hex() == etag:
                     self.digests[number] = digest
+                    self.checksums[number] = checksums
                     self._sent.add(start, start + length)
                     kept += length
         finally:
@@ -193,6 +200,7 @@ class PartsUpload:
         if etag and len(etag) == 32 and etag != digest.hex():
             # The server checked Content-MD5, so this is not damage; a resume just cannot keep this part.
             log.debug("part %d of %s has ETag %s, not its MD5", number, self.job.uri, etag)
+        self.checksums[number] = {k: resp[k] for k in _CHECKSUMS if resp.get(k)}
         self.digests[number] = digest
         self._sent.add(start, start + length)
         self._record()
@@ -213,7 +221,8 @@ class PartsUpload:
 
     def complete(self) -> dict:
         """Complete the upload from the parts sent and kept; returns botocore's answer."""
-        parts = [{"PartNumber": n, "ETag": f'"{self.digests[n].hex()}"'} for n in range(1, self.count + 1)]
+        parts = [{"PartNumber": n, "ETag": f'"{self.digests[n].hex()}"', **self.checksums.get(n, {})}
+                 for n in range(1, self.count + 1)]
         return self.client.complete_multipart_upload(Bucket=self.job.bucket, Key=self.job.key,
                                                      UploadId=self.job.upload_id,
                                                      MultipartUpload={"Parts": parts})

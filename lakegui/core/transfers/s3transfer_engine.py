@@ -2,7 +2,9 @@
 
 botocore event hooks tie each multipart UploadId and each stored ETag to its job
 without extra requests; the upload id goes to the queue at once, so a crash never
-leaves an upload nobody knows about.
+leaves an upload nobody knows about. Multipart-sized uploads go through parts.py
+instead (s3transfer aborts on cancel and always starts from part 1), unless a bandwidth
+limit is set, which only s3transfer applies; those are not resumable.
 """
 
 from __future__ import annotations
