@@ -53,6 +53,7 @@ def engine_download(url: str, key: str, size: int, target: Path, pause_at: float
     from lakegui.core.transfers.backends import make_engine
     from lakegui.core.transfers.engine import JobControl, Progress
     from lakegui.core.transfers.jobs import Direction, Job, JobState
+    from lakegui.core.transfers.ranges import kept_bytes
 
     engine = make_engine(Connection(ConnectionProfile(name="b", endpoint_url=url, addressing_style="path")),
                          TransferSettings(engine="awscrt"))
@@ -71,7 +72,7 @@ def engine_download(url: str, key: str, size: int, target: Path, pause_at: float
         control.stop(JobState.PAUSED)
         t.join()
         stopped = time.perf_counter() - asked
-        kept = sum(e - s for s, e in job.resume.get("ranges", ())) / size
+        kept = kept_bytes(job.resume) / size
         assert first["out"].state is JobState.PAUSED, first["out"]
     again = time.perf_counter()
     out = engine.run(job, JobControl(), Progress())

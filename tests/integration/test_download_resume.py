@@ -223,3 +223,15 @@ def test_cancel_or_clear_of_a_stopped_download_removes_the_part_file_it_kept(tmp
         assert not temps["k/failed.bin"].exists() and temps["k/other.bin"].is_symlink()
     finally:
         s.close()
+
+
+def test_bytes_written_but_not_synced_are_kept_only_while_the_machine_has_not_restarted(monkeypatch):
+    from lakegui.core.transfers import ranges
+
+    monkeypatch.setattr(ranges, "boot_id", lambda: "boot-1")
+    record = {"etag": "e", "size": 100, "ranges": [[0, 40]], "written": [[0, 70]], "boot": "boot-1"}
+    assert ranges.kept_bytes(record) == 70  # a killed process: the kernel still has its writes
+    monkeypatch.setattr(ranges, "boot_id", lambda: "boot-2")
+    assert ranges.kept_bytes(record) == 40  # after a reboot only what was synced
+    monkeypatch.setattr(ranges, "boot_id", lambda: "")
+    assert ranges.kept_bytes(record) == 40  # a system that names no boot: synced only

@@ -302,7 +302,7 @@ class EngineBase:
         emptied and the job says why). Also the record to go on adding to, and the job's note."""
         state = job.resume if isinstance(job.resume, dict) else {}
         note = str(state.get("restarted", ""))
-        kept = ranges.Ranges(state.get("ranges", ()))
+        kept = ranges.Ranges(ranges.kept_spans(state))
         etag = exp.etag if exp is not None else ""
         version = job.src_version
         big = job.size >= self.settings.multipart_threshold
