@@ -216,9 +216,26 @@ def run_chunk(packed: bytes) -> bytes:
     return pack(_run_chunk(pickle.loads(packed)))
 
 
-def _run_chunk(payload: dict) -> dict:
+_pools = threading.local()
+
+
+def _chunk_pool(size: int):
+    """The calling Dask thread's pool for its chunks' jobs, kept across chunks. Starting threads
+    per chunk is not only waste: on Python 3.11 a thread start can deadlock the worker against
+    Dask's profiler (`sys._current_frames` holds the runtime's lock while a GC callback gives up
+    the GIL), which hung a worker in one of ~40 benchmark runs."""
     from concurrent.futures import ThreadPoolExecutor
 
+    pool = getattr(_pools, "pool", None)
+    if pool is None or _pools.size != size:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        pool = _pools.pool = ThreadPoolExecutor(size, thread_name_prefix="lakegui-chunk")
+        _pools.size = size
+    return pool
+
+
+def _run_chunk(payload: dict) -> dict:
     from distributed import get_client, get_worker
 
     with _engines_lock:  # after a warm-up running on another of the worker's threads
@@ -314,18 +331,16 @@ def _run_chunk(payload: dict) -> dict:
         with lock:
             ended[job.id] = result
 
-    watcher = threading.Thread(target=watch, name=f"lakegui-chunk-{number}-watch", daemon=True)
+    host = where.rsplit(":", 1)[0]
+    in_flight = payload.get("in_flight", {}).get(host) or int(settings.get("concurrent_files", 32))
+    pool = _chunk_pool(in_flight + 1)  # the watcher and `in_flight` jobs
     worker.log_event(f"{TOPIC}-{run}", {"chunk": number, "worker": where, "files": 0, "bytes": 0, "live": {}})
-    watcher.start()
+    watcher = pool.submit(watch)
     try:
-        host = where.rsplit(":", 1)[0]
-        in_flight = payload.get("in_flight", {}).get(host) or int(settings.get("concurrent_files", 32))
-        workers = max(1, min(in_flight, len(jobs)))
-        with ThreadPoolExecutor(workers, thread_name_prefix=f"lakegui-chunk-{number}") as pool:
-            list(pool.map(run_job, jobs))
+        list(pool.map(run_job, jobs))
     finally:
         finished.set()
-        watcher.join()
+        watcher.result()
     return {"worker": where, "chunk": number, "started": started, "ended": time.time(), "rerun": rerun,
             "results": [ended[j.id] for j in jobs]}
 
