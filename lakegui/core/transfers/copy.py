@@ -50,6 +50,9 @@ SOURCE_PROFILE = "SourceProfile"  # extra: the source's connection profile (JSON
 SOURCE_CLASS = "SourceClass"  # extra: the source's storage class as listed (kept by the copy)
 TARGET_ABSENT = "TargetAbsent"  # extra: the target prefix's listing did not hold the key when queued
 MIN_PART = 5 * 1024 * 1024
+# Part copies at once: they move no bytes through this machine, the server's work bounds them.
+# 1 GiB in 8 MiB parts on loopback SeaweedFS: 10 at once 6.6-8.0 s, 20 at once 8.1-10.6 s.
+PART_COPIES = 10
 _NOT_FOUND = ("NoSuchKey", "404", "NotFound")
 
 
@@ -384,7 +387,7 @@ def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict,
     # One manager per big copy: its threads live as long as the copy, whatever the backend.
     manager = TransferManager(client, config=TransferConfig(
         multipart_threshold=settings.multipart_threshold, multipart_chunksize=chunk,
-        max_request_concurrency=settings.max_concurrency))
+        max_request_concurrency=min(settings.max_concurrency, PART_COPIES)))
     try:
         future = manager.copy(copy_source, job.bucket, job.key, source_client=src_client,
                               extra_args={**pin, **_target_args(job, source), "TaggingDirective": "COPY"},
