@@ -88,3 +88,94 @@ def test_compare_filter_and_run_plans(qtbot, window, moto_endpoint, tmp_path):
         assert view.run_plan(DOWNLOAD)
     assert done.args[0]["copied"] == 1 and (folder / "same.csv").read_bytes() == b"3,2,1"
     assert not [n for n in os.listdir(folder) if n.startswith(".")]
+
+
+def test_mirror_deletes_go_through_the_queue_and_survive_a_restart(qtbot, window, moto_endpoint, tmp_path):
+    """Mirror's deletes in the lake are the queue's delete jobs (as `sync --delete`), made only after
+    the copies: they show in the queue, and a queue started afresh finishes what the last one left."""
+    from lakegui.core.settings import TransferSettings
+    from lakegui.core.transfers.jobs import Direction
+    from lakegui.ui.queue.controller import TransferQueue
+
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket=B + "-del")
+    for key in ("m/keep.csv", "m/gone1.csv", "m/sub/gone 2.csv", "m-old/untouched.csv"):
+        s3.put_object(Bucket=B + "-del", Key=key, Body=b"x")
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "keep.csv").write_bytes(b"x")
+    (folder / "new.csv").write_bytes(b"new")
+    conn = Connection(profile_for(moto_endpoint, B + "-del"))
+    connect_and_wait(qtbot, window, conn)
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000):
+        window.browser.navigate("m/")
+    view = window.comparison_window()
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        window.open_comparison(str(folder))
+    view.confirm_plan = lambda plan: True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        view.mirror_up_action.trigger()
+    assert done.args[0] == {"copied": 1, "deleted": 2, "failed": 0}
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=B + "-del")["Contents"])
+    assert keys == ["m-old/untouched.csv", "m/keep.csv", "m/new.csv"]
+    service = window.transfers.service
+    deletes = [j for j in service.jobs() if j.direction is Direction.DELETE]
+    assert len(deletes) == 1 and deletes[0].state == "done" and deletes[0].bucket == B + "-del"
+    shown = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
+    assert any(r.job_id == deletes[0].id for r in shown)  # in the window's queue
+    assert view.model.status_of("gone1.csv") == "deleted (was only remote)"
+    assert view.model.status_of("sub/gone 2.csv") == "deleted (was only remote)"
+
+    # Deletes stored but not run when the app stops (paused here, as a kill would leave them queued):
+    # the next session's queue makes them.
+    s3.put_object(Bucket=B + "-del", Key="m/later.csv", Body=b"x")
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        view.compare()
+    shown_stored = window.transfers.show_stored
+
+    def stored_paused(batch, rows):
+        window.transfers.pause(batch_id=batch)
+        return shown_stored(batch, rows)
+
+    window.transfers.show_stored = stored_paused
+    with qtbot.waitSignal(window.transfers.jobs_added, timeout=10000):
+        view.mirror_up_action.trigger()
+    assert "m/later.csv" in [o["Key"] for o in s3.list_objects_v2(Bucket=B + "-del")["Contents"]]
+    window.transfers.shutdown()
+    again = TransferQueue(TransferSettings())
+    try:
+        again.set_connection(conn)
+        again.start()
+        again.resume()
+        qtbot.waitUntil(lambda: "m/later.csv" not in [o["Key"] for o in
+                                                     s3.list_objects_v2(Bucket=B + "-del")["Contents"]],
+                        timeout=20000)
+        qtbot.waitUntil(lambda: again.running_count == 0, timeout=10000)
+    finally:
+        again.shutdown()
+
+
+def test_mirror_into_the_folder_keeps_a_file_changed_since_the_comparison(qtbot, window, moto_endpoint, tmp_path):
+    """Local deletes are made by the window (no queue job deletes local files), and only of files
+    still as they were compared: one written since is kept and its row says why."""
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket=B + "-down")
+    s3.put_object(Bucket=B + "-down", Key="d/a.csv", Body=b"a")
+    folder = tmp_path / "local"
+    folder.mkdir()
+    for name in ("a.csv", "extra.csv", "edited.csv"):
+        (folder / name).write_bytes(b"a")
+    connect_and_wait(qtbot, window, Connection(profile_for(moto_endpoint, B + "-down")))
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000):
+        window.browser.navigate("d/")
+    view = window.comparison_window()
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        window.open_comparison(str(folder))
+    (folder / "edited.csv").write_bytes(b"written after the comparison")
+    view.confirm_plan = lambda plan: True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        view.mirror_down_action.trigger()
+    assert done.args[0] == {"copied": 0, "deleted": 1, "failed": 1}
+    assert sorted(os.listdir(folder)) == ["a.csv", "edited.csv"]
+    assert view.model.status_of("edited.csv") == "failed: changed since it was compared; kept"
+    assert view.model.status_of("extra.csv") == "deleted (was only local)"

@@ -4,7 +4,9 @@ The comparison is core's (core/sync/compare.py: one listing while the folder is 
 ETag, the queue's records sparing re-hashing). Counts per class are filter buttons over a table of
 path, sizes, times and status. Upload changes, Download changes and Mirror each show their plan,
 every deletion counted, before anything moves; the copies go through the window's queue, and
-rows change as their jobs finish. Deletes (Mirror only) come after every copy succeeded.
+rows change as their jobs finish. Deletes (Mirror only) come after every copy succeeded: the
+lake's as the queue's delete jobs (as `lakegui-cli sync --delete`: they show in the queue and a
+restart finishes them), a local file only if it still has the stat it was compared with.
 """
 
 from __future__ import annotations
@@ -36,15 +38,17 @@ from ...core.errors import classify
 from ...core.sync import records
 from ...core.sync.compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, SAME, Comparison, compare_with, records_of_same
 from ...core.sync.plan import (
+    DEFAULT_MAX_DELETE,
     DOWNLOAD,
     UPLOAD,
     SyncPlan,
+    delete_jobs_for,
     delete_local,
-    delete_remote,
     jobs_for,
     plan_sync,
     records_after,
 )
+from ...core.transfers.object_jobs import delete_results
 from ...core.units import count, human_size
 from ..browser.location import Location
 from ..tasks import TaskSlot, in_executor
@@ -69,6 +73,9 @@ def describe_plan(plan: SyncPlan, bucket: str) -> tuple[str, str]:
     text = "This will " + " and ".join(parts) + "." if parts else "Nothing to do: the destination matches."
     if plan.deletes:
         text += " Deletes are made only after every copy succeeded."
+        if len(plan.deletes) > DEFAULT_MAX_DELETE:  # what `sync --delete` refuses without --max-delete or --yes
+            text += (f" That is more than {DEFAULT_MAX_DELETE:,} deletes, which a headless sync refuses "
+                     "unless told to accept them.")
     lines = [f"{a.action} {a.path if a.action != 'delete' or plan.direction == DOWNLOAD else a.key} ({a.reason})"
              for a in plan.actions]
     return text, "\n".join(lines)
@@ -92,7 +99,9 @@ class ComparisonWindow(QWidget):
         self._after_slot = TaskSlot("comparison deletes")
         self._plan: SyncPlan | None = None
         self._tracked: dict[int, str] = {}  # job id: relative path, of the plan running
+        self._deleting: set[int] = set()  # its delete jobs still to end
         self._batch = 0
+        self._delete_batch = 0
         self._result = {"copied": 0, "deleted": 0, "failed": 0}
 
         self.target_label = QLabel("", self)
@@ -254,7 +263,7 @@ class ComparisonWindow(QWidget):
             self.filter_buttons[status].setText(f"{title} ({n:,})" if self.model.comparison else title)
 
     def _update_buttons(self) -> None:
-        ready = self.model.comparison is not None and not self._tracked
+        ready = self.model.comparison is not None and self._plan is None
         for w in (self.upload_button, self.download_button, self.mirror_button):
             w.setEnabled(ready)
 
@@ -278,7 +287,7 @@ class ComparisonWindow(QWidget):
     def run_plan(self, direction: str, *, delete: bool = False) -> bool:
         """Show the plan and, once confirmed, queue its copies (and then its deletes)."""
         plan = self.plan(direction, delete=delete)
-        if plan is None or self._tracked:
+        if plan is None or self._plan is not None:  # one plan at a time, its deletes included
             return False
         if not plan.actions:
             self.summary.setText("Nothing to do: the destination already matches.")
@@ -286,6 +295,7 @@ class ComparisonWindow(QWidget):
         if not self.confirm_plan(plan):
             return False
         self._plan, self._result = plan, {"copied": 0, "deleted": 0, "failed": 0}
+        self._batch = self._delete_batch = 0
         jobs = jobs_for(plan)
         if jobs:
             name = f"sync {plan.comparison.root} {'→' if direction == UPLOAD else '←'} s3://{self.bucket}/{self.prefix}"
@@ -300,6 +310,11 @@ class ComparisonWindow(QWidget):
         return True
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
+        if job_id in self._deleting:
+            self._deleting.discard(job_id)
+            if not self._deleting and self._plan is not None:
+                self._after_slot.start(self._after(self._plan, self._batch, delete_batch=self._delete_batch))
+            return
         relative = self._tracked.pop(job_id, None)
         if relative is None:
             return
@@ -317,23 +332,48 @@ class ComparisonWindow(QWidget):
         plan = self._plan
         if plan is None:
             return
-        if self._result["failed"] and plan.deletes:
+        copied = not self._result["failed"]
+        if not copied and plan.deletes:
             self.summary.setText(f"{count(self._result['failed'], 'copy', 'copies')} failed, so "
                                  f"{count(len(plan.deletes), 'delete')} were not made.")
-        self._after_slot.start(self._after(plan, self._batch, deletes=not self._result["failed"]))
+        if copied and plan.deletes and plan.direction == UPLOAD:
+            self._after_slot.start(self._queue_deletes(plan))  # then _after, once they all ended
+        else:
+            self._after_slot.start(self._after(plan, self._batch, local_deletes=copied))
 
-    async def _after(self, plan: SyncPlan, batch: int, *, deletes: bool) -> None:
-        conn, bucket, queue_path = self.connection, self.bucket, self._queue_path()
+    async def _queue_deletes(self, plan: SyncPlan) -> None:
+        """The lake's deletes as delete jobs of the window's queue (1,000 keys a job), as the CLI's."""
+        name = f"sync {plan.comparison.root} → s3://{self.bucket}/{self.prefix}: deletes"
+        profile = self.connection.profile.to_dict()
+        try:
+            batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, "delete", profile,
+                                            delete_jobs_for(plan))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. the queue database could not be opened
+            self._finish([], [("", f"could not queue the deletes: {classify(exc, bucket=self.bucket).message}")])
+            return
+        self._delete_batch = batch
+        self._deleting = {row.job_id for row in rows}  # before they can start, so no end is missed
+        self.transfers.show_stored(batch, rows)
+        self.summary.setText(f"Queued {count(len(plan.deletes), 'delete')} (in the queue as "
+                             f"{count(len(rows), 'delete job')}); the rows follow when they finish.")
+
+    async def _after(self, plan: SyncPlan, batch: int, *, local_deletes: bool = False,
+                     delete_batch: int = 0) -> None:
+        """Record what the plan left equal, and the outcome of its deletes: the queued delete jobs'
+        (`delete_batch`), or the local ones, made now (only files still as they were compared)."""
+        bucket, queue_path = self.bucket, self._queue_path()
         service = getattr(self.transfers, "service", None)
         done_jobs = service.jobs(batch_id=batch) if service is not None and batch else []
+        delete_jobs = service.jobs(batch_id=delete_batch) if service is not None and delete_batch else []
 
         def run():
             gone, bad = [], []
-            if deletes and plan.deletes:
-                if plan.direction == UPLOAD:
-                    gone, bad = delete_remote(conn.client(), bucket, [a.key for a in plan.deletes])
-                else:
-                    gone, bad = delete_local(plan)
+            if delete_batch:
+                gone, bad, _ = delete_results(delete_jobs)
+            elif local_deletes and plan.deletes and plan.direction == DOWNLOAD:
+                gone, bad = delete_local(plan)
             if queue_path is not None:
                 records.save(queue_path, bucket, records_after(plan, done_jobs))
                 gone_set = set(gone)
@@ -347,14 +387,25 @@ class ComparisonWindow(QWidget):
             raise
         except Exception as exc:
             gone, bad = [], [("", classify(exc, bucket=bucket).message)]
+        self._finish(gone, bad)
+
+    def _finish(self, gone: list[str], bad: list[tuple[str, str]]) -> None:
+        plan = self._plan
+        if plan is None:
+            return
         cut = len(plan.comparison.prefix)
         gone_set = set(gone)
         for a in plan.deletes:
             if a.key in gone_set or a.path in gone_set:
                 self.model.mark(a.key[cut:], DELETED)
+        if bad:  # each key's (or local file's) reason its delete was not made
+            by_where = {w: a for a in plan.deletes for w in (a.key, a.path) if w}
+            for where, why in bad:
+                if where in by_where:
+                    self.model.mark(by_where[where].key[cut:], f"{FAILED}: {why}")
         self._result["deleted"] = len(gone)
         self._result["failed"] += len(bad)
-        self._plan, self._batch = None, 0
+        self._plan, self._batch, self._delete_batch, self._deleting = None, 0, 0, set()
         self._update_buttons()
         r = self._result
         self.summary.setText(f"{count(r['copied'], 'copy', 'copies')} made, {count(r['deleted'], 'delete')}, "
