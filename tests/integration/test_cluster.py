@@ -155,6 +155,32 @@ def test_a_backfill_on_two_workers_is_byte_exact_and_the_queue_matches_the_bucke
     assert status.dashboard.startswith("http")
 
 
+def chunk_threads() -> list[int]:  # run on a worker: its lakegui job threads
+    import threading
+
+    return sorted(t.ident for t in threading.enumerate() if t.name.startswith("lakegui-chunk"))
+
+
+def test_workers_run_later_chunks_on_the_threads_of_the_first(dask_cluster, seaweedfs, tmp_path):
+    """No thread starts per chunk: on Python 3.11 a thread start can deadlock a worker against
+    Dask's profiler (sys._current_frames), which once hung the benchmark."""
+    cluster, client = dask_cluster
+    s3 = seaweedfs.client()
+    write_settings(concurrent_files=4)
+    make_files(tmp_path / "local", 12)
+    threads = []
+    for run in range(2):
+        bucket = bucket_of(s3, f"threads{run}")
+        proc, doc = cli("backfill", str(tmp_path / "local"), f"s3://{bucket}/", "--template", "daily-ticks",
+                        "--endpoint-url", seaweedfs.endpoint_url, "--queue", str(tmp_path / f"q{run}.sqlite3"),
+                        "--cluster", cluster.scheduler_address, "--chunk-files", "2", "--json", timeout=120)
+        assert proc.returncode == 0 and doc["done"] == 12, proc.stderr[-2000:]
+        threads.append(client.run(chunk_threads))
+    kept = {w: t for w, t in threads[0].items() if t}
+    assert kept  # the job threads outlive their chunks
+    assert {w: threads[1][w] for w in kept} == kept  # and the next run's chunks started none
+
+
 def test_a_worker_killed_mid_run_loses_nothing_and_sends_nothing_twice(own_cluster, seaweedfs, tmp_path):
     cluster, client = own_cluster
     s3 = seaweedfs.client()
