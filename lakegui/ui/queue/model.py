@@ -15,7 +15,11 @@ JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
 __all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "JobRow", "TransferTableModel"]
 
-_ICONS = {"upload": "upload", "delete": "clear", "tag": "file", "restore": "refresh", "make-bucket": "folder"}
+# Copy and move are the browser's Copy and Cut (and Paste) made server-side: their icons say so, not
+# the download arrow every other direction falls back to.
+_ICONS = {"upload": "upload", "copy": "copy", "move": "cut", "delete": "clear", "tag": "file", "restore": "refresh",
+          "make-bucket": "folder"}
+_ON_THE_SERVER = ("copy", "move")  # a lone one is named by its object's name, not its target's folder
 _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
                "cancelled": "Cancelled", "skipped": "Skipped"}
 
@@ -88,12 +92,16 @@ class TransferTableModel(ColumnTableModel):
                 root[1] += 1
 
     def display_name(self, r: JobRow) -> str:
-        """The row's path below its batch's common folder (with the parent folder for a lone file)."""
+        """The row's path below its batch's common folder (with the parent folder for a lone file;
+        a lone copy or move is its object's name, as core's display_name: the folder it went to is
+        what it changed, and the tooltip says it)."""
         path = _path(r)
         root = self._roots.get(r.batch_id)
         if root is None:
             return r.name
         folder, n = root
+        if n == 1 and r.direction in _ON_THE_SERVER:
+            return r.name or path.rsplit("/", 1)[-1]
         cut = path.rfind("/", 0, path.rfind("/")) + 1 if n == 1 else len(folder)
         return path[cut:] or r.name
 
@@ -132,7 +140,8 @@ class TransferTableModel(ColumnTableModel):
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
             return icon(_ICONS.get(r.direction, "download"))
         elif role == Qt.ItemDataRole.ToolTipRole:
-            lines = [r.uri, r.local_path]
+            # A copy's local_path is its source's URI: from, then to.
+            lines = [f"{r.local_path} → {r.uri}"] if r.direction in _ON_THE_SERVER else [r.uri, r.local_path]
             if r.error:
                 lines.append(r.error)
             if r.attempts > 1:
