@@ -73,16 +73,25 @@ def is_no_such_upload(exc: BaseException, job: Job) -> bool:
     return classify(exc, bucket=job.bucket, key=job.key).code in ("NoSuchUpload", "404", "NotFound")
 
 
-class _Counted(io.BytesIO):
-    """A part's body that reports bytes as botocore reads them; a retry reading the part again
-    reports nothing until it passes what was already counted."""
+class Stopped(Exception):
+    """The upload was cancelled or paused while this part was being sent."""
 
-    def __init__(self, data: bytes, on_bytes: Callable[[int], None]):
+
+class _Counted(io.BytesIO):
+    """A part's body that reports bytes as botocore reads them (a retry reading the part again
+    reports nothing until it passes what was already counted), and that stops being read once
+    the upload is stopped: the request fails mid-body, urllib3 drops its connection, and a pause
+    or a cancel takes effect within one 16 KiB write instead of a whole part's time."""
+
+    def __init__(self, data: bytes, on_bytes: Callable[[int], None], stop: threading.Event):
         super().__init__(data)
         self._on_bytes = on_bytes
+        self._stop = stop
         self._counted = 0
 
     def read(self, n: int = -1) -> bytes:
+        if self._stop.is_set():
+            raise Stopped()
         chunk = super().read(n)
         pos = self.tell()
         if pos > self._counted:
@@ -94,7 +103,7 @@ class _Counted(io.BytesIO):
 @dataclass
 class PartsUpload:
     """One multipart upload of a local file, sent or continued here. `cancel()` (any thread)
-    stops sending new parts; the parts in flight finish (at most one part's time)."""
+    stops it: no new part starts, and the parts in flight stop mid-body."""
 
     client: object
     job: Job
@@ -108,7 +117,8 @@ class PartsUpload:
     on_record: Callable[[list[list[int]]], None] | None = None
     digests: dict[int, bytes] = field(default_factory=dict)  # part number -> MD5 of its bytes
     checksums: dict[int, dict] = field(default_factory=dict)  # part number -> its checksums, if any
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)  # cancelled or paused
+    _halt: threading.Event = field(default_factory=threading.Event)  # a part failed
     _sent: Ranges = field(default_factory=Ranges)
     _recorded: float = 0.0
     _record_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -176,8 +186,8 @@ class PartsUpload:
             with ThreadPoolExecutor(max(1, min(self.workers, len(todo))), thread_name_prefix="lakegui-part") as pool:
                 futures = [pool.submit(self._send, fd, n) for n in todo]
                 done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                if pending:  # one failed: the others start nothing new
-                    self._stop.set()
+                if pending:  # one failed: no other part starts; those in flight finish, to be kept
+                    self._halt.set()
                     wait(pending)
                 for f in futures:
                     if f.done() and not f.cancelled() and f.exception() is not None:
@@ -186,7 +196,7 @@ class PartsUpload:
             os.close(fd)
 
     def _send(self, fd: int, number: int) -> None:
-        if self._stop.is_set():
+        if self._stop.is_set() or self._halt.is_set():
             return
         start, length = self.span(number)
         data = os.pread(fd, length, start)
@@ -194,7 +204,7 @@ class PartsUpload:
             raise OSError(f"{self.path} is shorter than when its upload began")
         digest = hashlib.md5(data, usedforsecurity=False).digest()
         resp = self.client.upload_part(Bucket=self.job.bucket, Key=self.job.key, UploadId=self.job.upload_id,
-                                       PartNumber=number, Body=_Counted(data, self.on_bytes),
+                                       PartNumber=number, Body=_Counted(data, self.on_bytes, self._stop),
                                        ContentMD5=base64.b64encode(digest).decode())
         etag = str(resp.get("ETag", "")).strip('"').lower()
         if etag and len(etag) == 32 and etag != digest.hex():
