@@ -371,3 +371,36 @@ def test_paste_into_another_connection_streams_the_copy(qtbot, window, demo_conn
     assert names(b) == ["README.txt"]
     assert body(demo_connection, "README.txt", bucket="other-account-lake") == body(demo_connection, "README.txt")
     assert streamed == ["README.txt"]
+
+
+def test_cut_rows_are_dimmed_until_pasted_or_the_clipboard_changes(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection, AAPL)
+
+    def dimmed():
+        return {n for r, n in enumerate(names(b)) if b.model.index(r, 0).data(Qt.ItemDataRole.ForegroundRole)
+                is not None}
+
+    assert dimmed() == set()
+    select(b, "2022/", "2023/")
+    b.reorganiser.copy_action.trigger()
+    assert dimmed() == set()  # a copy leaves its sources where they are
+    b.reorganiser.cut_action.trigger()
+    assert dimmed() == {"2022/", "2023/"}
+    assert b.model.index(names(b).index("2022/"), 3).data(Qt.ItemDataRole.ForegroundRole) is not None
+    go(qtbot, b, AAPL + "2022/")  # inside a cut folder: all of it goes with the folder
+    assert names(b) and dimmed() == set(names(b))
+    go(qtbot, b, AAPL)
+    assert dimmed() == {"2022/", "2023/"}
+    QApplication.clipboard().setText("something else")  # Paste would no longer move them
+    qtbot.waitUntil(lambda: dimmed() == set(), timeout=2000)
+
+    go(qtbot, b, AAPL + "2022/")
+    select(b, "Q1.json")
+    b.reorganiser.cut_action.trigger()
+    assert dimmed() == {"Q1.json"}
+    go(qtbot, b, AAPL)
+    assert dimmed() == set()
+    finished(qtbot, b, b.reorganiser.paste_action.trigger, "Moved 1 object")
+    assert "Q1.json" in names(b) and dimmed() == set()  # pasted: nothing is dimmed, here or there
+    go(qtbot, b, AAPL + "2022/")
+    assert "Q1.json" not in names(b) and dimmed() == set()

@@ -326,3 +326,24 @@ def test_a_deleted_folder_opens_on_its_deleted_objects(qtbot, window, seaweed_la
     assert "Everything here is deleted" in b.state_label.text() and b.state_label.isVisible()
     select(b, "y.txt")
     assert b.versions.pane.deleted and b.versions.pane.model.rowCount() == 2
+
+
+def test_undelete_in_the_tables_context_menu_for_a_deleted_row(qtbot, window, lake):
+    s3, ids, conn = lake
+    b = connected(qtbot, window, conn)
+    select(b, "a.txt")
+    assert b.versions.pane.undelete_action not in b.context_menu().actions()  # Show versions is off
+    show_versions(qtbot, b)
+    select(b, "a.txt")
+    assert b.versions.pane.undelete_action not in b.context_menu().actions()  # a live row
+    select(b, "b.txt")
+    menu = b.context_menu()
+    undelete = menu.actions()[0]
+    assert undelete is b.versions.pane.undelete_action  # the pane's own action and handler
+    assert undelete.text() == "Undelete" and undelete.isEnabled()
+    menu.close()
+    with qtbot.waitSignal(b.versions.versions_listed, timeout=10000):
+        with qtbot.waitSignal(b.versions.done, timeout=10000) as done:
+            undelete.trigger()
+    assert done.args[0] == f"Undeleted s3://{BUCKET}/b.txt"
+    assert s3.get_object(Bucket=BUCKET, Key="b.txt")["Body"].read() == b"bee"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtWidgets import QApplication
 
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry
 from ...core.preview import formats
@@ -61,6 +63,8 @@ class ObjectTableModel(ColumnTableModel):
         self._kind_icons = {kind: icon(name) for kind, name in _KIND_ICONS.items()}
         self._file_icon = icon("file")
         self.restore_text = lambda entry: ""  # ObjectEntry -> the Restore column (set by restore_column.py)
+        self._cut: frozenset[str] = frozenset()  # keys and folder prefixes Cut took, until pasted (dimmed)
+        self._cut_brush: QBrush | None = None
 
     @property
     def prefix(self) -> str:
@@ -159,6 +163,40 @@ class ObjectTableModel(ColumnTableModel):
                 new.append(self.index(n - 1 - i if self._descending else i, column))
         self.changePersistentIndexList(old, new)
 
+    # what Cut took
+
+    def set_cut(self, keys) -> None:
+        """Dim the rows of these keys and folders (and what lies below a cut folder): what Cut took,
+        until it is pasted or the clipboard holds something else. An empty set undims them."""
+        keys = frozenset(keys)
+        if keys == self._cut:
+            return
+        self._cut = keys
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.COLUMNS) - 1),
+                                  [Qt.ItemDataRole.ForegroundRole])
+
+    def is_cut(self, entry) -> bool:
+        cut = self._cut
+        if not cut:
+            return False
+        key = entry.prefix if type(entry) is PrefixEntry else entry.key
+        if key in cut:
+            return True
+        i = key.find("/")
+        while 0 <= i < len(key) - 1:  # a parent folder that was cut: O(depth), however much was cut
+            if key[:i + 1] in cut:
+                return True
+            i = key.find("/", i + 1)
+        return False
+
+    def _dimmed(self) -> QBrush:
+        if self._cut_brush is None:
+            self._cut_brush = QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled,
+                                                                  QPalette.ColorRole.Text)) \
+                if QApplication.instance() is not None else QBrush(QColor("#888888"))
+        return self._cut_brush
+
     def flags(self, index):
         base = super().flags(index)
         if not self._valid(index):
@@ -201,4 +239,6 @@ class ObjectTableModel(ColumnTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         elif role == ENTRY_ROLE:
             return e
+        elif role == Qt.ItemDataRole.ForegroundRole and self._cut and self.is_cut(e):
+            return self._dimmed()
         return None

@@ -114,6 +114,8 @@ class Reorganiser(QObject):
         table.selectionModel().selectionChanged.connect(self.update_actions)
         browser.location_changed.connect(self.update_actions)
         self.clipboard.changed.connect(self.update_actions)
+        self.clipboard.changed.connect(self.show_cut)
+        browser.location_changed.connect(self.show_cut)
         self.update_actions()
 
     def _action(self, text, icon_name: str, shortcut, slot, tip: str) -> QAction:
@@ -150,6 +152,14 @@ class Reorganiser(QObject):
         for action in (self.cut_action, self.copy_action, self.duplicate_action):
             action.setEnabled(some)
         self.paste_action.setEnabled(self.can_paste())
+
+    def show_cut(self, *_) -> None:
+        """Dim what Cut took wherever this bucket shows it, until it is pasted or the system clipboard
+        holds something else (then Paste would not move it)."""
+        clip, b = self.clipboard.current(), self.browser
+        shown = (clip is not None and clip.cut and b.connection is not None and clip.bucket == b.bucket
+                 and _same_connection(clip.connection, b.connection))
+        b.model.set_cut([s.key for s in clip.sources] if shown else ())
 
     def _selection(self) -> list[Source]:
         objects, prefixes = self.browser.selected_entries()

@@ -551,8 +551,12 @@ class PrefixBrowser(QWidget):
         one_object = len(objects) == 1 and not prefixes
         here = self._connection is not None and bool(self._bucket)
         r = self.reorganiser
+        # A deleted row (Show versions): the Versions pane's own Undelete, first.
+        pane = self.versions.pane
+        undelete = ((pane.undelete_action, pane.deleted), (None, True)) if self.versions.enabled and any(
+            self.model.is_deleted(i.data(ENTRY_ROLE)) for i in self.table.selectionModel().selectedRows()) else ()
         before: dict[QAction, bool] = {}
-        for action, enabled in ((self.download_action, bool(objects or prefixes)),
+        for action, enabled in (*undelete, (self.download_action, bool(objects or prefixes)),
                                 (self.copy_uri_action, bool(objects or prefixes)),
                                 (self.presign_action, one_object), (self.properties_action, one_object),
                                 *((a, ok(objects, prefixes)) for a, ok in self.context_extras),
