@@ -179,3 +179,18 @@ def test_mirror_into_the_folder_keeps_a_file_changed_since_the_comparison(qtbot,
     assert sorted(os.listdir(folder)) == ["a.csv", "edited.csv"]
     assert view.model.status_of("edited.csv") == "failed: changed since it was compared; kept"
     assert view.model.status_of("extra.csv") == "deleted (was only local)"
+
+
+def test_the_mirror_question_says_when_deletes_pass_the_headless_cap():
+    from types import SimpleNamespace
+
+    from lakegui.core.sync.plan import Action, SyncPlan
+    from lakegui.ui.sync.view import describe_plan
+
+    cmp = SimpleNamespace(prefix="p/", root="/data/local")
+    deletes = [Action("delete", "", f"p/{i}.csv", "only-remote", 1) for i in range(1001)]
+    text, details = describe_plan(SyncPlan(UPLOAD, cmp, deletes=deletes), B)
+    assert text.startswith(f"This will delete 1,001 objects that exist only in s3://{B}/p/")
+    assert "more than 1,000 deletes" in text and details.count("\n") == 1000
+    text, _ = describe_plan(SyncPlan(UPLOAD, cmp, deletes=deletes[:1000]), B)
+    assert "more than" not in text
