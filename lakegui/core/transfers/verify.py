@@ -23,10 +23,13 @@ independent) or uploading with full-object CRC32 checksums so later downloads ch
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -37,6 +40,7 @@ _MULTI = re.compile(r"^[0-9a-f]{32}-(\d+)$")
 # Full-object checksums, cheapest to compute first.
 ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA1", "SHA256")
 _READ = 8 * 1024 * 1024
+_WORKERS = max(2, min(4, os.cpu_count() or 2))  # parts of a multipart ETag hashed at once
 SIZE_ONLY = "checked by size only"
 
 
@@ -133,6 +137,15 @@ class Digest:
         elif self._h is not None:
             self._h.update(data)
 
+    def parallel(self, offset: int) -> bool:
+        """Whether the parts from `offset` on can be hashed apart (a multipart ETag, at a part
+        boundary: a kept digest may stop mid-part, and goes on in order)."""
+        return self.exp.kind == "multipart" and not self._in_part and offset % self.exp.part_size == 0
+
+    def add_part(self, md5: bytes) -> None:
+        """The MD5 of the next whole part (or the short last one), hashed elsewhere."""
+        self._parts.append(md5)
+
     def result(self) -> str:
         exp = self.exp
         if exp.kind == "checksum":
@@ -146,6 +159,18 @@ class Digest:
             parts = self._parts + ([self._h.digest()] if self._in_part or not self._parts else [])
             return f"{hashlib.md5(b''.join(parts), usedforsecurity=False).hexdigest()}-{len(parts)}"
         return ""
+
+
+def _md5_of(fd: int, start: int, length: int) -> bytes:
+    h = hashlib.md5(usedforsecurity=False)
+    end = start + length
+    while start < end:
+        data = os.pread(fd, min(_READ, end - start), start)
+        if not data:
+            raise OSError("the file is shorter than written")
+        h.update(data)
+        start += len(data)
+    return h.digest()
 
 
 class Mismatch(Exception):
@@ -190,6 +215,8 @@ class Follower:
                     continue
                 if fd is None:
                     fd = os.open(self._path, os.O_RDONLY)
+                if self._digest.parallel(self._offset):
+                    return self._run_parts(fd)
                 limit = self._total if self._total is not None else self._available()
                 if limit > self._offset:
                     data = os.pread(fd, min(_READ, limit - self._offset), self._offset)
@@ -207,6 +234,34 @@ class Follower:
         finally:
             if fd is not None:
                 os.close(fd)
+
+    def _run_parts(self, fd: int) -> None:
+        """A multipart ETag's parts are independent MD5s: each complete part is hashed on a small
+        pool (hashlib releases the GIL), so two cores hash at once where one follower thread held
+        a download to one core's MD5 speed. Only the parts hashed in order count as done, so a
+        stop leaves `progress()` at a part boundary."""
+        digest, size = self._digest, self._digest.exp.part_size
+        pending: collections.deque = collections.deque()  # (length, future) in file order
+        start = self._offset
+        with ThreadPoolExecutor(_WORKERS, thread_name_prefix="lakegui-verify-part") as pool:
+            while not self._stop:
+                total = self._total
+                limit = total if total is not None else self._available()
+                while len(pending) < 2 * _WORKERS and start < limit and (start + size <= limit or total is not None):
+                    length = min(size, limit - start)
+                    pending.append((length, pool.submit(_md5_of, fd, start, length)))
+                    start += length
+                if pending and pending[0][1].done():
+                    length, future = pending.popleft()
+                    digest.add_part(future.result())
+                    self._offset += length
+                elif pending:
+                    wait_futures([pending[0][1]], timeout=0.05)
+                elif total is not None and start >= total:
+                    return
+                else:
+                    self._wake.wait(0.02)
+                    self._wake.clear()
 
     def progress(self) -> tuple[int, Digest | None]:
         """(bytes hashed, the digest so far), once stopped: a paused download's next run in this
