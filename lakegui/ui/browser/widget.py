@@ -205,13 +205,12 @@ class PrefixBrowser(QWidget):
         self.reorganiser = Reorganiser(self, executor, self)
         self.table.objects_dropped.connect(self.reorganiser.drop)
         self.breadcrumb.objects_dropped.connect(self.reorganiser.drop)
-        # Change storage class…, Restore… and the Restore column; Create/Delete bucket… by the switcher.
         # Show versions (Ctrl+Shift+H): deleted rows dimmed, and a Versions pane under the table.
         self.versions = BrowserVersions(self, executor)
         self.addAction(self.versions.toggle_action)
+        # Change storage class…, Restore… and the Restore column; Create/Delete bucket… by the switcher.
         self.object_settings = ObjectSettings(self, executor, self)
         bar.insertWidget(bar.indexOf(self.bucket_box) + 1, self.object_settings.bucket_button)
-
         self.table_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.table_splitter.setObjectName("browserVersionsSplitter")
         self.table_splitter.setChildrenCollapsible(False)
@@ -220,6 +219,7 @@ class PrefixBrowser(QWidget):
         self.table_splitter.setStretchFactor(0, 3)
         self.table_splitter.setStretchFactor(1, 2)
         crumbs.addWidget(self._button(self.versions.toggle_action))
+
         self.state_label = QLabel(self)
         self.state_label.setObjectName("browserState")
         self.state_label.setWordWrap(True)
@@ -346,8 +346,8 @@ class PrefixBrowser(QWidget):
         self.object_actions.cancel()
         self.reorganiser.cancel()
         self.object_settings.cancel()
-
         self.versions.cancel()
+
     def report_unavailable(self, message: str) -> None:
         """Say why there is nothing to list (e.g. the demo endpoint did not start), as a failed listing does."""
         self._set_state(message, error=True)
