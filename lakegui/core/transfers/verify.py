@@ -15,9 +15,12 @@ Cost, measured 2026-12-01 on the loaded 2-core machine against loopback SeaweedF
 object uploaded by the CRT, so a 52-part multipart ETag: MD5 is the only check; 3 rounds,
 interleaved, verification off / on): awscrt 2.40, 1.41, 1.22 s / 2.68, 2.92, 2.21 s, median
 1.9x; s3transfer 2.66, 2.13, 1.43 s / 3.01, 3.04, 2.26 s, median 1.4x. MD5 runs at about 350 MB/s here (SHA-256 890, CRC32 1,090), so an MD5 ETag bounds a
-download at that speed; objects with a full-object CRC cost far less. Not yet under the
-issue's targets: cheaper would be hashing parts in parallel (a multipart ETag's parts are
-independent) or uploading with full-object CRC32 checksums so later downloads check a CRC.
+download at that speed; objects with a full-object CRC cost far less. A multipart ETag's parts
+are independent MD5s, so they are hashed on a small pool (`_run_parts`); on 2 cores that helps
+only when the CRT leaves the other core idle (1 GiB CLI download, 4 rounds under load: median
+6.17 s vs 6.57 s for one follower; docs/BENCHMARKS.md "Big files"). What would meet the issue's
+targets is uploading with full-object CRC checksums (parts.py: per-part checksums, ChecksumType
+FULL_OBJECT) so later downloads check a CRC in C; not done yet.
 """
 
 from __future__ import annotations
