@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
-from .versions import NEVER, VersionLister, remove_versions, revert, versioning_state
+from .versions import NEVER, VersionLister, delete_in_batches, remove_versions, revert, versioning_state
 
 
 class RollbackImpossible(Exception):
@@ -99,17 +99,20 @@ def run_rollback(client, plan: RollbackPlan, *, permanent: bool = False) -> Roll
         pairs = [(k, v) for k, v in plan.remove] + [(k, ours) for k, ours, _ in plan.restore]
         _, errors = remove_versions(client, bucket, pairs)
     else:
-        errors = []
-        for i in range(0, len(plan.remove), 1000):  # delete markers: DeleteObjects without version ids
-            chunk = plan.remove[i:i + 1000]
-            resp = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k, _ in chunk],
-                                                                "Quiet": True})
-            errors += [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}")
-                       for e in resp.get("Errors", [])]
-        for key, _ours, previous in plan.restore:
+        # delete markers: DeleteObjects without version ids
+        _, errors = delete_in_batches(client, bucket, [{"Key": k} for k, _ in plan.remove], quiet=True)
+
+        def put_back(entry):
+            key, _ours, previous = entry
             try:
                 revert(client, bucket, key, previous)  # CopyObject, or a multipart copy beyond 5 GB
             except Exception as exc:  # noqa: BLE001  reported per key; the others go on
-                errors.append((key, str(exc)))
+                return key, str(exc)
+            return None
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:  # one small request each: in parallel, as transfers are
+            errors += [failed for failed in pool.map(put_back, plan.restore) if failed]
     plan.errors = [{"key": k, "error": e} for k, e in errors]
     return plan

@@ -178,13 +178,28 @@ def latest_delete_markers(client, bucket: str, prefix: str, *, recursive: bool =
 
 def remove_versions(client, bucket: str, entries: list[tuple[str, str]], *, batch: int = 1000):
     """Permanently delete (key, version_id) pairs with batched DeleteObjects: ([deleted], [(key, error)])."""
+    return delete_in_batches(client, bucket, [{"Key": k, "VersionId": v} for k, v in entries], batch=batch)
+
+
+def delete_in_batches(client, bucket: str, objects: list[dict], *, batch: int = 1000, threads: int = 4,
+                      quiet: bool = False):
+    """DeleteObjects of {"Key"[, "VersionId"]} entries, `batch` a call and `threads` calls at once
+    (a server spends most of a call on its own bookkeeping, so calls in parallel overlap it):
+    ([(key, version id)], [(key, error)]); `quiet` leaves the first list empty (the server names only
+    failures). Without a version id an entry gets a delete marker."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(chunk: list[dict]):
+        resp = client.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": quiet})
+        return ([(d["Key"], d.get("VersionId", "")) for d in resp.get("Deleted", [])],
+                [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}") for e in resp.get("Errors", [])])
+
+    chunks = [objects[i:i + batch] for i in range(0, len(objects), batch)]
     deleted, errors = [], []
-    for i in range(0, len(entries), batch):
-        chunk = entries[i:i + batch]
-        resp = client.delete_objects(Bucket=bucket, Delete={
-            "Objects": [{"Key": k, "VersionId": v} for k, v in chunk], "Quiet": False})
-        deleted += [(d["Key"], d.get("VersionId", "")) for d in resp.get("Deleted", [])]
-        errors += [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}") for e in resp.get("Errors", [])]
+    with ThreadPoolExecutor(max(1, min(threads, len(chunks)))) as pool:
+        for done, failed in pool.map(one, chunks):
+            deleted += done
+            errors += failed
     return deleted, errors
 
 
