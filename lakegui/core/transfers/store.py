@@ -356,28 +356,21 @@ class JobStore:
                      batch_id: int | None = None, visible_only: bool = False) -> list[Job]:
         """Jobs in `states` (of `ids`, of `batch_id`) that hold a multipart upload: what must be
         aborted when they are cancelled or removed without running again."""
-        states = [str(s) for s in states]
-        where, args = [f"state IN ({','.join('?' * len(states))})", "upload_id != ''"], list(states)
-        if ids is not None:
-            ids = list(ids)
-            if not ids:
-                return []
-            where.append(f"id IN ({','.join('?' * len(ids))})")
-            args += ids
-        if batch_id is not None:
-            where.append("batch_id = ?")
-            args.append(batch_id)
-        if visible_only:
-            where.append("hidden = 0")
-        return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id", args)]
+        return self._holding("upload_id != ''", states, ids, batch_id, visible_only)
 
     def kept_downloads(self, *, states: Iterable[JobState], ids: Iterable[int] | None = None,
                        batch_id: int | None = None, visible_only: bool = False) -> list[Job]:
         """Downloads in `states` (of `ids`, of `batch_id`) that kept a temp file to resume from:
         what must be removed when they are cancelled or removed without running again."""
+        return self._holding("direction = 'download' AND resume LIKE '%\"ranges\"%'", states, ids, batch_id,
+                             visible_only)
+
+    def _holding(self, condition: str, states: Iterable[JobState], ids: Iterable[int] | None,
+                 batch_id: int | None, visible_only: bool) -> list[Job]:
+        """Jobs in `states` (of `ids`, of `batch_id`) matching `condition`: what a run left on the
+        server or the disk for a later run."""
         states = [str(s) for s in states]
-        where = [f"state IN ({','.join('?' * len(states))})", "direction = 'download'", "resume LIKE '%\"ranges\"%'"]
-        args: list = list(states)
+        where, args = [f"state IN ({','.join('?' * len(states))})", condition], list(states)
         if ids is not None:
             ids = list(ids)
             if not ids:
