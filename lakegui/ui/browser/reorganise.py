@@ -18,7 +18,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
 from ...core.connection import Connection
 from ...core.errors import classify
@@ -34,6 +34,7 @@ from ...core.transfers.reorganise import (
     renamed,
 )
 from ...core.versions import ENABLED, versioning_state
+from ..dialogs.overwrite import ask_overwrite_policy
 from ..resources import icon
 from ..tasks import in_executor
 from .clipboard import Clipping, ObjectClipboard
@@ -348,29 +349,11 @@ class Reorganiser(QObject):
         return batch
 
     def _ask_policy(self, conflicts: int, total: int, where: str) -> asyncio.Future:
-        """Ask once for the batch, without a nested event loop: the box is window-modal and answers a future."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Objects already exist",
-                          f"{conflicts:,} of {_count(total, 'object')} already exist in {where} (or below it).\n"
-                          "What should happen to them?", parent=self.browser)
-        buttons = {
-            box.addButton("Skip identical, replace changed", QMessageBox.ButtonRole.AcceptRole):
-                OverwritePolicy.SKIP_IF_SAME,
-            box.addButton("Skip all existing", QMessageBox.ButtonRole.AcceptRole): OverwritePolicy.SKIP,
-            box.addButton("Replace all", QMessageBox.ButtonRole.DestructiveRole): OverwritePolicy.OVERWRITE,
-        }
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(next(iter(buttons)))
-        box.setEscapeButton(cancel)
-        future = asyncio.get_event_loop().create_future()
-
-        def on_finished(_result) -> None:
-            if not future.done():
-                future.set_result(buttons.get(box.clickedButton()))
-            box.deleteLater()
-
-        box.finished.connect(on_finished)
-        box.open()
-        return future
+        """Ask once for the batch (dialogs/overwrite.py)."""
+        return ask_overwrite_policy(
+            self.browser, "Objects already exist",
+            f"{conflicts:,} of {_count(total, 'object')} already exist in {where} (or below it).\n"
+            "What should happen to them?")
 
     # the end of a batch
 

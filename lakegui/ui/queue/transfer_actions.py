@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.transfers.jobs import OverwritePolicy
 from ...core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
+from ..dialogs.overwrite import ask_overwrite_policy
 from ..tasks import in_executor
 from .controller import TransferQueue
 
@@ -129,27 +130,8 @@ class TransferActions(QObject):
         return batch
 
     def _ask_policy(self, plan: Plan, where: str) -> asyncio.Future:
-        """Ask without a nested event loop: the box is window-modal and answers a future."""
+        """Ask once for the batch (dialogs/overwrite.py)."""
         n, total = len(plan.conflicts), len(plan.items)
-        box = QMessageBox(QMessageBox.Icon.Question, "Files already exist",
-                          f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to them?",
-                          parent=self.parent_widget)
-        buttons = {
-            box.addButton("Skip identical, replace changed", QMessageBox.ButtonRole.AcceptRole):
-                OverwritePolicy.SKIP_IF_SAME,
-            box.addButton("Skip all existing", QMessageBox.ButtonRole.AcceptRole): OverwritePolicy.SKIP,
-            box.addButton("Overwrite all", QMessageBox.ButtonRole.DestructiveRole): OverwritePolicy.OVERWRITE,
-        }
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(next(iter(buttons)))
-        box.setEscapeButton(cancel)
-        future = asyncio.get_event_loop().create_future()
-
-        def on_finished(_result) -> None:
-            if not future.done():
-                future.set_result(buttons.get(box.clickedButton()))
-            box.deleteLater()
-
-        box.finished.connect(on_finished)
-        box.open()
-        return future
+        return ask_overwrite_policy(self.parent_widget, "Files already exist",
+                                    f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to them?",
+                                    replace="Overwrite all")

@@ -1,0 +1,35 @@
+"""The one question a batch asks when some of its targets exist: skip identical, skip all, or
+replace all (uploads, downloads, pastes and moves ask it the same way)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ...core.transfers.jobs import OverwritePolicy
+
+
+def ask_overwrite_policy(parent: QWidget, title: str, text: str, *, replace: str = "Replace all") -> asyncio.Future:
+    """A future of the chosen policy (None for Cancel), asked without a nested event loop: the
+    box is window-modal and answers the future when it closes."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    buttons = {
+        box.addButton("Skip identical, replace changed", QMessageBox.ButtonRole.AcceptRole):
+            OverwritePolicy.SKIP_IF_SAME,
+        box.addButton("Skip all existing", QMessageBox.ButtonRole.AcceptRole): OverwritePolicy.SKIP,
+        box.addButton(replace, QMessageBox.ButtonRole.DestructiveRole): OverwritePolicy.OVERWRITE,
+    }
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(next(iter(buttons)))
+    box.setEscapeButton(cancel)
+    future = asyncio.get_event_loop().create_future()
+
+    def on_finished(_result) -> None:
+        if not future.done():
+            future.set_result(buttons.get(box.clickedButton()))
+        box.deleteLater()
+
+    box.finished.connect(on_finished)
+    box.open()
+    return future
