@@ -39,3 +39,31 @@ def test_queue_shortcuts_work_with_focus_in_the_browser(qtbot, window, demo_conn
     qtbot.waitUntil(lambda: model.row(0).state == "paused", timeout=10000)
     window.queue.cancel_action.trigger()
     qtbot.waitUntil(lambda: model.row(0).state == "cancelled", timeout=10000)
+
+
+def test_a_control_that_fits_no_selected_row_says_so(qtbot, window, demo_connection, tmp_path):
+    """Defect: with a finished row selected, Resume (Ctrl+R) did nothing and said nothing."""
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    window.transfers.apply_settings(replace(window.transfers.settings, max_bandwidth=256 * 1024))
+    small, big = tmp_path / "small.bin", tmp_path / "big.bin"
+    small.write_bytes(b"s" * 1000)
+    big.write_bytes(os.urandom(4 * MB))
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        assert drop(b.table, [small, big]).isAccepted()
+    model, view = window.transfers.model, window.queue
+    rows = {model.row(i).local_path.rsplit("/", 1)[-1]: i for i in range(model.rowCount())}
+    qtbot.waitUntil(lambda: model.row(rows["small.bin"]).state == "done", timeout=20000)
+    view.pause_action.trigger()  # nothing selected: every transfer
+    qtbot.waitUntil(lambda: model.row(rows["big.bin"]).state == "paused", timeout=10000)
+    view.table.selectRow(rows["small.bin"])
+    view.resume_action.trigger()
+    assert "not paused, so there is nothing to resume" in window.notice.text()
+    assert model.row(rows["big.bin"]).state == "paused"
+    view.table.setFocus()
+    QTest.keyClick(view.table, Qt.Key.Key_Escape)
+    assert view.selected_ids() is None
+    view.resume_action.trigger()
+    qtbot.waitUntil(lambda: model.row(rows["big.bin"]).state in ("queued", "running"), timeout=10000)
+    view.cancel_action.trigger()
+    qtbot.waitUntil(lambda: model.row(rows["big.bin"]).state == "cancelled", timeout=10000)

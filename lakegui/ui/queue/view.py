@@ -68,15 +68,18 @@ class TransferQueueView(QFrame):
         self.totals_label.setAccessibleName("Transfer totals")
 
         self.pause_action = self._action("Pause", "pause", "Pause the selected transfers (all if none)",
-                                         lambda: self.queue.pause(self.selected_ids()), "Ctrl+P")
+                                         lambda: self._control(self.queue.pause, "pause", "running or queued",
+                                                               ("running", "queued")), "Ctrl+P")
         self.resume_action = self._action("Resume", "resume", "Resume the selected transfers (all if none)",
-                                          lambda: self.queue.resume(self.selected_ids()), "Ctrl+R")
+                                          lambda: self._control(self.queue.resume, "resume", "paused",
+                                                                ("paused",)), "Ctrl+R")
         self.cancel_action = self._action("Cancel", "cancel",
                                           "Cancel the selected transfers (all if none)",
-                                          lambda: self.queue.cancel(self.selected_ids()), "Ctrl+Shift+X")
+                                          lambda: self._control(self.queue.cancel, "cancel", "unfinished",
+                                                                ("running", "queued", "paused")), "Ctrl+Shift+X")
         self.retry_action = self._action("Retry failed", "retry",
                                          "Queue the failed transfers again",
-                                         lambda: self.queue.retry(self.selected_ids()), "")
+                                         lambda: self._control(self.queue.retry, "retry", "failed", ("failed",)), "")
         self.remove_finished_action = self._action("Remove finished", "done",
                                                    "Remove done, skipped and cancelled transfers from the list",
                                                    self.queue.remove_finished, "")
@@ -119,6 +122,12 @@ class TransferQueueView(QFrame):
             header.resizeSection(col, width)  # until the first rows arrive
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        # Esc clears the selection, so the controls act on every transfer again ("all if none").
+        deselect = QAction("Clear the selection", self.table)
+        deselect.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        deselect.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        deselect.triggered.connect(self.table.clearSelection)
+        self.table.addAction(deselect)
 
         self.empty_label = QLabel("No transfers yet. Drop files on the browser to upload them under the "
                                   "current prefix; drag objects out of it to a folder to download them.", self)
@@ -149,6 +158,20 @@ class TransferQueueView(QFrame):
         action.setEnabled(self.queue.available)
         self.addAction(action)
         return action
+
+    def _control(self, control, verb: str, which: str, states: tuple[str, ...]) -> None:
+        """Apply a control to the selection (every job when none is selected); a selection it
+        cannot apply to says so rather than doing nothing in silence."""
+        rows = self.table.selectionModel().selectedRows()
+        if rows and not any(self.model.row(r.row()).state in states for r in rows):
+            n = len(rows)
+            self.failed.emit(f"None of the {n:,} selected transfers is {which}, so there is nothing to {verb}. "
+                             f"Select {which} ones, or clear the selection (Esc in the list) to {verb} "
+                             "them all." if n > 1 else
+                             f"The selected transfer is not {which}, so there is nothing to {verb}. Select "
+                             f"{which} ones, or clear the selection (Esc in the list) to {verb} them all.")
+            return
+        control([r.data(JOB_ID_ROLE) for r in rows] or None)
 
     def selected_ids(self) -> list[int] | None:
         rows = self.table.selectionModel().selectedRows()
