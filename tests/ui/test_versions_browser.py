@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from lakegui.core.connection import Connection
 from lakegui.ui.browser.model import ENTRY_ROLE
 from lakegui.ui.browser.versions_model import DeletedObject
+from lakegui.ui.browser.versions_pane import HINT
 from tests.ui.conftest import profile_for
 
 BUCKET = "versioned"
@@ -105,8 +106,11 @@ def test_toggle_lists_versions_and_dims_deleted_objects_and_folders(qtbot, windo
     assert set(rows(b)) == {"a.txt", "live/"}  # a plain listing: nothing deleted shows
     assert b.versions.pane.isHidden()
     assert b.versions.toggle_action.shortcut().toString() == "Ctrl+Shift+H"
+    b.table.clearSelection()
     show_versions(qtbot, b, keys=True)
     assert b.versions.toggle_action.isChecked()
+    # Nothing selected: the pane says what to do once the listing ends (it stayed on "Listing versions…").
+    assert b.versions.selected_entry() is None and b.versions.pane.title.text() == HINT
     shown = rows(b)
     assert set(shown) == {"a.txt", "b.txt", "live/"}
     assert isinstance(shown["b.txt"], DeletedObject) and shown["b.txt"].size == 3

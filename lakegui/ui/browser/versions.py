@@ -224,7 +224,7 @@ class BrowserVersions(QObject):
                 self.pane.show_nothing(f"Versions could not be listed: {info.message}")
                 self.failed.emit(f"Versions of s3://{bucket}/{prefix} could not be listed: {info.message}")
             return
-        self._show_selected()
+        self._show_selected(listed=True)
         self._versions_done = True
         self._finish()
 
@@ -263,7 +263,9 @@ class BrowserVersions(QObject):
         if self.enabled:
             self._show_selected()
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, *, listed: bool = False) -> None:
+        """The pane for the selection; `listed`: the version listing has just ended (its task is
+        still the running one, so `loading` cannot tell)."""
         entry = self.selected_entry()
         if isinstance(entry, (ObjectEntry, DeletedObject)):
             self.pane.show_key(entry.key, self.index.versions(entry.key), complete=self.index.known(entry.key))
@@ -271,7 +273,7 @@ class BrowserVersions(QObject):
             self.pane.show_folder(entry.prefix)
         elif isinstance(entry, PrefixEntry):
             self.pane.show_nothing(f"{entry.prefix}: open the folder to see the versions of its objects.")
-        elif self.pane.key or self.pane.folder or not self.loading:
+        elif self.pane.key or self.pane.folder or listed or not self.loading:
             self.pane.show_nothing()
 
     def _chosen(self) -> tuple[str, VersionEntry] | None:
