@@ -27,7 +27,7 @@ from . import (
     transfers,
     versions,
 )
-from .common import EXIT_USAGE, unknown_arguments
+from .common import EXIT_USAGE, unknown_arguments, unknown_command
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
                    reorganise, completion)
@@ -53,6 +53,8 @@ _SILENT = None
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if (code := unknown_command(parser, sys.argv[1:] if argv is None else argv)) is not None:
+        return code
     try:
         args, extra = parser.parse_known_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 for --help/--version

@@ -158,6 +158,21 @@ def cluster_ready(args: argparse.Namespace) -> int | None:
     return None
 
 
+def unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> int | None:
+    """Usage error for a command name the CLI lacks, with the nearest one; None when it has it.
+    The root parser takes no option with a value, so the first word not starting with '-' is the command."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    word = next((a for a in argv if not a.startswith("-")), None)
+    if word is None or word in sub.choices:
+        return None
+    names = [n for n in sub.choices if not n.startswith("_")]  # __complete is the shell's, not a person's
+    near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: unknown command {word!r}" + (f" (did you mean {near[0]}?)" if near else "")
+          + f"; the commands are: {', '.join(names)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def unknown_arguments(parser: argparse.ArgumentParser, extra: list[str]) -> int:
     """Usage error for arguments `parser` does not take, with the nearest option for each typo."""
     options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
