@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+from ..core.units import counted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -188,7 +189,7 @@ def rm(args: argparse.Namespace) -> int:
                 print(f"delete s3://{bucket}/{k}")
             print(f"{len(keys):,} keys would be deleted from {where}")
         return EXIT_OK
-    print(f"{len(keys):,} keys to delete from {where}", file=sys.stderr if args.json else sys.stdout, flush=True)
+    print(f"{counted(len(keys), 'key')} to delete from {where}", file=sys.stderr if args.json else sys.stdout, flush=True)
     if len(keys) > CONFIRM_OVER and not args.yes:
         if not sys.stdin.isatty():
             return fail_usage(f"deleting {len(keys):,} keys (more than {CONFIRM_OVER:,}) needs --yes "
@@ -292,7 +293,7 @@ def tag(args: argparse.Namespace) -> int:
 
     uri = f"s3://{bucket}/{key}"
     return _run_one(args, conn, start, f"tag {uri}", "tag", tag_job(bucket, key, tags), key,
-                    f"{uri}: {len(tags)} tags set", tags=tags)
+                    f"{uri}: {counted(len(tags), 'tag')} set", tags=tags)
 
 
 def restore(args: argparse.Namespace) -> int:

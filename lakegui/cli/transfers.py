@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..core.units import counted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -189,7 +190,7 @@ def queue(args: argparse.Namespace) -> int:
         if args.action == "clear":
             # --finished keeps backfills' records (hidden), for their manifests, as the window does.
             n = store.remove_finished() if args.finished else store.clear()
-            print(json.dumps({"removed": n}) if args.json else f"{n:,} jobs removed")
+            print(json.dumps({"removed": n}) if args.json else f"{counted(n, 'job')} removed")
             return EXIT_OK
         # resume
         store.recover_orphans()

@@ -5,6 +5,11 @@ from __future__ import annotations
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
+def counted(n: int, noun: str) -> str:
+    """3, 'key' -> '3 keys'; 1 -> '1 key' (nouns with a plain plural)."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def human_size(n: int | float | None) -> str:
     """1536 -> '1.5 KB' (powers of 1024, as file managers show)."""
     if n is None:

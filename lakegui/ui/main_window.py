@@ -22,6 +22,7 @@ from .. import __version__
 from ..core.connection import Connection
 from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
+from ..core.units import counted
 from .backfills.notifier import Notifier
 from .bookmarks import BookmarksPanel, bookmark_title
 from .browser.location import Location
@@ -531,7 +532,7 @@ class MainWindow(QMainWindow):
             self.show_notice("Connect to a bucket before dropping files to upload.")
             return
         self.notice.dismiss()
-        self.statusBar().showMessage(f"Preparing upload of {_count(len(paths), 'item')} to "
+        self.statusBar().showMessage(f"Preparing upload of {counted(len(paths), 'item')} to "
                                      f"s3://{self.browser.bucket}/{prefix}…")
         self.transfer_actions.upload(self.connection, self.browser.bucket, prefix, paths)
 
@@ -566,8 +567,8 @@ class MainWindow(QMainWindow):
         self.versioning_label.setVisible(state in STATE_TEXT)
 
     def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
-        log.info("Queued %s (batch %d)", _count(jobs, "transfer"), batch)
-        self.statusBar().showMessage(f"Queued {_count(jobs, 'transfer')}")
+        log.info("Queued %s (batch %d)", counted(jobs, "transfer"), batch)
+        self.statusBar().showMessage(f"Queued {counted(jobs, 'transfer')}")
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         self._ended[state] = self._ended.get(state, 0) + 1
@@ -607,7 +608,7 @@ class MainWindow(QMainWindow):
 
     def _count_message(self) -> str:
         shown, loaded = self.browser.model.rowCount(), self.browser.model.loaded
-        return _count(loaded, "item") if shown == loaded else f"{shown:,} of {_count(loaded, 'item')}"
+        return counted(loaded, "item") if shown == loaded else f"{shown:,} of {counted(loaded, 'item')}"
 
     def _on_browser_listing_failed(self, prefix: str, message: str) -> None:
         log.warning("Listing s3://%s/%s failed: %s", self.browser.bucket, prefix, message)
@@ -677,7 +678,7 @@ class MainWindow(QMainWindow):
         return self.wizard
 
     def _on_wizard_enqueued(self, batch: int, jobs: int) -> None:
-        log.info("Queued a backfill of %s (batch %d)", _count(jobs, "file"), batch)
+        log.info("Queued a backfill of %s (batch %d)", counted(jobs, "file"), batch)
         self.statusBar().showMessage(f"Queued a backfill of {jobs:,} files")
         self.open_backfills()
 
@@ -806,10 +807,6 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.shutdown()
         super().closeEvent(event)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _place_key(connection: Connection, bucket: str) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, 
 
 from ...core import objects, tagging
 from ...core.errors import classify
+from ...core.units import counted
 from ...core.versions import count_versions, versioning_state
 from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog, PropertyChanges
@@ -197,8 +198,8 @@ class ObjectActions(QObject):
         if not all_keys:
             self.done.emit("Nothing to delete: the selected folders are empty.")
             return
-        what = _count(len(all_keys), "object")
-        inside = f" ({len(all_keys) - len(keys):,} of them inside {_count(len(prefixes), 'folder')})" \
+        what = counted(len(all_keys), "object")
+        inside = f" ({len(all_keys) - len(keys):,} of them inside {counted(len(prefixes), 'folder')})" \
             if prefixes else ""
         where = f"s3://{bucket}/{here}"  # the folder the selection is in
         ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
@@ -212,12 +213,12 @@ class ObjectActions(QObject):
             return
         if result.errors:
             first = "; ".join(f"{k}: {m}" for k, m in result.errors[:3])
-            log.warning("Deleted %s from %s; %s could not be deleted: %s", _count(len(result.deleted), "object"),
+            log.warning("Deleted %s from %s; %s could not be deleted: %s", counted(len(result.deleted), "object"),
                         where, f"{len(result.errors):,}", first)
             self.failed.emit(f"Deleted {len(result.deleted):,}; {len(result.errors):,} could not be deleted: {first}")
         else:
-            log.info("Deleted %s from %s", _count(len(result.deleted), "object"), where)
-            self.done.emit(f"Deleted {_count(len(result.deleted), 'object')}")
+            log.info("Deleted %s from %s", counted(len(result.deleted), "object"), where)
+            self.done.emit(f"Deleted {counted(len(result.deleted), 'object')}")
         self.browser.refresh()
 
     async def _counted(self, client, bucket: str, props: objects.ObjectProperties) -> objects.ObjectProperties:
@@ -280,5 +281,3 @@ class ObjectActions(QObject):
         return _dialog_future(dialog, lambda r: dialog.name() if r == QDialog.DialogCode.Accepted else None)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -23,6 +23,7 @@ from ...core.listing import ObjectEntry
 from ...core.transfers.copy import CopyItem, copy_jobs, plan_copy
 from ...core.transfers.jobs import Direction, OverwritePolicy
 from ...core.transfers.object_jobs import restore_job
+from ...core.units import counted
 from ..dialogs.new_bucket import NewBucketDialog
 from ..dialogs.restore import RestoreDialog
 from ..dialogs.storage_class import StorageClassDialog
@@ -30,10 +31,6 @@ from ..tasks import in_executor
 from .restore_column import RestoreColumn
 
 log = logging.getLogger(__name__)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _dialog_future(dialog: QDialog, answer: Callable[[int], object]) -> asyncio.Future:
@@ -164,8 +161,8 @@ class ObjectSettings(QObject):
             self.failed.emit("Cannot change the storage class: transfers are unavailable.")
             return
         conn, bucket = self.browser.connection, self.browser.bucket
-        what = ", ".join(filter(None, (_count(len(objects), "object") if objects else "",
-                                       _count(len(prefixes), "folder") if prefixes else "")))
+        what = ", ".join(filter(None, (counted(len(objects), "object") if objects else "",
+                                       counted(len(prefixes), "folder") if prefixes else "")))
         classes = {o.storage_class for o in objects}
         chosen = await _answer(self.ask_storage_class(f"{what} in s3://{bucket}/{self.browser.prefix}",
                                                       classes.pop() if len(classes) == 1 and not prefixes else ""))
@@ -192,7 +189,7 @@ class ObjectSettings(QObject):
             self.done.emit(f"Nothing to change: the selection is in {chosen} already.")
             return
         jobs = copy_jobs(items, bucket, bucket, storage_class=chosen, policy=OverwritePolicy.OVERWRITE)
-        name = f"Storage class {chosen}: {_count(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix}"
+        name = f"Storage class {chosen}: {counted(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix}"
         try:
             batch, rows = await in_executor(self.executor, self.queue.store_batch, name, str(Direction.COPY),
                                             conn.profile.to_dict(), jobs)
@@ -206,7 +203,7 @@ class ObjectSettings(QObject):
         log.info("Queued %s (batch %d)", name, batch)
         self.queued.emit(batch, len(rows))
         skipped = f" ({len(already):,} already in {chosen})" if already else ""
-        self.done.emit(f"Queued: {_count(len(rows), 'object')} to {chosen}{skipped}")
+        self.done.emit(f"Queued: {counted(len(rows), 'object')} to {chosen}{skipped}")
 
     def _follow(self, batch: int, jobs: int, on_end: Callable[[list], None]) -> None:
         self._batches[batch] = {"jobs": jobs, "ended": {}, "on_end": on_end}
@@ -224,7 +221,7 @@ class ObjectSettings(QObject):
 
     def _storage_class_changed(self, ended: list, chosen: str, bucket: str) -> None:
         ok = sum(1 for r in ended if r.state == "done")
-        text = f"Changed the storage class of {_count(ok, 'object')} to {chosen}"
+        text = f"Changed the storage class of {counted(ok, 'object')} to {chosen}"
         if ok < len(ended):
             self.failed.emit(f"{text}; {len(ended) - ok:,} failed (the queue says why)")
         else:
@@ -269,7 +266,7 @@ class ObjectSettings(QObject):
             self.done.emit("Nothing to restore: no Glacier or Deep Archive objects are selected.")
             return
         deep = any(o.storage_class == "DEEP_ARCHIVE" for o in archived)
-        answer = await _answer(self.ask_restore(_count(len(archived), "archived object"), deep))
+        answer = await _answer(self.ask_restore(counted(len(archived), "archived object"), deep))
         if not answer:
             return
         tier, days = answer
@@ -278,7 +275,7 @@ class ObjectSettings(QObject):
             return
         keys = [o.key for o in archived]
         jobs = [restore_job(bucket, key, days, tier) for key in keys]
-        name = f"Restore {_count(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix} ({tier}, {days} d)"
+        name = f"Restore {counted(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix} ({tier}, {days} d)"
         try:
             batch, rows = await in_executor(self.executor, self.queue.store_batch, name, str(Direction.RESTORE),
                                             conn.profile.to_dict(), jobs)
@@ -291,7 +288,7 @@ class ObjectSettings(QObject):
         self.queue.show_stored(batch, rows)
         log.info("Queued %s (batch %d)", name, batch)
         self.queued.emit(batch, len(rows))
-        self.done.emit(f"Queued: restore of {_count(len(rows), 'object')} ({tier}, {_count(days, 'day')})")
+        self.done.emit(f"Queued: restore of {counted(len(rows), 'object')} ({tier}, {counted(days, 'day')})")
 
     def _restored(self, ended: list, tier: str, days: int, keys: list[str]) -> None:
         """Say how the restore requests went: started, already restored (days updated), already
@@ -301,10 +298,10 @@ class ObjectSettings(QObject):
         again = sum(1 for r in ended if r.state == "done" and "already" in r.error)
         under_way = [r for r in ended if r.state != "done" and "in progress" in r.error.lower()]
         failures = [r for r in ended if r.state != "done" and r not in under_way]
-        parts = [f"{_count(n, 'object')} {what}" for n, what in
+        parts = [f"{counted(n, 'object')} {what}" for n, what in
                  ((started, "started"), (again, "already restored (days updated)"),
                   (len(under_way), "already being restored")) if n]
-        text = f"Restore ({tier}, {_count(days, 'day')}): " + ", ".join(parts) if parts else ""
+        text = f"Restore ({tier}, {counted(days, 'day')}): " + ", ".join(parts) if parts else ""
         if failures:
             first = "; ".join(f"{r.uri}: {r.error}" for r in failures[:3])
             self.failed.emit((text + "; " if text else "") + f"{len(failures):,} could not be restored: {first}")

@@ -33,6 +33,7 @@ from ...core.transfers.reorganise import (
     plan_placements,
     renamed,
 )
+from ...core.units import counted
 from ...core.versions import ENABLED, versioning_state
 from ..dialogs.overwrite import ask_overwrite_policy
 from ..resources import icon
@@ -50,10 +51,6 @@ def source_of(entry) -> Source:
     if isinstance(entry, PrefixEntry):
         return Source(entry.prefix)
     return Source(entry.key, entry.size, entry.etag, entry.storage_class, listed=True)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _same_connection(a: Connection, b: Connection) -> bool:
@@ -215,7 +212,7 @@ class Reorganiser(QObject):
         if not sources or not self._here():
             return
         self.clipboard.put(Clipping(self.browser.connection, self.browser.bucket, tuple(sources), cut))
-        what = _count(len(sources), "item")
+        what = counted(len(sources), "item")
         self.done.emit(f"{'Cut' if cut else 'Copied'} {what}: Paste (Ctrl+V) in another folder "
                        f"{'moves' if cut else 'copies'} {'it' if len(sources) == 1 else 'them'} there")
 
@@ -319,7 +316,7 @@ class Reorganiser(QObject):
             if policy is None:
                 self.done.emit(f"The {verb} was cancelled; nothing was queued.")
                 return None
-        n = _count(len(planned.items), "object")
+        n = counted(len(planned.items), "object")
         name = f"{verb.capitalize()} {n} to {where}"
         kind = str(Direction.MOVE if move else Direction.COPY)
         source_profile = None if same else src_conn.profile.to_dict()
@@ -352,7 +349,7 @@ class Reorganiser(QObject):
         """Ask once for the batch (dialogs/overwrite.py)."""
         return ask_overwrite_policy(
             self.browser, "Objects already exist",
-            f"{conflicts:,} of {_count(total, 'object')} already exist in {where} (or below it).\n"
+            f"{conflicts:,} of {counted(total, 'object')} already exist in {where} (or below it).\n"
             "What should happen to them?")
 
     # the end of a batch
@@ -374,14 +371,14 @@ class Reorganiser(QObject):
         past = {"move": "Moved", "copy": "Copied", "rename": "Renamed", "duplicate": "Duplicated"}[batch.verb]
         if not failed:  # before the refresh, which carries it in the status bar while it lists
             extra = f"; {skipped:,} skipped (they exist)" if skipped else ""
-            self.done.emit(f"{past} {_count(done, 'object')} to {batch.where}{extra}")
+            self.done.emit(f"{past} {counted(done, 'object')} to {batch.where}{extra}")
         b = self.browser
         if b.connection is not None and (b.bucket, b.prefix) in batch.folders:
             if batch.reveal and parent_prefix(batch.reveal) == b.prefix:
                 self._select_when_listed(batch.reveal)
             b.refresh()
         if failed:  # after it: a navigation or refresh dismisses the notice bar
-            self.failed.emit(f"{failed:,} of {_count(batch.jobs, 'object')} could not be "
+            self.failed.emit(f"{failed:,} of {counted(batch.jobs, 'object')} could not be "
                              f"{'moved' if batch.verb in ('move', 'rename') else 'copied'} to {batch.where}: "
                              "the queue says why (select them and Retry)")
 
