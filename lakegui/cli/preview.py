@@ -72,7 +72,8 @@ def preview(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return fail(f"{args.uri}: interrupted")
     except Exception as exc:  # one line saying what failed and why, never a traceback
-        return fail(f"{args.uri}: {_reason(exc, bucket, key, args)}")
+        reason = _reason(exc, bucket, key, args)
+        return fail(reason if args.uri in reason else f"{args.uri}: {reason}")  # the URI once
 
 
 class _Usage(Exception):
@@ -86,7 +87,8 @@ def _reason(exc: Exception, bucket: str, key: str, args) -> str:
     if isinstance(exc, (PreviewError, ObjectChanged, ValueError, UnicodeError)):
         return str(exc)
     if getattr(exc, "response", None) is not None or exc.__class__.__module__.startswith(("botocore", "urllib3")):
-        return error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)
+        return error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None,
+                             version_id=args.version_id or None)
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -111,7 +111,8 @@ def revert_command(args: argparse.Namespace) -> int:
             return fail(why)
         new_version = revert(client, bucket, key, args.version_id)
     except Exception as exc:
-        return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
+        return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None,
+                                  version_id=args.version_id))
     if args.json:
         print_json({"key": key, "reverted_to": args.version_id, "version_id": new_version})
     else:

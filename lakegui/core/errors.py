@@ -93,10 +93,11 @@ def _client_error_message(code: str, status: int, where: str, bucket: str | None
 
 
 def classify(exc: BaseException, *, bucket: str | None = None, key: str | None = None,
-             endpoint: str | None = None) -> ErrorInfo:
+             endpoint: str | None = None, version_id: str | None = None) -> ErrorInfo:
     """Classify an exception from boto3 or the local file system.
 
-    `bucket`, `key` and `endpoint` only make the message concrete.
+    `bucket`, `key`, `endpoint` and `version_id` (of a request for one version) only make the
+    message concrete.
     """
     where = _where(bucket, key)
     target = endpoint or "the S3 endpoint"
@@ -113,6 +114,11 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         else:
             permanent = 400 <= status < 500 or status == 0
         original = str(err.get("Message") or exc)
+        if version_id and (code in ("NoSuchVersion", "NoSuchKey", "404", "NotFound") or
+                           code in ("InvalidArgument", "400", "Bad Request")):
+            # A HEAD names no code; a malformed id is a 400. Either way: no such version of the key.
+            return ErrorInfo(True, code, f"{where} has no version {version_id!r}: `lakegui-cli ls {where} "
+                                         "--versions` lists its versions.", detail=str(exc), request_id=request_id)
         return ErrorInfo(permanent, code, _client_error_message(code, status, where, bucket, original),
                          detail=str(exc), request_id=request_id)
     if isinstance(exc, bx.NoCredentialsError):

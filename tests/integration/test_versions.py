@@ -150,6 +150,8 @@ def test_revert_makes_an_older_version_the_latest_with_its_bytes(endpoint):
     assert len(versions) == 3  # history kept: the bad version is still there
     code, _, err = run(url, "revert", f"s3://{bucket}/ref/symbols.csv", "--version-id", "no-such-version")
     assert code == 1 and "Traceback" not in err
+    # The key exists; the version does not (it said "was not found: it may have been deleted or renamed").
+    assert f"s3://{bucket}/ref/symbols.csv has no version 'no-such-version'" in err
 
 
 def test_undelete_and_revert_explain_an_unversioned_bucket(moto_endpoint):
@@ -192,6 +194,9 @@ def test_preview_reads_a_specific_version(endpoint):
     new = run_json(url, "preview", f"s3://{bucket}/ref/list.csv")
     assert old["size"] == 23 and "AAPL" in json.dumps(old["head"]) and "MSFT" not in json.dumps(old["head"])
     assert "MSFT" in json.dumps(new["head"])
+    code, _, err = run(url, "preview", f"s3://{bucket}/ref/list.csv", "--version-id", "abc")
+    assert code == 1 and f"s3://{bucket}/ref/list.csv has no version 'abc'" in err  # not "Bad Request"
+    assert err.count(f"s3://{bucket}/ref/list.csv") == 2  # the message and its `ls --versions` hint, no echo
 
 
 def _backfill_files(root, files: dict[str, bytes]):
