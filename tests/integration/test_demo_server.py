@@ -87,7 +87,7 @@ def test_cli_version_and_usage():
     r = subprocess.run([str(BIN / "lakegui-cli"), "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("lakegui-cli ")
     r = subprocess.run([str(BIN / "lakegui-cli"), "no-such-command"], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "invalid choice" in r.stderr
+    assert r.returncode == 2 and "unknown command 'no-such-command'" in r.stderr
 
 
 @pytest.mark.parametrize("recursive", [True, False])

@@ -36,6 +36,7 @@ class QtPoolExecutor(QObject):
         self._job_ready = threading.Condition(self._lock)
         self._alive = 0
         self._idle = 0  # alive workers waiting for a job (they take the next one; none need start)
+        self._starting = 0  # workers started that have not asked for their first job yet
         self._started_in_turn = 0  # workers started since the event loop last turned
         self._turn_scheduled = False
         self._closing = False
@@ -63,9 +64,12 @@ class QtPoolExecutor(QObject):
             return
         with self._lock:
             # Every worker runs one job at a time, so workers alive <= the limit bounds the jobs.
-            wanted = min(self._limit - self._alive, len(self._ready) - self._idle)
+            # Workers started but not yet at the line will take jobs too: counting them keeps the
+            # next turn from starting a second worker for a job the first is about to take.
+            wanted = min(self._limit - self._alive, len(self._ready) - self._idle - self._starting)
             start = max(0, min(wanted, WORKERS_PER_TURN - self._started_in_turn))
             self._alive += start
+            self._starting += start
             self._started_in_turn += start
         for _ in range(start):
             self.pool.start(_Worker(self))
@@ -78,9 +82,12 @@ class QtPoolExecutor(QObject):
         self._started_in_turn = 0
         self._start_workers()
 
-    def next_ready(self):
-        """For workers (any thread): the next job, or None, and then the worker ends."""
+    def next_ready(self, first: bool = False):
+        """For workers (any thread): the next job, or None, and then the worker ends. `first`:
+        the worker's first call, once it has started."""
         with self._lock:
+            if first:
+                self._starting -= 1
             until = time.monotonic() + LINGER
             while not self._closing:
                 if self._ready:
@@ -111,9 +118,11 @@ class _Worker(QRunnable):
         self.line = line
 
     def run(self) -> None:
-        while (item := self.line.next_ready()) is not None:
+        item = self.line.next_ready(first=True)
+        while item is not None:
             running, work, done = item
             done(running, work(running))
+            item = self.line.next_ready()
 
 
 class CallRunnable(QRunnable):
