@@ -18,6 +18,7 @@ from ...core import objects, tagging
 from ...core.errors import classify
 from ...core.units import counted
 from ...core.versions import count_versions, versioning_state
+from ..dialogs.answers import answered, dialog_future
 from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog, PropertyChanges
 from ..tasks import in_executor
@@ -26,23 +27,6 @@ from .versions import delete_consequence
 log = logging.getLogger(__name__)
 
 EXPIRIES = {"1 hour": 3600, "1 day": 86400, "7 days (the longest)": 7 * 86400}
-
-
-def _dialog_future(dialog: QDialog, answer: Callable[[int], object]) -> asyncio.Future:
-    future = asyncio.get_event_loop().create_future()
-
-    def on_finished(result: int) -> None:
-        if not future.done():
-            future.set_result(answer(result))
-        dialog.deleteLater()
-
-    dialog.finished.connect(on_finished)
-    dialog.open()
-    return future
-
-
-async def _answer(value):
-    return await value if asyncio.isfuture(value) else value
 
 
 class ObjectActions(QObject):
@@ -103,14 +87,14 @@ class ObjectActions(QObject):
         if isinstance(tags, Exception):  # a server without tagging: the rest of the dialog still works
             unavailable = f"The tags could not be read: {classify(tags, bucket=bucket, key=key).message}"
             tags = None
-        changes = await _answer(self.edit_properties(props, tags, unavailable))
+        changes = await answered(self.edit_properties(props, tags, unavailable))
         if isinstance(changes, dict):  # a metadata dict alone (scripted answers)
             changes = PropertyChanges(metadata=changes)
         if changes is None or changes == PropertyChanges():
             return
         metadata, new_tags = changes.metadata, changes.tags
         if metadata is not None:
-            ok = await _answer(self.confirm("Save metadata", f"Rewrite {props.uri} with the new metadata?\n"
+            ok = await answered(self.confirm("Save metadata", f"Rewrite {props.uri} with the new metadata?\n"
                                             "The object is copied onto itself: its last-modified time changes, "
                                             "its content does not."))
             if not ok:
@@ -144,7 +128,7 @@ class ObjectActions(QObject):
     def _edit_properties(self, props: objects.ObjectProperties, tags: dict | None = None,
                          unavailable: str = "") -> asyncio.Future:
         dialog = PropertiesDialog(props, self.parent_widget, tags=tags, tags_unavailable=unavailable)
-        return _dialog_future(dialog, lambda r: dialog.changes() if r == QDialog.DialogCode.Accepted else None)
+        return dialog_future(dialog, lambda r: dialog.changes() if r == QDialog.DialogCode.Accepted else None)
 
     # presigned URL
 
@@ -155,7 +139,7 @@ class ObjectActions(QObject):
         return self._start(self._copy_presigned(objs[0].key))
 
     async def _copy_presigned(self, key: str) -> None:
-        expires = await _answer(self.ask_expiry())
+        expires = await answered(self.ask_expiry())
         if expires is None:
             return
         try:
@@ -173,7 +157,7 @@ class ObjectActions(QObject):
         dialog.setWindowTitle("Copy presigned URL")
         dialog.setLabelText("Anyone with the URL can download the object until it expires.\nExpires after:")
         dialog.setComboBoxItems(list(EXPIRIES))
-        return _dialog_future(dialog, lambda r: EXPIRIES.get(dialog.textValue())
+        return dialog_future(dialog, lambda r: EXPIRIES.get(dialog.textValue())
                               if r == QDialog.DialogCode.Accepted else None)
 
     # delete
@@ -202,7 +186,7 @@ class ObjectActions(QObject):
         inside = f" ({len(all_keys) - len(keys):,} of them inside {counted(len(prefixes), 'folder')})" \
             if prefixes else ""
         where = f"s3://{bucket}/{here}"  # the folder the selection is in
-        ok = await _answer(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
+        ok = await answered(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
                                         + delete_consequence(await self._versioning(client, bucket))))
         if not ok:
             return
@@ -245,7 +229,7 @@ class ObjectActions(QObject):
         box = QMessageBox(QMessageBox.Icon.Warning, title, text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self.parent_widget)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return _dialog_future(box, lambda r: r == QMessageBox.StandardButton.Yes)
+        return dialog_future(box, lambda r: r == QMessageBox.StandardButton.Yes)
 
     # new folder
 
@@ -255,7 +239,7 @@ class ObjectActions(QObject):
         return self._start(self._new_folder(self.browser.prefix))
 
     async def _new_folder(self, parent: str) -> None:
-        name = await _answer(self.ask_folder_name())
+        name = await answered(self.ask_folder_name())
         if not name:
             return
         try:
@@ -278,6 +262,6 @@ class ObjectActions(QObject):
         # The dialog checks the name itself, so a bad one is corrected in place, not typed again.
         dialog = NewFolderDialog(f"s3://{self.browser.bucket}/{self.browser.prefix}", self.browser.prefix,
                                  self.parent_widget)
-        return _dialog_future(dialog, lambda r: dialog.name() if r == QDialog.DialogCode.Accepted else None)
+        return dialog_future(dialog, lambda r: dialog.name() if r == QDialog.DialogCode.Accepted else None)
 
 

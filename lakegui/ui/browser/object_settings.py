@@ -24,6 +24,7 @@ from ...core.transfers.copy import CopyItem, copy_jobs, plan_copy
 from ...core.transfers.jobs import Direction, OverwritePolicy
 from ...core.transfers.object_jobs import restore_job
 from ...core.units import counted
+from ..dialogs.answers import answered, dialog_future
 from ..dialogs.new_bucket import NewBucketDialog
 from ..dialogs.restore import RestoreDialog
 from ..dialogs.storage_class import StorageClassDialog
@@ -31,23 +32,6 @@ from ..tasks import in_executor
 from .restore_column import RestoreColumn
 
 log = logging.getLogger(__name__)
-
-
-def _dialog_future(dialog: QDialog, answer: Callable[[int], object]) -> asyncio.Future:
-    future = asyncio.get_event_loop().create_future()
-
-    def on_finished(result: int) -> None:
-        if not future.done():
-            future.set_result(answer(result))
-        dialog.deleteLater()
-
-    dialog.finished.connect(on_finished)
-    dialog.open()
-    return future
-
-
-async def _answer(value):
-    return await value if asyncio.isfuture(value) else value
 
 
 class ObjectSettings(QObject):
@@ -164,7 +148,7 @@ class ObjectSettings(QObject):
         what = ", ".join(filter(None, (counted(len(objects), "object") if objects else "",
                                        counted(len(prefixes), "folder") if prefixes else "")))
         classes = {o.storage_class for o in objects}
-        chosen = await _answer(self.ask_storage_class(f"{what} in s3://{bucket}/{self.browser.prefix}",
+        chosen = await answered(self.ask_storage_class(f"{what} in s3://{bucket}/{self.browser.prefix}",
                                                       classes.pop() if len(classes) == 1 and not prefixes else ""))
         if not chosen:
             return
@@ -231,7 +215,7 @@ class ObjectSettings(QObject):
 
     def _ask_storage_class(self, what: str, current: str) -> asyncio.Future:
         dialog = StorageClassDialog(what, current, self.browser)
-        return _dialog_future(dialog, lambda r: dialog.storage_class() if r == QDialog.DialogCode.Accepted else None)
+        return dialog_future(dialog, lambda r: dialog.storage_class() if r == QDialog.DialogCode.Accepted else None)
 
     # restore
 
@@ -266,7 +250,7 @@ class ObjectSettings(QObject):
             self.done.emit("Nothing to restore: no Glacier or Deep Archive objects are selected.")
             return
         deep = any(o.storage_class == "DEEP_ARCHIVE" for o in archived)
-        answer = await _answer(self.ask_restore(counted(len(archived), "archived object"), deep))
+        answer = await answered(self.ask_restore(counted(len(archived), "archived object"), deep))
         if not answer:
             return
         tier, days = answer
@@ -310,7 +294,7 @@ class ObjectSettings(QObject):
 
     def _ask_restore(self, what: str, deep: bool) -> asyncio.Future:
         dialog = RestoreDialog(what, deep, self.browser)
-        return _dialog_future(dialog, lambda r: dialog.request() if r == QDialog.DialogCode.Accepted else None)
+        return dialog_future(dialog, lambda r: dialog.request() if r == QDialog.DialogCode.Accepted else None)
 
     # buckets
 
@@ -321,7 +305,7 @@ class ObjectSettings(QObject):
 
     async def _create_bucket(self) -> None:
         conn = self.browser.connection
-        answer = await _answer(self.ask_new_bucket())
+        answer = await answered(self.ask_new_bucket())
         if not answer:
             return
         name, region = answer
@@ -357,7 +341,7 @@ class ObjectSettings(QObject):
         conn = self.browser.connection
         dialog = NewBucketDialog(conn.profile.endpoint_url or f"AWS ({conn.profile.region})", conn.profile.region,
                                  self.browser)
-        return _dialog_future(dialog, lambda r: (dialog.name(), dialog.region())
+        return dialog_future(dialog, lambda r: (dialog.name(), dialog.region())
                               if r == QDialog.DialogCode.Accepted else None)
 
     def delete_bucket(self) -> asyncio.Task | None:
@@ -378,7 +362,7 @@ class ObjectSettings(QObject):
         if held:  # refused before asking: S3 would refuse too (BucketNotEmpty)
             self.failed.emit(held)
             return
-        ok = await _answer(self.confirm("Delete bucket", f"Delete the empty bucket s3://{bucket}?\n"
+        ok = await answered(self.confirm("Delete bucket", f"Delete the empty bucket s3://{bucket}?\n"
                                         "Its name may be taken by anyone afterwards."))
         if not ok:
             return
@@ -408,4 +392,4 @@ class ObjectSettings(QObject):
         box = QMessageBox(QMessageBox.Icon.Warning, title, text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self.browser)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return _dialog_future(box, lambda r: r == QMessageBox.StandardButton.Yes)
+        return dialog_future(box, lambda r: r == QMessageBox.StandardButton.Yes)

@@ -23,6 +23,7 @@ from ...core.errors import classify
 from ...core.gcpause import gc_paused
 from ...core.listing import ObjectEntry, PrefixEntry
 from ...core.versions import ENABLED, NEVER, SUSPENDED, VersionEntry
+from ..dialogs.answers import answered
 from ..tasks import TaskSlot, in_executor
 from .model import ENTRY_ROLE
 from .versions_model import DeletedObject, VersionIndex
@@ -67,10 +68,6 @@ def _ask(parent: QWidget, title: str, text: str, yes: str) -> asyncio.Future:
     box.finished.connect(on_finished)
     box.open()
     return future
-
-
-async def _answer(value):
-    return await value if asyncio.isfuture(value) else value
 
 
 class BrowserVersions(QObject):
@@ -345,7 +342,7 @@ class BrowserVersions(QObject):
     async def _revert(self, key: str, v: VersionEntry) -> None:
         uri = f"s3://{self.browser.bucket}/{key}"
         when = v.last_modified.astimezone().strftime("%Y-%m-%d %H:%M:%S") if v.last_modified else "?"
-        ok = await _answer(self.confirm(
+        ok = await answered(self.confirm(
             "Revert to this version",
             f"Make version {v.version_id} of {uri} (of {when}) the latest again?\n"
             "It is copied over the latest version, server-side; the latest version stays in the history, "
@@ -365,7 +362,7 @@ class BrowserVersions(QObject):
             extra = "\nThe object is back once its delete marker is gone."
         elif v.latest:
             extra = "\nIt is the latest version: the one below it becomes the latest."
-        ok = await _answer(self.confirm(
+        ok = await answered(self.confirm(
             "Delete version permanently",
             f"Delete {what} {v.version_id} of {uri} permanently?\nThis cannot be undone.{extra}",
             "Delete permanently"))
@@ -438,7 +435,7 @@ class BrowserVersions(QObject):
             title, yes = "Suspend bucket versioning", "Suspend versioning"
             text = (f"Suspend versioning for s3://{bucket}?\nThe versions kept so far stay. From now on an "
                     "overwrite replaces the object and a delete removes what was written since, for good.")
-        if not await _answer(self.confirm(title, text, yes)):
+        if not await answered(self.confirm(title, text, yes)):
             return
         result: list[str] = []
         if await self._run("change the bucket's versioning", "",

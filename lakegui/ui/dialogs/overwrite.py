@@ -8,6 +8,7 @@ import asyncio
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ...core.transfers.jobs import OverwritePolicy
+from .answers import dialog_future
 
 
 def ask_overwrite_policy(parent: QWidget, title: str, text: str, *, replace: str = "Replace all") -> asyncio.Future:
@@ -23,13 +24,4 @@ def ask_overwrite_policy(parent: QWidget, title: str, text: str, *, replace: str
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(next(iter(buttons)))
     box.setEscapeButton(cancel)
-    future = asyncio.get_event_loop().create_future()
-
-    def on_finished(_result) -> None:
-        if not future.done():
-            future.set_result(buttons.get(box.clickedButton()))
-        box.deleteLater()
-
-    box.finished.connect(on_finished)
-    box.open()
-    return future
+    return dialog_future(box, lambda _result: buttons.get(box.clickedButton()))
