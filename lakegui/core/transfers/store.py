@@ -165,6 +165,23 @@ def _job(row: Sequence) -> Job:
                resume=json.loads(d["resume"] or "{}"))
 
 
+def _chosen(states: Iterable[JobState], ids: Iterable[int] | None, batch_id: int | None) -> tuple[list, list] | None:
+    """SQL conditions and arguments for jobs in `states` (of `ids`, of `batch_id`); None when
+    `ids` names none."""
+    states = [str(s) for s in states]
+    where, args = [f"state IN ({','.join('?' * len(states))})"], list(states)
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return None
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args += ids
+    if batch_id is not None:
+        where.append("batch_id = ?")
+        args.append(batch_id)
+    return where, args
+
+
 class JobStore:
     """Jobs and batches in one SQLite file. Thread-safe: one connection behind a lock."""
 
@@ -369,17 +386,11 @@ class JobStore:
                  batch_id: int | None, visible_only: bool) -> list[Job]:
         """Jobs in `states` (of `ids`, of `batch_id`) matching `condition`: what a run left on the
         server or the disk for a later run."""
-        states = [str(s) for s in states]
-        where, args = [f"state IN ({','.join('?' * len(states))})", condition], list(states)
-        if ids is not None:
-            ids = list(ids)
-            if not ids:
-                return []
-            where.append(f"id IN ({','.join('?' * len(ids))})")
-            args += ids
-        if batch_id is not None:
-            where.append("batch_id = ?")
-            args.append(batch_id)
+        chosen = _chosen(states, ids, batch_id)
+        if chosen is None:
+            return []
+        where, args = chosen
+        where.append(condition)
         if visible_only:
             where.append("hidden = 0")
         return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id", args)]
@@ -403,17 +414,10 @@ class JobStore:
     def set_state(self, ids: Iterable[int] | None, to: JobState, *, from_states: Iterable[JobState],
                   batch_id: int | None = None) -> list[int]:
         """Move jobs in `from_states` to `to` (pause, resume, retry, cancel queued ones); returns their ids."""
-        from_states = [str(s) for s in from_states]
-        where, args = [f"state IN ({','.join('?' * len(from_states))})"], list(from_states)
-        if ids is not None:
-            ids = list(ids)
-            if not ids:
-                return []
-            where.append(f"id IN ({','.join('?' * len(ids))})")
-            args += ids
-        if batch_id is not None:
-            where.append("batch_id = ?")
-            args.append(batch_id)
+        chosen = _chosen(from_states, ids, batch_id)
+        if chosen is None:
+            return []
+        where, args = chosen
         clause = " AND ".join(where)
         with self._write() as db:
             moved = [r[0] for r in db.execute(f"SELECT id FROM jobs WHERE {clause}", args).fetchall()]
