@@ -68,3 +68,21 @@ def test_a_wrong_part_gives_another_etag(tmp_path):
         assert follower.result(len(data)) != exp.value
     finally:
         follower.stop()
+
+
+def test_a_pause_right_after_a_range_landed_catches_up_before_it_stops(tmp_path):
+    """CI caught a paused download whose follower had hashed nothing yet: the resume hashed the
+    whole kept prefix again. A stop with catch_up hashes what is on disk first (whole parts)."""
+    data = os.urandom(6 * PART + 7)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    for exp, kept in ((multipart(path), 3 * PART), (verify.Expected("md5", etags.md5_etag(path)), 3 * PART + 100)):
+        follower = verify.Follower(path, lambda: 3 * PART + 100, digest=verify.Digest(exp))
+        follower.stop(catch_up=True)  # at once: nothing was hashed when it was asked to stop
+        offset, digest = follower.progress()
+        assert offset == kept, exp.kind
+        second = verify.Follower(path, lambda: len(data), start=offset, digest=digest)
+        try:
+            assert second.result(len(data)) == exp.value, exp.kind
+        finally:
+            second.stop()

@@ -306,7 +306,6 @@ class CrtEngine(EngineBase):
             if fd is not None:
                 os.close(fd)
             if follower is not None:
-                follower.stop()
                 self.keep_digest(job, temp, follower)
 
     def send(self, method: str, bucket: str, key: str, headers: list[tuple[str, str]], *, operation: str,

@@ -382,9 +382,11 @@ class EngineBase:
         return follower
 
     def keep_digest(self, job: Job, temp: Path, follower: verify.Follower) -> None:
-        """After a run that stopped and kept its temp file, with its follower stopped: keep what it
-        hashed, in memory, for the next run of the job in this process. Resuming a paused 1 GiB
-        download would otherwise hash its kept half again (MD5: about 1.5 s here)."""
+        """Stops the follower at a run's end. When the run kept its temp file: keep what it hashed,
+        caught up to what is on disk, in memory, for the next run of the job in this process.
+        Resuming a paused 1 GiB download would otherwise hash its kept half again (MD5: about
+        1.5 s here)."""
+        follower.stop(catch_up=bool(ranges.kept_bytes(job.resume)))
         offset, digest = follower.progress()
         if digest is None or not offset or not ranges.kept_bytes(job.resume):
             return

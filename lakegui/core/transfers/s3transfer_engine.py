@@ -206,7 +206,6 @@ class S3TransferEngine(EngineBase):
             with self._lock:
                 self._gets.pop((job.bucket, job.key), None)
             if follower is not None:
-                follower.stop()
                 self.keep_digest(job, temp, follower)
 
     def _fetch(self, job: Job, control: JobControl, progress: Progress, f, done: ranges.Ranges, state: dict,

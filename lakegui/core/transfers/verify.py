@@ -193,6 +193,7 @@ class Follower:
         self._total: int | None = None
         self._wake = threading.Event()
         self._stop = False
+        self._upto: int | None = None  # a stop that first catches up to here (see stop)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="lakegui-verify", daemon=True)
         self._thread.start()
@@ -209,8 +210,10 @@ class Follower:
     def _run(self) -> None:
         try:
             fd = None
-            while not self._stop:
+            while not self._halted():
                 if self._digest is None or self._digest.exp.kind == "size":
+                    if self._stop:
+                        return
                     self._wake.wait(0.05)
                     self._wake.clear()
                     if self._total is not None and (self._digest is None or self._digest.exp.kind == "size"):
@@ -220,7 +223,7 @@ class Follower:
                     fd = os.open(self._path, os.O_RDONLY)
                 if self._digest.parallel(self._offset):
                     return self._run_parts(fd)
-                limit = self._total if self._total is not None else self._available()
+                limit = self._limit()
                 if limit > self._offset:
                     data = os.pread(fd, min(_READ, limit - self._offset), self._offset)
                     if not data:
@@ -247,9 +250,9 @@ class Follower:
         pending: collections.deque = collections.deque()  # (length, future) in file order
         start = self._offset
         with ThreadPoolExecutor(_WORKERS, thread_name_prefix="lakegui-verify-part") as pool:
-            while not self._stop:
+            while not self._halted() or (pending and self._upto is not None):
                 total = self._total
-                limit = total if total is not None else self._available()
+                limit = self._limit()
                 while len(pending) < 2 * _WORKERS and start < limit and (start + size <= limit or total is not None):
                     length = min(size, limit - start)
                     pending.append((length, pool.submit(_md5_of, fd, start, length)))
@@ -260,11 +263,19 @@ class Follower:
                     self._offset += length
                 elif pending:
                     wait_futures([pending[0][1]], timeout=0.05)
-                elif total is not None and start >= total:
+                elif (total is not None and start >= total) or self._stop:
                     return
                 else:
                     self._wake.wait(0.02)
                     self._wake.clear()
+
+    def _limit(self) -> int:
+        if self._upto is not None:
+            return self._upto
+        return self._total if self._total is not None else self._available()
+
+    def _halted(self) -> bool:
+        return self._stop and (self._upto is None or self._offset >= self._upto)
 
     def progress(self) -> tuple[int, Digest | None]:
         """(bytes hashed, the digest so far), once stopped: a paused download's next run in this
@@ -279,7 +290,12 @@ class Follower:
             raise self._error
         return self._digest.result() if self._digest else ""
 
-    def stop(self) -> None:
+    def stop(self, catch_up: bool = False) -> None:
+        """Ends the thread. With `catch_up` (a pause that keeps its temp file) it first hashes
+        what is already complete on disk, at most the whole parts of it, so the next run in this
+        process starts from there: a pause right after a range landed kept nothing hashed."""
+        if catch_up and self._digest is not None and self._digest.exp.kind != "size":
+            self._upto = self._available()
         self._stop = True
         self._wake.set()
         self._thread.join()
