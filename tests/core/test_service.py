@@ -117,6 +117,26 @@ def test_ends_are_written_together_at_the_flush(make, monkeypatch):
     assert isinstance(events[-1], Idle) and isinstance(events[-2], TotalsChanged)
 
 
+def test_a_job_read_when_its_end_is_announced_is_finished(make):
+    """A listener of JobEnded that reads the job at once (the window's sync view reads its delete
+    jobs' outcomes) got it still 'running' before the flush: CI saw deletes counted as failed."""
+    s, ex, events = make(files=2, claim_ahead=1)
+    s.enqueue("b", "upload", {}, jobs(2))
+    seen = {}
+    s.subscribe(lambda e: isinstance(e, JobEnded) and seen.update(
+        {e.job_id: str(s.jobs(ids=[e.job_id])[0].state)}))
+    first = min(ex.held)
+    ex.end(first)
+    s.collect_ends()
+    assert seen == {first: "done"}
+    reader = threading.Thread(target=lambda: seen.update(other=[str(j.state) for j in s.jobs()]))
+    ex.end(max(ex.held))
+    s.collect_ends()
+    reader.start()  # and from another thread (the dashboards read on their executor)
+    reader.join()
+    assert sorted(seen["other"]) == ["done", "done"]
+
+
 def test_wake_is_called_once_until_the_owner_collects(make):
     s, ex, _ = make(files=3, claim_ahead=1)
     woken = []

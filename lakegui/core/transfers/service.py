@@ -372,6 +372,7 @@ class QueueService:
         self._wake_lock = threading.Lock()
         self._wake_pending = False
         self._ends: list[tuple] = []  # job ends not yet written
+        self._ends_lock = threading.Lock()  # jobs() writes them from any thread
         self._resume_on_stop: set[int] = set()
         self._aborting: list[threading.Thread] = []  # aborting uploads of cancelled or removed jobs
         self._stopping = threading.Event()
@@ -449,6 +450,9 @@ class QueueService:
 
     def jobs(self, *, states: Iterable[JobState] | None = None, batch_id: int | None = None,
              ids: Iterable[int] | None = None) -> list[Job]:
+        # An end already announced (JobEnded) may wait for the next flush: a listener that reads
+        # its job at once saw it still running (a sync's deletes counted as failed in CI).
+        self.write_ends()
         return self._store.jobs(states=states, batch_id=batch_id, ids=ids)
 
     def rollup(self, batch_id: int, field_name: str) -> list[tuple]:
@@ -727,7 +731,7 @@ class QueueService:
             self._resume_on_stop.discard(job_id)
             if outcome.state is JobState.PAUSED and not self._closed:
                 outcome = Outcome(JobState.QUEUED)  # resumed while it was stopping: back in line
-        self._ends.append(end_record(running, outcome))
+        self._keep_end(end_record(running, outcome))
         done = outcome.state is JobState.DONE
         moved = outcome.bytes_done if done else running.progress.done
         if done:
@@ -756,11 +760,16 @@ class QueueService:
             after = count_rows((row,))
             self._counts = Counts._make(c + a - b for c, a, b in zip(self._counts, after, before))
 
+    def _keep_end(self, record: tuple) -> None:
+        with self._ends_lock:
+            self._ends.append(record)
+
     def write_ends(self) -> None:
-        """Record the ends collected so far, in one transaction."""
-        if self._ends:
+        """Record the ends collected so far, in one transaction (any thread)."""
+        with self._ends_lock:
             ends, self._ends = self._ends, []
-            self._store.finish_many(ends)
+            if ends:  # under the lock: a reader after us sees them written
+                self._store.finish_many(ends)
 
     def flush(self) -> None:
         """Write the ends that arrived, claim what the freed slots allow, and say when all is done."""
@@ -905,12 +914,12 @@ class QueueService:
             while True:  # jobs that ended while we stopped
                 running, outcome = self._ended.get_nowait()
                 self._running.pop(running.job.id, None)
-                self._ends.append(end_record(running, outcome))
+                self._keep_end(end_record(running, outcome))
         except queue.Empty:
             pass
         for r in self._running.values():  # paused or cancelled before an executor started them
             if r.control.reason in (JobState.PAUSED, JobState.CANCELLED):
-                self._ends.append(end_record(r, Outcome(r.control.reason)))
+                self._keep_end(end_record(r, Outcome(r.control.reason)))
         self.write_ends()
         self._store.release(self.owner)  # the rest go back in line
         for thread in self._aborting:
