@@ -150,6 +150,9 @@ class MainWindow(QMainWindow):
         self.browser.object_actions.done.connect(self._on_object_actions_done)
         self.browser.filter_edit.textChanged.connect(self._show_count)
         self.browser.object_actions.failed.connect(self.show_notice)
+        self.browser.object_actions.attach(self.transfers)  # Delete… queues delete jobs
+        self.browser.object_actions.queued.connect(
+            lambda _batch, jobs: self.statusBar().showMessage(f"Queued {counted(jobs, 'delete job')}"))
         versions = self.browser.versions
         versions.done.connect(self._on_object_actions_done)
         versions.failed.connect(self.show_notice)

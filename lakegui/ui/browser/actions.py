@@ -1,5 +1,5 @@
 """What a user does with objects in the browser: properties and metadata, presigned URLs,
-delete, new folder. S3 calls run in the executor; questions are window-modal dialogs that
+delete (queued), new folder. S3 calls run in the executor; questions are window-modal dialogs that
 answer a future, never nested event loops. Each question is a replaceable callable, so tests
 and scripts can answer it."""
 
@@ -11,11 +11,14 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, QWidget
 
 from ...core import objects, tagging
 from ...core.errors import classify
+from ...core.listing import PrefixLister
+from ...core.transfers.jobs import Direction
+from ...core.transfers.object_jobs import SHOWN_FAILURES, delete_jobs, delete_results
 from ...core.units import counted
 from ...core.versions import count_versions, versioning_state
 from ..dialogs.answers import answered, dialog_future
@@ -32,6 +35,7 @@ EXPIRIES = {"1 hour": 3600, "1 day": 86400, "7 days (the longest)": 7 * 86400}
 class ObjectActions(QObject):
     done = Signal(str)  # what happened, for the status bar
     failed = Signal(str)  # a message for a person
+    queued = Signal(int, int)  # a delete's batch id, its jobs
 
     def __init__(self, browser, executor: Executor, parent: QWidget):
         super().__init__(parent)
@@ -39,6 +43,8 @@ class ObjectActions(QObject):
         self.executor = executor
         self.parent_widget = parent
         self._tasks: set[asyncio.Task] = set()
+        self.queue = None  # the window's TransferQueue (attach()): deletes are its jobs
+        self._deletes: dict[int, tuple[str, str, str]] = {}  # batch -> (bucket, folder, where), until it ends
         self.confirm: Callable[[str, str], object] = self._confirm  # (title, text) -> bool
         self.ask_folder_name: Callable[[], object] = self._ask_folder_name  # -> str | None
         self.ask_expiry: Callable[[], object] = self._ask_expiry  # -> seconds | None
@@ -160,50 +166,101 @@ class ObjectActions(QObject):
         return dialog_future(dialog, lambda r: EXPIRIES.get(dialog.textValue())
                               if r == QDialog.DialogCode.Accepted else None)
 
-    # delete
+    # delete: jobs of the window's queue (1,000 keys a job, core/transfers/object_jobs.py), as the
+    # CLI's rm and the sync view's deletes, so they show, pause and cancel there and a restart
+    # finishes them
+
+    def attach(self, queue) -> None:
+        """Queue deletes through the window's TransferQueue, and follow their jobs' ends."""
+        self.queue = queue
+        queue.job_finished.connect(self._on_queue_job_finished)
+        queue.totals_changed.connect(self._on_queue_totals_changed)
 
     def delete_selected(self) -> asyncio.Task | None:
         objs, prefixes = self.browser.selected_entries()
         if not objs and not prefixes:
             return None
-        return self._start(self._delete([o.key for o in objs], prefixes, self.browser.prefix))
+        return self._start(self._delete({o.key: o.size for o in objs}, prefixes, self.browser.prefix))
 
-    async def _delete(self, keys: list[str], prefixes: list[str], here: str) -> None:
+    async def _delete(self, sizes: dict[str, int], prefixes: list[str], here: str) -> None:
         conn, bucket = self.browser.connection, self.browser.bucket
-        client = await in_executor(self.executor, conn.client)
-        all_keys = list(keys)
+        selected = len(sizes)
         try:
+            client = await in_executor(self.executor, conn.client)
             for prefix in prefixes:  # list first, so the question names the real count
-                all_keys += await in_executor(self.executor, objects.keys_under, client, bucket, prefix)
+                sizes.update(await in_executor(self.executor, _sizes_under, client, bucket, prefix))
         except Exception as exc:
             self._fail(exc)
             return
-        all_keys = list(dict.fromkeys(all_keys))
-        if not all_keys:
+        if not sizes:
             self.done.emit("Nothing to delete: the selected folders are empty.")
             return
-        what = counted(len(all_keys), "object")
-        inside = f" ({len(all_keys) - len(keys):,} of them inside {counted(len(prefixes), 'folder')})" \
+        what = counted(len(sizes), "object")
+        inside = f" ({len(sizes) - selected:,} of them inside {counted(len(prefixes), 'folder')})" \
             if prefixes else ""
         where = f"s3://{bucket}/{here}"  # the folder the selection is in
         ok = await answered(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
                                         + delete_consequence(await self._versioning(client, bucket))))
         if not ok:
             return
-        try:
-            result = await in_executor(self.executor, objects.delete_keys, client, bucket, all_keys)
-        except Exception as exc:
-            self._fail(exc)
+        if self.queue is None or not self.queue.available:
+            self.failed.emit("Cannot delete: transfers are unavailable"
+                             + (f" ({self.queue.error})." if self.queue is not None and self.queue.error else "."))
             return
-        if result.errors:
-            first = "; ".join(f"{k}: {m}" for k, m in result.errors[:3])
-            log.warning("Deleted %s from %s; %s could not be deleted: %s", counted(len(result.deleted), "object"),
-                        where, f"{len(result.errors):,}", first)
-            self.failed.emit(f"Deleted {len(result.deleted):,}; {len(result.errors):,} could not be deleted: {first}")
+        try:
+            batch, rows = await in_executor(self.executor, self.queue.store_batch, f"Delete {what} from {where}",
+                                            str(Direction.DELETE), conn.profile.to_dict(),
+                                            delete_jobs(bucket, list(sizes), sizes))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # e.g. the queue database could not be written
+            self.failed.emit(f"Could not queue the delete: {exc}")
+            return
+        self.queue.show_stored(batch, rows)
+        # Followed once its rows are shown (their ends come on later turns of the event loop):
+        # a batch with no row shown counts as ended.
+        self._deletes[batch] = (bucket, here, where)
+        log.info("Queued the delete of %s from %s (batch %d, %s)", what, where, batch,
+                 counted(len(rows), "delete job"))
+        self.queued.emit(batch, len(rows))
+
+    def _on_queue_job_finished(self, job_id: int, _state: str) -> None:
+        row = self.queue.row_for(job_id) if self._deletes else None
+        if row is not None and row.batch_id in self._deletes:
+            self._check_deleted(row.batch_id)
+
+    def _on_queue_totals_changed(self, _totals) -> None:
+        # Jobs cancelled or cleared before they ran end without a JobEnded: the totals follow them.
+        for batch in list(self._deletes):
+            self._check_deleted(batch)
+
+    def _check_deleted(self, batch: int) -> None:
+        if batch in self._deletes and not self.queue.unfinished_ids(batch):
+            bucket, here, where = self._deletes.pop(batch)
+            QTimer.singleShot(0, lambda: self._start(self._deleted(batch, bucket, here, where)))  # after the queue's
+
+    async def _deleted(self, batch: int, bucket: str, here: str, where: str) -> None:
+        """Say what the batch deleted and, per key, what it could not; list the folder again."""
+        try:
+            deleted, failures, _ = await in_executor(self.executor, lambda: delete_results(
+                self.queue.batch_jobs(batch)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001  the queue closed meanwhile
+            log.info("The delete jobs of batch %d could not be read: %s", batch, exc)
+            return
+        if failures:
+            log.warning("Deleted %s from %s; %s could not be deleted: %s", counted(len(deleted), "object"), where,
+                        f"{len(failures):,}", "; ".join(f"{k}: {m}" for k, m in failures[:SHOWN_FAILURES]))
         else:
-            log.info("Deleted %s from %s", counted(len(result.deleted), "object"), where)
-            self.done.emit(f"Deleted {counted(len(result.deleted), 'object')}")
-        self.browser.refresh()
+            log.info("Deleted %s from %s", counted(len(deleted), "object"), where)
+            self.done.emit(f"Deleted {counted(len(deleted), 'object')}")  # before the refresh, which carries it
+        b = self.browser
+        if b.connection is not None and b.bucket == bucket and (b.prefix.startswith(here) or here.startswith(b.prefix)):
+            b.refresh()
+        if failures:  # after it: a refresh dismisses the notice bar
+            first = "; ".join(f"{k}: {m}" for k, m in failures[:3])
+            self.failed.emit(f"Deleted {len(deleted):,}; {len(failures):,} could not be deleted: {first}")
 
     async def _counted(self, client, bucket: str, props: objects.ObjectProperties) -> objects.ObjectProperties:
         """`props` with the number of versions of its key (one version listing); as it was if that fails."""
@@ -265,3 +322,6 @@ class ObjectActions(QObject):
         return dialog_future(dialog, lambda r: dialog.name() if r == QDialog.DialogCode.Accepted else None)
 
 
+def _sizes_under(client, bucket: str, prefix: str) -> dict[str, int]:
+    """{key: size} of every key under `prefix` (its own marker included), from one listing."""
+    return {o.key: o.size for page in PrefixLister(client, bucket, prefix, recursive=True) for o in page.objects}

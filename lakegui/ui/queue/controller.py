@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ...core.connection import Connection
 from ...core.settings import TransferSettings
 from ...core.transfers import backends  # noqa: F401  imported now, not on the first job's thread
+from ...core.transfers.jobs import Job
 from ...core.transfers.progress import BatchProgress, Totals
 from ...core.transfers.service import (
     BatchAdded,
@@ -213,6 +214,10 @@ class TransferQueue(QObject):
     def unfinished_ids(self, batch_id: int) -> list[int]:
         """Jobs of the batch still to end, as the queue knows them now."""
         return self.service.unfinished_ids(batch_id) if self.service else []
+
+    def batch_jobs(self, batch_id: int) -> list[Job]:
+        """The batch's jobs as stored, ends already announced included (any thread)."""
+        return self.service.jobs(batch_id=batch_id) if self.service else []
 
     def batch_progress(self, batch_id: int) -> BatchProgress | None:
         return self.service.batch_progress(batch_id) if self.service else None
