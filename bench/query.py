@@ -162,21 +162,28 @@ def pyarrow_dataset_query(s3fs) -> dict:
 
 
 def gets_by_key(client, listing: dict) -> collections.Counter:
-    """Run the query once with every ranged GET recorded, per key (listings are not GETs of a key)."""
-    from lakegui.core.lake import fetch
+    """Run the query once with every ranged GET recorded, per key (listings are not GETs of a key):
+    those a phase sends together (phases.LoopFetch) and any a file sends alone (RawGets)."""
+    from lakegui.core.lake import fetch, phases
 
     seen: collections.Counter = collections.Counter()
-    original = fetch.RawGets.get_object
+    original, original_run = fetch.RawGets.get_object, phases.LoopFetch.run
 
     def record(self, **params):
         seen[params["Key"]] += 1
         return original(self, **params)
 
-    fetch.RawGets.get_object = record
+    def record_phase(self, jobs, cancelled):
+        for rf, _, _ in jobs:
+            if rf.error is None:
+                seen[rf.key] += 1
+        return original_run(self, jobs, cancelled)
+
+    fetch.RawGets.get_object, phases.LoopFetch.run = record, record_phase
     try:
         lakegui_query(client, listing)
     finally:
-        fetch.RawGets.get_object = original
+        fetch.RawGets.get_object, phases.LoopFetch.run = original, original_run
     return seen
 
 

@@ -2,30 +2,32 @@
 
 For each file: one suffix GET for its footer (see footer.py); the row groups whose statistics
 cannot match the filter are skipped; the chunks of the wanted columns in the row groups left are
-fetched with concurrent range GETs (neighbours merged only while the bytes between them stay a
-small share of what is read); pyarrow decodes them from memory (ParquetFile over the project's
-RangeFile, given the footer, so it reads nothing itself). The filter then picks the rows, and the
-template's fields (symbol, year, ...) are added as columns, as Hive partition columns are.
+fetched by range (neighbours merged only while the bytes between them stay a small share of what
+is read); pyarrow decodes them from memory (ParquetFile over the file's ScanFile, given the
+footer, so it reads nothing itself). The filter then picks the rows, and the template's fields
+(symbol, year, ...) are added as columns, as Hive partition columns are.
 
-Files are read concurrently and results come out in the files' order, one LakeBatch per file with
-what it cost. A file that cannot be read becomes a LakeBatch with the reason; the rest go on.
+Files are read in waves, phase by phase: every footer of the wave, then every chunk, each
+phase's GETs sent together (phases.py), so a query costs a few round trips, not a few per file.
+Results come out in the files' order, one LakeBatch per file with what it cost. A file that
+cannot be read becomes a LakeBatch with the reason; the rest go on.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..preview.rangefile import RangeFile
 from .fetch import RawGets
 from .filters import ABSENT, ColumnStats, Node
 from .filters import apply as apply_filter
-from .footer import FooterError, FooterSizer, read_metadata
+from .footer import MIN_PARQUET, TAIL, FooterError, FooterSizer, footer_start, read_metadata
+from .phases import QueryStopped, ScanFile, fetcher_for
 from .select import NUMERIC_FIELDS, LakeFile
 
-CONCURRENCY = 8           # files in flight (16 was no faster on 2 cores, and slower under load)
+CONCURRENCY = 8           # GETs in flight from threads (16 was no faster on 2 cores, and slower under load)
+WAVE = 64                 # files read together, phase by phase, before their batches are yielded
 HOLE_SHARE = 0.1          # bytes between merged ranges: at most this share of what the file needs
 HOLE_MAX = 256 * 1024     # and never a hole larger than this
 
@@ -184,8 +186,9 @@ class LakeDataset:
 
     def __init__(self, client, bucket: str, files: list[LakeFile], *, field_names: list[str] | None = None,
                  concurrency: int = CONCURRENCY, raw: bool = False, verify=True):
-        """`raw`: ranged GETs through presigned URLs over keep-alive http.client connections
-        (fetch.RawGets), for named endpoints, as listings do; else through the boto3 client."""
+        """`raw`: ranged GETs through presigned URLs (fetch.RawGets), for named endpoints, as
+        listings do: over plain http all of a phase's GETs at once from the scanning thread
+        (phases.LoopFetch), over https from threads; else through the boto3 client, from threads."""
         self.client = RawGets(client, verify) if raw else client
         self.bucket = bucket
         self.files = list(files)
@@ -198,11 +201,13 @@ class LakeDataset:
              cancel: threading.Event | None = None, sizer: FooterSizer | None = None) -> Iterator[LakeBatch]:
         """LakeBatches in file order. `columns` None means every column of each file; the
         fields are always added. Files the filter rules out by their fields alone are never
-        read (counted in `files_pruned`). Setting `cancel` stops the scan (QueryCancelled)."""
-        stop = threading.Event()
+        read (counted in `files_pruned`). Setting `cancel` stops the scan (QueryCancelled).
 
+        Files are read a wave (WAVE files) at a time, in phases over the whole wave: every
+        footer (the first file's alone while the footer size is unknown), then every chunk
+        that can match, then the decoding; each phase's GETs go out together."""
         def cancelled() -> bool:
-            return stop.is_set() or (cancel is not None and cancel.is_set())
+            return cancel is not None and cancel.is_set()
 
         sizer = sizer or FooterSizer()
         wanted = None if columns is None else [c for c in columns if c not in self.field_names]
@@ -211,71 +216,73 @@ class LakeDataset:
         self.files_pruned = len(self.files) - len(todo)
         if not todo:
             return
+        fetch = fetcher_for(self.client, self.bucket, todo[0].key, self.concurrency, 2 * self.concurrency)
         try:
-            yield from self._scan(todo, wanted, filter_cols, filter, sizer, stop, cancelled)
+            for i in range(0, len(todo), WAVE):
+                yield from self._wave(todo[i:i + WAVE], wanted, filter_cols, filter, sizer, fetch, cancelled)
         finally:
+            fetch.close()
             if isinstance(self.client, RawGets):
                 self.client.close()   # its keep-alive connections; a boto3 client keeps its pool
 
-    def _scan(self, todo, wanted, filter_cols, filter, sizer, stop, cancelled):
-        with ThreadPoolExecutor(min(self.concurrency, len(todo)), thread_name_prefix="lake-scan") as pool:
-            futures = []
-            try:
-                # The first footer teaches the others how much to ask for.
-                first = self._open(todo[0], sizer, cancelled)
-                futures.append(pool.submit(self._read, todo[0], wanted, filter_cols, filter, sizer, cancelled, first))
-                futures += [pool.submit(self._read, f, wanted, filter_cols, filter, sizer, cancelled, None)
-                            for f in todo[1:]]
-                for fut in futures:
-                    b = fut.result()
-                    if cancelled():
-                        raise QueryCancelled()
-                    yield b
-            finally:
-                stop.set()
-                for fut in futures:
-                    fut.cancel()
-
-    def _open(self, f: LakeFile, sizer: FooterSizer, cancelled):
-        """(RangeFile, metadata) or (RangeFile, exception)."""
-        rf = RangeFile(self.client, self.bucket, f.key, f.size, etag=f.etag)
-        if cancelled():
-            rf.cancel()
+    def _wave(self, files, wanted, filter_cols, flt, sizer, fetch, cancelled):
         try:
-            return rf, read_metadata(rf, sizer)
-        except Exception as exc:  # noqa: BLE001  reported with the file, below
-            return rf, exc
-
-    def _read(self, f: LakeFile, wanted, filter_cols, flt, sizer, cancelled, opened) -> LakeBatch:
-        rf, md = opened if opened is not None else self._open(f, sizer, cancelled)
-        out = LakeBatch(f.key, dict(f.fields))
-        try:
-            if isinstance(md, BaseException):
-                raise md
+            states = [_State(f, ScanFile(self.client, self.bucket, f.key, f.size, etag=f.etag)) for f in files]
+            if not sizer.learned:
+                self._footers(states[:1], sizer, fetch, cancelled)   # the first footer sizes the others'
+            self._footers([s for s in states if s.md is None], sizer, fetch, cancelled)
+            jobs = []
+            for st in states:
+                if st.rf.error is None and st.md is not None:
+                    try:
+                        jobs += [(st.rf, s, e) for s, e in self._plan(st, wanted, filter_cols, flt)]
+                    except Exception as exc:  # noqa: BLE001  reported with the file
+                        st.rf.error = exc
+            fetch.run(jobs, cancelled)
+        except QueryStopped:
+            raise QueryCancelled() from None
+        for st in states:
+            b = self._finish(st, wanted, filter_cols, flt)
             if cancelled():
                 raise QueryCancelled()
-            self._decode(f, rf, md, wanted, filter_cols, flt, out)
-        except QueryCancelled:
-            out.error = "cancelled"
-        except Exception as exc:  # noqa: BLE001  a file that fails is reported; the rest goes on
-            out.error = describe_error(exc, self.bucket, f.key)
-            out.batch = None
-        out.requests, out.bytes_read = rf.requests, rf.bytes_fetched
-        return out
+            yield b
 
-    def _decode(self, f: LakeFile, rf: RangeFile, md, wanted, filter_cols, flt, out: LakeBatch) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def _footers(self, states, sizer: FooterSizer, fetch, cancelled) -> None:
+        """Each file's footer with one suffix GET (a second for the rest of a longer one), parsed."""
+        jobs = []
+        for st in states:
+            size = st.f.size
+            if size >= MIN_PARQUET:
+                st.tail_start = size - min(size, sizer.guess(size))
+                jobs.append((st.rf, st.tail_start, size))
+        fetch.run(jobs, cancelled)
+        more = []
+        for st in states:
+            size = st.f.size
+            if st.rf.error is None and size >= MIN_PARQUET:
+                start = footer_start(st.rf.read_range(size - TAIL, size), size)
+                if start is not None and start < st.tail_start:
+                    more.append((st.rf, start, st.tail_start))
+        fetch.run(more, cancelled)
+        for st in states:
+            if st.rf.error is None:
+                try:
+                    st.md = read_metadata(st.rf, sizer)   # from what is held: no GET
+                except Exception as exc:  # noqa: BLE001  reported with the file
+                    st.rf.error = exc
 
+    def _plan(self, st: _State, wanted, filter_cols, flt) -> list[tuple[int, int]]:
+        """The file's row groups that can match and the ranges (not yet held) of their wanted chunks."""
+        md, fields = st.md, st.f.fields
         schema = md.schema.to_arrow_schema()
         # The key's fields are what the layout says the file holds: a column of the file named like
         # one gives way to it (so pruning by fields before any GET and the rows agree).
         names = [n for n in schema.names if n not in self.field_names]
         own = list(names if wanted is None else wanted)
         present = [c for c in own if c in names]
+        out = st.out
         out.missing_columns = tuple(c for c in own + filter_cols if c not in names)
         read = present + [c for c in filter_cols if c in names and c not in present]
-        fields = f.fields
         leaves = _leaf_index(md)
         fstats = field_stats(fields)
         absent = {c: ABSENT for c in filter_cols if c not in names}
@@ -298,10 +305,27 @@ class LakeDataset:
                 path = col.path_in_schema
                 if any(path == c or path.startswith(c + ".") for c in read):
                     ranges.append(_chunk_range(col))
-        # One after another in this file's task: files run concurrently already, and a pool per
-        # file cost more in thread starts than its GETs took.
-        for r in plan_ranges(ranges, also=rf.bytes_fetched):
-            rf.prefetch([r], hole=0)
+        st.schema, st.own, st.read, st.groups = schema, own, read, groups
+        return plan_ranges(st.rf.missing(ranges), also=st.rf.bytes_fetched)
+
+    def _finish(self, st: _State, wanted, filter_cols, flt) -> LakeBatch:
+        out = st.out
+        try:
+            if st.rf.error is not None:
+                raise st.rf.error
+            self._decode(st, filter_cols, flt)
+        except Exception as exc:  # noqa: BLE001  a file that fails is reported; the rest goes on
+            out.error = describe_error(exc, self.bucket, st.f.key)
+            out.batch = None
+        out.requests, out.bytes_read = st.rf.requests, st.rf.bytes_fetched
+        return out
+
+    def _decode(self, st: _State, filter_cols, flt) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        md, rf, out, fields = st.md, st.rf, st.out, st.f.fields
+        schema, own, read, groups = st.schema, st.own, st.read, st.groups
         if groups and read:
             pf = pq.ParquetFile(rf, metadata=md, pre_buffer=False, buffer_size=0)
             table = pf.read_row_groups(groups, columns=read, use_threads=False)
@@ -327,6 +351,17 @@ class LakeDataset:
         batches = table.combine_chunks().to_batches()
         out.batch = batches[0] if batches else pa.RecordBatch.from_arrays(
             [pa.array([], t.type) for t in table.schema], schema=table.schema)
+
+
+class _State:
+    """One file of a wave between phases."""
+
+    def __init__(self, f: LakeFile, rf: ScanFile):
+        self.f, self.rf = f, rf
+        self.out = LakeBatch(f.key, dict(f.fields))
+        self.md = None
+        self.tail_start = f.size
+        self.schema = self.own = self.read = self.groups = None
 
 
 def collect(batches, *, pruned: int = 0) -> tuple[object, ScanTotals]:

@@ -285,18 +285,27 @@ class RawGets:
             headers["If-Match"] = IfMatch
         resp, data = self._connections.get(scheme, netloc, target, headers, url=url)
         if resp.status >= 300:
-            from botocore.exceptions import ClientError
-
-            code, message = str(resp.status), resp.reason or ""
-            try:
-                root = ET.fromstring(data) if data else None
-            except ET.ParseError:
-                root = None
-            if root is not None:
-                code = root.findtext("Code") or code
-                message = root.findtext("Message") or message
-            if resp.status == 412:
-                code = "PreconditionFailed"
-            raise ClientError({"Error": {"Code": code, "Message": message},
-                               "ResponseMetadata": {"HTTPStatusCode": resp.status}}, "GetObject")
+            raise client_error(resp.status, resp.reason, data)
         return {"Body": io.BytesIO(data), "ContentLength": len(data)}
+
+    def target(self, bucket: str, key: str, version: str = "") -> tuple[str, str, str, str]:
+        """(scheme, host[:port], path?query, url) of the key's presigned GET (one per key, reused)."""
+        return self._target(bucket, key, version)
+
+
+def client_error(status: int, reason: str, data: bytes):
+    """The botocore ClientError an S3 error answer (status, reason, XML body) stands for."""
+    from botocore.exceptions import ClientError
+
+    code, message = str(status), reason or ""
+    try:
+        root = ET.fromstring(data) if data else None
+    except ET.ParseError:
+        root = None
+    if root is not None:
+        code = root.findtext("Code") or code
+        message = root.findtext("Message") or message
+    if status == 412:
+        code = "PreconditionFailed"
+    return ClientError({"Error": {"Code": code, "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "GetObject")

@@ -17,6 +17,7 @@ FIRST_GUESS = 64 * 1024  # before any footer of the layout was seen, at most thi
 FIRST_SHARE = 4          # ...and a quarter of the file: a second GET costs less than reading a small file whole
 MARGIN = 1.03            # later guesses: the largest footer seen, and a little more
 MIN_GUESS = 1024
+MIN_PARQUET = len(MAGIC) + TAIL   # the leading magic and the tail: no Parquet file is shorter
 
 
 class FooterError(Exception):
@@ -50,11 +51,20 @@ class FooterSizer:
             self._seen += 1
 
 
+def footer_start(tail: bytes, size: int) -> int | None:
+    """Where the footer of a `size`-byte file starts, from its last 8 bytes; None when they are
+    not a Parquet file's (read_metadata then says why)."""
+    if len(tail) != TAIL or tail[4:] != MAGIC:
+        return None
+    n = struct.unpack("<I", tail[:4])[0]
+    return size - TAIL - n if n + TAIL + len(MAGIC) <= size else None
+
+
 def read_metadata(source, sizer: FooterSizer | None = None):
     """The FileMetaData of the Parquet file behind `source` (a RangeFile, which must not have
     been read yet): one suffix GET, a second only when the footer is longer than asked for."""
     size = source.size
-    if size < len(MAGIC) + TAIL:
+    if size < MIN_PARQUET:
         raise FooterError(f"is not a Parquet file: {size:,} bytes is too short for one")
     source.first_read = min(size, sizer.guess(size) if sizer is not None else FIRST_GUESS)
     tail = source.read_range(size - TAIL, size)
