@@ -195,6 +195,26 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
                    help="keep files whose field has one of these values, or lies in A..B (repeatable)")
 
 
+def no_files_message(bucket: str, prefix: str, template, selection, selected) -> str:
+    """The one line `query` and `schema` end with when no file is selected: the key pattern and
+    the fields asked for, and what the listing found there instead."""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # as select_files reads it
+    wanted = f"s3://{bucket}/{prefix}{template.key_template} (layout {template.name!r})"
+    if selection.choices:
+        wanted += f" with {selection.describe()}"
+    where = f"s3://{bucket}/{selected.listing_prefix}"
+    if not selected.listed:
+        found = f"nothing is under {where}"
+    elif not selection.choices:
+        found = f"none of the {selected.listed:,} objects under {where} fits the layout"
+    else:
+        outside = len(selected.unmatched)
+        found = (f"none of the {selected.listed:,} objects under {where} is selected"
+                 + (f" ({outside:,} of them {'does' if outside == 1 else 'do'} not fit the layout)" if outside else ""))
+    return f"no file matches {wanted}: {found}"
+
+
 def template_named(args):
     from ..core import paths
     from ..core.layouts import load_layouts

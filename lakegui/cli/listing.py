@@ -41,6 +41,9 @@ def ls_command(args: argparse.Namespace) -> int:
         return _ls_versions(args, conn, bucket, prefix)
     prefixes, objects = [], []
     found = 0
+    # Names are relative to the prefix's folder, as `aws s3 ls` prints them: an exact key
+    # (data/a.csv) or a partial name (data/a) lists `a.csv`, not an empty name or `.csv`.
+    parent = _folder(prefix)
     try:
         with gc_paused():
             for page in PrefixLister(conn.listing_client(), bucket, prefix, recursive=args.recursive,
@@ -51,9 +54,9 @@ def ls_command(args: argparse.Namespace) -> int:
                     objects += [o.to_json() for o in page.objects]
                     continue
                 # Stream as pages arrive, in the shape of `aws s3 ls`.
-                lines = [f"{'PRE':>30} {p.name(prefix)}" for p in page.prefixes]
+                lines = [f"{'PRE':>30} {p.name(parent)}" for p in page.prefixes]
                 lines += [f"{o.last_modified.astimezone():%Y-%m-%d %H:%M:%S} {o.size:>10} "
-                          f"{o.key if args.recursive else o.name(prefix)}" for o in page.objects]
+                          f"{o.key if args.recursive else o.name(parent)}" for o in page.objects]
                 if lines:
                     print("\n".join(lines), flush=True)
     except Exception as exc:
@@ -72,6 +75,7 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
     from ..core.versions import VersionLister
 
     versions, found = [], 0
+    parent = _folder(prefix)
     try:
         for page in VersionLister(conn.listing_client(), bucket, prefix, recursive=args.recursive,
                                   raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
@@ -79,10 +83,10 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
             if args.json:
                 versions += [v.to_json() for v in page.versions]
                 continue
-            lines = [f"{'PRE':>30} {p[len(prefix):] if p.startswith(prefix) else p}" for p in page.prefixes]
+            lines = [f"{'PRE':>30} {p[len(parent):] if p.startswith(parent) else p}" for p in page.prefixes]
             lines += [f"{v.last_modified.astimezone():%Y-%m-%d %H:%M:%S} "
                       f"{'DELETED' if v.delete_marker else v.size:>10} {v.version_id} {'*' if v.latest else ' '} "
-                      f"{v.key if args.recursive or not v.key.startswith(prefix) else v.key[len(prefix):]}"
+                      f"{v.key if args.recursive or not v.key.startswith(parent) else v.key[len(parent):]}"
                       for v in page.versions]
             if lines:
                 print("\n".join(lines), flush=True)
@@ -95,3 +99,8 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
     if not found:
         print(f"lakegui-cli: no versions under {args.uri}", file=sys.stderr)
     return EXIT_OK
+
+
+def _folder(prefix: str) -> str:
+    """The folder a prefix is in: itself when it ends in '/', else up to its last '/'."""
+    return prefix[: prefix.rfind("/") + 1]

@@ -14,6 +14,7 @@ from .common import (
     add_selection_options,
     connection_for,
     fail_usage,
+    no_files_message,
     template_named,
 )
 
@@ -88,6 +89,9 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     except Exception as exc:  # noqa: BLE001  any failure of the listing is one line for the user
         print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
         return EXIT_FAILED
+    if not selected.files:  # no rows to show is a failure, said in one line (issue 23: exit 1)
+        print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}", file=sys.stderr)
+        return EXIT_FAILED
     ds = LakeDataset(client, bucket, selected.files, field_names=template.field_names,
                      raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
     batches = []
@@ -103,9 +107,6 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     if unknown:
         print(f"lakegui-cli: no file read has a column named {', '.join(map(repr, unknown))}", file=sys.stderr)
         return EXIT_FAILED
-    if not selected.files:
-        print(f"lakegui-cli: no file of the layout {template.name!r} under s3://{bucket}/{selected.listing_prefix} "
-              f"matches {selection.describe()}", file=sys.stderr)
     names = table.column_names if table.num_columns else (columns or []) + template.field_names
     if args.out:
         try:

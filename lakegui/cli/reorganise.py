@@ -358,7 +358,20 @@ def mb(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    from ..core.buckets import bucket_exists
     from ..core.transfers.object_jobs import bucket_job
+
+    # Asked first: S3 in us-east-1 (and moto) answers a second CreateBucket of one's own bucket
+    # with 200, which would print make_bucket as if it had been created. Another account's
+    # (HEAD 403, as for credentials that may not look) is left to CreateBucket to name.
+    try:
+        owner = bucket_exists(conn.client(), bucket)
+    except Exception as exc:
+        return _one_request_failed(args, start, bucket,
+                                   error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None))
+    if owner == "yours":
+        return _one_request_failed(args, start, bucket, f"make_bucket failed: s3://{bucket} already exists and is "
+                                   "yours (BucketAlreadyOwnedByYou); nothing was changed")
 
     return _run_one(args, conn, start, f"make bucket {bucket}", "make-bucket", bucket_job(bucket, args.region or ""),
                     bucket, f"make_bucket: {bucket}", bucket=bucket)

@@ -14,6 +14,7 @@ from .common import (
     add_selection_options,
     connection_for,
     fail_usage,
+    no_files_message,
     template_named,
 )
 
@@ -58,6 +59,9 @@ def schema(args: argparse.Namespace) -> int:
     try:
         selected = select_files(client, bucket, template, selection, prefix=prefix,
                                 listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
+        if not selected.files:  # nothing to compare is a failure, said in one line (issue 23: exit 1)
+            print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}", file=sys.stderr)
+            return EXIT_FAILED
         report = scan_schemas(client, bucket, selected.files, raw=conn.profile.raw_listing,
                               verify=conn.profile.verify_tls)
     except Exception as exc:  # noqa: BLE001  any failure of the listing is one line for the user
@@ -67,9 +71,6 @@ def schema(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         _print(report)
-        if not selected.files:
-            print(f"lakegui-cli: no file of the layout {template.name!r} under "
-                  f"s3://{bucket}/{selected.listing_prefix} matches {selection.describe()}", file=sys.stderr)
     for _, why in report.failures[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
     if len(report.failures) > SHOWN_FAILURES:
@@ -90,7 +91,8 @@ def _print(report) -> None:
         if not g.majority:
             lines.append(f"  e.g. {g.keys[0]}")
     if report.outliers or report.failures:
-        lines.append("")
+        if lines:  # a blank line between the schemas and the outliers, none before (every file failed)
+            lines.append("")
         lines.append(f"outliers ({len(report.outliers) + len(report.failures):,}):")
         for key, diffs in report.outliers:
             lines.append(f"  {key}: {'; '.join(diffs)}")

@@ -62,6 +62,13 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
         return fail_usage(str(exc))
     if args.concurrency is not None and args.concurrency < 1:
         return fail_usage("--concurrency must be at least 1")
+    if direction == "upload":
+        # A LOCAL that names nothing is a mistyped argument, not a file to skip: say so, send nothing.
+        missing = [p for p in args.local if not Path(p).exists()]
+        if missing:
+            what = f"{missing[0]} does not exist" if len(missing) == 1 else \
+                f"{len(missing)} of the paths given do not exist: {', '.join(missing)}"
+            return fail_usage(f"{what} (nothing was uploaded)")
     if direction == "download":
         dest = Path(args.local_dir)
         if dest.exists() and not dest.is_dir():
@@ -177,16 +184,22 @@ def queue(args: argparse.Namespace) -> int:
                     print(f"  ({len(recovered)} jobs of a process that ended were put back in the queue)")
             return EXIT_OK
         if args.action == "retry-failed":
-            ids = store.retry()  # failed jobs only: cancelled ones stay as the user left them
+            ids, left = _retry_failed(store)
             override = connection_override(args)
             if not override or not ids:
-                print(json.dumps({"requeued": len(ids)}) if args.json else f"{len(ids):,} failed jobs queued again")
+                if args.json:
+                    print(json.dumps({"requeued": len(ids), "left": left}))
+                else:
+                    print(f"{len(ids):,} failed jobs queued again")
+                    _say_left(left)
                 return EXIT_OK
+            _say_left([] if args.json else left)
             # A connection named here is one to retry them over now (an endpoint that moved, say).
             wanted = set(ids)
             batches = sorted({j.batch_id for j in store.jobs(states=[JobState.QUEUED]) if j.id in wanted})
             summary = run_queue(store, args, batches, settings_store.load().transfer, override=override)
-            return report(store, args, summary, batches, [], {"queue": str(store.path), "requeued": len(ids)})
+            return report(store, args, summary, batches, [],
+                          {"queue": str(store.path), "requeued": len(ids), "left": left})
         if args.action == "clear":
             # --finished keeps backfills' records (hidden), for their manifests, as the window does.
             n = store.remove_finished() if args.finished else store.clear()
@@ -206,10 +219,39 @@ def queue(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _retry_failed(store) -> tuple[list[int], list[dict]]:
+    """Queue failed jobs again, but not one-request jobs (tag, restore, mb) that failed for a
+    reason retrying cannot fix: (ids queued again, [{"id", "kind", "key", "error"}] of those left)."""
+    from ..core.transfers.jobs import JobState
+    from ..core.transfers.object_jobs import permanent_failure
+
+    failed = store.jobs(states=[JobState.FAILED])
+    kept = [j for j in failed if permanent_failure(j)]
+    if not kept:
+        return store.retry(), []  # failed jobs only: cancelled ones stay as the user left them
+    skip = {j.id for j in kept}
+    ids = [j.id for j in failed if j.id not in skip]
+    requeued = [i for n in range(0, len(ids), 10_000) for i in store.retry(ids[n:n + 10_000])]  # SQLite's ? limit
+    return requeued, [{"id": j.id, "kind": str(j.direction), "key": j.uri, "error": j.error} for j in kept]
+
+
+def _say_left(left: list[dict]) -> None:
+    if not left:
+        return
+    print(f"lakegui-cli: {counted(len(left), 'failed job')} left as they are: retrying cannot help until the "
+          "cause is fixed, then run its command again:", file=sys.stderr)
+    for j in left[:50]:
+        print(f"  {j['kind']} {j['key']}: {j['error']}", file=sys.stderr)
+    if len(left) > 50:
+        print(f"  … and {len(left) - 50:,} more", file=sys.stderr)
+
+
 def add_parser(sub) -> None:
     up = add_command(sub, "upload", help="upload files and folders under an S3 prefix",
                      description="Upload files and folders. Existing objects with the same content are "
-                                 "skipped; different ones fail unless --overwrite or --skip-existing.",
+                                 "skipped; different ones fail unless --overwrite or --skip-existing.\n\n"
+                                 "Exit 0 all done; 1 some failed or were left out (unreadable, say); 2 usage "
+                                 "error, also a LOCAL that does not exist (nothing is sent then).",
                      example="lakegui-cli upload ./ticks s3://us-equity-datalake/data/ticks/daily/ "
                              "--endpoint-url http://127.0.0.1:9000")
     up.add_argument("local", nargs="+", metavar="LOCAL")
@@ -235,7 +277,10 @@ def add_parser(sub) -> None:
 
     q = add_command(sub, "queue", help="show or manage the durable transfer queue",
                     description="status: the queue's jobs by state. resume: run queued and paused jobs. "
-                                "retry-failed: queue failed jobs again. clear: remove jobs that are not running "
+                                "retry-failed: queue failed jobs again (not a tag, restore or mb job that failed "
+                                "for a reason retrying cannot fix, such as NoSuchKey, AccessDenied or an object "
+                                "that is not archived: those are named and left). clear: remove jobs that are "
+                                "not running "
                                 "(--finished: only done, skipped and cancelled ones).\n\n"
                                 "resume and retry-failed use the connection recorded with each batch; "
                                 "--endpoint-url, --profile and --region given here win over it (an endpoint "

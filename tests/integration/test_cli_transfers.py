@@ -112,9 +112,9 @@ def test_usage_errors_exit_2_and_failures_exit_1(bucket, tmp_path):
     assert proc.returncode == 2 and "must start with s3://" in proc.stderr
     proc, _ = cli("download", f"s3://{BUCKET}/x", str(tmp_path), "--concurrency", "0")
     assert proc.returncode == 2
-    proc, doc = cli("upload", str(tmp_path / "missing.parquet"), f"s3://{BUCKET}/x/", "--endpoint-url", bucket,
-                    "--json")
-    assert proc.returncode == 1
+    proc, _ = cli("upload", str(tmp_path / "missing.parquet"), f"s3://{BUCKET}/x/", "--endpoint-url", bucket,
+                  "--json", check_json=False)
+    assert proc.returncode == 2 and f"{tmp_path / 'missing.parquet'} does not exist" in proc.stderr
     proc, _ = cli("upload", str(tmp_path), "s3://no-such-bucket-anywhere/x/", "--endpoint-url", bucket)
     assert proc.returncode == 1 and "does not exist" in proc.stderr
 
@@ -171,7 +171,7 @@ def test_retry_failed_queues_failed_jobs_only_and_clear_finished_keeps_backfills
     finally:
         store.close()
     proc, doc = cli("queue", "retry-failed", "--queue", q, "--json")
-    assert proc.returncode == 0 and doc == {"requeued": 1}
+    assert proc.returncode == 0 and doc == {"requeued": 1, "left": []}
     proc, doc = cli("queue", "status", "--queue", q, "--json")
     assert {s: v["jobs"] for s, v in doc["states"].items()} == {"queued": 1, "cancelled": 1, "done": 2}
     proc, doc = cli("queue", "clear", "--finished", "--queue", q, "--json")

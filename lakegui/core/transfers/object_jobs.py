@@ -100,10 +100,35 @@ def delete_results(jobs: Iterable[Job]) -> tuple[list[str], list[tuple[str, str]
 
 # running them (EngineBase.run dispatches here)
 
+# One-request jobs whose permanent failure is kept on the job: `queue retry-failed` leaves them
+# (asking again gets the same answer until the user changes something, and the command that
+# made them is one request to run again). A delete job keeps its own per-key record instead.
+ONE_REQUEST = frozenset({Direction.TAG, Direction.RESTORE, Direction.MAKE_BUCKET})
+PERMANENT = "permanent"  # the key in such a job's resume: True after a permanent failure
+
+
+def permanent_failure(job: Job) -> bool:
+    """Whether a failed one-request job failed for a reason retrying cannot fix (NoSuchKey,
+    AccessDenied, an object that is not archived, a bucket name taken): classified as uploads'
+    and downloads' errors are, by errors.classify."""
+    return job.state is JobState.FAILED and job.direction in ONE_REQUEST and bool(job.resume.get(PERMANENT))
+
+
 def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:
     """Run one delete, tag, restore or make-bucket job once (the engine's loop retries)."""
     if job.direction is Direction.DELETE:
         return _delete(engine, job, control, progress)
+    try:
+        return _one_request(engine, job)
+    except Exception as exc:
+        if not control.stopped:
+            permanent = exc.permanent if isinstance(exc, JobError) else classify(exc).permanent  # as engine.verdict
+            if permanent != bool(job.resume.get(PERMANENT)):
+                control.save_resume(job, {PERMANENT: True} if permanent else {})
+        raise
+
+
+def _one_request(engine: EngineBase, job: Job) -> Outcome:
     client = engine.client
     if job.direction is Direction.TAG:
         from ..tagging import put_tags
@@ -131,6 +156,15 @@ def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Pro
             create_bucket(client, job.bucket, job.extra.get("Region", ""))
         except ValueError as exc:
             raise JobError(str(exc), permanent=True) from exc
+        except Exception as exc:
+            code = classify(exc).code
+            if code == "BucketAlreadyOwnedByYou":  # outside us-east-1; there S3 answers 200
+                raise JobError(f"s3://{job.bucket} already exists and is yours (BucketAlreadyOwnedByYou)",
+                               permanent=True) from exc
+            if code == "BucketAlreadyExists":
+                raise JobError(f"the bucket name {job.bucket!r} is taken by another account (BucketAlreadyExists):"
+                               " bucket names are shared by every account; choose another", permanent=True) from exc
+            raise
         return Outcome(JobState.DONE)
     raise JobError(f"this version of lakegui cannot run a '{job.direction}' job", permanent=True)
 
