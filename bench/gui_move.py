@@ -9,6 +9,10 @@ the batch's end (planning: the folder and the target listed; the jobs written; t
 with a 5 ms timer on the UI thread recording its longest gap and every gap over 30 ms, and the
 machine's load average at the round's end (the gaps are wall time: other work inflates them). Prints
 one JSON line a round, and the medians.
+
+`--trace` also times, on the UI thread, the queue service's turns (pump, flush, collect_ends,
+sample, sync) and the store calls inside them (claim, finish_many, save_progress), and prints
+each one's count, total and longest, and every call over 20 ms: where a gap comes from.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ def main() -> int:
     p.add_argument("--many", type=int, default=10000)
     p.add_argument("--many-kb", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--trace", action="store_true", help="time the queue's calls on the UI thread")
     args = p.parse_args()
     with seaweedfs("lakegui-bench-gui-move-") as (work, sw):
         os.environ.update(AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
@@ -64,6 +69,7 @@ def run(args, sw) -> int:
     queue = TransferQueue(TransferSettings())
     queue.set_connection(conn)
     queue.pool.waitForDone()
+    tracer = Tracer(queue.service) if args.trace else None
     queue.start()
     browser = PrefixBrowser(executor)
     browser.reorganiser.attach(queue)
@@ -106,6 +112,8 @@ def run(args, sw) -> int:
         browser.reorganiser.done.connect(on_done)
         browser.reorganiser.failed.connect(on_failed)
         gaps = GapTimer()
+        if tracer:
+            tracer.reset()
         gaps.start()
         start, cpu = time.perf_counter(), time.thread_time()
         browser.reorganiser.paste()
@@ -119,9 +127,12 @@ def run(args, sw) -> int:
         left = sum(k.get("KeyCount", 0) for k in client.get_paginator("list_objects_v2").paginate(
             Bucket=BUCKET, Prefix=src))
         assert (moved, left) == (args.many, 0), (text, moved, left)
-        return {"round": n, "keys": args.many, "seconds": round(seconds, 2), "ui_thread_cpu_s": round(cpu, 2),
-                "max_gap_ms": round(gaps.max * 1000, 1), "gaps_over_50ms": sum(g > 50 for _, g in gaps.long),
-                "load": round(os.getloadavg()[0], 1), "gaps_over_30ms": gaps.long}
+        result = {"round": n, "keys": args.many, "seconds": round(seconds, 2), "ui_thread_cpu_s": round(cpu, 2),
+                  "max_gap_ms": round(gaps.max * 1000, 1), "gaps_over_50ms": sum(g > 50 for _, g in gaps.long),
+                  "load": round(os.getloadavg()[0], 1), "gaps_over_30ms": gaps.long}
+        if tracer:
+            result["trace"] = tracer.report(gaps.start_time)
+        return result
 
     async def all_rounds() -> None:
         await listed(lambda: browser.set_connection(conn))
@@ -143,6 +154,49 @@ def run(args, sw) -> int:
                       "median_max_gap_ms": statistics.median(r["max_gap_ms"] for r in results),
                       "worst_gap_ms": max(r["max_gap_ms"] for r in results)}))
     return 0
+
+
+class Tracer:
+    """Wall time of the queue service's calls made on the UI thread (calls from other threads,
+    such as the executor's writes, are not counted)."""
+
+    SERVICE = ("pump", "flush", "collect_ends", "sample", "sync", "write_ends")
+    STORE = ("claim", "finish_many", "save_progress")
+
+    def __init__(self, service):
+        import threading
+
+        self.main = threading.main_thread()
+        self.calls: dict[str, list[float]] = {}
+        self.slow: list[tuple[float, str, float]] = []
+        for obj, names in ((service, self.SERVICE), (service._store, self.STORE)):
+            for name in names:
+                setattr(obj, name, self._timed(f"{type(obj).__name__}.{name}", getattr(obj, name)))
+
+    def _timed(self, label, fn):
+        import threading
+
+        def timed(*a, **kw):
+            if threading.current_thread() is not self.main:
+                return fn(*a, **kw)
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                d = time.perf_counter() - t
+                self.calls.setdefault(label, []).append(d)
+                if d > 0.020:
+                    self.slow.append((t, label, d))
+
+        return timed
+
+    def reset(self) -> None:
+        self.calls, self.slow = {}, []
+
+    def report(self, start: float) -> dict:
+        return {"calls": {k: {"n": len(v), "total_ms": round(sum(v) * 1000), "max_ms": round(max(v) * 1000, 1)}
+                          for k, v in sorted(self.calls.items())},
+                "over_20ms": [(round(t - start, 2), label, round(d * 1000)) for t, label, d in self.slow]}
 
 
 if __name__ == "__main__":

@@ -373,6 +373,7 @@ class QueueService:
         self._wake_pending = False
         self._ends: list[tuple] = []  # job ends not yet written
         self._ends_lock = threading.Lock()  # jobs() writes them from any thread
+        self._write_lock = threading.Lock()  # one write of them at a time
         self._resume_on_stop: set[int] = set()
         self._aborting: list[threading.Thread] = []  # aborting uploads of cancelled or removed jobs
         self._stopping = threading.Event()
@@ -676,13 +677,27 @@ class QueueService:
 
     def pump(self, batch_ids: Iterable[int] | None = None) -> list[Job]:
         """Claim what free slots allow and hand the jobs to the executor."""
+        free = self.claimable()
+        return self.start_claimed(self.claim(free, batch_ids=batch_ids)) if free else []
+
+    def claimable(self) -> int:
+        """How many jobs the free slots take now; 0 when there is no need to claim (owner thread)."""
         if self._closed or self._stopping.is_set() or self.executor is None:
-            return []
+            return 0
         free = self.concurrency * self.claim_ahead - len(self._running)
         # Claim when a whole round of work is free, or when some workers would sit idle.
-        if not (free >= self.concurrency or (free > 0 and len(self._running) < self.concurrency)):
+        return free if free >= self.concurrency or (free > 0 and len(self._running) < self.concurrency) else 0
+
+    def claim(self, limit: int, *, batch_ids: Iterable[int] | None = None) -> list[Job]:
+        """Take up to `limit` queued jobs in the store (any thread: the window claims on a thread of
+        its own, as a transaction on the UI thread waits for the GIL); `start_claimed` runs them."""
+        return self._store.claim(limit, self.owner, batch_ids=batch_ids, runner=self.claim_runner)
+
+    def start_claimed(self, claimed: list[Job]) -> list[Job]:
+        """Show jobs `claim` took as running and hand them to the executor (owner thread). Between
+        the two the owner does nothing else to the queue; after `close` the store hands them back."""
+        if self._closed or self.executor is None:
             return []
-        claimed = self._store.claim(free, self.owner, batch_ids=batch_ids, runner=self.claim_runner)
         for job in claimed:
             running = self._running[job.id] = RunningJob(job)
             running.progress.done = kept = kept_bytes(job.resume)  # an interrupted download's ranges
@@ -766,9 +781,10 @@ class QueueService:
 
     def write_ends(self) -> None:
         """Record the ends collected so far, in one transaction (any thread)."""
-        with self._ends_lock:
-            ends, self._ends = self._ends, []
-            if ends:  # under the lock: a reader after us sees them written
+        with self._write_lock:  # a reader after us sees them written
+            with self._ends_lock:  # held only to take them: ends keep arriving while they are written
+                ends, self._ends = self._ends, []
+            if ends:
                 self._store.finish_many(ends)
 
     def flush(self) -> None:

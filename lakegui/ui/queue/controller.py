@@ -5,12 +5,19 @@ this adapter gives it a main thread: a signal that brings job ends back from the
 100 ms timer that samples bytes in flight (so the UI gets at most ten updates a second however
 many chunks arrive), a 1 s timer that picks up what another process (lakegui-cli) changed in
 the shared database, Qt signals, and the item model the queue view shows.
+
+While jobs run, the store's claims and end writes run on a thread of their own (one, so they
+keep their order): a SQLite transaction on the UI thread gives up the GIL at each call and
+waits for it behind 32 busy workers (20-220 ms at a time under load during a 10,000-key move).
+One claim is in flight at a time; a control (pause, cancel, a new batch, …) first starts the
+jobs it took, so the service sees claims and controls in the order they were made.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -48,6 +55,7 @@ class TransferQueue(QObject):
     jobs_added = Signal(int, int)  # batch id, jobs
     idle = Signal()  # nothing running and nothing left to claim
     _ended = Signal()  # from worker threads: ends wait in the service
+    _claimed = Signal(object)  # from the store thread: the claim's Future
 
     TICK_MS = 100
     SYNC_MS = 1000
@@ -67,10 +75,15 @@ class TransferQueue(QObject):
         self._flush_scheduled = False
         self._last_write = 0.0
         self._closing = False
+        self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="lakegui-queue-store")
+        self._claiming: Future | None = None  # the claim in flight on the store thread
+        self._writing: Future | None = None  # the write of ends in flight there
+        self._settle = False  # ends came: say Idle once nothing runs
         self.write_timer = QTimer(self)
         self.write_timer.setSingleShot(True)
-        self.write_timer.timeout.connect(self._flush)
+        self.write_timer.timeout.connect(self._write)
         self._ended.connect(self._on_ended)
+        self._claimed.connect(self._on_claimed)
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(self.TICK_MS)
         self.tick_timer.timeout.connect(self._on_tick_timer_timeout)
@@ -122,7 +135,7 @@ class TransferQueue(QObject):
         """Begin running queued jobs (also those left from the last session) and watching the store."""
         if self.service and not self._closing:
             self.sync_timer.start()
-            self._pump()
+            self._claim()
             self.service.emit_totals()
 
     def set_connection(self, connection: Connection | None) -> None:
@@ -137,6 +150,7 @@ class TransferQueue(QObject):
         """New tuning for jobs that start from now on."""
         self.settings = settings
         if self.service:
+            self._take_claim()
             self.service.apply_settings(settings)  # resizes the pool and claims for the new slots
             self._start_ticking()
         else:
@@ -150,6 +164,7 @@ class TransferQueue(QObject):
         self.write_timer.stop()
         self.tick_timer.stop()
         self.sync_timer.stop()
+        self._store_thread.shutdown(wait=True)  # a claim in flight ends first: close hands its jobs back
         if self.service:
             self.service.close(timeout_ms / 1000)
         else:
@@ -170,6 +185,7 @@ class TransferQueue(QObject):
 
     def show_stored(self, batch: int, rows: list[JobRow]) -> int:
         """Show a stored batch's rows and start its jobs (UI thread)."""
+        self._take_claim()
         self.service.show_batch(batch, rows)
         self._start_ticking()
         return batch
@@ -178,32 +194,38 @@ class TransferQueue(QObject):
 
     def pause(self, ids=None, *, batch_id: int | None = None) -> None:
         if self.service:
+            self._take_claim()
             self.service.pause(ids, batch_id=batch_id)
 
     def resume(self, ids=None, *, batch_id: int | None = None) -> None:
         if self.service:
+            self._take_claim()
             self.service.resume(ids, batch_id=batch_id)
             self._start_ticking()
 
     def cancel(self, ids=None, *, batch_id: int | None = None) -> None:
         if self.service:
+            self._take_claim()
             self.service.cancel(ids, batch_id=batch_id)
 
     def retry(self, ids=None, *, batch_id: int | None = None) -> None:
         """Queue failed jobs again (cancelled ones stay as the user left them)."""
         if self.service:
+            self._take_claim()
             self.service.retry(ids, batch_id=batch_id)
             self._start_ticking()
 
     def remove_finished(self, ids=None, *, batch_id: int | None = None) -> None:
         """Remove done, skipped and cancelled jobs from the list; backfills keep their records."""
         if self.service:
+            self._take_claim()
             self.service.remove_finished(ids, batch_id=batch_id)
 
     def clear(self, ids=None, *, batch_id: int | None = None) -> None:
         """Remove every job that is not running. The queue's Clear (no batch) leaves the backfill
         records "Remove finished" hid; clearing a batch (the dashboard's Remove backfill) takes all."""
         if self.service:
+            self._take_claim()
             self.service.clear(ids, batch_id=batch_id, keep_hidden=batch_id is None)
 
     # what views ask
@@ -222,11 +244,46 @@ class TransferQueue(QObject):
     def batch_progress(self, batch_id: int) -> BatchProgress | None:
         return self.service.batch_progress(batch_id) if self.service else None
 
-    # running
+    # running: claims and writes on the store thread
 
-    def _pump(self) -> None:
-        if self.service and not self._closing:
-            self.service.pump()
+    def _claim(self) -> None:
+        """Claim for the free slots on the store thread; the jobs start when it answers."""
+        if not self.service or self._closing or self._claiming is not None:
+            return
+        n = self.service.claimable()
+        if not n:
+            self._settled()
+            return
+        future = self._claiming = self._store_thread.submit(self.service.claim, n)
+        future.add_done_callback(self._claimed.emit)  # any thread: Qt queues it to ours
+
+    def _on_claimed(self, future: Future) -> None:
+        if future is not self._claiming:  # a control took it already
+            return
+        if self._take_claim():
+            self._claim()  # for slots freed while it was claimed
+        else:
+            self._settled()  # nothing was left to claim
+        self._start_ticking()
+
+    def _take_claim(self) -> int:
+        """Start the jobs of the claim in flight (waiting for it when a control comes first); how many."""
+        future, self._claiming = self._claiming, None
+        if future is None or self._closing or not self.service:
+            return 0
+        try:
+            jobs = future.result()
+        except Exception as exc:  # noqa: BLE001  e.g. the database locked for longer than its timeout
+            log.warning("Could not claim queued jobs: %s", exc)
+            return 0
+        return len(self.service.start_claimed(jobs))
+
+    def _settled(self) -> None:
+        """Once ends came and nothing runs or is being claimed: the last writes and Idle."""
+        if self._settle and self.service and not self.service.running_count and self._claiming is None:
+            self._settle = False
+            self.write_timer.stop()
+            self.service.flush()  # writes what is left, claims what a new batch brought, or says Idle
             self._start_ticking()
 
     def _start_ticking(self) -> None:
@@ -245,21 +302,24 @@ class TransferQueue(QObject):
         self._flush_scheduled = False
         if self._closing or not self.service:
             return
-        now = time.monotonic()
-        if now - self._last_write < self.WRITE_EVERY:
-            # Claim for the freed slots now (workers must not wait), but write these ends with the
-            # next ones: a transaction per turn on the UI thread, each a wait for the GIL when
-            # workers hold it, took 20-70 ms at a time under load during a 10,000-key move.
-            self.service.pump()
-            if self.service.running_count:
-                if not self.write_timer.isActive():
-                    self.write_timer.start(int(self.WRITE_EVERY * 1000))
-                self._start_ticking()
-                return
-        self._last_write = now
-        self.write_timer.stop()
-        self.service.flush()
+        self._settle = True
+        self._write()
+        self._claim()
         self._start_ticking()
+
+    def _write(self) -> None:
+        """Write the ends collected on the store thread: at most one write in flight, and at most
+        one every WRITE_EVERY, so ends arriving close together share a transaction."""
+        if self._closing or not self.service:
+            return
+        now = time.monotonic()
+        if (self._writing is not None and not self._writing.done()) or now - self._last_write < self.WRITE_EVERY:
+            if not self.write_timer.isActive():
+                self.write_timer.start(int(self.WRITE_EVERY * 1000))
+            return
+        self._last_write = now
+        self._writing = self._store_thread.submit(self.service.write_ends)
+        self._writing.add_done_callback(_log_failure)
 
     def _on_tick_timer_timeout(self) -> None:
         if self.service:
@@ -269,3 +329,8 @@ class TransferQueue(QObject):
         """Show what another process (lakegui-cli) changed in the shared queue."""
         if self.service:
             self.service.sync()
+
+
+def _log_failure(future: Future) -> None:
+    if future.exception() is not None:  # the ends stay unwritten: the jobs run again after a restart
+        log.warning("Could not record job ends in the queue: %s", future.exception())
