@@ -116,14 +116,16 @@ class ColumnFitter(QObject):
                 if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
                     header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
                 width = header.sectionSizeFromContents(c).width()
-                if c in self.samples:
-                    width = max(width, fm.horizontalAdvance(self.samples[c]) + pad)
+                decorated = 0  # a column whose rows have icons: room for one beside the sample too
                 for r in range(n):
                     index = model.index(r, c)
                     text = index.data(Qt.ItemDataRole.DisplayRole)
                     extra = icon + 4 if index.data(Qt.ItemDataRole.DecorationRole) is not None else 0
+                    decorated = max(decorated, extra)
                     if text is not None:
                         width = max(width, fm.horizontalAdvance(str(text)) + pad + extra)
+                if c in self.samples:
+                    width = max(width, fm.horizontalAdvance(self.samples[c]) + pad + decorated)
                 header.resizeSection(c, max(self.min_width, min(self.max_width, width)))
         finally:
             header.fitting = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -36,6 +36,7 @@ from .queue.controller import TransferQueue
 from .queue.drop_downloads import DropDownloads, sweep_staging
 from .queue.transfer_actions import TransferActions
 from .queue.view import TransferQueueView
+from .start_folder import downloads_folder, start_folder
 from .state import ui_settings
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.connect_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # The platform's Quit keys; desktops without one (Windows, or no desktop at all) get Ctrl+Q.
+        quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
@@ -261,6 +263,7 @@ class MainWindow(QMainWindow):
         self.query_action.triggered.connect(lambda: self.open_query())
         view_menu.addAction(self.query_action)
         self.query_selection_action = QAction("Query the &selection…", self)
+        self.query_selection_action.setShortcut(QKeySequence("Ctrl+Alt+Q"))
         self.query_selection_action.setStatusTip("The selected files' rows in the Query window, by their layout's fields")
         self.query_selection_action.triggered.connect(self.query_selection)
         view_menu.addAction(self.query_selection_action)
@@ -268,6 +271,7 @@ class MainWindow(QMainWindow):
         self.browser.context_extras.append((self.query_selection_action, lambda objects, prefixes: bool(
             objects or prefixes) and all(o.key.lower().endswith(".parquet") for o in objects)))
         self.compare_action = QAction("Compare with local &folder…", self)
+        self.compare_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
         self.compare_action.setStatusTip("Compare this prefix with a local folder, by content; upload, download or mirror")
         self.compare_action.triggered.connect(lambda: self.open_comparison())
         view_menu.addAction(self.compare_action)
@@ -281,11 +285,14 @@ class MainWindow(QMainWindow):
         view_menu.addAction(log_action)
         bookmarks_toggle = self.bookmarks_dock.toggleViewAction()
         bookmarks_toggle.setText("&Bookmarks")
+        bookmarks_toggle.setShortcut(QKeySequence("Ctrl+Shift+O"))
         bookmarks_toggle.setStatusTip("The saved locations of this profile, beside the browser")
         view_menu.addAction(bookmarks_toggle)
         view_menu.addSeparator()
-        for title, widget in (("&Transfer queue", self.queue), ("&Preview", self.preview)):
+        for title, widget, keys in (("&Transfer queue", self.queue, "Ctrl+Shift+T"),
+                                    ("&Preview", self.preview, "Ctrl+Shift+P")):
             action = QAction(title, self, checkable=True, checked=True)
+            action.setShortcut(QKeySequence(keys))
             action.toggled.connect(widget.setVisible)
             view_menu.addAction(action)
 
@@ -504,7 +511,7 @@ class MainWindow(QMainWindow):
 
     def choose_upload_folder(self) -> str:
         """Ask which folder to upload; '' when the user cancels. Tests replace this."""
-        return QFileDialog.getExistingDirectory(self, f"Upload folder to {self.browser.location.uri}")
+        return QFileDialog.getExistingDirectory(self, f"Upload folder to {self.browser.location.uri}", start_folder())
 
     def _on_browser_upload_dialog_requested(self, folder: bool) -> None:
         if self.connection is None or not self.browser.bucket:
@@ -526,8 +533,7 @@ class MainWindow(QMainWindow):
 
     def choose_download_folder(self) -> str:
         """Ask where downloads go; '' when the user cancels. Tests replace this."""
-        start = self.settings.download_folder or \
-            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+        start = start_folder(self.settings.download_folder, downloads_folder())
         return QFileDialog.getExistingDirectory(self, "Download to folder", start)
 
     def _on_browser_upload_requested(self, paths: list, prefix: str) -> None:
@@ -576,6 +582,8 @@ class MainWindow(QMainWindow):
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         self._ended[state] = self._ended.get(state, 0) + 1
         row = self.transfers.model.row_for(job_id)
+        if row is not None and state == "done" and row.direction == "move":  # its local_path: the source's URI
+            self.preview.object_moved(row.local_path, row.uri)
         here = f"s3://{self.browser.bucket}/{self.browser.prefix}"
         if row is not None and state == "done" and row.direction == "upload" and row.uri.startswith(here):
             self._uploaded_here = True
@@ -773,7 +781,7 @@ class MainWindow(QMainWindow):
 
     def choose_backfill_folder(self) -> str:
         """Ask for the local folder a backfill reads; '' when the user cancels. Tests replace this."""
-        return QFileDialog.getExistingDirectory(self, "Backfill the chosen cells from folder")
+        return QFileDialog.getExistingDirectory(self, "Backfill the chosen cells from folder", start_folder())
 
     def _on_coverage_backfill_requested(self, template: str, cells: list) -> None:
         folder = self.choose_backfill_folder()

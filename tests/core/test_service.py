@@ -271,9 +271,9 @@ def test_totals_follow_claims_and_ends_without_recounting_every_row(make, monkey
 
 def test_count_rows_rate_meter_and_eta():
     rows = [JobRow("a", "upload", st, bytes_total=100) for st in
-            ("done", "skipped", "failed", "cancelled", "queued", "running")]
+            ("done", "skipped", "failed", "cancelled", "queued", "running", "paused")]
     c = count_rows(rows)
-    assert c == (2, 5, 1, 100, 400, 200)  # skipped: done, no bytes to send; cancelled: left out
+    assert c == (2, 6, 1, 100, 500, 300, 1)  # skipped: done, no bytes to send; cancelled: left out
     m = RateMeter(window=5.0, min_span=0.3)
     assert m.add(0.0, 0) == 0.0 and m.add(0.2, 100) == 0.0  # too soon to say
     assert m.add(1.0, 1000) == pytest.approx(1000.0)

@@ -35,6 +35,7 @@ class Totals:
     bytes_total: int = 0
     speed: float = 0.0
     eta: float | None = None
+    paused: int = 0  # jobs paused: all that is left, and the header says the queue is paused
 
 
 class Counts(NamedTuple):
@@ -44,11 +45,12 @@ class Counts(NamedTuple):
     bytes_done: int  # of done jobs, and what paused or queued ones kept of an interrupted run
     bytes_total: int  # of jobs neither cancelled nor skipped
     bytes_left: int  # of jobs not finished
+    paused: int = 0  # jobs
 
 
 def count_rows(rows: Iterable) -> Counts:
     """Counts of rows with `state` and `bytes_total` (the queue's view rows), one pass."""
-    files_done = files_total = failed = bytes_done = bytes_total = left = 0
+    files_done = files_total = failed = bytes_done = bytes_total = left = paused = 0
     for r in rows:
         state = r.state
         if state == "cancelled":
@@ -65,10 +67,11 @@ def count_rows(rows: Iterable) -> Counts:
             failed += 1
         elif state not in FINISHED_STATES:
             left += r.bytes_total
+            paused += state == "paused"
             if state != "running":  # a paused or queued job's kept bytes are in place (issue 19);
                 bytes_done += r.bytes_done  # a running one's come from its counter (in_flight)
                 left -= r.bytes_done
-    return Counts(files_done, files_total, failed, bytes_done, bytes_total, left)
+    return Counts(files_done, files_total, failed, bytes_done, bytes_total, left, paused)
 
 
 def eta(bytes_left: int, speed: float) -> float | None:

@@ -828,7 +828,7 @@ class QueueService:
             self._counts = count_rows(self.rows)
         c = self._counts
         return Totals(c.files_done, c.files_total, c.failed, len(self._running), c.bytes_done + in_flight,
-                      c.bytes_total, speed, eta(c.bytes_left - in_flight, speed))
+                      c.bytes_total, speed, eta(c.bytes_left - in_flight, speed), c.paused)
 
     def emit_totals(self, now: float | None = None, in_flight: int | None = None) -> None:
         self._emit(TotalsChanged(self.totals(now, in_flight)))

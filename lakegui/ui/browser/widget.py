@@ -107,7 +107,7 @@ class PrefixBrowser(QWidget):
         self.upload_action = self._action("Upload…", "upload", QKeySequence("Ctrl+U"),
                                           lambda: self.upload_dialog_requested.emit(False))
         self.upload_action.setStatusTip("Upload files into the open folder")
-        self.upload_folder_action = self._action("Upload folder…", "upload-folder", QKeySequence(),
+        self.upload_folder_action = self._action("Upload folder…", "upload-folder", QKeySequence("Ctrl+Alt+U"),
                                                  lambda: self.upload_dialog_requested.emit(True))
         self.upload_folder_action.setToolTip("Upload a folder, with its name, into the open folder")
         self.upload_folder_action.setStatusTip("Upload a folder, with its name, into the open folder")

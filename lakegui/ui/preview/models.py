@@ -53,7 +53,7 @@ class ParquetRowsModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal:
             return self.columns[section] if 0 <= section < len(self.columns) else None
-        return f"{section:,}"
+        return f"{section + 1:,}"  # numbered from 1, as spreadsheets do
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not (0 <= index.row() < self.preview.num_rows):

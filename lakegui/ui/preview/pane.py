@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Executor
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from ...core import objects
 from ...core.connection import Connection
 from ...core.errors import classify
-from ...core.listing import ObjectEntry
+from ...core.listing import ObjectEntry, parse_s3_uri
 from ...core.preview import formats
 from ...core.preview.rangefile import FIRST_READ, PreviewCancelled, RangeFile
 from ...core.settings import PreviewSettings
@@ -135,6 +136,22 @@ class PreviewPane(QFrame):
         self.message.setText("Loading…")
         self._started = time.monotonic()
         self._slot.start(self._load(connection, bucket, entry))
+
+    def object_moved(self, source: str, target: str) -> None:
+        """A move (Paste after Cut, a drag, a rename) took the object at `source` (an s3:// URI) to
+        `target`. The pane follows a shown object that stayed in this bucket; one that went to
+        another bucket is no longer here to read, so the pane says where it went."""
+        entry = self._entry
+        if entry is None or self.version_id or source != f"s3://{self._location.bucket}/{entry.key}":
+            return  # a shown version stays where it was: a move leaves the source's versions
+        bucket, key = parse_s3_uri(target)
+        if bucket == self._location.bucket:
+            # Unpinned: a copy made in parts may carry another ETag than its source's listing said.
+            self.show_entry(replace(entry, key=key, etag=""))
+            return
+        self.show_entry(None)
+        self.title.setText(entry.key)
+        self.message.setText(f"This object was moved to {target}. Select it there to preview it.")
 
     def cancel(self) -> None:
         for slot in (self._slot, self._props_slot):

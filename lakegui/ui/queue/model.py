@@ -4,6 +4,9 @@ which ones changed."""
 
 from __future__ import annotations
 
+import math
+import re
+
 from PySide6.QtCore import QModelIndex, Qt
 
 from ...core.transfers.service import JobRow
@@ -13,7 +16,8 @@ from ..table_model import ColumnTableModel
 
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 11
-__all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "JobRow", "TransferTableModel"]
+SORT_ROLE = Qt.ItemDataRole.UserRole + 12  # what a column sorts by (names naturally: f2 before f10)
+__all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "SORT_ROLE", "JobRow", "TransferTableModel", "natural_key"]
 
 # Copy and move are the browser's Copy and Cut (and Paste) made server-side: their icons say so, not
 # the download arrow every other direction falls back to.
@@ -22,6 +26,17 @@ _ICONS = {"upload": "upload", "copy": "copy", "move": "cut", "delete": "clear", 
 _ON_THE_SERVER = ("copy", "move")  # a lone one is named by its object's name, not its target's folder
 _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
                "cancelled": "Cancelled", "skipped": "Skipped"}
+
+
+_DIGITS = re.compile(r"(\d+)")
+# Running first, then what is still to run, then what ended: the rows a user watches on top.
+_STATE_ORDER = {"running": 0, "queued": 1, "paused": 2, "failed": 3, "done": 4, "skipped": 5, "cancelled": 6}
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key that orders the numbers in names by value: f1, f2, f10, f100 (case ignored)."""
+    parts = _DIGITS.split(text.casefold())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def _path(r: JobRow) -> str:
@@ -53,6 +68,10 @@ class TransferTableModel(ColumnTableModel):
         # by its path below that folder, so five ticks.parquet downloads read AAPL/2024/ticks.parquet
         # and so on; a batch of one shows its file's parent folder too.
         self._roots: dict[int, list] = {}  # batch id -> [folder, rows]
+        # The header's sort: (column, order), or None for the order the jobs were queued in. Rows are
+        # ordered when it is chosen and when rows arrive; a row whose state or progress changes keeps
+        # its place, so the row being watched does not jump.
+        self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def row(self, i: int) -> JobRow:
         """The row shown at position i."""
@@ -68,15 +87,61 @@ class TransferTableModel(ColumnTableModel):
         n = super().append_rows(rows)
         for i, r in enumerate(rows, first):
             self._index[r.job_id] = i
+        if n and self._sort is not None:  # the new rows go where the sort puts them
+            self._reorder()
         return n
 
     def set_rows(self, rows: list[JobRow]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._index = {r.job_id: i for i, r in enumerate(self._rows)}
         self._roots = {}
         self._add_roots(self._rows)
+        if self._sort is not None:
+            self._rows.sort(key=self._sort_key(self._sort[0]), reverse=self._sort[1] == Qt.SortOrder.DescendingOrder)
+        self._index = {r.job_id: i for i, r in enumerate(self._rows)}
         self.endResetModel()
+
+    # sorting
+
+    def sort_value(self, r: JobRow, column: int):
+        """What `column` sorts `r` by (its SORT_ROLE)."""
+        if column == 0:
+            return natural_key(self.display_name(r))
+        if column == 1:
+            return r.direction
+        if column == 2:
+            return r.bytes_total
+        if column == 3:
+            return r.fraction
+        if column == 4:
+            return r.speed if r.state == "running" else 0.0
+        if column == 5:
+            return math.inf if r.eta is None else r.eta
+        return _STATE_ORDER.get(r.state, len(_STATE_ORDER))
+
+    def _sort_key(self, column: int):
+        if column < 0:
+            return lambda r: r.job_id
+        value = self.sort_value
+        return lambda r: (value(r, column), r.job_id)  # ties in queue order: the order is total
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Order the rows by `column` (-1: as queued); selections and the current row follow their jobs."""
+        wanted = (column, order) if 0 <= column < len(self.COLUMNS) else None
+        if wanted is None and self._sort is None:
+            return  # in queue order already
+        self._sort = wanted
+        self._reorder()
+
+    def _reorder(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        kept = [(i, self._rows[i.row()].job_id) for i in self.persistentIndexList() if i.isValid()]
+        column, order = self._sort or (-1, Qt.SortOrder.AscendingOrder)
+        self._rows.sort(key=self._sort_key(column), reverse=order == Qt.SortOrder.DescendingOrder)
+        self._index = {r.job_id: i for i, r in enumerate(self._rows)}
+        self.changePersistentIndexList([i for i, _ in kept],
+                                       [self.index(self._index[job_id], i.column()) for i, job_id in kept])
+        self.layoutChanged.emit()
 
     def _add_roots(self, rows) -> None:
         roots = self._roots
@@ -151,6 +216,8 @@ class TransferTableModel(ColumnTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         elif role == FRACTION_ROLE or (role == Qt.ItemDataRole.UserRole and col == self.PROGRESS_COLUMN):
             return r.fraction
+        elif role == SORT_ROLE:
+            return self.sort_value(r, col)
         elif role == JOB_ID_ROLE:
             return r.job_id
         return None

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.transfers.jobs import Direction
 from ...core.units import human_duration, human_size
 from ..column_fit import fit_columns
 from ..resources import icon
@@ -79,16 +80,20 @@ class TransferQueueView(QFrame):
                                                                 ("running", "queued", "paused")), "Ctrl+Shift+X")
         self.retry_action = self._action("Retry failed", "retry",
                                          "Queue the failed transfers again",
-                                         lambda: self._control(self.queue.retry, "retry", "failed", ("failed",)), "")
+                                         lambda: self._control(self.queue.retry, "retry", "failed", ("failed",)),
+                                         "Ctrl+Shift+R")
         self.remove_finished_action = self._action("Remove finished", "done",
                                                    "Remove done, skipped and cancelled transfers from the list",
-                                                   self.queue.remove_finished, "")
+                                                   self.queue.remove_finished, "Ctrl+Shift+Del")
         self.clear_action = self._action("Clear…", "clear", "Remove every transfer that is not running",
                                          self._on_clear_triggered, "")
 
         self.show_in_folder_action = QAction("Show in folder", self)
         self.show_in_folder_action.setStatusTip("Open the folder holding the downloaded file")
+        self.show_in_folder_action.setShortcut(QKeySequence("Ctrl+Alt+O"))  # as file managers' Open Location
+        self.show_in_folder_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.show_in_folder_action.triggered.connect(self.show_in_folder)
+        self.addAction(self.show_in_folder_action)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -115,9 +120,18 @@ class TransferQueueView(QFrame):
         self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
         # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        # To the first rows' contents (speeds and ETAs come later: room for them); State stretches.
-        fit_columns(self.table, samples={2: "999.9 MB", 3: "100% progress", 4: "999.9 MB/s", 5: "59m 59s"})
+        # To the first rows' contents (speeds and ETAs come later: room for them, and for any
+        # direction, when the first rows are all uploads); State stretches.
+        directions = [str(d).capitalize() for d in Direction]
+        widest = max(directions, key=self.table.fontMetrics().horizontalAdvance)
+        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress", 4: "999.9 MB/s",
+                                         5: "59m 59s"})
         header = self.table.horizontalHeader()
+        # A click on a header sorts by it (names naturally: the model's SORT_ROLE); a third click
+        # goes back to the order the jobs were queued in, which is where the queue starts.
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
+        self.table.setSortingEnabled(True)
         for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 85), (5, 65)):
             header.resizeSection(col, width)  # until the first rows arrive
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -227,6 +241,12 @@ class TransferQueueView(QFrame):
             return
         parts = [f"{t.files_done:,}/{t.files_total:,} files",
                  f"{human_size(t.bytes_done)} of {human_size(t.bytes_total)}"]
+        left = t.files_total - t.files_done - t.failed
+        if t.paused and t.paused >= left and not t.running:  # nothing will move until Resume
+            keys = self.resume_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            parts.insert(0, f"Paused (Resume: {keys})" if keys else "Paused")
+        elif t.paused:
+            parts.append(f"{t.paused:,} paused")
         if t.running:
             parts.append(f"{human_size(t.speed)}/s")
             if t.eta is not None:
