@@ -96,35 +96,49 @@ def field_stats(fields: dict) -> dict:
 
 def plan_ranges(ranges: list[tuple[int, int]], *, share: float = HOLE_SHARE, hole_max: int = HOLE_MAX,
                 also: int = 0) -> list[tuple[int, int]]:
-    """Ranges to GET for `ranges`: touching ones joined, then the smallest holes bridged while
-    the bridged bytes stay under `share` of the bytes needed (the ranges, plus `also` already
-    read: the footer). Each GET costs about as much as reading a few more kilobytes; reading the
-    whole file costs far more."""
-    merged: list[list[int]] = []
-    for s, e in sorted(r for r in ranges if r[1] > r[0]):
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    if len(merged) < 2:
-        return [tuple(m) for m in merged]
-    wanted = sum(e - s for s, e in merged)
-    budget = share * (wanted + also)
-    holes = sorted(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+    """Ranges to GET for `ranges` of one file (see plan_many): touching ones joined, then the
+    smallest holes bridged while the bridged bytes stay under `share` of the bytes needed (the
+    ranges, plus `also` already read: the footer)."""
+    return plan_many([(ranges, also)], share=share, hole_max=hole_max)[0]
+
+
+def plan_many(files: list[tuple[list[tuple[int, int]], int]], *, share: float = HOLE_SHARE,
+              hole_max: int = HOLE_MAX) -> list[list[tuple[int, int]]]:
+    """Ranges to GET for each file's (ranges, bytes already read): in each file touching ranges
+    joined, then the smallest holes of all the files bridged while the bridged bytes stay under
+    `share` of all the bytes needed (ranges and footers), and no hole is over `hole_max`. Each
+    GET costs about as much as reading a few more kilobytes; reading whole files costs far
+    more. One budget for a wave of files, not one per file: a file with many scattered row
+    groups that can match gets the bytes that files with one or none leave."""
+    merged_files: list[list[list[int]]] = []
+    needed = 0
+    for ranges, also in files:
+        merged: list[list[int]] = []
+        for s, e in sorted(r for r in ranges if r[1] > r[0]):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        merged_files.append(merged)
+        needed += sum(e - s for s, e in merged) + (also if merged else 0)
+    budget = share * needed
+    holes = sorted((m[i + 1][0] - m[i][1], k, i) for k, m in enumerate(merged_files) for i in range(len(m) - 1))
     bridge = set()
-    for i in holes:
-        gap = merged[i + 1][0] - merged[i][1]
+    for gap, k, i in holes:
         if gap > hole_max or gap > budget:
             break
         budget -= gap
-        bridge.add(i)
-    out = [list(merged[0])]
-    for i in range(1, len(merged)):
-        if i - 1 in bridge:
-            out[-1][1] = merged[i][1]
-        else:
-            out.append(list(merged[i]))
-    return [tuple(r) for r in out]
+        bridge.add((k, i))
+    out = []
+    for k, merged in enumerate(merged_files):
+        plan = [list(merged[0])] if merged else []
+        for i in range(1, len(merged)):
+            if (k, i - 1) in bridge:
+                plan[-1][1] = merged[i][1]
+            else:
+                plan.append(list(merged[i]))
+        out.append([tuple(r) for r in plan])
+    return out
 
 
 def _chunk_range(col) -> tuple[int, int]:
@@ -231,14 +245,15 @@ class LakeDataset:
             if not sizer.learned:
                 self._footers(states[:1], sizer, fetch, cancelled)   # the first footer sizes the others'
             self._footers([s for s in states if s.md is None], sizer, fetch, cancelled)
-            jobs = []
+            planned = []
             for st in states:
                 if st.rf.error is None and st.md is not None:
                     try:
-                        jobs += [(st.rf, s, e) for s, e in self._plan(st, wanted, filter_cols, flt)]
+                        planned.append((st, self._plan(st, wanted, filter_cols, flt)))
                     except Exception as exc:  # noqa: BLE001  reported with the file
                         st.rf.error = exc
-            fetch.run(jobs, cancelled)
+            plans = plan_many([(ranges, st.rf.bytes_fetched) for st, ranges in planned])
+            fetch.run([(st.rf, s, e) for (st, _), plan in zip(planned, plans) for s, e in plan], cancelled)
         except QueryStopped:
             raise QueryCancelled() from None
         for st in states:
@@ -272,7 +287,7 @@ class LakeDataset:
                     st.rf.error = exc
 
     def _plan(self, st: _State, wanted, filter_cols, flt) -> list[tuple[int, int]]:
-        """The file's row groups that can match and the ranges (not yet held) of their wanted chunks."""
+        """The file's row groups that can match, and the ranges of their wanted chunks not held yet."""
         md, fields = st.md, st.f.fields
         schema = md.schema.to_arrow_schema()
         # The key's fields are what the layout says the file holds: a column of the file named like
@@ -306,7 +321,7 @@ class LakeDataset:
                 if any(path == c or path.startswith(c + ".") for c in read):
                     ranges.append(_chunk_range(col))
         st.schema, st.own, st.read, st.groups = schema, own, read, groups
-        return plan_ranges(st.rf.missing(ranges), also=st.rf.bytes_fetched)
+        return st.rf.missing(ranges)
 
     def _finish(self, st: _State, wanted, filter_cols, flt) -> LakeBatch:
         out = st.out

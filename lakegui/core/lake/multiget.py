@@ -112,8 +112,9 @@ class MultiGet:
     `run` calls (a scan's footers, then its chunks, reuse them); `close` ends them."""
 
     def __init__(self, connections: int = CONNECTIONS, *, connect_timeout: float = TIMEOUT,
-                 read_timeout: float = TIMEOUT):
+                 read_timeout: float = TIMEOUT, backoff: float = BACKOFF):
         self.limit = max(1, connections)
+        self.backoff = backoff   # the pause before a retry, times the attempts made
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self._idle: dict[tuple[str, int], list] = {}
         self._sel = selectors.DefaultSelector()
@@ -284,7 +285,7 @@ class MultiGet:
         if req.status in RETRY_STATUS and req.attempt < ATTEMPTS:
             log.warning("Retrying (attempt %d of %d) after HTTP %d: GET %s", req.attempt + 1, ATTEMPTS,
                         req.status, req.url)
-            waiting.append((time.monotonic() + BACKOFF * req.attempt, req))
+            waiting.append((time.monotonic() + self.backoff * req.attempt, req))
             return
         req.body = data
 
@@ -303,7 +304,7 @@ class MultiGet:
             log.warning("Retrying (attempt %d of %d) after %r: GET %s", req.attempt + 1, ATTEMPTS, exc, req.url)
             req.error = None
             req.status, req.response_headers = 0, {}
-            waiting.append((time.monotonic() + BACKOFF * (req.attempt - 1), req))
+            waiting.append((time.monotonic() + self.backoff * (req.attempt - 1), req))
             return
         req.error = _unreachable(req, exc)
 

@@ -212,11 +212,17 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
             out.extend(page.objects)
         return out
 
-    if len(prefixes) == 1:
-        pages = [one(prefixes[0])]
+    together = first_pages(client, bucket, prefixes, listing) if len(prefixes) > 1 else {}
+    rest = [p for p in prefixes if p not in together]
+    if len(rest) == 1:
+        listed_rest = [one(rest[0])]
+    elif rest:
+        with ThreadPoolExecutor(min(8, len(rest)), thread_name_prefix="lake-list") as pool:
+            listed_rest = list(pool.map(one, rest))
     else:
-        with ThreadPoolExecutor(min(8, len(prefixes)), thread_name_prefix="lake-list") as pool:
-            pages = list(pool.map(one, prefixes))
+        listed_rest = []
+    by_prefix = dict(together, **dict(zip(rest, listed_rest)))
+    pages = [by_prefix[p] for p in prefixes]
     files, unmatched, listed = [], [], 0
     for objects in pages:
         for o in objects:
@@ -234,3 +240,62 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
                 files.append(LakeFile(o.key, o.size, o.etag, fields))
     files.sort(key=lambda f: f.key)
     return Selected(files, listed, prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes), unmatched)
+
+
+def first_pages(client, bucket: str, prefixes: list[str], listing: dict | None) -> dict[str, list]:
+    """The prefixes whose listing fits one page, listed all at once from this thread (multiget,
+    no thread started) when the listing is raw and the endpoint plain http: {prefix: objects}.
+    A prefix missing from the answer (a longer listing, an error, another endpoint) is listed
+    by PrefixLister, which also reports its errors."""
+    if not listing or not listing.get("raw"):
+        return {}
+    from urllib.parse import urlsplit
+
+    from .multiget import MultiGet, Request
+
+    requests = []
+    for p in prefixes:
+        url = client.generate_presigned_url("list_objects_v2", ExpiresIn=900, Params={
+            "Bucket": bucket, "Prefix": p, "MaxKeys": 1000, "EncodingType": "url"})
+        parts = urlsplit(url)
+        if parts.scheme != "http":
+            return {}
+        requests.append(Request(parts.hostname, parts.port or 80, f"{parts.path}?{parts.query}",
+                                {"Host": parts.netloc}, url=url, tag=p))
+    multi = MultiGet(len(requests))
+    try:
+        multi.run(requests)
+    finally:
+        multi.close()
+    out = {}
+    for r in requests:
+        objects = _one_page(r.body) if r.error is None and r.status == 200 else None
+        if objects is not None:
+            out[r.tag] = objects
+    return out
+
+
+def _one_page(body: bytes) -> list | None:
+    """The objects of a complete (not truncated) ListObjectsV2 answer, else None."""
+    import xml.etree.ElementTree as ET
+    from urllib.parse import unquote_plus
+
+    from ..listing import ObjectEntry
+
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    if root.tag != f"{ns}ListBucketResult" or (root.findtext(f"{ns}IsTruncated") or "").lower() == "true":
+        return None
+    encoded = root.findtext(f"{ns}EncodingType") == "url"
+    key_tag, size_tag, etag_tag = f"{ns}Key", f"{ns}Size", f"{ns}ETag"
+    out = []
+    for c in root.iter(f"{ns}Contents"):
+        f = {child.tag: child.text for child in c}
+        key = f.get(key_tag) or ""
+        if encoded and ("%" in key or "+" in key):
+            key = unquote_plus(key)
+        out.append(ObjectEntry(key, int(f.get(size_tag) or 0), None, (f.get(etag_tag) or "").strip('"'), ""))
+    return out
