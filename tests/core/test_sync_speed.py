@@ -75,3 +75,50 @@ def test_records_load_only_the_prefix_and_the_folder_asked_for(tmp_path):
     assert len(load(db, "bkt", "up/")) == 4 and len(load(db, "bkt", "", "/data/ab/")) == 5
     assert len(load(db, "bkt", "u\U0010ffff")) == 0 and len(load(db, "bkt")) == 10
     assert load(db, "bkt", "up/x", "/data/a")[("up/x", "/data/a/up/x")] == ((1, 2, 3, 4), "e")
+
+
+def test_pages_are_classed_while_the_listing_still_runs(tmp_path, monkeypatch):
+    # Each page is classed as it arrives, so little is left once the last one is in: here the
+    # listing waits, after its first page, until that page's only-remote key has been looked at.
+    looked = threading.Event()
+    real_problem = compare.remote_problem
+
+    def remote_problem(root, key, prefix):
+        looked.set()
+        return real_problem(root, key, prefix)
+
+    seen_while_listing = []
+
+    def lister(client, bucket, prefix, filters=None, *, sink=None, **kwargs):
+        first = {"r.txt": compare.RemoteObject(prefix + "r.txt", 1, "e", 0.0)}
+        sink(first)
+        seen_while_listing.append(looked.wait(10))
+        return first, 1
+
+    monkeypatch.setattr(compare, "remote_problem", remote_problem)
+    monkeypatch.setattr(compare, "list_prefix", lister)
+    (tmp_path / "a.txt").write_text("a")
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path)
+    assert seen_while_listing == [True]
+    assert [(e.relative, e.status) for e in cmp.entries] == [("a.txt", compare.ONLY_LOCAL), ("r.txt", compare.ONLY_REMOTE)]
+
+
+def test_a_listing_that_gives_no_pages_is_classed_from_its_result(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "list_prefix", lambda *a, **k: ({"a.txt": compare.RemoteObject("p/a.txt", 1, "e", 0.0)}, 1))
+    (tmp_path / "a.txt").write_text("ab")
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path)
+    assert [(e.relative, e.status, e.reason) for e in cmp.entries] == [("a.txt", compare.DIFFER, compare.SIZE)]
+
+
+def test_sync_freezes_the_collector_at_exit_once(monkeypatch):
+    import atexit
+    import gc
+
+    from lakegui.cli import sync as cli_sync
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(cli_sync, "_exit_hooked", False)
+    cli_sync._quick_exit()
+    cli_sync._quick_exit()
+    assert registered == [gc.freeze]

@@ -230,3 +230,38 @@ def test_the_listing_signs_its_own_requests_and_seaweedfs_checks_them(seaweedfs,
     finally:
         s3.delete_object(Bucket="sync-signing", Key="a b/ü+x.csv")
         s3.delete_bucket(Bucket="sync-signing")
+
+
+NO_CHANGE_RUN = """
+import sys
+from lakegui.cli import main
+code = main(sys.argv[1:])
+heavy = ("boto3", "botocore", "s3transfer", "awscrt", "pyarrow", "pandas", "urllib3", "lakegui.core.transfers.store")
+print(" ".join(m for m in heavy if m in sys.modules) or "none", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_a_no_change_sync_imports_no_sdk_and_writes_nothing_to_the_queue(moto_endpoint, tmp_path):
+    # Nothing to do is learned from one listing, the walk and the records: no boto3 client, no
+    # queue module, and the queue database (which holds the records) is read, not written.
+    import subprocess
+    import sys
+
+    from lakegui.core.sync.records import Record, Stat, save
+
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket="sync-quiet")
+    src, q = tmp_path / "src", tmp_path / "queue.sqlite3"
+    files = {"a.csv": b"1", "d/b.csv": b"22"}
+    tree(src, files)
+    # As a finished sync leaves them: the objects, and the records of the files' stat and ETag.
+    etags = {k: s3.put_object(Bucket="sync-quiet", Key=f"p/{k}", Body=v)["ETag"].strip('"') for k, v in files.items()}
+    save(q, "sync-quiet", [Record(f"p/{k}", str(src / k), Stat.of(os.stat(src / k)), etags[k]) for k in files])
+    args = ["sync", str(src), "s3://sync-quiet/p/", "--delete", "--endpoint-url", moto_endpoint, "--queue", str(q)]
+    before = (q.stat().st_mtime_ns, q.read_bytes())
+    proc = subprocess.run([sys.executable, "-c", NO_CHANGE_RUN, *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "2 same" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "none"
+    wal = tmp_path / "queue.sqlite3-wal"  # a reader of a WAL database may leave an empty one
+    assert (q.stat().st_mtime_ns, q.read_bytes()) == before and (not wal.exists() or wal.stat().st_size == 0)

@@ -16,15 +16,17 @@ import re
 import stat
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 
 from ..listing import PrefixLister
 from ..transfers.localpaths import UnsafeKey, download_target
 from . import records as sync_records
+from .pages import list_rows
 from .records import Record, Stat
 
 SAME, DIFFER, ONLY_LOCAL, ONLY_REMOTE = "same", "differ", "only-local", "only-remote"
@@ -199,27 +201,42 @@ def walk_folder(root: Path | str, filters: Filters | None = None) -> tuple[dict[
 
 
 def list_prefix(client, bucket: str, prefix: str, filters: Filters | None = None, *, raw: bool = False,
-                verify: bool = True, stop: threading.Event | None = None) -> tuple[dict[str, RemoteObject], int]:
+                verify: bool = True, stop: threading.Event | None = None,
+                sink: Callable[[dict[str, RemoteObject]], None] | None = None) -> tuple[dict[str, RemoteObject], int]:
     """{relative path: RemoteObject} under `prefix` (folder markers left out), and how many
-    objects were listed. `client` may be a callable that makes it (then made in this thread)."""
+    objects were listed. `client` may be a callable that makes it (then made in this thread).
+    `sink` is given each page's part of the result as soon as that page is parsed."""
     if callable(client) and not hasattr(client, "generate_presigned_url"):
         client = client()
     out: dict[str, RemoteObject] = {}
     listed = 0
     cut = len(prefix)
-    for page in PrefixLister(client, bucket, prefix, recursive=True, raw=raw, verify=verify):
-        for o in page.objects:
+    for rows in _row_pages(client, bucket, prefix, raw, verify):
+        part: dict[str, RemoteObject] = {}
+        for key, size, etag, modified in rows:
             listed += 1
-            relative = o.key[cut:]
-            if not relative or (relative.endswith("/") and o.size == 0):
+            relative = key[cut:]
+            if not relative or (relative.endswith("/") and size == 0):
                 continue  # the prefix itself, or a folder marker: its folder shows through its children
             if filters and not filters.included(relative):
                 continue
-            out[relative] = RemoteObject(o.key, o.size, o.etag,
-                                         o.last_modified.timestamp() if o.last_modified else 0.0)
+            part[relative] = RemoteObject(key, size, etag, modified)
+        out.update(part)
+        if sink is not None:
+            sink(part)
         if stop is not None and stop.is_set():
             break
     return out, listed
+
+
+def _row_pages(client, bucket: str, prefix: str, raw: bool, verify) -> Iterator[list[tuple[str, int, str, float]]]:
+    """The listing's pages as (key, size, etag, modified) rows: read from the XML by core/sync/pages
+    on the raw path (the sync's own parse, half of ElementTree's time), else from PrefixLister."""
+    if raw and hasattr(client, "generate_presigned_url"):
+        yield from list_rows(client, bucket, prefix, verify)
+        return
+    for page in PrefixLister(client, bucket, prefix, recursive=True, raw=raw, verify=verify):
+        yield [(o.key, o.size, o.etag, o.last_modified.timestamp() if o.last_modified else 0.0) for o in page.objects]
 
 
 def part_sizes(size: int, parts: int, chunksize: int) -> list[int]:
@@ -308,39 +325,57 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
         raise ValueError(f"{root} is not a folder")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    with quick_switches(), ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
-        listing = pool.submit(list_prefix, lister or client, bucket, prefix, filters, raw=raw, verify=verify)
-        known = (known() if callable(known) else known) or {}
-        local, problems = walk_folder(root, filters) if exists else ({}, [])
-        remote, listed = listing.result()
     entries: list[Entry] = []
     to_hash: list[tuple[str, LocalFile, RemoteObject]] = []
-    for relative, obj in remote.items():
-        f = local.get(relative)
-        if f is None:
-            # A key whose path the walk did not produce: never followed unless it is a plain path.
-            why = remote_problem(root, obj.key, prefix)
-            if why:
-                problems.append(Problem(obj.key, why, "remote"))
+    pages: SimpleQueue = SimpleQueue()
+
+    def listing():
+        try:
+            return list_prefix(lister or client, bucket, prefix, filters, raw=raw, verify=verify, sink=pages.put)
+        finally:
+            pages.put(None)  # the end of the pages, whether the listing finished or failed
+
+    def classify(part: dict[str, RemoteObject]) -> None:
+        for relative, obj in part.items():
+            f = local.get(relative)
+            if f is None:
+                # A key whose path the walk did not produce: never followed unless it is a plain path.
+                why = remote_problem(root, obj.key, prefix)
+                if why:
+                    problems.append(Problem(obj.key, why, "remote"))
+                else:
+                    entries.append(Entry(relative, ONLY_REMOTE, remote=obj))
+                continue
+            st = f.stat
+            if st.size != obj.size:
+                entries.append(Entry(relative, DIFFER, SIZE, f, obj))
+            elif mode == SIZE:
+                entries.append(Entry(relative, SAME, SIZE, f, obj))
+            elif mode == MTIME:
+                # LastModified has whole seconds: compare at that resolution.
+                local_s, remote_s = st.mtime_ns // 1_000_000_000, int(obj.modified)
+                newer = local_s > remote_s if source == "local" else remote_s > local_s
+                entries.append(Entry(relative, DIFFER if newer else SAME, MTIME, f, obj))
             else:
-                entries.append(Entry(relative, ONLY_REMOTE, remote=obj))
-            continue
-        st = f.stat
-        if st.size != obj.size:
-            entries.append(Entry(relative, DIFFER, SIZE, f, obj))
-        elif mode == SIZE:
-            entries.append(Entry(relative, SAME, SIZE, f, obj))
-        elif mode == MTIME:
-            # LastModified has whole seconds: compare at that resolution.
-            local_s, remote_s = st.mtime_ns // 1_000_000_000, int(obj.modified)
-            newer = local_s > remote_s if source == "local" else remote_s > local_s
-            entries.append(Entry(relative, DIFFER if newer else SAME, MTIME, f, obj))
-        else:
-            rec = known.get((obj.key, f.path))
-            if rec is not None and rec[0] == st and rec[1] == obj.etag:
-                entries.append(Entry(relative, SAME, "recorded", f, obj))
-            else:
-                to_hash.append((relative, f, obj))
+                rec = known.get((obj.key, f.path))
+                if rec is not None and rec[0] == st and rec[1] == obj.etag:
+                    entries.append(Entry(relative, SAME, "recorded", f, obj))
+                else:
+                    to_hash.append((relative, f, obj))
+
+    with quick_switches(), ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
+        listed_future = pool.submit(listing)
+        known = (known() if callable(known) else known) or {}
+        local, problems = walk_folder(root, filters) if exists else ({}, [])
+        # Each page is classed as it arrives (those that came during the walk first), so little
+        # is left to do once the last one is in.
+        classified = 0
+        while (part := pages.get()) is not None:
+            classify(part)
+            classified += len(part)
+        remote, listed = listed_future.result()
+    if not classified and remote:  # a listing that gave its pages to no sink
+        classify(remote)
     for relative, f in local.items():
         if relative not in remote:
             key = prefix + relative
@@ -394,11 +429,13 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
     default queue when None) and the listing's fast path where the profile allows it.
     `direction` "upload" makes the local side the source (it matters to --compare mtime)."""
     from ..gcpause import gc_paused
-    from ..transfers.store import default_queue_path
 
-    def known() -> dict:
-        return sync_records.load(queue_path or default_queue_path(), bucket, prefix, os.path.abspath(local)) \
-            if mode == CONTENT else {}
+    def known() -> dict:  # called while the listing runs, so the queue's module is imported meanwhile
+        if mode != CONTENT:
+            return {}
+        if queue_path is None:
+            from ..transfers.store import default_queue_path
+        return sync_records.load(queue_path or default_queue_path(), bucket, prefix, os.path.abspath(local))
 
     with gc_paused():  # tens of thousands of fresh entries and no cycles among them (see gcpause)
         return compare_folder(connection.client, bucket, prefix, local, mode=mode,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..transfers.jobs import Direction, Job, JobState, OverwritePolicy
-from ..transfers.store import NewJob
 from .compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, Comparison, Problem
 from .records import Record, Stat
+
+if TYPE_CHECKING:  # the queue's modules are imported only when there is something to queue
+    from ..transfers.jobs import Job
+    from ..transfers.store import NewJob
 
 UPLOAD, DOWNLOAD, DELETE = "upload", "download", "delete"
 DEFAULT_MAX_DELETE = 1000
@@ -110,6 +113,9 @@ def check_delete_cap(plan: SyncPlan, max_delete: int = DEFAULT_MAX_DELETE, *, ac
 def jobs_for(plan: SyncPlan) -> list[NewJob]:
     """Queue jobs for the plan's copies. They replace what differs (the comparison decided), so the
     policy is overwrite; a download's listed ETag travels with it for the engine's checks."""
+    from ..transfers.jobs import Direction, OverwritePolicy
+    from ..transfers.store import NewJob
+
     cmp = plan.comparison
     jobs = []
     etag_of = {e.remote.key: e.remote.etag for e in cmp.entries if e.remote is not None}
@@ -134,6 +140,8 @@ def records_after(plan: SyncPlan, done: list[Job]) -> list[Record]:
     """Records of the files the plan's finished jobs left equal to their objects. An upload counts
     only if the file still has the stat it was compared with (else it may have changed after it
     was sent); a download, with the stat its rename left."""
+    from ..transfers.jobs import Direction, JobState
+
     cmp = plan.comparison
     out = []
     for job in done:
