@@ -196,3 +196,57 @@ def save_layout(config_dir: Path, template: LayoutTemplate) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(entries, indent=2), encoding="utf-8")
     tmp.replace(path)
+
+
+_KEY_PATTERNS: dict[str, LocalPattern] = {}
+
+
+def _key_pattern(template: LayoutTemplate) -> LocalPattern:
+    """The template's key template as a pattern that reads its fields out of a whole key."""
+    pattern = _KEY_PATTERNS.get(template.key_template)
+    if pattern is None:
+        pattern = _KEY_PATTERNS[template.key_template] = LocalPattern(template.key_template)
+    return pattern
+
+
+def moved_fields(old_key: str, new_key: str, layouts) -> dict[str, tuple[str, str]]:
+    """The fields a layout reads out of both keys whose values differ: {field: (old, new)}.
+    A key outside a layout (or moved out of it) names none of its fields."""
+    moved: dict[str, tuple[str, str]] = {}
+    for template in layouts:
+        if "/" not in template.key_template:
+            continue  # a key template without folders would match bare names anywhere
+        pattern = _key_pattern(template)
+        old = pattern.match(old_key)
+        new = pattern.match(new_key) if old else None
+        if old and new:
+            moved.update((f, (v, new[f])) for f, v in old.items() if new.get(f) != v)
+    return moved
+
+
+def lineage_after_move(metadata: dict[str, str], old_key: str, new_key: str, layouts) -> dict[str, str] | None:
+    """The lineage metadata of an object copied or moved from `old_key` to `new_key`: a field
+    the metadata holds with the old key's value (a reference file's `name`, a symbol, a year)
+    takes the new key's, so Properties of a renamed object names it by its new name. Other
+    metadata is kept as it is. None when nothing changes."""
+    changed = dict(metadata)
+    for field, (old, new) in moved_fields(old_key, new_key, layouts).items():
+        if changed.get(field) == old:
+            changed[field] = new
+    return changed if changed != metadata else None
+
+
+_LOADED: dict = {}
+
+
+def known_layouts(config_dir: Path) -> list[LayoutTemplate]:
+    """Built-in and user layouts, read again only when `layouts.json` changed (a copy job asks
+    once per object)."""
+    path = Path(config_dir) / LAYOUTS_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    if _LOADED.get("at") != (path, stamp):
+        _LOADED["at"], _LOADED["layouts"] = (path, stamp), list(load_layouts(config_dir)[0].values())
+    return _LOADED["layouts"]

@@ -205,3 +205,25 @@ def test_every_frequent_action_has_a_shortcut_and_no_two_share_one(qtbot, window
                                       "Refresh", "Filter", "Delete…")} == {
         "Quit": "Ctrl+Q", "Upload folder…": "Ctrl+Alt+U", "Retry failed": "Ctrl+Shift+R",
         "Remove finished": "Ctrl+Shift+Del", "Refresh": "F5", "Filter": "Ctrl+F", "Delete…": "Del"}
+
+
+# 7. Properties after a rename name the object by its new name
+
+
+def test_properties_of_a_renamed_object_show_its_new_lineage_name(qtbot, window, demo_connection):
+    b = connected(qtbot, window, demo_connection, "data/reference/")
+    p = window.preview
+    with qtbot.waitSignal(p.preview_finished, timeout=10000):
+        select(b, "tickers.parquet")
+    with qtbot.waitSignal(p.preview_finished, timeout=30000, check_params_cb=lambda k: k.endswith("symbols.parquet")):
+        finished(qtbot, b, lambda: b.reorganiser.rename_to(b.model.entry(1), "symbols.parquet"), "Renamed")
+    seen = []
+    b.object_actions.edit_properties = lambda props, *_: seen.append(props) or None
+    qtbot.waitUntil(b.object_actions.properties().done, timeout=10000)
+    assert seen[0].key == "data/reference/symbols.parquet"
+    assert seen[0].metadata == {"name": "symbols.parquet", "data-type": "reference", "source": "lakegui-demo"}
+    with qtbot.waitSignal(p.properties_loaded, timeout=10000):
+        p.tabs.setCurrentWidget(p.properties)  # the preview's Properties tab, read again for the new key
+    meta = p.properties.items()["Metadata"]
+    assert {meta.child(i).text(0): meta.child(i).text(1) for i in range(meta.childCount())}["name"] == \
+        "symbols.parquet"

@@ -7,7 +7,9 @@ given); `local_path` holds the source's URI, so the queue's views show where it 
   s3transfer's managed copy (UploadPartCopy in parallel parts, which also covers objects over
   5 GB). Metadata, content type and tags are kept (S3's COPY directives for CopyObject, s3transfer
   carries them over for a multipart copy), and so is the storage class, which CopyObject would
-  otherwise reset to STANDARD.
+  otherwise reset to STANDARD. Lineage metadata a layout reads out of the key (a reference
+  file's `name`, a symbol, a year: core/layouts.py) follows the new key when the copy changes
+  it, with the metadata REPLACEd and the content headers repeated.
 - Another connection (extra["SourceProfile"]): the GET body is streamed into upload_fileobj, a
   few parts in memory, never a temp file of the whole object.
 
@@ -40,7 +42,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import quote
 
+from .. import paths
 from ..errors import classify
+from ..layouts import known_layouts, lineage_after_move, moved_fields
 from . import etags
 from .engine import PENDING_UPLOAD, AlreadyDone, EngineBase, JobControl, JobError, Progress, Skip
 from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
@@ -224,7 +228,8 @@ def _quick(engine: EngineBase, job: Job, in_place: bool) -> bool:
     """Whether the first attempt of a small copy may trust its listing (size, ETag, class)."""
     return (job.attempts <= 1 and not getattr(job, "_copy_wrote", False) and not in_place and not job.src_version
             and not job.extra.get(SOURCE_PROFILE) and etags.comparable(job.etag) and not _parts(job.etag)
-            and 0 < job.size < engine.settings.multipart_threshold and not job.key.endswith("/"))
+            and 0 < job.size < engine.settings.multipart_threshold and not job.key.endswith("/")
+            and not moved_fields(job.src_key, job.key, known_layouts(paths.config_dir())))  # lineage to rewrite
 
 
 def _quick_copy(engine: EngineBase, job: Job, progress: Progress, move: bool) -> Outcome | None:
@@ -298,13 +303,36 @@ def _delete_source(client, job: Job, engine: EngineBase) -> None:
     (client or engine.client).delete_object(**kwargs)
 
 
+_CONTENT = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires")
+
+
 def _carried(source: dict, job: Job) -> dict:
-    """What a PUT must say to keep the source's metadata, content headers and storage class."""
-    extra = {"Metadata": dict(source.get("Metadata", {})), **_target_args(job, source)}
-    for name in ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage"):
+    """What a PUT must say to keep the source's metadata (its lineage following the new key),
+    content headers and storage class."""
+    metadata = _relineaged(source, job) or dict(source.get("Metadata", {}))
+    extra = {"Metadata": metadata, **_target_args(job, source)}
+    for name in _CONTENT:
         if source.get(name):
             extra[name] = source[name]
     return extra
+
+
+def _relineaged(source: dict, job: Job) -> dict | None:
+    """The source's metadata with the lineage fields its new key changes (core/layouts.py), or
+    None when the copy keeps the metadata as it is."""
+    if (job.src_bucket, job.src_key) == (job.bucket, job.key):
+        return None
+    return lineage_after_move(source.get("Metadata", {}), job.src_key, job.key, known_layouts(paths.config_dir()))
+
+
+def _lineage_args(source: dict, job: Job) -> dict:
+    """A server-side copy's arguments that replace its metadata, when the new key changes its
+    lineage (a renamed reference file's `name`): with REPLACE the content headers are the request's,
+    so the source's are repeated. {} when the metadata is copied as it is."""
+    metadata = _relineaged(source, job)
+    if metadata is None:
+        return {}
+    return {"MetadataDirective": "REPLACE", "Metadata": metadata, **{k: source[k] for k in _CONTENT if source.get(k)}}
 
 
 def _tagging(src_client, copy_source: dict) -> str:
@@ -371,7 +399,7 @@ def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict,
         progress.add(size)
         return ""
     if size < settings.multipart_threshold:
-        extra = {**pin, **_target_args(job, source)}
+        extra = {**pin, **_target_args(job, source), **_lineage_args(source, job)}
         if (job.src_bucket, job.src_key) == (job.bucket, job.key):
             extra["MetadataDirective"] = "COPY"  # in place: only the storage class changes
         copy_object(engine, client, job, copy_source, extra)
@@ -390,7 +418,8 @@ def _server_copy(engine: EngineBase, client, src_client, job: Job, source: dict,
         max_request_concurrency=min(settings.max_concurrency, PART_COPIES)))
     try:
         future = manager.copy(copy_source, job.bucket, job.key, source_client=src_client,
-                              extra_args={**pin, **_target_args(job, source), "TaggingDirective": "COPY"},
+                              extra_args={**pin, **_target_args(job, source), "TaggingDirective": "COPY",
+                                          **_lineage_args(source, job)},
                               # the size given: s3transfer sends no HEAD of its own
                               subscribers=[_subscriber("size", size), _subscriber("count", progress)])
         control.attach(future)
