@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .fetch import RawGets
-from .filters import ABSENT, ColumnStats, Node
+from .filters import ABSENT, ColumnStats, Node, constant
 from .filters import apply as apply_filter
 from .footer import MIN_PARQUET, TAIL, FooterError, FooterSizer, footer_start, read_metadata
 from .phases import QueryStopped, ScanFile, fetcher_for
@@ -345,7 +345,7 @@ class LakeDataset:
             pf = pq.ParquetFile(rf, metadata=md, pre_buffer=False, buffer_size=0)
             table = pf.read_row_groups(groups, columns=read, use_threads=False)
         elif read:  # no row group can match
-            table = schema.empty_table().select(read)
+            table = pa.Table.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema).select(read)
         else:  # no column of the file is wanted: only the row count matters
             table = pa.table({"__rows": pa.nulls(sum(md.row_group(g).num_rows for g in groups))})
         n = table.num_rows
@@ -358,14 +358,14 @@ class LakeDataset:
         for k, v in fields.items():
             value = field_value(k, v)
             kind = pa.int32() if isinstance(value, int) else pa.string()
-            table = table.append_column(pa.field(k, kind, nullable=False), pa.repeat(pa.scalar(value, kind), n))
+            table = table.append_column(pa.field(k, kind, nullable=False), constant(value, kind, n))
         if flt is not None:
             table = apply_filter(flt, table)
         keep = own + list(fields)
         table = table.select(keep)
         batches = table.combine_chunks().to_batches()
         out.batch = batches[0] if batches else pa.RecordBatch.from_arrays(
-            [pa.array([], t.type) for t in table.schema], schema=table.schema)
+            [pa.nulls(0, t.type) for t in table.schema], schema=table.schema)
 
 
 class _State:

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import operator
 import re
+import struct
 from dataclasses import dataclass
 
 OPS = ("=", "!=", "<", "<=", ">", ">=")
@@ -127,7 +128,7 @@ class Compare(Node):
 
         col = _column(table, self.column)
         if col is None:
-            return pa.scalar(False)
+            return scalar(False, pa.bool_())
         v = literal(self.value, col.type)
         fn = {"=": pc.equal, "!=": pc.not_equal, "<": pc.less, "<=": pc.less_equal, ">": pc.greater,
               ">=": pc.greater_equal}[self.op]
@@ -177,8 +178,8 @@ class In(Node):
 
         col = _column(table, self.column)
         if col is None:
-            return pa.scalar(False)
-        values = pa.array([literal(v, col.type).as_py() for v in self.values], type=col.type)
+            return scalar(False, pa.bool_())
+        values = array_of([literal(v, col.type).as_py() for v in self.values], col.type)
         hit = pc.is_in(col, value_set=values)
         return pc.and_(pc.invert(hit), pc.is_valid(col)) if self.negated else hit
 
@@ -214,7 +215,7 @@ class IsNull(Node):
         import pyarrow.compute as pc
 
         if self.column not in table.column_names:
-            return pa.scalar(not self.negated)
+            return scalar(not self.negated, pa.bool_())
         col = table[self.column]
         return pc.is_valid(col) if self.negated else pc.is_null(col)
 
@@ -340,29 +341,109 @@ def literal(value, arrow_type):
         if pa.types.is_dictionary(arrow_type):
             arrow_type = arrow_type.value_type
         if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-            return pa.scalar(value if isinstance(value, str) else _text(value), arrow_type)
+            return scalar(value if isinstance(value, str) else _text(value), arrow_type)
         if pa.types.is_timestamp(arrow_type):
             when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
             if arrow_type.tz and when.tzinfo is None:
                 when = when.replace(tzinfo=dt.timezone.utc)
             elif not arrow_type.tz and when.tzinfo is not None:
                 when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            return pa.scalar(when, arrow_type)
+            return scalar(when, arrow_type)
         if pa.types.is_date(arrow_type):
             day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-            return pa.scalar(day, arrow_type)
+            return scalar(day, arrow_type)
         if pa.types.is_boolean(arrow_type):
-            return pa.scalar(coerce(value, True), arrow_type)
+            return scalar(coerce(value, True), arrow_type)
         if pa.types.is_integer(arrow_type) and isinstance(value, float) and not value.is_integer():
-            return pa.scalar(value, pa.float64())  # 10.5 against an int column compares as a number
+            return scalar(value, pa.float64())  # 10.5 against an int column compares as a number
         if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
             if isinstance(value, str):
                 value = coerce(value, 0)
-            return pa.scalar(value, arrow_type if not isinstance(value, float) or not pa.types.is_integer(arrow_type)
+            return scalar(value, arrow_type if not isinstance(value, float) or not pa.types.is_integer(arrow_type)
                              else pa.float64())
-        return pa.scalar(value, arrow_type)
+        return scalar(value, arrow_type)
     except (ValueError, TypeError, pa.ArrowException) as exc:
         raise FilterError(f"{value!r} cannot be compared with a {arrow_type} column ({exc})") from None
+
+
+def scalar(value, arrow_type):
+    """`value` as a pyarrow scalar of `arrow_type`. The usual types are built from their bytes:
+    pyarrow's conversion of a Python value first asks whether it is a pandas object, and so
+    imports pandas (0.3 s and more, beyond a whole query) in processes that never use it, such
+    as `lakegui-cli query`. Other types, and values the bytes cannot hold, go to pa.scalar
+    (which also raises what it raises)."""
+    import pyarrow as pa
+
+    one = _one(value, arrow_type)
+    return one[0] if one is not None else pa.scalar(value, arrow_type)
+
+
+def array_of(values: list, arrow_type):
+    """`values` as a pyarrow array of `arrow_type` (as scalar() builds them)."""
+    import pyarrow as pa
+
+    parts = [_one(v, arrow_type) for v in values]
+    if values and all(p is not None for p in parts):
+        return pa.concat_arrays(parts)
+    return pa.array(values, type=arrow_type)
+
+
+def constant(value, arrow_type, n: int):
+    """`value` repeated `n` times as a pyarrow array (int32 or string: the template's fields)."""
+    import pyarrow as pa
+
+    if pa.types.is_int32(arrow_type) and isinstance(value, int):
+        return pa.Array.from_buffers(arrow_type, n, [None, pa.py_buffer(struct.pack("<i", value) * n)])
+    if pa.types.is_string(arrow_type) and isinstance(value, str):
+        data = value.encode("utf-8")
+        offsets = struct.pack(f"<{n + 1}i", *range(0, (n + 1) * len(data), len(data))) if data else bytes(4 * (n + 1))
+        return pa.Array.from_buffers(arrow_type, n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+    return pa.repeat(pa.scalar(value, arrow_type), n)
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=dt.timezone.utc)
+_TIME_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _one(value, t):
+    """A one-value array of type `t` built from bytes, or None (then pyarrow converts)."""
+    import pyarrow as pa
+
+    types = pa.types
+    try:
+        if types.is_boolean(t) and isinstance(value, bool):
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(bytes([value]))])
+        if types.is_integer(t) and isinstance(value, int) and not isinstance(value, bool):
+            code = {8: "b", 16: "h", 32: "i", 64: "q"}[t.bit_width]
+            code = code if types.is_signed_integer(t) else code.upper()
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(struct.pack("<" + code, value))])
+        if (types.is_float32(t) or types.is_float64(t)) and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            code = "f" if types.is_float32(t) else "d"
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(struct.pack("<" + code, value))])
+        if (types.is_string(t) or types.is_large_string(t)) and isinstance(value, str):
+            data = value.encode("utf-8")
+            code = "q" if types.is_large_string(t) else "i"
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(struct.pack(f"<2{code}", 0, len(data))),
+                                               pa.py_buffer(data)])
+        if types.is_date32(t) and type(value) is dt.date:
+            days = (value - _EPOCH.date()).days
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(struct.pack("<i", days))])
+        if types.is_timestamp(t) and isinstance(value, dt.datetime):
+            since = value - (_EPOCH_UTC if value.tzinfo is not None else _EPOCH)
+            micros = (since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds
+            per_second = _TIME_UNITS[t.unit]
+            if per_second >= 1_000_000:
+                ticks = micros * (per_second // 1_000_000)
+            elif micros % (1_000_000 // per_second):
+                return None     # finer than the unit: pyarrow says how it handles that
+            else:
+                ticks = micros // (1_000_000 // per_second)
+            return pa.Array.from_buffers(t, 1, [None, pa.py_buffer(struct.pack("<q", ticks))])
+    except (struct.error, OverflowError, KeyError):
+        return None
+    return None
 
 
 # parsing
