@@ -104,3 +104,32 @@ def test_a_value_of_the_wrong_type_is_a_filter_error():
     t = table()
     with pytest.raises(FilterError, match="cannot be compared with a date32"):
         t.filter(parse_filter("date > notadate").expression(t.schema))
+
+
+@pytest.mark.parametrize("value, arrow_type", [
+    (True, "bool"), (False, "bool"), (-5, "int8"), (300, "int16"), (-(2 ** 31), "int32"), (2 ** 62, "int64"),
+    (255, "uint8"), (2 ** 64 - 1, "uint64"), (1.5, "float32"), (-2.25, "float64"), (7, "float64"),
+    ("AAPL", "string"), ("", "string"), ("é€", "large_string"), (dt.date(2024, 2, 29), "date32"),
+    (dt.datetime(2024, 1, 31, 15, 30, 1, 250), "timestamp[us]"), (dt.datetime(1969, 12, 31, 23, 59, 59), "timestamp[s]"),
+    (dt.datetime(2024, 1, 31, 15, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))), "timestamp[ns, tz=UTC]"),
+    (dt.datetime(2024, 1, 31, 15, 30, 0, 1000), "timestamp[ms]"),
+])
+def test_scalars_built_from_bytes_equal_pyarrow_s(value, arrow_type):
+    from lakegui.core.lake.filters import array_of, constant, scalar
+
+    t = {"timestamp[us]": pa.timestamp("us"), "timestamp[s]": pa.timestamp("s"), "timestamp[ms]": pa.timestamp("ms"),
+         "timestamp[ns, tz=UTC]": pa.timestamp("ns", tz="UTC")}.get(arrow_type) or pa.type_for_alias(arrow_type)
+    want = pa.scalar(value, t)
+    got = scalar(value, t)
+    assert got.type == t and got.equals(want) and got.as_py() == want.as_py()
+    assert array_of([value, value], t).equals(pa.array([value, value], t))
+    if arrow_type in ("int32", "string"):
+        assert constant(value, t, 3).equals(pa.array([value] * 3, t))
+
+
+def test_values_the_bytes_cannot_hold_go_to_pyarrow():
+    from lakegui.core.lake.filters import scalar
+
+    with pytest.raises((OverflowError, pa.ArrowException)):
+        scalar(2 ** 40, pa.int32())                      # as pa.scalar says
+    assert scalar(dt.datetime(2024, 1, 1, 0, 0, 0, 1), pa.timestamp("us")).as_py().microsecond == 1

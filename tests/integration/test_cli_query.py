@@ -193,3 +193,16 @@ def test_a_column_no_file_has_is_named(lake, moto_endpoint):
     assert proc.returncode == 1 and "no file read has a column named 'nope'" in proc.stderr
     proc, _ = cli(*args, "--columns", "date", "--filter", "vwap > 1")
     assert proc.returncode == 1 and "no file read has a column named 'vwap'" in proc.stderr
+
+
+def test_a_query_loads_no_pandas(lake, moto_endpoint):
+    """pyarrow imports pandas on its first conversion of a Python value (0.3 s and more, beyond the
+    whole query): the filter's literals, its IN list and the field columns are built from bytes."""
+    from tests.core.test_cli_startup import loaded
+
+    code, modules = loaded("query", f"s3://{B}/", "--endpoint-url", moto_endpoint, "--template", "daily-ticks",
+                           "--where", "symbol=AAPL,MSFT", "--where", "year=2021..2023", "--columns", "date,close",
+                           "--filter", "volume > 50000000 AND date >= '2021-02-01' AND symbol in (AAPL, MSFT)",
+                           "--json")
+    assert code == 0 and "pyarrow" in modules
+    assert "pandas" not in modules
