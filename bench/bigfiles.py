@@ -5,6 +5,12 @@ round; medians and ratios are what count on a shared 2-core machine.
 
     .venv/bin/python bench/bigfiles.py --rounds 3 --sizes 1024,5120
 
+The source object of the downloads is uploaded by lakegui-cli, so it has the full-object
+CRC64NVME parts.py gives it and its downloads are checked by that CRC. `--etag-source` also
+uploads it with `aws s3 cp` without checksums (a multipart ETag only, which lakegui must
+MD5-hash to check) and times lakegui's download of that as `lakegui-etag`, in the same rounds.
+What the server states for each source (HEAD with ChecksumMode=ENABLED) is printed first.
+
 `--tree NAME=DIR` adds a lakegui variant run from another source tree (`python -m
 lakegui.cli` with DIR first on PYTHONPATH), e.g. `git archive COMMIT lakegui | tar -x -C
 DIR` to compare a change against the commit before it in the same run.
@@ -90,6 +96,8 @@ def main() -> int:
     p.add_argument("--tree", action="append", default=[], metavar="NAME=DIR",
                    help="another lakegui source tree to time as NAME")
     p.add_argument("--no-peers", action="store_true", help="time lakegui variants only")
+    p.add_argument("--etag-source", action="store_true",
+                   help="also time lakegui downloading a copy uploaded without checksums (multipart ETag)")
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     args = p.parse_args()
     with seaweedfs("lakegui-bigfiles-") as (work, sw):
@@ -116,6 +124,13 @@ def run(args, work: Path, sw) -> int:
         make_file(work / f"big{mib}.bin", mib)
         subprocess.run([cli, "upload", str(work / f"big{mib}.bin"), "s3://bench/source/", "--endpoint-url", url,
                         "--queue", str(work / "setup.sqlite3")], env=env, check=True, stdout=subprocess.DEVNULL)
+        if args.etag_source:
+            subprocess.run([aws, "--endpoint-url", url, "s3", "cp", "--quiet", str(work / f"big{mib}.bin"),
+                            f"s3://bench/source-etag/big{mib}.bin"], env=env, check=True, stdout=subprocess.DEVNULL)
+        for prefix in ("source", "source-etag") if args.etag_source else ("source",):
+            head = sw.client().head_object(Bucket="bench", Key=f"{prefix}/big{mib}.bin", ChecksumMode="ENABLED")
+            stated = {k: v for k, v in head.items() if k.startswith("Checksum")}
+            print(f"{prefix}/big{mib}.bin: ETag {head['ETag']}, {stated or 'no checksum'}", flush=True)
 
     results: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
     for r in range(args.rounds):
@@ -129,13 +144,16 @@ def run(args, work: Path, sw) -> int:
                     tools["aws"] = ([aws, "--endpoint-url", url, "s3", "cp", "--quiet"], env)
                 for name, (base, lenv) in lakeguis.items():
                     tools[name] = ([*base, "upload" if direction == "up" else "download"], lenv)
+                if args.etag_source and direction == "down":
+                    tools["lakegui-etag"] = ([cli, "download"], env)
                 order = list(tools)
                 random.shuffle(order)
                 workload = f"{direction} {mib} MiB"
                 for name in order:
                     tag = f"r{r}-{direction}{mib}-{name}"
                     base, tenv = tools[name]
-                    seconds, rss, cpu = timed(command(base, name, direction, big, src, work, tag, url), tenv)
+                    source = src.replace("/source/", "/source-etag/") if name == "lakegui-etag" else src
+                    seconds, rss, cpu = timed(command(base, name, direction, big, source, work, tag, url), tenv)
                     results.setdefault(workload, {}).setdefault(name, []).append((seconds, rss, cpu))
                     print(f"round {r + 1} {workload:<14} {name:<12} {seconds:7.2f} s  {rss:6.0f} MB  "
                           f"{cpu:6.2f} s CPU", flush=True)

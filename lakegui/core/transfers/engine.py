@@ -148,6 +148,7 @@ class EngineBase:
         self.backoff_cap = backoff_cap
         self.verify = verify
         self._kept_digests: dict[int, tuple] = {}  # job id -> (inode, offset, Digest) of a paused download
+        self._part_crc = parts.CHECKSUM  # '' once this endpoint refused checksum uploads (parts.py)
 
     @property
     def client(self):
@@ -485,7 +486,7 @@ class EngineBase:
                 shown = ranges.kept_bytes(job.resume)
                 progress.add(shown)
                 upload = parts.PartsUpload(self.client, job, path, before.st_size, int(job.resume["part_size"]),
-                                           self.part_workers, progress.add)
+                                           self.part_workers, progress.add, algorithm=job.resume.get("checksum", ""))
                 try:
                     kept = upload.keep_matching(upload.server_parts())
                 except parts.UploadVanished:
@@ -501,14 +502,25 @@ class EngineBase:
                              job.uri, len(upload.digests), upload.count, kept)
         if upload is None:
             part_size = parts.part_size_for(before.st_size, self.settings.multipart_chunksize)
-            resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra)
+            algorithm = self._part_crc
+            try:
+                resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra,
+                                                           **parts.create_args(algorithm))
+            except Exception as exc:
+                if not (algorithm and parts.refused(exc)):
+                    raise
+                resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra)
+                self._part_crc = ""  # it refused the checksum arguments: not a failed attempt
+                log.info("%s refuses full-object checksums (%s); uploading without them",
+                         self.connection.describe(), exc)
+            algorithm = parts.created_with(resp, algorithm)
             job.upload_id = resp["UploadId"]
             # Recorded before any part is sent, so a kill at any later moment can be continued.
             if on_upload_id:
                 on_upload_id(job.upload_id)
-            control.save_resume(job, parts.resume_state(self.name, part_size, before))
+            control.save_resume(job, parts.resume_state(self.name, part_size, before, algorithm))
             upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, self.part_workers,
-                                       progress.add)
+                                       progress.add, algorithm=algorithm)
         state = {k: v for k, v in job.resume.items() if k != "ranges"}
         upload.on_record = lambda spans: control.save_resume(job, {**state, "ranges": spans})
         control.attach(upload)
@@ -524,14 +536,27 @@ class EngineBase:
         except Exception as exc:
             if control.stopped and not parts.keeps_parts(control.reason):
                 self.drop_upload(job, control, on_upload_id)  # a cancel aborts what was sent
+            elif upload.algorithm and not control.stopped and parts.refused(exc) and "hecksum" in str(exc):
+                # Created with the checksum, yet its parts' checksums refused: start again without.
+                self._part_crc = ""
+                log.info("%s refuses part checksums (%s); uploading without them", self.connection.describe(), exc)
+                self.drop_upload(job, control, on_upload_id)
+                return self.upload_parts(job, control, progress, on_upload_id)
             elif not isinstance(exc, JobError) and parts.is_no_such_upload(exc, job):
                 self.forget_upload(job, control, on_upload_id)
                 raise JobError(f"The upload of {job.uri} was aborted on the server while it ran; "
                                "sending it again", permanent=False) from exc
             raise
         self.forget_upload(job, control, on_upload_id)  # completed: nothing is left to continue
-        outcome = self.check_uploaded(job, path, before, str(resp.get("ETag", "")).strip('"'),
-                                      upload.expected_etag(), resp.get("VersionId", ""))
+        etag, expected = str(resp.get("ETag", "")).strip('"'), upload.expected_etag()
+        if upload.algorithm and self.verify:
+            ours, stored = upload.full_checksum(), upload.stored_checksum(resp, resp.get("VersionId", ""))
+            if stored and stored != ours:
+                raise JobError(f"Verification failed for {job.uri}: the server stored {upload.algorithm} {stored}, "
+                               f"the local file gives {ours}; sending it again", permanent=False)
+            if stored:
+                expected = etag  # the server's CRC of what it stored is the local file's
+        outcome = self.check_uploaded(job, path, before, etag, expected, resp.get("VersionId", ""))
         return replace(outcome, error=note) if note else outcome
 
     def cleanup(self, job: Job) -> None:
