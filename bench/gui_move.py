@@ -43,6 +43,8 @@ def main() -> int:
     p.add_argument("--many-kb", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--trace", action="store_true", help="time the queue's calls on the UI thread")
+    p.add_argument("--switch-interval", type=float, default=0.0,
+                   help="sys.setswitchinterval in ms for the run (Python's default is 5 ms)")
     args = p.parse_args()
     with seaweedfs("lakegui-bench-gui-move-") as (work, sw):
         os.environ.update(AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
@@ -52,6 +54,8 @@ def main() -> int:
 
 
 def run(args, sw) -> int:
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval / 1000)
     from lakegui.core.connection import Connection, ConnectionProfile
     from lakegui.core.settings import TransferSettings
     from lakegui.ui.browser.widget import PrefixBrowser

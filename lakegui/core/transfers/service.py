@@ -366,6 +366,8 @@ class QueueService:
         self.executor = executor
         self.concurrency = max(1, concurrency or self.settings.concurrent_files)
         self.wake: Callable[[], None] = lambda: None  # called (any thread) when an end waits for the owner
+        # Where the owner's periodic store writes run: here, or (the window) on a thread of its own.
+        self.in_background: Callable[[Callable[[], object]], object] = lambda fn: fn()
         self._listeners: list[Callable[[object], None]] = []
         self._running: dict[int, RunningJob] = {}  # claimed: waiting in the executor or running
         self._ended: queue.SimpleQueue = queue.SimpleQueue()  # (RunningJob, Outcome) from executors
@@ -722,14 +724,15 @@ class QueueService:
             self._wake_pending = True
         self.wake()
 
-    def collect_ends(self) -> list[tuple[RunningJob, Outcome]]:
-        """Take the ends executors reported (owner thread): rows, totals and JobEnded events
-        now; the writes wait for `flush` (or `write_ends`), so ends arriving together share one."""
+    def collect_ends(self, limit: int | None = None) -> list[tuple[RunningJob, Outcome]]:
+        """Take the ends executors reported (owner thread), at most `limit` (the rest wait for the
+        next call): rows, totals and JobEnded events now; the writes wait for `flush` (or
+        `write_ends`), so ends arriving together share one."""
         with self._wake_lock:
             self._wake_pending = False
         ends = []
         try:
-            while True:
+            while limit is None or len(ends) < limit:
                 ends.append(self._ended.get_nowait())
         except queue.Empty:
             pass
@@ -813,7 +816,7 @@ class QueueService:
             self._emit(RowsChanged(list(done)))
             if now - self._last_save >= SAVE_PROGRESS_EVERY:
                 self._last_save = now
-                self._store.save_progress(done)
+                self.in_background(lambda: self._store.save_progress(done))
         self.emit_totals(now, sum(done.values()))
 
     def totals(self, now: float | None = None, in_flight: int | None = None) -> Totals:
