@@ -51,9 +51,12 @@ def make_files(folder: Path, n: int) -> int:
     return total
 
 
-def backfill(cli: str, local: Path, bucket: str, url: str, queue: Path, env: dict, extra: list[str]) -> tuple:
-    """(seconds, the command's --json summary, the wall-clock time it started)."""
-    cmd = [cli, "backfill", str(local), f"s3://{bucket}/", "--endpoint-url", url, "--template", "daily-ticks",
+TRACER = [sys.executable, str(ROOT / "bench" / "cluster_trace.py")]
+
+
+def backfill(cli, local: Path, bucket: str, url: str, queue: Path, env: dict, extra: list[str]) -> tuple:
+    """(seconds, the command's --json summary, the wall-clock time it started, its stderr)."""
+    cmd = [*cli, "backfill", str(local), f"s3://{bucket}/", "--endpoint-url", url, "--template", "daily-ticks",
            "--queue", str(queue), "--json", *extra]
     began = time.time()
     t0 = time.perf_counter()
@@ -61,7 +64,51 @@ def backfill(cli: str, local: Path, bucket: str, url: str, queue: Path, env: dic
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"backfill {extra} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    return seconds, json.loads(proc.stdout.strip().splitlines()[-1]), began
+    return seconds, json.loads(proc.stdout.strip().splitlines()[-1]), began, proc.stderr
+
+
+def timeline(queue: Path, began: float, stderr: str, seconds: float) -> str:
+    """One run's steps as seconds from the command's start (from bench/cluster_trace.py's notes,
+    and the queue's and the chunks' times): when each began and ended, and the CPU its thread
+    spent in it."""
+    line = next((x for x in stderr.splitlines() if x.startswith("TRACE ")), "")
+    if not line:
+        return "  (no trace)"
+    doc = json.loads(line[6:])
+    opened: dict[str, tuple] = {}
+    rows = []
+    for what, wall, cpu, thread in doc["notes"]:
+        step, _, edge = what.rpartition(" ")
+        if edge == "begin":
+            opened[step] = (wall, cpu)
+        elif edge == "end" and step in opened:
+            w0, c0 = opened.pop(step)
+            rows.append((w0 - began, f"{step} +{w0 - began:.2f} -> +{wall - began:.2f} s "
+                                     f"(CPU {cpu - c0:.2f} s, {thread})"))
+        else:
+            rows.append((wall - began, f"{what} +{wall - began:.2f} s"))
+    with sqlite3.connect(queue) as db:
+        first_end, last_end = db.execute("SELECT MIN(updated), MAX(updated) FROM jobs").fetchone()
+        try:
+            first_chunk, last_chunk = db.execute("SELECT MIN(started), MAX(ended) FROM cluster_chunks").fetchone()
+        except sqlite3.OperationalError:  # the local runner's queue
+            first_chunk = last_chunk = None
+    rows.append((first_end - began, f"first job ended +{first_end - began:.2f} s"))
+    rows.append((last_end - began, f"last job ended +{last_end - began:.2f} s"))
+    if first_chunk:
+        rows.append((first_chunk - began, f"first chunk began on its worker +{first_chunk - began:.2f} s"))
+        rows.append((last_chunk - began, f"last chunk ended on its worker +{last_chunk - began:.2f} s"))
+    rows.append((seconds, f"exited +{seconds:.2f} s (the command's CPU {doc['cpu']:.2f} s)"))
+    if first_chunk:
+        with sqlite3.connect(queue) as db:
+            chunks = db.execute("SELECT worker, started, ended, jobs FROM cluster_chunks ORDER BY started")
+            by_worker: dict[str, list[str]] = {}
+            for worker, started, ended, jobs in chunks:
+                by_worker.setdefault(worker, []).append(
+                    f"{len(json.loads(jobs))} +{started - began:.2f}->{ended - began:.2f}")
+        for worker, spans in sorted(by_worker.items()):
+            rows.append((seconds + 1, f"chunks of {worker}: " + ", ".join(spans)))
+    return "\n".join("  " + text for _, text in sorted(rows, key=lambda r: r[0]))
 
 
 class CpuMeter:
@@ -113,6 +160,9 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--files", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--trace", action="store_true",
+                   help="run the command through bench/cluster_trace.py and print each run's timeline "
+                        "(its wrappers cost a little; time the figures without it)")
     args = p.parse_args()
     import distributed
 
@@ -129,7 +179,7 @@ def main() -> int:
 
 
 def run(args, work: Path, sw, env: dict, address: str) -> int:
-    cli, url, c = tool("lakegui-cli"), sw.endpoint_url, sw.client()
+    cli, url, c = TRACER if args.trace else [tool("lakegui-cli")], sw.endpoint_url, sw.client()
     total = make_files(work / "local", args.files)
     print(f"{args.files:,} files, {total / 1e6:.0f} MB; LocalCluster of {args.workers} worker processes at {address}",
           flush=True)
@@ -146,7 +196,7 @@ def run(args, work: Path, sw, env: dict, address: str) -> int:
             c.create_bucket(Bucket=bucket)
             queue = work / f"{bucket}.sqlite3"
             before = meter.sample()
-            seconds, doc, began = backfill(cli, work / "local", bucket, url, queue, env, extra)
+            seconds, doc, began, stderr = backfill(cli, work / "local", bucket, url, queue, env, extra)
             after = meter.sample()
             assert doc["done"] == args.files and doc["failed"] == 0, doc
             (local if name == "local" else clustered).append(seconds)
@@ -163,6 +213,8 @@ def run(args, work: Path, sw, env: dict, address: str) -> int:
             print(f"round {r + 1}: {name} {seconds:.2f} s (batch queued +{queued:.2f} s{first}, exit "
                   f"{seconds - last:.2f} s after the last job; CPU {sum(used.values()):.2f} s: "
                   + ", ".join(f"{k} {v:.2f}" for k, v in used.items()) + ")", flush=True)
+            if args.trace:
+                print(timeline(queue, began, stderr, seconds), flush=True)
     med = statistics.median
     print()
     print(f"local runner: median {med(local):.2f} s ({', '.join(f'{x:.2f}' for x in local)})")
