@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .fetch import RawGets
 from .filters import ABSENT, ColumnStats, Node, constant
 from .filters import apply as apply_filter
-from .footer import MIN_PARQUET, TAIL, FooterError, FooterSizer, footer_start, read_metadata
+from .footer import MIN_PARQUET, TAIL, FooterError, FooterSizer, footer_start, read_metadata, schema_key
 from .phases import QueryStopped, ScanFile, fetcher_for
 from .select import NUMERIC_FIELDS, LakeFile
 
@@ -148,12 +148,6 @@ def _chunk_range(col) -> tuple[int, int]:
     return start, start + col.total_compressed_size
 
 
-def _leaf_index(md) -> dict[str, int]:
-    """Top-level primitive columns: name -> leaf index (nested ones have no usable statistics)."""
-    s = md.schema
-    return {s.column(i).path: i for i in range(len(s)) if "." not in s.column(i).path}
-
-
 def _row_group_stats(rg, leaves: dict[str, int], columns: set[str], field_cols: dict) -> dict:
     out = dict(field_cols)
     for name in columns:
@@ -210,6 +204,7 @@ class LakeDataset:
         self.field_names = list(names)
         self.concurrency = concurrency
         self.files_pruned = 0
+        self._schemas: dict = {}   # footer.schema_key -> what _schema_of works out
 
     def scan(self, columns: list[str] | None = None, filter: Node | None = None, *,
              cancel: threading.Event | None = None, sizer: FooterSizer | None = None) -> Iterator[LakeBatch]:
@@ -283,13 +278,16 @@ class LakeDataset:
             if st.rf.error is None:
                 try:
                     st.md = read_metadata(st.rf, sizer)   # from what is held: no GET
+                    size = st.f.size
+                    st.schema_key = schema_key(st.rf.read_range(footer_start(st.rf.read_range(size - TAIL, size),
+                                                                             size), size))
                 except Exception as exc:  # noqa: BLE001  reported with the file
                     st.rf.error = exc
 
     def _plan(self, st: _State, wanted, filter_cols, flt) -> list[tuple[int, int]]:
         """The file's row groups that can match, and the ranges of their wanted chunks not held yet."""
         md, fields = st.md, st.f.fields
-        schema = md.schema.to_arrow_schema()
+        schema, paths, leaves = self._schema_of(st)
         # The key's fields are what the layout says the file holds: a column of the file named like
         # one gives way to it (so pruning by fields before any GET and the rows agree).
         names = [n for n in schema.names if n not in self.field_names]
@@ -298,7 +296,6 @@ class LakeDataset:
         out = st.out
         out.missing_columns = tuple(c for c in own + filter_cols if c not in names)
         read = present + [c for c in filter_cols if c in names and c not in present]
-        leaves = _leaf_index(md)
         fstats = field_stats(fields)
         absent = {c: ABSENT for c in filter_cols if c not in names}
         groups = []
@@ -312,16 +309,24 @@ class LakeDataset:
             else:
                 out.row_groups_skipped += 1
         out.row_groups_read = len(groups)
-        ranges = []
-        for g in groups:
-            rg = md.row_group(g)
-            for i in range(rg.num_columns):
-                col = rg.column(i)
-                path = col.path_in_schema
-                if any(path == c or path.startswith(c + ".") for c in read):
-                    ranges.append(_chunk_range(col))
+        # Leaf i of the schema is column chunk i of every row group.
+        chunks = [i for i, p in enumerate(paths) if any(p == c or p.startswith(c + ".") for c in read)]
+        ranges = [_chunk_range(md.row_group(g).column(i)) for g in groups for i in chunks]
         st.schema, st.own, st.read, st.groups = schema, own, read, groups
         return st.rf.missing(ranges)
+
+    def _schema_of(self, st: _State):
+        """(Arrow schema, leaf paths, top-level leaf -> index) of the file's footer, worked out
+        once per distinct schema of the scan (footer.schema_key)."""
+        known = self._schemas.get(st.schema_key) if st.schema_key is not None else None
+        if known is None:
+            s = st.md.schema
+            paths = [s.column(i).path for i in range(len(s))]
+            # Nested leaves have no usable statistics: only top-level ones are looked up by name.
+            known = (s.to_arrow_schema(), paths, {p: i for i, p in enumerate(paths) if "." not in p})
+            if st.schema_key is not None:
+                self._schemas[st.schema_key] = known
+        return known
 
     def _finish(self, st: _State, wanted, filter_cols, flt) -> LakeBatch:
         out = st.out
@@ -355,11 +360,16 @@ class LakeDataset:
         for c in filter_cols:
             if c not in table.column_names:
                 table = table.append_column(c, pa.nulls(n))
+        # The rows first, then the fields (shorter), unless the filter names a field.
+        late = flt is not None and not (flt.columns() & set(fields))
+        if late:
+            table = apply_filter(flt, table)
+            n = table.num_rows
         for k, v in fields.items():
             value = field_value(k, v)
             kind = pa.int32() if isinstance(value, int) else pa.string()
             table = table.append_column(pa.field(k, kind, nullable=False), constant(value, kind, n))
-        if flt is not None:
+        if flt is not None and not late:
             table = apply_filter(flt, table)
         keep = own + list(fields)
         table = table.select(keep)
@@ -375,6 +385,7 @@ class _State:
         self.f, self.rf = f, rf
         self.out = LakeBatch(f.key, dict(f.fields))
         self.md = None
+        self.schema_key = None
         self.tail_start = f.size
         self.schema = self.own = self.read = self.groups = None
 
