@@ -33,9 +33,12 @@ def gc_paused():
             if _depth == 0:
                 # The entries were never promoted: the next young collection would walk all of them
                 # (~80 ms). freeze+unfreeze files them with the oldest generation and resets the young
-                # count instead, also when the GUI's main-thread collector owns collection.
+                # count instead, also when the GUI's main-thread collector owns collection. What was
+                # frozen before on purpose (a process's imports) stays frozen: unfreeze moves all.
+                kept_frozen = gc.get_freeze_count() > 0
                 gc.freeze()
-                gc.unfreeze()
+                if not kept_frozen:
+                    gc.unfreeze()
                 if _was_enabled:
                     gc.enable()
 

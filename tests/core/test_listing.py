@@ -74,3 +74,24 @@ def test_gc_pause_nests_and_restores():
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def test_gc_pause_keeps_what_was_frozen_on_purpose():
+    """A listing's end files its entries with the oldest generation by freeze+unfreeze; the
+    unfreeze used to thaw what the process had frozen itself (the test suite's heap, a worker's
+    imports), so every later full collection walked all of it again."""
+    import gc
+
+    from lakegui.core.gcpause import gc_paused
+
+    was = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            entries = [[str(i)] for i in range(1000)]
+        assert gc.get_freeze_count() >= frozen + len(entries)  # nothing thawed; the entries filed
+    finally:
+        if not was:
+            gc.unfreeze()

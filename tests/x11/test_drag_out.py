@@ -39,10 +39,17 @@ def _line(proc: subprocess.Popen, prefix: str, timeout: float) -> str:
 def display():
     if not (shutil.which("Xvfb") and shutil.which("xdotool")):
         pytest.skip("Xvfb and xdotool are not installed")
-    number = 90 + os.getpid() % 100
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1400x900x24"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Xvfb picks a free display and writes its number to the pipe: tests run on two workers at
+    # once (pytest-xdist), and a fixed or pid-derived number could meet a display already in use.
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1400x900x24"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,))
+    os.close(write_end)
     try:
+        with os.fdopen(read_end) as announced:
+            number = announced.readline().strip()
+        if not number:
+            pytest.skip("Xvfb did not start")
         env = _xcb_env(f":{number}")
         probe = subprocess.run([sys.executable, "-c", "from PySide6.QtGui import QGuiApplication as A; A([])"],
                                env=env, capture_output=True, timeout=30)
