@@ -215,8 +215,12 @@ def test_properties_of_a_renamed_object_show_its_new_lineage_name(qtbot, window,
     p = window.preview
     with qtbot.waitSignal(p.preview_finished, timeout=10000):
         select(b, "tickers.parquet")
+    shown = []
+    p.preview_finished.connect(shown.append)
     with qtbot.waitSignal(p.preview_finished, timeout=30000, check_params_cb=lambda k: k.endswith("symbols.parquet")):
         finished(qtbot, b, lambda: b.reorganiser.rename_to(b.model.entry(1), "symbols.parquet"), "Renamed")
+    assert [i.row() for i in b.table.selectionModel().selectedRows()] == [0]  # the renamed row, selected...
+    assert shown == ["data/reference/symbols.parquet"]  # ...and previewed once: followed, not read again
     seen = []
     b.object_actions.edit_properties = lambda props, *_: seen.append(props) or None
     qtbot.waitUntil(b.object_actions.properties().done, timeout=10000)

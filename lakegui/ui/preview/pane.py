@@ -62,6 +62,7 @@ class PreviewPane(QFrame):
         self._location = Location()
         self._entry: ObjectEntry | None = None
         self.version_id = ""  # the version shown ('' = the latest)
+        self._followed = ""  # the key a move took the shown object to, until the browser selects it
         self._source: RangeFile | None = None
         self._started = 0.0
         self._slot, self._props_slot = TaskSlot("preview"), TaskSlot("properties")
@@ -125,6 +126,10 @@ class PreviewPane(QFrame):
 
     def show_entry(self, entry: ObjectEntry | None, version_id: str = "") -> None:
         """Preview `entry` (its `version_id`, when given: every read names that version)."""
+        followed, self._followed = self._followed, ""
+        if entry is not None and not version_id and entry.key == followed and self._entry is not None \
+                and self._entry.key == followed:
+            return  # the renamed row, selected once its folder is listed again: shown already
         self.cancel()
         self._reset()
         connection, bucket = self._location.connection, self._location.bucket
@@ -148,6 +153,7 @@ class PreviewPane(QFrame):
         if bucket == self._location.bucket:
             # Unpinned: a copy made in parts may carry another ETag than its source's listing said.
             self.show_entry(replace(entry, key=key, etag=""))
+            self._followed = key
             return
         self.show_entry(None)
         self.title.setText(entry.key)
