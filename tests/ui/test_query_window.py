@@ -227,14 +227,14 @@ def test_a_slow_query_is_cancelled_when_changed_or_closed(qtbot, window, demo_co
     view = open_query(qtbot, window, demo_connection)
     release = threading.Event()
     reads = []
-    original = query_window.LakeDataset._read
+    original = query_window.LakeDataset._footers
 
-    def slow(self, f, *args):
-        reads.append(f.key)
+    def slow(self, states, *args):
+        reads.append(states[0].f.key)
         release.wait(10)   # held until the test lets go: the query is still running when changed
-        return original(self, f, *args)
+        return original(self, states, *args)
 
-    monkeypatch.setattr(query_window.LakeDataset, "_read", slow)
+    monkeypatch.setattr(query_window.LakeDataset, "_footers", slow)
     try:
         view.run_button.click()
         qtbot.waitUntil(lambda: bool(reads), timeout=10000)
