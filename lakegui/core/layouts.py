@@ -214,7 +214,7 @@ def moved_fields(old_key: str, new_key: str, layouts) -> dict[str, tuple[str, st
     A key outside a layout (or moved out of it) names none of its fields."""
     moved: dict[str, tuple[str, str]] = {}
     for template in layouts:
-        if "/" not in template.key_template:
+        if "/" not in template.key_template or not old_key.startswith(template.static_prefix):
             continue  # a key template without folders would match bare names anywhere
         pattern = _key_pattern(template)
         old = pattern.match(old_key)

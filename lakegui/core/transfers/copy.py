@@ -229,7 +229,7 @@ def _quick(engine: EngineBase, job: Job, in_place: bool) -> bool:
     return (job.attempts <= 1 and not getattr(job, "_copy_wrote", False) and not in_place and not job.src_version
             and not job.extra.get(SOURCE_PROFILE) and etags.comparable(job.etag) and not _parts(job.etag)
             and 0 < job.size < engine.settings.multipart_threshold and not job.key.endswith("/")
-            and not moved_fields(job.src_key, job.key, known_layouts(paths.config_dir())))  # lineage to rewrite
+            and not moved_fields(job.src_key, job.key, _layouts()))  # else its lineage is rewritten
 
 
 def _quick_copy(engine: EngineBase, job: Job, progress: Progress, move: bool) -> Outcome | None:
@@ -322,7 +322,19 @@ def _relineaged(source: dict, job: Job) -> dict | None:
     None when the copy keeps the metadata as it is."""
     if (job.src_bucket, job.src_key) == (job.bucket, job.key):
         return None
-    return lineage_after_move(source.get("Metadata", {}), job.src_key, job.key, known_layouts(paths.config_dir()))
+    return lineage_after_move(source.get("Metadata", {}), job.src_key, job.key, _layouts())
+
+
+_LAYOUTS: list = [0.0, []]  # when read, the layouts
+
+
+def _layouts() -> list:
+    """The layouts whose fields a key gives (built-in and the user's), read at most every few
+    seconds: a 10,000-key move asks once per key."""
+    now = time.monotonic()
+    if not _LAYOUTS[0] or now - _LAYOUTS[0] > 5.0:
+        _LAYOUTS[:] = [now, known_layouts(paths.config_dir())]
+    return _LAYOUTS[1]
 
 
 def _lineage_args(source: dict, job: Job) -> dict:
