@@ -70,14 +70,15 @@ def sha(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
-def make_files(root: Path, n: int, *, big: int = 0, seed: int = 1) -> dict[str, bytes]:
-    """n daily-ticks files, `big` of them 11 MB (multipart at a 5 MB threshold); {key: body}."""
+def make_files(root: Path, n: int, *, big: int = 0, seed: int = 1, big_size: int = 6 * MB) -> dict[str, bytes]:
+    """n daily-ticks files, `big` of them `big_size` (multipart at a 5 MB threshold: two parts of
+    5 MB and 1 MB by default, which the slowed runs send in 1.5 s each); {key: body}."""
     rng = random.Random(seed)
     root.mkdir(parents=True)
     bodies = {}
     for i in range(n):
         symbol = f"S{i:03d}"
-        body = rng.randbytes(11 * MB if i < big else rng.randint(1_000, 200_000))
+        body = rng.randbytes(big_size if i < big else rng.randint(1_000, 200_000))
         (root / f"{symbol}_2024.parquet").write_bytes(body)
         bodies[f"data/ticks/daily/{symbol}/2024/ticks.parquet"] = body
     return bodies
@@ -163,21 +164,46 @@ def chunk_threads() -> list[int]:  # run on a worker: its lakegui job threads
 
 def test_workers_run_later_chunks_on_the_threads_of_the_first(dask_cluster, seaweedfs, tmp_path):
     """No thread starts per chunk: on Python 3.11 a thread start can deadlock a worker against
-    Dask's profiler (sys._current_frames), which once hung the benchmark."""
+    Dask's profiler (sys._current_frames), which once hung the benchmark. The chunks go to each
+    worker as the coordinator sends them (`run_chunk`), two runs of two chunks each."""
+    import pickle
+    import uuid
+    from dataclasses import asdict
+
+    import lakegui
+    from lakegui.core.connection import ConnectionProfile
+    from lakegui.core.settings import TransferSettings
+    from lakegui.core.transfers.cluster import job_to_dict, pack, run_chunk
+    from lakegui.core.transfers.jobs import Direction, Job, OverwritePolicy
+
     cluster, client = dask_cluster
     s3 = seaweedfs.client()
-    write_settings(concurrent_files=4)
-    make_files(tmp_path / "local", 12)
+    bodies = make_files(tmp_path / "local", 8)
+    paths = sorted((tmp_path / "local").iterdir())
+    workers = sorted(client.nthreads())
+    profile = ConnectionProfile.from_options(endpoint_url=seaweedfs.endpoint_url).to_dict()
+    settings = asdict(TransferSettings(concurrent_files=4))
     threads = []
     for run in range(2):
         bucket = bucket_of(s3, f"threads{run}")
-        proc, doc = cli("backfill", str(tmp_path / "local"), f"s3://{bucket}/", "--template", "daily-ticks",
-                        "--endpoint-url", seaweedfs.endpoint_url, "--queue", str(tmp_path / f"q{run}.sqlite3"),
-                        "--cluster", cluster.scheduler_address, "--chunk-files", "2", "--json", timeout=120)
-        assert proc.returncode == 0 and doc["done"] == 12, proc.stderr[-2000:]
+        run_id = uuid.uuid4().hex[:12]
+        futures = []
+        for n, worker in enumerate(workers):
+            jobs = [Job(id=i, batch_id=1, direction=Direction.UPLOAD, bucket=bucket, key=f"k{i}", local_path=str(path),
+                        size=path.stat().st_size, mtime=path.stat().st_mtime, policy=OverwritePolicy.OVERWRITE)
+                    for i, path in enumerate(paths) if i % len(workers) == n]
+            payload = {"run": run_id, "chunk": n, "version": lakegui.__version__, "profile": profile,
+                       "since": {"1": 0.0}, "settings": settings, "path_map": [], "in_flight": {},
+                       "jobs": [job_to_dict(j) for j in jobs]}
+            futures.append(client.submit(run_chunk, pack(payload), workers=[worker], pure=False))
+        results = [pickle.loads(f.result(timeout=60)) for f in futures]
+        client.set_metadata(["lakegui", run_id], None)
+        assert [r[1] for res in results for r in res["results"]] == ["done"] * len(paths)
+        assert {res["worker"] for res in results} == set(workers)
         threads.append(client.run(chunk_threads))
+    assert len(objects(s3, bucket)) == len(bodies)
     kept = {w: t for w, t in threads[0].items() if t}
-    assert kept  # the job threads outlive their chunks
+    assert set(kept) == set(workers)  # the job threads outlive their chunks
     assert {w: threads[1][w] for w in kept} == kept  # and the next run's chunks started none
 
 
@@ -329,7 +355,7 @@ def test_the_dashboard_shows_a_cluster_backfill_started_from_another_process(das
     s3 = seaweedfs.client()
     bucket = bucket_of(s3, "watched")
     slow_settings()
-    bodies = make_files(tmp_path / "local", 6, big=2, seed=5)
+    bodies = make_files(tmp_path / "local", 6, big=2, seed=5, big_size=11 * MB)  # long enough to pause in
     db = str(tmp_path / "queue.sqlite3")
     from PySide6.QtCore import QObject, Signal
 
