@@ -301,3 +301,16 @@ def test_the_key_s_fields_win_over_a_file_column_of_the_same_name(s3):
     assert table.to_pylist() == [{"close": 2.0, "symbol": "AAPL", "year": 2024}]
     table, totals = query(s3, Selection(), ["close"], "symbol = 'aapl-old'")
     assert table.num_rows == 0 and totals.files_pruned == 1
+
+
+def test_small_waves_and_parts_of_a_wave_give_the_same_rows(lake, monkeypatch):
+    from lakegui.core.lake import dataset
+
+    c, _ = lake
+    sel = Selection.parse(["symbol=AAPL,MSFT", "year=2021..2023"])
+    whole, totals = query(c, sel, ["date", "close"], "volume > 50000000 or close < 100")
+    monkeypatch.setattr(dataset, "WAVE", 2)          # files read two at a time,
+    monkeypatch.setattr(dataset, "WAVE_BYTES", 1)    # and each file's chunks fetched on their own
+    parts, again = query(c, sel, ["date", "close"], "volume > 50000000 or close < 100")
+    assert whole.num_rows > 0 and parts.equals(whole)
+    assert (again.files, again.row_groups_read, again.rows) == (totals.files, totals.row_groups_read, totals.rows)

@@ -28,6 +28,7 @@ from .select import NUMERIC_FIELDS, LakeFile
 
 CONCURRENCY = 8           # GETs in flight from threads (16 was no faster on 2 cores, and slower under load)
 WAVE = 64                 # files read together, phase by phase, before their batches are yielded
+WAVE_BYTES = 256 << 20    # chunk bytes held at once (a wave of large files is fetched in parts)
 HOLE_SHARE = 0.1          # bytes between merged ranges: at most this share of what the file needs
 HOLE_MAX = 256 * 1024     # and never a hole larger than this
 
@@ -247,15 +248,31 @@ class LakeDataset:
                         planned.append((st, self._plan(st, wanted, filter_cols, flt)))
                     except Exception as exc:  # noqa: BLE001  reported with the file
                         st.rf.error = exc
-            plans = plan_many([(ranges, st.rf.bytes_fetched) for st, ranges in planned])
-            fetch.run([(st.rf, s, e) for (st, _), plan in zip(planned, plans) for s, e in plan], cancelled)
         except QueryStopped:
             raise QueryCancelled() from None
-        for st in states:
-            b = self._finish(st, wanted, filter_cols, flt)
-            if cancelled():
-                raise QueryCancelled()
-            yield b
+        plans = plan_many([(ranges, st.rf.bytes_fetched) for st, ranges in planned])
+        jobs = {id(st): [(st.rf, s, e) for s, e in plan] for (st, _), plan in zip(planned, plans)}
+        # The chunks of consecutive files together, up to WAVE_BYTES at once: memory stays bounded
+        # when the files are large.
+        group: list[_State] = []
+        held = 0
+        for st in states + [None]:
+            need = sum(e - s for _, s, e in jobs.get(id(st), ())) if st is not None else 0
+            if group and (st is None or held + need > WAVE_BYTES):
+                try:
+                    fetch.run([j for g in group for j in jobs.get(id(g), ())], cancelled)
+                except QueryStopped:
+                    raise QueryCancelled() from None
+                for g in group:
+                    b = self._finish(g, wanted, filter_cols, flt)
+                    g.rf = g.md = None   # its bytes, once decoded
+                    if cancelled():
+                        raise QueryCancelled()
+                    yield b
+                group, held = [], 0
+            if st is not None:
+                group.append(st)
+                held += need
 
     def _footers(self, states, sizer: FooterSizer, fetch, cancelled) -> None:
         """Each file's footer with one suffix GET (a second for the rest of a longer one), parsed."""

@@ -117,6 +117,7 @@ class MultiGet:
         self.backoff = backoff   # the pause before a retry, times the attempts made
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self._idle: dict[tuple[str, int], list] = {}
+        self._addresses: dict[tuple[str, int], tuple] = {}   # resolved once per endpoint
         self._sel = selectors.DefaultSelector()
 
     def close(self) -> None:
@@ -187,7 +188,8 @@ class MultiGet:
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
-                code = sock.connect_ex(_address(req.host, req.port))
+                address = self._addresses.get(where) or self._addresses.setdefault(where, _address(*where))
+                code = sock.connect_ex(address)
             except OSError as exc:   # a name that does not resolve
                 sock.close()
                 req.error = exc
