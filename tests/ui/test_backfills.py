@@ -96,7 +96,7 @@ def test_remove_finished_keeps_a_backfills_records_until_the_dashboard_clears_th
     q = window.transfers
     batch, _ = add_backfill(q, n=2)  # AAPL 2023 done, MSFT 2023 failed
     q._on_sync_timer_timeout()
-    assert q.model.rowCount() == 2
+    qtbot.waitUntil(lambda: q.model.rowCount() == 2)
     q.remove_finished()  # issue 18.5: this deleted the backfill's history
     assert q.model.rowCount() == 1 and q.model.row(0).state == "failed"
     d = open_dashboard(qtbot, window)

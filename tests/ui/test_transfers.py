@@ -196,7 +196,7 @@ def test_queue_is_restored_after_a_restart_and_a_crash(qtbot, qloop, demo_connec
         store.close()
         q2.set_connection(demo_connection)
         q2._on_sync_timer_timeout()
-        assert [q2.model.row(i).state for i in range(2)] == ["paused", "queued"]
+        qtbot.waitUntil(lambda: [q2.model.row(i).state for i in range(2)] == ["paused", "queued"])
         q2.start()
         q2.resume()
         wait_idle(qtbot, q2)

@@ -836,9 +836,10 @@ class QueueService:
     def emit_totals(self, now: float | None = None, in_flight: int | None = None) -> None:
         self._emit(TotalsChanged(self.totals(now, in_flight)))
 
-    def sync(self) -> bool:
-        """Show what another process (lakegui-cli) changed in the shared queue; whether anything did."""
-        version = self._store.data_version()
+    def sync(self, version: int | None = None) -> bool:
+        """Show what another process (lakegui-cli) changed in the shared queue; whether anything did.
+        `version`: the store's data_version, read already (on another thread)."""
+        version = self._store.data_version() if version is None else version
         if version == self._data_version:
             return False
         self._data_version = version

@@ -56,6 +56,7 @@ class TransferQueue(QObject):
     idle = Signal()  # nothing running and nothing left to claim
     _ended = Signal()  # from worker threads: ends wait in the service
     _claimed = Signal(object)  # from the store thread: the claim's Future
+    _versioned = Signal(object)  # from the store thread: the Future of a data_version read
 
     TICK_MS = 100
     SYNC_MS = 1000
@@ -88,6 +89,7 @@ class TransferQueue(QObject):
         self.write_timer.timeout.connect(self._write)
         self._ended.connect(self._on_ended)
         self._claimed.connect(self._on_claimed)
+        self._versioned.connect(self._on_versioned)
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(self.TICK_MS)
         self.tick_timer.timeout.connect(self._on_tick_timer_timeout)
@@ -338,9 +340,15 @@ class TransferQueue(QObject):
             self.service.sample()
 
     def _on_sync_timer_timeout(self) -> None:
-        """Show what another process (lakegui-cli) changed in the shared queue."""
-        if self.service:
-            self.service.sync()
+        """Show what another process (lakegui-cli) changed in the shared queue. Its version is read
+        on the store thread: a batch of 10,000 jobs being written holds the store for a second or
+        more under load, and the read waited for it on the UI thread (440 ms)."""
+        if self.service and not self._closing:
+            self._store_thread.submit(self.service.data_version).add_done_callback(self._versioned.emit)
+
+    def _on_versioned(self, future: Future) -> None:
+        if self.service and not self._closing and future.exception() is None:
+            self.service.sync(future.result())  # reads the store only when another process wrote
 
 
 def _log_failure(future: Future) -> None:
