@@ -123,7 +123,8 @@ def sync_command(args: argparse.Namespace) -> int:
     try:
         cmp = compare_with(conn, direction, local_dir, bucket, prefix, mode=args.compare,
                            filters=Filters(args.filters), queue_path=given_queue,
-                           chunksize=settings.multipart_chunksize, missing_ok=True)
+                           chunksize=settings.multipart_chunksize, missing_ok=True,
+                           on_work=None if args.dry_run else lambda: _ready_copies(conn, direction, args.delete))
     except ValueError as exc:
         return fail_usage(str(exc))
     except Exception as exc:
@@ -208,6 +209,25 @@ def sync_command(args: argparse.Namespace) -> int:
         print(f"lakegui-cli: {len(plan.deletes):,} deletes not made: not every copy succeeded", file=sys.stderr)
     return _report(args, cmp, plan, direction, done=done, deleted=deleted, failed=failed, moved=moved,
                    failures=failures, interrupted=interrupted, seconds=time.monotonic() - started)
+
+
+def _ready_copies(conn, direction: str, delete: bool) -> None:
+    """On the first page that shows something to copy, while the rest of the listing comes in:
+    import the queue and the engine, and resolve the credentials (botocore's session), on a thread
+    of their own (0.1-0.3 s that would otherwise wait for the comparison's end)."""
+    import threading
+
+    def ready() -> None:
+        try:
+            from ..core.transfers import backends, service, store  # noqa: F401 (imported for the copies)
+
+            conn.credentials()
+            if delete and direction == "upload":
+                conn.client("transfer")  # the delete jobs' client
+        except Exception:  # only a head start: the copies meet any problem themselves
+            pass
+
+    threading.Thread(target=ready, name="sync-ready").start()  # the copies follow: it ends long before them
 
 
 def _report(args, cmp, plan, direction: str, *, done=0, deleted=0, failed=0, moved=0, failures=(),

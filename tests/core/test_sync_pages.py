@@ -68,3 +68,19 @@ def test_an_empty_page_and_what_is_no_listing():
     assert pages.parse_page(aws_page("")) == ([], None)
     with pytest.raises(ValueError):
         pages.parse_page(b"<Error><Code>AccessDenied</Code></Error>")
+
+
+def test_entries_the_expression_cannot_see_are_never_lost(tree_reads):
+    # A <Contents > the fixed expression does not match must not read as an empty page (a sync
+    # would take the prefix for empty): ElementTree reads the page.
+    data = aws_page("<Contents ><Key>p/a</Key><Size>1</Size></Contents>" + aws_entry("p/b", 2))
+    rows, _ = pages.parse_page(data)
+    assert [r[:2] for r in rows] == [("p/a", 1), ("p/b", 2)] and tree_reads == [1]
+    only = aws_page("<Contents\n><Key>p/a</Key><Size>1</Size></Contents>")
+    assert [r[:2] for r in pages.parse_page(only)[0]] == [("p/a", 1)]
+
+
+def test_a_page_whose_key_count_disagrees_is_read_by_elementtree(tree_reads):
+    data = aws_page(aws_entry("p/a", 1) + aws_entry("p/b", 2)).replace(b"<KeyCount>2</KeyCount>", b"<KeyCount>3</KeyCount>")
+    rows, _ = pages.parse_page(data)
+    assert len(rows) == 2 and tree_reads == [1]

@@ -122,3 +122,51 @@ def test_sync_freezes_the_collector_at_exit_once(monkeypatch):
     cli_sync._quick_exit()
     cli_sync._quick_exit()
     assert registered == [gc.freeze]
+
+
+def test_a_file_to_hash_is_hashed_while_the_listing_still_runs(tmp_path, monkeypatch):
+    hashing = threading.Event()
+    real_same = compare.same_content
+
+    def same_content(*args, **kwargs):
+        hashing.set()
+        return real_same(*args, **kwargs)
+
+    hashed_while_listing = []
+
+    def lister(client, bucket, prefix, filters=None, *, sink=None, **kwargs):
+        part = {"a.txt": compare.RemoteObject(prefix + "a.txt", 1, "0cc175b9c0f1b6a831c399e269772661", 0.0)}  # md5("a")
+        sink(part)
+        hashed_while_listing.append(hashing.wait(10))
+        return part, 1
+
+    monkeypatch.setattr(compare, "same_content", same_content)
+    monkeypatch.setattr(compare, "list_prefix", lister)
+    (tmp_path / "a.txt").write_text("a")
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path)
+    assert hashed_while_listing == [True]
+    assert [(e.relative, e.status, e.reason) for e in cmp.entries] == [("a.txt", compare.SAME, "etag")] and cmp.hashed == 1
+
+
+def test_on_work_is_called_once_when_a_page_shows_something_to_do(tmp_path, monkeypatch):
+    def lister(client, bucket, prefix, filters=None, *, sink=None, **kwargs):
+        pages = [{"a.txt": compare.RemoteObject(prefix + "a.txt", 1, "e", 0.0),
+                  "b.txt": compare.RemoteObject(prefix + "b.txt", 5, "e", 0.0)},
+                 {"c.txt": compare.RemoteObject(prefix + "c.txt", 1, "e", 0.0)}]
+        for page in pages:
+            sink(page)
+        return {k: v for page in pages for k, v in page.items()}, 3
+
+    for name, body in (("a.txt", "a"), ("b.txt", "b")):
+        (tmp_path / name).write_text(body)
+    calls = []
+    monkeypatch.setattr(compare, "list_prefix", lister)
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path, mode="size", on_work=lambda: calls.append("work"))
+    assert calls == ["work"]  # a size change on page 1, an only-remote key on page 2: once
+    assert [(e.relative, e.status) for e in cmp.entries] == [
+        ("a.txt", compare.SAME), ("b.txt", compare.DIFFER), ("c.txt", compare.ONLY_REMOTE)]
+
+    (tmp_path / "b.txt").write_text("bbbbb")
+    (tmp_path / "c.txt").write_text("c")
+    cmp = compare.compare_folder(None, "bkt", "p/", tmp_path, mode="size", on_work=lambda: calls.append("again"))
+    assert cmp.identical and calls == ["work"]  # nothing to do: never called

@@ -306,7 +306,7 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
                    known: dict[tuple[str, str], tuple] | Callable[[], dict] | None = None,
                    chunksize: int = 10 * MIB,
                    raw: bool = False, verify: bool = True, hash_workers: int = 4,
-                   missing_ok: bool = False, lister=None) -> Comparison:
+                   missing_ok: bool = False, lister=None, on_work: Callable[[], None] | None = None) -> Comparison:
     """Class every relative path under `root` and under s3://bucket/prefix.
 
     `mode`: content (size, then ETag; the default), size (size only) or mtime (size, then the
@@ -316,7 +316,9 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
     (Connection.listing_client's presigner, or a callable making one in the listing's thread,
     where its making overlaps the walk); `client` may be a callable too, called only if a HEAD is needed.
     `raw`/`verify`: PrefixLister's fast listing path and its TLS check. With `missing_ok`
-    a folder that does not exist yet (a download's destination) compares as empty."""
+    a folder that does not exist yet (a download's destination) compares as empty. `on_work` is
+    called once, in this thread, when a page first shows a path that is not the same on both
+    sides (or must be hashed to tell), while the listing goes on: a sync readies its copies then."""
     if mode not in MODES:
         raise ValueError(f"--compare is one of {', '.join(MODES)}, not {mode!r}")
     root = Path(os.path.abspath(root))  # records name files by absolute path
@@ -327,7 +329,32 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
         prefix += "/"
     entries: list[Entry] = []
     to_hash: list[tuple[str, LocalFile, RemoteObject]] = []
+    hashed: list = []  # futures of the hashing, started while the listing still runs
+    hashers: list[ThreadPoolExecutor] = []
     pages: SimpleQueue = SimpleQueue()
+
+    def check(item):
+        relative, f, obj = item
+        multipart = "-" in obj.etag
+        try:
+            same = same_content(f.path, obj.size, obj.etag, chunksize,
+                                _head_part_size(client, bucket, obj.key) if multipart else None)
+        except OSError as exc:
+            return None, Problem(f.path, exc.strerror or str(exc), "local")
+        if same:
+            return Entry(relative, SAME, "etag", f, obj), None
+        # An ETag that is no MD5 (SSE-KMS) cannot vouch for the file: it counts as changed content.
+        return Entry(relative, DIFFER, CONTENT, f, obj), None
+
+    def hash_later(item) -> None:
+        to_hash.append(item)
+        if hash_workers <= 1:
+            return
+        if not hashers:
+            # hashlib lets go of the GIL on large updates, so a few threads read and hash in parallel,
+            # beside the listing: a file found changed on the first page is hashed while the rest arrive.
+            hashers.append(ThreadPoolExecutor(hash_workers, thread_name_prefix="sync-hash"))
+        hashed.append(hashers[0].submit(check, item))
 
     def listing():
         try:
@@ -336,6 +363,16 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
             pages.put(None)  # the end of the pages, whether the listing finished or failed
 
     def classify(part: dict[str, RemoteObject]) -> None:
+        before = (len(entries), len(to_hash))
+        _classify(part)
+        if on_work is not None and not worked and (len(to_hash) > before[1] or any(
+                e.status != SAME for e in entries[before[0]:])):
+            worked.append(True)
+            on_work()
+
+    worked: list[bool] = []
+
+    def _classify(part: dict[str, RemoteObject]) -> None:
         for relative, obj in part.items():
             f = local.get(relative)
             if f is None:
@@ -361,21 +398,26 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
                 if rec is not None and rec[0] == st and rec[1] == obj.etag:
                     entries.append(Entry(relative, SAME, "recorded", f, obj))
                 else:
-                    to_hash.append((relative, f, obj))
+                    hash_later((relative, f, obj))
 
-    with quick_switches(), ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
-        listed_future = pool.submit(listing)
-        known = (known() if callable(known) else known) or {}
-        local, problems = walk_folder(root, filters) if exists else ({}, [])
-        # Each page is classed as it arrives (those that came during the walk first), so little
-        # is left to do once the last one is in.
-        classified = 0
-        while (part := pages.get()) is not None:
-            classify(part)
-            classified += len(part)
-        remote, listed = listed_future.result()
-    if not classified and remote:  # a listing that gave its pages to no sink
-        classify(remote)
+    try:
+        with quick_switches(), ThreadPoolExecutor(1, thread_name_prefix="sync-listing") as pool:
+            listed_future = pool.submit(listing)
+            known = (known() if callable(known) else known) or {}
+            local, problems = walk_folder(root, filters) if exists else ({}, [])
+            # Each page is classed as it arrives (those that came during the walk first), so little
+            # is left to do once the last one is in.
+            classified = 0
+            while (part := pages.get()) is not None:
+                classify(part)
+                classified += len(part)
+            remote, listed = listed_future.result()
+        if not classified and remote:  # a listing that gave its pages to no sink
+            classify(remote)
+        results = [f.result() for f in hashed] if hashers else [check(i) for i in to_hash]
+    finally:
+        for hasher in hashers:
+            hasher.shutdown(cancel_futures=True)
     for relative, f in local.items():
         if relative not in remote:
             key = prefix + relative
@@ -384,26 +426,7 @@ def compare_folder(client, bucket: str, prefix: str, root: Path | str, *, mode: 
             else:
                 entries.append(Entry(relative, ONLY_LOCAL, local=f))
 
-    def check(item):
-        relative, f, obj = item
-        multipart = "-" in obj.etag
-        try:
-            same = same_content(f.path, obj.size, obj.etag, chunksize,
-                                _head_part_size(client, bucket, obj.key) if multipart else None)
-        except OSError as exc:
-            return None, Problem(f.path, exc.strerror or str(exc), "local")
-        if same:
-            return Entry(relative, SAME, "etag", f, obj), None
-        # An ETag that is no MD5 (SSE-KMS) cannot vouch for the file: it counts as changed content.
-        return Entry(relative, DIFFER, CONTENT, f, obj), None
-
     if to_hash:
-        # hashlib lets go of the GIL on large updates, so a few threads read and hash in parallel.
-        if len(to_hash) > 8 and hash_workers > 1:
-            with ThreadPoolExecutor(hash_workers, thread_name_prefix="sync-hash") as pool:
-                results = list(pool.map(check, to_hash))
-        else:
-            results = [check(i) for i in to_hash]
         for entry, problem in results:
             if entry is not None:
                 entries.append(entry)
@@ -424,7 +447,7 @@ load_records = sync_records.load
 
 def compare_with(connection, direction: str, local: Path | str, bucket: str, prefix: str, *, mode: str = CONTENT,
                  filters: Filters | None = None, queue_path: Path | str | None = None, chunksize: int = 10 * MIB,
-                 missing_ok: bool = False) -> Comparison:
+                 missing_ok: bool = False, on_work: Callable[[], None] | None = None) -> Comparison:
     """compare_folder over a Connection, with the records kept in the queue at `queue_path` (the
     default queue when None) and the listing's fast path where the profile allows it.
     `direction` "upload" makes the local side the source (it matters to --compare mtime)."""
@@ -442,4 +465,4 @@ def compare_with(connection, direction: str, local: Path | str, bucket: str, pre
                               source="local" if direction == "upload" else "remote", filters=filters, known=known,
                               chunksize=chunksize, raw=connection.profile.raw_listing,
                               verify=connection.profile.verify_tls, missing_ok=missing_ok,
-                              lister=connection.listing_client)
+                              lister=connection.listing_client, on_work=on_work)

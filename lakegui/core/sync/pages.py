@@ -18,6 +18,8 @@ from urllib.parse import unquote_plus, urlsplit
 
 WANTED = ("Key", "ETag", "Size", "LastModified")
 _CONTENTS, _CONTENTS_END = b"<Contents>", b"</Contents>"
+_ANY_CONTENTS = re.compile(rb"<Contents[\s/>]")  # every entry, however written: none may go unread
+_KEY_COUNT = re.compile(rb"<KeyCount>\s*(\d+)\s*</KeyCount>")
 _TOKEN = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>")
 _TRUNCATED = re.compile(rb"<IsTruncated>\s*true\s*</IsTruncated>", re.I)
 _URL_ENCODED = re.compile(rb"<EncodingType>\s*url\s*</EncodingType>")
@@ -70,12 +72,13 @@ def parse_page(data: bytes) -> tuple[list[Row], str | None]:
     if _TRUNCATED.search(data):
         m = _TOKEN.search(data)
         token = _xml_unescape(m.group(1).decode()) if m and m.group(1) else None
-    expected = data.count(_CONTENTS)
+    expected = len(_ANY_CONTENTS.findall(data))
     if not expected:
         return [], token
     found = entry_pattern(data)
     matches = found[0].findall(data) if found else []
-    if not found or len(matches) != expected:
+    count = _KEY_COUNT.search(data)
+    if not found or len(matches) != expected or (count and int(count.group(1)) != expected):
         return _parse_tree(data, encoded), token
     ik, ie, isz, im = found[1]
     rows: list[Row] = []
@@ -86,7 +89,9 @@ def parse_page(data: bytes) -> tuple[list[Row], str | None]:
         if encoded and ("%" in key or "+" in key):
             key = unquote_plus(key)
         etag = groups[ie] if ie >= 0 else b""
-        etag = _xml_unescape(etag.decode()).strip('"') if b"&" in etag else etag.decode().strip('"')
+        if b"&" in etag:  # its quotes as entities (SeaweedFS: &#34;, AWS: &quot;), dropped without html's help
+            etag = etag.replace(b"&#34;", b"").replace(b"&quot;", b"")
+        etag = _xml_unescape(etag.decode()).strip('"')
         modified = groups[im] if im >= 0 else b""
         t = seconds.get(modified)
         if t is None:
