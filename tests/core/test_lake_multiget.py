@@ -124,6 +124,7 @@ def test_a_connection_the_server_dropped_is_tried_again(server):
             reqs = _requests(server, 2)
             multi.run(reqs)
             assert [r.status for r in reqs] == [206, 206] and not any(r.error for r in reqs)
+            assert [r.attempt for r in reqs] == [1, 1]   # a kept socket found closed is not an attempt
     finally:
         multi.close()
 

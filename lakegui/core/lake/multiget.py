@@ -23,7 +23,7 @@ from collections import deque
 from .fetch import ATTEMPTS, RETRY_STATUS, TIMEOUT
 
 CONNECTIONS = 16       # sockets at once per MultiGet (DuckDB's httpfs keeps a few per thread)
-RECV = 1 << 20
+RECV = 256 * 1024
 BACKOFF = 0.1
 TICK = 0.05            # how often a wait looks at `cancelled`
 
@@ -38,7 +38,7 @@ class Request:
     """One GET: where to, and (after MultiGet.run) its answer or the exception that stands for it."""
 
     __slots__ = ("host", "port", "target", "headers", "url", "status", "reason", "response_headers", "body",
-                 "error", "attempt", "tag")
+                 "error", "attempt", "fresh", "tag")
 
     def __init__(self, host: str, port: int, target: str, headers: dict, *, url: str = "", tag=None):
         self.host, self.port, self.target, self.headers = host, port, target, headers
@@ -49,6 +49,7 @@ class Request:
         self.body = b""
         self.error: BaseException | None = None
         self.attempt = 0
+        self.fresh = False   # on a new connection: a kept one failed it before it answered
         self.tag = tag
 
     def wire(self) -> bytes:
@@ -175,7 +176,7 @@ class MultiGet:
 
     def _start(self, req: Request):
         where = (req.host, req.port)
-        idle = self._idle.get(where)
+        idle = self._idle.get(where) if not req.fresh else None
         req.attempt += 1
         if idle:
             conn = _Conn(idle.pop(), where, connecting=False, reused=True)
@@ -226,6 +227,7 @@ class MultiGet:
             return
         except OSError as exc:   # reset: a keep-alive connection the server had closed
             self._drop(conn, active)
+            self._stale(conn)
             self._retry_or_fail(req, waiting, exc)
             return
         if not data:
@@ -233,6 +235,7 @@ class MultiGet:
                 self._done(conn, bytes(conn.buf[conn.head:]), active, waiting, keep=False)
             else:
                 self._drop(conn, active)
+                self._stale(conn)
                 self._retry_or_fail(req, waiting, ConnectionResetError("the server closed the connection"))
             return
         conn.buf += data
@@ -290,6 +293,13 @@ class MultiGet:
             waiting.append((time.monotonic() + self.backoff * req.attempt, req))
             return
         req.body = data
+
+    def _stale(self, conn: _Conn) -> None:
+        """A kept connection that failed before any answer had been closed by the server while
+        idle: its request goes again on a new connection, and that is not counted as an attempt."""
+        if conn.reused and not conn.buf:
+            conn.req.attempt -= 1
+            conn.req.fresh = True
 
     def _drop(self, conn: _Conn, active: dict) -> None:
         try:
