@@ -197,7 +197,8 @@ def schema_scan(client, files) -> dict:
 
 
 def suffix_gets(client, files) -> dict:
-    """The floor: the same GETs (presigned, one urllib3 pool, as the scan sends them), nothing parsed."""
+    """The floor: the same GETs as the scan sends them (presigned, RawGets' kept-alive http.client
+    connections, 32 threads), nothing parsed."""
     from lakegui.core.lake.fetch import RawGets
     from lakegui.core.lake.schema import SCAN_CONCURRENCY
 
