@@ -13,8 +13,10 @@ from dataclasses import replace
 import pytest
 from awscrt import checksums
 
+from lakegui.core.connection import Connection, ConnectionProfile
 from lakegui.core.settings import MB
 from lakegui.core.transfers import parts, verify
+from lakegui.core.transfers.backends import make_engine
 from lakegui.core.transfers.engine import JobControl, Progress
 from lakegui.core.transfers.jobs import Direction, JobState
 from tests.core.test_engine import BUCKET, ENGINES, SMALL, Backend, job, run_in_thread
@@ -212,3 +214,24 @@ def test_a_composite_crc_is_checked_part_by_part(seaweed_backend, checks, tmp_pa
     digest = verify.Digest(checks[0])
     digest.update(b"".join(chunks)[:-1] + b"x")  # one byte off gives another value
     assert digest.result() != checks[0].value
+
+
+def test_on_aws_botocore_adds_no_checksum_of_its_own_to_the_crc_parts(s3, tmp_path):
+    # No endpoint: botocore's checksums are on (when_supported); moto in-process stands in for AWS.
+    s3.create_bucket(Bucket=BUCKET)
+    data = os.urandom(2 * PART + 1)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    engine = make_engine(Connection(ConnectionProfile(name="aws", region="us-east-1")),
+                         replace(SMALL, engine="s3transfer"))
+    sent = []
+    engine.client.meta.events.register("before-send.s3.UploadPart", lambda request, **kw: sent.append(
+        sorted(k.lower() for k in request.headers if k.lower().startswith(("x-amz-checksum", "content-md5")))))
+    try:
+        out = upload(engine, path, "k/aws.bin")
+    finally:
+        engine.close()
+    assert out.state is JobState.DONE, out.error
+    assert sent == [["x-amz-checksum-crc64nvme"]] * 3
+    head = s3.head_object(Bucket=BUCKET, Key="k/aws.bin", ChecksumMode="ENABLED")
+    assert (head.get("ChecksumCRC64NVME"), head.get("ChecksumType")) == (crc64(data), "FULL_OBJECT")

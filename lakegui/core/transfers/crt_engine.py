@@ -256,6 +256,7 @@ class CrtEngine(EngineBase):
 
             def on_body(chunk, offset, **kw):
                 os.pwrite(fd, chunk, offset)
+                follower.feed(offset, chunk)  # a CRC is taken here, before the follower would read it back
                 done.add(offset, offset + len(chunk))
                 progress.add(len(chunk))  # the CRT's on_progress says nothing until a GET ends
                 if checkpoint is not None:

@@ -230,6 +230,7 @@ class Follower:
         self._stop = False
         self._upto: int | None = None  # a stop that first catches up to here (see stop)
         self._error: BaseException | None = None
+        self._lock = threading.Lock()  # the offset advances here or in feed(), never both for one chunk
         self._thread = threading.Thread(target=self._run, name="lakegui-verify", daemon=True)
         self._thread.start()
 
@@ -258,13 +259,15 @@ class Follower:
                     fd = os.open(self._path, os.O_RDONLY)
                 if self._digest.parallel(self._offset):
                     return self._run_parts(fd)
-                limit = self._limit()
-                if limit > self._offset:
-                    data = os.pread(fd, min(_READ, limit - self._offset), self._offset)
+                limit, start = self._limit(), self._offset
+                if limit > start:
+                    data = os.pread(fd, min(_READ, limit - start), start)
                     if not data:
                         raise OSError(f"{self._path} is shorter than written")
-                    self._digest.update(data)
-                    self._offset += len(data)
+                    with self._lock:
+                        if self._offset == start:  # else feed() hashed these bytes meanwhile
+                            self._digest.update(data)
+                            self._offset += len(data)
                 elif self._total is not None:
                     return
                 else:
@@ -303,6 +306,19 @@ class Follower:
                 else:
                     self._wake.wait(0.02)
                     self._wake.clear()
+
+    def feed(self, offset: int, chunk) -> None:
+        """Hash `chunk`, just written at `offset`, on the writer's thread, when it is the next byte
+        to hash and the check is a CRC (in C at about 9 GB/s: cheaper than reading it back from
+        the file, which cost the 1 GiB download about 0.3 s of CPU). Call it before the chunk
+        counts as available. Otherwise nothing: the follower reads what it needs from the file."""
+        digest = self._digest
+        if digest is None or digest._crc_fn is None or offset != self._offset:
+            return
+        with self._lock:
+            if offset == self._offset:
+                digest.update(chunk)
+                self._offset += len(chunk)
 
     def _limit(self) -> int:
         if self._upto is not None:
