@@ -313,8 +313,8 @@ class TransferQueue(QObject):
         if self._closing or not self.service:
             return
         self._settle = True
+        self._claim()  # before the write on the store thread: workers wait for claims, not for writes
         self._write()
-        self._claim()
         self._start_ticking()
 
     def _in_store_thread(self, fn) -> None:
