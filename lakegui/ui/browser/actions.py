@@ -171,10 +171,15 @@ class ObjectActions(QObject):
     # finishes them
 
     def attach(self, queue) -> None:
-        """Queue deletes through the window's TransferQueue, and follow their jobs' ends."""
+        """Queue deletes through the window's TransferQueue."""
         self.queue = queue
-        queue.job_finished.connect(self._on_queue_job_finished)
-        queue.totals_changed.connect(self._on_queue_totals_changed)
+
+    def _follow(self, on: bool) -> None:
+        """Follow the queue's job ends only while a delete runs: each end reaches every listener,
+        and each is a wait for the GIL on the UI thread while workers are busy."""
+        for signal, slot in ((self.queue.job_finished, self._on_queue_job_finished),
+                             (self.queue.totals_changed, self._on_queue_totals_changed)):
+            signal.connect(slot) if on else signal.disconnect(slot)
 
     def delete_selected(self) -> asyncio.Task | None:
         objs, prefixes = self.browser.selected_entries()
@@ -219,6 +224,8 @@ class ObjectActions(QObject):
         self.queue.show_stored(batch, rows)
         # Followed once its rows are shown (their ends come on later turns of the event loop):
         # a batch with no row shown counts as ended.
+        if not self._deletes:
+            self._follow(True)
         self._deletes[batch] = (bucket, here, where)
         log.info("Queued the delete of %s from %s (batch %d, %s)", what, where, batch,
                  counted(len(rows), "delete job"))
@@ -237,6 +244,8 @@ class ObjectActions(QObject):
     def _check_deleted(self, batch: int) -> None:
         if batch in self._deletes and not self.queue.unfinished_ids(batch):
             bucket, here, where = self._deletes.pop(batch)
+            if not self._deletes:
+                self._follow(False)
             QTimer.singleShot(0, lambda: self._start(self._deleted(batch, bucket, here, where)))  # after the queue's
 
     async def _deleted(self, batch: int, bucket: str, here: str, where: str) -> None:
