@@ -1,7 +1,8 @@
 """The window's queue keeps SQLite off the UI thread while jobs run (issue 20: no UI stall over
 50 ms during a 10,000-key move): claims for freed slots and the writes of job ends run on the
 queue's store thread, and ends arriving together are taken a slice per turn of the event loop
-(each end's JobEnded is a Qt signal, and every call into Qt waits for the GIL behind the workers)."""
+and announced in one jobs_finished call (every call between Qt and Python waits for the GIL
+behind the workers)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def test_claims_and_writes_run_off_the_ui_thread_and_ends_come_in_slices(qtbot, 
         return ends
 
     q.service.collect_ends = collect
+    announced = []  # the lists of jobs_finished: one call for the ends of a turn
+    q.jobs_finished.connect(announced.append)
     try:
         q.start()
         batch = q.enqueue("b", "upload", {}, [NewJob(Direction.UPLOAD, "bkt", f"k/{i}", f"/data/{i}", size=10)
@@ -47,6 +50,8 @@ def test_claims_and_writes_run_off_the_ui_thread_and_ends_come_in_slices(qtbot, 
         qtbot.waitUntil(lambda: q.service.counts(batch).get(str(JobState.DONE), (0, 0))[0] == 40, timeout=5000)
         qtbot.waitUntil(lambda: len(held.held) == 40, timeout=5000)  # the freed slots claimed again
         assert sum(taken) == 40 and max(taken) == q.ENDS_PER_TURN < 40
+        assert sorted(job_id for ends in announced for job_id, _ in ends) == sorted(range(1, 41))
+        assert [len(ends) for ends in announced] == [n for n in taken if n]
         assert {name for name, _ in calls} == {"claim", "finish_many"}
         assert not [name for name, on_ui in calls if on_ui]
     finally:

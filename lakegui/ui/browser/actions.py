@@ -177,7 +177,7 @@ class ObjectActions(QObject):
     def _follow(self, on: bool) -> None:
         """Follow the queue's job ends only while a delete runs: each end reaches every listener,
         and each is a wait for the GIL on the UI thread while workers are busy."""
-        for signal, slot in ((self.queue.job_finished, self._on_queue_job_finished),
+        for signal, slot in ((self.queue.jobs_finished, self._on_queue_jobs_finished),
                              (self.queue.totals_changed, self._on_queue_totals_changed)):
             signal.connect(slot) if on else signal.disconnect(slot)
 
@@ -231,10 +231,10 @@ class ObjectActions(QObject):
                  counted(len(rows), "delete job"))
         self.queued.emit(batch, len(rows))
 
-    def _on_queue_job_finished(self, job_id: int, _state: str) -> None:
-        row = self.queue.row_for(job_id) if self._deletes else None
-        if row is not None and row.batch_id in self._deletes:
-            self._check_deleted(row.batch_id)
+    def _on_queue_jobs_finished(self, finished: list) -> None:
+        batches = {row.batch_id for row in (self.queue.row_for(job_id) for job_id, _ in finished) if row is not None}
+        for batch in batches & set(self._deletes):
+            self._check_deleted(batch)
 
     def _on_queue_totals_changed(self, _totals) -> None:
         # Jobs cancelled or cleared before they ran end without a JobEnded: the totals follow them.

@@ -129,7 +129,7 @@ class Reorganiser(QObject):
     def attach(self, queue) -> None:
         """Queue through the window's TransferQueue, and follow its jobs' ends."""
         self.queue = queue
-        queue.job_finished.connect(self._on_queue_job_finished)
+        queue.jobs_finished.connect(self._on_queue_jobs_finished)
 
     def cancel(self) -> None:
         for t in list(self._tasks):
@@ -354,15 +354,18 @@ class Reorganiser(QObject):
 
     # the end of a batch
 
-    def _on_queue_job_finished(self, job_id: int, state: str) -> None:
-        row = self.queue.row_for(job_id)
-        batch = self._batches.get(row.batch_id) if row is not None else None
-        if batch is None:
+    def _on_queue_jobs_finished(self, finished: list) -> None:
+        if not self._batches:
             return
-        batch.ended[job_id] = state
-        if len(batch.ended) >= batch.jobs:
-            del self._batches[row.batch_id]
-            QTimer.singleShot(0, lambda: self._batch_ended(batch))  # after the queue's own handlers
+        for job_id, state in finished:
+            row = self.queue.row_for(job_id)
+            batch = self._batches.get(row.batch_id) if row is not None else None
+            if batch is None:
+                continue
+            batch.ended[job_id] = state
+            if len(batch.ended) >= batch.jobs:
+                del self._batches[row.batch_id]
+                QTimer.singleShot(0, lambda b=batch: self._batch_ended(b))  # after the queue's own handlers
 
     def _batch_ended(self, batch: _Batch) -> None:
         states = list(batch.ended.values())

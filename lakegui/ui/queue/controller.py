@@ -52,6 +52,9 @@ __all__ = ["RUNNER", "Totals", "TransferQueue"]
 class TransferQueue(QObject):
     totals_changed = Signal(object)  # Totals
     job_finished = Signal(int, str)  # job id, state
+    # [(job id, state)] of the ends taken in one turn: one call into a listener for many ends (each
+    # call from Qt into Python waits for the GIL while workers are busy)
+    jobs_finished = Signal(list)
     jobs_added = Signal(int, int)  # batch id, jobs
     idle = Signal()  # nothing running and nothing left to claim
     _ended = Signal()  # from worker threads: ends wait in the service
@@ -78,6 +81,7 @@ class TransferQueue(QObject):
         except QueueError as exc:  # e.g. locked by another process: the app still opens
             self.service, self.error = None, str(exc)
         self._flush_scheduled = False
+        self._finished: list[tuple[int, str]] = []  # ends announced this turn, for jobs_finished
         self._last_write = 0.0
         self._closing = False
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="lakegui-queue-store")
@@ -123,6 +127,7 @@ class TransferQueue(QObject):
         elif isinstance(event, TotalsChanged):
             self.totals_changed.emit(event.totals)
         elif isinstance(event, JobEnded):
+            self._finished.append((event.job_id, event.state))
             self.job_finished.emit(event.job_id, event.state)
         elif isinstance(event, RowsAdded):
             self.model.append_rows(event.rows)
@@ -301,6 +306,9 @@ class TransferQueue(QObject):
         if self._closing or not self.service:
             return
         ends = self.service.collect_ends(self.ENDS_PER_TURN)
+        if self._finished:
+            finished, self._finished = self._finished, []
+            self.jobs_finished.emit(finished)
         if len(ends) == self.ENDS_PER_TURN:  # more wait: the next turn takes them, after other events
             QTimer.singleShot(0, self._on_ended)
         if ends and not self._flush_scheduled:
