@@ -166,7 +166,8 @@ def test_kill_9_mid_move_then_queue_resume_leaves_every_object_in_exactly_one_pl
     first = ["mv", "s3://src/p/", "s3://dst/p/", "--endpoint-url", url, "--queue", db, "--concurrency", "2"]
     for _ in range(8):
         queued = batches(db) > 0  # a kill before the move was queued leaves nothing to resume
-        if not run_and_kill(first if not queued else ["queue", "resume", "--queue", db], rng.uniform(1.5, 3.0)):
+        if not run_and_kill(first if not queued else ["queue", "resume", "--queue", db], rng.uniform(0.3, 1.2),
+                            queued_in=db):
             break
         if batches(db):
             kills += 1

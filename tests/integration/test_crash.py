@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -36,11 +37,17 @@ def batches(db: str) -> int:
         return 0
 
 
-def run_and_kill(args: list[str], after: float) -> bool:
-    """Run lakegui-cli and SIGKILL it `after` seconds in; True when it was killed, not finished."""
+def run_and_kill(args: list[str], after: float, queued_in: str | None = None) -> bool:
+    """Run lakegui-cli and SIGKILL it `after` seconds in (with `queued_in`, seconds after its batch
+    is stored there: on a loaded machine start-up alone outlasted a fixed delay); True when it was
+    killed, not finished."""
     proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
+        if queued_in is not None:
+            end = time.monotonic() + 120
+            while not batches(queued_in) and proc.poll() is None and time.monotonic() < end:
+                time.sleep(0.02)  # polling the database: the condition is in another process
         proc.wait(after)
         return False
     except subprocess.TimeoutExpired:

@@ -121,8 +121,8 @@ class SeaweedFS:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
+            try:  # weed often ignores SIGTERM for its full 15 s grace: its data is a temp dir anyway
+                self.proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
