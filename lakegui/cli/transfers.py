@@ -221,17 +221,9 @@ def queue(args: argparse.Namespace) -> int:
 
 def _retry_failed(store) -> tuple[list[int], list[dict]]:
     """Queue failed jobs again, but not one-request jobs (tag, restore, mb) that failed for a
-    reason retrying cannot fix: (ids queued again, [{"id", "kind", "key", "error"}] of those left)."""
-    from ..core.transfers.jobs import JobState
-    from ..core.transfers.object_jobs import permanent_failure
-
-    failed = store.jobs(states=[JobState.FAILED])
-    kept = [j for j in failed if permanent_failure(j)]
-    if not kept:
-        return store.retry(), []  # failed jobs only: cancelled ones stay as the user left them
-    skip = {j.id for j in kept}
-    ids = [j.id for j in failed if j.id not in skip]
-    requeued = [i for n in range(0, len(ids), 10_000) for i in store.retry(ids[n:n + 10_000])]  # SQLite's ? limit
+    reason retrying cannot fix (QueueService.retry_failed): (ids queued again, [{"id", "kind",
+    "key", "error"}] of those left)."""
+    requeued, kept = store.retry_failed()
     return requeued, [{"id": j.id, "kind": str(j.direction), "key": j.uri, "error": j.error} for j in kept]
 
 

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 CLAIM_AHEAD = 3  # jobs claimed per worker slot (the CLI): workers never wait on the owner thread
 WRITE_EVERY = 0.05  # seconds the CLI's loop gathers job ends before writing them
 SAVE_PROGRESS_EVERY = 2.0  # seconds between saves of running jobs' bytes, so a restart shows them
+_IDS_A_STATEMENT = 10_000  # ids sent to the store at once: well under SQLite's limit of ? per statement
 
 
 class EnginePool:
@@ -605,6 +606,24 @@ class QueueService:
         self._set_rows_state(moved, "queued")
         self.pump()
         return moved
+
+    def retry_failed(self, ids: Selection = None, *, batch_id: int | None = None) -> tuple[list[int], list[Job]]:
+        """Queue failed jobs again (of `ids`, of `batch_id`, else all), but not a tag, restore or
+        make-bucket job that failed for a reason retrying cannot fix (object_jobs.permanent_failure):
+        asking again gets the same answer. Returns (ids queued again, jobs left as they are).
+        The CLI's `queue retry-failed` and the window's Retry failed both ask this."""
+        from .object_jobs import permanent_failure  # with the engines: not on this module's import
+
+        ids = None if ids is None else list(ids)
+        chunks = [None] if ids is None else [ids[n:n + _IDS_A_STATEMENT] for n in range(0, len(ids), _IDS_A_STATEMENT)]
+        failed = [j for chunk in chunks for j in self.jobs(states=[JobState.FAILED], batch_id=batch_id, ids=chunk)]
+        left = [j for j in failed if permanent_failure(j)]
+        if not left:
+            return self.retry(ids, batch_id=batch_id), []
+        skip = {j.id for j in left}
+        chosen = [j.id for j in failed if j.id not in skip]
+        return [i for n in range(0, len(chosen), _IDS_A_STATEMENT)
+                for i in self.retry(chosen[n:n + _IDS_A_STATEMENT])], left
 
     def remove_finished(self, ids: Selection = None, *, batch_id: int | None = None) -> int:
         """Take done, skipped and cancelled jobs out of the queue. A backfill's records stay

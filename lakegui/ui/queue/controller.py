@@ -220,12 +220,15 @@ class TransferQueue(QObject):
             self._take_claim()
             self.service.cancel(ids, batch_id=batch_id)
 
-    def retry(self, ids=None, *, batch_id: int | None = None) -> None:
-        """Queue failed jobs again (cancelled ones stay as the user left them)."""
-        if self.service:
-            self._take_claim()
-            self.service.retry(ids, batch_id=batch_id)
-            self._start_ticking()
+    def retry(self, ids=None, *, batch_id: int | None = None) -> list[Job]:
+        """Queue failed jobs again (cancelled ones stay as the user left them), but not a tag,
+        restore or make-bucket job that failed for good: those are returned, left as they are."""
+        if not self.service:
+            return []
+        self._take_claim()
+        _, left = self.service.retry_failed(ids, batch_id=batch_id)
+        self._start_ticking()
+        return left
 
     def remove_finished(self, ids=None, *, batch_id: int | None = None) -> None:
         """Remove done, skipped and cancelled jobs from the list; backfills keep their records."""

@@ -80,7 +80,7 @@ class TransferQueueView(QFrame):
                                                                 ("running", "queued", "paused")), "Ctrl+Shift+X")
         self.retry_action = self._action("Retry failed", "retry",
                                          "Queue the failed transfers again",
-                                         lambda: self._control(self.queue.retry, "retry", "failed", ("failed",)),
+                                         lambda: self._control(self.retry, "retry", "failed", ("failed",)),
                                          "Ctrl+Shift+R")
         self.remove_finished_action = self._action("Remove finished", "done",
                                                    "Remove done, skipped and cancelled transfers from the list",
@@ -186,6 +186,17 @@ class TransferQueueView(QFrame):
                              f"{which} ones, or clear the selection (Esc in the list) to {verb} them all.")
             return
         control([r.data(JOB_ID_ROLE) for r in rows] or None)
+
+    SHOWN_LEFT = 3  # jobs a retry left that its message names
+
+    def retry(self, ids=None) -> None:
+        """Retry failed transfers; say which ones were left because retrying cannot help."""
+        left = self.queue.retry(ids)
+        if left:
+            named = "; ".join(f"{j.direction} of {j.uri} failed for good: {j.error}" for j in left[:self.SHOWN_LEFT])
+            more = f"; … and {len(left) - self.SHOWN_LEFT:,} more" if len(left) > self.SHOWN_LEFT else ""
+            self.failed.emit(f"{len(left):,} left: {named}{more}. Retrying cannot help until the cause is "
+                             "fixed; then ask again.")
 
     def selected_ids(self) -> list[int] | None:
         rows = self.table.selectionModel().selectedRows()
