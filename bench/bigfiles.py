@@ -116,7 +116,8 @@ def run(args, work: Path, sw) -> int:
     lakeguis = {"lakegui": ([cli], env)}
     for spec in args.tree:
         name, _, tree = spec.partition("=")
-        lakeguis[name] = ([sys.executable, "-m", "lakegui.cli"],
+        # -P: `python -m` would put the working directory (this tree, when run from it) before PYTHONPATH
+        lakeguis[name] = ([sys.executable, "-P", "-m", "lakegui.cli"],
                           dict(env, PYTHONPATH=os.pathsep.join([tree, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)))
     sizes = [int(s) for s in args.sizes.split(",")]
     directions = args.only.split(",")
