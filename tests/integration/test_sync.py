@@ -236,7 +236,8 @@ NO_CHANGE_RUN = """
 import sys
 from lakegui.cli import main
 code = main(sys.argv[1:])
-heavy = ("boto3", "botocore", "s3transfer", "awscrt", "pyarrow", "pandas", "urllib3", "lakegui.core.transfers.store")
+heavy = ("boto3", "botocore", "s3transfer", "awscrt", "pyarrow", "pandas", "urllib3", "lakegui.core.transfers.store",
+         "logging.handlers")
 print(" ".join(m for m in heavy if m in sys.modules) or "none", file=sys.stderr)
 sys.exit(code)
 """

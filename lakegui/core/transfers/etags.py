@@ -11,8 +11,6 @@ import hashlib
 import re
 from pathlib import Path
 
-from s3transfer.utils import ChunksizeAdjuster
-
 MIB = 1024 * 1024
 _PLAIN = re.compile(r"^[0-9a-f]{32}$")
 _MULTI = re.compile(r"^[0-9a-f]{32}-(\d+)$")
@@ -50,7 +48,14 @@ def upload_etag(path: Path | str, size: int, threshold: int, chunksize: int) -> 
     """The ETag our own upload of `path` gets (s3transfer's part size rules)."""
     if size < threshold:
         return md5_etag(path)
-    return md5_etag(path, ChunksizeAdjuster().adjust_chunksize(chunksize, size))
+    return md5_etag(path, upload_part_size(chunksize, size))
+
+
+def upload_part_size(chunksize: int, size: int) -> int:
+    """The part size s3transfer uploads `size` bytes in, asked for `chunksize` (within S3's limits)."""
+    from s3transfer.utils import ChunksizeAdjuster  # loads botocore (~0.15 s): only when a part size is needed
+
+    return ChunksizeAdjuster().adjust_chunksize(chunksize, size)
 
 
 def comparable(etag: str) -> bool:
@@ -70,7 +75,7 @@ def same_content(path: Path | str, size: int, etag: str, chunksize: int) -> bool
         return None
     parts = int(m.group(1))
     # Try our own part size, then the MiB-rounded size the part count implies (other tools).
-    candidates = [ChunksizeAdjuster().adjust_chunksize(chunksize, size)]
+    candidates = [upload_part_size(chunksize, size)]
     if parts > 0:
         implied = -(-size // parts)
         candidates.append(-(-implied // MIB) * MIB)
