@@ -22,6 +22,7 @@ from .. import __version__
 from ..core.connection import Connection
 from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
+from ..core.transfers.object_jobs import delete_results
 from ..core.units import counted
 from .backfills.notifier import Notifier
 from .bookmarks import BookmarksPanel, bookmark_title
@@ -584,9 +585,21 @@ class MainWindow(QMainWindow):
         row = self.transfers.model.row_for(job_id)
         if row is not None and state == "done" and row.direction == "move":  # its local_path: the source's URI
             self.preview.object_moved(row.local_path, row.uri)
+        if row is not None and row.direction == "delete" and state in ("done", "failed"):
+            self._preview_deleted(job_id, row.uri)
         here = f"s3://{self.browser.bucket}/{self.browser.prefix}"
         if row is not None and state == "done" and row.direction == "upload" and row.uri.startswith(here):
             self._uploaded_here = True
+
+    def _preview_deleted(self, job_id: int, folder: str) -> None:
+        """Clear the preview of an object the delete job took (a failed job may have deleted some
+        of its keys). Its keys are read only when the shown object is under the job's folder."""
+        shown = self.preview.shown_uri
+        if not shown or not shown.startswith(folder):
+            return
+        job = self.transfers.job(job_id)
+        if job is not None:
+            self.preview.objects_deleted(job.bucket, delete_results([job])[0])
 
     def _on_transfers_idle(self) -> None:
         if self._ended:  # one line per run of the queue, not one per file

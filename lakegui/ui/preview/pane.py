@@ -12,6 +12,7 @@ import asyncio
 import time
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import Iterable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -158,6 +159,22 @@ class PreviewPane(QFrame):
         self.show_entry(None)
         self.title.setText(entry.key)
         self.message.setText(f"This object was moved to {target}. Select it there to preview it.")
+
+    @property
+    def shown_uri(self) -> str:
+        """The s3:// URI of the object shown ('' when none)."""
+        return f"s3://{self._location.bucket}/{self._entry.key}" if self._entry is not None else ""
+
+    def objects_deleted(self, bucket: str, keys: Iterable[str]) -> None:
+        """A delete took `keys` from `bucket` (on a versioned bucket it left a delete marker: the
+        latest is gone all the same). A shown one is let go of, saying why; a shown older version
+        stays, as a delete without a version id leaves it."""
+        entry = self._entry
+        if entry is None or self.version_id or bucket != self._location.bucket or entry.key not in set(keys):
+            return
+        self.show_entry(None)
+        self.title.setText(entry.key)
+        self.message.setText(f"s3://{bucket}/{entry.key} was deleted.")
 
     def cancel(self) -> None:
         for slot in (self._slot, self._props_slot):

@@ -256,6 +256,11 @@ class TransferQueue(QObject):
         """The batch's jobs as stored, ends already announced included (any thread)."""
         return self.service.jobs(batch_id=batch_id) if self.service else []
 
+    def job(self, job_id: int) -> Job | None:
+        """The job as stored, its end already announced included (any thread)."""
+        found = self.service.jobs(ids=[job_id]) if self.service else []
+        return found[0] if found else None
+
     def batch_progress(self, batch_id: int) -> BatchProgress | None:
         return self.service.batch_progress(batch_id) if self.service else None
 
