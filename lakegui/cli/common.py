@@ -7,9 +7,7 @@ and a usage error must not pay for boto3, botocore or pyarrow (half a second).""
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -165,6 +163,8 @@ def unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> int | N
     word = next((a for a in argv if not a.startswith("-")), None)
     if word is None or word in sub.choices:
         return None
+    import difflib  # only for a typo (1.6 ms of every start-up otherwise)
+
     names = [n for n in sub.choices if not n.startswith("_")]  # __complete is the shell's, not a person's
     near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     parser.print_usage(sys.stderr)
@@ -175,6 +175,8 @@ def unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> int | N
 
 def unknown_arguments(parser: argparse.ArgumentParser, extra: list[str]) -> int:
     """Usage error for arguments `parser` does not take, with the nearest option for each typo."""
+    import difflib
+
     options = sorted(o for o in parser._option_string_actions if o.startswith("--"))
     hints = []
     for arg in extra:
@@ -278,6 +280,7 @@ def open_store(args):
 def run_queue(store, args, batch_ids, settings, *, connection=None, override: dict | None = None):
     """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C hands them back.
     `override`: connection fields that win over those recorded with the jobs' batches."""
+    import signal
     from dataclasses import replace
 
     from ..core.transfers.jobs import JobState

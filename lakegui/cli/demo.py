@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command
 
@@ -21,6 +19,9 @@ def add_parser(sub) -> None:
 
 
 def demo_server(args: argparse.Namespace) -> int:
+    import signal  # here, not at start-up: every command imports this module
+    import threading
+
     from ..core.demo import DEMO_BUCKET, DEMO_CREDENTIALS, DEMO_REGION, DemoServer
     from ..core.units import human_size
 

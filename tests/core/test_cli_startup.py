@@ -15,7 +15,7 @@ import pytest
 from lakegui.cli import build_parser
 
 HEAVY = ("boto3", "botocore", "s3transfer", "awscrt", "pyarrow", "pandas", "numpy")
-LATER = ("logging.handlers",)  # modules (not packages) no start-up path needs
+LATER = ("logging.handlers", "signal")  # modules (not packages) no start-up path needs
 # main() as the console script runs it, then the top-level modules that got loaded.
 WRAPPER = r"""
 import json, sys
