@@ -217,6 +217,37 @@ def no_files_message(bucket: str, prefix: str, template, selection, selected) ->
     return f"no file matches {wanted}: {found}"
 
 
+def value_hints(selection, selected) -> str:
+    """' (did you mean symbol=AAPL?)' when a --where value is held only in another case; else ''."""
+    from ..core.lake.select import case_hints
+
+    hints = case_hints(selection, selected.values)
+    return f" ({'; '.join(hints)})" if hints else ""
+
+
+PARQUET_SUFFIXES = ("parquet", "parq", "pq")
+_KINDS = {"json": "JSON", "jsonl": "JSON Lines", "ndjson": "JSON Lines", "csv": "CSV", "tsv": "TSV", "txt": "text"}
+
+
+def not_parquet(template) -> str:
+    """Why `schema` and `query` cannot read this layout ('' when they can): its key pattern
+    ends in another file type (fundamentals' .json), decided before any file is read, instead of
+    one 'not a Parquet file' per file. A pattern whose extension is a field is given the benefit."""
+    name = template.key_template.rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not ext or "{" in ext or "}" in ext or ext in PARQUET_SUFFIXES:
+        return ""
+    from ..core import paths
+    from ..core.layouts import load_layouts
+
+    layouts, _ = load_layouts(paths.config_dir())  # problems were printed by template_named
+    parquet = sorted(n for n, t in layouts.items()
+                     if t.key_template.lower().endswith(tuple("." + x for x in PARQUET_SUFFIXES)))
+    kind = _KINDS.get(ext, f".{ext}")
+    return (f"template {template.name!r} holds {kind} files, not Parquet: schema/query read Parquet layouts"
+            + (f" ({', '.join(parquet)})" if parquet else ""))
+
+
 def template_named(args):
     from ..core import paths
     from ..core.layouts import load_layouts

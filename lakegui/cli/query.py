@@ -13,9 +13,12 @@ from .common import (
     add_connection_options,
     add_selection_options,
     connection_for,
+    fail,
     fail_usage,
     no_files_message,
+    not_parquet,
     template_named,
+    value_hints,
 )
 
 DEFAULT_LIMIT = 100
@@ -62,6 +65,8 @@ def query(args: argparse.Namespace) -> int:
         flt = parse_filter(args.filter) if args.filter.strip() else None
     except (ValueError, SelectionError, FilterError) as exc:
         return fail_usage(str(exc))
+    if problem := not_parquet(template):
+        return fail(problem)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] or None
     if args.limit < 0:
         return fail_usage("--limit must be 0 or more")
@@ -90,7 +95,9 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
         print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
         return EXIT_FAILED
     if not selected.files:  # no rows to show is a failure, said in one line (issue 23: exit 1)
-        print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}", file=sys.stderr)
+        hint = value_hints(selection, selected)
+        print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}{hint}",
+              file=sys.stderr)
         return EXIT_FAILED
     ds = LakeDataset(client, bucket, selected.files, field_names=template.field_names,
                      raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
@@ -105,7 +112,7 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
         (columns or [])
     unknown = [c for c in named if read_ok and all(c in b.missing_columns for b in read_ok)]
     if unknown:
-        print(f"lakegui-cli: no file read has a column named {', '.join(map(repr, unknown))}", file=sys.stderr)
+        print(f"lakegui-cli: {_unknown_columns(unknown, read_ok, template.field_names)}", file=sys.stderr)
         return EXIT_FAILED
     names = table.column_names if table.num_columns else (columns or []) + template.field_names
     if args.out:
@@ -127,6 +134,18 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _unknown_columns(unknown: list[str], read_ok: list, fields: list[str]) -> str:
+    """Columns no file read has, with the nearest one each and those the files do have (as preview
+    names a file's columns): a typo is fixed from the message, not from a second command."""
+    import difflib
+
+    have = list(dict.fromkeys(c for b in read_ok for c in b.columns)) + list(fields)
+    hints = [f"did you mean {near[0]}?" for c in unknown
+             if (near := difflib.get_close_matches(c, have, n=1, cutoff=0.6))]
+    return (f"no file read has a column named {', '.join(map(repr, unknown))}"
+            + (f" ({'; '.join(hints)})" if hints else "") + f"; the columns are: {', '.join(have)}")
+
+
 def _report_failures(failed: list) -> None:
     for _, why in failed[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
@@ -143,7 +162,7 @@ def _keep(batches, into: list):
 def _cost(t, human_size) -> str:
     from ..core.units import count
 
-    return (f"{count(t.files, 'file')}, {t.row_groups_read:,} row groups read, {t.row_groups_skipped:,} skipped, "
+    return (f"{count(t.files, 'file')}, {count(t.row_groups_read, 'row group')} read, {t.row_groups_skipped:,} skipped, "
             f"{count(t.requests, 'request')}, {human_size(t.bytes_read)}")
 
 

@@ -13,9 +13,12 @@ from .common import (
     add_connection_options,
     add_selection_options,
     connection_for,
+    fail,
     fail_usage,
     no_files_message,
+    not_parquet,
     template_named,
+    value_hints,
 )
 
 SHOWN_FAILURES = 20
@@ -48,6 +51,8 @@ def schema(args: argparse.Namespace) -> int:
         selection.check(template)
     except (ValueError, SelectionError) as exc:
         return fail_usage(str(exc))
+    if problem := not_parquet(template):
+        return fail(problem)
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
@@ -60,7 +65,9 @@ def schema(args: argparse.Namespace) -> int:
         selected = select_files(client, bucket, template, selection, prefix=prefix,
                                 listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
         if not selected.files:  # nothing to compare is a failure, said in one line (issue 23: exit 1)
-            print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}", file=sys.stderr)
+            hint = value_hints(selection, selected)
+            print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}{hint}",
+                  file=sys.stderr)
             return EXIT_FAILED
         report = scan_schemas(client, bucket, selected.files, raw=conn.profile.raw_listing,
                               verify=conn.profile.verify_tls)

@@ -51,6 +51,7 @@ class LakeBatch:
     bytes_read: int = 0
     error: str = ""
     missing_columns: tuple = ()   # wanted or filtered columns this file lacks (all nulls there)
+    columns: tuple = ()           # the file's own columns (a column asked for by mistake names them)
 
     @property
     def rows(self) -> int:
@@ -312,6 +313,7 @@ class LakeDataset:
         present = [c for c in own if c in names]
         out = st.out
         out.missing_columns = tuple(c for c in own + filter_cols if c not in names)
+        out.columns = tuple(names)
         read = present + [c for c in filter_cols if c in names and c not in present]
         fstats = field_stats(fields)
         absent = {c: ABSENT for c in filter_cols if c not in names}

@@ -167,6 +167,7 @@ class Selected:
     listed: int                       # objects the listing returned
     listing_prefix: str               # what was listed (prefixes joined by ', ' when several)
     unmatched: list[tuple[str, str]]  # (key, why it is not in the layout)
+    values: dict[str, set[str]] = field(default_factory=dict)  # field -> values asked for, of keys not selected
 
 
 def listing_prefixes(template: LayoutTemplate, selection: Selection, prefix: str = "") -> list[str]:
@@ -224,6 +225,8 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
     by_prefix = dict(together, **dict(zip(rest, listed_rest)))
     pages = [by_prefix[p] for p in prefixes]
     files, unmatched, listed = [], [], 0
+    asked = [k for k, c in selection.choices.items() if c.values is not None]
+    values: dict[str, set[str]] = {k: set() for k in asked}
     for objects in pages:
         for o in objects:
             listed += 1
@@ -238,8 +241,24 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
                 unmatched.append((o.key, "; ".join(problems)))
             elif selection.matches(fields):
                 files.append(LakeFile(o.key, o.size, o.etag, fields))
+            else:  # kept for a hint (symbol=aapl of a lake of AAPL) when nothing is selected
+                for k in asked:
+                    values[k].add(fields.get(k, ""))
     files.sort(key=lambda f: f.key)
-    return Selected(files, listed, prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes), unmatched)
+    return Selected(files, listed, prefixes[0] if len(prefixes) == 1 else ", ".join(prefixes), unmatched, values)
+
+
+def case_hints(selection: Selection, values: dict[str, set[str]]) -> list[str]:
+    """'did you mean AAPL?' for each value asked for that the lake holds only in another case
+    (--where symbol=aapl of a lake of AAPL): the selection compares values exactly."""
+    hints = []
+    for name, choice in selection.choices.items():
+        held = values.get(name, set())
+        for asked in sorted(choice.values or ()):
+            near = sorted(v for v in held if v != asked and v.casefold() == asked.casefold())
+            if near and asked not in held:
+                hints.append(f"did you mean {name}={near[0]}?")
+    return hints
 
 
 def first_pages(client, bucket: str, prefixes: list[str], listing: dict | None) -> dict[str, list]:
