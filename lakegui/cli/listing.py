@@ -60,8 +60,8 @@ def ls_command(args: argparse.Namespace) -> int:
                 if lines:
                     print("\n".join(lines), flush=True)
     except Exception as exc:
-        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}",
-              file=sys.stderr)
+        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None)}"
+              f"{_default_endpoint_hint(args, conn, exc)}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
         print(json.dumps({"prefixes": prefixes, "objects": objects}))
@@ -76,6 +76,7 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
 
     versions, found = [], 0
     parent = _folder(prefix)
+    _say_unversioned(conn, bucket)
     try:
         for page in VersionLister(conn.listing_client(), bucket, prefix, recursive=args.recursive,
                                   raw=conn.profile.raw_listing, verify=conn.profile.verify_tls):
@@ -99,6 +100,31 @@ def _ls_versions(args: argparse.Namespace, conn, bucket: str, prefix: str) -> in
     if not found:
         print(f"lakegui-cli: no versions under {args.uri}", file=sys.stderr)
     return EXIT_OK
+
+
+def _default_endpoint_hint(args, conn, exc: BaseException) -> str:
+    """For an endpoint that cannot be reached when none was named: it was AWS S3's default for
+    the region, so another server wants --endpoint-url (or a profile that names it)."""
+    from ..core.errors import classify
+
+    if args.endpoint_url or classify(exc).code != "EndpointConnectionError" or ".amazonaws.com" not in str(exc):
+        return ""
+    return (f" No --endpoint-url was given, so this was AWS S3 in region {conn.profile.region}: name another S3 "
+            "server with --endpoint-url URL, or a profile with --profile NAME.")
+
+
+def _say_unversioned(conn, bucket: str) -> None:
+    """One line (stderr, before the rows) when the bucket never kept versions: its `null` rows are
+    then the objects themselves, not a history. Unknown (access denied, say): nothing said."""
+    from ..core.versions import NEVER, versioning_state
+
+    try:
+        never = versioning_state(conn.client(), bucket) == NEVER
+    except Exception:  # noqa: BLE001  the listing that follows reports a real problem
+        return
+    if never:
+        print(f"lakegui-cli: s3://{bucket} keeps no versions (versioning was never enabled): "
+              "each key has one version, null", file=sys.stderr, flush=True)
 
 
 def _folder(prefix: str) -> str:

@@ -100,6 +100,9 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                           raw=src_conn.profile.raw_listing,
                           verify=src_conn.profile.verify_tls)
     except Exception as exc:
+        if not prefix and _is_prefix(src_conn, src_bucket, src, exc):  # as rm says it of a prefix
+            return fail_usage(f"s3://{src_bucket}/{src} is a prefix: end it with '/' (s3://{src_bucket}/{src}/) "
+                              f"to {verb} every key under it")
         return fail(error_message(exc, bucket=src_bucket, key=src, endpoint=src_conn.profile.endpoint_url or None))
     in_place = source_profile is None and src_bucket == dst_bucket and any(it.src_key == it.key for it in items)
     if in_place and (move or not args.storage_class):  # a copy onto itself only changes the storage class
@@ -139,6 +142,22 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                                                           "jobs": len(jobs)})
     finally:
         store.close()
+
+
+def _is_prefix(conn, bucket: str, key: str, exc: BaseException) -> bool:
+    """Whether a key that was not found is a prefix holding objects (s3://B/tmp of tmp/...):
+    one listing of a single key, made only once the HEAD has failed."""
+    from ..core.errors import classify
+    from ..core.listing import PrefixLister
+
+    if classify(exc).code not in ("NoSuchKey", "404", "NotFound"):
+        return False
+    try:
+        page = PrefixLister(conn.listing_client(), bucket, key + "/", recursive=True, page_size=1,
+                            raw=conn.profile.raw_listing, verify=conn.profile.verify_tls).next_page()
+    except Exception:  # noqa: BLE001  the HEAD's own error is the one to report then
+        return False
+    return bool(page and page.objects)
 
 
 def cp(args: argparse.Namespace) -> int:

@@ -97,6 +97,11 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
               file=sys.stderr)
         store.close()
         return EXIT_FAILED
+    if not plan.items and not plan.skipped and direction == "download" and prefix and not prefix.endswith("/"):
+        # Neither a key nor a prefix: said as every other command says a key that is not there.
+        print(f"lakegui-cli: {uri} was not found: it may have been deleted or renamed.", file=sys.stderr)
+        store.close()
+        return EXIT_FAILED
     if not plan.items and not plan.skipped:
         print(f"lakegui-cli: nothing to {direction}: {uri if direction == 'download' else ' '.join(args.local)} "
               "holds no files", file=sys.stderr)
@@ -190,7 +195,7 @@ def queue(args: argparse.Namespace) -> int:
                 if args.json:
                     print(json.dumps({"requeued": len(ids), "left": left}))
                 else:
-                    print(f"{len(ids):,} failed jobs queued again")
+                    print(f"{counted(len(ids), 'failed job')} queued again")
                     _say_left(left)
                 return EXIT_OK
             _say_left([] if args.json else left)

@@ -66,6 +66,15 @@ def _where(bucket: str | None, key: str | None) -> str:
     return f"s3://{bucket}/{key or ''}"
 
 
+def _endpoint_tried(exc: BaseException) -> str:
+    """The scheme and host botocore tried to connect to (its error's URL, without the request)."""
+    from urllib.parse import urlsplit
+
+    url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "")
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def _client_error_message(code: str, status: int, where: str, bucket: str | None, original: str) -> str:
     if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
         return f"Access denied to {where}: check the profile's permissions."
@@ -134,8 +143,9 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         return ErrorInfo(True, "SSLError",
                          f"The TLS certificate of {target} could not be verified.", str(exc))
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+        tried = endpoint or _endpoint_tried(exc) or "the S3 endpoint"  # which one, when none was named
         return ErrorInfo(False, "EndpointConnectionError",
-                         f"Cannot reach {target}: check the endpoint URL and your network.", str(exc))
+                         f"Cannot reach {tried}: check the endpoint URL and your network.", str(exc))
     if isinstance(exc, _NETWORK_ERRORS):
         return ErrorInfo(False, "NetworkError",
                          f"The connection to {target} failed mid-request; retrying may help.", str(exc))
