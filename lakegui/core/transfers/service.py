@@ -874,12 +874,22 @@ class QueueService:
                 row.state, row.error, row.bytes_done = str(job.state), job.error, job.bytes_done
                 changed.append(job.id)
         self._add_rows(new_rows)
+        gone = self._gone_from_store()
+        self._remove_rows(gone)
         if changed:
             self._counts = None
             self._emit(RowsChanged(changed))
-        if new_rows or changed:
+        if new_rows or changed or gone:
             self.emit_totals()
-        return bool(new_rows or changed)
+        return bool(new_rows or changed or gone)
+
+    def _gone_from_store(self) -> list[int]:
+        """Rows whose jobs another process removed or hid (lakegui-cli queue clear). A count comes
+        first: the ids of 10,000 jobs are read only when it differs from the rows shown."""
+        if self._store.visible_count() == len(self.rows):
+            return []
+        kept = self._store.visible_ids()
+        return [r.job_id for r in self.rows if r.job_id not in kept and r.job_id not in self._running]
 
     # the CLI's loop
 

@@ -510,6 +510,14 @@ class JobStore:
         """Changes when another connection (another process) commits; cheap to poll."""
         return self._read("PRAGMA data_version")[0][0]
 
+    def visible_count(self) -> int:
+        """How many jobs the view shows (one aggregate step, cheap to ask after every change)."""
+        return self._read("SELECT COUNT(*) FROM jobs WHERE hidden = 0")[0][0]
+
+    def visible_ids(self) -> set[int]:
+        """The ids of the jobs the view shows."""
+        return {r[0] for r in self._read("SELECT id FROM jobs WHERE hidden = 0")}
+
     def changed_since(self, when: float) -> list[Job]:
         """Jobs the view shows that changed (by anyone) after `when`, a time.time() value."""
         return [_job(r) for r in self._read(f"{_SELECT} WHERE updated > ? AND hidden = 0 ORDER BY id", (when,))]

@@ -170,10 +170,37 @@ class TransferTableModel(ColumnTableModel):
         cut = path.rfind("/", 0, path.rfind("/")) + 1 if n == 1 else len(folder)
         return path[cut:] or r.name
 
+    MAX_REMOVED_RUNS = 64  # more separate runs of removed rows than this: one reset instead
+
     def remove_ids(self, ids) -> None:
-        ids = set(ids)
-        if ids:
-            self.set_rows([r for r in self._rows if r.job_id not in ids])
+        """Take these jobs' rows out. A few runs of rows go with remove notifications, so the
+        selection and the scroll position stay; many scattered ones with one reset."""
+        positions = sorted(self._index[j] for j in set(ids) if j in self._index)
+        if not positions:
+            return
+        runs: list[list[int]] = []
+        for i in positions:
+            if runs and runs[-1][1] == i - 1:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i])
+        if len(runs) > self.MAX_REMOVED_RUNS:
+            gone = {self._rows[i].job_id for i in positions}
+            self.set_rows([r for r in self._rows if r.job_id not in gone])
+            return
+        index = self._index
+        for first, last in reversed(runs):  # from the bottom: the rows above keep their places
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for r in self._rows[first:last + 1]:
+                del index[r.job_id]
+            del self._rows[first:last + 1]
+            for i in range(first, len(self._rows)):  # right before listeners hear of it
+                index[self._rows[i].job_id] = i
+            self.endRemoveRows()
+        roots, self._roots = self._roots, {}
+        self._add_roots(self._rows)
+        if roots != self._roots and self._rows:  # names below a batch's folder may have grown
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
 
     def rows_changed(self, job_ids) -> None:
         """Repaint the rows of these jobs (their JobRow objects were changed in place)."""
