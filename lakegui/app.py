@@ -42,6 +42,7 @@ class LakeApp:
         self.settings = settings if settings is not None else settings_store.load()
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lakegui-io")
         self.demo: DemoServer | None = None
+        self.closed = False  # the windows closed (a connection still starting is not shown)
         self.window = MainWindow(self.executor, self.settings.transfer)
         self.window.profile_chosen.connect(self._on_window_profile_chosen)
         self.window.apply_settings(self.settings)
@@ -84,6 +85,8 @@ class LakeApp:
                 info = classify(exc)
                 self.window.show_notice(f"The demo lake could not start: {info.message}")
                 self.window.browser.report_unavailable(info.message)
+                return
+            if self.closed:  # quit while the demo started: close() stops it
                 return
             self.window.set_connection(self.demo.connection(self.settings.transfer.max_concurrency))
         elif self.options.profile is not None:
@@ -150,18 +153,41 @@ def run(options: LaunchOptions) -> int:
     lake = LakeApp(options, settings)
     follow_system(qt_app, lambda: options.theme or lake.settings.theme)
     lake.window.show()
+    from .ui.stop_signals import StopOnSignals
+
+    # kill <pid> and Ctrl+C close the windows as File › Quit does: the queue stops and is recorded.
+    stop_signals = StopOnSignals(qt_app.closeAllWindows)
+    log.info("Window open; SIGTERM or SIGINT closes it")
+    # The loop ends when main() returns, not when Qt sees the last window go: a quit while the demo
+    # lake was starting stopped the loop under main() ("Event loop stopped before Future completed").
+    qt_app.setQuitOnLastWindowClosed(False)
+    quitting = []  # Qt quit by itself (the session ending): the loop stops wherever main() is
+    qt_app.aboutToQuit.connect(lambda: quitting.append(True))
 
     async def main() -> int:
         if options.screenshot is not None:
             return await lake.screenshot(options.screenshot)
         closed = asyncio.get_event_loop().create_future()
-        qt_app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(0))
+
+        def on_last_window_closed() -> None:
+            lake.closed = True
+            if not closed.done():
+                closed.set_result(0)
+
+        qt_app.lastWindowClosed.connect(on_last_window_closed)
         await lake.start()
         return await closed
 
     try:
         with loop:
-            return loop.run_until_complete(main())
+            try:
+                return loop.run_until_complete(main())
+            except RuntimeError:
+                if not quitting:
+                    raise
+                log.info("Qt quit before the window was closed")
+                return 0
     finally:
+        stop_signals.close()
         lake.close()
         collector.stop()

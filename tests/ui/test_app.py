@@ -96,3 +96,32 @@ def test_turning_tls_verification_off_is_warned_about(qtbot, window, moto_endpoi
     with qtbot.waitSignal(window.browser.listing_failed, timeout=10000):
         window.set_connection(Connection(profile))
     assert window.notice.isVisible() and "TLS certificate verification is OFF" in window.notice.text()
+
+
+@pytest.mark.slow  # 4 s: a GUI process of its own, seeding its own demo lake
+def test_sigterm_closes_the_app_as_quit_does(qtbot):
+    """`kill <pid>` closes the window the File › Quit way (its layout saved, the queue stopped) and
+    exits 0 without a traceback; before, the default action killed it (status -15, nothing saved)."""
+    import os
+    import signal
+
+    from lakegui.core import paths
+
+    log_file = paths.log_dir() / "lakegui.log"
+    p = subprocess.Popen([str(Path(sys.executable).parent / "lakegui"), "--demo"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Its log says when the handler is in place (a signal before that would end it the default way).
+        qtbot.waitUntil(lambda: p.poll() is not None or "SIGTERM or SIGINT closes it" in (
+            log_file.read_text() if log_file.exists() else ""), timeout=30000)
+        assert p.poll() is None, p.communicate()[1]
+        os.kill(p.pid, signal.SIGTERM)
+        _out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err
+    assert "Traceback" not in err and "RuntimeError" not in err
+    assert (paths.config_dir() / "ui-state.ini").exists()  # closeEvent ran: the layout was saved
+    assert "SIGTERM received: closing" in log_file.read_text()
