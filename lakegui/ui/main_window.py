@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
 
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.browser.back_action, self.browser.forward_action, self.browser.up_action,
-                       self.browser.refresh_action, self.browser.find_action):
+                       self.browser.refresh_action, self.browser.find_action, self.browser.path_action):
             go_menu.addAction(action)
         self.search_action = QAction("&Search by name…", self)
         self.search_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
@@ -316,9 +316,9 @@ class MainWindow(QMainWindow):
             for action in menu.actions():
                 if action.menu() is not None:
                     walk(action.menu(), path)
-                elif not action.shortcut().isEmpty():
-                    rows.append((path, action.text().replace("&", ""),
-                                 action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+                elif not action.shortcut().isEmpty():  # every key of it: Up is Alt+Up and Backspace
+                    rows.append((path, action.text().replace("&", ""), ", ".join(
+                        k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())))
 
         for top in self.menuBar().actions():
             if top.menu() is not None:

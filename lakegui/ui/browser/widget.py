@@ -138,6 +138,13 @@ class PrefixBrowser(QWidget):
         self.path_edit.setPlaceholderText("s3://bucket/prefix/")
         self.path_edit.returnPressed.connect(self._on_path_edit_return_pressed)
         self.path_edit.setMinimumWidth(120)  # elided in the middle below its full width, never to nothing
+        # Ctrl+L and Alt+D, as in web browsers and file managers; from anywhere in the window (the
+        # browser's type-ahead took the keys typed after a Ctrl+L nothing answered).
+        self.path_action = self._action("Go to path…", QStyle.StandardPixmap.SP_DirLinkIcon,
+                                        QKeySequence("Ctrl+L"), self._focus_path)
+        self.path_action.setShortcuts([QKeySequence("Ctrl+L"), QKeySequence("Alt+D")])
+        self.path_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.path_action.setStatusTip("Type an s3:// path in the path box and press Enter")
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setObjectName("filterEdit")
         self.filter_edit.setAccessibleName("Filter loaded rows")
@@ -516,6 +523,10 @@ class PrefixBrowser(QWidget):
         if self.server_filter.isChecked() and self._connection is not None and self._bucket:
             # Every name the server returns starts with the text, so the local filter agrees.
             self._load(self.prefix, server_filter=self.filter_edit.text())
+
+    def _focus_path(self) -> None:
+        self.path_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.path_edit.selectAll()
 
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
