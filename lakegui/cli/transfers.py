@@ -203,7 +203,8 @@ def queue(args: argparse.Namespace) -> int:
             wanted = set(ids)
             batches = sorted({j.batch_id for j in store.jobs(states=[JobState.QUEUED]) if j.id in wanted})
             summary = run_queue(store, args, batches, settings_store.load().transfer, override=override)
-            return report(store, args, summary, batches, [],
+            # The jobs left were named above: this run's report is of the jobs it ran.
+            return report(_RunOnly(store, {j["id"] for j in left}), args, summary, batches, [],
                           {"queue": str(store.path), "requeued": len(ids), "left": left})
         if args.action == "clear":
             # --finished keeps backfills' records (hidden), for their manifests, as the window does.
@@ -218,16 +219,33 @@ def queue(args: argparse.Namespace) -> int:
                   else "Nothing to resume: no queued or paused jobs.")
             return EXIT_OK
         settings = settings_store.load().transfer
+        # Jobs that had failed before (retry-failed left them, say) do not run now: the report is
+        # of the jobs this run handled, and its exit code theirs; the others are mentioned once.
+        earlier = {j.id for j in store.jobs(states=[JobState.FAILED])}
         summary = run_queue(store, args, None, settings, override=connection_override(args))
-        return report(store, args, summary, None, [], {"queue": str(store.path)})
+        code = report(_RunOnly(store, earlier), args, summary, None, [],
+                      {"queue": str(store.path), "failed_earlier": len(earlier)})
+        if earlier and not args.json:
+            print(f"{len(earlier):,} failed earlier (queue status)", file=sys.stderr)
+        return code
     finally:
         store.close()
 
 
+class _RunOnly:
+    """The queue as `report` reads it, without the failed jobs of `earlier`: they did not run."""
+
+    def __init__(self, store, earlier: set[int]):
+        self._store, self._earlier = store, earlier
+
+    def jobs(self, **query):
+        return [j for j in self._store.jobs(**query) if j.id not in self._earlier]
+
+
 def _retry_failed(store) -> tuple[list[int], list[dict]]:
-    """Queue failed jobs again, but not one-request jobs (tag, restore, mb) that failed for a
-    reason retrying cannot fix (QueueService.retry_failed): (ids queued again, [{"id", "kind",
-    "key", "error"}] of those left)."""
+    """Queue failed jobs again, but not those retrying cannot fix (QueueService.retry_failed): a
+    tag, restore or mb job that failed for good, an upload or download whose target exists with
+    other content: (ids queued again, [{"id", "kind", "key", "error"}] of those left)."""
     requeued, kept = store.retry_failed()
     return requeued, [{"id": j.id, "kind": str(j.direction), "key": j.uri, "error": j.error} for j in kept]
 
@@ -241,6 +259,10 @@ def _say_left(left: list[dict]) -> None:
         print(f"  {j['kind']} {j['key']}: {j['error']}", file=sys.stderr)
     if len(left) > 50:
         print(f"  … and {len(left) - 50:,} more", file=sys.stderr)
+    for kind in ("upload", "download"):  # retrying them would replace what the user was asked about
+        if any(j["kind"] == kind for j in left):
+            print(f"  to replace or keep those targets, run the {kind} again with --overwrite or --skip-existing",
+                  file=sys.stderr)
 
 
 def add_parser(sub) -> None:
@@ -276,8 +298,11 @@ def add_parser(sub) -> None:
                     description="status: the queue's jobs by state. resume: run queued and paused jobs. "
                                 "retry-failed: queue failed jobs again (not a tag, restore or mb job that failed "
                                 "for a reason retrying cannot fix, such as NoSuchKey, AccessDenied or an object "
-                                "that is not archived: those are named and left). clear: remove jobs that are "
-                                "not running "
+                                "that is not archived, nor an upload or download whose target exists with other "
+                                "content: those are named and left; run the upload or download again with "
+                                "--overwrite or --skip-existing). resume reports the jobs it ran (its exit code "
+                                "is theirs; jobs that failed earlier are counted once). clear: remove jobs that "
+                                "are not running "
                                 "(--finished: only done, skipped and cancelled ones).\n\n"
                                 "resume and retry-failed use the connection recorded with each batch; "
                                 "--endpoint-url, --profile and --region given here win over it (an endpoint "

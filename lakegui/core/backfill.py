@@ -20,7 +20,7 @@ from pathlib import Path
 from .layouts import LayoutTemplate, LocalPattern, place
 from .listing import PrefixLister
 from .transfers import etags
-from .transfers.jobs import Direction, JobState, OverwritePolicy
+from .transfers.jobs import CONFLICT, Direction, JobState, OverwritePolicy
 from .transfers.store import NewJob
 
 NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
@@ -292,7 +292,8 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
                 state, error = JobState.FAILED, (f"{where} exists ({item.reason}); keep it (--skip-existing) "
                                                  "or replace it (--overwrite)")
         jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
-                           mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error))
+                           mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error,
+                           resume={CONFLICT: True} if status == DIFFERENT and state is JobState.FAILED else None))
     return jobs
 
 

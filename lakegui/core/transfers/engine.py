@@ -23,7 +23,7 @@ from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
 from . import etags, parts, ranges, verify
-from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
+from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
 from .localpaths import temp_path_for
 
 log = logging.getLogger(__name__)
@@ -168,10 +168,14 @@ class EngineBase:
             return Outcome(control.reason or JobState.CANCELLED, attempts=0)
         if job.upload_id or job.direction is Direction.DOWNLOAD:
             self.cleanup(job)  # what an earlier, interrupted run left behind
+        checked = False
         while True:
             attempt += 1
             try:
                 if job.direction is Direction.UPLOAD:
+                    if not checked:
+                        self.check_upload_target(job)
+                        checked = True
                     outcome = (self.upload_parts if self.in_parts(job) else self._upload)(
                         job, control, progress, on_upload_id)
                 elif job.direction is Direction.DOWNLOAD:
@@ -225,6 +229,30 @@ class EngineBase:
         return info.permanent, info.message
 
     # checks shared by the backends
+
+    def check_upload_target(self, job: Job) -> None:
+        """With the ASK policy, never replace an object that differs: for a job the planner failed
+        as a conflict (jobs.CONFLICT) and then queued again, and for a rerun (a crash, a resume),
+        ask what the key holds now. A first run of any other job relies on the plan's one listing
+        (a HEAD per file would cost a request each on the CLI's default path)."""
+        if job.policy is not OverwritePolicy.ASK:
+            return
+        conflict = bool(job.resume.get(CONFLICT)) if isinstance(job.resume, dict) else False
+        if not conflict and (job.attempts <= 1 or job.upload_id):
+            return
+        path, _, _ = self.upload_source(job)  # a file that went fails as it would below
+        try:
+            head = self.client.head_object(Bucket=job.bucket, Key=job.key)
+        except Exception as exc:
+            if classify(exc).code in ("404", "NoSuchKey", "NotFound"):
+                return  # nothing there to replace
+            raise
+        size, etag = int(head.get("ContentLength", 0)), str(head.get("ETag", ""))
+        if etags.same_content(path, size, etag, self.settings.multipart_chunksize):
+            if conflict:
+                raise Skip(f"{job.uri} exists with the same content")
+            raise AlreadyDone()  # an earlier run sent it, then could not record that
+        raise JobError(conflict_error(job.uri), permanent=True)
 
     def upload_source(self, job: Job) -> tuple[Path, os.stat_result, dict]:
         """The local file as it is now, and the request's extra arguments (s3transfer's names)."""

@@ -25,6 +25,15 @@ RETRYABLE = frozenset({JobState.FAILED})
 UNFINISHED = frozenset({JobState.QUEUED, JobState.RUNNING, JobState.PAUSED})
 CLEARABLE = frozenset({JobState.DONE, JobState.SKIPPED, JobState.CANCELLED})  # what "Remove finished" removes
 
+# The key in a job's resume the planner sets when it failed the job because its target exists
+# with other content and no overwrite was chosen: retry-failed leaves it, the engine checks again.
+CONFLICT = "conflict"
+
+
+def conflict_error(where: str) -> str:
+    """What a job whose target exists with other content, and may not be replaced, says."""
+    return f"{where} exists with different content; overwrite it (--overwrite) or keep it (--skip-existing)"
+
 BACKFILL = "backfill"  # the kind of a backfill's batch: the dashboard, the notifier and `backfill status` read them
 
 

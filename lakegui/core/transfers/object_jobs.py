@@ -19,7 +19,7 @@ from typing import Iterable
 
 from ..errors import TRANSIENT_CODES, classify
 from .engine import EngineBase, JobControl, JobError, Progress
-from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
+from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy
 from .store import NewJob
 
 BATCH = 1000  # S3's limit per DeleteObjects request
@@ -108,10 +108,22 @@ PERMANENT = "permanent"  # the key in such a job's resume: True after a permanen
 
 
 def permanent_failure(job: Job) -> bool:
-    """Whether a failed one-request job failed for a reason retrying cannot fix (NoSuchKey,
-    AccessDenied, an object that is not archived, a bucket name taken): classified as uploads'
-    and downloads' errors are, by errors.classify."""
-    return job.state is JobState.FAILED and job.direction in ONE_REQUEST and bool(job.resume.get(PERMANENT))
+    """Whether a failed job failed for a reason retrying cannot fix: a one-request job's NoSuchKey,
+    AccessDenied, object that is not archived or bucket name taken (classified as uploads' and
+    downloads' errors are, by errors.classify); an upload or download whose target exists with
+    other content and may not be replaced (the planner's jobs.CONFLICT mark, or the message that
+    says so: a queue written before the mark, an engine that found it). Retrying those would
+    replace what the user was asked about: the upload or download is run again instead, with
+    --overwrite or --skip-existing."""
+    if job.state is not JobState.FAILED:
+        return False
+    if job.direction in (Direction.UPLOAD, Direction.DOWNLOAD):
+        return job.policy is OverwritePolicy.ASK and (bool(job.resume.get(CONFLICT)) or _says_conflict(job.error))
+    return job.direction in ONE_REQUEST and bool(job.resume.get(PERMANENT))
+
+
+def _says_conflict(error: str) -> bool:
+    return "(--overwrite)" in error and "(--skip-existing)" in error  # jobs.conflict_error, backfill's
 
 
 def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..listing import ObjectEntry, PrefixLister
 from . import etags
-from .jobs import Direction, JobState, OverwritePolicy
+from .jobs import CONFLICT, Direction, JobState, OverwritePolicy, conflict_error
 from .localpaths import Skipped, UnsafeKey, collect_uploads, download_target
 from .store import NewJob
 
@@ -137,10 +137,11 @@ def same_target(item: Planned, chunksize: int) -> bool:
 def to_jobs(plan: Plan, policy: OverwritePolicy, *, chunksize: int, metadata: dict | None = None,
             extra: dict | None = None) -> list[NewJob]:
     """Jobs for a plan under an overwrite policy. Existing targets are never replaced silently:
-    with ASK, an identical target is skipped and a different one fails with a message."""
+    with ASK, an identical target is skipped and a different one fails with a message, marked
+    (jobs.CONFLICT) so that retry-failed leaves it and the engine checks the target if it runs."""
     jobs = []
     for p in plan.items:
-        state, error, job_policy = JobState.QUEUED, "", policy
+        state, error, job_policy, resume = JobState.QUEUED, "", policy, None
         if p.existing is not None and policy is not OverwritePolicy.OVERWRITE:
             where = p.local_path if p.direction is Direction.DOWNLOAD else f"s3://{p.bucket}/{p.key}"
             if policy is OverwritePolicy.SKIP:
@@ -148,11 +149,12 @@ def to_jobs(plan: Plan, policy: OverwritePolicy, *, chunksize: int, metadata: di
             elif same_target(p, chunksize):
                 state, error = JobState.SKIPPED, f"{where} exists with the same content"
             elif policy is OverwritePolicy.ASK:
-                state, error = JobState.FAILED, (f"{where} exists with different content; overwrite it "
-                                                 "(--overwrite) or keep it (--skip-existing)")
+                state, error = JobState.FAILED, conflict_error(where)
+                resume = {CONFLICT: True}
             else:  # skip-if-same, and it differs: replace it
                 job_policy = OverwritePolicy.OVERWRITE
         jobs.append(NewJob(p.direction, p.bucket, p.key, p.local_path, size=p.size, mtime=p.mtime, etag=p.etag,
                            policy=job_policy, metadata=metadata if p.direction is Direction.UPLOAD else None,
-                           extra=extra if p.direction is Direction.UPLOAD else None, state=state, error=error))
+                           extra=extra if p.direction is Direction.UPLOAD else None, state=state, error=error,
+                           resume=resume))
     return jobs

@@ -110,6 +110,7 @@ class NewJob:
     src_key: str = ""
     src_version: str = ""
     replaced_version: str = ""  # uploads: the version of the key the planner saw, which this replaces
+    resume: dict | None = None  # kept on the job: the planner's mark of a conflict (jobs.CONFLICT)
 
 
 def default_queue_path() -> Path:
@@ -280,13 +281,13 @@ class JobStore:
         now = time.time()
         rows = [(batch_id, str(j.direction), j.bucket, j.key, j.local_path, j.size, j.mtime, j.etag, str(j.state),
                  j.error, str(j.policy), json.dumps(j.metadata or {}), json.dumps(j.extra or {}), now,
-                 j.src_bucket, j.src_key, j.src_version, j.replaced_version)
+                 j.src_bucket, j.src_key, j.src_version, j.replaced_version, json.dumps(j.resume or {}))
                 for j in jobs]
         with self._write() as db:
             first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0]) + 1
             db.executemany("INSERT INTO jobs(batch_id, direction, bucket, key, local_path, size, mtime, etag, "
                            "state, error, policy, metadata, extra, updated, src_bucket, src_key, src_version, "
-                           "replaced_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                           "replaced_version, resume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         # ids are assigned in order inside one write transaction
         return list(range(first, first + len(rows)))
 
