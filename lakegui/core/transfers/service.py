@@ -609,8 +609,9 @@ class QueueService:
 
     def retry_failed(self, ids: Selection = None, *, batch_id: int | None = None) -> tuple[list[int], list[Job]]:
         """Queue failed jobs again (of `ids`, of `batch_id`, else all), but not a tag, restore or
-        make-bucket job that failed for a reason retrying cannot fix (object_jobs.permanent_failure):
-        asking again gets the same answer. Returns (ids queued again, jobs left as they are).
+        make-bucket job that failed for a reason retrying cannot fix, nor an upload or download whose
+        target exists with other content (object_jobs.permanent_failure): asking again gets the same
+        answer, or replaces what the user was asked about. Returns (ids queued again, jobs left as they are).
         The CLI's `queue retry-failed` and the window's Retry failed both ask this."""
         from .object_jobs import permanent_failure  # with the engines: not on this module's import
 
