@@ -208,6 +208,9 @@ def no_files_message(bucket: str, prefix: str, template, selection, selected) ->
     where = f"s3://{bucket}/{selected.listing_prefix}"
     if not selected.listed:
         found = f"nothing is under {where}"
+    elif selected.listed == 1:  # "none of the 1 objects" reads as a slip
+        found = f"the one object under {where} " + ("does not fit the layout" if not selection.choices or
+                                                    selected.unmatched else "is not selected")
     elif not selection.choices:
         found = f"none of the {selected.listed:,} objects under {where} fits the layout"
     else:

@@ -54,7 +54,7 @@ def test_a_where_value_in_the_wrong_case_is_hinted(s3, capsys):
         assert main([command, "s3://lake/", "--template", "daily-ticks", "--where", "symbol=aapl"]) == 1
         err = capsys.readouterr().err
         assert err.startswith("lakegui-cli: no file matches ") and err.endswith(
-            "none of the 1 objects under s3://lake/data/ticks/daily/ is selected (did you mean symbol=AAPL?)\n")
+            "the one object under s3://lake/data/ticks/daily/ is not selected (did you mean symbol=AAPL?)\n")
     # A listing that was not narrowed holds the values itself; an exact match is no typo.
     assert case_hints(Selection.parse(["symbol=aapl,MSFT"]), {"symbol": {"AAPL", "MSFT"}}) == \
         ["did you mean symbol=AAPL?"]
