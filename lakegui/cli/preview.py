@@ -149,7 +149,12 @@ def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
     if columns:
         unknown = [c for c in columns if c not in p.column_names]
         if unknown:
-            raise _Usage(f"no column named {', '.join(unknown)} in this file; it has {', '.join(p.column_names)}")
+            import difflib
+
+            near = [f"did you mean {m[0]}?" for c in unknown
+                    if (m := difflib.get_close_matches(c, p.column_names, n=1, cutoff=0.6))]
+            raise _Usage(f"no column named {', '.join(unknown)} in this file"
+                         + (f" ({'; '.join(near)})" if near else "") + f"; it has {', '.join(p.column_names)}")
     if s.row_groups and args.row_group >= s.row_groups:
         raise _Usage(f"--row-group {args.row_group}: the file has {s.row_groups} row group"
                      f"{'s' if s.row_groups != 1 else ''} (0-{s.row_groups - 1})")

@@ -43,6 +43,9 @@ def test_a_column_typo_names_the_columns_and_the_nearest(s3, capsys):
                                        "the columns are: date, close, volume, symbol, year\n")
     assert main(base + ["--filter", "volumee > 5"]) == 1
     assert "'volumee' (did you mean volume?); the columns are: date, close" in capsys.readouterr().err
+    assert main(["preview", f"s3://lake/{KEY}", "--columns", "dat"]) == 2  # as preview says it
+    assert capsys.readouterr().err == ("lakegui-cli: no column named dat in this file (did you mean date?); it has "
+                                       "date, close, volume\n")
     assert main(base + ["--columns", "close"]) == 0  # and one row group is one, not "1 row groups"
     assert "1 file, 1 row group read, 0 skipped, " in capsys.readouterr().err
 
