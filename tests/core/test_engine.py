@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -73,15 +74,23 @@ class Backend:
             for purpose in ("interactive", "transfer"):
                 conn.client(purpose).close()
 
+    @classmethod
+    @contextmanager
+    def proxied(cls, kind: str, server_url: str):
+        """A Backend of `kind` behind a fresh fault proxy to `server_url`, closed after (every
+        engine test module's fixture)."""
+        with FaultProxy(server_url) as proxy:
+            b = cls(kind, proxy, server_url)
+            try:
+                yield b
+            finally:
+                b.close()
+
 
 @pytest.fixture(params=[pytest.param(k, marks=pytest.mark.integration) for k in ENGINES])
 def backend(request, moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        b = Backend(request.param, proxy, moto_endpoint)
-        try:
-            yield b
-        finally:
-            b.close()
+    with Backend.proxied(request.param, moto_endpoint) as b:
+        yield b
 
 
 @pytest.fixture

@@ -41,12 +41,8 @@ def test_the_fields_a_new_key_changes_and_nothing_else():
 
 @pytest.fixture(params=[pytest.param(k, marks=pytest.mark.integration) for k in ENGINES])
 def backend(request, moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        b = Backend(request.param, proxy, moto_endpoint)
-        try:
-            yield b
-        finally:
-            b.close()
+    with Backend.proxied(request.param, moto_endpoint) as b:
+        yield b
 
 
 def _move(engine, src_key, key, size, etag):

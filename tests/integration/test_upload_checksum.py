@@ -34,12 +34,8 @@ def crc64(data: bytes) -> str:
 
 @pytest.fixture(params=ENGINES)
 def backend(request, moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        b = Backend(request.param, proxy, moto_endpoint)
-        try:
-            yield b
-        finally:
-            b.close()
+    with Backend.proxied(request.param, moto_endpoint) as b:
+        yield b
 
 
 def drop_bucket(s3) -> None:

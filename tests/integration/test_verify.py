@@ -14,19 +14,14 @@ from lakegui.core.transfers.engine import JobControl, Progress
 from lakegui.core.transfers.jobs import Direction, JobState
 from lakegui.core.transfers.localpaths import temp_path_for
 from tests.core.test_engine import BUCKET, ENGINES, Backend, job
-from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=ENGINES)
 def backend(request, moto_endpoint):
-    with FaultProxy(moto_endpoint) as proxy:
-        b = Backend(request.param, proxy, moto_endpoint)
-        try:
-            yield b
-        finally:
-            b.close()
+    with Backend.proxied(request.param, moto_endpoint) as b:
+        yield b
 
 
 @pytest.fixture
