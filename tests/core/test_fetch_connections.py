@@ -12,12 +12,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from lakegui.core.lake.fetch import Connections
+from tests.support.loopback import CountingServer, serving
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -40,36 +40,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(CountingServer):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.lock = threading.Lock()
+        super().__init__(_Handler)
         self.requests: list[str] = []
-        self.statuses: list[int] = []
-        self.connections = 0
         self.close_after = False
         self.body = b"<ok/>"
-
-    def get_request(self):
-        conn = super().get_request()
-        with self.lock:
-            self.connections += 1
-        return conn
 
 
 @pytest.fixture
 def server():
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(_Server()) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(5)
 
 
 def _get(pool: Connections, server, path="/b?list-type=2", **kw):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import http.server
 import socket
-import threading
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from lakegui.core.lake.dataset import plan_many, plan_ranges
 from lakegui.core.lake.multiget import Cancelled, MultiGet, Request
+from tests.support.loopback import CountingServer, serving
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -51,35 +51,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(CountingServer):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.lock = threading.Lock()
+        super().__init__(_Handler)
         self.requests = 0
-        self.connections = 0
-        self.statuses: list[int] = []
         self.framing = "length"
-
-    def get_request(self):
-        conn = super().get_request()
-        with self.lock:
-            self.connections += 1
-        return conn
 
 
 @pytest.fixture
 def server():
-    srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(_Server()) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(5)
 
 
 def _requests(server, n: int) -> list[Request]:
