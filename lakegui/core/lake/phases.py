@@ -35,17 +35,7 @@ class ScanFile(RangeFile):
 
     def put(self, start: int, data: bytes, expected: int, byte_range: str) -> None:
         """Keep bytes fetched elsewhere for [start, start + expected), counted as one request."""
-        with self._lock:
-            self.requests += 1
-            self.bytes_fetched += len(data)
-        if len(data) != expected:
-            raise ObjectChanged(f"s3://{self.bucket}/{self.key}: asked for {expected:,} bytes ({byte_range}), "
-                                f"got {len(data):,}; the object may have changed.")
-        self._store(start, data)
-
-    def changed(self) -> ObjectChanged:
-        return ObjectChanged(f"s3://{self.bucket}/{self.key} changed while it was being read; "
-                             "refresh and open it again.")
+        self._store(start, self._counted(data, expected, byte_range))
 
 
 class QueryStopped(Exception):

@@ -181,16 +181,23 @@ class RangeFile(io.RawIOBase):
             data = body.read()
         except Exception as exc:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
-                raise ObjectChanged(f"s3://{self.bucket}/{self.key} changed while it was being read; "
-                                    "refresh and open it again.") from exc
+                raise self.changed() from exc
             raise
+        return self._counted(data, expected, byte_range)
+
+    def _counted(self, data: bytes, expected: int, byte_range: str) -> bytes:
+        """Count one request's bytes; a short or long answer means the object changed."""
         with self._lock:
             self.requests += 1
             self.bytes_fetched += len(data)
         if len(data) != expected:
             raise ObjectChanged(f"s3://{self.bucket}/{self.key}: asked for {expected:,} bytes ({byte_range}), "
-                          f"got {len(data):,}; the object may have changed.")
+                                f"got {len(data):,}; the object may have changed.")
         return data
+
+    def changed(self) -> ObjectChanged:
+        return ObjectChanged(f"s3://{self.bucket}/{self.key} changed while it was being read; "
+                             "refresh and open it again.")
 
     def _store(self, start: int, data: bytes) -> None:
         with self._lock:
