@@ -73,7 +73,7 @@ def _source_connection(args, bucket: str, target):
 
 def _copy(args: argparse.Namespace, move: bool) -> int:
     from ..core import settings as settings_store
-    from ..core.transfers.copy import copy_jobs, mark_absent_targets, plan_copy
+    from ..core.transfers.copy import SERVER_COPIES, copy_jobs, mark_absent_targets, plan_copy
 
     start = time.monotonic()
     verb = "move" if move else "copy"
@@ -130,6 +130,8 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
     jobs = copy_jobs(items, src_bucket, dst_bucket, move=move, policy=_policy(args),
                      storage_class=getattr(args, "storage_class", "") or "", source_profile=source_profile)
     settings = settings_store.load().transfer
+    if args.concurrency is None and source_profile is None:  # server-side: requests in flight, not bytes
+        args.concurrency = max(settings.concurrent_files, SERVER_COPIES)
     store, problem = open_store(args)
     if store is None:
         return fail(problem)
@@ -455,7 +457,7 @@ def add_parser(sub) -> None:
     r.add_argument("target", metavar="s3://BUCKET/KEY_OR_PREFIX/")
     r.add_argument("--recursive", action="store_true", help="every key under the prefix")
     r.add_argument("--yes", action="store_true", help=f"do not ask before deleting more than {CONFIRM_OVER:,} keys")
-    r.add_argument("--threads", type=int, default=8, help="DeleteObjects requests (of 1,000 keys) at once (default 8)")
+    r.add_argument("--threads", type=int, default=16, help="DeleteObjects requests (of 1,000 keys) at once (default 16)")
     _single_options(r)
     r.set_defaults(func=rm)
 
