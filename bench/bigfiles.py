@@ -33,8 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import s5cmd_binary  # noqa: E402
-from bench.transfers import seaweedfs, tool  # noqa: E402
+from bench.transfers import s5cmd_binary, seaweedfs, tool, tool_env  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -106,11 +105,7 @@ def main() -> int:
 
 def run(args, work: Path, sw) -> int:
     url = sw.endpoint_url
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
-               AWS_DEFAULT_REGION="us-east-1", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
-               AWS_RESPONSE_CHECKSUM_VALIDATION="when_required",
-               LAKEGUI_CONFIG_DIR=str(work / "config"), LAKEGUI_DATA_DIR=str(work / "data"),
-               LAKEGUI_LOG_DIR=str(work / "log"))
+    env = tool_env(work, sw)
     s5cmd, aws, cli = s5cmd_binary(), tool("aws"), tool("lakegui-cli")
     sw.client().create_bucket(Bucket="bench")
     lakeguis = {"lakegui": ([cli], env)}

@@ -25,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import s5cmd_binary  # noqa: E402
-from bench.transfers import seaweedfs, timed, tool  # noqa: E402
+from bench.transfers import s5cmd_binary, seaweedfs, timed, tool  # noqa: E402
 
 SIZE = 100 * 1024
 BUCKET = "bench-copy"

