@@ -9,10 +9,11 @@ import json
 from botocore.exceptions import ClientError
 
 from lakegui.cli import main
-from lakegui.core.transfers.engine import EngineBase, JobControl, Progress
-from lakegui.core.transfers.jobs import Job, JobState
+from lakegui.core.transfers.engine import JobControl, Progress
+from lakegui.core.transfers.jobs import JobState
 from lakegui.core.transfers.object_jobs import PERMANENT, bucket_job, permanent_failure, tag_job
 from lakegui.core.transfers.store import JobStore
+from tests.core.test_object_jobs import ClientEngine, job_of
 
 PATTERN = "s3://lake/data/ticks/daily/{symbol}/{year}/ticks.parquet (layout 'daily-ticks')"
 
@@ -95,28 +96,6 @@ def test_retry_failed_leaves_one_request_jobs_that_failed_for_good(s3, tmp_path,
     assert "  restore s3://lake/std.csv: s3://lake/std.csv is not archived" in err
 
 
-class _Engine(EngineBase):
-    def __init__(self, client):
-        from lakegui.core.settings import TransferSettings
-
-        super().__init__(None, TransferSettings(), backoff=0.0)
-        self._client = client
-
-    @property
-    def client(self):
-        return self._client
-
-    def verdict(self, exc, job):  # the real one names the endpoint: there is no connection here
-        from lakegui.core.errors import classify
-
-        return classify(exc).permanent if not hasattr(exc, "permanent") else exc.permanent, str(exc)
-
-
-def _job(new) -> Job:
-    return Job(id=1, batch_id=1, direction=new.direction, bucket=new.bucket, key=new.key, local_path=new.local_path,
-               extra=dict(new.extra or {}), policy=new.policy)
-
-
 def _error(code: str, status: int) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
                        "Request")
@@ -129,14 +108,14 @@ def test_a_one_request_job_keeps_whether_its_failure_was_permanent():
         def put_object_tagging(self, **_):
             raise _error(*self.codes.pop(0))
 
-    job, saved = _job(tag_job("b", "k", {"a": "1"})), []
-    out = _Engine(Client()).run(job, JobControl(), Progress(), on_resume=saved.append)
+    job, saved = job_of(tag_job("b", "k", {"a": "1"})), []
+    out = ClientEngine(Client()).run(job, JobControl(), Progress(), on_resume=saved.append)
     job.state = out.state
     assert out.state is JobState.FAILED and out.permanent and saved == [{PERMANENT: True}]
     assert permanent_failure(job)
     Client.codes = [("SlowDown", 503)] * 10  # retried by hand, it now fails for a reason that passes
     job.state = JobState.QUEUED
-    out = _Engine(Client()).run(job, JobControl(), Progress(), on_resume=saved.append)
+    out = ClientEngine(Client()).run(job, JobControl(), Progress(), on_resume=saved.append)
     job.state = out.state
     assert out.state is JobState.FAILED and not out.permanent and saved[-1] == {} and not permanent_failure(job)
 
@@ -148,10 +127,10 @@ def test_a_bucket_job_says_the_bucket_exists_and_whose():
         def create_bucket(self, **_):
             raise _error(self.code, 409)
 
-    out = _Engine(Client()).run(_job(bucket_job("mine")), JobControl(), Progress())
+    out = ClientEngine(Client()).run(job_of(bucket_job("mine")), JobControl(), Progress())
     assert out.permanent and out.error == "s3://mine already exists and is yours (BucketAlreadyOwnedByYou)"
     Client.code = "BucketAlreadyExists"
-    out = _Engine(Client()).run(_job(bucket_job("theirs")), JobControl(), Progress())
+    out = ClientEngine(Client()).run(job_of(bucket_job("theirs")), JobControl(), Progress())
     assert out.permanent and "taken by another account" in out.error
 
 

@@ -21,7 +21,7 @@ from lakegui.core.transfers.service import JobRow
 from lakegui.core.transfers.store import JobStore
 
 
-class _Engine(EngineBase):
+class ClientEngine(EngineBase):
     """The engine's retry loop over a given client (no connection)."""
 
     def __init__(self, client):
@@ -32,8 +32,13 @@ class _Engine(EngineBase):
     def client(self):
         return self._client
 
+    def verdict(self, exc, job):  # the real one names the endpoint: there is no connection here
+        from lakegui.core.errors import classify
 
-def _job(new, job_id=1) -> Job:
+        return classify(exc).permanent if not hasattr(exc, "permanent") else exc.permanent, str(exc)
+
+
+def job_of(new, job_id=1) -> Job:
     return Job(id=job_id, batch_id=1, direction=new.direction, bucket=new.bucket, key=new.key,
                local_path=new.local_path, size=new.size, extra=dict(new.extra or {}), policy=new.policy)
 
@@ -48,7 +53,7 @@ def test_deletes_are_a_job_per_1000_keys_named_by_their_folder():
     assert display_name(jobs[2].direction, jobs[2].key, jobs[2].local_path) == jobs[2].local_path
     one = delete_jobs("b", ["a/b c.txt"])[0]
     assert (one.key, one.local_path) == ("a/b c.txt", "a/b c.txt")
-    assert delete_keys(_job(one)) == [("a/b c.txt", 0)]
+    assert delete_keys(job_of(one)) == [("a/b c.txt", 0)]
     assert display_name(Direction.MAKE_BUCKET, "", bucket_job("new-one").local_path) == "s3://new-one"
 
 
@@ -62,10 +67,10 @@ def test_a_delete_job_reports_each_key_it_could_not_delete_and_a_retry_asks_only
             return {"Errors": [{"Key": "p/b", "Code": "AccessDenied", "Message": "Access Denied"}]} \
                 if "p/b" in keys else {}
 
-    job = _job(delete_jobs("bkt", ["p/a", "p/b", "p/c"], {"p/a": 1, "p/b": 2, "p/c": 3})[0])
+    job = job_of(delete_jobs("bkt", ["p/a", "p/b", "p/c"], {"p/a": 1, "p/b": 2, "p/c": 3})[0])
     saved = []
     progress = Progress()
-    outcome = _Engine(Partial()).run(job, JobControl(), progress, on_resume=saved.append)
+    outcome = ClientEngine(Partial()).run(job, JobControl(), progress, on_resume=saved.append)
     assert outcome.state is JobState.FAILED and outcome.permanent and outcome.attempts == 1
     assert "1 of 3 keys" in outcome.error and "p/b: AccessDenied: Access Denied" in outcome.error
     assert saved == [{"left": ["p/b"], "failures": [["p/b", "AccessDenied: Access Denied"]]}]
@@ -74,7 +79,7 @@ def test_a_delete_job_reports_each_key_it_could_not_delete_and_a_retry_asks_only
     deleted, failures, nbytes = delete_results([job])
     assert deleted == ["p/a", "p/c"] and failures == [("p/b", "AccessDenied: Access Denied")] and nbytes == 4
     job.state = JobState.QUEUED  # `queue retry-failed`: only what is left is asked for
-    _Engine(Partial()).run(job, JobControl(), Progress())
+    ClientEngine(Partial()).run(job, JobControl(), Progress())
     assert asked[-1] == ["p/b"]
 
 
@@ -89,8 +94,8 @@ def test_a_transient_per_key_error_is_retried_for_that_key_with_backoff():
                 return {"Errors": [{"Key": keys[0], "Code": "SlowDown", "Message": "Reduce your request rate"}]}
             return {}
 
-    job = _job(delete_jobs("bkt", ["x/1", "x/2"])[0])
-    outcome = _Engine(SlowOnce()).run(job, JobControl(), Progress())
+    job = job_of(delete_jobs("bkt", ["x/1", "x/2"])[0])
+    outcome = ClientEngine(SlowOnce()).run(job, JobControl(), Progress())
     assert outcome.state is JobState.DONE and outcome.attempts == 2
     assert calls == [["x/1", "x/2"], ["x/1"]]
     job.state = JobState.DONE
@@ -98,7 +103,7 @@ def test_a_transient_per_key_error_is_retried_for_that_key_with_backoff():
 
 
 def test_a_whole_failed_or_unfinished_delete_job_names_every_key():
-    job = _job(delete_jobs("bkt", ["k1", "k2"])[0])
+    job = job_of(delete_jobs("bkt", ["k1", "k2"])[0])
     job.state, job.error = JobState.FAILED, "Access denied to s3://bkt"
     assert delete_results([job])[1] == [("k1", "Access denied to s3://bkt"), ("k2", "Access denied to s3://bkt")]
     job.state, job.error = JobState.CANCELLED, ""
@@ -109,17 +114,17 @@ def test_tag_restore_and_bucket_jobs_run_their_request(s3):
     s3.create_bucket(Bucket="bkt")
     s3.put_object(Bucket="bkt", Key="t.csv", Body=b"1")
     s3.put_object(Bucket="bkt", Key="cold", Body=b"z", StorageClass="GLACIER")
-    engine = _Engine(s3)
-    out = engine.run(_job(tag_job("bkt", "t.csv", {"a": "1"})), JobControl(), Progress())
+    engine = ClientEngine(s3)
+    out = engine.run(job_of(tag_job("bkt", "t.csv", {"a": "1"})), JobControl(), Progress())
     assert out.state is JobState.DONE
     assert s3.get_object_tagging(Bucket="bkt", Key="t.csv")["TagSet"] == [{"Key": "a", "Value": "1"}]
-    out = engine.run(_job(restore_job("bkt", "cold", 2, "Bulk")), JobControl(), Progress())
+    out = engine.run(job_of(restore_job("bkt", "cold", 2, "Bulk")), JobControl(), Progress())
     assert out.state is JobState.DONE and out.error == "restore started"
-    out = engine.run(_job(restore_job("bkt", "t.csv", 2)), JobControl(), Progress())
+    out = engine.run(job_of(restore_job("bkt", "t.csv", 2)), JobControl(), Progress())
     assert out.state is JobState.FAILED and out.permanent and "not archived" in out.error
-    out = engine.run(_job(bucket_job("brand-new")), JobControl(), Progress())
+    out = engine.run(job_of(bucket_job("brand-new")), JobControl(), Progress())
     assert out.state is JobState.DONE and "brand-new" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    out = engine.run(_job(bucket_job("Bad_Name")), JobControl(), Progress())
+    out = engine.run(job_of(bucket_job("Bad_Name")), JobControl(), Progress())
     assert out.state is JobState.FAILED and "lowercase" in out.error
 
 
