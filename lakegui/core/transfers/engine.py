@@ -237,7 +237,7 @@ class EngineBase:
         (a HEAD per file would cost a request each on the CLI's default path)."""
         if job.policy is not OverwritePolicy.ASK:
             return
-        conflict = bool(job.resume.get(CONFLICT)) if isinstance(job.resume, dict) else False
+        conflict = bool(job.resume.get(CONFLICT))
         if not conflict and (job.attempts <= 1 or job.upload_id):
             return
         path, _, _ = self.upload_source(job)  # a file that went fails as it would below
@@ -564,7 +564,7 @@ class EngineBase:
         except Exception as exc:
             if control.stopped and not parts.keeps_parts(control.reason):
                 self.drop_upload(job, control, on_upload_id)  # a cancel aborts what was sent
-            elif upload.algorithm and not control.stopped and parts.refused(exc) and "hecksum" in str(exc):
+            elif upload.algorithm and not control.stopped and parts.refused_part_checksums(exc):
                 # Created with the checksum, yet its parts' checksums refused: start again without.
                 self._part_crc = ""
                 log.info("%s refuses part checksums (%s); uploading without them", self.connection.describe(), exc)

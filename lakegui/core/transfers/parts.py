@@ -102,6 +102,13 @@ def refused(exc: BaseException) -> bool:
                                                               "XAmzContentChecksumMismatch")
 
 
+def refused_part_checksums(exc: BaseException) -> bool:
+    """Whether an upload created with a checksum had its parts' checksums refused: a 400/501 as
+    `refused` says, that names the checksum (an upload's other 400s, EntityTooSmall say, must not
+    start it again without checksums)."""
+    return refused(exc) and "checksum" in str(exc).lower()
+
+
 def encode(value: int, algorithm: str) -> str:
     """A CRC as S3 states it: big-endian bytes, base64."""
     return base64.b64encode(value.to_bytes(_CRCS[algorithm][2], "big")).decode()
