@@ -12,13 +12,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 from lakegui.core.settings import MB
 from tests.integration.test_cli_transfers import cli
 from tests.integration.test_faults import write_settings
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 5
@@ -44,10 +44,8 @@ def run_and_kill(args: list[str], after: float, queued_in: str | None = None) ->
     proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        if queued_in is not None:
-            end = time.monotonic() + 120
-            while not batches(queued_in) and proc.poll() is None and time.monotonic() < end:
-                time.sleep(0.02)  # polling the database: the condition is in another process
+        if queued_in is not None:  # the condition is in another process: its database, polled
+            wait_until(lambda: batches(queued_in) or proc.poll() is not None, 120, "the batch to be stored", 0.02)
         proc.wait(after)
         return False
     except subprocess.TimeoutExpired:
