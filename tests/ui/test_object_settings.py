@@ -220,6 +220,23 @@ def test_restore_column_heads_only_archived_rows(qtbot, window, lake):
     assert set(b.object_settings.restore_column._states) == {"cold/old.csv", "cold/older.csv"}  # no HEAD of warm
 
 
+def test_a_head_sent_before_a_restore_does_not_stick_after_it(qtbot, window, lake):
+    """CI saw the column stay "not restored": a HEAD from the listing answered after the restore
+    had forgotten the key, and its stale state was kept for good."""
+    from lakegui.core.tagging import RestoreState
+
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+    column = b.object_settings.restore_column
+    qtbot.waitUntil(lambda: not column.busy and column.state("cold/old.csv") is not None, timeout=10000)
+    sent_before = column._generation
+    stale = RestoreState(requested=True, ongoing=True)  # what no HEAD here says: it can only be the stale one
+    column.forget(["cold/old.csv"])
+    column._answered.emit(sent_before, {"cold/old.csv": stale})  # the HEAD sent before lands now
+    qtbot.waitUntil(lambda: not column.busy and column.state("cold/old.csv") is not None, timeout=10000)
+    assert column.state("cold/old.csv") == RestoreState(requested=False)
+
+
 def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
     s3, conn = lake
     b = open_at(qtbot, window, conn, "cold/")

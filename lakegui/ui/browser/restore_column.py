@@ -72,8 +72,13 @@ class RestoreColumn(QObject):
         return bool(self._jobs) or self._timer.isActive()
 
     def forget(self, keys) -> None:
-        """Ask again about `keys` (after a restore request), when they are on screen."""
-        for key in keys:
+        """Ask again about `keys` (after a restore request), when they are on screen.
+
+        A HEAD sent before the request may still be on its way with the old state; had it landed
+        after the keys were forgotten it would stay for good, so answers in flight are dropped and
+        the keys they were asking about are asked again too."""
+        self._drop()
+        for key in [k for k, state in self._states.items() if state is PENDING] + list(keys):
             self._states.pop(key, None)
         self.schedule()
 
