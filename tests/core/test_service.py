@@ -191,6 +191,22 @@ def test_resumed_while_stopping_goes_back_in_line(make):
     assert job_id in ex.held  # queued again and claimed again
 
 
+def test_pause_of_everything_holds_jobs_added_later_until_resume(make):
+    s, ex, events = make(files=2)
+    s.pause()  # nothing in the queue yet
+    assert s.totals().held
+    batch = s.enqueue("b", "upload", {}, jobs(2) + jobs(1, state=JobState.SKIPPED, prefix="s"))
+    assert ex.held == {} and states(s, batch) == {"paused": 2, "skipped": 1}
+    assert {r.state for r in s.batch_rows(batch)} == {"paused", "skipped"}
+    s.resume(batch_id=batch)  # a batch's resume runs it, and the hold stays for what comes next
+    assert len(ex.held) == 2 and s.held
+    later = s.enqueue("c", "upload", {}, jobs(1, prefix="c"))
+    assert states(s, later) == {"paused": 1}
+    s.resume()
+    assert not s.held and not s.totals().held and len(ex.held) == 3
+    assert s.enqueue("d", "upload", {}, jobs(1, prefix="d")) and len(ex.held) == 4
+
+
 def test_remove_finished_keeps_a_backfills_records(make):
     s, ex, events = make(files=10)
     up = s.enqueue("up", "upload", {}, jobs(2, prefix="u"))

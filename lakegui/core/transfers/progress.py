@@ -36,6 +36,7 @@ class Totals:
     speed: float = 0.0
     eta: float | None = None
     paused: int = 0  # jobs paused: all that is left, and the header says the queue is paused
+    held: bool = False  # paused as a whole: jobs added now wait too (QueueService.pause of all)
 
 
 class Counts(NamedTuple):

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
@@ -378,6 +378,9 @@ class QueueService:
         self._ends_lock = threading.Lock()  # jobs() writes them from any thread
         self._write_lock = threading.Lock()  # one write of them at a time
         self._resume_on_stop: set[int] = set()
+        # Paused as a whole (Pause with nothing selected): jobs added later wait too, until a
+        # Resume of everything. A pause of a selection or a batch holds only those jobs.
+        self.held = False
         self._aborting: list[threading.Thread] = []  # aborting uploads of cancelled or removed jobs
         self._stopping = threading.Event()
         self._closed = False
@@ -481,6 +484,8 @@ class QueueService:
     def add_batch(self, name: str, kind: str, profile: dict, jobs: Sequence[NewJob]) -> tuple[int, list[JobRow]]:
         """Write a batch to the queue (any thread: 75,000 jobs take a second, which must not be
         the UI thread's). Returns the batch id and its rows, for `show_batch`."""
+        if self.held:  # stored paused, so no claim takes them before Resume (read on any thread)
+            jobs = [replace(j, state=JobState.PAUSED) if j.state is JobState.QUEUED else j for j in jobs]
         batch = self._store.create_batch(name, kind, profile, runner=self.runner)
         ids = self._store.add_jobs(batch, jobs)
         return batch, [JobRow(display_name(j.direction, j.key, j.local_path), str(j.direction), str(j.state), 0,
@@ -562,7 +567,11 @@ class QueueService:
     # the store as a batch, never as a list of its ids (SQLite takes at most 32,766 per statement).
 
     def pause(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
+        """Pause jobs (of `ids`, of `batch_id`, else all). Pausing all holds the queue: jobs
+        added afterwards are stored paused too, until `resume` of all."""
         ids = None if ids is None else list(ids)
+        if ids is None and batch_id is None:
+            self.held = True
         self.write_ends()
         moved = self._store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED], batch_id=batch_id)
         self._set_rows_state(moved, "paused")
@@ -570,7 +579,10 @@ class QueueService:
         return moved
 
     def resume(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
+        """Queue paused jobs again (of `ids`, of `batch_id`, else all: which ends a hold)."""
         ids = None if ids is None else list(ids)
+        if ids is None and batch_id is None:
+            self.held = False
         self.write_ends()
         # Jobs still winding down from a pause go back in line once they have stopped.
         match = self._matcher(ids, batch_id)
@@ -851,7 +863,7 @@ class QueueService:
             self._counts = count_rows(self.rows)
         c = self._counts
         return Totals(c.files_done, c.files_total, c.failed, len(self._running), c.bytes_done + in_flight,
-                      c.bytes_total, speed, eta(c.bytes_left - in_flight, speed), c.paused)
+                      c.bytes_total, speed, eta(c.bytes_left - in_flight, speed), c.paused, self.held)
 
     def emit_totals(self, now: float | None = None, in_flight: int | None = None) -> None:
         self._emit(TotalsChanged(self.totals(now, in_flight)))

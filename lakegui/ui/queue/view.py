@@ -247,13 +247,15 @@ class TransferQueueView(QFrame):
             self.queue.clear()
 
     def _on_queue_totals_changed(self, t: Totals) -> None:
-        if not t.files_total:
+        if not t.files_total and not t.held:
             self.totals_label.setText("")
             return
         parts = [f"{t.files_done:,}/{t.files_total:,} files",
-                 f"{human_size(t.bytes_done)} of {human_size(t.bytes_total)}"]
+                 f"{human_size(t.bytes_done)} of {human_size(t.bytes_total)}"] if t.files_total else []
         left = t.files_total - t.files_done - t.failed
-        if t.paused and t.paused >= left and not t.running:  # nothing will move until Resume
+        # Nothing will move until Resume: all that is left is paused, or nothing is and the whole
+        # queue is (jobs added now wait too).
+        if not t.running and (t.paused >= left if left else t.held):
             keys = self.resume_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             parts.insert(0, f"Paused (Resume: {keys})" if keys else "Paused")
         elif t.paused:
