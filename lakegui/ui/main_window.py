@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,7 +36,7 @@ from .queue.controller import TransferQueue
 from .queue.drop_downloads import DropDownloads, sweep_staging
 from .queue.transfer_actions import TransferActions
 from .queue.view import TransferQueueView
-from .start_folder import downloads_folder, start_folder
+from .start_folder import ask_files, ask_folder, downloads_folder
 from .state import ui_settings
 
 log = logging.getLogger(__name__)
@@ -507,12 +506,11 @@ class MainWindow(QMainWindow):
 
     def choose_upload_files(self) -> list[str]:
         """Ask which files to upload; [] when the user cancels. Tests replace this."""
-        files, _filter = QFileDialog.getOpenFileNames(self, f"Upload to {self.browser.location.uri}")
-        return files
+        return ask_files(self, f"Upload to {self.browser.location.uri}", "upload")
 
     def choose_upload_folder(self) -> str:
         """Ask which folder to upload; '' when the user cancels. Tests replace this."""
-        return QFileDialog.getExistingDirectory(self, f"Upload folder to {self.browser.location.uri}", start_folder())
+        return ask_folder(self, f"Upload folder to {self.browser.location.uri}", "upload")
 
     def _on_browser_upload_dialog_requested(self, folder: bool) -> None:
         if self.connection is None or not self.browser.bucket:
@@ -534,8 +532,7 @@ class MainWindow(QMainWindow):
 
     def choose_download_folder(self) -> str:
         """Ask where downloads go; '' when the user cancels. Tests replace this."""
-        start = start_folder(self.settings.download_folder, downloads_folder())
-        return QFileDialog.getExistingDirectory(self, "Download to folder", start)
+        return ask_folder(self, "Download to folder", "download", self.settings.download_folder, downloads_folder())
 
     def _on_browser_upload_requested(self, paths: list, prefix: str) -> None:
         if self.connection is None or not self.browser.bucket:
@@ -794,7 +791,7 @@ class MainWindow(QMainWindow):
 
     def choose_backfill_folder(self) -> str:
         """Ask for the local folder a backfill reads; '' when the user cancels. Tests replace this."""
-        return QFileDialog.getExistingDirectory(self, "Backfill the chosen cells from folder", start_folder())
+        return ask_folder(self, "Backfill the chosen cells from folder", "backfill")
 
     def _on_coverage_backfill_requested(self, template: str, cells: list) -> None:
         folder = self.choose_backfill_folder()

@@ -1,4 +1,5 @@
-"""Window follow-ups against the demo lake: a Pause of an idle queue holds jobs queued after it."""
+"""Window follow-ups against the demo lake: a Pause of an idle queue holds jobs queued after it;
+folder dialogs open where the user last chose a folder."""
 
 from __future__ import annotations
 
@@ -21,3 +22,42 @@ def test_pause_on_an_idle_queue_holds_an_upload_queued_after_it(qtbot, window, d
     view.resume_action.trigger()
     qtbot.waitUntil(lambda: row.state == "done", timeout=10000)
     assert view.totals_label.text().startswith("1/1 files")
+
+
+# 2. folder dialogs open where the user last chose a folder (for the same purpose), across runs
+
+
+def test_folder_dialogs_open_where_the_user_last_chose(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from lakegui.ui.start_folder import ask_save_path, last_folder
+
+    up, down, here = tmp_path / "up", tmp_path / "down", tmp_path / "here"
+    for folder in (up, down, here):
+        folder.mkdir()
+    (here / "a.csv").write_text("a")
+    starts, answers = [], [str(up), "", str(down)]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda parent, title, start: starts.append(start) or answers.pop(0)))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        staticmethod(lambda parent, title, start: (starts.append(start), ([str(here / "a.csv")], ""))[1]))
+    window.settings.download_folder = ""
+    assert window.choose_upload_folder() == str(up)
+    assert window.choose_upload_folder() == ""  # cancelled: nothing new remembered
+    assert window.choose_download_folder() == str(down)
+    assert starts[1:] == [str(up), starts[0]]  # the upload folder's, then download's first (never chosen)
+    assert window.choose_upload_files() == [str(here / "a.csv")]
+    assert starts[-1] == str(up)
+    answers[:] = ["", "", ""]
+    window.choose_upload_folder()  # the files' folder is where uploads were last chosen from
+    window.choose_download_folder()
+    assert starts[-2:] == [str(here), str(down)]
+    assert last_folder("download") == str(down)  # in the window's state file: the next run opens there too
+    window.comparison_window().choose_folder()  # a dialog of its own purpose: not the others' folder
+    assert starts[-1] != str(down)
+    saves = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, start, filters: (saves.append(start), (str(up / "r.csv"), ""))[1]))
+    for _ in range(2):
+        ask_save_path(window, "Export rows", "rows.parquet", "Parquet (*.parquet)")
+    assert saves[1] == str(up / "rows.parquet")  # the name proposed in the folder last written to

@@ -25,7 +25,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -44,6 +43,7 @@ from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers.progress import RateMeter
 from ...core.units import human_duration, human_size
 from ..preview.chart import ChartCanvas
+from ..start_folder import ask_save_path
 from ..tasks import TaskSlot, in_executor
 from .cluster_panel import ClusterPanel
 from .models import FailuresModel, RollupModel
@@ -325,8 +325,7 @@ class BackfillDashboard(QWidget):
             self.refresh(force=True)
 
     def _ask_manifest_path(self) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "Export manifest", "manifest.csv", "CSV (*.csv);;JSON (*.json)")
-        return path
+        return ask_save_path(self, "Export manifest", "manifest.csv", "CSV (*.csv);;JSON (*.json)")
 
     def _on_export_clicked(self) -> None:
         batch_id = self.current_batch()

@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -44,7 +43,7 @@ from ...core.units import count, human_size
 from ...core.versions import NEVER, versioning_state
 from ..browser.drag import dropped_local_paths
 from ..column_fit import fit_columns
-from ..start_folder import start_folder
+from ..start_folder import ask_folder
 from ..tasks import TaskSlot, in_executor
 from .models import PlanModel
 
@@ -420,7 +419,7 @@ class BackfillWizard(QDialog):
     # folder choice, drops, layouts
 
     def _ask_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(self, "Backfill from folder", start_folder(self.folder_edit.text()))
+        return ask_folder(self, "Backfill from folder", "backfill", current=self.folder_edit.text())
 
     def _on_browse_clicked(self) -> None:
         folder = self.choose_folder()

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...core.settings import MB, OVERWRITE_CHOICES, PreviewSettings, Settings
 from ...core.transfers.backends import BACKENDS
-from ..start_folder import downloads_folder, start_folder
+from ..start_folder import ask_folder, downloads_folder
 
 _ENGINE_TEXT = {"auto": "Automatic (native awscrt client when it can)", "awscrt": "awscrt (native)",
                 "s3transfer": "s3transfer (botocore)"}
@@ -148,8 +147,8 @@ class SettingsDialog(QDialog):
                        download_folder=self.folder_edit.text().strip(), theme=self.theme.currentData())
 
     def _ask_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(self, "Default download folder",
-                                               start_folder(self.folder_edit.text(), downloads_folder()))
+        return ask_folder(self, "Default download folder", "download", downloads_folder(),
+                          current=self.folder_edit.text())
 
     def _on_browse_clicked(self) -> None:
         folder = self.choose_folder()

@@ -15,10 +15,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...core.preview.ohlcv import ChartColumns, Series
 from ...core.units import human_size
+from ..start_folder import ask_save_path
 
 
 def _zone(name: str | None):
@@ -269,8 +270,7 @@ class PriceChart(QWidget):
 
     def choose_export_path(self) -> str:
         """Ask where the PNG goes; '' when the user cancels. Tests replace this."""
-        path, _ = QFileDialog.getSaveFileName(self, "Export chart", "chart.png", "PNG images (*.png)")
-        return path
+        return ask_save_path(self, "Export chart", "chart.png", "PNG images (*.png)")
 
     def _on_export_clicked(self) -> None:
         path = self.choose_export_path()

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -52,6 +51,7 @@ from ...core.layouts import load_layouts
 from ...core.units import count, human_size
 from ..browser.location import Location
 from ..preview.chart import ZoneDateAxis
+from ..start_folder import ask_save_path
 from ..tasks import TaskSlot, in_executor
 from .models import QuerySpec, RowsModel, numeric_columns, series_by, time_column
 
@@ -703,9 +703,8 @@ class QueryWindow(QWidget):
 
     def choose_export_path(self) -> str:
         """Ask where the rows go; '' when the user cancels. Tests replace this."""
-        path, _ = QFileDialog.getSaveFileName(self, "Export rows", f"{self.layout_box.currentText()}.parquet",
-                                              "Parquet (*.parquet);;CSV (*.csv)")
-        return path
+        return ask_save_path(self, "Export rows", f"{self.layout_box.currentText()}.parquet",
+                             "Parquet (*.parquet);;CSV (*.csv)")
 
     def _on_export_clicked(self) -> None:
         path = self.choose_export_path()

@@ -19,7 +19,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -51,7 +50,7 @@ from ...core.sync.plan import (
 from ...core.transfers.object_jobs import delete_results
 from ...core.units import count, human_size
 from ..browser.location import Location
-from ..start_folder import start_folder
+from ..start_folder import ask_folder
 from ..tasks import TaskSlot, in_executor
 from .model import COPIED, DELETED, FAILED, ComparisonModel
 
@@ -203,8 +202,7 @@ class ComparisonWindow(QWidget):
 
     def choose_folder(self) -> str:
         """Ask for the local folder; '' when the user cancels. Tests replace this."""
-        return QFileDialog.getExistingDirectory(self, "Compare with local folder",
-                                               start_folder(self.folder_edit.text()))
+        return ask_folder(self, "Compare with local folder", "sync", current=self.folder_edit.text())
 
     def _on_choose_button_clicked(self) -> None:
         folder = self.choose_folder()
