@@ -3,8 +3,9 @@
 All six run through the durable queue (a crash is finished by `queue resume`, the window's
 queue shows them): cp and mv a job per object, rm a job per DeleteObjects batch of 1,000 keys
 (several at once), tag, restore and mb one job each. --json prints one summary document: jobs,
-done, failed, skipped, bytes, seconds, failures [{key, error}]; rm adds deleted (and keys in a
-dry run).
+done, failed, skipped, bytes, seconds, failures [{key, error}]; rm adds deleted and
+delete_markers (of those, the ones that only added a delete marker: a versioned bucket; null when
+the bucket's versioning could not be read), and keys in a dry run.
 """
 
 from __future__ import annotations
@@ -220,6 +221,7 @@ def rm(args: argparse.Namespace) -> int:
             print("Nothing deleted.", file=sys.stderr)
             return EXIT_FAILED
     from ..core.transfers.object_jobs import delete_jobs, delete_results
+    from ..core.versions import NEVER, delete_markers_added, deleted_words
 
     args.concurrency = args.threads  # DeleteObjects requests at once: one job each
     ran = _run_jobs(args, conn, f"delete {where}", "delete", delete_jobs(bucket, keys, sizes))
@@ -227,8 +229,10 @@ def rm(args: argparse.Namespace) -> int:
         return ran
     batch, queue_path, jobs, summary = ran
     deleted, failures, nbytes = delete_results(jobs)
+    state = _versioning(conn, bucket) if deleted else NEVER  # whether the deletes only added markers
     doc = _summary(jobs=len(keys), done=len(deleted), failures=failures, nbytes=nbytes, start=start,
-                   deleted=len(deleted), batch=batch, queue=queue_path, interrupted=summary.interrupted)
+                   deleted=len(deleted), delete_markers=delete_markers_added(state, len(deleted)), batch=batch,
+                   queue=queue_path, interrupted=summary.interrupted)
     if args.json:
         print_json(doc)
     else:
@@ -236,11 +240,22 @@ def rm(args: argparse.Namespace) -> int:
             print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
         if len(failures) > 50:
             print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
-        print(f"{len(deleted):,} deleted, {len(failures):,} failed")
+        undelete = f"`lakegui-cli undelete {args.target}{' --recursive' if args.recursive else ''}`"
+        print(f"{deleted_words(len(deleted), state, undelete)}, {len(failures):,} failed")
     if summary.interrupted:
         print("Interrupted: the deletes not made are back in the queue; `lakegui-cli queue resume` "
               "continues them.", file=sys.stderr)
     return EXIT_FAILED if failures or summary.interrupted else EXIT_OK
+
+
+def _versioning(conn, bucket: str) -> str:
+    """The bucket's versioning state; '' when it cannot be read (not allowed, say)."""
+    from ..core.versions import versioning_state
+
+    try:
+        return versioning_state(conn.client(), bucket)
+    except Exception:  # noqa: BLE001  the deletes are made: say what is known
+        return ""
 
 
 def _run_jobs(args, conn, name: str, kind: str, jobs: list):

@@ -23,6 +23,28 @@ def versioning_state(client, bucket: str) -> str:
     return {"Enabled": ENABLED, "Suspended": SUSPENDED}.get(status, NEVER)
 
 
+def delete_markers_added(state: str, deleted: int) -> int | None:
+    """Delete markers a delete of `deleted` keys (without version ids) added on a bucket in
+    versioning `state`: one a key where it keeps versions, enabled or suspended (S3 answers each
+    such DeleteObject with DeleteMarker: true), none where it never did; None when the state
+    is unknown ('')."""
+    if not state:
+        return None
+    return deleted if state in (ENABLED, SUSPENDED) else 0
+
+
+def deleted_words(deleted: int, state: str, undelete: str) -> str:
+    """What a delete of `deleted` keys did, said to a person: "N deleted", or where the bucket
+    keeps versions "N delete markers added (versions kept; UNDELETE brings them back)". The CLI's
+    rm and the window's Delete say it so."""
+    from .units import counted
+
+    if not delete_markers_added(state, deleted):
+        return f"{deleted:,} deleted"
+    kept = "versions kept" if state == ENABLED else "versions from before versioning was suspended kept"
+    return f"{counted(deleted, 'delete marker')} added ({kept}; {undelete} brings {'it' if deleted == 1 else 'them'} back)"
+
+
 @dataclass(frozen=True, slots=True)
 class VersionEntry:
     """One version of a key, or a delete marker (size 0, no ETag)."""

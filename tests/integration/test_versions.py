@@ -166,6 +166,31 @@ def test_undelete_and_revert_explain_an_unversioned_bucket(moto_endpoint):
     assert code == 2  # --version-id is required
 
 
+def test_rm_on_a_versioned_bucket_says_it_added_delete_markers(endpoint):
+    url, s3, bucket = endpoint
+    for k in ("rm/a.csv", "rm/b.csv", "rm/c.csv"):
+        put(s3, bucket, k, b"x")
+    doc = run_json(url, "rm", f"s3://{bucket}/rm/c.csv")
+    assert (doc["deleted"], doc["delete_markers"], doc["failed"]) == (1, 1, 0)
+    code, out, err = run(url, "rm", f"s3://{bucket}/rm/", "--recursive")
+    assert code == 0, err
+    assert (f"2 delete markers added (versions kept; `lakegui-cli undelete s3://{bucket}/rm/ --recursive` brings "
+            "them back), 0 failed") in out
+    listed = s3.list_object_versions(Bucket=bucket, Prefix="rm/")
+    assert len(listed.get("DeleteMarkers", [])) == 3 and len(listed["Versions"]) == 3  # the versions are kept
+
+
+def test_rm_on_an_unversioned_bucket_says_deleted(moto_endpoint):
+    s3 = client(moto_endpoint)
+    s3.create_bucket(Bucket="plain-rm")
+    s3.put_object(Bucket="plain-rm", Key="k", Body=b"x")
+    doc = run_json(moto_endpoint, "rm", "s3://plain-rm/k")
+    assert (doc["deleted"], doc["delete_markers"]) == (1, 0)
+    s3.put_object(Bucket="plain-rm", Key="k", Body=b"x")
+    code, out, _ = run(moto_endpoint, "rm", "s3://plain-rm/k")
+    assert code == 0 and "1 deleted, 0 failed" in out
+
+
 @pytest.mark.parametrize("engine", ["s3transfer", "awscrt"])
 def test_download_a_specific_version(endpoint, tmp_path, engine, monkeypatch):
     from lakegui.core import settings as settings_store

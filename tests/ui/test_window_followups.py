@@ -1,9 +1,23 @@
 """Window follow-ups against the demo lake: a Pause of an idle queue holds jobs queued after it;
-folder dialogs open where the user last chose a folder."""
+folder dialogs open where the user last chose a folder; a Delete on a versioned bucket says it
+added delete markers."""
 
 from __future__ import annotations
 
+import pytest
+
+from lakegui.core.connection import Connection
+
+from .conftest import profile_for
 from .test_transfers import enqueue_upload
+from .test_versions_browser import BUCKET, connected, fill, s3client, select
+
+
+@pytest.fixture
+def versioned(moto_endpoint):
+    s3 = s3client(moto_endpoint)
+    return s3, fill(s3, BUCKET, deleted_folder=False), Connection(profile_for(moto_endpoint, BUCKET))
+
 
 # 1. Pause with nothing running holds the queue: a job added later waits for Resume
 
@@ -61,3 +75,18 @@ def test_folder_dialogs_open_where_the_user_last_chose(window, tmp_path, monkeyp
     for _ in range(2):
         ask_save_path(window, "Export rows", "rows.parquet", "Parquet (*.parquet)")
     assert saves[1] == str(up / "rows.parquet")  # the name proposed in the folder last written to
+
+
+# 3. a Delete on a versioned bucket says it added delete markers, as rm does
+
+
+def test_delete_on_a_versioned_bucket_says_it_added_delete_markers(qtbot, window, versioned):
+    s3, ids, conn = versioned
+    b = connected(qtbot, window, conn)
+    b.object_actions.confirm = lambda title, text: True
+    select(b, "a.txt")
+    with qtbot.waitSignal(b.object_actions.done, timeout=15000) as done:
+        b.delete_action.trigger()
+    assert done.args[0] == "1 delete marker added (versions kept; Undelete brings it back)"
+    listed = s3.list_object_versions(Bucket=BUCKET, Prefix="a.txt")
+    assert len(listed["DeleteMarkers"]) == 1 and len(listed["Versions"]) == 3

@@ -20,7 +20,7 @@ from ...core.listing import PrefixLister
 from ...core.transfers.jobs import Direction
 from ...core.transfers.object_jobs import SHOWN_FAILURES, delete_jobs, delete_results
 from ...core.units import counted
-from ...core.versions import count_versions, versioning_state
+from ...core.versions import count_versions, delete_markers_added, deleted_words, versioning_state
 from ..dialogs.answers import answered, dialog_future
 from ..dialogs.new_folder import NewFolderDialog
 from ..dialogs.properties import PropertiesDialog, PropertyChanges
@@ -44,7 +44,8 @@ class ObjectActions(QObject):
         self.parent_widget = parent
         self._tasks: set[asyncio.Task] = set()
         self.queue = None  # the window's TransferQueue (attach()): deletes are its jobs
-        self._deletes: dict[int, tuple[str, str, str]] = {}  # batch -> (bucket, folder, where), until it ends
+        # batch -> (bucket, folder, where, the bucket's versioning state), until it ends
+        self._deletes: dict[int, tuple[str, str, str, str]] = {}
         self.confirm: Callable[[str, str], object] = self._confirm  # (title, text) -> bool
         self.ask_folder_name: Callable[[], object] = self._ask_folder_name  # -> str | None
         self.ask_expiry: Callable[[], object] = self._ask_expiry  # -> seconds | None
@@ -204,8 +205,9 @@ class ObjectActions(QObject):
         inside = f" ({len(sizes) - selected:,} of them inside {counted(len(prefixes), 'folder')})" \
             if prefixes else ""
         where = f"s3://{bucket}/{here}"  # the folder the selection is in
+        versioning = await self._versioning(client, bucket)
         ok = await answered(self.confirm("Delete", f"Delete {what}{inside} from {where}?\n"
-                                        + delete_consequence(await self._versioning(client, bucket))))
+                                        + delete_consequence(versioning)))
         if not ok:
             return
         if self.queue is None or not self.queue.available:
@@ -226,7 +228,7 @@ class ObjectActions(QObject):
         # a batch with no row shown counts as ended.
         if not self._deletes:
             self._follow(True)
-        self._deletes[batch] = (bucket, here, where)
+        self._deletes[batch] = (bucket, here, where, versioning)
         log.info("Queued the delete of %s from %s (batch %d, %s)", what, where, batch,
                  counted(len(rows), "delete job"))
         self.queued.emit(batch, len(rows))
@@ -243,13 +245,15 @@ class ObjectActions(QObject):
 
     def _check_deleted(self, batch: int) -> None:
         if batch in self._deletes and not self.queue.unfinished_ids(batch):
-            bucket, here, where = self._deletes.pop(batch)
+            bucket, here, where, versioning = self._deletes.pop(batch)
             if not self._deletes:
                 self._follow(False)
-            QTimer.singleShot(0, lambda: self._start(self._deleted(batch, bucket, here, where)))  # after the queue's
+            QTimer.singleShot(0, lambda: self._start(self._deleted(batch, bucket, here, where,
+                                                                   versioning)))  # after the queue's
 
-    async def _deleted(self, batch: int, bucket: str, here: str, where: str) -> None:
-        """Say what the batch deleted and, per key, what it could not; list the folder again."""
+    async def _deleted(self, batch: int, bucket: str, here: str, where: str, versioning: str = "") -> None:
+        """Say what the batch deleted (on a bucket that keeps versions: the delete markers it
+        added, as the CLI's rm does) and, per key, what it could not; list the folder again."""
         try:
             deleted, failures, _ = await in_executor(self.executor, lambda: delete_results(
                 self.queue.batch_jobs(batch)))
@@ -258,18 +262,23 @@ class ObjectActions(QObject):
         except Exception as exc:  # noqa: BLE001  the queue closed meanwhile
             log.info("The delete jobs of batch %d could not be read: %s", batch, exc)
             return
+        marked = delete_markers_added(versioning, len(deleted))
+        said = (deleted_words(len(deleted), versioning, "Undelete") if marked
+                else f"Deleted {counted(len(deleted), 'object')}")
         if failures:
             log.warning("Deleted %s from %s; %s could not be deleted: %s", counted(len(deleted), "object"), where,
                         f"{len(failures):,}", "; ".join(f"{k}: {m}" for k, m in failures[:SHOWN_FAILURES]))
         else:
-            log.info("Deleted %s from %s", counted(len(deleted), "object"), where)
-            self.done.emit(f"Deleted {counted(len(deleted), 'object')}")  # before the refresh, which carries it
+            log.info("Deleted %s from %s%s", counted(len(deleted), "object"), where,
+                     f" ({counted(marked, 'delete marker')} added)" if marked else "")
+            self.done.emit(said)  # before the refresh, which carries it
         b = self.browser
         if b.connection is not None and b.bucket == bucket and (b.prefix.startswith(here) or here.startswith(b.prefix)):
             b.refresh()
         if failures:  # after it: a refresh dismisses the notice bar
             first = "; ".join(f"{k}: {m}" for k, m in failures[:3])
-            self.failed.emit(f"Deleted {len(deleted):,}; {len(failures):,} could not be deleted: {first}")
+            said = deleted_words(len(deleted), versioning, "Undelete") if marked else f"Deleted {len(deleted):,}"
+            self.failed.emit(f"{said}; {len(failures):,} could not be deleted: {first}")
 
     async def _counted(self, client, bucket: str, props: objects.ObjectProperties) -> objects.ObjectProperties:
         """`props` with the number of versions of its key (one version listing); as it was if that fails."""
