@@ -136,11 +136,13 @@ def test_a_dropped_folder_is_planned(qtbot, window, demo_connection, tmp_path):
     folder = lake_folder(tmp_path)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    # Shift makes the source propose Move: the folder is only read, so the source is told Copy.
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction | Qt.DropAction.MoveAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier)
     with qtbot.waitSignal(w.planned, timeout=10000):
         w.dropEvent(event)
     assert w.folder_edit.text() == str(folder) and w.model.rowCount() == 6
+    assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction
     # Objects dragged over from the browser are not a folder; nothing is downloaded to find out.
     from lakegui.ui.browser.drag import ObjectDragData
 

@@ -41,7 +41,7 @@ from ...core.rollback import note_replaced
 from ...core.transfers.jobs import BACKFILL
 from ...core.units import count, human_size
 from ...core.versions import NEVER, versioning_state
-from ..browser.drag import dropped_local_paths
+from ..browser.drag import accept_as_copy, dropped_local_paths
 from ..column_fit import fit_columns
 from ..start_folder import ask_folder
 from ..tasks import TaskSlot, in_executor
@@ -433,13 +433,12 @@ class BackfillWizard(QDialog):
 
     def dragEnterEvent(self, event) -> None:
         if self._dropped_folder(event):
-            event.acceptProposedAction()
+            accept_as_copy(event)  # the folder is read, never moved
 
     def dropEvent(self, event) -> None:
         folder = self._dropped_folder(event)
-        if folder:
+        if folder and accept_as_copy(event):
             self.folder_edit.setText(folder)
-            event.acceptProposedAction()
 
     def _on_save_layout_clicked(self) -> None:
         name, ok = QInputDialog.getText(self, "Save layout", "Name of the layout:", text=self.layout_box.currentText()

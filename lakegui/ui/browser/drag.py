@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, QMimeData, QUrl
+from PySide6.QtCore import QByteArray, QMimeData, Qt, QUrl
 
 S3_MIME = "application/x-lakegui-s3-objects"
 # Which running lakegui made an S3 payload: only this one's may be moved by a drop (another
@@ -28,6 +28,18 @@ def dropped_local_paths(mime: QMimeData) -> list[str]:
     if mime.hasFormat(S3_MIME) or not mime.hasUrls():
         return []
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+def accept_as_copy(event) -> bool:
+    """Accept a drag or drop of local files as a copy, whatever the source proposes: an upload
+    never moves the user's files, and a source told Move (a file manager, with Shift or by its
+    own default) may delete the originals. A source that offers no copy is refused."""
+    if not event.possibleActions() & Qt.DropAction.CopyAction:
+        event.ignore()
+        return False
+    event.setDropAction(Qt.DropAction.CopyAction)
+    event.accept()
+    return True
 
 
 class ObjectDragData(QMimeData):

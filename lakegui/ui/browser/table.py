@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 from ...core.listing import PrefixEntry
 from ..column_fit import ColumnFitter
-from .drag import dropped_local_paths
+from .drag import accept_as_copy, dropped_local_paths
 from .drop_move import dragged_objects, drop_action, receives
 from .model import ENTRY_ROLE
 
@@ -103,7 +103,7 @@ class ObjectTableView(QTableView):
         if self.drops_enabled and dragged_objects(event.mimeData()) is not None:
             event.accept()  # where it may land is decided row by row, as it moves
         elif self.drops_enabled and dropped_local_paths(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)  # an upload: never a move of the local files
         else:
             event.ignore()
 
@@ -118,7 +118,7 @@ class ObjectTableView(QTableView):
             event.setDropAction(drop_action(event.modifiers()))
             event.accept()
         elif self.drops_enabled and dropped_local_paths(event.mimeData()):
-            event.acceptProposedAction()
+            accept_as_copy(event)  # an upload: never a move of the local files
         else:
             event.ignore()
 
@@ -143,6 +143,7 @@ class ObjectTableView(QTableView):
         if not (self.drops_enabled and paths):
             event.ignore()
             return
+        if not accept_as_copy(event):
+            return
         entry = self.indexAt(event.position().toPoint()).data(ENTRY_ROLE)
-        event.acceptProposedAction()
         self.files_dropped.emit(paths, entry.prefix if isinstance(entry, PrefixEntry) else None)
