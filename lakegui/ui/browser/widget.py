@@ -513,6 +513,8 @@ class PrefixBrowser(QWidget):
             self.switch_bucket(bucket, prefix)
         else:
             self.navigate(prefix)
+        if bucket == self._bucket:  # gone there: what is typed next is for the rows (type-ahead, Ctrl+U…)
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_bucket_box_activated(self, index: int) -> None:
         name = self.bucket_box.itemText(index) if index >= 0 else self.bucket_box.currentText()
