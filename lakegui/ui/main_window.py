@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         versions.state_changed.connect(self._on_versioning_state_changed)
         versions.versions_listed.connect(self._on_versions_listed)
         versions.preview_requested.connect(self.preview.show_entry)
+        versions.version_deleted.connect(self.preview.version_deleted)
         versions.download_requested.connect(self._on_versions_download_requested)
         self.browser.reorganiser.attach(self.transfers)
         self.browser.reorganiser.done.connect(self._on_object_actions_done)

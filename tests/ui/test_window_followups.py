@@ -1,6 +1,6 @@
 """Window follow-ups against the demo lake: a Pause of an idle queue holds jobs queued after it;
 folder dialogs open where the user last chose a folder; a Delete on a versioned bucket says it
-added delete markers."""
+added delete markers; Delete version permanently clears a preview of that version."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from lakegui.core.connection import Connection
 
 from .conftest import profile_for
 from .test_transfers import enqueue_upload
-from .test_versions_browser import BUCKET, connected, fill, s3client, select
+from .test_versions_browser import BUCKET, connected, fill, s3client, select, show_versions
 
 
 @pytest.fixture
@@ -90,3 +90,28 @@ def test_delete_on_a_versioned_bucket_says_it_added_delete_markers(qtbot, window
     assert done.args[0] == "1 delete marker added (versions kept; Undelete brings it back)"
     listed = s3.list_object_versions(Bucket=BUCKET, Prefix="a.txt")
     assert len(listed["DeleteMarkers"]) == 1 and len(listed["Versions"]) == 3
+
+
+# 4. Delete version permanently clears a preview of that version
+
+
+def test_deleting_the_previewed_version_clears_the_preview(qtbot, window, versioned):
+    s3, ids, conn = versioned
+    first, second, _latest = ids["a.txt"]
+    b, p = connected(qtbot, window, conn), window.preview
+    show_versions(qtbot, b)
+    select(b, "a.txt")
+    pane = b.versions.pane
+    b.versions.confirm = lambda title, text, yes: True
+    seen = []  # the preview when the delete is done, before the folder is listed again
+    b.versions.done.connect(lambda _text: seen.append((p.version_id, p.message.text())))
+    for deleted in (second, first):  # another version (the preview stays), then the one shown
+        qtbot.waitUntil(lambda: pane.select_version(first), timeout=5000)
+        with qtbot.waitSignal(p.preview_finished, timeout=10000):
+            pane.preview_action.trigger()
+        assert pane.select_version(deleted)
+        with qtbot.waitSignal(b.versions.versions_listed, timeout=10000):
+            pane.delete_action.trigger()
+    assert seen[0][0] == first
+    assert seen[1] == ("", f"Version {first} of s3://{BUCKET}/a.txt was deleted permanently.")
+    assert p.version_id != first  # nor read again once the folder is listed: the latest is shown

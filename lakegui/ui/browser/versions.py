@@ -79,6 +79,7 @@ class BrowserVersions(QObject):
     failed = Signal(str)  # a message for a person
     preview_requested = Signal(object, str)  # ObjectEntry of the version, version id
     download_requested = Signal(object, str)  # ObjectEntry of the version, version id
+    version_deleted = Signal(str, str, str, bool)  # bucket, key, version id deleted for good, whether the latest
 
     def __init__(self, browser, executor: Executor):
         super().__init__(browser)
@@ -367,6 +368,8 @@ class BrowserVersions(QObject):
             f"Delete {what} {v.version_id} of {uri} permanently?\nThis cannot be undone.{extra}",
             "Delete permanently"))
         if ok and await self._run("delete the version", key, core.delete_version, key, v.version_id):
+            if not v.delete_marker:  # a preview of it lets go (a marker is never previewed)
+                self.version_deleted.emit(self.browser.bucket, key, v.version_id, v.latest)
             self._after(f"Deleted {what} {v.version_id} of {uri} permanently", key)
 
     def copy_uri(self) -> None:

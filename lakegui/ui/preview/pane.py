@@ -176,6 +176,18 @@ class PreviewPane(QFrame):
         self.title.setText(entry.key)
         self.message.setText(f"s3://{bucket}/{entry.key} was deleted.")
 
+    def version_deleted(self, bucket: str, key: str, version_id: str, latest: bool) -> None:
+        """Version `version_id` of `key` was deleted for good. A preview of it is let go of,
+        saying why: that version shown, or the latest shown (no version id) when it was the one."""
+        entry = self._entry
+        if entry is None or bucket != self._location.bucket or entry.key != key:
+            return
+        if self.version_id != version_id and not (latest and not self.version_id):
+            return
+        self.show_entry(None)
+        self.title.setText(entry.key)
+        self.message.setText(f"Version {version_id} of s3://{bucket}/{key} was deleted permanently.")
+
     def cancel(self) -> None:
         for slot in (self._slot, self._props_slot):
             slot.cancel()
