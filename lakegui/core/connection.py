@@ -110,8 +110,9 @@ class StaticCredentials:
 
 
 def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
-                concurrency: int = 20, read_timeout: int | None = None) -> Config:
-    """The botocore Config for a profile and a use; `read_timeout` overrides a transfer's."""
+                concurrency: int = 20, read_timeout: int | None = None, endpoint_url: str = "") -> Config:
+    """The botocore Config for a profile and a use; `read_timeout` overrides a transfer's.
+    `endpoint_url`: the endpoint in effect when it is not the profile's (see Connection.endpoint_url)."""
     from botocore.config import Config
 
     p = dict(PURPOSES[purpose])
@@ -130,7 +131,7 @@ def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
         user_agent_extra="lakegui",
         signature_version="s3v4",  # presigned URLs too (boto3 would presign with legacy SigV2)
     )
-    if profile.endpoint_url:
+    if profile.endpoint_url or endpoint_url:
         # Many S3-compatible servers reject the CRC32 checksums recent botocore sends by default.
         options.update(request_checksum_calculation="when_required",
                        response_checksum_validation="when_required")
@@ -164,10 +165,37 @@ class Connection:
         self._session: boto3.Session | None = None
         self._botocore = None  # botocore.session.Session: credentials without building a client
         self._clients: dict[str, object] = {}
+        self._endpoint: str | None = None  # the configured endpoint, once looked up
 
     @property
     def bucket(self) -> str:
         return self.profile.bucket
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint every request goes to, as botocore resolves it for S3: the profile's, else
+        one configured outside lakegui (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the AWS profile's
+        `endpoint_url` or its services section, unless ignore_configured_endpoint_urls), else ''
+        for AWS itself. The native engine and the cluster's workers use this, so bytes go where
+        listings go."""
+        if self.profile.endpoint_url:
+            return self.profile.endpoint_url
+        if self._endpoint is None:
+            found = ""
+            if _may_configure_endpoint():
+                from botocore.configprovider import ConfiguredEndpointProvider
+
+                with self._lock:
+                    if self._botocore is None and not (self.profile.keychain and self._credentials is None):
+                        self._botocore = self._make_botocore_session()
+                    # A keychain's keys are not needed to find an endpoint: not read (asked for) here.
+                    session = self._botocore or _plain_session(self.profile.aws_profile)
+                if not session.get_config_variable("ignore_configured_endpoint_urls"):
+                    found = ConfiguredEndpointProvider(full_config=session.full_config,
+                                                       scoped_config=session.get_scoped_config(),
+                                                       client_name="s3").provide() or ""
+            self._endpoint = found
+        return self._endpoint
 
     def _make_botocore_session(self):
         """botocore's session alone: the profile's credential chain without boto3 or an S3 client."""
@@ -192,6 +220,7 @@ class Connection:
 
     def client(self, purpose: str = "interactive"):
         """The shared S3 client for `purpose` ("interactive" or "transfer")."""
+        endpoint = self.endpoint_url  # botocore finds a configured one itself; its checksums are ours
         with self._lock:
             if purpose not in self._clients:
                 if self._session is None:
@@ -201,7 +230,7 @@ class Connection:
                     endpoint_url=self.profile.endpoint_url or None,
                     verify=self.profile.verify_tls,
                     config=make_config(self.profile, purpose=purpose, concurrency=self.concurrency,
-                                       read_timeout=self.read_timeout),
+                                       read_timeout=self.read_timeout, endpoint_url=endpoint),
                 )
             return self._clients[purpose]
 
@@ -246,6 +275,28 @@ class Connection:
 
     def describe(self) -> str:
         return self.profile.describe()
+
+
+def _plain_session(aws_profile: str):
+    import botocore.session
+
+    return botocore.session.Session(profile=aws_profile or None)
+
+
+def _may_configure_endpoint() -> bool:
+    """Whether an S3 endpoint may be configured outside lakegui: an AWS_ENDPOINT_URL variable, or
+    `endpoint_url` anywhere in the shared config file. When neither, botocore's session (0.1 s of
+    a CLI start) need not be built to find that none is."""
+    import os
+
+    if os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
+        return True
+    path = os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or os.path.join("~", ".aws", "config"))
+    try:
+        with open(path, "rb") as f:
+            return b"endpoint_url" in f.read()
+    except OSError:
+        return False
 
 
 _LIST_PARAMS = {"Prefix": "prefix", "Delimiter": "delimiter", "MaxKeys": "max-keys", "EncodingType": "encoding-type",

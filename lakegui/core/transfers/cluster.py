@@ -641,7 +641,15 @@ class ClusterExecutor:
     def _profile(self, batch_id: int) -> dict:
         if batch_id not in self._profiles:
             batch = self.service.batch(batch_id)
-            self._profiles[batch_id] = {**(batch.profile if batch else {}), **self.service.engines.override}
+            profile = {**(batch.profile if batch else {}), **self.service.engines.override}
+            if not profile.get("endpoint_url"):
+                # An endpoint configured here (AWS config file, AWS_ENDPOINT_URL) goes with the jobs:
+                # the workers' machines may configure none, and then send the bytes to AWS.
+                from ..connection import Connection, ConnectionProfile
+
+                if endpoint := Connection(ConnectionProfile.from_dict(profile)).endpoint_url:
+                    profile["endpoint_url"] = endpoint
+            self._profiles[batch_id] = profile
             self._since[batch_id] = batch.created if batch else 0.0
         return self._profiles[batch_id]
 

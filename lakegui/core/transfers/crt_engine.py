@@ -90,7 +90,8 @@ class CrtEngine(EngineBase):
         self._credentials = connection.credentials()
         if self._credentials is None:
             raise NoCredentialsError()
-        url = urlparse(p.endpoint_url) if p.endpoint_url else None
+        endpoint = connection.endpoint_url  # also one configured outside lakegui, as botocore finds it
+        url = urlparse(endpoint) if endpoint else None
         self._tls = url is None or url.scheme == "https"
         self._netloc = url.netloc if url else ""
         self._region = p.region or "us-east-1"
