@@ -71,9 +71,9 @@ class TransferQueueView(QFrame):
         self.pause_action = self._action("Pause", "pause", "Pause the selected transfers (all if none)",
                                          lambda: self._control(self.queue.pause, "pause", "running or queued",
                                                                ("running", "queued")), "Ctrl+P")
-        self.resume_action = self._action("Resume", "resume", "Resume the selected transfers (all if none)",
-                                          lambda: self._control(self.queue.resume, "resume", "paused",
-                                                                ("paused",)), "Ctrl+R")
+        self._totals = Totals()  # the header's, as last told
+        self.resume_action = self._action("Resume", "resume", "Resume the selected transfers (all if none, "
+                                          "or if the whole queue is paused)", self.resume, "Ctrl+R")
         self.cancel_action = self._action("Cancel", "cancel",
                                           "Cancel the selected transfers (all if none)",
                                           lambda: self._control(self.queue.cancel, "cancel", "unfinished",
@@ -187,6 +187,21 @@ class TransferQueueView(QFrame):
             return
         control([r.data(JOB_ID_ROLE) for r in rows] or None)
 
+    def resume(self) -> None:
+        """Resume the selection; a queue paused as a whole (the header says "Paused (Resume: Ctrl+R)")
+        is resumed whole, whatever is selected: it refused when a finished row was selected."""
+        if self.paused_as_a_whole:
+            self.queue.resume(None)  # which ends a hold too
+            return
+        self._control(self.queue.resume, "resume", "paused", ("paused",))
+
+    @property
+    def paused_as_a_whole(self) -> bool:
+        """Nothing will move until Resume: all that is left is paused, or the queue is held."""
+        t = self._totals
+        left = t.files_total - t.files_done - t.failed
+        return t.held or (not t.running and bool(left) and t.paused >= left)
+
     SHOWN_LEFT = 3  # jobs a retry left that its message names
 
     def retry(self, ids=None) -> None:
@@ -247,6 +262,7 @@ class TransferQueueView(QFrame):
             self.queue.clear()
 
     def _on_queue_totals_changed(self, t: Totals) -> None:
+        self._totals = t
         if not t.files_total and not t.held:
             self.totals_label.setText("")
             return
