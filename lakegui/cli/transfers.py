@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -218,6 +219,7 @@ def queue(args: argparse.Namespace) -> int:
             print(json.dumps({"done": 0, "failed": 0, "skipped": 0, "bytes": 0}) if args.json
                   else "Nothing to resume: no queued or paused jobs.")
             return EXIT_OK
+        _say_relative(store)
         settings = settings_store.load().transfer
         # Jobs that had failed before (retry-failed left them, say) do not run now: the report is
         # of the jobs this run handled, and its exit code theirs; the others are mentioned once.
@@ -248,6 +250,21 @@ def _retry_failed(store) -> tuple[list[int], list[dict]]:
     other content: (ids queued again, [{"id", "kind", "key", "error"}] of those left)."""
     requeued, kept = store.retry_failed()
     return requeued, [{"id": j.id, "kind": str(j.direction), "key": j.uri, "error": j.error} for j in kept]
+
+
+def _say_relative(store) -> None:
+    """Say, before they run, that queued rows of an older lakegui hold relative local paths: the
+    engine fails them (relative to a folder that was not recorded, they are never resolved
+    against this one, where they could read or overwrite the wrong files)."""
+    from ..core.transfers.jobs import JobState
+
+    relative = [j for j in store.jobs(states=[JobState.QUEUED])
+                if str(j.direction) in ("upload", "download") and not os.path.isabs(j.local_path)]
+    if relative:
+        print(f"lakegui-cli: an older lakegui queued {counted(len(relative), 'transfer')} with local paths "
+              f"relative to the folder its command ran in (e.g. {relative[0].local_path}), a folder it did not "
+              f"record; they are not resolved against this folder ({os.getcwd()}) but fail: run the upload or "
+              "download again from that folder.", file=sys.stderr)
 
 
 def _say_left(left: list[dict]) -> None:

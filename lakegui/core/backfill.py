@@ -21,6 +21,7 @@ from .layouts import LayoutTemplate, LocalPattern, place
 from .listing import PrefixLister
 from .transfers import etags
 from .transfers.jobs import CONFLICT, Direction, JobState, OverwritePolicy
+from .transfers.localpaths import absolute
 from .transfers.store import NewJob
 
 NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "invalid"
@@ -116,7 +117,7 @@ def plan_backfill(client, bucket: str, root: Path | str, template: LayoutTemplat
 
     The listing runs in a thread while the folder is walked and each listed page is compared as
     it arrives, so planning takes about as long as the listing itself."""
-    root = Path(root)
+    root = absolute(root)  # the queued jobs' paths outlive this folder
     if not root.is_dir():
         raise ValueError(f"{root} is not a folder")
     local = LocalPattern(pattern or template.local_pattern)

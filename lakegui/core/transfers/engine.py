@@ -39,6 +39,17 @@ def content_type(path: Path | str) -> str:
     return _TYPES.get(suffix) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
 
 
+def relative_path_error(job: Job) -> str:
+    """Why an upload or download cannot run with its local path as stored ('' when it can). The
+    planners store absolute paths; a relative one comes from an older lakegui's queue, relative
+    to a folder it did not record: resolved against this process's folder, its files could be
+    read from, or written over, the wrong folder, so it is refused and the user reruns it."""
+    if job.direction not in (Direction.UPLOAD, Direction.DOWNLOAD) or os.path.isabs(job.local_path):
+        return ""
+    return (f"{job.local_path} is relative to the folder its {job.direction} command ran in, which this older "
+            f"queue entry did not record; it is not guessed: run the {job.direction} again from that folder")
+
+
 class JobError(Exception):
     """A failure the engine itself detects, with its own verdict on retrying."""
 
@@ -166,6 +177,8 @@ class EngineBase:
             if not parts.keeps_parts(control.reason):
                 self.drop_upload(job, control, on_upload_id)
             return Outcome(control.reason or JobState.CANCELLED, attempts=0)
+        if (unanchored := relative_path_error(job)):  # an older queue's row: its folder is not known
+            return Outcome(JobState.FAILED, unanchored, attempts=0, permanent=True)
         if job.upload_id or job.direction is Direction.DOWNLOAD:
             self.cleanup(job)  # what an earlier, interrupted run left behind
         checked = False

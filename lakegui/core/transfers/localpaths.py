@@ -22,6 +22,14 @@ class UnsafeKey(ValueError):
     """A key that cannot be written under the destination folder; the message says why."""
 
 
+def absolute(path: Path | str) -> Path:
+    """`path` against the current folder, as it is meant now: what a queued job records, so that
+    a resume from another folder (or the window, whose folder is its own) finds the same files.
+    The user's names are kept: neither symlinks nor `..` are resolved (abspath's folding of
+    `link/..` would name another folder than the kernel does)."""
+    return Path(path).absolute()
+
+
 def download_target(dest_dir: Path | str, key: str, prefix: str = "") -> Path:
     """The local path for `key` under `dest_dir`, keeping the key's path below `prefix`."""
     dest = Path(dest_dir)

@@ -15,7 +15,7 @@ from typing import Iterable
 from ..listing import ObjectEntry, PrefixLister
 from . import etags
 from .jobs import CONFLICT, Direction, JobState, OverwritePolicy, conflict_error
-from .localpaths import Skipped, UnsafeKey, collect_uploads, download_target
+from .localpaths import Skipped, UnsafeKey, absolute, collect_uploads, download_target
 from .store import NewJob
 
 
@@ -59,7 +59,9 @@ def _common_prefix(keys: list[str]) -> str:
 
 def plan_upload(client, bucket: str, prefix: str, sources: Iterable[Path | str], *,
                 keep_folder_name: bool = False, check_existing: bool = True, **listing) -> Plan:
-    files, skipped = collect_uploads(list(sources), prefix, keep_folder_name=keep_folder_name)
+    """Files of `sources` to keys under `prefix`, each with the object it would replace.
+    Local paths are made absolute here: the durable queue keeps them past this folder."""
+    files, skipped = collect_uploads([absolute(s) for s in sources], prefix, keep_folder_name=keep_folder_name)
     seen: dict[str, str] = {}
     unique = []
     for f in files:
@@ -81,8 +83,9 @@ def plan_upload(client, bucket: str, prefix: str, sources: Iterable[Path | str],
 def plan_download(client, bucket: str, dest: Path | str, *, objects: Iterable[ObjectEntry] = (),
                   prefixes: Iterable[str] = (), base: str = "", **listing) -> Plan:
     """Objects and whole prefixes to files under `dest`, with paths relative to `base`.
-    `listing` passes PrefixLister's raw/verify options, as for existing_objects."""
-    dest = Path(dest)
+    `listing` passes PrefixLister's raw/verify options, as for existing_objects. `dest` is made
+    absolute: the durable queue keeps the paths past this folder."""
+    dest = absolute(dest)
     entries = list(objects)
     for prefix in prefixes:
         entries += [o for page in PrefixLister(client, bucket, prefix, recursive=True, **listing)
