@@ -34,8 +34,7 @@ def test_pause_on_an_idle_queue_holds_an_upload_queued_after_it(qtbot, window, d
     assert row.state == "paused" and q.running_count == 0
     assert view.totals_label.text().startswith("Paused (Resume: Ctrl+R) · 0/1 files")
     view.resume_action.trigger()
-    qtbot.waitUntil(lambda: row.state == "done", timeout=10000)
-    assert view.totals_label.text().startswith("1/1 files")
+    qtbot.waitUntil(lambda: row.state == "done" and view.totals_label.text().startswith("1/1 files"), timeout=10000)
 
 
 # 2. folder dialogs open where the user last chose a folder (for the same purpose), across runs
