@@ -24,7 +24,7 @@ from ..errors import classify
 from ..settings import TransferSettings
 from . import etags, parts, ranges, verify
 from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
-from .localpaths import temp_path_for
+from .localpaths import folder_in_the_way, temp_path_for
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ class EngineBase:
         target = Path(job.local_path)
         if target.exists() or target.is_symlink():
             if target.is_dir():
-                raise JobError(f"{target} is a folder; the object cannot be saved under that name", permanent=True)
+                raise JobError(folder_in_the_way(target), permanent=True)
             if job.attempts > 1 and not target.is_symlink() and target.is_file() and \
                     etags.same_content(target, job.size, job.etag, self.settings.multipart_chunksize):
                 raise AlreadyDone()  # a killed run renamed it into place, then could not record it

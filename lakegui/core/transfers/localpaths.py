@@ -22,6 +22,12 @@ class UnsafeKey(ValueError):
     """A key that cannot be written under the destination folder; the message says why."""
 
 
+def folder_in_the_way(target: Path | str) -> str:
+    """Why a download cannot be saved: a folder holds its file's name (keys `a` and `a/b` under one
+    prefix). No policy helps, so the planner and the engine say the same."""
+    return f"{target} is a folder; the object cannot be saved under that name"
+
+
 def absolute(path: Path | str) -> Path:
     """`path` against the current folder, as it is meant now: what a queued job records, so that
     a resume from another folder (or the window, whose folder is its own) finds the same files.

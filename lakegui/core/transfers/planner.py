@@ -8,6 +8,7 @@ reported with a reason and never enqueued.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -15,7 +16,7 @@ from typing import Iterable
 from ..listing import ObjectEntry, PrefixLister
 from . import etags
 from .jobs import CONFLICT, Direction, JobState, OverwritePolicy, conflict_error
-from .localpaths import Skipped, UnsafeKey, absolute, collect_uploads, download_target
+from .localpaths import Skipped, UnsafeKey, absolute, collect_uploads, download_target, folder_in_the_way
 from .store import NewJob
 
 
@@ -29,6 +30,7 @@ class Planned:
     mtime: float = 0.0
     etag: str = ""  # the object's, for downloads
     existing: tuple[int, str] | None = None  # the target's (size, etag) if it exists; etag '' for local files
+    problem: str = ""  # why it cannot be done whatever the policy (a folder holds its name): queued failed
 
 
 @dataclass
@@ -102,14 +104,18 @@ def plan_download(client, bucket: str, dest: Path | str, *, objects: Iterable[Ob
         if str(target) in seen:
             continue
         seen.add(str(target))
-        existing = None
+        existing, problem = None, ""
         try:
             st = target.stat()
-            existing = (st.st_size, "")
         except OSError:
             pass
+        else:  # a folder is not a file that differs: --overwrite could not replace it
+            if stat.S_ISDIR(st.st_mode):
+                problem = folder_in_the_way(target)
+            else:
+                existing = (st.st_size, "")
         items.append(Planned(Direction.DOWNLOAD, bucket, o.key, str(target), o.size, etag=o.etag,
-                             existing=existing))
+                             existing=existing, problem=problem))
     return Plan(items, skipped)
 
 
@@ -145,7 +151,9 @@ def to_jobs(plan: Plan, policy: OverwritePolicy, *, chunksize: int, metadata: di
     jobs = []
     for p in plan.items:
         state, error, job_policy, resume = JobState.QUEUED, "", policy, None
-        if p.existing is not None and policy is not OverwritePolicy.OVERWRITE:
+        if p.problem:
+            state, error = JobState.FAILED, p.problem
+        elif p.existing is not None and policy is not OverwritePolicy.OVERWRITE:
             where = p.local_path if p.direction is Direction.DOWNLOAD else f"s3://{p.bucket}/{p.key}"
             if policy is OverwritePolicy.SKIP:
                 state, error = JobState.SKIPPED, f"{where} exists"
