@@ -349,8 +349,12 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
     return summary
 
 
+# How the CLI replaces or keeps a target a job would not replace (jobs.advised).
+CONFLICT_ADVICE = "run it again with --overwrite to replace it or --skip-existing to keep it"
+
+
 def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
-    from ..core.transfers.jobs import JobState
+    from ..core.transfers.jobs import JobState, advised
 
     failures = [j for b in (batch_ids or [None]) for j in store.jobs(states=[JobState.FAILED], batch_id=b)]
     if args.json:
@@ -358,13 +362,14 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
                    cancelled=summary.cancelled, bytes=summary.bytes, seconds=round(summary.seconds, 3),
                    interrupted=summary.interrupted,
                    invalid=[{"path": s.path, "reason": s.reason} for s in invalid],
-                   failures=[{"key": j.key, "local_path": j.local_path, "error": j.error} for j in failures])
+                   failures=[{"key": j.key, "local_path": j.local_path, "error": advised(j.error, CONFLICT_ADVICE)}
+                             for j in failures])
         print(json.dumps(doc))
     else:
         for s in invalid:
             print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
         for j in failures[:50]:
-            print(f"failed {j.uri}: {j.error}", file=sys.stderr)
+            print(f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}", file=sys.stderr)
         if len(failures) > 50:
             print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
         rate = summary.bytes / summary.seconds if summary.seconds else 0

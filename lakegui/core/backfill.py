@@ -20,7 +20,7 @@ from pathlib import Path
 from .layouts import LayoutTemplate, LocalPattern, place
 from .listing import PrefixLister
 from .transfers import etags
-from .transfers.jobs import CONFLICT, Direction, JobState, OverwritePolicy
+from .transfers.jobs import CONFLICT, Direction, JobState, OverwritePolicy, conflict_error
 from .transfers.localpaths import absolute
 from .transfers.store import NewJob
 
@@ -290,8 +290,7 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
             elif overwrite:
                 policy = OverwritePolicy.OVERWRITE
             else:
-                state, error = JobState.FAILED, (f"{where} exists ({item.reason}); keep it (--skip-existing) "
-                                                 "or replace it (--overwrite)")
+                state, error = JobState.FAILED, conflict_error(where, f" ({item.reason})")
         jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
                            mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error,
                            resume={CONFLICT: True} if status == DIFFERENT and state is JobState.FAILED else None))

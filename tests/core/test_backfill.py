@@ -107,7 +107,7 @@ def test_plan_lists_once_and_compares_without_head(s3b, tmp_path):
     assert len(by_key) == 5, "invalid files are never enqueued"
     assert by_key["AAPL"].state is JobState.QUEUED and by_key["AAPL"].metadata == item.metadata
     assert by_key["MSFT"].state is JobState.SKIPPED
-    assert by_key["NVDA"].state is JobState.FAILED and "--skip-existing" in by_key["NVDA"].error
+    assert by_key["NVDA"].state is JobState.FAILED and "was not replaced" in by_key["NVDA"].error
     kept = {j.key.split("/")[3]: j for j in backfill_jobs(plan, skip_existing=True)}
     assert kept["NVDA"].state is JobState.SKIPPED and kept["TSLA"].error.endswith("; kept")
     replaced = {j.key.split("/")[3]: j for j in backfill_jobs(plan, overwrite=True)}

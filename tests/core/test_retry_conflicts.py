@@ -47,8 +47,8 @@ def test_retry_failed_leaves_an_upload_that_refused_to_replace_and_resume_keeps_
     assert main(["queue", "retry-failed", *opts]) == 0
     out, err = capsys.readouterr()
     assert out == "0 failed jobs queued again\n"
-    assert (f"  upload s3://{BUCKET}/rep/r.csv: s3://{BUCKET}/rep/r.csv exists with different content; "
-            "overwrite it (--overwrite) or keep it (--skip-existing)") in err.splitlines()
+    assert (f"  upload s3://{BUCKET}/rep/r.csv: s3://{BUCKET}/rep/r.csv exists with different content "
+            "and was not replaced") in err.splitlines()
     assert "run the upload again with --overwrite or --skip-existing" in err
     assert main(["queue", "retry-failed", *opts, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -85,6 +85,7 @@ def test_a_conflict_mark_or_message_is_a_permanent_failure_for_retry():
     # a queue written before the mark: its message says what the planner refused
     assert permanent_failure(job(error="s3://b/k exists with different content; overwrite it (--overwrite) "
                                        "or keep it (--skip-existing)"))
+    assert permanent_failure(job(error="s3://b/k exists with different content and was not replaced"))
     assert not permanent_failure(job(error="Cannot reach the endpoint"))  # this one retrying can fix
     assert not permanent_failure(job(resume={CONFLICT: True}, policy=OverwritePolicy.OVERWRITE))
 
@@ -105,8 +106,7 @@ def test_the_engine_does_not_replace_a_different_target_of_a_conflict_job_queued
     try:
         out = run(b"two2\n", resume={CONFLICT: True})
         assert out.state is JobState.FAILED and out.permanent
-        assert out.error == (f"s3://{BUCKET}/e/r.csv exists with different content; overwrite it (--overwrite) "
-                             "or keep it (--skip-existing)")
+        assert out.error == f"s3://{BUCKET}/e/r.csv exists with different content and was not replaced"
         assert _body(endpoint, "e/r.csv") == b"one\n"
         assert run(b"one\n", resume={CONFLICT: True}).state is JobState.SKIPPED
         assert run(b"two2\n", attempts=2).state is JobState.FAILED  # a rerun asks too

@@ -47,7 +47,7 @@ from ..errors import classify
 from ..layouts import known_layouts, lineage_after_move, moved_fields
 from . import etags
 from .engine import PENDING_UPLOAD, AlreadyDone, EngineBase, JobControl, JobError, Progress, Skip
-from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy
+from .jobs import Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
 from .store import NewJob
 
 SOURCE_PROFILE = "SourceProfile"  # extra: the source's connection profile (JSON) when it is another one
@@ -218,7 +218,7 @@ def run_copy(engine: EngineBase, job: Job, control: JobControl, progress: Progre
         if job.policy is OverwritePolicy.SKIP:
             raise Skip(f"{job.uri} exists" + ("; the source stays where it is" if move else ""))
         if job.policy is OverwritePolicy.ASK and not getattr(job, "_copy_wrote", False):  # the user decides
-            raise JobError(f"{job.uri} exists; choose overwrite or skip to replace or keep it", permanent=True)
+            raise JobError(conflict_error(job.uri, ""), permanent=True)
     job._copy_wrote = True  # this run writes the target: its retries may replace what it wrote
     if job.extra.get(SOURCE_PROFILE):
         etag = _stream(engine, src_client, dst_client, job, source, control, progress)

@@ -321,7 +321,7 @@ class EngineBase:
                 if etags.same_content(target, job.size, job.etag, self.settings.multipart_chunksize):
                     raise Skip(f"{target} exists with the same content")
             elif job.policy is OverwritePolicy.ASK:
-                raise JobError(f"{target} exists; choose overwrite or skip to replace or keep it", permanent=True)
+                raise JobError(conflict_error(str(target), ""), permanent=True)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 
@@ -30,10 +31,30 @@ CLEARABLE = frozenset({JobState.DONE, JobState.SKIPPED, JobState.CANCELLED})  # 
 CONFLICT = "conflict"
 
 
-def conflict_error(where: str) -> str:
-    """What a job whose target exists with other content, and may not be replaced, says."""
-    return f"{where} exists with different content; overwrite it (--overwrite) or keep it (--skip-existing)"
+NOT_REPLACED = "was not replaced"  # what every conflict's error says (conflict_error)
 
+
+def conflict_error(where: str, how: str = " with different content") -> str:
+    """What a job whose target exists (with other content) and may not be replaced says, in no
+    front end's words: each adds how it replaces or keeps the target with `advised`."""
+    return f"{where} exists{how} and {NOT_REPLACED}"
+
+
+def says_conflict(error: str) -> bool:
+    """Whether a job's error is a conflict's (conflict_error; in a queue written before it, the
+    CLI's flags)."""
+    return NOT_REPLACED in error or ("(--overwrite)" in error and "(--skip-existing)" in error)
+
+
+def advised(error: str, advice: str) -> str:
+    """A conflict's `error` followed by a front end's `advice` (the CLI's flags, the window's
+    choices); any other error as it is. An older queue's CLI wording gives way to the advice."""
+    if not says_conflict(error):
+        return error
+    return f"{_CLI_WORDS.sub('', error)}: {advice}"
+
+
+_CLI_WORDS = re.compile(r"; (overwrite|keep) it \(--.*$")  # how conflicts ended before: in the CLI's flags
 BACKFILL = "backfill"  # the kind of a backfill's batch: the dashboard, the notifier and `backfill status` read them
 
 

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from ..errors import TRANSIENT_CODES, classify
 from .engine import EngineBase, JobControl, JobError, Progress
-from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy
+from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, says_conflict
 from .store import NewJob
 
 BATCH = 1000  # S3's limit per DeleteObjects request
@@ -118,12 +118,8 @@ def permanent_failure(job: Job) -> bool:
     if job.state is not JobState.FAILED:
         return False
     if job.direction in (Direction.UPLOAD, Direction.DOWNLOAD):
-        return job.policy is OverwritePolicy.ASK and (bool(job.resume.get(CONFLICT)) or _says_conflict(job.error))
+        return job.policy is OverwritePolicy.ASK and (bool(job.resume.get(CONFLICT)) or says_conflict(job.error))
     return job.direction in ONE_REQUEST and bool(job.resume.get(PERMANENT))
-
-
-def _says_conflict(error: str) -> bool:
-    return "(--overwrite)" in error and "(--skip-existing)" in error  # jobs.conflict_error, backfill's
 
 
 def run_request(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:

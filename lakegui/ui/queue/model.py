@@ -9,6 +9,7 @@ import re
 
 from PySide6.QtCore import QModelIndex, Qt
 
+from ...core.transfers.jobs import advised
 from ...core.transfers.service import JobRow
 from ...core.units import human_duration, human_size
 from ..resources import icon
@@ -24,6 +25,8 @@ __all__ = ["FRACTION_ROLE", "JOB_ID_ROLE", "SORT_ROLE", "JobRow", "TransferTable
 _ICONS = {"upload": "upload", "copy": "copy", "move": "cut", "delete": "clear", "tag": "file", "restore": "refresh",
           "make-bucket": "folder"}
 _ON_THE_SERVER = ("copy", "move")  # a lone one is named by its object's name, not its target's folder
+# How the window replaces or keeps a target a job would not replace: the question it asks.
+CONFLICT_ADVICE = "do it again and choose Replace all or Skip all existing"
 _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "done": "Done", "failed": "Failed",
                "cancelled": "Cancelled", "skipped": "Skipped"}
 
@@ -228,14 +231,15 @@ class TransferTableModel(ColumnTableModel):
                 return human_duration(r.eta)
             if col == 6:
                 text = _STATE_TEXT.get(r.state, r.state)
-                return f"{text}: {r.error}" if r.error and r.state in ("failed", "skipped") else text
+                return f"{text}: {advised(r.error, CONFLICT_ADVICE)}" if r.error and r.state in ("failed", "skipped") \
+                    else text
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
             return icon(_ICONS.get(r.direction, "download"))
         elif role == Qt.ItemDataRole.ToolTipRole:
             # A copy's local_path is its source's URI: from, then to.
             lines = [f"{r.local_path} → {r.uri}"] if r.direction in _ON_THE_SERVER else [r.uri, r.local_path]
             if r.error:
-                lines.append(r.error)
+                lines.append(advised(r.error, CONFLICT_ADVICE))
             if r.attempts > 1:
                 lines.append(f"{r.attempts} attempts")
             return "\n".join(lines)

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core.transfers.jobs import Direction
+from ...core.transfers.jobs import Direction, advised
 from ...core.units import human_duration, human_size
 from ..column_fit import fit_columns
 from ..resources import icon
 from .controller import Totals, TransferQueue
-from .model import FRACTION_ROLE, JOB_ID_ROLE
+from .model import CONFLICT_ADVICE, FRACTION_ROLE, JOB_ID_ROLE
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -208,7 +208,8 @@ class TransferQueueView(QFrame):
         """Retry failed transfers; say which ones were left because retrying cannot help."""
         left = self.queue.retry(ids)
         if left:
-            named = "; ".join(f"{j.direction} of {j.uri} failed for good: {j.error}" for j in left[:self.SHOWN_LEFT])
+            named = "; ".join(f"{j.direction} of {j.uri} failed for good: {advised(j.error, CONFLICT_ADVICE)}"
+                              for j in left[:self.SHOWN_LEFT])
             more = f"; … and {len(left) - self.SHOWN_LEFT:,} more" if len(left) > self.SHOWN_LEFT else ""
             self.failed.emit(f"{len(left):,} left: {named}{more}. Retrying cannot help until the cause is "
                              "fixed; then ask again.")
