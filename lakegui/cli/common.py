@@ -300,6 +300,47 @@ class TerminalProgress:
             self.stream.flush()
 
 
+class EngineImports:
+    """The transfer engines' modules (awscrt's native library, botocore's exceptions, the engine)
+    imported on a thread while the command lists and queues: the first job's thread would
+    otherwise wait for them (0.1-0.3 s, most of the time from a command's start to its first
+    request). An import that fails here fails again, and is reported, where the job needs it."""
+
+    def __init__(self):
+        import threading
+
+        self._thread = threading.Thread(target=self._run, name="lakegui-imports", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _run() -> None:
+        try:
+            from ..core.transfers import backends, crt_engine  # noqa: F401
+        except Exception:  # said where the job imports it
+            pass
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+_exit_quick = False
+
+
+def quick_exit() -> None:
+    """At interpreter exit, skip the collector's last walks over every object the run loaded
+    (botocore's models, the modules): gc.freeze from an atexit hook. Reference counting still
+    frees them; what is skipped is the search for cycles, which took 0.2-0.5 s after a 64 MiB
+    download had ended (bench/cli_timeline.py). Registered once; harmless in a longer-lived
+    process (tests), which it affects only at its own exit."""
+    global _exit_quick
+    if not _exit_quick:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _exit_quick = True
+
+
 def open_store(args):
     """The queue service on the queue database (--queue, or the GUI's), or (None, why not).
     Every CLI command reads and changes the queue through it, never the store itself."""

@@ -12,6 +12,7 @@ from ..core.units import counted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
+    EngineImports,
     add_cluster_options,
     add_command,
     add_connection_options,
@@ -24,6 +25,7 @@ from .common import (
     fail_usage,
     open_cluster,
     open_store,
+    quick_exit,
     report,
     run_queue,
 )
@@ -51,10 +53,9 @@ def _policy(args):
 
 
 def _transfer(args: argparse.Namespace, direction: str) -> int:
-    from ..core import settings as settings_store
     from ..core.listing import parse_s3_uri
-    from ..core.transfers.planner import plan_download_uri, plan_upload, to_jobs
 
+    quick_exit()
     uri = args.dest if direction == "upload" else args.source
     try:
         bucket, prefix = parse_s3_uri(uri)
@@ -77,6 +78,19 @@ def _transfer(args: argparse.Namespace, direction: str) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    imports = EngineImports()
+    try:
+        return _queue_transfer(args, direction, conn, uri, bucket, prefix, metadata,
+                               dest if direction == "download" else None)
+    finally:
+        imports.join()
+
+
+def _queue_transfer(args, direction: str, conn, uri: str, bucket: str, prefix: str, metadata: dict,
+                    dest: Path | None) -> int:
+    from ..core import settings as settings_store
+    from ..core.transfers.planner import plan_download_uri, plan_upload, to_jobs
+
     if (code := open_cluster(args, conn.profile.to_dict())) is not None:
         return code
     settings = settings_store.load().transfer
@@ -161,6 +175,7 @@ def queue(args: argparse.Namespace) -> int:
     from ..core.transfers.jobs import JobState
     from ..core.units import human_size
 
+    quick_exit()
     if args.action == "resume" and ((code := open_cluster(args)) is not None or (code := cluster_ready(args))
                                     is not None):
         return code

@@ -108,6 +108,14 @@ class StaticCredentials:
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return f"StaticCredentials(access_key={self.access_key!r}, secret_key='***')"
 
+    @property
+    def token(self) -> str | None:
+        return self.session_token
+
+    def get_frozen_credentials(self) -> "StaticCredentials":
+        """As botocore's credentials answer it (access_key, secret_key, token): these never change."""
+        return self
+
 
 def make_config(profile: ConnectionProfile, *, purpose: str = "interactive",
                 concurrency: int = 20, read_timeout: int | None = None, endpoint_url: str = "") -> Config:
@@ -243,6 +251,13 @@ class Connection:
                 self._botocore = self._make_botocore_session()
             return self._botocore.get_credentials()
 
+    def signing_credentials(self):
+        """What the native engine signs with: the environment's keys where they alone decide the
+        chain (see _environment_credentials: no botocore session is built, 60 ms of the CLI's
+        start), else `credentials()`. Either answers get_frozen_credentials(); None when there
+        are none."""
+        return self._environment_credentials() or self.credentials()
+
     def listing_client(self):
         """What a PrefixLister lists with: for a path-style named endpoint (raw listing), a
         ListingSigner that presigns each page's GET without an S3 client; else the client."""
@@ -251,7 +266,7 @@ class Connection:
         p = self.profile
         if built or not (p.raw_listing and p.addressing_style == "path"):
             return self.client()
-        credentials = self._environment_credentials() or self.credentials()
+        credentials = self.signing_credentials()
         if credentials is None:
             from botocore.exceptions import NoCredentialsError
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import errno
+import sys
 from dataclasses import dataclass
 
 from botocore import exceptions as bx
-from botocore.parsers import ResponseParserError
 
 # Retrying these cannot help: the user must change something first.
 PERMANENT_CODES = frozenset({
@@ -149,7 +149,7 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
     if isinstance(exc, _NETWORK_ERRORS):
         return ErrorInfo(False, "NetworkError",
                          f"The connection to {target} failed mid-request; retrying may help.", str(exc))
-    if isinstance(exc, (NotS3Error, ResponseParserError)):
+    if isinstance(exc, NotS3Error) or _unparsable(exc):
         return ErrorInfo(True, "NotS3", f"{target} did not answer like an S3 server: check the endpoint URL "
                                         "(and that nothing in between, such as a proxy login page, answers instead).",
                          str(exc))
@@ -168,3 +168,11 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         return ErrorInfo(False, "OSError", f"{exc.strerror or exc}", str(exc))
     # Unknown failures are bugs or misuse; retrying would only repeat them.
     return ErrorInfo(True, type(exc).__name__, str(exc) or type(exc).__name__, repr(exc))
+
+
+def _unparsable(exc: BaseException) -> bool:
+    """Whether botocore could not parse the answer. Its parsers are looked up, not imported: a
+    process that never loaded them (the native engine's download: 0.1 s of botocore.compat,
+    urllib3 and the rest) cannot have raised their error."""
+    parsers = sys.modules.get("botocore.parsers")
+    return parsers is not None and isinstance(exc, parsers.ResponseParserError)

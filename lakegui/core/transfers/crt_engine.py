@@ -76,7 +76,7 @@ def unsupported_reason(connection: Connection, settings: TransferSettings) -> st
         return "a bandwidth limit is set (only s3transfer limits bandwidth)"
     if p.endpoint_url and urlparse(p.endpoint_url).scheme == "https" and not p.verify_tls:
         return "TLS verification is off for this endpoint"
-    if connection.credentials() is None:
+    if connection.signing_credentials() is None:
         return "no credentials were found"
     return ""
 
@@ -87,7 +87,7 @@ class CrtEngine(EngineBase):
     def __init__(self, connection: Connection, settings: TransferSettings | None = None, **options):
         super().__init__(connection, settings, **options)
         p = connection.profile
-        self._credentials = connection.credentials()
+        self._credentials = connection.signing_credentials()
         if self._credentials is None:
             raise NoCredentialsError()
         endpoint = connection.endpoint_url  # also one configured outside lakegui, as botocore finds it
@@ -350,8 +350,32 @@ class CrtEngine(EngineBase):
             raise _client_error(status[0], data, "Error", operation)
         return status[0], got, data
 
+    def download_expectation(self, job: Job) -> verify.Expected | None:
+        """As EngineBase's, with the HEADs sent by the native client: a download then builds no
+        botocore client (boto3 and the S3 model: 0.1-0.6 s of the CLI's start, measured)."""
+        if not self.verify or (job.size and job.size < self.settings.multipart_threshold):
+            return super().download_expectation(job)
+        return verify.expected_for(_NativeHeads(self), job.bucket, job.key, job.src_version)
+
     def close(self) -> None:
         self._s3 = None  # native resources are released when the last reference goes
+
+
+class _NativeHeads:
+    """`head_object` as verify.expected_for calls it, answered as botocore would (headers,
+    ETag, ContentLength; an error as its ClientError), sent by CrtEngine.send."""
+
+    def __init__(self, engine: CrtEngine):
+        self._engine = engine
+
+    def head_object(self, *, Bucket: str, Key: str, VersionId: str = "", ChecksumMode: str = "",
+                    PartNumber: int = 0) -> dict:
+        query = "&".join(q for q in (f"partNumber={PartNumber}" if PartNumber else "",
+                                     f"versionId={quote(VersionId, safe='')}" if VersionId else "") if q)
+        status, headers, _ = self._engine.send("HEAD", Bucket, Key, [("x-amz-checksum-mode", ChecksumMode)]
+                                               if ChecksumMode else [], operation="HeadObject", query=query)
+        return {"ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
+                "ETag": headers.get("etag", ""), "ContentLength": int(headers.get("content-length", 0))}
 
 
 _ERROR_DOCUMENT = re.compile(rb"\s*(<\?xml[^>]*\?>\s*)?<Error>")  # an answer whose root is an error
