@@ -32,8 +32,8 @@ class ObjectTableView(QTableView):
         self.drops_enabled = False  # only while connected to a bucket
         self._drag_data = drag_data
         self._drop_row = QPersistentModelIndex()  # the folder row a drag of our objects would land in
-        # Columns fit each listing's first rows and the last stretches; a user's widths stay.
-        self.column_fitter = ColumnFitter(self)
+        # Columns fit each listing's first rows and Name takes the rest; a user's widths stay.
+        self.column_fitter = ColumnFitter(self, stretch=0)
 
     def setModel(self, model) -> None:
         super().setModel(model)

@@ -238,7 +238,9 @@ class TransferTableModel(ColumnTableModel):
         elif role == Qt.ItemDataRole.ToolTipRole:
             # A copy's local_path is its source's URI: from, then to.
             lines = [f"{r.local_path} → {r.uri}"] if r.direction in _ON_THE_SERVER else [r.uri, r.local_path]
-            if r.error:
+            if col == 6:  # the State cell's whole text first: the column is often too narrow for it
+                lines.insert(0, self.data(index))
+            elif r.error:
                 lines.append(advised(r.error, CONFLICT_ADVICE))
             if r.attempts > 1:
                 lines.append(f"{r.attempts} attempts")

@@ -121,11 +121,13 @@ class TransferQueueView(QFrame):
         # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         # To the first rows' contents (speeds and ETAs come later: room for them, and for any
-        # direction, when the first rows are all uploads); State stretches.
+        # direction, when the first rows are all uploads); State stretches, and Name gives up
+        # width so that State keeps some in a narrow queue (its tooltip has the whole text).
         directions = [str(d).capitalize() for d in Direction]
         widest = max(directions, key=self.table.fontMetrics().horizontalAdvance)
         fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress", 4: "999.9 MB/s",
-                                         5: "59m 59s"})
+                                         5: "59m 59s"}, squeeze=0, squeeze_min=80,
+                    stretch_min=self.table.fontMetrics().horizontalAdvance("Failed: the object exists"))
         header = self.table.horizontalHeader()
         # A click on a header sorts by it (names naturally: the model's SORT_ROLE); a third click
         # goes back to the order the jobs were queued in, which is where the queue starts.
