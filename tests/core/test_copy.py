@@ -156,3 +156,96 @@ def test_a_copy_in_parts_whose_etag_the_server_makes_otherwise_is_checked_by_sam
     other = data[:-1] + b"x"
     with pytest.raises(JobError, match="Verification failed"):
         copy._verify(_Ranged(written, other), _job(), src, "", _Ranged(src, data))
+
+
+class _Deleting:
+    """A moto client whose DeleteObjects can be held (until `release` is set), refuse keys, or
+    fail once; it records the keys of each request."""
+
+    def __init__(self, s3, refuse=(), fail_once=None):
+        import threading
+
+        self._s3, self.refuse, self.fail_once = s3, set(refuse), fail_once
+        self.requests: list[list[str]] = []
+        self.held, self.release = threading.Event(), threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._s3, name)
+
+    def delete_objects(self, Bucket, Delete):
+        keys = [o["Key"] for o in Delete["Objects"]]
+        self.requests.append(keys)
+        if len(self.requests) == 1:
+            self.held.set()
+            assert self.release.wait(10)
+        if self.fail_once is not None:
+            exc, self.fail_once = self.fail_once, None
+            raise exc
+        kept = [k for k in keys if k not in self.refuse]
+        self._s3.delete_objects(Bucket=Bucket, Delete={"Objects": [{"Key": k} for k in kept]})
+        return {"Errors": [{"Key": k, "Code": "AccessDenied", "Message": "Access Denied"} for k in keys
+                           if k in self.refuse]}
+
+
+def _moves(s3, n: int) -> list[Job]:
+    s3.create_bucket(Bucket="bkt")
+    jobs = []
+    for i in range(n):
+        put = s3.put_object(Bucket="bkt", Key=f"src/{i}", Body=b"x%d" % i)
+        jobs.append(Job(i + 1, 1, Direction.MOVE, "bkt", f"dst/{i}", f"s3://bkt/src/{i}", size=len(b"x%d" % i),
+                        etag=put["ETag"].strip('"'), src_bucket="bkt", src_key=f"src/{i}",
+                        policy=OverwritePolicy.ASK, extra={copy.TARGET_ABSENT: "1"}))
+    return jobs
+
+
+def _run_moves(client, jobs: list[Job], deletes_at_once: int = 1):
+    """Run move jobs on threads of their own through one engine; (outcomes, its SourceDeletes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lakegui.core.transfers.engine import JobControl, Progress
+    from tests.core.test_object_jobs import ClientEngine
+    from tests.support.waiting import wait_until
+
+    engine = ClientEngine(client)
+    engine._source_deletes = deletes = copy.SourceDeletes(engine, deletes_at_once)
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        first = pool.submit(engine.run, jobs[0], JobControl(), Progress())
+        assert client.held.wait(10)  # the first source's request is out: the others wait for the next
+        rest = [pool.submit(engine.run, j, JobControl(), Progress()) for j in jobs[1:]]
+        wait_until(lambda: sum(len(v) for v in deletes._waiting.values()) == len(jobs) - 1, timeout=10)
+        client.release.set()
+        return [first.result(10), *(f.result(10) for f in rest)], deletes
+
+
+def _keys(s3, prefix: str) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket="bkt", Prefix=prefix).get("Contents", []))
+
+
+def test_moves_in_flight_delete_their_sources_in_one_deleteobjects(s3):
+    from lakegui.core.transfers.jobs import JobState
+
+    jobs = _moves(s3, 8)
+    client = _Deleting(s3)
+    outcomes, deletes = _run_moves(client, jobs)
+    assert [o.state for o in outcomes] == [JobState.DONE] * 8
+    # the keys that arrived while the first request was out went in one request, not seven
+    assert [sorted(r) for r in client.requests] == [["src/0"], [f"src/{i}" for i in range(1, 8)]]
+    assert deletes.requests == 2
+    assert _keys(s3, "src/") == [] and _keys(s3, "dst/") == sorted(f"dst/{i}" for i in range(8))
+
+
+def test_a_source_the_server_does_not_delete_stays_and_only_its_move_fails(s3):
+    from lakegui.core.transfers.jobs import JobState
+
+    jobs = _moves(s3, 4)
+    slow = ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "DeleteObjects")
+    client = _Deleting(s3, refuse={"src/2"}, fail_once=slow)  # the first request fails whole, then retried
+    outcomes, _ = _run_moves(client, jobs)
+    states = {j.src_key: o for j, o in zip(jobs, outcomes)}
+    assert [states[f"src/{i}"].state for i in (0, 1, 3)] == [JobState.DONE] * 3
+    assert states["src/0"].attempts == 2  # its request failed whole (SlowDown): the job retried
+    refused = states["src/2"]
+    assert refused.state is JobState.FAILED and refused.permanent
+    assert "could not be deleted: AccessDenied: Access Denied" in refused.error
+    # never in neither place: the refused source stays beside its verified copy
+    assert _keys(s3, "src/") == ["src/2"] and _keys(s3, "dst/") == [f"dst/{i}" for i in range(4)]

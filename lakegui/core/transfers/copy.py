@@ -29,6 +29,8 @@ vouches that the bytes came from that object as it was:
 A move is copy, verify, then delete the source, one job. Crash-safe by order: the source is
 deleted only after the target is verified, so a rerun finds either the source (copy again, or
 see that an earlier run's copy is already there and verified) or only the verified target.
+The sources of the moves in flight are deleted together, by DeleteObjects (SourceDeletes); each
+job still ends only once its own source is gone.
 """
 
 from __future__ import annotations
@@ -297,7 +299,16 @@ def copy_object(engine: EngineBase, client, job: Job, copy_source: dict, extra: 
 
 
 def _delete_source(client, job: Job, engine: EngineBase) -> None:
-    """Delete a move's source (`client` None: through the engine's connection)."""
+    """Delete a move's source (`client` None: through the engine's connection). On the engine's
+    connection an unversioned key goes into a DeleteObjects shared with the other moves in
+    flight (SourceDeletes); this returns once that request has answered for it."""
+    if (client is None or client is engine.client) and not job.src_version and _xml_safe(job.src_key):
+        try:
+            _source_deletes(engine).delete(job.src_bucket, job.src_key)
+        except _NotDeleted as exc:
+            raise JobError(f"{job.uri} was copied and verified, but its source s3://{job.src_bucket}/"
+                           f"{job.src_key} could not be deleted: {exc.why}", permanent=exc.permanent) from None
+        return
     send = _native(engine, client)
     if send is not None:
         send("DELETE", job.src_bucket, job.src_key, [], operation="DeleteObject",
@@ -307,6 +318,113 @@ def _delete_source(client, job: Job, engine: EngineBase) -> None:
     if job.src_version:
         kwargs["VersionId"] = job.src_version
     (client or engine.client).delete_object(**kwargs)
+
+
+# A move's source deletes, batched. 10,000 moved keys were 10,000 DeleteObject requests (half
+# of a move's requests); DeleteObjects takes 1,000 keys a request.
+# In flight per engine: a move's job waits for the request carrying its source. 10,000 keys on
+# loopback SeaweedFS, under load: 1 at once 30 keys a request, 2 at once 13, 8 at once 2.5.
+DELETES_AT_ONCE = 2
+_deletes_lock = threading.Lock()
+
+
+class _NotDeleted(Exception):
+    def __init__(self, why: str, permanent: bool):
+        super().__init__(why)
+        self.why, self.permanent = why, permanent
+
+
+class _Waiting:
+    __slots__ = ("key", "done", "error")
+
+    def __init__(self, key: str):
+        self.key, self.done, self.error = key, False, None
+
+
+class SourceDeletes:
+    """The sources of moves whose copies are verified, deleted by DeleteObjects of up to 1,000
+    keys, a group commit: a job hands its key over and waits; a waiting job whose key is not yet
+    sent, when fewer than DELETES_AT_ONCE requests are in flight, sends every key waiting for
+    that bucket (up to 1,000) on its own thread. So the keys that arrive while a request is out
+    go in the next one: a batch is as big as the moves finishing meanwhile, no timer holds a
+    key back, and no thread of its own is left to stop. A job ends (done) only after the
+    request that carried its key has answered for it: a kill before then leaves its source,
+    and `queue resume` finds the verified copy and deletes it again."""
+
+    def __init__(self, engine: EngineBase, at_once: int = DELETES_AT_ONCE):
+        self._engine, self._at_once = engine, max(1, at_once)
+        self._cond = threading.Condition()
+        self._waiting: dict[str, list[_Waiting]] = {}  # bucket -> keys not sent yet, in order
+        self._sending = 0
+        self.requests = 0  # DeleteObjects sent (for tests and measurements)
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete `key` from `bucket` with the keys other threads hand over meanwhile; raises
+        _NotDeleted when the server did not delete it (or the request failed)."""
+        me = _Waiting(key)
+        with self._cond:
+            self._waiting.setdefault(bucket, []).append(me)
+            while not me.done:
+                if self._sending < self._at_once and self._waiting:
+                    self._send_next(bucket)
+                else:
+                    self._cond.wait()
+        if me.error is not None:
+            raise me.error
+
+    def _send_next(self, bucket: str) -> None:
+        """Send the next batch (called and returning with the lock held; released meanwhile)."""
+        from .object_jobs import BATCH
+
+        name = bucket if bucket in self._waiting else next(iter(self._waiting))
+        group = self._waiting.pop(name)
+        batch, rest = group[:BATCH], group[BATCH:]
+        if rest:
+            self._waiting[name] = rest
+        self._sending += 1
+        self.requests += 1
+        self._cond.release()
+        try:
+            self._send(name, batch)
+        finally:
+            self._cond.acquire()
+            self._sending -= 1
+            for w in batch:
+                w.done = True
+            self._cond.notify_all()
+
+    def _send(self, bucket: str, batch: list[_Waiting]) -> None:
+        from ..errors import TRANSIENT_CODES
+        from .object_jobs import delete_objects
+
+        try:
+            errors = delete_objects(self._engine, bucket, [w.key for w in batch])
+        except Exception as exc:  # every key of the request shares its fate (and its retry)
+            why, permanent = (str(exc), exc.permanent) if isinstance(exc, JobError) else \
+                (classify(exc, bucket=bucket).message, classify(exc).permanent)
+            for w in batch:
+                w.error = _NotDeleted(why, permanent)
+            return
+        failed = {k: (code, message) for k, code, message in errors}
+        for w in batch:
+            if w.key in failed:
+                code, message = failed[w.key]
+                w.error = _NotDeleted(f"{code}: {message}".strip(": ") or "not deleted",
+                                      permanent=code not in TRANSIENT_CODES)
+
+
+def _source_deletes(engine: EngineBase) -> SourceDeletes:
+    with _deletes_lock:
+        deletes = getattr(engine, "_source_deletes", None)
+        if deletes is None:
+            deletes = engine._source_deletes = SourceDeletes(engine)
+    return deletes
+
+
+def _xml_safe(key: str) -> bool:
+    """Whether a key survives DeleteObjects' XML body as it is (XML 1.0 has no control characters
+    but tab and newline, and a parser reads a carriage return as a newline)."""
+    return not any(ord(c) < 0x20 for c in key)
 
 
 _CONTENT = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage", "Expires")
