@@ -19,7 +19,7 @@ def test_each_answer_reaches_the_future(qtbot, qloop, label, policy):
                                   replace="Overwrite all")
     box = parent.findChild(QMessageBox)
     assert box is not None and box.text().startswith("2 of 3 files") and box.windowTitle() == "Files already exist"
-    assert box.defaultButton().text() == "Skip identical, replace changed"  # the safe answer is Enter's
+    assert box.defaultButton().text() == "Skip all existing"  # Enter keeps what exists: the safe answer
     next(b for b in box.buttons() if b.text().replace("&", "") == label).click()
     qtbot.waitUntil(future.done, timeout=5000)
     assert future.result() is policy

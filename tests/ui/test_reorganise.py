@@ -136,7 +136,7 @@ def test_escape_cancels_and_bad_names_are_refused(qtbot, window, demo_connection
     assert "Undelete it first" in blocker.args[0]
     # A name that exists: the overwrite policy asks; cancelling queues nothing.
     questions = []
-    r.choose_policy = lambda conflicts, total, where: questions.append((conflicts, total, where)) or None
+    r.choose_policy = lambda conflicts, total, where, **_: questions.append((conflicts, total, where)) or None
     with qtbot.waitSignal(r.done, timeout=10000) as blocker:
         task = r.rename_to(entry, "Q2.json")
     qtbot.waitUntil(task.done, timeout=10000)
@@ -191,7 +191,8 @@ def test_copy_and_paste_keeps_the_sources_and_asks_once_about_existing_targets(q
     assert len(keys(demo_connection, AAPL + "2022/")) == 4  # a copy leaves its sources
     # Again: all four exist now, so the policy is asked once for the batch.
     questions = []
-    r.choose_policy = lambda conflicts, total, where: questions.append((conflicts, total)) or OverwritePolicy.SKIP
+    r.choose_policy = lambda conflicts, total, where, **_: questions.append((conflicts, total)) or \
+        OverwritePolicy.SKIP
     assert r.paste_action.isEnabled()  # a copy pastes as often as asked
     text = finished(qtbot, b, r.paste_action.trigger, "Copied")
     assert questions == [(4, 4)]

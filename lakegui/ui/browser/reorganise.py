@@ -40,6 +40,7 @@ from ..resources import icon
 from ..tasks import in_executor
 from .clipboard import Clipping, ObjectClipboard
 from .model import ENTRY_ROLE
+from .versions import named, replace_consequence
 
 log = logging.getLogger(__name__)
 _SETTING_POLICY = {"skip-same": OverwritePolicy.SKIP_IF_SAME, "skip": OverwritePolicy.SKIP,
@@ -87,8 +88,9 @@ class Reorganiser(QObject):
         self.clipboard = ObjectClipboard(self)
         self._tasks: set[asyncio.Task] = set()
         self._batches: dict[int, _Batch] = {}
-        # (targets that exist, objects in all, where) -> OverwritePolicy, or None to cancel
-        self.choose_policy: Callable[[int, int, str], object] = self._ask_policy
+        # (targets that exist, objects in all, where, names=their names, versioning=the target
+        # bucket's state) -> OverwritePolicy, or None to cancel
+        self.choose_policy: Callable[..., object] = self._ask_policy
 
         self.rename_action = self._action("Rename", "rename",
                                           QKeySequence("F2"), self.rename,
@@ -281,7 +283,8 @@ class Reorganiser(QObject):
                      clear_clipboard: bool = False) -> int | None:
         """Plan, ask about existing targets, queue; returns the batch, or None when nothing was queued."""
         same = _same_connection(src_conn, dst_conn)
-        where = f"s3://{dst_bucket}/{parent_prefix(placements[0][1])}"
+        folder = parent_prefix(placements[0][1])
+        where = f"s3://{dst_bucket}/{folder}"
 
         def plan():
             with gc_paused():  # tens of thousands of entries and items, no cycles (see core/gcpause.py)
@@ -293,10 +296,19 @@ class Reorganiser(QObject):
             planned = plan_placements(src_client, src_conn.listing_client(), src_bucket, placements, dst_client,
                                       dst_conn.listing_client(), dst_bucket, same_connection=same,
                                       raw=src_conn.profile.raw_listing, verify=src_conn.profile.verify_tls)
-            return planned, _keeps_versions(src_client if move else dst_client, src_bucket if move else dst_bucket)
+            states: dict = {}  # each bucket's versioning, asked once
+
+            def state(client, bucket: str) -> str:
+                if (id(client), bucket) not in states:
+                    states[(id(client), bucket)] = _versioning(client, bucket)
+                return states[(id(client), bucket)]
+
+            versioned = state(src_client if move else dst_client, src_bucket if move else dst_bucket) == ENABLED
+            # What replacing an existing target does is the target bucket's versioning (asked only then).
+            return planned, versioned, state(dst_client, dst_bucket) if planned.conflicts else ""
 
         try:
-            planned, versioned = await in_executor(self.executor, plan)
+            planned, versioned, target_state = await in_executor(self.executor, plan)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -310,7 +322,10 @@ class Reorganiser(QObject):
         if planned.conflicts:
             policy = _SETTING_POLICY.get(self.queue.settings.overwrite)
             if policy is None:
-                policy = self.choose_policy(len(planned.conflicts), len(planned.items), where)
+                policy = self.choose_policy(len(planned.conflicts), len(planned.items), where,
+                                            names=[c.key[len(folder):] if c.key.startswith(folder) else c.key
+                                                   for c in planned.conflicts],
+                                            versioning=target_state)
                 if asyncio.isfuture(policy):
                     policy = await policy
             if policy is None:
@@ -345,12 +360,16 @@ class Reorganiser(QObject):
         self.done.emit(f"Queued: {verb} {n} to {where}" + _undo_hint(move, versioned, planned.conflicts, policy))
         return batch
 
-    def _ask_policy(self, conflicts: int, total: int, where: str) -> asyncio.Future:
-        """Ask once for the batch (dialogs/overwrite.py)."""
+    def _ask_policy(self, conflicts: int, total: int, where: str, *, names: list[str] = (),
+                    versioning: str = "") -> asyncio.Future:
+        """Ask once for the batch (dialogs/overwrite.py), naming the objects that exist and what
+        replacing them does on the target bucket; Enter keeps them."""
+        exist = "already exists" if conflicts == 1 else "already exist"
+        listed = f":\n{named(list(names))}" if names else "."
         return ask_overwrite_policy(
             self.browser, "Objects already exist",
-            f"{conflicts:,} of {counted(total, 'object')} already exist in {where} (or below it).\n"
-            "What should happen to them?")
+            f"{conflicts:,} of {counted(total, 'object')} {exist} in {where} (or below it){listed}\n"
+            f"What should happen to {'it' if conflicts == 1 else 'them'}?\n{replace_consequence(versioning)}")
 
     # the end of a batch
 
@@ -405,11 +424,12 @@ class Reorganiser(QObject):
         b.listing_finished.connect(on_listed)
 
 
-def _keeps_versions(client, bucket: str) -> bool:
+def _versioning(client, bucket: str) -> str:
+    """The bucket's versioning state, '' when it cannot be read (the question then says less)."""
     try:
-        return versioning_state(client, bucket) == ENABLED
-    except Exception:  # a server without versioning's API, or no right to ask: no hint
-        return False
+        return versioning_state(client, bucket)
+    except Exception:  # noqa: BLE001  a server without versioning's API, or no right to ask
+        return ""
 
 
 def _undo_hint(move: bool, versioned: bool, conflicts: list, policy: OverwritePolicy) -> str:

@@ -48,6 +48,27 @@ def delete_consequence(state: str) -> str:
     return "This cannot be undone unless the bucket keeps versions."
 
 
+def replace_consequence(state: str) -> str:
+    """What replacing an existing object does on a bucket in versioning `state` ('' when it could
+    not be read), said as the Delete question says what a delete does."""
+    if state == ENABLED:
+        return "The bucket keeps versions: a replaced object's earlier version remains (View › Show versions)."
+    if state == SUSPENDED:
+        return ("Versioning is suspended on this bucket: an object written since versioning was suspended is "
+                "replaced permanently.")
+    if state == NEVER:
+        return "Replacing cannot be undone: the bucket keeps no versions."
+    return "Replacing cannot be undone unless the bucket keeps versions."
+
+
+def named(names: list[str], shown: int = 5) -> str:
+    """The first `shown` of `names`, one a line, and how many more there are."""
+    lines = [f"  {n}" for n in names[:shown]]
+    if len(names) > shown:
+        lines.append(f"  … and {len(names) - shown:,} more")
+    return "\n".join(lines)
+
+
 def version_uri(bucket: str, key: str, version_id: str) -> str:
     return f"s3://{bucket}/{key}?versionId={version_id}"
 

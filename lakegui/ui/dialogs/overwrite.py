@@ -1,5 +1,5 @@
 """The one question a batch asks when some of its targets exist: skip identical, skip all, or
-replace all (uploads, downloads, pastes and moves ask it the same way)."""
+replace all (uploads, downloads, pastes and moves ask it the same way). Enter skips them all."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def ask_overwrite_policy(parent: QWidget, title: str, text: str, *, replace: str
         box.addButton(replace, QMessageBox.ButtonRole.DestructiveRole): OverwritePolicy.OVERWRITE,
     }
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(next(iter(buttons)))
+    # Enter keeps what exists: replacing a changed target may be for good (an unversioned bucket,
+    # a local file), so it is a choice made with the mouse or a mnemonic, never by reflex.
+    box.setDefaultButton(next(b for b, p in buttons.items() if p is OverwritePolicy.SKIP))
     box.setEscapeButton(cancel)
     return dialog_future(box, lambda _result: buttons.get(box.clickedButton()))
