@@ -227,6 +227,9 @@ def test_json_preview_parses_or_explains(s3b):
     assert good.value == doc and not good.error
     assert formats.json_children(doc)[2] == ("income", {"revenue": 1.5e9})
     assert formats.json_scalar(doc["segments"]) == "[2 items]" and formats.json_scalar("é") == '"é"'
+    # One of a kind reads as such (the tree said "{1 keys}"); thousands get their separator.
+    assert formats.json_scalar({"a": 1}) == "{1 key}" and formats.json_scalar([0]) == "[1 item]"
+    assert formats.json_scalar({}) == "{0 keys}" and formats.json_scalar(list(range(1200))) == "[1,200 items]"
     bad = formats.read_json(put(s3b, "bad.json", b'{"a": 1,\n "b": }'))
     assert bad.error == "Not valid JSON: Expecting value at line 2, column 7." and bad.text.text.startswith('{"a"')
     big = formats.read_json(put(s3b, "big.json", b"[" + b"1," * 5000 + b"1]"), limit=1000)
