@@ -76,6 +76,13 @@ def cli_timed(cmd: list[str], env: dict) -> dict:
             "engine_s": doc["seconds"]}
 
 
+def parts_of(client, key: str) -> dict:
+    """How an uploaded object was sent: its parts and part size (HEAD PartNumber=1), which must be
+    the same for the window and the CLI, or the comparison is of different uploads."""
+    head = client.head_object(Bucket=BUCKET, Key=key, PartNumber=1)
+    return {"parts": head.get("PartsCount", 1), "part_mib": round(head["ContentLength"] / 2**20, 2)}
+
+
 def run(args, work: Path, sw, env: dict) -> int:
     from lakegui.app import LakeApp, LaunchOptions
     from lakegui.core.connection import ConnectionProfile
@@ -195,16 +202,18 @@ def run(args, work: Path, sw, env: dict) -> int:
         if profiler:
             profiler.stop()
         await idle()
+        shape = {}
         if direction == "down":
             assert (work / tag / "big.bin").stat().st_size == big.stat().st_size, tag
             shutil.rmtree(work / tag, ignore_errors=True)
         else:
             assert client.head_object(Bucket=BUCKET, Key=f"{tag}/big.bin")["ContentLength"] == big.stat().st_size
+            shape = parts_of(client, f"{tag}/big.bin")
             client.delete_object(Bucket=BUCKET, Key=f"{tag}/big.bin")
         assert state == "done", state
         queue.clear()  # the next round's row only
         return {"seconds": round(seconds, 3), "cpu_s": round(cpu, 3), "ui_thread_cpu_s": round(main_cpu, 3),
-                "engine_s": round(marks["ran"] - marks["started"], 3), **phases()}
+                "engine_s": round(marks["ran"] - marks["started"], 3), **phases(), **shape}
 
     async def idle() -> None:
         while queue.running_count:  # the queue's last writes after the end it announced
@@ -213,13 +222,15 @@ def run(args, work: Path, sw, env: dict) -> int:
     def cli_round(r: int, direction: str) -> dict:
         tag = f"r{r}-cli-{direction}"
         q = ["--endpoint-url", url, "--queue", str(work / f"{tag}.sqlite3"), "--json"]
+        shape = {}
         if direction == "up":
             got = cli_timed([cli, "upload", str(big), f"s3://{BUCKET}/{tag}/", *q], env)
+            shape = parts_of(client, f"{tag}/big.bin")
             client.delete_object(Bucket=BUCKET, Key=f"{tag}/big.bin")
         else:
             got = cli_timed([cli, "download", f"s3://{BUCKET}/source/big.bin", str(work / tag), *q], env)
             shutil.rmtree(work / tag, ignore_errors=True)
-        return got
+        return {**got, **shape}
 
     async def all_rounds() -> None:
         await listed(lambda: asyncio.ensure_future(lake.start()))
@@ -243,7 +254,7 @@ def run(args, work: Path, sw, env: dict) -> int:
     print(f"\n| {args.mib} MiB | median wall s | median CPU s | median in-engine s | window / CLI wall | "
           "window / CLI in-engine |")
     print("|---|---|---|---|---|---|")
-    med = {k: {f: statistics.median(x[f] for x in v) for f in v[0] if f != "load"} for k, v in results.items()}
+    med = {k: {f: statistics.median(x[f] for x in v) for f in v[0] if f not in ("load", "parts", "part_mib")} for k, v in results.items()}
     for direction in directions:
         g, c = med[f"{direction} gui"], med.get(f"{direction} cli")
         if c:
@@ -257,8 +268,8 @@ def run(args, work: Path, sw, env: dict) -> int:
 
 
 class Profiler:
-    """cProfile on every thread that runs Python during an action (one profile per thread,
-    merged into one report), for `--profile`."""
+    """cProfile, in each thread's CPU time, of the main thread and of every thread started during
+    an action (threading.setprofile: not the pool's QThreads, nor the CRT's), for `--profile`."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -270,11 +281,11 @@ class Profiler:
 
         def per_thread(*_):
             name = threading.current_thread().name
-            prof = self.profiles.setdefault(name + f"#{threading.get_ident()}", cProfile.Profile())
+            prof = self.profiles.setdefault(name + f"#{threading.get_ident()}", cProfile.Profile(time.thread_time))
             sys.setprofile(None)
             prof.enable()
 
-        main = cProfile.Profile()
+        main = cProfile.Profile(time.thread_time)  # CPU time, which load inflates less than wall time
         self.profiles["MainThread"] = main
         threading.setprofile(per_thread)
         main.enable()
