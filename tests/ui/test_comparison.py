@@ -194,3 +194,48 @@ def test_the_mirror_question_says_when_deletes_pass_the_headless_cap():
     assert "more than 1,000 deletes" in text and details.count("\n") == 1000
     text, _ = describe_plan(SyncPlan(UPLOAD, cmp, deletes=deletes[:1000]), B)
     assert "more than" not in text
+
+
+def test_plans_say_what_they_replace_and_enter_does_not_run_them(qtbot, window):
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from lakegui.core.sync.plan import Action, SyncPlan
+    from lakegui.core.versions import ENABLED, NEVER
+    from lakegui.ui.sync.view import describe_plan
+
+    cmp = SimpleNamespace(prefix="p/", root="/data/local")
+    up = SyncPlan(UPLOAD, cmp, copies=[Action("upload", "/data/local/a.csv", "p/a.csv", "content", 4),
+                                       Action("upload", "/data/local/b.csv", "p/b.csv", "only-local", 1)])
+    assert describe_plan(up, B, NEVER)[0] == (f"This will upload 2 files (5 B) to s3://{B}/p/, replacing 1 object "
+                                              "that differs (permanently: the bucket keeps no versions).")
+    assert describe_plan(up, B, ENABLED)[0].endswith("(the bucket keeps versions: the earlier ones remain).")
+    down = SyncPlan(DOWNLOAD, cmp, copies=[Action("download", "/data/local/a.csv", "p/a.csv", "size", 4),
+                                           Action("download", "/data/local/c.csv", "p/c.csv", "mtime", 2)])
+    assert describe_plan(down, B, NEVER)[0] == ("This will download 2 objects (6 B) into /data/local, replacing "
+                                                "2 local files that differ.")
+    mirror = SyncPlan(UPLOAD, cmp, deletes=[Action("delete", "", "p/old.csv", "only-remote", 1)])
+    assert describe_plan(mirror, B, NEVER)[0].startswith(
+        f"This will delete 1 object that exists only in s3://{B}/p/ (permanently: the bucket keeps no versions).")
+    adds = SyncPlan(UPLOAD, cmp, copies=[up.copies[1]])
+    assert describe_plan(adds, B, NEVER)[0] == f"This will upload 1 file (1 B) to s3://{B}/p/."
+
+    view = window.comparison_window()
+    view.bucket, view.versioning = B, NEVER
+    asked = []
+
+    def answer() -> None:  # the question as Enter would meet it; then closed without an answer
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):  # not shown yet: look again on the next turn
+            QTimer.singleShot(10, answer)
+            return
+        asked.append((box.text(), box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)))
+        box.reject()
+
+    for plan in (up, down, adds):
+        QTimer.singleShot(0, answer)
+        assert not view.confirm_plan(plan)
+    assert [cancel for _, cancel in asked] == [True, True, False]  # only a plan that replaces nothing runs on Enter
+    assert "replacing 1 object that differs (permanently" in asked[0][0]

@@ -53,6 +53,11 @@ class SyncPlan:
     def copy_bytes(self) -> int:
         return sum(a.size for a in self.copies)
 
+    @property
+    def replaced(self) -> list[Action]:
+        """The copies whose target exists with other content: each replaces a file or an object."""
+        return [a for a in self.copies if a.reason not in (ONLY_LOCAL, ONLY_REMOTE)]
+
 
 class DeleteCapExceeded(Exception):
     """The plan would delete more than the cap allows; nothing was changed."""

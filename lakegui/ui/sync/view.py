@@ -49,6 +49,7 @@ from ...core.sync.plan import (
 )
 from ...core.transfers.object_jobs import delete_results
 from ...core.units import count, human_size
+from ...core.versions import ENABLED, NEVER, SUSPENDED, versioning_state
 from ..browser.location import Location
 from ..start_folder import ask_folder
 from ..tasks import TaskSlot, in_executor
@@ -57,18 +58,35 @@ from .model import COPIED, DELETED, FAILED, ComparisonModel
 FILTERS = ((None, "All"), (SAME, "Same"), (DIFFER, "Differ"), (ONLY_LOCAL, "Only local"), (ONLY_REMOTE, "Only remote"))
 
 
-def describe_plan(plan: SyncPlan, bucket: str) -> tuple[str, str]:
-    """What a plan will do, as a sentence naming every count (deletions first), and one line per action."""
+def remote_fate(versioning: str) -> str:
+    """What replacing or deleting objects does on a bucket in versioning `state` ('' unknown)."""
+    if versioning == ENABLED:
+        return "the bucket keeps versions: the earlier ones remain"
+    if versioning == SUSPENDED:
+        return "versioning is suspended: objects written since then go permanently"
+    if versioning == NEVER:
+        return "permanently: the bucket keeps no versions"
+    return "permanently, unless the bucket keeps versions"
+
+
+def describe_plan(plan: SyncPlan, bucket: str, versioning: str = "") -> tuple[str, str]:
+    """What a plan will do, as a sentence naming every count (deletions first, then what the copies
+    replace and whether the bucket could give it back), and one line per action."""
     where = f"s3://{bucket}/{plan.comparison.prefix}"
     copies = (f"upload {count(len(plan.copies), 'file')} ({human_size(plan.copy_bytes)}) to {where}"
               if plan.direction == UPLOAD else
               f"download {count(len(plan.copies), 'object')} ({human_size(plan.copy_bytes)}) into {plan.comparison.root}")
+    if (replaced := len(plan.replaced)):
+        differ = "differs" if replaced == 1 else "differ"
+        copies += (f", replacing {count(replaced, 'object')} that {differ} ({remote_fate(versioning)})"
+                   if plan.direction == UPLOAD else f", replacing {count(replaced, 'local file')} that {differ}")
     parts = [copies] if plan.copies else []
     if plan.deletes:
         n = len(plan.deletes)
         exist = "exists" if n == 1 else "exist"
-        gone = (f"delete {count(n, 'object')} that {exist} only in {where}" if plan.direction == UPLOAD
-                else f"delete {count(n, 'local file')} that {exist} only in {plan.comparison.root}")
+        gone = (f"delete {count(n, 'object')} that {exist} only in {where} ({remote_fate(versioning)})"
+                if plan.direction == UPLOAD else f"delete {count(n, 'local file')} that {exist} only in "
+                f"{plan.comparison.root}")
         parts.insert(0, gone)
     text = "This will " + " and ".join(parts) + "." if parts else "Nothing to do: the destination matches."
     if plan.deletes:
@@ -79,6 +97,14 @@ def describe_plan(plan: SyncPlan, bucket: str) -> tuple[str, str]:
     lines = [f"{a.action} {a.path if a.action != 'delete' or plan.direction == DOWNLOAD else a.key} ({a.reason})"
              for a in plan.actions]
     return text, "\n".join(lines)
+
+
+def _versioning(conn: Connection, bucket: str) -> str:
+    """The bucket's versioning state, for the plans' questions; '' when it cannot be read."""
+    try:
+        return versioning_state(conn.client(), bucket)
+    except Exception:  # noqa: BLE001  a server without versioning's API, or no right to ask: the question says less
+        return ""
 
 
 class ComparisonWindow(QWidget):
@@ -95,6 +121,7 @@ class ComparisonWindow(QWidget):
         self.connection: Connection | None = None
         self.bucket = ""
         self.prefix = ""
+        self.versioning = ""  # the bucket's, read with each comparison (what a replace or delete does)
         self._slot = TaskSlot("comparison")
         self._after_slot = TaskSlot("comparison deletes")
         self._plan: SyncPlan | None = None
@@ -228,14 +255,14 @@ class ComparisonWindow(QWidget):
         self.summary.setText(f"Listing s3://{bucket}/{prefix} and walking {folder}…")
         queue_path = self._queue_path()
 
-        def run() -> Comparison:
+        def run() -> tuple[Comparison, str]:
             cmp = compare_with(conn, UPLOAD, folder, bucket, prefix, queue_path=queue_path)
             if queue_path is not None:
                 records.save(queue_path, bucket, records_of_same(cmp))  # hashed once is enough
-            return cmp
+            return cmp, _versioning(conn, bucket)
 
         try:
-            cmp = await in_executor(self._executor, run)
+            cmp, self.versioning = await in_executor(self._executor, run)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -271,13 +298,15 @@ class ComparisonWindow(QWidget):
 
     def confirm_plan(self, plan: SyncPlan) -> bool:
         """Show the plan, naming every deletion count, and ask. Tests replace this."""
-        text, details = describe_plan(plan, self.bucket)
-        box = QMessageBox(QMessageBox.Icon.Warning if plan.deletes else QMessageBox.Icon.Question,
+        text, details = describe_plan(plan, self.bucket, self.versioning)
+        # Enter does not replace or delete: what the plan destroys is a choice made with the mouse.
+        destroys = bool(plan.deletes or plan.replaced)
+        box = QMessageBox(QMessageBox.Icon.Warning if destroys else QMessageBox.Icon.Question,
                           "Mirror" if plan.deletes else ("Upload changes" if plan.direction == UPLOAD
                                                          else "Download changes"), text,
                           QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, self)
         box.setDetailedText(details)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel if plan.deletes else QMessageBox.StandardButton.Ok)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel if destroys else QMessageBox.StandardButton.Ok)
         return box.exec() == QMessageBox.StandardButton.Ok
 
     def plan(self, direction: str, *, delete: bool = False) -> SyncPlan | None:
