@@ -27,6 +27,7 @@ from ..core.listing import ObjectEntry
 from ..core.search import NameSearch
 from ..core.units import human_size
 from .browser.location import Location
+from .placement import place_on_first_show
 from .table_model import ColumnTableModel
 from .tasks import TaskSlot, in_executor
 
@@ -144,6 +145,7 @@ class SearchWindow(QDialog):
         layout.addWidget(self.count)
         QShortcut(QKeySequence("Ctrl+W"), self, self.close)
         self.resize(640, 440)
+        place_on_first_show(self)  # on the main window, within the screen
 
     @property
     def running(self) -> bool:

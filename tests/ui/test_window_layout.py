@@ -71,3 +71,50 @@ def test_fitted_widths_are_not_saved_as_the_users(qtbot, window, demo_connection
     header.user_sized = False
     assert header.restoreState(state) and header.user_sized
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.Stretch
+
+
+# The tool windows: centred on the main window, within the screen; Compare's headers and times whole
+
+
+def test_query_and_compare_windows_open_on_the_main_window_within_the_screen(qtbot, window):
+    from lakegui.ui.placement import fitted_rect
+
+    area = window.screen().availableGeometry()
+    window.resize(min(700, area.width() - 40), min(500, area.height() - 60))
+    window.move(area.left() + 20, area.top() + 10)
+    for make in (window.query_window, window.comparison_window):
+        tool = make()
+        tool.show()
+        qtbot.waitExposed(tool)
+        frame = tool.frameGeometry()
+        assert area.contains(frame), (make, frame, area)  # it reached below the screen's bottom
+        centre, main = frame.center(), window.frameGeometry().center()
+        # Centred, unless that would leave the screen (then against its edge).
+        assert abs(centre.x() - main.x()) <= 2 or frame.left() == area.left() or frame.right() == area.right()
+        assert abs(centre.y() - main.y()) <= 2 or frame.top() == area.top() or frame.bottom() == area.bottom()
+        tool.close()
+    # The arithmetic, for a screen smaller than the window asked for and a main window in a corner:
+    r = fitted_rect((1100, 760), (10, 30), anchor=_rect(0, 0, 300, 200), area=_rect(0, 0, 1024, 700))
+    assert (r.width(), r.height()) == (1014, 670) and (r.x(), r.y()) == (0, 0)
+    r = fitted_rect((400, 300), (10, 30), anchor=_rect(500, 300, 600, 400), area=_rect(0, 0, 1600, 1000))
+    assert (r.x(), r.y(), r.width(), r.height()) == (799 - 205, 499 - 165, 400, 300)  # the frame's centre on the anchor's
+
+
+def _rect(x, y, w, h):
+    from PySide6.QtCore import QRect
+
+    return QRect(x, y, w, h)
+
+
+def test_the_compare_table_shows_its_headers_and_times_whole(qtbot, window):
+    view = window.comparison_window()
+    table = view.table
+    header = table.horizontalHeader()
+    fm = table.fontMetrics()
+    for column in range(1, 5):  # "Remote modified" was cut to "Remote modifiec"
+        title = view.model.headerData(column, Qt.Orientation.Horizontal)
+        assert header.sectionSize(column) >= fm.horizontalAdvance(title) + 8, title
+        if "modified" in title:
+            assert header.sectionSize(column) >= fm.horizontalAdvance("2026-12-01 18:13:19") + 8
+    assert not table.wordWrap()  # a time on one line
+

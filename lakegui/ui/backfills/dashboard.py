@@ -42,6 +42,7 @@ from ...core.transfers import progress
 from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers.progress import RateMeter
 from ...core.units import human_duration, human_size
+from ..placement import place_on_first_show
 from ..preview.chart import ChartCanvas
 from ..start_folder import ask_save_path
 from ..tasks import TaskSlot, in_executor
@@ -187,6 +188,7 @@ class BackfillDashboard(QWidget):
         for keys in close + [QKeySequence(k) for k in ("Ctrl+W", "Escape") if QKeySequence(k) not in close]:
             QShortcut(keys, self, self.close)
         self.resize(900, 640)
+        place_on_first_show(self)  # on the main window, within the screen
 
     @property
     def service(self):

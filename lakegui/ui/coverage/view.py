@@ -41,6 +41,7 @@ from ...core.layouts import load_layouts
 from ...core.objects import head
 from ...core.units import count, human_size
 from ..browser.location import Location
+from ..placement import place_on_first_show
 from ..tasks import TaskSlot, in_executor
 from .model import CELL_ROLE, CoverageModel
 
@@ -188,6 +189,7 @@ class CoverageWindow(QWidget):
         for keys in close + [QKeySequence(k) for k in ("Ctrl+W", "Escape") if QKeySequence(k) not in close]:
             QShortcut(keys, self, self.close)
         self.resize(1000, 640)
+        place_on_first_show(self)  # on the main window, within the screen
 
         self._live = QTimer(self)
         self._live.setSingleShot(True)

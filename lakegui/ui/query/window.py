@@ -50,6 +50,7 @@ from ...core.lake.select import Selection, select_files
 from ...core.layouts import load_layouts
 from ...core.units import count, human_size
 from ..browser.location import Location
+from ..placement import place_on_first_show
 from ..preview.chart import ZoneDateAxis
 from ..start_folder import ask_save_path
 from ..tasks import TaskSlot, in_executor
@@ -368,6 +369,7 @@ class QueryWindow(QWidget):
         main.addWidget(split, 1)
         main.addLayout(export_row)
         self.resize(1100, 760)
+        place_on_first_show(self)  # on the main window, within the screen
 
         for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W")):  # StandardKey.Close is Ctrl+W too
             QShortcut(keys, self, self.close, context=Qt.ShortcutContext.WindowShortcut)

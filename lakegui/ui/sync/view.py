@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -51,6 +50,8 @@ from ...core.transfers.object_jobs import delete_results
 from ...core.units import count, human_size
 from ...core.versions import ENABLED, NEVER, SUSPENDED, versioning_state
 from ..browser.location import Location
+from ..column_fit import fit_columns
+from ..placement import place_on_first_show
 from ..start_folder import ask_folder
 from ..tasks import TaskSlot, in_executor
 from .model import COPIED, DELETED, FAILED, ComparisonModel
@@ -166,10 +167,12 @@ class ComparisonWindow(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never measure 10,000 rows
-        header.setStretchLastSection(True)
-        self.table.setColumnWidth(0, 320)
+        self.table.setWordWrap(False)  # a time on one line (it wrapped onto two)
+        # The headers whole ("Remote modified" was cut) and room for any size and time; the paths
+        # fit the first rows of each comparison (never all 10,000), Status takes the rest.
+        when = "2026-12-31 23:59:59"  # as the model writes a time
+        fit_columns(self.table, samples={1: "999.9 MB", 2: when, 3: "999.9 MB", 4: when}).fit()
+        self.table.setColumnWidth(0, 320)  # until there are paths to fit
 
         self.upload_button = QPushButton("Upload changes…", self)
         self.upload_button.setToolTip("Upload what is only local or differs; nothing is deleted")
@@ -209,6 +212,7 @@ class ComparisonWindow(QWidget):
         main.addWidget(self.summary)
         main.addLayout(actions)
         self.resize(1000, 620)
+        place_on_first_show(self)  # on the main window, within the screen
         self._update_buttons()
         transfers.job_finished.connect(self._on_transfers_job_finished)
 
