@@ -119,10 +119,12 @@ class PreviewPane(QFrame):
     # public
 
     def set_location(self, location: Location) -> None:
-        """Preview objects of `location`'s connection and bucket (the browser's) from now on."""
-        moved = not location.same_bucket(self._location)
+        """Preview objects of `location`'s connection and bucket (the browser's) from now on. Another
+        folder clears the pane, as in a file manager: the object shown was one of the old folder's
+        (a listing's reset selects nothing without saying so)."""
+        moved = not location.same_bucket(self._location) or location.prefix != self._location.prefix
         self._location = location
-        if moved:  # what is shown belongs to the old bucket
+        if moved:  # what is shown belongs to the old bucket or folder
             self.show_entry(None)
 
     def show_entry(self, entry: ObjectEntry | None, version_id: str = "") -> None:
