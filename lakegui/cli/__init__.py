@@ -27,7 +27,7 @@ from . import (
     transfers,
     versions,
 )
-from .common import EXIT_USAGE, unknown_arguments, unknown_command
+from .common import EXIT_USAGE, run_json, unknown_arguments, unknown_command
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
                    reorganise, completion)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.captureWarnings(True)  # warnings.warn (urllib3's InsecureRequestWarning) to the log too
     logs.setup(console_level=None)  # the file keeps the detail
     args.root_parser = parser  # for `completion`, which writes every command's options into its script
-    return args.func(args)
+    return run_json(args.func, args) if getattr(args, "json", False) else args.func(args)
 
 
 if __name__ == "__main__":

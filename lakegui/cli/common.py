@@ -33,11 +33,67 @@ def print_json(doc, *, pretty: bool = False) -> None:
     print(json.dumps(doc, indent=2 if pretty else None, ensure_ascii=False))
 
 
-def error_message(exc: BaseException, **where) -> str:
-    """What an S3 error means for the user (classify's message), as one line."""
+def error_message(exc: BaseException, *, connection=None, **where) -> str:
+    """What an S3 error means for the user (classify's message), as one line. With `connection`,
+    a key's 404 (a HEAD's answer has no code: the bucket may be what is missing) is checked with a
+    HEAD of the bucket, and a missing bucket is said as a listing's NoSuchBucket says it."""
     from ..core.errors import classify  # botocore: imported when a command fails, not at start
 
-    return classify(exc, **where).message
+    info = classify(exc, **where)
+    if connection is not None and where.get("bucket") and info.code in ("404", "NotFound", "NoSuchKey") \
+            and _no_bucket(connection, where["bucket"]):
+        from botocore.exceptions import ClientError
+
+        missing = ClientError({"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}},
+                              "HeadBucket")
+        return classify(missing, **where).message
+    return info.message
+
+
+def _no_bucket(connection, bucket: str) -> bool:
+    """Whether the endpoint says `bucket` does not exist (any other answer: it may)."""
+    try:
+        connection.client().head_bucket(Bucket=bucket)
+    except Exception as exc:
+        response = getattr(exc, "response", None) or {}
+        return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 or \
+            response.get("Error", {}).get("Code") == "NoSuchBucket"
+    return False
+
+
+class _Watched:
+    """A stream that passes every write on, noting that it was written to and (`lines`) keeping
+    its last complete lines."""
+
+    def __init__(self, stream, *, lines: bool = False):
+        self.stream, self.wrote, self.lines, self._partial = stream, False, [] if lines else None, ""
+
+    def write(self, text: str) -> int:
+        self.wrote = self.wrote or bool(text)
+        if self.lines is not None:
+            *done, self._partial = (self._partial + text).split("\n")
+            self.lines += [line for line in done if line.strip()]
+            del self.lines[:-20]
+        return self.stream.write(text)
+
+    def __getattr__(self, name):  # flush, isatty, fileno, encoding: the stream's own
+        return getattr(self.stream, name)
+
+
+def run_json(func, args) -> int:
+    """Run a command given --json so that it prints one JSON document even when it fails: a
+    failure that printed none (its reason went to stderr, as 'lakegui-cli: …') prints
+    {"error": that reason}; the exit code is the command's. A script piping into jq gets input."""
+    out, err = _Watched(sys.stdout), _Watched(sys.stderr, lines=True)
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = func(args)
+    finally:
+        sys.stdout, sys.stderr = out.stream, err.stream
+    if code and not out.wrote:
+        said = [line.removeprefix("lakegui-cli: ") for line in err.lines if line.startswith("lakegui-cli: ")]
+        print_json({"error": " ".join(said or err.lines[-1:]) or f"failed (exit code {code})"})
+    return code
 
 
 def add_command(sub, name: str, *, help: str, example: str, description: str = "",
@@ -407,14 +463,15 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
                              for j in failures])
         print(json.dumps(doc))
     else:
-        for s in invalid:
-            print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+        for s in invalid:  # never queued: counted as such below, not as skipped (which is a choice)
+            print(f"not transferred {s.path}: {s.reason}", file=sys.stderr)
         for j in failures[:50]:
             print(f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}", file=sys.stderr)
         if len(failures) > 50:
             print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
         rate = summary.bytes / summary.seconds if summary.seconds else 0
-        print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped"
+        not_sent = f", {len(invalid):,} not transferred" if invalid else ""
+        print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
               f" ({human_size(rate)}/s)")
         if summary.interrupted:

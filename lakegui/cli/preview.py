@@ -72,7 +72,7 @@ def preview(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return fail(f"{args.uri}: interrupted")
     except Exception as exc:  # one line saying what failed and why, never a traceback
-        reason = _reason(exc, bucket, key, args)
+        reason = _reason(exc, bucket, key, args, conn)
         return fail(reason if args.uri in reason else f"{args.uri}: {reason}")  # the URI once
 
 
@@ -80,7 +80,7 @@ class _Usage(Exception):
     """An option that does not fit the file (an unknown column, a row group past the end)."""
 
 
-def _reason(exc: Exception, bucket: str, key: str, args) -> str:
+def _reason(exc: Exception, bucket: str, key: str, args, conn) -> str:
     from ..core.preview.parquet import PreviewError
     from ..core.preview.rangefile import ObjectChanged
 
@@ -88,7 +88,7 @@ def _reason(exc: Exception, bucket: str, key: str, args) -> str:
         return str(exc)
     if getattr(exc, "response", None) is not None or exc.__class__.__module__.startswith(("botocore", "urllib3")):
         return error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None,
-                             version_id=args.version_id or None)
+                             version_id=args.version_id or None, connection=conn)
     return f"{type(exc).__name__}: {exc}"
 
 

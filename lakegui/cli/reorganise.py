@@ -198,7 +198,8 @@ def rm(args: argparse.Namespace) -> int:
         else:
             sizes = {target: int(conn.client().head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
     except Exception as exc:
-        return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None))
+        return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None,
+                                  connection=conn))
     keys = list(sizes)
     total = sum(sizes.values())
     where = f"s3://{bucket}/{target}"

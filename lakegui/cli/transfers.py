@@ -155,8 +155,8 @@ def _download_version(args, conn, store, settings, bucket: str, key: str, dest: 
         return report(store, args, summary, [batch], skipped,
                       {"batch": batch, "queue": str(store.path), "jobs": len(jobs), "version_id": args.version_id})
     except Exception as exc:
-        print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None)}",
-              file=sys.stderr)
+        why = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None, connection=conn)
+        print(f"lakegui-cli: {why}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()

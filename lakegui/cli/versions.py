@@ -72,6 +72,8 @@ def undelete_command(args: argparse.Namespace) -> int:
     if isinstance(opened, int):
         return opened
     bucket, key, conn = opened
+    if not args.recursive and key.endswith("/"):  # as rm says it
+        return fail_usage(f"s3://{bucket}/{key} is a prefix: add --recursive to undelete every deleted key under it")
     if args.recursive and not key.endswith("/"):
         key += "/"
     from ..core.versions import undelete
@@ -83,7 +85,7 @@ def undelete_command(args: argparse.Namespace) -> int:
         result = undelete(client, bucket, key, recursive=args.recursive,
                           raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
     except Exception as exc:
-        return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
+        return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None, connection=conn))
     if args.json:
         print_json(result.to_json())
     else:
@@ -112,7 +114,7 @@ def revert_command(args: argparse.Namespace) -> int:
         new_version = revert(client, bucket, key, args.version_id)
     except Exception as exc:
         return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None,
-                                  version_id=args.version_id))
+                                  version_id=args.version_id, connection=conn))
     if args.json:
         print_json({"key": key, "reverted_to": args.version_id, "version_id": new_version})
     else:
