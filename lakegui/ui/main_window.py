@@ -651,7 +651,10 @@ class MainWindow(QMainWindow):
                 ("browser/columns", self.browser.table.horizontalHeader().saveState,
                  self.browser.table.horizontalHeader().restoreState),
                 ("queue/columns", self.queue.table.horizontalHeader().saveState,
-                 self.queue.table.horizontalHeader().restoreState))
+                 self.queue.table.horizontalHeader().restoreState),
+                # View › Show versions, as the user left it (the INI file gives the bool back as text).
+                ("browser/show_versions", lambda: self.browser.versions.enabled,
+                 lambda on: self.browser.versions.set_enabled(str(on).lower() == "true")))
 
     def _restore_layout(self) -> None:
         s = ui_settings()

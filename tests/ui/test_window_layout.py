@@ -118,3 +118,23 @@ def test_the_compare_table_shows_its_headers_and_times_whole(qtbot, window):
             assert header.sectionSize(column) >= fm.horizontalAdvance("2026-12-01 18:13:19") + 8
     assert not table.wordWrap()  # a time on one line
 
+
+
+def test_show_versions_is_kept_across_runs(qtbot, qloop, io_executor, demo_connection):
+    from lakegui.ui.main_window import MainWindow
+
+    for on in (True, False):
+        first = MainWindow(io_executor)
+        qtbot.addWidget(first)
+        first.show()
+        first.browser.versions.set_enabled(on)
+        first.close()  # saves the layout
+        second = MainWindow(io_executor)
+        qtbot.addWidget(second)
+        second.show()
+        try:
+            assert second.browser.versions.enabled is on
+            assert second.browser.versions.toggle_action.isChecked() is on
+            assert second.browser.versions.pane.isVisible() is on
+        finally:
+            second.close()
