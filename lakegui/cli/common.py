@@ -422,6 +422,12 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
     if connection is not None:
         store.add_connection(connection)
     store.set_override(override)
+    if store.held:  # paused as a whole (the window's Pause, queue pause): nothing may start
+        from ..core.transfers.service import RunSummary
+
+        print("lakegui-cli: the queue is paused as a whole (the window's Pause or `lakegui-cli queue pause`): "
+              "these jobs wait in it; `lakegui-cli queue resume` runs them", file=sys.stderr)
+        return RunSummary(interrupted=True)
     cluster = None
     if getattr(args, "cluster_pending", None) is not None and getattr(args, "cluster_client", None) is None \
             and cluster_ready(args) is not None:  # a caller that did not wait for it: the reason is printed
@@ -443,6 +449,7 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
         if cluster is not None:
             cluster.close()
             store.executor = None
+    summary.interrupted = summary.interrupted or store.held  # paused by another process meanwhile
     return summary
 
 

@@ -188,7 +188,7 @@ def queue(args: argparse.Namespace) -> int:
             recovered = store.recover_orphans()
             counts = store.counts()
             if args.json:
-                print(json.dumps({"queue": str(store.path),
+                print(json.dumps({"queue": str(store.path), "held": store.held,
                                   "states": {s: {"jobs": n, "bytes": b} for s, (n, b) in sorted(counts.items())},
                                   "batches": [{"id": b.id, "name": b.name, "kind": b.kind,
                                                "states": {s: n for s, (n, _) in store.counts(b.id).items()}}
@@ -203,6 +203,16 @@ def queue(args: argparse.Namespace) -> int:
                         print(f"  {str(state):<10} {n:>8,} jobs  {human_size(b):>10}")
                 if recovered:
                     print(f"  ({len(recovered)} jobs of a process that ended were put back in the queue)")
+                if store.held:
+                    print("  held: paused as a whole; `lakegui-cli queue resume` runs it again")
+            return EXIT_OK
+        if args.action == "pause":
+            paused = store.pause()
+            if args.json:
+                print(json.dumps({"paused": len(paused), "held": True}))
+            else:
+                print(f"{counted(len(paused), 'queued job')} paused; the queue is held: jobs running in other "
+                      "processes pause too, and jobs added later wait, until `lakegui-cli queue resume`")
             return EXIT_OK
         if args.action == "retry-failed":
             ids, left = _retry_failed(store)
@@ -327,7 +337,10 @@ def add_parser(sub) -> None:
     down.set_defaults(func=download)
 
     q = add_command(sub, "queue", help="show or manage the durable transfer queue",
-                    description="status: the queue's jobs by state. resume: run queued and paused jobs. "
+                    description="status: the queue's jobs by state. pause: hold the whole queue, as the window's "
+                                "Pause does: queued jobs pause, jobs running in other processes (the window, "
+                                "another lakegui-cli) pause too, and jobs added later wait, until resume. "
+                                "resume: run queued and paused jobs (which ends a hold). "
                                 "retry-failed: queue failed jobs again (not a tag, restore or mb job that failed "
                                 "for a reason retrying cannot fix, such as NoSuchKey, AccessDenied or an object "
                                 "that is not archived, nor an upload or download whose target exists with other "
@@ -341,7 +354,7 @@ def add_parser(sub) -> None:
                                 "that moved can be named).",
                     example="lakegui-cli queue status --json\n"
                             "lakegui-cli queue resume --endpoint-url http://127.0.0.1:9100")
-    q.add_argument("action", choices=["status", "resume", "retry-failed", "clear"])
+    q.add_argument("action", choices=["status", "pause", "resume", "retry-failed", "clear"])
     add_connection_options(q)
     add_queue_option(q)
     q.add_argument("--concurrency", type=int, help="files in flight at once when resuming")

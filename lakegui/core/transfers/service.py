@@ -379,8 +379,10 @@ class QueueService:
         self._write_lock = threading.Lock()  # one write of them at a time
         self._resume_on_stop: set[int] = set()
         # Paused as a whole (Pause with nothing selected): jobs added later wait too, until a
-        # Resume of everything. A pause of a selection or a batch holds only those jobs.
-        self.held = False
+        # Resume of everything. A pause of a selection or a batch holds only those jobs. Kept in
+        # the store, so every process follows it (lakegui-cli queue pause, the window's Pause).
+        self.held = self._store.held()
+        self._hold_version = self._store.data_version()  # the store's, when the hold was last read
         self._aborting: list[threading.Thread] = []  # aborting uploads of cancelled or removed jobs
         self._stopping = threading.Event()
         self._closed = False
@@ -572,17 +574,37 @@ class QueueService:
         ids = None if ids is None else list(ids)
         if ids is None and batch_id is None:
             self.held = True
+            self._store.set_held(True)
         self.write_ends()
         moved = self._store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED], batch_id=batch_id)
         self._set_rows_state(moved, "paused")
         self._stop_running(ids, batch_id, JobState.PAUSED)
         return moved
 
+    def follow_hold(self) -> bool:
+        """Follow a hold another process set or ended (lakegui-cli queue pause or resume, the
+        window's Pause): held there, what runs here pauses too; ended there (its resume queued the
+        jobs again), this one is no longer held. Cheap unless the store changed. Owner thread;
+        whether the hold changed."""
+        version = self._store.data_version()
+        if version == self._hold_version:
+            return False
+        self._hold_version = version
+        held = self._store.held()
+        if held == self.held:
+            return False
+        if held:
+            self.pause()
+        else:
+            self.held = False
+        return True
+
     def resume(self, ids: Selection = None, *, batch_id: int | None = None) -> list[int]:
         """Queue paused jobs again (of `ids`, of `batch_id`, else all: which ends a hold)."""
         ids = None if ids is None else list(ids)
         if ids is None and batch_id is None:
             self.held = False
+            self._store.set_held(False)
         self.write_ends()
         # Jobs still winding down from a pause go back in line once they have stopped.
         match = self._matcher(ids, batch_id)
@@ -875,6 +897,7 @@ class QueueService:
         if version == self._data_version:
             return False
         self._data_version = version
+        self.follow_hold()
         since, self._last_sync = self._last_sync, time.time()
         new_rows, changed = [], []
         for job in self._store.changed_since(since - 1.0):
@@ -943,6 +966,7 @@ class QueueService:
                 for running, outcome in finished:
                     summary.add(self._end(running, outcome))
                 self.write_ends()
+                self.follow_hold()  # paused as a whole by another process: what runs here pauses
                 now = time.monotonic()
                 if on_tick and (now - last_tick >= tick or not self._running):
                     last_tick = now

@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch_id, state);
 CREATE INDEX IF NOT EXISTS jobs_by_updated ON jobs(updated);
+CREATE TABLE IF NOT EXISTS flags (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
 _COLUMNS = ("id", "batch_id", "direction", "bucket", "key", "local_path", "size", "mtime", "etag", "state",
             "bytes_done", "attempts", "error", "policy", "upload_id", "metadata", "extra", "owner",
@@ -506,6 +510,17 @@ class JobStore:
     def bytes_in_flight(self, batch_id: int) -> int:
         return self._read("SELECT COALESCE(SUM(bytes_done), 0) FROM jobs WHERE batch_id = ? AND state = 'running'",
                           (batch_id,))[0][0]
+
+    def held(self) -> bool:
+        """Whether the queue is held as a whole (a Pause of everything, in any process): jobs
+        added wait paused, and every process pauses what it runs, until a Resume of everything."""
+        rows = self._read("SELECT value FROM flags WHERE name = 'held'")
+        return bool(rows and rows[0][0])
+
+    def set_held(self, held: bool) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO flags(name, value) VALUES ('held', ?) "
+                       "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (int(held),))
 
     def data_version(self) -> int:
         """Changes when another connection (another process) commits; cheap to poll."""
