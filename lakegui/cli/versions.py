@@ -1,5 +1,6 @@
 """`lakegui-cli undelete` and `revert`: bring back deleted objects (remove their latest delete
-markers) and make an older version the latest again (a server-side copy), on versioned buckets.
+markers) and make an older version the latest again (a server-side copy), on versioned buckets;
+`versioning`: turn a bucket's versioning on or off (suspend it), or say its state.
 (`restore` is the Glacier restore, so neither command takes that name.)"""
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def add_parser(sub) -> None:
     r.add_argument("--version-id", required=True, metavar="V", help="the version to make the latest")
     add_connection_options(r)
     r.set_defaults(func=revert_command)
+
+    v = add_command(sub, "versioning", help="turn a bucket's versioning on or off, or show it",
+                    description="on: keep every version of every object from now on (a delete adds a delete "
+                                "marker; undelete and revert can bring things back). off: suspend it (S3 cannot "
+                                "turn it off for good): versions already written are kept, new writes and deletes "
+                                "replace or remove the 'null' version. status: enabled, suspended or never.",
+                    example="lakegui-cli versioning s3://us-equity-datalake on\n"
+                            "lakegui-cli versioning s3://us-equity-datalake status --json")
+    v.add_argument("uri", metavar="s3://BUCKET")
+    v.add_argument("state", choices=["on", "off", "status"])
+    add_connection_options(v)
+    v.set_defaults(func=versioning_command)
 
 
 def _open(args):
@@ -119,4 +132,36 @@ def revert_command(args: argparse.Namespace) -> int:
         print_json({"key": key, "reverted_to": args.version_id, "version_id": new_version})
     else:
         print(f"s3://{bucket}/{key}: version {args.version_id} is the latest again (as version {new_version})")
+    return EXIT_OK
+
+
+_STATE_WORDS = {"enabled": "versioning is on: every version is kept",
+                "suspended": "versioning is suspended: versions already written are kept, new writes replace "
+                             "the 'null' version",
+                "never": "versioning was never turned on: a delete or an overwrite there is permanent"}
+
+
+def versioning_command(args: argparse.Namespace) -> int:
+    from ..core.listing import parse_s3_uri
+    from ..core.versions import set_versioning, versioning_state
+
+    try:
+        bucket, key = parse_s3_uri(args.uri)
+    except ValueError as exc:
+        return fail_usage(str(exc))
+    if key.strip("/"):
+        return fail_usage(f"{args.uri} names a key: versioning is a bucket's, give s3://BUCKET")
+    conn, problem = connection_for(args, bucket)
+    if conn is None:
+        return fail_usage(problem)
+    client = conn.client()
+    try:
+        state = versioning_state(client, bucket) if args.state == "status" else \
+            set_versioning(client, bucket, args.state == "on")
+    except Exception as exc:
+        return fail(error_message(exc, bucket=bucket, endpoint=args.endpoint_url or None))
+    if args.json:
+        print_json({"bucket": bucket, "versioning": state})
+    else:
+        print(f"s3://{bucket}: {_STATE_WORDS[state]}")
     return EXIT_OK

@@ -1,7 +1,8 @@
 """A Pause of the whole queue is kept in the queue itself, so every process follows it:
 `lakegui-cli queue pause` pauses what the window (or another CLI run) is running and makes jobs
 added anywhere wait; `queue resume`, or the window's Resume, ends it everywhere (session 9's
-trial, finding 9: there was no `queue pause`, and the window's hold lived in its own memory)."""
+trial, finding 9: there was no `queue pause`, and the window's hold lived in its own memory).
+And `versioning s3://B on|off|status`, which the trial missed too."""
 
 from __future__ import annotations
 
@@ -116,3 +117,15 @@ def test_queue_pause_and_resume_in_the_cli(moto_endpoint, tmp_path, capsys):
     assert main(["queue", "status", *q, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["held"] is False
 
+
+def test_versioning_on_off_and_status(moto_endpoint, capsys):
+    from tests.integration.test_cli_transfers import client
+
+    client(moto_endpoint).create_bucket(Bucket="vers")
+    opts = ["--endpoint-url", moto_endpoint, "--json"]
+    for state, want in (("status", "never"), ("on", "enabled"), ("off", "suspended")):
+        assert main(["versioning", "s3://vers", state, *opts]) == 0
+        assert json.loads(capsys.readouterr().out) == {"bucket": "vers", "versioning": want}
+    assert client(moto_endpoint).get_bucket_versioning(Bucket="vers")["Status"] == "Suspended"
+    assert main(["versioning", "s3://vers/key", "on", "--endpoint-url", moto_endpoint]) == 2
+    assert "versioning is a bucket's" in capsys.readouterr().err
