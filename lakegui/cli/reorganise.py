@@ -190,19 +190,25 @@ def rm(args: argparse.Namespace) -> int:
     if conn is None:
         return fail_usage(problem)
     sizes: dict[str, int] = {}
+    lister = None
     try:
         if args.recursive:  # presigned pages: no botocore client until something is deleted
             lister = PrefixLister(conn.listing_client(), bucket, target, recursive=True,
                                   raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
-            sizes = {o.key: o.size for page in lister for o in page.objects}
+            first = lister.next_page()
+            sizes = {o.key: o.size for o in first.objects} if first is not None else {}
+            if args.dry_run or not args.yes:  # the count (and the question) come before any delete
+                sizes.update((o.key, o.size) for page in lister for o in page.objects)
         else:
             sizes = {target: int(conn.client().head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
     except Exception as exc:
         return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None,
                                   connection=conn))
+    where = f"s3://{bucket}/{target}"
+    if lister is not None and not lister.done:  # --yes, and more pages to come
+        return _rm_while_listing(args, conn, bucket, target, lister, sizes, start)
     keys = list(sizes)
     total = sum(sizes.values())
-    where = f"s3://{bucket}/{target}"
     if args.dry_run:
         if args.json:
             print_json(_summary(jobs=len(keys), done=0, failures=[], nbytes=total, start=start, deleted=0,
@@ -221,19 +227,29 @@ def rm(args: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             print("Nothing deleted.", file=sys.stderr)
             return EXIT_FAILED
-    from ..core.transfers.object_jobs import delete_jobs, delete_results
-    from ..core.versions import NEVER, delete_markers_added, deleted_words
+    from ..core.transfers.object_jobs import delete_jobs
 
     args.concurrency = args.threads  # DeleteObjects requests at once: one job each
     ran = _run_jobs(args, conn, f"delete {where}", "delete", delete_jobs(bucket, keys, sizes))
     if isinstance(ran, int):
         return ran
     batch, queue_path, jobs, summary = ran
+    return _rm_report(args, conn, bucket, len(keys), jobs, batch, queue_path, summary.interrupted, start)
+
+
+def _rm_report(args, conn, bucket: str, count: int, jobs: list, batch: int, queue_path: str, interrupted: bool,
+               start: float, listing_failed: str = "") -> int:
+    """The end of rm: its summary (--json) or each failure and the counts; the exit code."""
+    from ..core.transfers.object_jobs import delete_results
+    from ..core.versions import NEVER, delete_markers_added, deleted_words
+
     deleted, failures, nbytes = delete_results(jobs)
+    if listing_failed:  # the keys after the failed page were never listed, so never deleted
+        failures.append((args.target, f"the listing stopped: {listing_failed}"))
     state = _versioning(conn, bucket) if deleted else NEVER  # whether the deletes only added markers
-    doc = _summary(jobs=len(keys), done=len(deleted), failures=failures, nbytes=nbytes, start=start,
+    doc = _summary(jobs=count, done=len(deleted), failures=failures, nbytes=nbytes, start=start,
                    deleted=len(deleted), delete_markers=delete_markers_added(state, len(deleted)), batch=batch,
-                   queue=queue_path, interrupted=summary.interrupted)
+                   queue=queue_path, interrupted=interrupted)
     if args.json:
         print_json(doc)
     else:
@@ -243,10 +259,81 @@ def rm(args: argparse.Namespace) -> int:
             print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
         undelete = f"`lakegui-cli undelete {args.target}{' --recursive' if args.recursive else ''}`"
         print(f"{deleted_words(len(deleted), state, undelete)}, {len(failures):,} failed")
-    if summary.interrupted:
+    if interrupted:
         print("Interrupted: the deletes not made are back in the queue; `lakegui-cli queue resume` "
               "continues them.", file=sys.stderr)
-    return EXIT_FAILED if failures or summary.interrupted else EXIT_OK
+    return EXIT_FAILED if failures or interrupted else EXIT_OK
+
+
+def _rm_while_listing(args, conn, bucket: str, target: str, lister, sizes: dict[str, int], start: float) -> int:
+    """rm --yes of a prefix of several pages: each page's DeleteObjects job is queued as soon as
+    it is listed, so the deletes run while the next pages are listed (10,000 keys were 10 pages
+    listed one after another before the first delete). One batch, as without --yes; the count
+    is printed once the listing ends. A listing that fails half-way leaves the keys after it."""
+    import signal
+    import threading
+
+    from ..core import settings as settings_store
+    from ..core.transfers.jobs import JobState
+    from ..core.transfers.object_jobs import delete_jobs
+
+    where = f"s3://{bucket}/{target}"
+    store, problem = open_store(args)
+    if store is None:
+        return fail(problem)
+    args.concurrency = args.threads  # DeleteObjects requests at once: one job each
+    added, listed, stop = threading.Event(), threading.Event(), threading.Event()
+    failed: list[str] = []
+
+    def list_the_rest(batch: int) -> None:
+        try:
+            for page in lister:
+                if stop.is_set():
+                    return
+                more = {o.key: o.size for o in page.objects}
+                if more:
+                    store.add_jobs(batch, delete_jobs(bucket, list(more), more))
+                    sizes.update(more)
+                    added.set()
+        except Exception as exc:  # noqa: BLE001  reported at rm's end, with what was deleted
+            failed.append(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None,
+                                        connection=conn))
+        finally:
+            listed.set()
+            added.set()
+        print(f"{counted(len(sizes), 'key')} to delete from {where}", file=sys.stderr if args.json else sys.stdout,
+              flush=True)
+
+    interrupted = True  # until a run says otherwise
+    try:
+        batch, _ = store.add_batch(f"delete {where}", "delete", conn.profile.to_dict(),
+                                   delete_jobs(bucket, list(sizes), sizes))
+        settings = settings_store.load().transfer
+        listing = threading.Thread(target=list_the_rest, args=(batch,), name="lakegui-rm-listing", daemon=True)
+        listing.start()
+        previous = signal.getsignal(signal.SIGINT)
+        try:
+            interrupted = run_queue(store, args, [batch], settings, connection=conn).interrupted
+            # A run ends when it finds nothing queued: the listing may not have caught up. Later
+            # runs keep the first one's engine (run_queue would build another with the settings).
+            signal.signal(signal.SIGINT, lambda *_: store.stop())
+            while not interrupted and not (listed.is_set() and
+                                           not store.counts(batch).get(str(JobState.QUEUED), (0, 0))[0]):
+                added.wait(1.0)  # (a bound, not a poll: a page's add sets it)
+                added.clear()  # what was added before this is in the store for the run's first claim
+                interrupted = store.run([batch]).interrupted
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            stop.set()
+            listing.join()
+        jobs = store.jobs(batch_id=batch)
+        queue_path = str(store.path)
+    finally:
+        store.close()
+    return _rm_report(args, conn, bucket, len(sizes), jobs, batch, queue_path, interrupted, start,
+                      failed[0] if failed else "")
 
 
 def _versioning(conn, bucket: str) -> str:

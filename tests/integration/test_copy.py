@@ -343,6 +343,38 @@ def test_kill_9_mid_rm_then_queue_resume_deletes_the_rest(lake, tmp_path):
     assert [b["kind"] for b in doc["batches"]] == ["delete"] and doc["states"]["done"]["jobs"] == 2
 
 
+@pytest.mark.slow  # 1,003 keys to lay out and a 2 s stall: 5-15 s
+def test_rm_yes_deletes_a_listed_page_while_the_next_is_listed(lake, tmp_path):
+    """rm --yes of several pages queues each page's DeleteObjects as soon as it is listed: the
+    first page's request goes out while the second page's listing is held by the proxy. The
+    count line and the summary are those of an rm that listed first."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, c = lake
+    names = [f"data/2024/{i:04d}" for i in range(1003)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda k: c.put_object(Bucket="src", Key=k, Body=b"x"), names))
+    seen: list[tuple[float, str, str]] = []
+
+    def when(method: str, path: str) -> bool:  # hold the second page's listing (one with a token)
+        seen.append((time.monotonic(), method, path))
+        return method == "GET" and "continuation-token" in path
+
+    with FaultProxy(url, rate=1.0, faults=("stall",), stall_seconds=2.0, when=when, limit=1) as proxy:
+        proc, doc = cli("rm", "s3://src/data/2024/", "--recursive", "--yes", "--endpoint-url", proxy.url,
+                        "--queue", str(tmp_path / "q.sqlite3"), "--json")
+    held = next(t for t, m, p in seen if m == "GET" and "continuation-token" in p)
+    deletes = [t for t, m, p in seen if m == "POST" and "delete" in p]
+    assert deletes and held < deletes[0] < held + 2.0  # the first page went while the second was listed
+    assert "1,003 keys to delete from s3://src/data/2024/" in proc.stderr  # --json: the count on stderr
+    left = keys(c, "src", "data/2024/")
+    if proc.returncode == 0:  # the listing asked again after the stall: every key is gone
+        assert not left and doc["deleted"] == doc["jobs"] == 1003 and doc["failures"] == []
+    else:  # it gave up on the page: what was listed is deleted, the rest is named
+        assert len(left) == 3 and doc["deleted"] == 1000 and doc["failures"][0]["key"] == "s3://src/data/2024/"
+
+
 def _states(db: str) -> dict[str, int]:
     import sqlite3
 

@@ -494,6 +494,13 @@ class QueueService:
                               j.size, error=j.error, job_id=i, uri=f"s3://{j.bucket}/{j.key}",
                               local_path=j.local_path, batch_id=batch) for i, j in zip(ids, jobs)]
 
+    def add_jobs(self, batch_id: int, jobs: Sequence[NewJob]) -> list[int]:
+        """Add jobs to a stored batch (any thread): `rm` queues each listed page while the pages
+        before it are deleted. A `run` claims them when it next pumps; one that has ended does not."""
+        if self.held:
+            jobs = [replace(j, state=JobState.PAUSED) if j.state is JobState.QUEUED else j for j in jobs]
+        return self._store.add_jobs(batch_id, jobs)
+
     def show_batch(self, batch_id: int, rows: list[JobRow]) -> int:
         """Show a stored batch's rows and start its jobs (owner thread)."""
         self._add_rows(rows)
