@@ -240,11 +240,14 @@ def _row_pages(client, bucket: str, prefix: str, raw: bool, verify) -> Iterator[
 
 
 def part_sizes(size: int, parts: int, chunksize: int) -> list[int]:
-    """Part sizes that split `size` bytes into exactly `parts` parts: ours (s3transfer's rules),
-    the common ones, and the MiB-rounded size the part count implies."""
+    """Part sizes that split `size` bytes into exactly `parts` parts: ours (parts.py's, then
+    s3transfer's rules), the common ones, and the MiB-rounded size the part count implies."""
     from s3transfer.utils import ChunksizeAdjuster  # botocore's weight: only when something is hashed
 
-    candidates = [ChunksizeAdjuster().adjust_chunksize(chunksize, size), *COMMON_PART_SIZES]
+    from ..transfers.tuning import upload_part_size  # parts.py's, per file size
+
+    candidates = [upload_part_size(size, chunksize), ChunksizeAdjuster().adjust_chunksize(chunksize, size),
+                  *COMMON_PART_SIZES]
     if parts > 0:
         implied = -(-size // parts)
         candidates += [-(-implied // MIB) * MIB, implied]

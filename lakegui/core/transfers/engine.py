@@ -22,7 +22,7 @@ from typing import Callable
 from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
-from . import etags, parts, ranges, verify
+from . import etags, parts, ranges, tuning, verify
 from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
 from .localpaths import folder_in_the_way, temp_path_for
 
@@ -476,11 +476,10 @@ class EngineBase:
         except OSError:
             return False  # the backend's own checks say what is wrong with the file
 
-    @property
-    def part_workers(self) -> int:
-        """Parts of one file in flight: more than about two per core only adds contention
-        (measured on 2 cores, as for the CRT's connections per file)."""
-        return min(self.settings.max_concurrency, max(4, 2 * (os.cpu_count() or 2)))
+    def upload_plan(self, size: int) -> tuning.Plan:
+        """Part size and parts in flight for an upload of `size` bytes: tuning.py's table
+        (measured per file size), or what the user set."""
+        return tuning.plan(size, tuning.UPLOAD, self.settings)
 
     def drop_upload(self, job: Job, control: JobControl, on_upload_id=None) -> None:
         """Abort the job's resumable upload (a cancel, a permanent failure, a changed file) and
@@ -526,8 +525,11 @@ class EngineBase:
                 # not fall back while the server is asked); the server's answer then corrects it.
                 shown = ranges.kept_bytes(job.resume)
                 progress.add(shown)
-                upload = parts.PartsUpload(self.client, job, path, before.st_size, int(job.resume["part_size"]),
-                                           self.part_workers, progress.add, algorithm=job.resume.get("checksum", ""))
+                part_size, plan = int(job.resume["part_size"]), self.upload_plan(before.st_size)
+                workers = plan.connections if part_size <= plan.part_size else \
+                    min(plan.connections, max(1, tuning.MEMORY_BUDGET // part_size))  # an older run's bigger parts
+                upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, workers,
+                                           progress.add, algorithm=job.resume.get("checksum", ""))
                 try:
                     kept = upload.keep_matching(upload.server_parts())
                 except parts.UploadVanished:
@@ -542,7 +544,8 @@ class EngineBase:
                     log.info("%s: resuming with %d of %d parts (%d bytes) already on the server",
                              job.uri, len(upload.digests), upload.count, kept)
         if upload is None:
-            part_size = parts.part_size_for(before.st_size, self.settings.multipart_chunksize)
+            plan = self.upload_plan(before.st_size)
+            part_size, workers = plan.part_size, plan.connections
             algorithm = self._part_crc
             try:
                 resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra,
@@ -560,7 +563,7 @@ class EngineBase:
             if on_upload_id:
                 on_upload_id(job.upload_id)
             control.save_resume(job, parts.resume_state(self.name, part_size, before, algorithm))
-            upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, self.part_workers,
+            upload = parts.PartsUpload(self.client, job, path, before.st_size, part_size, workers,
                                        progress.add, algorithm=algorithm)
         state = {k: v for k, v in job.resume.items() if k != "ranges"}
         upload.on_record = lambda spans: control.save_resume(job, {**state, "ranges": spans})

@@ -74,8 +74,11 @@ def same_content(path: Path | str, size: int, etag: str, chunksize: int) -> bool
     if not m:
         return None
     parts = int(m.group(1))
-    # Try our own part size, then the MiB-rounded size the part count implies (other tools).
-    candidates = [upload_part_size(chunksize, size)]
+    # Try our own part sizes (parts.py's, tuning.py; the native and s3transfer engines'), then the
+    # MiB-rounded size the part count implies (other tools).
+    from .tuning import upload_part_size as parts_part_size
+
+    candidates = [parts_part_size(size, chunksize), upload_part_size(chunksize, size)]
     if parts > 0:
         implied = -(-size // parts)
         candidates.append(-(-implied // MIB) * MIB)

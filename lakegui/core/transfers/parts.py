@@ -42,7 +42,6 @@ from typing import Callable
 
 from awscrt import checksums as crc
 from botocore.exceptions import ClientError
-from s3transfer.utils import ChunksizeAdjuster
 
 from ..errors import classify
 from .jobs import Job, JobState
@@ -63,11 +62,6 @@ RECORD_EVERY = 0.5  # seconds between records of the parts sent (a display hint;
 
 class UploadVanished(Exception):
     """The server no longer knows the upload (aborted by a lifecycle rule, or by hand)."""
-
-
-def part_size_for(size: int, chunksize: int) -> int:
-    """The part size for a file of `size` (s3transfer's rules: at most 10,000 parts)."""
-    return ChunksizeAdjuster().adjust_chunksize(chunksize, size)
 
 
 def resume_state(engine: str, part_size: int, st: os.stat_result, checksum: str = "") -> dict:

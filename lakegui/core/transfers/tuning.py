@@ -1,0 +1,77 @@
+"""Part size and connections for one big transfer, per file size (issue 19, item 4).
+
+The table below was chosen from bench/partsizes.py's measurements (docs/BENCHMARKS.md, "Part
+sizes and connections"): one process, the engine alone, loopback SeaweedFS, 2 cores. A setting
+the user changed from its default (Settings › part size, parts in flight) wins over the table,
+then S3's limits (parts of 5 MiB to 5 GiB, at most 10,000 of them) and the memory budget
+(part size × connections in flight) have the last word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..settings import TransferSettings
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+MIN_PART = 5 * MIB  # S3: every part but the last
+MAX_PART = 5 * GIB
+MAX_PARTS = 10_000
+# Bytes of parts in flight for one file: parts.py holds each part it sends in memory, and the
+# native client buffers about a part per connection while downloading. Chosen so a 5 GiB transfer
+# stays under 300 MB of RSS with the process's ~100 MB of code and clients.
+MEMORY_BUDGET = 128 * MIB
+
+UPLOAD, DOWNLOAD = "upload", "download"
+# (files up to this many bytes, part size, connections), first match; measured 2026-12-01.
+_TABLE = {
+    UPLOAD: ((512 * MIB, 8 * MIB, 4), (4 * GIB, 16 * MIB, 4), (None, 16 * MIB, 4)),
+    DOWNLOAD: ((512 * MIB, 8 * MIB, 4), (4 * GIB, 8 * MIB, 4), (None, 8 * MIB, 4)),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    part_size: int
+    connections: int
+
+
+# A setting that differs from its default was set by the user (settings.json or the Settings
+# dialog; no command-line option sets these) and is kept. One set to its default value by hand
+# cannot be told from one never set: it gets the table, which was measured to do at least as well.
+_DEFAULTS = TransferSettings()
+
+
+def fit_part_size(size: int, part_size: int) -> int:
+    """`part_size` within S3's limits for a file of `size` bytes: at least 5 MiB, and big enough
+    for at most 10,000 parts (rounded up to a MiB), at most 5 GiB."""
+    least = -(-size // MAX_PARTS)
+    if least > part_size:
+        part_size = -(-least // MIB) * MIB
+    return max(MIN_PART, min(MAX_PART, part_size))
+
+
+def plan(size: int, direction: str, settings=None) -> Plan:
+    """The part size and connections for one transfer of `size` bytes ("upload" or "download").
+    `settings` (TransferSettings): a part size (multipart_chunksize) or parts in flight
+    (max_concurrency) the user changed from its default is used instead of the table's."""
+    _, part_size, connections = next(row for row in _TABLE[direction] if row[0] is None or size <= row[0])
+    explicit_connections = False
+    if settings is not None:
+        if settings.multipart_chunksize != _DEFAULTS.multipart_chunksize:
+            part_size = settings.multipart_chunksize
+        if settings.max_concurrency != _DEFAULTS.max_concurrency:
+            connections, explicit_connections = settings.max_concurrency, True
+    if direction == UPLOAD:  # a GET's ranges have no such limits
+        part_size = fit_part_size(size, part_size)
+    if not explicit_connections:
+        # Memory: fewer connections for parts the limits made big (a 5 TB file needs 525 MiB ones).
+        connections = min(connections, max(1, MEMORY_BUDGET // part_size))
+    return Plan(part_size, max(1, connections))
+
+
+def upload_part_size(size: int, chunksize: int) -> int:
+    """The part size lakegui's own upload of `size` bytes uses when the settings ask for
+    `chunksize` (so a multipart ETag can be rebuilt to compare a local file with it)."""
+    return plan(size, UPLOAD, TransferSettings(multipart_chunksize=chunksize)).part_size
