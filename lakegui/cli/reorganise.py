@@ -94,8 +94,12 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
         return fail_usage(str(exc))
     if (code := open_cluster(args)) is not None:
         return code
+    prefix = not src or src.endswith("/")  # listed through presigned pages: no botocore client needed
+    folder = dst if not dst or dst.endswith("/") else dst + "/"
+    # The target folder is listed (for the overwrite policy) while the source is.
+    targets = _Listing(conn, dst_bucket, folder) if prefix and folder and (
+        source_profile is not None or (src_bucket, src) != (dst_bucket, folder)) else None
     try:
-        prefix = not src or src.endswith("/")  # listed through presigned pages: no botocore client needed
         items = plan_copy(None if prefix else src_conn.client(), src_bucket, src, dst,
                           listing_client=src_conn.listing_client(),
                           raw=src_conn.profile.raw_listing,
@@ -105,6 +109,9 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
             return fail_usage(f"s3://{src_bucket}/{src} is a prefix: end it with '/' (s3://{src_bucket}/{src}/) "
                               f"to {verb} every key under it")
         return fail(error_message(exc, bucket=src_bucket, key=src, endpoint=src_conn.profile.endpoint_url or None))
+    finally:
+        if targets is not None:
+            targets.wait()  # no thread outlives the command, whatever it ends with
     in_place = source_profile is None and src_bucket == dst_bucket and any(it.src_key == it.key for it in items)
     if in_place and (move or not args.storage_class):  # a copy onto itself only changes the storage class
         return fail_usage(f"the source and the target are the same object: nothing to {verb}"
@@ -114,7 +121,8 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
     if prefix and not in_place:
         try:
             items = mark_absent_targets(conn.listing_client(), dst_bucket, items, raw=conn.profile.raw_listing,
-                                        verify=conn.profile.verify_tls)
+                                        verify=conn.profile.verify_tls,
+                                        present=targets.result() if targets is not None else None)
         except Exception as exc:
             return fail(error_message(exc, bucket=dst_bucket, key=dst, endpoint=args.endpoint_url or None))
     if args.dry_run:
@@ -145,6 +153,38 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                                                           "jobs": len(jobs)})
     finally:
         store.close()
+
+
+class _Listing:
+    """Every key under a prefix, listed on a thread of its own; `result` waits for it (and raises
+    what the listing raised)."""
+
+    def __init__(self, conn, bucket: str, prefix: str):
+        import threading
+
+        from ..core.transfers.copy import present_keys
+
+        self._keys: set[str] = set()
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._keys = present_keys(conn.listing_client(), bucket, prefix, raw=conn.profile.raw_listing,
+                                          verify=conn.profile.verify_tls)
+            except Exception as exc:  # noqa: BLE001  raised by result(), on the caller's thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="lakegui-target-listing", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> set[str]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._keys
 
 
 def _is_prefix(conn, bucket: str, key: str, exc: BaseException) -> bool:

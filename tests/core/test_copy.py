@@ -249,3 +249,10 @@ def test_a_source_the_server_does_not_delete_stays_and_only_its_move_fails(s3):
     assert "could not be deleted: AccessDenied: Access Denied" in refused.error
     # never in neither place: the refused source stays beside its verified copy
     assert _keys(s3, "src/") == ["src/2"] and _keys(s3, "dst/") == [f"dst/{i}" for i in range(4)]
+
+
+def test_targets_listed_beforehand_are_marked_without_another_listing():
+    items = [copy.CopyItem("src/a", "dst/a"), copy.CopyItem("src/b", "dst/b")]
+    # no client: the keys under the target folder were listed already (the CLI does it meanwhile)
+    marked = copy.mark_absent_targets(None, "bkt", items, present={"dst/a", "dst/other"})
+    assert [it.target_absent for it in marked] == [False, True]

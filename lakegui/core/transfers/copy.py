@@ -120,22 +120,29 @@ def plan_copy(client, src_bucket: str, src: str, dst: str, *, listing_client=Non
 
 
 def mark_absent_targets(listing_client, bucket: str, items: list[CopyItem], *, raw: bool = False,
-                        verify: bool = True) -> list[CopyItem]:
+                        verify: bool = True, present: set[str] | None = None) -> list[CopyItem]:
     """`items` with `target_absent` set for keys the target's prefix does not hold: one listing
     (a page per 1,000 keys) instead of a HEAD per copy. A key created between this listing and
-    its copy is replaced, as by `aws s3 cp`; the window is the queue's time to reach the job."""
+    its copy is replaced, as by `aws s3 cp`; the window is the queue's time to reach the job.
+    `present`: the keys under a prefix holding every target, listed already (present_keys)."""
     import os.path
     from dataclasses import replace
 
-    from ..listing import PrefixLister
-
     if not items:
         return items
-    common = os.path.commonprefix([it.key for it in items])
-    prefix = common[:common.rfind("/") + 1]
-    lister = PrefixLister(listing_client, bucket, prefix, recursive=True, raw=raw, verify=verify)
-    present = {o.key for page in lister for o in page.objects}
+    if present is None:
+        common = os.path.commonprefix([it.key for it in items])
+        present = present_keys(listing_client, bucket, common[:common.rfind("/") + 1], raw=raw, verify=verify)
     return [replace(it, target_absent=it.key not in present) for it in items]
+
+
+def present_keys(listing_client, bucket: str, prefix: str, *, raw: bool = False, verify: bool = True) -> set[str]:
+    """Every key under `prefix` (a recursive listing): what mark_absent_targets compares with. The
+    CLI lists a copy's target folder with it while the source is listed."""
+    from ..listing import PrefixLister
+
+    lister = PrefixLister(listing_client, bucket, prefix, recursive=True, raw=raw, verify=verify)
+    return {o.key for page in lister for o in page.objects}
 
 
 # running one job
