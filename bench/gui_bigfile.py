@@ -11,10 +11,15 @@ browser's download action), each timed from the action to the job's end as the w
 (job_finished); and `lakegui-cli upload` / `download --json` of the same file, timed from spawn
 to exit. CPU seconds are user + system: the window's process over the action (getrusage), the
 CLI's from wait4 (its start-up included). The CLI's in-engine time is its --json `seconds` (the
-queue's run: claim, transfer, verification, rename, the end written), without start-up and planning.
+queue's run: claim, transfer, verification, rename, the end written), without start-up and planning;
+the window's is its job's run on the worker, and each round also prints the window's other phases
+(the action to the batch stored, to the job's start, and its end to the window announcing it).
+
+`--service` also times the CLI's path (planner, QueueService.run on a ThreadExecutor) inside this
+process, warm, with the window idle: the window's path against the same queue without Qt.
 
 `--profile DIR` also writes a cProfile of every thread of the window's process per action
-(threading.setprofile; the main thread's timestamps too), for finding where the window spends.
+(in each thread's CPU time), for finding where the window spends it.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ def main() -> int:
     p.add_argument("--mib", type=int, default=1024, help="size of the file (MiB)")
     p.add_argument("--only", default="up,down", help="directions: up, down or both")
     p.add_argument("--no-cli", action="store_true", help="time the window only")
+    p.add_argument("--service", action="store_true",
+                   help="also time the CLI's path (planner, QueueService.run) in this process, warm")
     p.add_argument("--profile", metavar="DIR", help="cProfile every thread of the window per action, into DIR")
     p.add_argument("--json", metavar="PATH", help="also write the raw figures here")
     args = p.parse_args()
@@ -232,15 +239,55 @@ def run(args, work: Path, sw, env: dict) -> int:
             shutil.rmtree(work / tag, ignore_errors=True)
         return {**got, **shape}
 
+    service = None  # the headless queue in this process, made on its first round and kept (warm)
+
+    def service_round(r: int, direction: str) -> dict:
+        """The CLI's path (planner, QueueService.run on a ThreadExecutor) in this process, with the
+        window open and idle: what the window's own path costs, without the CLI's start-up."""
+        nonlocal service
+        from lakegui.core import settings as settings_store
+        from lakegui.core.transfers.jobs import OverwritePolicy
+        from lakegui.core.transfers.planner import plan_download_uri, plan_upload, to_jobs
+        from lakegui.core.transfers.service import QueueService
+
+        settings = settings_store.load().transfer
+        if service is None:
+            service = QueueService(work / "service.sqlite3", settings, known=[window.connection])
+        tag = f"r{r}-service-{direction}"
+        conn = window.connection
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        start = time.perf_counter()
+        if direction == "up":
+            plan = plan_upload(conn.client(), BUCKET, f"{tag}/", [big])
+        else:
+            plan = plan_download_uri(conn.client(), BUCKET, "source/big.bin", work / tag)
+        jobs = to_jobs(plan, OverwritePolicy.ASK, chunksize=settings.multipart_chunksize)
+        batch, _ = service.add_batch(tag, "upload" if direction == "up" else "download", conn.profile.to_dict(), jobs)
+        ran = time.perf_counter()
+        summary = service.run([batch])
+        end = time.perf_counter()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        assert summary.done == 1, summary
+        shape = {}
+        if direction == "up":
+            shape = parts_of(client, f"{tag}/big.bin")
+            client.delete_object(Bucket=BUCKET, Key=f"{tag}/big.bin")
+        else:
+            shutil.rmtree(work / tag, ignore_errors=True)
+        return {"seconds": round(end - start, 3),
+                "cpu_s": round(after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime, 3),
+                "engine_s": round(end - ran, 3), **shape}
+
     async def all_rounds() -> None:
         await listed(lambda: asyncio.ensure_future(lake.start()))
         queue.pool.waitForDone()  # the engine warmed on connecting, as it is long before a first drop
         for r in range(args.rounds):
             for direction in directions:
-                order = ["gui"] if args.no_cli else ["gui", "cli"]
+                order = ["gui"] + ([] if args.no_cli else ["cli"]) + (["service"] if args.service else [])
                 random.shuffle(order)
                 for who in order:
-                    got = await gui_round(r, direction) if who == "gui" else cli_round(r, direction)
+                    got = await gui_round(r, direction) if who == "gui" else \
+                        cli_round(r, direction) if who == "cli" else service_round(r, direction)
                     got["load"] = round(os.getloadavg()[0], 1)
                     results.setdefault(f"{direction} {who}", []).append(got)
                     print(json.dumps({"round": r + 1, "direction": direction, "tool": who, **got}), flush=True)
@@ -249,6 +296,8 @@ def run(args, work: Path, sw, env: dict) -> int:
         with loop:
             loop.run_until_complete(all_rounds())
     finally:
+        if service is not None:
+            service.close()
         lake.close()
         collector.stop()
     print(f"\n| {args.mib} MiB | median wall s | median CPU s | median in-engine s | window / CLI wall | "
@@ -259,6 +308,9 @@ def run(args, work: Path, sw, env: dict) -> int:
         g, c = med[f"{direction} gui"], med.get(f"{direction} cli")
         if c:
             print(f"| {direction}, CLI | {c['seconds']:.2f} | {c['cpu_s']:.2f} | {c['engine_s']:.2f} | | |")
+        if sv := med.get(f"{direction} service"):
+            print(f"| {direction}, service in-process | {sv['seconds']:.2f} | {sv['cpu_s']:.2f} | {sv['engine_s']:.2f} "
+                  f"| window / service {g['seconds'] / sv['seconds']:.2f}× | {g['engine_s'] / sv['engine_s']:.2f}× |")
         ratios = f"{g['seconds'] / c['seconds']:.2f}× | {g['engine_s'] / c['engine_s']:.2f}×" if c else " |"
         print(f"| {direction}, window | {g['seconds']:.2f} | {g['cpu_s']:.2f} (UI thread {g['ui_thread_cpu_s']:.2f}) "
               f"| {g['engine_s']:.2f} | {ratios} |")
