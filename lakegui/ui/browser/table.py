@@ -34,6 +34,9 @@ class ObjectTableView(QTableView):
         self._drop_row = QPersistentModelIndex()  # the folder row a drag of our objects would land in
         # Columns fit each listing's first rows and Name takes the rest; a user's widths stay.
         self.column_fitter = ColumnFitter(self, stretch=0)
+        # Tab goes on to the next pane, as in file managers: Qt's cell-by-cell Tab moved the current
+        # row and replaced the selection (41 rows selected, one Tab, another row selected for Del).
+        self.setTabKeyNavigation(False)
 
     def setModel(self, model) -> None:
         super().setModel(model)
