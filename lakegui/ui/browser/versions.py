@@ -148,6 +148,8 @@ class BrowserVersions(QObject):
         browser.listing_finished.connect(self._on_listing_finished)
         browser.listing_failed.connect(lambda *_: self._slot.cancel())
         browser.location_changed.connect(self._on_location_changed)
+        # F5 reads the state again: another tool (lakegui-cli versioning) may have changed it.
+        browser.refresh_action.triggered.connect(self.read_state)
         browser.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
     @property
@@ -421,7 +423,12 @@ class BrowserVersions(QObject):
             return
         self._state_place = place
         self._set_state("")
-        if location.connection is not None and location.bucket:
+        self.read_state()
+
+    def read_state(self) -> None:
+        """Read the bucket's versioning state again, off the UI thread (the one shown stays meanwhile)."""
+        b = self.browser
+        if b.connection is not None and b.bucket:
             self._state_slot.start(self._read_state())
 
     async def _read_state(self) -> None:
