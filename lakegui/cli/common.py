@@ -131,7 +131,9 @@ def connection_override(args: argparse.Namespace) -> dict:
 def add_connection_options(p: argparse.ArgumentParser, *, json_option: bool = True) -> None:
     """--endpoint-url, --profile, --region (and --json): every command that talks to S3 takes them."""
     g = p.add_argument_group("connection")
-    g.add_argument("--endpoint-url", default="", metavar="URL", help="S3 endpoint; empty for AWS")
+    g.add_argument("--endpoint-url", default="", metavar="URL",
+                   help="S3 endpoint (default: AWS_ENDPOINT_URL or the AWS profile's endpoint_url when set, "
+                        "else AWS)")
     g.add_argument("--profile", default="", help="AWS profile from your shared config")
     g.add_argument("--region", default=None, help=f"region (default: {DEFAULT_REGION})")
     if json_option:

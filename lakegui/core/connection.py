@@ -9,7 +9,7 @@ runtime values that are never saved.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -89,8 +89,10 @@ class ConnectionProfile:
             out.append("Use either an AWS profile or keys in the keychain, not both.")
         return out
 
-    def describe(self) -> str:
-        where = self.endpoint_url or f"AWS {self.region}"
+    def describe(self, where: str = "") -> str:
+        """'name: endpoint as who · s3://bucket'. `where`: the endpoint in effect when the profile
+        names none (Connection.where: one configured outside lakegui); else the profile's, or AWS."""
+        where = self.endpoint_url or where or f"AWS {self.region}"
         who = f" as {self.aws_profile}" if self.aws_profile else (" · keys in keychain" if self.keychain else "")
         bucket = f" · s3://{self.bucket}" if self.bucket else ""
         unverified = " · TLS NOT VERIFIED" if not self.verify_tls and self.endpoint_url.startswith("https") else ""
@@ -174,6 +176,7 @@ class Connection:
         self._botocore = None  # botocore.session.Session: credentials without building a client
         self._clients: dict[str, object] = {}
         self._endpoint: str | None = None  # the configured endpoint, once looked up
+        self._endpoint_source = ""  # where it is configured: AWS_ENDPOINT_URL, "AWS profile NAME"
 
     @property
     def bucket(self) -> str:
@@ -189,21 +192,28 @@ class Connection:
         if self.profile.endpoint_url:
             return self.profile.endpoint_url
         if self._endpoint is None:
-            found = ""
+            found, source = "", ""
             if _may_configure_endpoint():
-                from botocore.configprovider import ConfiguredEndpointProvider
-
                 with self._lock:
                     if self._botocore is None and not (self.profile.keychain and self._credentials is None):
                         self._botocore = self._make_botocore_session()
                     # A keychain's keys are not needed to find an endpoint: not read (asked for) here.
                     session = self._botocore or _plain_session(self.profile.aws_profile)
-                if not session.get_config_variable("ignore_configured_endpoint_urls"):
-                    found = ConfiguredEndpointProvider(full_config=session.full_config,
-                                                       scoped_config=session.get_scoped_config(),
-                                                       client_name="s3").provide() or ""
+                found, source = _configured_endpoint(session)
+            self._endpoint_source = source
             self._endpoint = found
         return self._endpoint
+
+    def where(self) -> str:
+        """The endpoint in effect, for a person: the profile's URL, 'URL (from AWS_ENDPOINT_URL)'
+        or '(from AWS profile NAME)' for one configured outside lakegui, else 'AWS REGION'."""
+        try:
+            url = self.endpoint_url
+        except Exception:  # noqa: BLE001  an unreadable AWS config: a request will say what is wrong
+            url = self.profile.endpoint_url
+        if not url:
+            return f"AWS {self.profile.region}"
+        return url if self.profile.endpoint_url else f"{url} (from {self._endpoint_source})"
 
     def _make_botocore_session(self):
         """botocore's session alone: the profile's credential chain without boto3 or an S3 client."""
@@ -288,8 +298,42 @@ class Connection:
             return None
         return StaticCredentials(key, secret, env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN") or None)
 
-    def describe(self) -> str:
-        return self.profile.describe()
+    def describe(self, bucket: str | None = None) -> str:
+        """The profile as Profile.describe says it, with the endpoint in effect (see where) and
+        `bucket` for the profile's when given."""
+        profile = self.profile if bucket is None else replace(self.profile, bucket=bucket)
+        return profile.describe(self.where())
+
+
+def configured_endpoint(aws_profile: str = "") -> tuple[str, str]:
+    """(URL, where it is configured) of an S3 endpoint named outside lakegui for `aws_profile`
+    ('' for the default chain's), as Connection.endpoint_url finds it; ('', '') when there is none
+    or the configuration cannot be read (an unknown profile, a broken file): for display only."""
+    if not _may_configure_endpoint():
+        return "", ""
+    try:
+        return _configured_endpoint(_plain_session(aws_profile))
+    except Exception:  # noqa: BLE001  a half-typed profile name must not break the dialog
+        return "", ""
+
+
+def _configured_endpoint(session) -> tuple[str, str]:
+    """(URL, source) botocore resolves for S3 from the environment and the shared config file."""
+    if session.get_config_variable("ignore_configured_endpoint_urls"):
+        return "", ""
+    import os
+
+    from botocore.configprovider import ConfiguredEndpointProvider
+
+    url = ConfiguredEndpointProvider(full_config=session.full_config, scoped_config=session.get_scoped_config(),
+                                     client_name="s3").provide() or ""
+    if not url:
+        return "", ""
+    # botocore's order: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then the profile's services section
+    # or its endpoint_url
+    source = next((var for var in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL") if os.environ.get(var) == url),
+                  f"AWS profile {session.profile or 'default'}")
+    return url, source
 
 
 def _plain_session(aws_profile: str):

@@ -12,7 +12,7 @@ def probe(connection: Connection) -> str:
     SDK or the keychain raised; core.errors.classify turns it into a message.
     """
     client = connection.client("interactive")
-    where = connection.profile.endpoint_url or f"AWS {connection.profile.region}"
+    where = connection.where()  # the endpoint in effect: AWS_ENDPOINT_URL or an AWS profile may name one
     if connection.bucket:
         client.head_bucket(Bucket=connection.bucket)
         return f"Connected: bucket {connection.bucket} answers at {where}."

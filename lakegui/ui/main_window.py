@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
     def set_connection(self, connection: Connection | None) -> None:
         self.connection = connection
         if connection is not None:
-            log.info("Connected to %s", connection.profile.describe())
+            log.info("Connected to %s", connection.describe())
         if connection is not None and not connection.profile.verify_tls:
             self.show_notice(f"TLS certificate verification is OFF for {connection.profile.endpoint_url}: "
                              "the connection can be intercepted. Turn it back on in File › Connect… unless "

@@ -91,3 +91,34 @@ def test_the_cluster_sends_its_workers_the_configured_endpoint(monkeypatch):
     executor = types.SimpleNamespace(service=service, _profiles={}, _since={})
     assert ClusterExecutor._profile(executor, 1)["endpoint_url"] == "http://127.0.0.1:9"
     assert ClusterExecutor._profile(executor, 2)["endpoint_url"] == "http://127.0.0.1:8"
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_connection_describes_the_configured_endpoint_and_where_it_is_set(way, monkeypatch):
+    """Session 9's second trial, finding A: with the Endpoint URL empty the status bar and Test said
+    'AWS us-east-1' while every request went to the configured endpoint."""
+    from lakegui.core.connection import configured_endpoint
+
+    url = "http://127.0.0.1:9"
+    aws_profile = configure(way, url, monkeypatch)
+    conn = Connection(ConnectionProfile(name="default", aws_profile=aws_profile))
+    source = way if way.startswith("AWS_") else "AWS profile local"
+    assert conn.where() == f"{url} (from {source})"
+    assert conn.describe(bucket="lake1").startswith(f"default: {url} (from {source})")
+    assert conn.describe(bucket="lake1").endswith(" · s3://lake1") and "AWS us-east-1" not in conn.describe()
+    assert configured_endpoint(aws_profile) == (url, source)  # the Connect dialog's placeholder
+    assert Connection(ConnectionProfile(endpoint_url="http://127.0.0.1:8")).where() == "http://127.0.0.1:8"
+
+
+def test_nothing_configured_is_described_as_aws():
+    assert Connection(ConnectionProfile(region="eu-west-1")).describe() == "default: AWS eu-west-1"
+    assert Connection(ConnectionProfile()).where() == "AWS us-east-1"
+
+
+def test_probe_names_the_configured_endpoint(moto_endpoint, monkeypatch):
+    from lakegui.core.probe import probe
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    said = probe(Connection(ConnectionProfile()))
+    assert said.startswith(f"Connected to {moto_endpoint} (from AWS_ENDPOINT_URL): ") and "AWS" not in \
+        said.removeprefix(f"Connected to {moto_endpoint} (from AWS_ENDPOINT_URL)")

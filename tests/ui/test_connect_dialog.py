@@ -206,3 +206,21 @@ def test_without_a_keychain_a_keyed_profile_can_still_move_to_an_aws_profile(qtb
     click(qtbot, d.save_button)  # the old entry cannot be deleted: logged, not a reason to refuse
     assert d.result() == ConnectionDialog.DialogCode.Accepted
     assert d.profiles()[0].keychain == ""
+
+
+def test_the_endpoint_placeholder_names_a_configured_endpoint(qtbot, dialog_for, isolated_env, monkeypatch):
+    """Session 9's second trial, finding A: 'empty for AWS' while AWS_ENDPOINT_URL or the AWS
+    profile's endpoint_url sent every request elsewhere."""
+    (isolated_env / "aws" / "config").write_text("[profile local]\nendpoint_url = http://127.0.0.1:8\n")
+    d = dialog_for([ConnectionProfile(name="aws")])
+    assert d.endpoint_edit.placeholderText().startswith("empty for AWS")
+    d.profile_combo.setCurrentText("local")
+    assert d.endpoint_edit.placeholderText() == "empty: AWS profile local (http://127.0.0.1:8)"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    d.route_combo.setCurrentText(KEYCHAIN_ROUTE)  # keys in the keychain: the default profile, the environment
+    assert d.endpoint_edit.placeholderText() == "empty: AWS_ENDPOINT_URL (http://127.0.0.1:9)"
+    from lakegui.core.connection import Connection
+    from lakegui.ui.browser.location import Location
+
+    status = Location(Connection(ConnectionProfile()), "lake1").describe()  # the status bar's
+    assert status == "default: http://127.0.0.1:9 (from AWS_ENDPOINT_URL) · s3://lake1"

@@ -3,7 +3,7 @@ browser shows (preview, coverage, status bar) follow this rather than keeping co
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ...core.connection import Connection
 
@@ -25,4 +25,4 @@ class Location:
         """The connection, naming the bucket shown (which may not be the profile's)."""
         if self.connection is None:
             return "Not connected"
-        return replace(self.connection.profile, bucket=self.bucket).describe()
+        return self.connection.describe(bucket=self.bucket)

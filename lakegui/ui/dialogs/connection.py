@@ -35,6 +35,7 @@ from ...core.connection import (
     ConnectionProfile,
     StaticCredentials,
     available_aws_profiles,
+    configured_endpoint,
 )
 from ...core.errors import classify
 from ...core.probe import probe
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHAIN = "(default credential chain)"
 AWS_ROUTE, KEYCHAIN_ROUTE = "AWS profile or default chain", "Access key in the OS keychain"
 ERROR_STYLE = "color: #b3261e;"
+AWS_PLACEHOLDER = "empty for AWS; e.g. http://localhost:9000 for MinIO"
 
 
 @dataclass
@@ -105,7 +107,7 @@ class ConnectionDialog(QDialog):
         # the form
         self.name_edit = QLineEdit()
         self.endpoint_edit = QLineEdit()
-        self.endpoint_edit.setPlaceholderText("empty for AWS; e.g. http://localhost:9000 for MinIO")
+        self.endpoint_edit.setPlaceholderText(AWS_PLACEHOLDER)
         self.region_edit = QLineEdit()
         self.route_combo = QComboBox()
         self.route_combo.addItems((AWS_ROUTE, KEYCHAIN_ROUTE))
@@ -190,6 +192,7 @@ class ConnectionDialog(QDialog):
         for edit in (self.access_key_edit, self.secret_key_edit):
             edit.textEdited.connect(self._refresh_keychain_note)
         self.route_combo.currentTextChanged.connect(self._on_route_changed)
+        self.profile_combo.currentTextChanged.connect(self._refresh_endpoint_placeholder)
         self.name_edit.textEdited.connect(self._on_name_edited)
         self._probe_done.connect(self._on_probe_done)
         self.profile_list.currentRowChanged.connect(self._on_row_changed)
@@ -337,6 +340,16 @@ class ConnectionDialog(QDialog):
         self.secret_key_edit.setEnabled(usable)
         self.use_aws_button.setVisible(keyed and bool(self.keychain_problem))
         self._refresh_keychain_note()
+        self._refresh_endpoint_placeholder()
+
+    def _refresh_endpoint_placeholder(self) -> None:
+        """An empty Endpoint URL means AWS only when nothing outside lakegui names an endpoint
+        (AWS_ENDPOINT_URL, the AWS profile's endpoint_url): say the one requests would go to."""
+        aws_profile = self.profile_combo.currentText().strip()
+        if self.route_combo.currentText() == KEYCHAIN_ROUTE or aws_profile == DEFAULT_CHAIN:
+            aws_profile = ""
+        url, source = configured_endpoint(aws_profile)
+        self.endpoint_edit.setPlaceholderText(f"empty: {source} ({url})" if url else AWS_PLACEHOLDER)
 
     def _refresh_keychain_note(self) -> None:
         keyed = self.route_combo.currentText() == KEYCHAIN_ROUTE
