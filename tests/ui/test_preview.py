@@ -143,6 +143,8 @@ def test_json_csv_and_text_previews(qtbot, pane, demo_connection):
     assert tab_names(pane) == ["Image", "Properties"] and pane.image_label.pixmap().width() == 32
     show(qtbot, pane, put(client, "tmp/blob.bin", b"\0\1"))
     assert tab_names(pane) == ["Properties"]
+    # nothing read: no 'Read 0 requests, 0 B of 2 B' line (session 9's second trial, finding G)
+    assert pane.stats_label.isHidden() and "request" not in pane.stats_label.text()
     qtbot.waitUntil(lambda: "URI" in pane.properties.items(), timeout=10000)
 
 

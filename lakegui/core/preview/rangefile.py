@@ -45,6 +45,11 @@ class ReadStats:
         noun = "request" if self.requests == 1 else "requests"
         return f"{self.requests} {noun}, {human_size(self.bytes)} of {human_size(self.size)}"
 
+    def line(self) -> str:
+        """'Read 3 requests, 1.2 MB of 480.0 MB', or '' when nothing was read (a kind with no
+        preview, an archived object): '0 requests, 0 B' reads as a failed read."""
+        return f"Read {self.describe()}" if self.requests else ""
+
 
 def coalesce(ranges: list[tuple[int, int]], hole: int = HOLE_LIMIT) -> list[tuple[int, int]]:
     """Merge [start, end) ranges that overlap or lie within `hole` bytes of each other."""

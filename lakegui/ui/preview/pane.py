@@ -340,6 +340,7 @@ class PreviewPane(QFrame):
 
     def _update_stats(self) -> None:
         if self._source is not None:
+            read = self._source.stats.line()
             shown = f" · shown in {self._first_view_ms:,.0f} ms" if self._first_view_ms is not None else ""
-            self.stats_label.setText(f"Read {self._source.stats.describe()}{shown}")
-            self.stats_label.show()
+            self.stats_label.setText(read + shown if read else "")
+            self.stats_label.setVisible(bool(read))
