@@ -2,7 +2,11 @@
 shows (capped, so one long value cannot take the table), and one column (the last, unless told:
 the browser's Name) stretching into the free space. A `squeeze` column (the queue's Name) gives
 up width, down to a floor, so that the stretching one keeps `stretch_min` pixels in a narrow view
-rather than a horizontal scroll bar. A width the user set, by dragging a header edge, is never
+rather than a horizontal scroll bar; with `squeeze_share` the two share the room instead: the
+squeeze column keeps its width while the stretch column's shown text fits beside it, and gives way
+to that text down to its share of the room. `live` columns (the queue's Speed and ETA, empty
+until a job runs) follow the rows shown instead of the first block: as wide as their header while
+empty, wider as soon as a shown row needs it. A width the user set, by dragging a header edge, is never
 clobbered afterwards, nor when restored from the settings: a header saves its widths only when
 the user set them (fitted widths are fitted again next time).
 
@@ -82,29 +86,37 @@ class ColumnFitter(QObject):
 
     def __init__(self, view: QTableView, *, rows: int = 64, max_width: int = 420, min_width: int = 40,
                  refit_on_reset: bool = True, samples: dict[int, str] | None = None, stretch: int | None = None,
-                 squeeze: int | None = None, stretch_min: int = 0, squeeze_min: int = 120):
+                 squeeze: int | None = None, stretch_min: int = 0, squeeze_min: int = 120,
+                 squeeze_share: float = 0.0, live: tuple[int, ...] = ()):
         """`samples`: per column, a value as wide as it can get (a speed, an ETA), for columns
         that are still empty in the first rows but fill in later. `stretch`: the column that takes
         the free space (None: the last). `squeeze`: a column narrowed, not below `squeeze_min`,
-        while the stretch column would be under `stretch_min` wide."""
+        while the stretch column would be under `stretch_min` wide; with `squeeze_share` (0-1) it
+        gives way to the stretch column's shown text too, keeping that share of their room.
+        `live`: columns sized to the rows on screen whenever those change (not given samples)."""
         super().__init__(view)
         self.samples = samples or {}
         self.view = view
         self.rows, self.max_width, self.min_width = rows, max_width, min_width
         self.refit_on_reset = refit_on_reset
         self.squeeze, self.stretch_min, self.squeeze_min = squeeze, stretch_min, squeeze_min
+        self.squeeze_share, self.live = squeeze_share, tuple(live)
+        self._stretch_text = 0  # the stretch column's widest shown text (measured with squeeze_share)
         self.header = FitHeader(view)
         self.header.stretch = stretch
         view.setHorizontalHeader(self.header)
         self._model = None
         self._fitted = False
         self._natural = 0  # the squeeze column's fitted width, before any squeezing
-        if squeeze is not None:
+        if squeeze is not None or self.live:
             view.viewport().installEventFilter(self)
+        if self.live or squeeze_share:
+            view.verticalScrollBar().valueChanged.connect(lambda _v: self._measure_shown())
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Resize and watched is self.view.viewport():
-            self._squeeze()
+            if not self._measure_shown():
+                self._squeeze()
         return False
 
     def watch(self, model) -> None:
@@ -117,11 +129,20 @@ class ColumnFitter(QObject):
                     signal.disconnect(self._on_model_changed)
                 except (RuntimeError, TypeError):
                     pass
+            if self.live or self.squeeze_share:
+                for signal in (self._model.dataChanged, self._model.rowsRemoved, self._model.layoutChanged):
+                    try:
+                        signal.disconnect(self._on_shown_changed)
+                    except (RuntimeError, TypeError, SystemError):
+                        pass
         self._model, self._fitted = model, False
         if model is not None:
             self.header.apply_stretch()
             model.modelReset.connect(self._on_model_changed)
             model.rowsInserted.connect(self._on_model_changed)
+            if self.live or self.squeeze_share:  # the shown rows' text changes: a tick's speeds
+                for signal in (model.dataChanged, model.rowsRemoved, model.layoutChanged):
+                    signal.connect(self._on_shown_changed)
             self._on_model_changed()
 
     def _on_model_changed(self, *args) -> None:
@@ -129,6 +150,65 @@ class ColumnFitter(QObject):
             self._fitted = False
         if not self._fitted and self._model is not None and self._model.rowCount() > 0:
             self.fit()
+        elif self._fitted:
+            self._measure_shown()
+
+    def _on_shown_changed(self, *_args) -> None:
+        if self._fitted:
+            self._measure_shown()
+
+    def _shown_rows(self) -> range:
+        """The rows on screen (a handful: cheap to measure on every tick)."""
+        n = self._model.rowCount() if self._model is not None else 0
+        if not n:
+            return range(0)
+        first = max(self.view.rowAt(0), 0)
+        last = self.view.rowAt(max(self.view.viewport().height() - 1, 0))
+        return range(first, (n - 1 if last < 0 else last) + 1)
+
+    def _text_width(self, c: int, rows) -> int:
+        fm, model = self.view.fontMetrics(), self._model
+        width = 0
+        for r in rows:
+            text = model.index(r, c).data(Qt.ItemDataRole.DisplayRole)
+            if text:
+                width = max(width, fm.horizontalAdvance(str(text)) + self._pad())
+        return width
+
+    def _pad(self) -> int:
+        style = self.view.style()
+        return 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.view) + 1) + 8
+
+    def _measure_shown(self) -> bool:
+        """Size the live columns to the rows on screen, and measure the stretch column's text there;
+        True when that changed a width (and so squeezed again)."""
+        header, model = self.header, self._model
+        if model is None or header.user_sized or not (self.live or self.squeeze_share):
+            return False
+        rows = self._shown_rows()
+        changed = False
+        header.fitting = True
+        try:
+            for c in self.live:
+                if c >= header.count() or header.isSectionHidden(c):
+                    continue
+                # Its header's width while empty; wider at once when a row needs it, narrower only
+                # by a good step (an ETA going from "1m 21s" to "59s" does not make the columns jump).
+                need = max(header.sectionSizeFromContents(c).width(), self._text_width(c, rows))
+                now = header.sectionSize(c)
+                if need > now or need < now - 16 or need == header.sectionSizeFromContents(c).width() != now:
+                    header.resizeSection(c, min(self.max_width, need))
+                    changed = True
+        finally:
+            header.fitting = False
+        if self.squeeze_share:
+            stretch = model.columnCount() - 1 if header.stretch is None else header.stretch
+            text = self._text_width(stretch, rows)
+            if text != self._stretch_text:
+                self._stretch_text, changed = text, True
+        if changed:
+            self._squeeze()
+        return changed
 
     def fit(self) -> None:
         """Size the columns to the first rows now, unless the user set the widths."""
@@ -149,7 +229,7 @@ class ColumnFitter(QObject):
         try:
             header.apply_stretch()
             for c in range(columns):
-                if c == stretch or header.isSectionHidden(c):
+                if c == stretch or c in self.live or header.isSectionHidden(c):
                     continue
                 if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
                     header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
@@ -169,7 +249,8 @@ class ColumnFitter(QObject):
                     self._natural = header.sectionSize(c)
         finally:
             header.fitting = False
-        self._squeeze()
+        if not self._measure_shown():
+            self._squeeze()
 
     def _squeeze(self) -> None:
         """Narrow the squeeze column while the stretch column would have less than stretch_min."""
@@ -180,8 +261,15 @@ class ColumnFitter(QObject):
         stretch = model.columnCount() - 1 if header.stretch is None else header.stretch
         others = sum(header.sectionSize(i) for i in range(header.count())
                      if i not in (c, stretch) and not header.isSectionHidden(i))
-        room = self.view.viewport().width() - others - self.stretch_min
-        width = max(min(self.squeeze_min, self._natural), min(self._natural, room))
+        room = self.view.viewport().width() - others  # for the two of them
+        if self.squeeze_share:
+            # Its own width while the stretch column's text fits beside it; else it gives way to
+            # that text, keeping its share of the room (and the stretch column the rest: no scroll bar).
+            wanted = max(self.stretch_min, self._stretch_text)
+            floor = max(min(self.squeeze_min, self._natural), int(room * self.squeeze_share))
+            width = min(self._natural, max(room - wanted, floor))
+        else:
+            width = max(min(self.squeeze_min, self._natural), min(self._natural, room - self.stretch_min))
         if width != header.sectionSize(c):
             header.fitting = True
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtTest import QTest
 
+from tests.ui.test_new_user_stumbles import _rows, bare_queue  # noqa: F401 (a fixture)
 from tests.ui.test_transfers import wait_listed
 
 
@@ -52,3 +53,37 @@ def test_refresh_reads_the_buckets_versioning_again(qtbot, window, demo_lake):
     qtbot.waitUntil(lambda: versions.state == core.ENABLED, timeout=10000)
     assert versions.versioning_action.text() == "Suspend bucket versioning…"
     assert "Versioning: on" in window.versioning_label.text()
+
+
+def test_a_narrow_queue_gives_speed_and_eta_only_what_they_show(qtbot, bare_queue):  # noqa: F811
+    """Finding D: at 900x600 the empty Speed and ETA columns kept ~130 px while Name and State were
+    cut off behind a horizontal scroll bar."""
+    from lakegui.ui.queue.view import TransferQueueView
+
+    view = TransferQueueView(bare_queue)
+    qtbot.addWidget(view)
+    view.resize(590, 200)  # the queue of a 900x600 window
+    view.show()
+    model, table = bare_queue.model, view.table
+    rows = _rows(1, [("upload", f"/data/up/lakegui/README-{i}.md") for i in range(6)], 1)
+    rows[0].state, rows[0].error = "failed", "the object exists with different content"
+    model.append_rows(rows)
+    header, fm = table.horizontalHeader(), table.fontMetrics()
+    qtbot.waitUntil(lambda: header.sectionSize(0) < 240)  # fitted
+    for c in (4, 5):  # nothing runs: as narrow as the header
+        assert header.sectionSize(c) <= header.sectionSizeFromContents(c).width() + 2
+    assert table.horizontalScrollBar().maximum() == 0
+    room = header.sectionSize(0) + header.sectionSize(6)
+    assert header.sectionSize(0) >= int(room * 0.4) - 1  # Name and State share what is left
+    assert header.sectionSize(6) >= int(room * 0.5)
+    rows[1].state, rows[1].speed, rows[1].bytes_done, rows[1].bytes_total = "running", 12.3e6, 1, 10**9
+    model.rows_changed([rows[1].job_id])  # a tick: Speed and ETA widen to what they show
+    assert header.sectionSize(4) >= fm.horizontalAdvance(model.index(1, 4).data())
+    assert header.sectionSize(5) >= fm.horizontalAdvance(model.index(1, 5).data())
+    assert table.horizontalScrollBar().maximum() == 0
+    rows[1].state = "done"
+    model.rows_changed([rows[1].job_id])  # and narrow again once nothing shown runs
+    assert header.sectionSize(4) <= header.sectionSizeFromContents(4).width() + 2
+    view.resize(1200, 200)  # room: Name whole beside the short states
+    qtbot.waitUntil(lambda: header.sectionSize(0) >= fm.horizontalAdvance(model.index(1, 0).data()))
+    assert table.horizontalScrollBar().maximum() == 0

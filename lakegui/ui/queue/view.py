@@ -121,21 +121,24 @@ class TransferQueueView(QFrame):
         self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
         # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        # To the first rows' contents (speeds and ETAs come later: room for them, and for any
-        # direction, when the first rows are all uploads); State stretches, and Name gives up
-        # width so that State keeps some in a narrow queue (its tooltip has the whole text).
+        # To the first rows' contents (room for any direction when the first rows are all uploads);
+        # Speed and ETA follow the rows shown (as narrow as their headers while nothing runs: they
+        # kept ~130 px empty). State stretches; Name keeps its width while the shown states fit beside
+        # it, else gives way down to 40% of their room (elided; State's tooltip has its whole text).
         directions = [str(d).capitalize() for d in Direction]
         widest = max(directions, key=self.table.fontMetrics().horizontalAdvance)
-        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress", 4: "999.9 MB/s",
-                                         5: "59m 59s"}, squeeze=0, squeeze_min=80,
+        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress"}, live=(4, 5),
+                    squeeze=0, squeeze_min=40, squeeze_share=0.4,
                     stretch_min=self.table.fontMetrics().horizontalAdvance("Failed: the object exists"))
         header = self.table.horizontalHeader()
+        # State may get narrower than Qt's minimum section rather than push out a horizontal scroll bar.
+        header.setMinimumSectionSize(self.table.fontMetrics().horizontalAdvance("State") + 12)
         # A click on a header sorts by it (names naturally: the model's SORT_ROLE); a third click
         # goes back to the order the jobs were queued in, which is where the queue starts.
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorClearable(True)
         self.table.setSortingEnabled(True)
-        for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 85), (5, 65)):
+        for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 60), (5, 45)):
             header.resizeSection(col, width)  # until the first rows arrive
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
