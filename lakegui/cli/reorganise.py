@@ -461,13 +461,20 @@ def tag(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    from ..core.tagging import TIERS, restore_state
+    from ..core.tagging import TIERS, restore_state, tier_problem
 
     start = time.monotonic()
     try:
-        bucket, key = _one_key(args)
+        bucket, key = _uri(args.target)
     except ValueError as exc:
         return fail_usage(str(exc))
+    prefix = not key or key.endswith("/")
+    if args.recursive and not prefix:
+        return fail_usage(f"with --recursive the target is a prefix ending in '/': s3://{bucket}/{key}/ "
+                          "(a bare name would also match its siblings' names)")
+    if prefix and not args.recursive:  # as rm and undelete say it
+        return fail_usage(f"s3://{bucket}/{key} is a prefix: add --recursive to restore every archived "
+                          "object under it")
     if not 1 <= args.days <= 36500:
         return fail_usage(f"--days must be 1 to 36,500, not {args.days}")
     if args.tier not in TIERS:
@@ -475,12 +482,16 @@ def restore(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    if prefix:
+        return _restore_prefix(args, conn, bucket, key, start)
     uri = f"s3://{bucket}/{key}"
     try:
         cls, state = restore_state(conn.client(), bucket, key)
     except Exception as exc:
         return _one_request_failed(args, start, key,
                                    error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None))
+    if problem := tier_problem(cls, args.tier):  # S3 would refuse it: said before anything is queued
+        return fail_usage(f"{uri}: {problem}")
     if args.dry_run:
         doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, storage_class=cls,
                        restore=state.describe())
@@ -489,7 +500,7 @@ def restore(args: argparse.Namespace) -> int:
         return EXIT_OK
     from ..core.transfers.object_jobs import restore_job
 
-    ran = _run_jobs(args, conn, f"restore {uri}", "restore", [restore_job(bucket, key, args.days, args.tier)])
+    ran = _run_jobs(args, conn, f"restore {uri}", "restore", [restore_job(bucket, key, args.days, args.tier, cls)])
     if isinstance(ran, int):
         return ran
     batch, queue_path, jobs, _ = ran
@@ -498,8 +509,73 @@ def restore(args: argparse.Namespace) -> int:
         return _one_request_failed(args, start, key, ended.error or f"the restore request is {ended.state}: "
                                    "`lakegui-cli queue resume` sends it")
     status = ended.error.removeprefix("restore ") or "started"
-    return _one_request_done(args, start, f"{uri}: restore {status} ({args.tier}, {args.days} days)",
-                             status=status, storage_class=cls, batch=batch, queue=queue_path)
+    line = f"{uri}: restore {status} ({args.tier}, {counted(args.days, 'day')})"
+    return _one_request_done(args, start, line, status=status, storage_class=cls, batch=batch, queue=queue_path)
+
+
+def _restore_prefix(args, conn, bucket: str, prefix: str, start: float) -> int:
+    """restore --recursive: a restore job for each Glacier / Deep Archive object under `prefix`
+    (one batch of the window's kind); the others are left. A tier the class refuses (Deep
+    Archive's Expedited) is refused up front when it is every object's, else those keys fail."""
+    from ..core.listing import PrefixLister
+    from ..core.tagging import ARCHIVED, DEEP_ARCHIVE_TIERS, tier_problem
+
+    where = f"s3://{bucket}/{prefix}"
+    try:
+        lister = PrefixLister(conn.listing_client(), bucket, prefix, recursive=True,
+                              raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
+        listed = [o for page in lister for o in page.objects]
+    except Exception as exc:
+        return fail(error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None,
+                                  connection=conn))
+    archived = [o for o in listed if o.storage_class in ARCHIVED]
+    others = len(listed) - len(archived)
+    if not archived:
+        return _one_request_failed(args, start, prefix, f"nothing to restore: no Glacier or Deep Archive object "
+                                   f"under {where} ({counted(others, 'object')}, none archived)")
+    if all(tier_problem(o.storage_class, args.tier) for o in archived):
+        return fail_usage(f"{where}: every archived object under it ({len(archived):,}) is in Deep Archive, which "
+                          f"has no {args.tier} tier: use --tier {' or --tier '.join(DEEP_ARCHIVE_TIERS)}")
+    note = f" ({counted(others, 'other object')} not archived, left as they are)" if others else ""
+    if args.dry_run:
+        if args.json:
+            print_json(_summary(jobs=len(archived), done=0, failures=[], start=start, dry_run=True,
+                                keys=[o.key for o in archived], not_archived=others))
+        else:
+            for o in archived:
+                refused = tier_problem(o.storage_class, args.tier)
+                print(f"restore s3://{bucket}/{o.key} ({o.storage_class})" + (f": refused, {refused}" if refused else ""))
+            print(f"{counted(len(archived), 'archived object')} would be restored from {where}{note}")
+        return EXIT_OK
+    print(f"{counted(len(archived), 'archived object')} to restore under {where}{note}",
+          file=sys.stderr if args.json else sys.stdout, flush=True)
+    from ..core.transfers.object_jobs import restore_job
+
+    jobs = [restore_job(bucket, o.key, args.days, args.tier, o.storage_class) for o in archived]
+    ran = _run_jobs(args, conn, f"Restore {counted(len(jobs), 'object')} in {where} ({args.tier}, {args.days} d)",
+                    "restore", jobs)
+    if isinstance(ran, int):
+        return ran
+    batch, queue_path, ended, summary = ran
+    done = [j for j in ended if str(j.state) == "done"]
+    again = sum(1 for j in done if "already" in j.error)
+    failures = [(j.key, j.error or f"the restore request is {j.state}: `lakegui-cli queue resume` sends it")
+                for j in ended if str(j.state) != "done"]
+    doc = _summary(jobs=len(jobs), done=len(done), failures=failures, start=start, started=len(done) - again,
+                   already_restored=again, not_archived=others, batch=batch, queue=queue_path,
+                   interrupted=summary.interrupted)
+    if args.json:
+        print_json(doc)
+    else:
+        for k, e in failures[:50]:
+            print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
+        if len(failures) > 50:
+            print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
+        parts = [f"{counted(n, 'object')} {what}" for n, what in
+                 ((len(done) - again, "started"), (again, "already restored (days updated)"),
+                  (len(failures), "failed")) if n]
+        print(f"Restore ({args.tier}, {counted(args.days, 'day')}) under {where}: " + ", ".join(parts))
+    return EXIT_FAILED if failures or summary.interrupted else EXIT_OK
 
 
 def mb(args: argparse.Namespace) -> int:
@@ -613,11 +689,15 @@ def add_parser(sub) -> None:
     _single_options(t)
     t.set_defaults(func=tag)
 
-    rs = add_command(sub, "restore", help="restore an archived (Glacier, Deep Archive) object for N days",
+    rs = add_command(sub, "restore", help="restore an archived (Glacier, Deep Archive) object, or every one under "
+                                          "a prefix with --recursive, for N days",
                      example="lakegui-cli restore s3://lake/archive/2015.parquet --days 7 --tier Bulk")
-    rs.add_argument("target", metavar="s3://BUCKET/KEY")
+    rs.add_argument("target", metavar="s3://BUCKET/KEY_OR_PREFIX/")
     rs.add_argument("--days", type=int, required=True, help="how long the restored copy stays readable")
-    rs.add_argument("--tier", default="Standard", help="Standard, Bulk or Expedited (default Standard)")
+    rs.add_argument("--tier", default="Standard",
+                    help="Standard, Bulk or Expedited (default Standard; Deep Archive takes Standard or Bulk)")
+    rs.add_argument("--recursive", action="store_true",
+                    help="every Glacier and Deep Archive object under the prefix (the others are left)")
     _single_options(rs)
     rs.set_defaults(func=restore)
 

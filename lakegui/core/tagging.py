@@ -10,6 +10,7 @@ from datetime import datetime
 from .buckets import bucket_name_problem
 
 TIERS = ("Standard", "Bulk", "Expedited")
+DEEP_ARCHIVE_TIERS = ("Standard", "Bulk")  # S3 refuses Expedited for Deep Archive
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # classes whose objects must be restored to be read
 STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER",
                    "DEEP_ARCHIVE", "REDUCED_REDUNDANCY")
@@ -103,6 +104,14 @@ def request_restore(client, bucket: str, key: str, days: int, tier: str = "Stand
     resp = client.restore_object(Bucket=bucket, Key=key,
                                  RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}})
     return "already restored" if resp.get("ResponseMetadata", {}).get("HTTPStatusCode") == 200 else "started"
+
+
+def tier_problem(storage_class: str, tier: str) -> str:
+    """Why S3 would refuse to restore an object of `storage_class` at `tier`, for a person; ''
+    when it takes it. Deep Archive has no Expedited tier (S3 answers InvalidArgument)."""
+    if storage_class == "DEEP_ARCHIVE" and tier not in DEEP_ARCHIVE_TIERS:
+        return f"Deep Archive has no {tier} tier: its objects are restored at {' or '.join(DEEP_ARCHIVE_TIERS)}"
+    return ""
 
 
 def create_bucket(client, name: str, region: str = "") -> None:

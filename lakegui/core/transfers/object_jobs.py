@@ -55,10 +55,12 @@ def tag_job(bucket: str, key: str, tags: dict[str, str]) -> NewJob:
                   extra={"Tags": json.dumps(tags, sort_keys=True)})
 
 
-def restore_job(bucket: str, key: str, days: int, tier: str = "Standard") -> NewJob:
-    """A job asking S3 to restore an archived object for `days` days at `tier`."""
-    return NewJob(Direction.RESTORE, bucket, key, "", policy=OverwritePolicy.OVERWRITE,
-                  extra={"Days": str(days), "Tier": tier})
+def restore_job(bucket: str, key: str, days: int, tier: str = "Standard", storage_class: str = "") -> NewJob:
+    """A job asking S3 to restore an archived object for `days` days at `tier`. `storage_class`,
+    when known (listed), lets the job refuse a tier the class has not (Deep Archive's Expedited)
+    without asking S3."""
+    extra = {"Days": str(days), "Tier": tier, **({"StorageClass": storage_class} if storage_class else {})}
+    return NewJob(Direction.RESTORE, bucket, key, "", policy=OverwritePolicy.OVERWRITE, extra=extra)
 
 
 def bucket_job(name: str, region: str = "") -> NewJob:
@@ -144,8 +146,10 @@ def _one_request(engine: EngineBase, job: Job) -> Outcome:
         put_tags(client, job.bucket, job.key, json.loads(job.extra.get("Tags", "{}")))
         return Outcome(JobState.DONE)
     if job.direction is Direction.RESTORE:
-        from ..tagging import request_restore
+        from ..tagging import request_restore, tier_problem
 
+        if problem := tier_problem(job.extra.get("StorageClass", ""), job.extra.get("Tier", "Standard")):
+            raise JobError(problem, permanent=True)
         try:
             status = request_restore(client, job.bucket, job.key, int(job.extra.get("Days", 0)),
                                      job.extra.get("Tier", "Standard"))
