@@ -510,7 +510,16 @@ def restore(args: argparse.Namespace) -> int:
                                    "`lakegui-cli queue resume` sends it")
     status = ended.error.removeprefix("restore ") or "started"
     line = f"{uri}: restore {status} ({args.tier}, {counted(args.days, 'day')})"
-    return _one_request_done(args, start, line, status=status, storage_class=cls, batch=batch, queue=queue_path)
+    expiry = None
+    if "already" in status:  # readable now: say until when, as the days were just updated
+        try:
+            expiry = restore_state(conn.client(), bucket, key)[1].expiry
+        except Exception:  # noqa: BLE001  the restore is made; only its new date is not known
+            expiry = None
+        until = f" until {expiry:%Y-%m-%d %H:%M} UTC" if expiry else ""
+        line = f"{uri}: already restored{until} (days updated: {counted(args.days, 'day')} from now)"
+    return _one_request_done(args, start, line, status=status, storage_class=cls, batch=batch, queue=queue_path,
+                             **({"expiry": expiry.isoformat()} if expiry else {}))
 
 
 def _restore_prefix(args, conn, bucket: str, prefix: str, start: float) -> int:

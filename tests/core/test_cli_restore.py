@@ -1,6 +1,6 @@
-"""`lakegui-cli restore` (moto in-process), session 9's second trial, finding F: a tier Deep
+"""`lakegui-cli restore` (moto in-process), session 9's second trial, findings F and G: a tier Deep
 Archive has not is refused up front (or per key under a prefix), a prefix is restored with
---recursive as the window restores folders."""
+--recursive as the window restores folders, and an object already restored says until when."""
 
 from __future__ import annotations
 
@@ -56,6 +56,20 @@ def test_a_prefix_needs_recursive_and_restores_its_archived_objects(s3, tmp_path
     assert "2 archived objects to restore under s3://lake/arch/ (1 other object not archived" in out
     assert out.splitlines()[-1] == ("Restore (Standard, 3 days) under s3://lake/arch/: 1 object started, "
                                     "1 object already restored (days updated)")
+
+
+def test_an_object_already_restored_says_until_when(s3, tmp_path, capsys):
+    arch(s3)
+    q = str(tmp_path / "q.sqlite3")
+    assert main(["restore", "s3://lake/arch/cold.bin", "--days", "1", "--queue", q]) == 0
+    assert capsys.readouterr().out.strip() == "s3://lake/arch/cold.bin: restore started (Standard, 1 day)"
+    assert main(["restore", "s3://lake/arch/cold.bin", "--days", "5", "--queue", q]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("s3://lake/arch/cold.bin: already restored until 20") and \
+        line.endswith(" UTC (days updated: 5 days from now)"), line
+    assert main(["restore", "s3://lake/arch/cold.bin", "--days", "2", "--queue", q, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "already restored" and doc["expiry"][:4] == line.split("until ")[1][:4]
 
 
 def test_a_restore_job_refuses_a_tier_its_class_has_not_without_asking(s3):
