@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", choices=("system", "light", "dark"), default="",
                    help="colours for this run (default: as in Settings, which follows the system)")
     conn = p.add_argument_group("connection (not saved)")
-    conn.add_argument("--endpoint-url", default="", help="S3 endpoint; empty for AWS")
+    conn.add_argument("--endpoint-url", default="",
+                      help="S3 endpoint (default: AWS_ENDPOINT_URL or the AWS profile's endpoint_url when set, "
+                           "else AWS)")
     conn.add_argument("--profile", default="", help="AWS profile from your shared config")
     conn.add_argument("--region", default="us-east-1")
     conn.add_argument("--bucket", default="")
