@@ -4,17 +4,21 @@ process (a CLI's start-up would drown the differences), uploading and downloadin
 SeaweedFS, over a grid of part sizes × connections. Rounds interleaved, every (size, direction,
 candidate) shuffled within a round; medians of wall time, CPU time (this process, every thread:
 the native client's too) and SeaweedFS's CPU; peak RSS per run (VmHWM, reset before each run
-through /proc/self/clear_refs, so it includes the ~100 MB the process holds anyway).
+through /proc/self/clear_refs after a malloc_trim). "The run's MB" is that peak above the RSS at
+the reset: what one transfer adds. The absolute peak is not a CLI's: each run's fresh engine
+leaves ~10 MB behind, so the RSS at the reset grows through a run of this bench.
 
-    .venv/bin/python bench/partsizes.py                # the full grid, ~8 minutes quiet
+    .venv/bin/python bench/partsizes.py                # the full grid, 100 MiB and 1 GiB
+    .venv/bin/python bench/partsizes.py --sizes 5120 --rounds 2   # 5 GiB, --big-grid's candidates
     .venv/bin/python bench/partsizes.py --quick        # 2 part sizes x 2 connections, 100 MiB
 
 Uploads go through parts.py (what every multipart upload uses), downloads through the native
-client with verification on (the CRC64NVME the source object carries). A candidate is forced
-as a user's setting would force it (multipart_chunksize, max_concurrency: tuning.plan keeps
-them); a download's connections are also set on the engine's `_per_file` (the native engine's
-per-transfer cap), so the candidate applies whether or not its download() asks tuning.py yet.
-The row `table` is what tuning.plan chooses with the default settings.
+client with verification on (the CRC64NVME the source object carries). A candidate is forced as
+tuning.py's only row, without its memory cap; a download's part size is also the native client's
+(multipart_chunksize) and its connections the engine's `_per_file`, so the candidate applies
+whether or not download() asks tuning.py yet. The row `table` is tuning.plan's own choice with
+the default settings (run once: not again as a candidate). `before` is 10 MiB x 4, the fixed
+values before tuning.py.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 The table below was chosen from bench/partsizes.py's measurements (docs/BENCHMARKS.md, "Part
 sizes and connections"): one process, the engine alone, loopback SeaweedFS, 2 cores. A setting
 the user changed from its default (Settings › part size, parts in flight) wins over the table,
-then S3's limits (parts of 5 MiB to 5 GiB, at most 10,000 of them) and the memory budget
-(part size × connections in flight) have the last word.
+then S3's multipart limits (uploads: parts of 5 MiB to 5 GiB, at most 10,000 of them, so a
+5 TB file needs parts of 525 MiB) and the memory budget (part size × connections in flight) have
+the last word.
 """
 
 from __future__ import annotations
@@ -18,16 +19,26 @@ GIB = 1024 * MIB
 MIN_PART = 5 * MIB  # S3: every part but the last
 MAX_PART = 5 * GIB
 MAX_PARTS = 10_000
-# Bytes of parts in flight for one file: parts.py holds each part it sends in memory, and the
-# native client buffers about a part per connection while downloading. Chosen so a 5 GiB transfer
-# stays under 300 MB of RSS with the process's ~100 MB of code and clients.
+# Bytes of parts in flight for one file: parts.py holds each part it sends in memory (measured:
+# a run adds about part size x connections), and the native client buffers several parts per
+# connection while downloading (8 MiB x 4 adds about 200 MB). Only a part size the limits or the
+# user made big meets it: it then cuts the connections, down to one.
 MEMORY_BUDGET = 128 * MIB
 
 UPLOAD, DOWNLOAD = "upload", "download"
-# (files up to this many bytes, part size, connections), first match; measured 2026-12-01.
+# (files up to this many bytes, part size, connections), first match. bench/partsizes.py,
+# 2026-12-01, under load, 100 MiB, 1 GiB and 5 GiB over 8-64 MiB x 4-16 (docs/BENCHMARKS.md):
+# - wall times were within the load's noise everywhere; CPU and memory decided.
+# - more than 4 connections gained nothing measurable on 2 cores and cost memory (parts in
+#   flight); the native client's own choice was measured worse before (crt_engine.py).
+# - uploads: 16 MiB parts used the least CPU at 1 GiB and 5 GiB (0.86-1.05 s a GiB, against
+#   1.05-1.11 s at 10 MiB and 1.20-1.35 s at 8 or 32 MiB); under 512 MiB the CPU was the same
+#   for all, and 8 MiB parts lose less to a kill and give the progress finer steps.
+# - downloads: 8-10 MiB parts were best at every size; 16 MiB took 1.2x the CPU and 1.5-2x the
+#   memory (a 5 GiB download would pass 300 MB), 32-64 MiB 1.4-2x the CPU and 3-4x the memory.
 _TABLE = {
-    UPLOAD: ((512 * MIB, 8 * MIB, 4), (4 * GIB, 16 * MIB, 4), (None, 16 * MIB, 4)),
-    DOWNLOAD: ((512 * MIB, 8 * MIB, 4), (4 * GIB, 8 * MIB, 4), (None, 8 * MIB, 4)),
+    UPLOAD: ((512 * MIB, 8 * MIB, 4), (None, 16 * MIB, 4)),
+    DOWNLOAD: ((None, 8 * MIB, 4),),
 }
 
 
