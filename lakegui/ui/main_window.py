@@ -576,7 +576,13 @@ class MainWindow(QMainWindow):
 
     def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
         log.info("Queued %s (batch %d)", counted(jobs, "transfer"), batch)
-        self.statusBar().showMessage(f"Queued {counted(jobs, 'transfer')}")
+        service = self.transfers.service
+        if service is not None and service.held:  # they wait: "Queued" alone read as started
+            keys = self.queue.resume_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            self.statusBar().showMessage(f"Queued {counted(jobs, 'transfer')} (paused: the queue is held; "
+                                         f"Resume: {keys})")
+        else:
+            self.statusBar().showMessage(f"Queued {counted(jobs, 'transfer')}")
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         self._ended[state] = self._ended.get(state, 0) + 1

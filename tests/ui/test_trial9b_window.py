@@ -87,3 +87,42 @@ def test_a_narrow_queue_gives_speed_and_eta_only_what_they_show(qtbot, bare_queu
     view.resize(1200, 200)  # room: Name whole beside the short states
     qtbot.waitUntil(lambda: header.sectionSize(0) >= fm.horizontalAdvance(model.index(1, 0).data()))
     assert table.horizontalScrollBar().maximum() == 0
+
+
+def test_a_paused_row_with_every_byte_sent_is_not_shown_done():
+    """Finding E: after `queue pause` during an upload, rows read "Paused" at 100% (every part
+    sent, the upload not completed), which looks done."""
+    from lakegui.core.transfers.service import JobRow
+    from lakegui.ui.queue.model import FRACTION_ROLE, TransferTableModel
+
+    model = TransferTableModel()
+    sent = JobRow("big.bin", "upload", "paused", bytes_done=1000, bytes_total=1000, job_id=1)
+    done = JobRow("small.bin", "upload", "done", bytes_done=10, bytes_total=10, job_id=2)
+    half = JobRow("half.bin", "upload", "paused", bytes_done=500, bytes_total=1000, job_id=3)
+    model.append_rows([sent, done, half])
+    assert model.index(0, 3).data() == "99%" and model.index(0, 3).data(FRACTION_ROLE) == 0.99
+    assert model.index(0, 6).data() == "Paused (all sent, not completed: Resume finishes it)"
+    assert model.index(1, 3).data() == "100%" and model.index(1, 6).data() == "Done"
+    assert model.index(2, 3).data() == "50%" and model.index(2, 6).data() == "Paused"
+
+
+def test_a_transfer_queued_while_the_queue_is_held_says_it_waits(qtbot, window, demo_connection, tmp_path):
+    """Finding E: an upload added to a held queue said "Queued 1 transfer", though it waits."""
+    from tests.ui.test_transfers import drop
+
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    window.queue.pause_action.trigger()  # nothing selected: the whole queue, held
+    assert window.transfers.service.held
+    f = tmp_path / "held.txt"
+    f.write_bytes(b"held")
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        assert drop(b.table, [f]).isAccepted()
+    assert window.statusBar().currentMessage() == \
+        "Queued 1 transfer (paused: the queue is held; Resume: Ctrl+R)"
+    model = window.transfers.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1 and model.row(0).state == "paused", timeout=5000)
+    window.queue.cancel_action.trigger()
+    qtbot.waitUntil(lambda: model.row(0).state == "cancelled", timeout=5000)
+    window.queue.resume_action.trigger()  # the hold ends
+    assert not window.transfers.service.held

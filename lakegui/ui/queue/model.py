@@ -36,6 +36,23 @@ _DIGITS = re.compile(r"(\d+)")
 _STATE_ORDER = {"running": 0, "queued": 1, "paused": 2, "failed": 3, "done": 4, "skipped": 5, "cancelled": 6}
 
 
+def shown_fraction(r: JobRow) -> float:
+    """The progress a row shows: 100% only once it is done (or skipped: there already). An upload paused with every part sent
+    is not an object yet (its completion has not run), and a bar at 100% reads as done."""
+    return r.fraction if r.state in ("done", "skipped") else min(r.fraction, 0.99)
+
+
+def state_text(r: JobRow) -> str:
+    """The State cell's text."""
+    text = _STATE_TEXT.get(r.state, r.state)
+    if r.error and r.state in ("failed", "skipped"):
+        return f"{text}: {advised(r.error, CONFLICT_ADVICE)}"
+    if r.state == "paused" and r.bytes_total and r.bytes_done >= r.bytes_total:  # sent, not completed
+        moved = {"upload": "all sent", "download": "all received"}.get(r.direction, "all copied")
+        return f"{text} ({moved}, not completed: Resume finishes it)"
+    return text
+
+
 def natural_key(text: str) -> tuple:
     """A sort key that orders the numbers in names by value: f1, f2, f10, f100 (case ignored)."""
     parts = _DIGITS.split(text.casefold())
@@ -224,15 +241,13 @@ class TransferTableModel(ColumnTableModel):
             if col == 2:
                 return human_size(r.bytes_total)
             if col == 3:
-                return f"{r.fraction:.0%}"
+                return f"{shown_fraction(r):.0%}"
             if col == 4:
                 return f"{human_size(r.speed)}/s" if r.speed and r.state == "running" else ""
             if col == 5:
                 return human_duration(r.eta)
             if col == 6:
-                text = _STATE_TEXT.get(r.state, r.state)
-                return f"{text}: {advised(r.error, CONFLICT_ADVICE)}" if r.error and r.state in ("failed", "skipped") \
-                    else text
+                return state_text(r)
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
             return icon(_ICONS.get(r.direction, "download"))
         elif role == Qt.ItemDataRole.ToolTipRole:
@@ -248,7 +263,7 @@ class TransferTableModel(ColumnTableModel):
         elif role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         elif role == FRACTION_ROLE or (role == Qt.ItemDataRole.UserRole and col == self.PROGRESS_COLUMN):
-            return r.fraction
+            return shown_fraction(r)
         elif role == SORT_ROLE:
             return self.sort_value(r, col)
         elif role == JOB_ID_ROLE:
