@@ -309,7 +309,8 @@ def _delete_source(client, job: Job, engine: EngineBase) -> None:
     """Delete a move's source (`client` None: through the engine's connection). On the engine's
     connection an unversioned key goes into a DeleteObjects shared with the other moves in
     flight (SourceDeletes); this returns once that request has answered for it."""
-    if (client is None or client is engine.client) and not job.src_version and _xml_safe(job.src_key):
+    if BATCH_SOURCE_DELETES and (client is None or client is engine.client) and not job.src_version \
+            and _xml_safe(job.src_key):
         try:
             _source_deletes(engine).delete(job.src_bucket, job.src_key)
         except _NotDeleted as exc:
@@ -330,8 +331,12 @@ def _delete_source(client, job: Job, engine: EngineBase) -> None:
 # A move's source deletes, batched. 10,000 moved keys were 10,000 DeleteObject requests (half
 # of a move's requests); DeleteObjects takes 1,000 keys a request.
 # In flight per engine: a move's job waits for the request carrying its source. 10,000 keys on
-# loopback SeaweedFS, under load: 1 at once 30 keys a request, 2 at once 13, 8 at once 2.5.
+# loopback SeaweedFS, under load: 1 at once 30 keys a request, 2 at once 13, 8 at once 2.5; 16 at
+# once spent as much CPU as a DeleteObject a key.
 DELETES_AT_ONCE = 2
+# Under load the batched move saved a third of lakegui's CPU but took longer (docs/BENCHMARKS.md,
+# session 9): False sends a DeleteObject per source again, for a quiet machine's A/B.
+BATCH_SOURCE_DELETES = True
 _deletes_lock = threading.Lock()
 
 
