@@ -156,7 +156,11 @@ def run(options: LaunchOptions) -> int:
     from .ui.stop_signals import StopOnSignals
 
     # kill <pid> and Ctrl+C close the windows as File › Quit does: the queue stops and is recorded.
-    stop_signals = StopOnSignals(qt_app.closeAllWindows)
+    def stop() -> None:
+        lake.window.ask_before_quit = False  # a kill is not asked whether to stop the transfers
+        qt_app.closeAllWindows()
+
+    stop_signals = StopOnSignals(stop)
     log.info("Window open; SIGTERM or SIGINT closes it")
     # The loop ends when main() returns, not when Qt sees the last window go: a quit while the demo
     # lake was starting stopped the loop under main() ("Event loop stopped before Future completed").

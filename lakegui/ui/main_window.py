@@ -22,7 +22,7 @@ from ..core.connection import Connection
 from ..core.listing import ObjectEntry, parse_s3_uri
 from ..core.settings import Settings, TransferSettings
 from ..core.transfers.object_jobs import delete_results
-from ..core.units import counted
+from ..core.units import counted, human_size
 from .backfills.notifier import Notifier
 from .bookmarks import BookmarksPanel, bookmark_title
 from .browser.location import Location
@@ -108,6 +108,11 @@ class MainWindow(QMainWindow):
         # A notice bar for things the user must know but need not answer (e.g. a reset settings file);
         # it goes when closed, or with the user's next navigation or successful action.
         self.notice = NoticeBar(self)
+        # Quitting while transfers run asks first, saying they continue next start (Ctrl+Q quit
+        # without a word); (text, informative text) -> quit or not, replaceable in tests. A kill
+        # (SIGTERM, SIGINT) is not asked: app.py clears ask_before_quit.
+        self.ask_before_quit = True
+        self.confirm_quit = self._confirm_quit
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -150,6 +155,8 @@ class MainWindow(QMainWindow):
         self.transfer_actions.enqueued.connect(self._on_transfer_actions_enqueued)
         self.browser.object_actions.done.connect(self._on_object_actions_done)
         self.browser.filter_edit.textChanged.connect(self._show_count)
+        self._selection_shown = False  # the status bar counts the selection (more than one row)
+        self.browser.table.selectionModel().selectionChanged.connect(self._on_browser_selection_changed)
         self.browser.object_actions.failed.connect(self.show_notice)
         self.browser.object_actions.attach(self.transfers)  # Delete… queues delete jobs
         self.browser.object_actions.queued.connect(
@@ -634,6 +641,22 @@ class MainWindow(QMainWindow):
         if not self.browser.loading:  # while loading, the progress message says more
             self.statusBar().showMessage(self._count_message())
 
+    def _on_browser_selection_changed(self, *_) -> None:
+        """While more than one row is selected the status bar counts them, as file managers do;
+        back to the folder's count when the selection shrinks to one."""
+        if self.browser.loading:
+            return
+        rows = len(self.browser.table.selectionModel().selectedRows())
+        if rows > 1:
+            objects, prefixes = self.browser.selected_entries()
+            size = human_size(sum(o.size for o in objects))
+            folders = f" ({counted(len(prefixes), 'folder')})" if prefixes else ""
+            self.statusBar().showMessage(f"{self._count_message()} · {rows:,} selected{folders}, {size}")
+            self._selection_shown = True
+        elif self._selection_shown:
+            self._selection_shown = False
+            self.statusBar().showMessage(self._count_message())
+
     def _count_message(self) -> str:
         shown, loaded = self.browser.model.rowCount(), self.browser.model.loaded
         return counted(loaded, "item") if shown == loaded else f"{shown:,} of {counted(loaded, 'item')}"
@@ -834,7 +857,31 @@ class MainWindow(QMainWindow):
         self.transfer_actions.cancel()
         self.transfers.shutdown()
 
+    def _confirm_quit(self, text: str, informative: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit lakegui", text, QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(informative)
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(quit_button)  # nothing is lost by quitting
+        box.exec()
+        return box.clickedButton() is quit_button
+
+    def _quit_question(self) -> tuple[str, str] | None:
+        """What to ask before quitting, or None to quit without asking (nothing runs)."""
+        running = self.transfers.running_count
+        if not running or not self.ask_before_quit:
+            return None
+        one = running == 1
+        return (f"{counted(running, 'transfer')} {'is' if one else 'are'} running.",
+                f"Quit now and {'it stops' if one else 'they stop'} here with {'its' if one else 'their'} "
+                f"progress kept: {'it continues' if one else 'they continue'} where {'it' if one else 'they'} "
+                "left off the next time lakegui starts (or with lakegui-cli queue resume).")
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        question = self._quit_question()
+        if question is not None and not self.confirm_quit(*question):
+            event.ignore()
+            return
         self.save_layout()
         self.shutdown()
         super().closeEvent(event)

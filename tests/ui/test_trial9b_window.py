@@ -126,3 +126,48 @@ def test_a_transfer_queued_while_the_queue_is_held_says_it_waits(qtbot, window, 
     qtbot.waitUntil(lambda: model.row(0).state == "cancelled", timeout=5000)
     window.queue.resume_action.trigger()  # the hold ends
     assert not window.transfers.service.held
+
+
+def test_the_status_bar_counts_a_selection_of_several_rows(qtbot, window, demo_connection):
+    """Finding G: the status bar said "2,000 items" with 41 of them selected."""
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    table, model = b.table, b.table.model()
+    assert model.rowCount() == 2  # data/ and README.txt
+    readme = next(r for r in range(2) if model.index(r, 0).data() == "README.txt")
+    size = model.index(readme, 1).data()
+    table.selectRow(readme)
+    assert window.statusBar().currentMessage() == "2 items"  # one row: the folder's count
+    table.selectAll()
+    assert window.statusBar().currentMessage() == f"2 items · 2 selected (1 folder), {size}"
+    table.selectRow(readme)
+    assert window.statusBar().currentMessage() == "2 items"
+
+
+def test_quitting_while_transfers_run_says_they_continue_next_start(qtbot, window, demo_connection, tmp_path):
+    """Finding G: Ctrl+Q during an upload quit without a word (it resumed on the next start, but
+    nothing said it would)."""
+    import os
+    from dataclasses import replace
+
+    from lakegui.core.settings import MB
+    from tests.ui.test_transfers import drop
+
+    asked = []
+    window.confirm_quit = lambda text, more: asked.append((text, more)) or False  # Keep running
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    assert window._quit_question() is None  # nothing runs: quit at once
+    window.transfers.apply_settings(replace(window.transfers.settings, max_bandwidth=256 * 1024))
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(2 * MB))
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        assert drop(b.table, [big]).isAccepted()
+    model = window.transfers.model
+    qtbot.waitUntil(lambda: model.row(0).state == "running", timeout=10000)
+    assert not window.close()  # kept open
+    assert window.isVisible() and model.row(0).state == "running"
+    assert asked == [("1 transfer is running.", "Quit now and it stops here with its progress kept: it continues "
+                      "where it left off the next time lakegui starts (or with lakegui-cli queue resume).")]
+    window.queue.cancel_action.trigger()
+    qtbot.waitUntil(lambda: model.row(0).state == "cancelled", timeout=10000)
