@@ -45,8 +45,9 @@ def test_5_gib_keeps_what_is_in_flight_under_the_memory_target(direction):
     assert p.part_size * p.connections <= 160 * MIB
 
 
-def test_the_upload_table_is_per_file_size_not_one_number():
-    assert len({plan(size, UPLOAD) for size in (100 * MIB, 1 * GIB, 5 * GIB)}) > 1
+def test_an_upload_s_part_size_grows_with_the_file_past_s3s_part_count():
+    small, big = plan(5 * GIB, UPLOAD), plan(200 * GIB, UPLOAD)
+    assert big.part_size > small.part_size and -(-200 * GIB // big.part_size) <= MAX_PARTS
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

@@ -27,17 +27,22 @@ MEMORY_BUDGET = 128 * MIB
 
 UPLOAD, DOWNLOAD = "upload", "download"
 # (files up to this many bytes, part size, connections), first match. bench/partsizes.py,
-# 2026-12-01, under load, 100 MiB, 1 GiB and 5 GiB over 8-64 MiB x 4-16 (docs/BENCHMARKS.md):
-# - wall times were within the load's noise everywhere; CPU and memory decided.
+# 2026-12-01, under load (load average 8-16 on 2 cores), 100 MiB, 1 GiB and 5 GiB over
+# 8-64 MiB x 4-16 (docs/BENCHMARKS.md, "Part sizes and connections"):
 # - more than 4 connections gained nothing measurable on 2 cores and cost memory (parts in
 #   flight); the native client's own choice was measured worse before (crt_engine.py).
-# - uploads: 16 MiB parts used the least CPU at 1 GiB and 5 GiB (0.86-1.05 s a GiB, against
-#   1.05-1.11 s at 10 MiB and 1.20-1.35 s at 8 or 32 MiB); under 512 MiB the CPU was the same
-#   for all, and 8 MiB parts lose less to a kill and give the progress finer steps.
-# - downloads: 8-10 MiB parts were best at every size; 16 MiB took 1.2x the CPU and 1.5-2x the
-#   memory (a 5 GiB download would pass 300 MB), 32-64 MiB 1.4-2x the CPU and 3-4x the memory.
+# - uploads: SeaweedFS's CPU (12 s a GiB) bounds them whatever the parts. 8 MiB parts had the
+#   best median wall time at 100 MiB (1.4 s) and 5 GiB (117 s against 138-166 s for 10-32 MiB,
+#   both rounds), not at 1 GiB (31 s against 29 s, 4 rounds); 16 MiB used the least CPU of our
+#   own (5.3 s against 6.4 s at 5 GiB), which is 2% of the upload's CPU with SeaweedFS's.
+# - downloads: 8 MiB parts had the best median at 100 MiB and 5 GiB (24 s against 32 s at
+#   10 MiB) with the same CPU; 16 MiB took 1.2x the CPU and 1.5-2x the memory (a 5 GiB
+#   download would pass 300 MB), 32-64 MiB 1.4-2x the CPU and 3-4x the memory.
+# So one row each from 100 MB to 5 GB on this machine; bigger files grow their parts by S3's
+# limits (uploads past 78 GiB) and then lose connections to MEMORY_BUDGET. A row per size is
+# where another machine's measurements would go.
 _TABLE = {
-    UPLOAD: ((512 * MIB, 8 * MIB, 4), (None, 16 * MIB, 4)),
+    UPLOAD: ((None, 8 * MIB, 4),),
     DOWNLOAD: ((None, 8 * MIB, 4),),
 }
 
