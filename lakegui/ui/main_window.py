@@ -95,6 +95,9 @@ class MainWindow(QMainWindow):
         self.left_splitter.addWidget(self.queue)
         self.left_splitter.setStretchFactor(0, 3)
         self.left_splitter.setStretchFactor(1, 1)
+        # Tab from the objects goes to the transfers' rows (when there are any), then on round the
+        # panes' controls; it went from the objects to the toolbar's buttons first.
+        QWidget.setTabOrder(self.browser.table, self.queue.table)
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.setObjectName("mainSplitter")
         self.main_splitter.addWidget(self.left_splitter)

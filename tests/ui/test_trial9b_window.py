@@ -171,3 +171,21 @@ def test_quitting_while_transfers_run_says_they_continue_next_start(qtbot, windo
                       "where it left off the next time lakegui starts (or with lakegui-cli queue resume).")]
     window.queue.cancel_action.trigger()
     qtbot.waitUntil(lambda: model.row(0).state == "cancelled", timeout=10000)
+
+
+def test_tab_goes_from_the_objects_to_the_transfers(qtbot, window, demo_connection, tmp_path):
+    """Finding B: the queue could not be reached from the objects by keyboard."""
+    from tests.ui.test_transfers import drop
+
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    f = tmp_path / "tab.txt"
+    f.write_bytes(b"tab")
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        assert drop(b.table, [f]).isAccepted()
+    qtbot.waitUntil(window.queue.table.isVisible, timeout=5000)
+    window.activateWindow()
+    b.table.setFocus()
+    qtbot.waitUntil(b.table.hasFocus, timeout=2000)
+    QTest.keyClick(b.table, Qt.Key.Key_Tab)
+    qtbot.waitUntil(window.queue.table.hasFocus, timeout=2000)
