@@ -414,3 +414,25 @@ def test_progress_samples_a_watched_download_file(tmp_path):
     assert p.sample() == 70
     f.write_bytes(b"x" * 500)
     assert p.sample() == 100  # never beyond the total
+
+
+def test_a_finished_run_lets_go_of_its_transfer_so_the_native_client_can_be_freed(backend, server, tmp_path):
+    """A native request's callbacks are held in C and lead back to the job's control (the
+    checkpoint records through it), a loop the collector cannot see: every big download kept
+    its request, and with it the engine's whole native client, after the engine was closed."""
+    import gc
+    import weakref
+
+    data = os.urandom(6 * MB)  # over SMALL's threshold: ranges, a checkpoint, a verifying HEAD
+    server.put_object(Bucket=BUCKET, Key="big.bin", Body=data)
+    e = backend.engine()
+    control = JobControl()
+    out = e.run(job(Direction.DOWNLOAD, "big.bin", tmp_path / "big.bin", size=len(data)), control, Progress())
+    assert out.state is JobState.DONE and (tmp_path / "big.bin").read_bytes() == data
+    assert control._transfer is None
+    native = weakref.ref(e._s3) if backend.kind == "awscrt" else None
+    backend._engines.remove(e)
+    e.close()
+    del e
+    gc.collect()
+    assert native is None or native() is None

@@ -39,7 +39,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from ..connection import Connection
 from ..settings import TransferSettings
-from . import ranges, verify
+from . import ranges, tuning, verify
 from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
 from .jobs import Direction, Job, Outcome
 
@@ -103,9 +103,6 @@ class CrtEngine(EngineBase):
                                    service="s3", region=self._region,
                                    credentials_provider=AwsCredentialsProvider.new_delegate(self._resolve))
         s = self.settings
-        # Connections for one multipart-sized transfer: more than about two per core only adds
-        # contention (measured on 2 cores: 4 beat the CRT's own choice by 20-40% up and down).
-        self._per_file = min(s.max_concurrency, max(4, 2 * (os.cpu_count() or 2)))
         self._s3 = S3Client(region=self._region, signing_config=signing,
                             tls_mode=S3RequestTlsMode.ENABLED if self._tls else S3RequestTlsMode.DISABLED,
                             part_size=s.multipart_chunksize, multipart_upload_threshold=s.multipart_threshold,
@@ -195,7 +192,8 @@ class CrtEngine(EngineBase):
         request = self._s3.make_request(
             type=S3RequestType.PUT_OBJECT, request=HttpRequest("PUT", url_path, HttpHeaders(headers)),
             send_filepath=str(path), on_progress=progress.add, checksum_config=checksum,
-            max_active_connections_override=self._per_file if multipart else None,
+            max_active_connections_override=tuning.plan(before.st_size, tuning.UPLOAD, self.settings).connections
+            if multipart else None,
             on_headers=lambda status_code, headers, **kw: got.update((k.lower(), v) for k, v in headers))
         control.attach(request)
         try:
@@ -247,6 +245,7 @@ class CrtEngine(EngineBase):
             done, state, note = self.resume_from(job, temp, exp, control)
             progress.add(done.done())  # kept bytes count as done at once
             big = job.size >= self.settings.multipart_threshold
+            plan = tuning.plan(job.size, tuning.DOWNLOAD, self.settings)  # measured per size (tuning.py)
             # The body is written here, not by the CRT (recv_filepath): the CRT writes parts in any
             # order and says nothing of which are done, while on_body hands them over in order,
             # part-sized, at their offset in the object (a ranged GET's too), so `done` knows what
@@ -288,8 +287,8 @@ class CrtEngine(EngineBase):
                     type=S3RequestType.GET_OBJECT, request=HttpRequest(
                         "GET", url_path + (f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""),
                         HttpHeaders(headers)),
-                    on_body=on_body, on_headers=on_headers,
-                    max_active_connections_override=self._per_file if (end or job.size) - start >=
+                    on_body=on_body, on_headers=on_headers, part_size=plan.part_size,
+                    max_active_connections_override=plan.connections if (end or job.size) - start >=
                     self.settings.multipart_threshold else None)
                 control.attach(request)
                 try:

@@ -143,6 +143,14 @@ class JobControl:
         if stopped:
             transfer.cancel()
 
+    def detach(self) -> None:
+        """Let go of the last transfer once the job's run is over. A native request's callbacks
+        are held in C and lead back here (a download's checkpoint records through this control),
+        a loop the collector cannot see: kept, it would keep the request and its whole native
+        client alive after the engine is closed."""
+        with self._lock:
+            self._transfer = None
+
 
 class EngineBase:
     """The retry loop and the checks around a transfer; backends implement _upload/_download."""
@@ -171,6 +179,12 @@ class EngineBase:
             on_upload_id: Callable[[str], None] | None = None,
             on_resume: Callable[[dict], None] | None = None) -> Outcome:
         """Run one job to its end, retrying transient errors with backoff and jitter."""
+        try:
+            return self._run(job, control, progress, on_upload_id, on_resume)
+        finally:
+            control.detach()
+
+    def _run(self, job: Job, control: JobControl, progress: Progress, on_upload_id, on_resume) -> Outcome:
         attempt = 0
         control.on_resume = on_resume
         if control.stopped:  # stopped before it started
