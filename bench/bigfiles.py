@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import s5cmd_binary, seaweedfs, tool, tool_env  # noqa: E402
+from bench.transfers import make_file, s5cmd_binary, seaweedfs, tool, tool_env  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -68,12 +68,6 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float, float]:
         raise RuntimeError(f"{' '.join(cmd[:3])}… failed ({proc.returncode}): {err[-800:]}")
     return seconds, peak / 1024, usage.ru_utime + usage.ru_stime
 
-
-def make_file(path: Path, mib: int) -> None:
-    block = os.urandom(8 * MIB)
-    with open(path, "wb") as f:
-        for i in range(mib // 8):
-            f.write(block[i % 8:] + block[:i % 8])  # no two 8 MiB blocks alike
 
 
 def command(base: list[str], name: str, direction: str, big: Path, src: str, work: Path, tag: str,

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bigfiles import make_file, timed  # noqa: E402
-from bench.transfers import s5cmd_binary, seaweedfs, tool, tool_env  # noqa: E402
+from bench.bigfiles import timed  # noqa: E402
+from bench.transfers import make_file, s5cmd_binary, seaweedfs, tool, tool_env  # noqa: E402
 
 
 def main() -> int:

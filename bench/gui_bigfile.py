@@ -42,8 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench.bigfiles import make_file  # noqa: E402
-from bench.transfers import seaweedfs, tool, tool_env  # noqa: E402
+from bench.transfers import make_file, seaweedfs, tool, tool_env  # noqa: E402
 
 BUCKET = "bench-gui-bigfile"
 

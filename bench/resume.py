@@ -27,16 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.transfers import s5cmd_binary, seaweedfs, timed, tool, tool_env  # noqa: E402
+from bench.transfers import make_file, s5cmd_binary, seaweedfs, timed, tool, tool_env  # noqa: E402
 
 MIB = 1024 * 1024
 
-
-def make_file(path: Path, mib: int) -> None:
-    block = os.urandom(8 * MIB)
-    with open(path, "wb") as f:
-        for i in range(max(1, mib // 8)):
-            f.write(block[i % 8:] + block[:i % 8])  # no two 8 MiB blocks alike
 
 
 def engine_upload(mode: str, path: str, url: str, bucket: str, key: str) -> None:

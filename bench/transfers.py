@@ -34,6 +34,17 @@ BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
 
 
+def make_file(path: Path, mib: int) -> None:
+    """`mib` MiB of random bytes in which no two 8 MiB blocks are alike (a server or a cache
+    that deduplicates cannot shortcut them)."""
+    block = os.urandom(8 * MIB)
+    with open(path, "wb") as f:
+        for i in range(max(1, mib // 8)):
+            f.write(block[i % 8:] + block[:i % 8])
+        if mib % 8:
+            f.write(block[:(mib % 8) * MIB])
+
+
 def tool(name: str) -> str:
     found = shutil.which(name, path=str(BIN)) or shutil.which(name)
     if not found:
