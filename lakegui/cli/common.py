@@ -29,6 +29,17 @@ def fail(message: str) -> int:
     return EXIT_FAILED
 
 
+
+SHOWN_FAILURES = 50  # failures named one by one on stderr; the rest are counted
+
+
+def print_failures(lines: list[str], prefix: str = "") -> None:
+    """The first SHOWN_FAILURES failure lines on stderr, then how many more there were."""
+    for line in lines[:SHOWN_FAILURES]:
+        print(f"{prefix}{line}", file=sys.stderr)
+    if len(lines) > SHOWN_FAILURES:
+        print(f"{prefix}… and {len(lines) - SHOWN_FAILURES:,} more failures", file=sys.stderr)
+
 def print_json(doc, *, pretty: bool = False) -> None:
     print(json.dumps(doc, indent=2 if pretty else None, ensure_ascii=False))
 
@@ -474,10 +485,7 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
     else:
         for s in invalid:  # never queued: counted as such below, not as skipped (which is a choice)
             print(f"not transferred {s.path}: {s.reason}", file=sys.stderr)
-        for j in failures[:50]:
-            print(f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}", file=sys.stderr)
-        if len(failures) > 50:
-            print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
+        print_failures([f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}" for j in failures])
         rate = summary.bytes / summary.seconds if summary.seconds else 0
         not_sent = f", {len(invalid):,} not transferred" if invalid else ""
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"

@@ -27,6 +27,7 @@ from .common import (
     fail_usage,
     open_cluster,
     open_store,
+    print_failures,
     print_json,
     report,
     run_queue,
@@ -293,10 +294,7 @@ def _rm_report(args, conn, bucket: str, count: int, jobs: list, batch: int, queu
     if args.json:
         print_json(doc)
     else:
-        for k, e in failures[:50]:
-            print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
-        if len(failures) > 50:
-            print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
+        print_failures([f"failed s3://{bucket}/{k}: {e}" for k, e in failures])
         undelete = f"`lakegui-cli undelete {args.target}{' --recursive' if args.recursive else ''}`"
         print(f"{deleted_words(len(deleted), state, undelete)}, {len(failures):,} failed")
     if interrupted:
@@ -576,10 +574,7 @@ def _restore_prefix(args, conn, bucket: str, prefix: str, start: float) -> int:
     if args.json:
         print_json(doc)
     else:
-        for k, e in failures[:50]:
-            print(f"failed s3://{bucket}/{k}: {e}", file=sys.stderr)
-        if len(failures) > 50:
-            print(f"… and {len(failures) - 50:,} more failures", file=sys.stderr)
+        print_failures([f"failed s3://{bucket}/{k}: {e}" for k, e in failures])
         parts = [f"{counted(n, 'object')} {what}" for n, what in
                  ((len(done) - again, "started"), (again, "already restored (days updated)"),
                   (len(failures), "failed")) if n]

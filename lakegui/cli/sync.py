@@ -19,6 +19,7 @@ from .common import (
     fail,
     fail_usage,
     open_store,
+    print_failures,
     print_json,
     run_queue,
 )
@@ -240,10 +241,7 @@ def _report(args, cmp, plan, direction: str, *, done=0, deleted=0, failed=0, mov
     if args.json:
         print_json(_summary(cmp, plan, uploaded=up, downloaded=down, deleted=deleted, failed=failed, moved=moved,
                             seconds=seconds))
-    for where, error in failures[:50]:  # on stderr, --json or not
-        print(f"lakegui-cli: failed {where}: {error}", file=sys.stderr)
-    if len(failures) > 50:
-        print(f"lakegui-cli: … and {len(failures) - 50:,} more failures", file=sys.stderr)
+    print_failures([f"failed {where}: {error}" for where, error in failures], "lakegui-cli: ")  # --json or not
     _print_problems(plan)
     if not args.json:
         c = cmp.counts()
