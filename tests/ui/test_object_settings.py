@@ -288,6 +288,23 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
     assert done.args[0] == "Restore (Bulk, 3 days): 1 object already restored (days updated)"
 
 
+def test_an_expedited_restore_of_deep_archive_fails_with_the_reason_without_asking_s3(qtbot, window, lake):
+    """Deep Archive has no Expedited tier; the window's jobs knew the class from the listing but
+    did not pass it, so each asked S3 (which refuses it: moto accepts it, and said "started")."""
+    s3, conn = lake
+    b = open_at(qtbot, window, conn, "cold/")
+    select(b, "old.csv", "older.csv")
+    settings = b.object_settings
+    settings.ask_restore = lambda what, deep: ("Expedited", 1)
+    with qtbot.waitSignal(settings.queued, timeout=10000):
+        settings.restore_action.trigger()
+    with qtbot.waitSignal(settings.failed, timeout=30000) as failed:
+        pass
+    assert "1 object started" in failed.args[0] and "1 could not be restored" in failed.args[0]
+    assert "cold/older.csv: Deep Archive has no Expedited tier" in failed.args[0]
+    assert "Restore" not in s3.head_object(Bucket=BUCKET, Key="cold/older.csv")  # never asked
+
+
 def test_restore_text_of_each_state():
     from lakegui.core.objects import ObjectProperties
     from lakegui.core.tagging import parse_restore

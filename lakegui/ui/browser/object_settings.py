@@ -258,7 +258,7 @@ class ObjectSettings(QObject):
             self.failed.emit("Cannot restore: transfers are unavailable.")
             return
         keys = [o.key for o in archived]
-        jobs = [restore_job(bucket, key, days, tier) for key in keys]
+        jobs = [restore_job(bucket, o.key, days, tier, o.storage_class) for o in archived]  # a tier the class lacks fails here
         name = f"Restore {counted(len(jobs), 'object')} in s3://{bucket}/{self.browser.prefix} ({tier}, {days} d)"
         try:
             batch, rows = await in_executor(self.executor, self.queue.store_batch, name, str(Direction.RESTORE),
