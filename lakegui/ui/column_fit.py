@@ -228,6 +228,12 @@ class ColumnFitter(QObject):
         header.fitting = True
         try:
             header.apply_stretch()
+            if self.squeeze_share and header.stretch is None:
+                # Qt never stretches the last section below the width it had when stretching began
+                # (100 px): State pushed out a horizontal scroll bar beside three "Done" rows.
+                header.setStretchLastSection(False)
+                header.resizeSection(columns - 1, header.minimumSectionSize())
+                header.setStretchLastSection(True)
             for c in range(columns):
                 if c == stretch or c in self.live or header.isSectionHidden(c):
                     continue
@@ -265,7 +271,8 @@ class ColumnFitter(QObject):
         if self.squeeze_share:
             # Its own width while the stretch column's text fits beside it; else it gives way to
             # that text, keeping its share of the room (and the stretch column the rest: no scroll bar).
-            wanted = max(self.stretch_min, self._stretch_text)
+            wanted = self._stretch_text or self.stretch_min  # what the rows shown say (not room for
+            # a failure none of them shows: Name was elided beside three "Done")
             floor = max(min(self.squeeze_min, self._natural), int(room * self.squeeze_share))
             width = min(self._natural, max(room - wanted, floor))
         else:

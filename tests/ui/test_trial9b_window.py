@@ -84,9 +84,35 @@ def test_a_narrow_queue_gives_speed_and_eta_only_what_they_show(qtbot, bare_queu
     rows[1].state = "done"
     model.rows_changed([rows[1].job_id])  # and narrow again once nothing shown runs
     assert header.sectionSize(4) <= header.sectionSizeFromContents(4).width() + 2
+    for r in rows:
+        r.state, r.error = "done", ""
+    model.rows_changed([r.job_id for r in rows])  # all done: Name whole beside "Done", if it fits
+    assert header.sectionSize(0) >= min(fm.horizontalAdvance(model.index(1, 0).data()),
+                                         room - fm.horizontalAdvance("Done") - 16)
+    assert table.horizontalScrollBar().maximum() == 0
     view.resize(1200, 200)  # room: Name whole beside the short states
     qtbot.waitUntil(lambda: header.sectionSize(0) >= fm.horizontalAdvance(model.index(1, 0).data()))
     assert table.horizontalScrollBar().maximum() == 0
+
+
+def test_a_queue_restored_all_done_has_no_scroll_bar(qtbot, bare_queue):  # noqa: F811
+    """Finding D: rows of the last session, all "Done", in a narrow queue: Qt kept State at the
+    100 px it had when it began stretching, behind a horizontal scroll bar."""
+    from lakegui.ui.queue.view import TransferQueueView
+
+    view = TransferQueueView(bare_queue)
+    qtbot.addWidget(view)
+    rows = _rows(1, [("upload", f"/data/up/upload-file-with-a-longish-name-{i}.bin") for i in range(3)], 1)
+    for r in rows:
+        r.state, r.bytes_done, r.bytes_total = "done", 200_000, 200_000
+    bare_queue.model.set_rows(rows)  # as a reopened window loads them
+    view.resize(598, 160)
+    view.show()
+    table = view.table
+    header = table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.length() <= table.viewport().width())
+    assert table.horizontalScrollBar().maximum() == 0
+    assert header.sectionSize(6) >= table.fontMetrics().horizontalAdvance("Done")
 
 
 def test_a_paused_row_with_every_byte_sent_is_not_shown_done():
