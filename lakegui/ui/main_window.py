@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         # without a word); (text, informative text) -> quit or not, replaceable in tests. A kill
         # (SIGTERM, SIGINT) is not asked: app.py clears ask_before_quit.
         self.ask_before_quit = True
+        self._shut_down = False  # shutdown() ran: a close after it has nothing left to ask about
         self.confirm_quit = self._confirm_quit
 
         central = QWidget(self)
@@ -841,6 +842,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the window's running work; called before the event loop ends."""
+        self._shut_down = True
         if self.backfills is not None:
             self.backfills.shutdown()
         if self.wizard is not None:
@@ -872,7 +874,7 @@ class MainWindow(QMainWindow):
     def _quit_question(self) -> tuple[str, str] | None:
         """What to ask before quitting, or None to quit without asking (nothing runs)."""
         running = self.transfers.running_count
-        if not running or not self.ask_before_quit:
+        if not running or not self.ask_before_quit or self._shut_down:
             return None
         one = running == 1
         return (f"{counted(running, 'transfer')} {'is' if one else 'are'} running.",
