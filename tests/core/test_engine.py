@@ -436,3 +436,17 @@ def test_a_finished_run_lets_go_of_its_transfer_so_the_native_client_can_be_free
     del e
     gc.collect()
     assert native is None or native() is None
+
+
+def test_a_create_whose_answer_was_lost_leaves_no_upload_open(backend, engine, server, tmp_path):
+    """The server created the multipart upload, the answer was cut off, and the SDK sent the
+    CreateMultipartUpload again: the first upload stayed open, where nobody knew of it (CI's
+    fault run found one after a 1,000-file backfill)."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(12 * MB))
+    backend.fail("reset", 1, method="POST", under="lost/")  # the first POST is the create
+    out = engine.run(job(Direction.UPLOAD, "lost/big.bin", big), JobControl(), Progress())
+    assert out.state is JobState.DONE, out.error
+    assert sum(backend.proxy.injected.values()) == 1
+    assert server.get_object(Bucket=BUCKET, Key="lost/big.bin")["Body"].read() == big.read_bytes()
+    assert server.list_multipart_uploads(Bucket=BUCKET, Prefix="lost/").get("Uploads", []) == []

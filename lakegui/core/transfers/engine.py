@@ -168,6 +168,7 @@ class EngineBase:
         self.verify = verify
         self._kept_digests: dict[int, tuple] = {}  # job id -> (inode, offset, Digest) of a paused download
         self._part_crc = parts.CHECKSUM  # '' once this endpoint refused checksum uploads (parts.py)
+        self._failed_creates: set[int] = set()  # jobs whose last CreateMultipartUpload failed
 
     @property
     def client(self):
@@ -566,6 +567,7 @@ class EngineBase:
                                                            **parts.create_args(algorithm))
             except Exception as exc:
                 if not (algorithm and parts.refused(exc)):
+                    self._failed_creates.add(job.id)  # the server may have made one: see abort_lost_creates
                     raise
                 resp = self.client.create_multipart_upload(Bucket=job.bucket, Key=job.key, **extra)
                 self._part_crc = ""  # it refused the checksum arguments: not a failed attempt
@@ -573,6 +575,9 @@ class EngineBase:
                          self.connection.describe(), exc)
             algorithm = parts.created_with(resp, algorithm)
             job.upload_id = resp["UploadId"]
+            if resp.get("ResponseMetadata", {}).get("RetryAttempts") or job.id in self._failed_creates:
+                self.abort_lost_creates(job, job.upload_id, window=600 if job.id in self._failed_creates else 60)
+            self._failed_creates.discard(job.id)
             # Recorded before any part is sent, so a kill at any later moment can be continued.
             if on_upload_id:
                 on_upload_id(job.upload_id)
@@ -652,6 +657,28 @@ class EngineBase:
                 self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=upload_id)
         except Exception as exc:  # the crash marker still lets a later run clean up
             log.warning("could not abort the uploads of %s: %s", job.uri, exc)
+
+    def abort_lost_creates(self, job: Job, ours: str, window: float) -> None:
+        """After a CreateMultipartUpload that was sent more than once (its answer was lost and the
+        SDK, or an earlier attempt, sent it again): abort this key's other uploads that the server
+        began up to `window` seconds before ours, which only those lost creates can have made.
+        Timed by the server's own clock (ours is among them), so a skewed local clock does not
+        matter; an upload begun earlier (a paused job's, to be continued) is left alone. Best
+        effort: a later run's clean-up and the crash marker still cover what this misses."""
+        try:
+            uploads = [u for u in self.client.list_multipart_uploads(Bucket=job.bucket, Prefix=job.key)
+                       .get("Uploads", []) if u.get("Key") == job.key]
+            mine = next((u.get("Initiated") for u in uploads if u["UploadId"] == ours), None)
+            if mine is None:  # not listed (yet): nothing to time the others by, so none is touched
+                return
+            for u in uploads:
+                began = u.get("Initiated")
+                if u["UploadId"] != ours and began is not None and \
+                        mine.timestamp() - window <= began.timestamp() <= mine.timestamp() + 1:
+                    self.client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=u["UploadId"])
+                    log.info("aborted upload %s of %s, made by a create whose answer was lost", u["UploadId"], job.uri)
+        except Exception as exc:
+            log.warning("could not look for lost uploads of %s: %s", job.uri, exc)
 
     def _abort_uploads_since(self, job: Job, started: float) -> None:
         """For a backend that cannot report upload ids: abort this exact key's uploads begun
