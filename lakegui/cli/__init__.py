@@ -27,7 +27,7 @@ from . import (
     transfers,
     versions,
 )
-from .common import EXIT_USAGE, run_json, unknown_arguments, unknown_command
+from .common import EXIT_USAGE, command_word, run_json, unknown_arguments, unknown_command
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
                    reorganise, completion)
@@ -74,12 +74,6 @@ class _Dropped:
 
     def _take(self, *args, **kwargs):
         return self
-
-
-def command_word(argv: list[str]) -> str:
-    """The command named on the line: the root parser takes no option with a value, so it is the
-    first word not starting with '-' ("" when there is none)."""
-    return next((a for a in argv if not a.startswith("-")), "")
 
 
 # Library warnings (urllib3's retries name whole request URLs) belong in the log file, never on

@@ -225,12 +225,17 @@ def cluster_ready(args: argparse.Namespace) -> int | None:
     return None
 
 
+def command_word(argv: list[str]) -> str:
+    """The command named on the line: the root parser takes no option with a value, so it is the
+    first word not starting with '-' ("" when there is none)."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
 def unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> int | None:
-    """Usage error for a command name the CLI lacks, with the nearest one; None when it has it.
-    The root parser takes no option with a value, so the first word not starting with '-' is the command."""
+    """Usage error for a command name the CLI lacks, with the nearest one; None when it has it."""
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    word = next((a for a in argv if not a.startswith("-")), None)
-    if word is None or word in sub.choices:
+    word = command_word(argv)
+    if not word or word in sub.choices:
         return None
     import difflib  # only for a typo (1.6 ms of every start-up otherwise)
 
