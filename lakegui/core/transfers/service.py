@@ -486,8 +486,7 @@ class QueueService:
     def add_batch(self, name: str, kind: str, profile: dict, jobs: Sequence[NewJob]) -> tuple[int, list[JobRow]]:
         """Write a batch to the queue (any thread: 75,000 jobs take a second, which must not be
         the UI thread's). Returns the batch id and its rows, for `show_batch`."""
-        if self.held:  # stored paused, so no claim takes them before Resume (read on any thread)
-            jobs = [replace(j, state=JobState.PAUSED) if j.state is JobState.QUEUED else j for j in jobs]
+        jobs = self._held_back(jobs)
         batch = self._store.create_batch(name, kind, profile, runner=self.runner)
         ids = self._store.add_jobs(batch, jobs)
         return batch, [JobRow(display_name(j.direction, j.key, j.local_path), str(j.direction), str(j.state), 0,
@@ -497,9 +496,14 @@ class QueueService:
     def add_jobs(self, batch_id: int, jobs: Sequence[NewJob]) -> list[int]:
         """Add jobs to a stored batch (any thread): `rm` queues each listed page while the pages
         before it are deleted. A `run` claims them when it next pumps; one that has ended does not."""
-        if self.held:
-            jobs = [replace(j, state=JobState.PAUSED) if j.state is JobState.QUEUED else j for j in jobs]
-        return self._store.add_jobs(batch_id, jobs)
+        return self._store.add_jobs(batch_id, self._held_back(jobs))
+
+    def _held_back(self, jobs: Sequence[NewJob]) -> Sequence[NewJob]:
+        """`jobs`, the queued ones stored paused while the queue is held, so no claim takes them
+        before Resume (read on any thread)."""
+        if not self.held:
+            return jobs
+        return [replace(j, state=JobState.PAUSED) if j.state is JobState.QUEUED else j for j in jobs]
 
     def show_batch(self, batch_id: int, rows: list[JobRow]) -> int:
         """Show a stored batch's rows and start its jobs (owner thread)."""
