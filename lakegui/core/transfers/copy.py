@@ -412,8 +412,11 @@ class SourceDeletes:
         try:
             errors = delete_objects(self._engine, bucket, [w.key for w in batch])
         except Exception as exc:  # every key of the request shares its fate (and its retry)
-            why, permanent = (str(exc), exc.permanent) if isinstance(exc, JobError) else \
-                (classify(exc, bucket=bucket).message, classify(exc).permanent)
+            if isinstance(exc, JobError):
+                why, permanent = str(exc), exc.permanent
+            else:
+                info = classify(exc, bucket=bucket)
+                why, permanent = info.message, info.permanent
             for w in batch:
                 w.error = _NotDeleted(why, permanent)
             return
