@@ -167,12 +167,12 @@ class ColumnFitter(QObject):
         return range(first, (n - 1 if last < 0 else last) + 1)
 
     def _text_width(self, c: int, rows) -> int:
-        fm, model = self.view.fontMetrics(), self._model
+        fm, model, pad = self.view.fontMetrics(), self._model, self._pad()
         width = 0
         for r in rows:
             text = model.index(r, c).data(Qt.ItemDataRole.DisplayRole)
             if text:
-                width = max(width, fm.horizontalAdvance(str(text)) + self._pad())
+                width = max(width, fm.horizontalAdvance(str(text)) + pad)
         return width
 
     def _pad(self) -> int:
@@ -194,9 +194,10 @@ class ColumnFitter(QObject):
                     continue
                 # Its header's width while empty; wider at once when a row needs it, narrower only
                 # by a good step (an ETA going from "1m 21s" to "59s" does not make the columns jump).
-                need = max(header.sectionSizeFromContents(c).width(), self._text_width(c, rows))
+                empty = header.sectionSizeFromContents(c).width()
+                need = max(empty, self._text_width(c, rows))
                 now = header.sectionSize(c)
-                if need > now or need < now - 16 or need == header.sectionSizeFromContents(c).width() != now:
+                if need > now or need < now - 16 or need == empty != now:
                     header.resizeSection(c, min(self.max_width, need))
                     changed = True
         finally:
@@ -220,8 +221,7 @@ class ColumnFitter(QObject):
         if not columns:
             return
         fm = self.view.fontMetrics()
-        style = self.view.style()
-        pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.view) + 1) + 8
+        pad = self._pad()
         icon = self.view.iconSize().width() if self.view.iconSize().width() > 0 else 16
         n = min(self.rows, model.rowCount())
         stretch = columns - 1 if header.stretch is None else header.stretch
