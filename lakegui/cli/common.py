@@ -48,10 +48,10 @@ def error_message(exc: BaseException, *, connection=None, **where) -> str:
     """What an S3 error means for the user (classify's message), as one line. With `connection`,
     a key's 404 (a HEAD's answer has no code: the bucket may be what is missing) is checked with a
     HEAD of the bucket, and a missing bucket is said as a listing's NoSuchBucket says it."""
-    from ..core.errors import classify  # botocore: imported when a command fails, not at start
+    from ..core.errors import NOT_FOUND_CODES, classify  # botocore: imported when a command fails
 
     info = classify(exc, **where)
-    if connection is not None and where.get("bucket") and info.code in ("404", "NotFound", "NoSuchKey") \
+    if connection is not None and where.get("bucket") and info.code in NOT_FOUND_CODES \
             and _no_bucket(connection, where["bucket"]):
         from botocore.exceptions import ClientError
 

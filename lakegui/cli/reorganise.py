@@ -191,10 +191,10 @@ class _Listing:
 def _is_prefix(conn, bucket: str, key: str, exc: BaseException) -> bool:
     """Whether a key that was not found is a prefix holding objects (s3://B/tmp of tmp/...):
     one listing of a single key, made only once the HEAD has failed."""
-    from ..core.errors import classify
+    from ..core.errors import NOT_FOUND_CODES, classify
     from ..core.listing import PrefixLister
 
-    if classify(exc).code not in ("NoSuchKey", "404", "NotFound"):
+    if classify(exc).code not in NOT_FOUND_CODES:
         return False
     try:
         page = PrefixLister(conn.listing_client(), bucket, key + "/", recursive=True, page_size=1,

@@ -16,6 +16,8 @@ PERMANENT_CODES = frozenset({
     "MethodNotAllowed", "InvalidArgument", "InvalidRequest", "EntityTooLarge", "KeyTooLongError",
     "404", "403", "NotFound", "Forbidden",
 })
+# A key that is not there: a GET's code, or a HEAD's bare status (its answer has no body).
+NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 # These clear up by themselves: retry with backoff.
 TRANSIENT_CODES = frozenset({
     "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests",
@@ -80,7 +82,7 @@ def _client_error_message(code: str, status: int, where: str, bucket: str | None
         return f"Access denied to {where}: check the profile's permissions."
     if code == "NoSuchBucket":
         return f"Bucket '{bucket}' does not exist at this endpoint." if bucket else "The bucket does not exist."
-    if code in ("NoSuchKey", "404", "NotFound"):
+    if code in NOT_FOUND_CODES:
         return f"{where} was not found: it may have been deleted or renamed."
     if code == "InvalidAccessKeyId":
         return "The access key is not known to this endpoint: check the profile's credentials."
@@ -123,7 +125,7 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         else:
             permanent = 400 <= status < 500 or status == 0
         original = str(err.get("Message") or exc)
-        if version_id and (code in ("NoSuchVersion", "NoSuchKey", "404", "NotFound") or
+        if version_id and (code == "NoSuchVersion" or code in NOT_FOUND_CODES or
                            code in ("InvalidArgument", "400", "Bad Request")):
             # A HEAD names no code; a malformed id is a 400. Either way: no such version of the key.
             return ErrorInfo(True, code, f"{where} has no version {version_id!r}: `lakegui-cli ls {where} "
