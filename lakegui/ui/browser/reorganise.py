@@ -34,13 +34,13 @@ from ...core.transfers.reorganise import (
     renamed,
 )
 from ...core.units import counted
-from ...core.versions import ENABLED, versioning_state
+from ...core.versions import ENABLED
 from ..dialogs.overwrite import ask_overwrite_policy
 from ..resources import icon
 from ..tasks import in_executor
 from .clipboard import Clipping, ObjectClipboard
 from .model import ENTRY_ROLE
-from .versions import named, replace_consequence
+from .versions import named, read_versioning, replace_consequence
 
 log = logging.getLogger(__name__)
 _SETTING_POLICY = {"skip-same": OverwritePolicy.SKIP_IF_SAME, "skip": OverwritePolicy.SKIP,
@@ -300,7 +300,7 @@ class Reorganiser(QObject):
 
             def state(client, bucket: str) -> str:
                 if (id(client), bucket) not in states:
-                    states[(id(client), bucket)] = _versioning(client, bucket)
+                    states[(id(client), bucket)] = read_versioning(client, bucket)
                 return states[(id(client), bucket)]
 
             versioned = state(src_client if move else dst_client, src_bucket if move else dst_bucket) == ENABLED
@@ -422,14 +422,6 @@ class Reorganiser(QObject):
                     return
 
         b.listing_finished.connect(on_listed)
-
-
-def _versioning(client, bucket: str) -> str:
-    """The bucket's versioning state, '' when it cannot be read (the question then says less)."""
-    try:
-        return versioning_state(client, bucket)
-    except Exception:  # noqa: BLE001  a server without versioning's API, or no right to ask
-        return ""
 
 
 def _undo_hint(move: bool, versioned: bool, conflicts: list, policy: OverwritePolicy) -> str:

@@ -61,6 +61,14 @@ def replace_consequence(state: str) -> str:
     return "Replacing cannot be undone unless the bucket keeps versions."
 
 
+def read_versioning(client, bucket: str) -> str:
+    """The bucket's versioning state, '' when it cannot be read (the questions then say less)."""
+    try:
+        return core.versioning_state(client, bucket)
+    except Exception:  # noqa: BLE001  a server without versioning's API, or no right to ask
+        return ""
+
+
 def named(names: list[str], shown: int = 5) -> str:
     """The first `shown` of `names`, one a line, and how many more there are."""
     lines = [f"  {n}" for n in names[:shown]]

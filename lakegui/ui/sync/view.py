@@ -48,8 +48,9 @@ from ...core.sync.plan import (
 )
 from ...core.transfers.object_jobs import delete_results
 from ...core.units import count, human_size
-from ...core.versions import ENABLED, NEVER, SUSPENDED, versioning_state
+from ...core.versions import ENABLED, NEVER, SUSPENDED
 from ..browser.location import Location
+from ..browser.versions import read_versioning
 from ..column_fit import fit_columns
 from ..placement import place_on_first_show
 from ..start_folder import ask_folder
@@ -98,14 +99,6 @@ def describe_plan(plan: SyncPlan, bucket: str, versioning: str = "") -> tuple[st
     lines = [f"{a.action} {a.path if a.action != 'delete' or plan.direction == DOWNLOAD else a.key} ({a.reason})"
              for a in plan.actions]
     return text, "\n".join(lines)
-
-
-def _versioning(conn: Connection, bucket: str) -> str:
-    """The bucket's versioning state, for the plans' questions; '' when it cannot be read."""
-    try:
-        return versioning_state(conn.client(), bucket)
-    except Exception:  # noqa: BLE001  a server without versioning's API, or no right to ask: the question says less
-        return ""
 
 
 class ComparisonWindow(QWidget):
@@ -263,7 +256,7 @@ class ComparisonWindow(QWidget):
             cmp = compare_with(conn, UPLOAD, folder, bucket, prefix, queue_path=queue_path)
             if queue_path is not None:
                 records.save(queue_path, bucket, records_of_same(cmp))  # hashed once is enough
-            return cmp, _versioning(conn, bucket)
+            return cmp, read_versioning(conn.client(), bucket)
 
         try:
             cmp, self.versioning = await in_executor(self._executor, run)
