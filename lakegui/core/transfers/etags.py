@@ -48,10 +48,10 @@ def upload_etag(path: Path | str, size: int, threshold: int, chunksize: int) -> 
     """The ETag our own upload of `path` gets (s3transfer's part size rules)."""
     if size < threshold:
         return md5_etag(path)
-    return md5_etag(path, upload_part_size(chunksize, size))
+    return md5_etag(path, s3transfer_part_size(chunksize, size))
 
 
-def upload_part_size(chunksize: int, size: int) -> int:
+def s3transfer_part_size(chunksize: int, size: int) -> int:
     """The part size s3transfer uploads `size` bytes in, asked for `chunksize` (within S3's limits)."""
     from s3transfer.utils import ChunksizeAdjuster  # loads botocore (~0.15 s): only when a part size is needed
 
@@ -76,9 +76,9 @@ def same_content(path: Path | str, size: int, etag: str, chunksize: int) -> bool
     parts = int(m.group(1))
     # Try our own part sizes (parts.py's, tuning.py; the native and s3transfer engines'), then the
     # MiB-rounded size the part count implies (other tools).
-    from .tuning import upload_part_size as parts_part_size
+    from .tuning import upload_part_size
 
-    candidates = [parts_part_size(size, chunksize), upload_part_size(chunksize, size)]
+    candidates = [upload_part_size(size, chunksize), s3transfer_part_size(chunksize, size)]
     if parts > 0:
         implied = -(-size // parts)
         candidates.append(-(-implied // MIB) * MIB)
