@@ -272,7 +272,7 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     for item in plan.items:
         if item.status == INVALID:
             continue
-        state, error, policy = JobState.QUEUED, "", OverwritePolicy.ASK
+        state, error, policy, resume = JobState.QUEUED, "", OverwritePolicy.ASK, None
         where = f"s3://{plan.bucket}/{item.key}"
         status = item.status
         if status == SCHEMA_DIFFERS:
@@ -291,9 +291,10 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
                 policy = OverwritePolicy.OVERWRITE
             else:
                 state, error = JobState.FAILED, conflict_error(where, f" ({item.reason})")
+                resume = {CONFLICT: True}
         jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
                            mtime=item.mtime, policy=policy, metadata=item.metadata, state=state, error=error,
-                           resume={CONFLICT: True} if status == DIFFERENT and state is JobState.FAILED else None))
+                           resume=resume))
     return jobs
 
 
