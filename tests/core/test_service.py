@@ -358,3 +358,13 @@ def test_the_cli_loop_runs_everything_with_few_writes(tmp_path, monkeypatch):
     finally:
         s.close()
         ex.close()
+
+
+def test_retry_failed_of_more_ids_than_sqlite_takes_in_a_statement(make):
+    # A selection of every row of a huge queue: the ids go to the store in chunks, also when
+    # no job is left (the limit is 32,766 in many builds, 250,000 in others: above both).
+    s, ex, _ = make()
+    batch, _ = s.add_batch("b", "upload", {}, jobs(2, state=JobState.FAILED))
+    failed = [j.id for j in s.jobs(batch_id=batch)]
+    assert s.retry_failed(list(range(1, 260_001))) == (failed, [])
+    assert sorted(ex.held) == failed  # queued again and claimed

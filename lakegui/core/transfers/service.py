@@ -664,8 +664,8 @@ class QueueService:
         chunks = [None] if ids is None else [ids[n:n + _IDS_A_STATEMENT] for n in range(0, len(ids), _IDS_A_STATEMENT)]
         failed = [j for chunk in chunks for j in self.jobs(states=[JobState.FAILED], batch_id=batch_id, ids=chunk)]
         left = [j for j in failed if permanent_failure(j)]
-        if not left:
-            return self.retry(ids, batch_id=batch_id), []
+        if not left and ids is None:  # the store selects them itself: no ids to send
+            return self.retry(batch_id=batch_id), []
         skip = {j.id for j in left}
         chosen = [j.id for j in failed if j.id not in skip]
         return [i for n in range(0, len(chosen), _IDS_A_STATEMENT)
