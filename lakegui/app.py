@@ -152,6 +152,7 @@ def run(options: LaunchOptions) -> int:
     asyncio.set_event_loop(loop)
     lake = LakeApp(options, settings)
     follow_system(qt_app, lambda: options.theme or lake.settings.theme)
+    lake.window.ask_before_quit = True  # a person quitting while transfers run is asked first
     lake.window.show()
     from .ui.stop_signals import StopOnSignals
 

@@ -180,6 +180,7 @@ def test_quitting_while_transfers_run_says_they_continue_next_start(qtbot, windo
     from tests.ui.test_transfers import drop
 
     asked = []
+    window.ask_before_quit = True  # as the app sets it for a person
     window.confirm_quit = lambda text, more: asked.append((text, more)) or False  # Keep running
     b = window.browser
     wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
