@@ -171,8 +171,51 @@ def _patch_awscrt_s3(m):
     m.S3Client.make_request = make_request
 
 
+def _patch_ranges(m):
+    _around(m.Checkpoint, "close", "checkpoint close")
+    _around(m.Checkpoint, "flush", "checkpoint flush")
+
+
+def _patch_range_gets(m):
+    original = m.RangeGets.__init__
+
+    def init(self, **kwargs):
+        state = {"body": 0}
+        on_body, on_headers = kwargs["on_body"], kwargs.get("on_headers")
+        lock = __import__("threading").Lock()
+
+        def body(view, offset):
+            with lock:
+                if not state["body"]:
+                    _mark("first body byte")
+                state["body"] += 1
+            on_body(view, offset)
+            state["last"] = time.monotonic()
+
+        def headers(status, got):
+            _mark("GET headers")
+            on_headers(status, got)
+
+        kwargs["on_body"] = body
+        if on_headers is not None:
+            kwargs["on_headers"] = headers
+        _mark("make_request")
+        original(self, **kwargs)
+
+        def ended(_):
+            if "last" in state:
+                _marks.append(("last body byte", state["last"], -1.0, "crt"))
+            _mark("GET finished")
+
+        self.finished_future.add_done_callback(ended)
+
+    m.RangeGets.__init__ = init
+
+
 _PATCHES = {"lakegui.cli.transfers": _patch_cli_transfers, "lakegui.cli.common": _patch_cli_common,
             "lakegui.core.transfers.planner": _patch_planner,
+            "lakegui.core.transfers.range_gets": _patch_range_gets,
+            "lakegui.core.transfers.ranges": _patch_ranges,
             "lakegui.core.connection": _patch_connection, "lakegui.core.transfers.service": _patch_service,
             "lakegui.core.transfers.backends": _patch_backends, "lakegui.core.transfers.verify": _patch_verify,
             "lakegui.core.transfers.engine": _patch_engine, "lakegui.core.transfers.crt_engine": _patch_crt,

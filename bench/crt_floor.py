@@ -33,6 +33,8 @@ def main() -> int:
     p.add_argument("--mib", type=int, default=1024)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--grid", default="", help="PARTxCONNECTIONS,... for extra bare verified GETs")
+    p.add_argument("--py", default="", help="PARTxTHREADS,... for ranged GETs on Python threads (bench/py_get.py), "
+                   "each part's CRC64NVME taken as it arrives")
     args = p.parse_args()
     with seaweedfs("lakegui-crt-floor-") as (work, sw):
         env = tool_env(work, sw)
@@ -57,6 +59,15 @@ def main() -> int:
             part, conns = cell.split("x")
             tools[f"crt-verified {part}MiBx{conns}"] = (
                 lambda out, part=part, conns=conns: [*get, out, "--verify", "--part-mib", part, "--connections", conns])
+        if args.py:
+            signed = sw.client().generate_presigned_url("get_object", Params={"Bucket": "bench", "Key": "big.bin"},
+                                                        ExpiresIn=3600)
+            pyget = [sys.executable, str(ROOT / "bench" / "py_get.py"), signed, str(args.mib * 1024 * 1024)]
+        for cell in filter(None, args.py.split(",")):
+            part, threads = cell.split("x")
+            tools[f"py-threads {part}MiBx{threads}"] = (
+                lambda out, part=part, threads=threads: [*pyget, out, "--verify", "--part-mib", part,
+                                                         "--threads", threads])
         results: dict[str, list[tuple[float, float, float]]] = {t: [] for t in tools}
         for r in range(args.rounds):
             order = list(tools)

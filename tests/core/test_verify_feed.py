@@ -79,3 +79,51 @@ def test_md5_is_never_fed_and_a_composite_crc_counts_its_parts(tmp_path, read_ba
     expected = f"{base64.b64encode(checksums.crc32(crcs).to_bytes(4, 'big')).decode()}-3"
     composite = verify.Expected("composite", expected, "CRC32", part_size=part)
     assert write_and_feed(tmp_path / "g", data, 300 * 1000, composite, read_back) == (expected, 0)
+
+
+def feed_out_of_order(path, data: bytes, chunk: int, exp: verify.Expected, order: list[int],
+                      skip: tuple[int, ...] = ()) -> str:
+    """Writes the chunks in `order` (as a big download's parallel ranged GETs land), feeding each
+    but `skip` before it counts; available is the complete prefix, as the engine's Ranges say."""
+    starts = list(range(0, len(data), chunk))
+    have: set[int] = set()
+    with open(path, "wb") as f:
+        f.truncate(len(data))
+    fd = os.open(path, os.O_WRONLY)
+    follower = verify.Follower(path, lambda: prefix[0])
+    follower.expect(exp)
+    prefix = [0]
+    try:
+        for i in order:
+            piece = data[starts[i]:starts[i] + chunk]
+            os.pwrite(fd, piece, starts[i])
+            if i not in skip:
+                follower.feed(starts[i], piece)
+            have.add(i)
+            while len(starts) > 0 and prefix[0] < len(data) and starts.index(prefix[0]) in have:
+                prefix[0] = min(len(data), prefix[0] + chunk)
+        return follower.result(len(data))
+    finally:
+        follower.stop()
+        os.close(fd)
+
+
+@pytest.mark.parametrize("algorithm", ["CRC64NVME", "CRC32C", "CRC32"])
+def test_chunks_fed_out_of_order_are_joined_in_order_and_not_read_back(tmp_path, read_back, algorithm):
+    data = os.urandom(2 * 1024 * 1024 + 11)
+    fn, width = {"CRC64NVME": (checksums.crc64nvme, 8), "CRC32C": (checksums.crc32c, 4),
+                 "CRC32": (checksums.crc32, 4)}[algorithm]
+    want = base64.b64encode(fn(data).to_bytes(width, "big")).decode()
+    read_back[0] = 0
+    got = feed_out_of_order(tmp_path / "f", data, 256 * 1024, verify.Expected("checksum", algorithm=algorithm),
+                            [3, 1, 0, 8, 2, 5, 4, 7, 6])
+    assert got == want and read_back[0] == 0
+
+
+def test_a_chunk_out_of_order_not_fed_is_read_back_and_the_rest_still_joins(tmp_path, read_back):
+    data = os.urandom(2 * 1024 * 1024)
+    read_back[0] = 0
+    got = feed_out_of_order(tmp_path / "f", data, 256 * 1024, verify.Expected("checksum", algorithm="CRC64NVME"),
+                            [1, 3, 0, 2, 5, 4, 7, 6], skip=(2,))
+    assert got == crc64(data)  # chunk 2 read from the file, up to chunk 3 hashed ahead, then joined
+    assert 0 < read_back[0] <= 256 * 1024

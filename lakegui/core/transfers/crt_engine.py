@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -39,9 +40,10 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from ..connection import Connection
 from ..settings import TransferSettings
-from . import ranges, tuning, verify
+from . import range_gets, ranges, tuning, verify
 from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
 from .jobs import Direction, Job, Outcome
+from .range_gets import RangeGets
 
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(rb"<Message>([^<]*)</Message>")
@@ -102,6 +104,7 @@ class CrtEngine(EngineBase):
                                    signature_type=AwsSignatureType.HTTP_REQUEST_HEADERS,
                                    service="s3", region=self._region,
                                    credentials_provider=AwsCredentialsProvider.new_delegate(self._resolve))
+        self._get_signing = range_gets.signing_config(signing)
         s = self.settings
         self._s3 = S3Client(region=self._region, signing_config=signing,
                             tls_mode=S3RequestTlsMode.ENABLED if self._tls else S3RequestTlsMode.DISABLED,
@@ -247,18 +250,22 @@ class CrtEngine(EngineBase):
             big = job.size >= self.settings.multipart_threshold
             plan = tuning.plan(job.size, tuning.DOWNLOAD, self.settings)  # measured per size (tuning.py)
             # The body is written here, not by the CRT (recv_filepath): the CRT writes parts in any
-            # order and says nothing of which are done, while on_body hands them over in order,
-            # part-sized, at their offset in the object (a ranged GET's too), so `done` knows what
-            # the follower may hash and what a later run can keep (pwrite releases the GIL).
+            # order and says nothing of which are done, while on_body hands them over at their
+            # offset in the object, so `done` knows what the follower may hash and what a later
+            # run can keep (pwrite releases the GIL). A big download's parts come from RangeGets
+            # (range_gets.py says why), on its threads, in any order.
             fd = os.open(temp, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
             if big:
                 checkpoint = ranges.Checkpoint(fd, done, state, lambda record: control.save_resume(job, record))
+            lock = threading.Lock()
 
-            def on_body(chunk, offset, **kw):
+            def on_body(chunk, offset, counted=False, **kw):
                 os.pwrite(fd, chunk, offset)
                 follower.feed(offset, chunk)  # a CRC is taken here, before the follower would read it back
-                done.add(offset, offset + len(chunk))
-                progress.add(len(chunk))  # the CRT's on_progress says nothing until a GET ends
+                with lock:
+                    done.add(offset, offset + len(chunk))
+                if not counted:
+                    progress.add(len(chunk))  # the CRT's on_progress says nothing until a GET ends
                 if checkpoint is not None:
                     checkpoint.wake()
 
@@ -273,9 +280,18 @@ class CrtEngine(EngineBase):
                     if big and not state["etag"]:  # verification off: the first answer names the object
                         state["etag"] = got.get("etag", "").strip('"').lower()
 
-            # A fresh download is one GET; a resumed one a ranged GET per missing span (one, after a
-            # pause or a kill: the CRT completes in order), each split into parts by the CRT.
-            for start, end in done.missing(job.size) if done else [(0, 0)]:
+            spans = done.missing(job.size) if done else [(0, job.size if big else 0)]
+            if big:
+                gets = self._range_gets(host, url_path, job, spans, plan, state, exp, on_body, on_headers,
+                                        progress)
+                control.attach(gets)
+                try:
+                    self._wait(gets, progress)
+                finally:
+                    gets.finished_future.exception()  # no on_body after this
+                spans = []
+            # A small download is one GET; a resumed one a ranged GET per missing span.
+            for start, end in spans:
                 headers = [("Host", host)]
                 if end:
                     headers.append(("Range", f"bytes={start}-{end - 1}"))
@@ -308,6 +324,22 @@ class CrtEngine(EngineBase):
                 os.close(fd)
             if follower is not None:
                 self.keep_digest(job, temp, follower)
+
+    def _range_gets(self, host: str, url_path: str, job: Job, spans, plan: tuning.Plan, state: dict,
+                    exp: verify.Expected | None, on_body, on_headers, progress: Progress) -> RangeGets:
+        """A big download's missing spans as parallel ranged GETs (range_gets.py), If-Match on the
+        ETag it began with, so the parts of a resumed download are of the object it kept."""
+        headers = []
+        if state["etag"]:
+            headers.append(("If-Match", f'"{state["etag"]}"'))
+        if exp is None:
+            headers.append(("x-amz-checksum-mode", "ENABLED"))
+        query = f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""
+        return RangeGets(scheme="https" if self._tls else "http", host=host, path=url_path + query, spans=spans,
+                         part_size=plan.part_size, threads=plan.connections, signing=self._get_signing,
+                         headers=headers, on_body=lambda view, offset: on_body(view, offset, counted=True),
+                         on_progress=progress.add, on_headers=lambda status, got: on_headers(status, got),
+                         timeout=self.settings.read_timeout)
 
     def send(self, method: str, bucket: str, key: str, headers: list[tuple[str, str]], *, operation: str,
              query: str = "", body: bytes = b"", control: JobControl | None = None) -> tuple[int, dict, bytes]:
