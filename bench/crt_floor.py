@@ -45,6 +45,9 @@ def main() -> int:
         subprocess.run([cli, "upload", str(big), "s3://bench/", "--endpoint-url", url, "--queue",
                         str(work / "setup.sqlite3")], env=env, check=True, stdout=subprocess.DEVNULL)
         big.unlink()  # the page cache holds what is downloaded, not the source
+        # the queue exists before the first timed run, as a user's default queue does
+        subprocess.run([cli, "queue", "status", "--queue", str(work / "lakegui.sqlite3")], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         get = [sys.executable, str(ROOT / "bench" / "crt_get.py"), url, "bench", "big.bin"]
         tools = {
             "s5cmd": lambda out: [s5cmd_binary(), "--endpoint-url", url, "cp", "s3://bench/big.bin", out],
@@ -53,7 +56,7 @@ def main() -> int:
             "crt-on-body": lambda out: [*get, out, "--on-body"],
             # lakegui-cli download names a folder: the object lands in it under its own name
             "lakegui": lambda out: [cli, "download", "s3://bench/big.bin", out, "--endpoint-url", url,
-                                    "--queue", str(work / f"q-{random.random()}.sqlite3")],
+                                    "--queue", str(work / "lakegui.sqlite3")],
         }
         for cell in filter(None, args.grid.split(",")):
             part, conns = cell.split("x")

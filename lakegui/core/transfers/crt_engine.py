@@ -19,7 +19,6 @@ import io
 import logging
 import os
 import re
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -257,13 +256,11 @@ class CrtEngine(EngineBase):
             fd = os.open(temp, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
             if big:
                 checkpoint = ranges.Checkpoint(fd, done, state, lambda record: control.save_resume(job, record))
-            lock = threading.Lock()
 
-            def on_body(chunk, offset, counted=False, **kw):
+            def on_body(chunk, offset, counted=False, **kw):  # on several threads at once (RangeGets)
                 os.pwrite(fd, chunk, offset)
                 follower.feed(offset, chunk)  # a CRC is taken here, before the follower would read it back
-                with lock:
-                    done.add(offset, offset + len(chunk))
+                done.add(offset, offset + len(chunk))
                 if not counted:
                     progress.add(len(chunk))  # the CRT's on_progress says nothing until a GET ends
                 if checkpoint is not None:
@@ -338,7 +335,7 @@ class CrtEngine(EngineBase):
         return RangeGets(scheme="https" if self._tls else "http", host=host, path=url_path + query, spans=spans,
                          part_size=plan.part_size, threads=plan.connections, signing=self._get_signing,
                          headers=headers, on_body=lambda view, offset: on_body(view, offset, counted=True),
-                         on_progress=progress.add, on_headers=lambda status, got: on_headers(status, got),
+                         on_progress=progress.add, on_headers=on_headers,
                          timeout=self.settings.read_timeout)
 
     def send(self, method: str, bucket: str, key: str, headers: list[tuple[str, str]], *, operation: str,
