@@ -132,3 +132,20 @@ def test_not_a_database(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(QueueError, match="cannot be used"):
         JobStore(bad)
+
+
+def test_a_selection_of_more_ids_than_sqlite_takes_is_paused_resumed_listed_and_removed(store):
+    # SQLite builds differ in how many variables one statement takes (999 in old ones, 32,766 in
+    # many); the window's Select All of a big queue names every id. Set the old limit and work on
+    # 3,000 ids: one placeholder each raised "too many SQL variables".
+    store._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    batch = store.create_batch("b", "upload", {})
+    ids = store.add_jobs(batch, new_jobs(3000))
+    assert len(store.set_state(ids, JobState.PAUSED, from_states=[JobState.QUEUED])) == 3000
+    assert len(store.jobs(ids=ids, states=[JobState.PAUSED])) == 3000
+    assert store.set_state(ids[:10], JobState.QUEUED, from_states=[JobState.PAUSED]) == ids[:10]
+    store.adopt(ids, "gui")
+    assert store.open_uploads(states=[JobState.PAUSED], ids=ids) == []
+    assert store.kept_downloads(states=[JobState.PAUSED], ids=ids) == []
+    assert store.remove(states=[JobState.PAUSED], ids=ids) == 2990
+    assert [j.id for j in store.jobs(ids=ids)] == ids[:10]

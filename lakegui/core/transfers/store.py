@@ -170,6 +170,18 @@ def _job(row: Sequence) -> Job:
                resume=json.loads(d["resume"] or "{}"))
 
 
+_LISTED_IDS = 500  # more ids than this go to SQLite as one JSON array
+
+
+def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column IN (...)` for these ids, and its arguments. A long list is one JSON array read by
+    json_each, since one placeholder per id passes SQLite's limit on variables for a big
+    selection (32,766 in many builds, 999 in old ones)."""
+    if len(ids) > _LISTED_IDS:
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(ids)]
+    return f"{column} IN ({','.join('?' * len(ids))})", list(ids)
+
+
 def _chosen(states: Iterable[JobState], ids: Iterable[int] | None, batch_id: int | None) -> tuple[list, list] | None:
     """SQL conditions and arguments for jobs in `states` (of `ids`, of `batch_id`); None when
     `ids` names none."""
@@ -179,8 +191,9 @@ def _chosen(states: Iterable[JobState], ids: Iterable[int] | None, batch_id: int
         ids = list(ids)
         if not ids:
             return None
-        where.append(f"id IN ({','.join('?' * len(ids))})")
-        args += ids
+        clause, more = _in_ids("id", ids)
+        where.append(clause)
+        args += more
     if batch_id is not None:
         where.append("batch_id = ?")
         args.append(batch_id)
@@ -267,8 +280,9 @@ class JobStore:
         ids = list(job_ids)
         if ids:
             with self._write() as db:
+                clause, args = _in_ids("id", ids)
                 db.execute(f"UPDATE batches SET runner = ? WHERE id IN (SELECT DISTINCT batch_id FROM jobs "
-                           f"WHERE id IN ({','.join('?' * len(ids))}))", [runner, *ids])
+                           f"WHERE {clause})", [runner, *args])
 
     def batch(self, batch_id: int) -> Batch | None:
         rows = self._read("SELECT id, name, kind, profile, created FROM batches WHERE id = ?", (batch_id,))
@@ -310,9 +324,9 @@ class JobStore:
             where.append("batch_id = ?")
             args.append(batch_id)
         if ids is not None:
-            ids = list(ids)
-            where.append(f"id IN ({','.join('?' * len(ids))})")
-            args += ids
+            clause, more = _in_ids("id", list(ids))
+            where.append(clause)
+            args += more
         return [_job(r) for r in self._read(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
                                             [*args, limit])]
 
@@ -447,8 +461,9 @@ class JobStore:
             ids = list(ids)
             if not ids:
                 return 0
-            where += f" AND id IN ({','.join('?' * len(ids))})"
-            args += ids
+            clause, more = _in_ids("id", ids)
+            where += f" AND {clause}"
+            args += more
         if batch_id is not None:
             where += " AND batch_id = ?"
             args.append(batch_id)
@@ -474,8 +489,9 @@ class JobStore:
             rows = db.execute("SELECT id, owner FROM jobs WHERE state = 'running'").fetchall()
             dead = [job_id for job_id, owner in rows if not alive(owner)]
             if dead:
-                db.execute(f"UPDATE jobs SET state = 'queued', owner = '', updated = ? "
-                           f"WHERE id IN ({','.join('?' * len(dead))})", [time.time(), *dead])
+                clause, args = _in_ids("id", dead)
+                db.execute(f"UPDATE jobs SET state = 'queued', owner = '', updated = ? WHERE {clause}",
+                           [time.time(), *args])
         return dead
 
     def release(self, owner: str, to: JobState = JobState.QUEUED) -> int:
