@@ -243,10 +243,10 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
     select(b, "old.csv", "older.csv", "warm.csv")
     settings = b.object_settings
     asked = []
-    settings.ask_restore = lambda what, deep: asked.append((what, deep)) or ("Bulk", 3)
+    settings.ask_restore = lambda what, deep, already: asked.append((what, deep, already)) or ("Bulk", 3)
     with qtbot.waitSignal(settings.queued, timeout=10000) as queued:
         settings.restore_action.trigger()
-    assert asked == [("2 archived objects", True)]  # the STANDARD one is not asked about
+    assert asked == [("2 archived objects", True, "")]  # the STANDARD one is not asked about
     assert queued.args[1] == 2  # restore jobs in the queue, like the CLI's
     rows = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
     assert {r.direction for r in rows} == {"restore"}
@@ -279,10 +279,11 @@ def test_restore_asks_tier_and_days_and_the_state_shows(qtbot, window, lake):
     qtbot.waitUntil(task.done, timeout=10000)
     assert seen["class"] == "GLACIER" and seen["text"].startswith("available until ")
 
-    # asked again: the days are updated
+    # asked again: the dialog says it is restored already, and the days are updated
     select(b, "old.csv")
     with qtbot.waitSignal(settings.queued, timeout=10000):
         settings.restore_action.trigger()
+    assert asked[-1][2].startswith("It is already restored until ") and "counted from now" in asked[-1][2]
     with qtbot.waitSignal(settings.done, timeout=30000) as done:
         pass
     assert done.args[0] == "Restore (Bulk, 3 days): 1 object already restored (days updated)"
@@ -295,7 +296,7 @@ def test_an_expedited_restore_of_deep_archive_fails_with_the_reason_without_aski
     b = open_at(qtbot, window, conn, "cold/")
     select(b, "old.csv", "older.csv")
     settings = b.object_settings
-    settings.ask_restore = lambda what, deep: ("Expedited", 1)
+    settings.ask_restore = lambda what, deep, already: ("Expedited", 1)
     with qtbot.waitSignal(settings.queued, timeout=10000):
         settings.restore_action.trigger()
     with qtbot.waitSignal(settings.failed, timeout=30000) as failed:

@@ -26,7 +26,7 @@ from ...core.transfers.object_jobs import restore_job
 from ...core.units import counted
 from ..dialogs.answers import answered, dialog_future
 from ..dialogs.new_bucket import NewBucketDialog
-from ..dialogs.restore import RestoreDialog
+from ..dialogs.restore import RestoreDialog, already_text
 from ..dialogs.storage_class import StorageClassDialog
 from ..tasks import in_executor
 from .restore_column import RestoreColumn
@@ -49,7 +49,7 @@ class ObjectSettings(QObject):
         self._batches: dict[int, dict] = {}
         # Questions, replaceable: each returns the answer or a future of it (None: cancelled).
         self.ask_storage_class: Callable[[str, str], object] = self._ask_storage_class  # -> class
-        self.ask_restore: Callable[[str, bool], object] = self._ask_restore  # -> (tier, days)
+        self.ask_restore: Callable[[str, bool, str], object] = self._ask_restore  # -> (tier, days)
         self.ask_new_bucket: Callable[[], object] = self._ask_new_bucket  # -> (name, region)
         self.confirm: Callable[[str, str], object] = self._confirm  # (title, text) -> bool
 
@@ -250,7 +250,8 @@ class ObjectSettings(QObject):
             self.done.emit("Nothing to restore: no Glacier or Deep Archive objects are selected.")
             return
         deep = any(o.storage_class == "DEEP_ARCHIVE" for o in archived)
-        answer = await answered(self.ask_restore(counted(len(archived), "archived object"), deep))
+        already = already_text([self.restore_column.state(o.key) for o in archived], len(archived))
+        answer = await answered(self.ask_restore(counted(len(archived), "archived object"), deep, already))
         if not answer:
             return
         tier, days = answer
@@ -292,8 +293,8 @@ class ObjectSettings(QObject):
         else:
             self.done.emit(text)
 
-    def _ask_restore(self, what: str, deep: bool) -> asyncio.Future:
-        dialog = RestoreDialog(what, deep, self.browser)
+    def _ask_restore(self, what: str, deep: bool, already: str = "") -> asyncio.Future:
+        dialog = RestoreDialog(what, deep, self.browser, already)
         return dialog_future(dialog, lambda r: dialog.request() if r == QDialog.DialogCode.Accepted else None)
 
     # buckets
