@@ -141,7 +141,8 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
     if isinstance(exc, bx.ProfileNotFound):
         return ErrorInfo(True, "ProfileNotFound",
                          f"{exc}. Pick a profile from your AWS config, or leave it empty.", str(exc))
-    if isinstance(exc, bx.SSLError):
+    ssl = sys.modules.get("ssl")  # not imported: no certificate was checked
+    if isinstance(exc, bx.SSLError) or (ssl is not None and isinstance(exc, ssl.SSLCertVerificationError)):
         return ErrorInfo(True, "SSLError",
                          f"The TLS certificate of {target} could not be verified.", str(exc))
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):

@@ -40,7 +40,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from ..connection import Connection
 from ..settings import TransferSettings
 from . import range_gets, ranges, tuning, verify
-from .engine import PENDING_UPLOAD, EngineBase, JobControl, JobError, Progress
+from .engine import PENDING_UPLOAD, BadBytes, EngineBase, JobControl, JobError, Progress
 from .jobs import Direction, Job, Outcome
 from .range_gets import RangeGets
 
@@ -284,6 +284,10 @@ class CrtEngine(EngineBase):
                 control.attach(gets)
                 try:
                     self._wait(gets, progress)
+                except range_gets.SizeChanged as changed:  # listed before it changed: the new size next time
+                    listed, job.size = job.size, changed.size
+                    raise BadBytes(f"{job.uri} changed while it was being downloaded (now {changed.size:,} "
+                                   f"bytes, listed as {listed:,}); fetching it again") from None
                 finally:
                     gets.finished_future.exception()  # no on_body after this
                 spans = []
@@ -325,17 +329,13 @@ class CrtEngine(EngineBase):
     def _range_gets(self, host: str, url_path: str, job: Job, spans, plan: tuning.Plan, state: dict,
                     exp: verify.Expected | None, on_body, on_headers, progress: Progress) -> RangeGets:
         """A big download's missing spans as parallel ranged GETs (range_gets.py), If-Match on the
-        ETag it began with, so the parts of a resumed download are of the object it kept."""
-        headers = []
-        if state["etag"]:
-            headers.append(("If-Match", f'"{state["etag"]}"'))
-        if exp is None:
-            headers.append(("x-amz-checksum-mode", "ENABLED"))
+        ETag it began with (else the first answer's), so every part is of the one object."""
+        headers = [("x-amz-checksum-mode", "ENABLED")] if exp is None else []
         query = f"?versionId={quote(job.src_version, safe='')}" if job.src_version else ""
-        return RangeGets(scheme="https" if self._tls else "http", host=host, path=url_path + query, spans=spans,
-                         part_size=plan.part_size, threads=plan.connections, signing=self._get_signing,
+        return RangeGets(scheme="https" if self._tls else "http", host=host, path=url_path + query, size=job.size,
+                         spans=spans, part_size=plan.part_size, threads=plan.connections, signing=self._get_signing,
                          headers=headers, on_body=lambda view, offset: on_body(view, offset, counted=True),
-                         on_progress=progress.add, on_headers=on_headers,
+                         on_progress=progress.add, on_headers=on_headers, etag=state["etag"],
                          timeout=self.settings.read_timeout)
 
     def send(self, method: str, bucket: str, key: str, headers: list[tuple[str, str]], *, operation: str,
