@@ -27,7 +27,7 @@ from . import (
     transfers,
     versions,
 )
-from .common import EXIT_USAGE, command_word, run_json, unknown_arguments, unknown_command
+from .common import EXIT_FAILED, EXIT_USAGE, command_word, run_json, unknown_arguments, unknown_command
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
                    reorganise, completion)
@@ -111,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.captureWarnings(True)  # warnings.warn (urllib3's InsecureRequestWarning) to the log too
     logs.setup(console_level=None)  # the file keeps the detail
     args.root_parser = parser  # for `completion`, which writes every command's options into its script
-    return run_json(args.func, args) if getattr(args, "json", False) else args.func(args)
+    try:
+        return run_json(args.func, args) if getattr(args, "json", False) else args.func(args)
+    except BrokenPipeError:  # `| head` read what it wanted: stop quietly, as other tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a traceback at exit's flush
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

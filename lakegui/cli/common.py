@@ -496,7 +496,10 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
               f" ({human_size(rate)}/s)")
-        if summary.interrupted:
+        if summary.interrupted and store.held:  # a hold set elsewhere, not this process's Ctrl+C
+            print("Paused: the queue was paused as a whole (the window's Pause or `lakegui-cli queue pause`); "
+                  "the unfinished jobs wait in it, and `lakegui-cli queue resume` continues them.", file=sys.stderr)
+        elif summary.interrupted:
             print("Interrupted: the unfinished jobs are back in the queue; "
                   "`lakegui-cli queue resume` continues them.", file=sys.stderr)
     return EXIT_FAILED if failures or invalid or summary.interrupted else EXIT_OK

@@ -202,16 +202,19 @@ def queue(args: argparse.Namespace) -> int:
                         n, b = counts[str(state)]
                         print(f"  {str(state):<10} {n:>8,} jobs  {human_size(b):>10}")
                 if recovered:
-                    print(f"  ({len(recovered)} jobs of a process that ended were put back in the queue)")
+                    print(f"  ({counted(len(recovered), 'job')} of a process that ended "
+                          f"{'was' if len(recovered) == 1 else 'were'} put back in the queue)")
                 if store.held:
                     print("  held: paused as a whole; `lakegui-cli queue resume` runs it again")
             return EXIT_OK
         if args.action == "pause":
+            running = len(store.jobs(states=[JobState.RUNNING]))  # in other processes, which follow the hold
             paused = store.pause()
             if args.json:
-                print(json.dumps({"paused": len(paused), "held": True}))
+                print(json.dumps({"paused": len(paused), "pausing": running, "held": True}))
             else:
-                print(f"{counted(len(paused), 'queued job')} paused; the queue is held: jobs running in other "
+                also = f", {counted(running, 'running job')} pausing in the process running it" if running else ""
+                print(f"{counted(len(paused), 'queued job')} paused{also}; the queue is held: jobs running in other "
                       "processes pause too, and jobs added later wait, until `lakegui-cli queue resume`")
             return EXIT_OK
         if args.action == "retry-failed":

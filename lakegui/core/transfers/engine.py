@@ -226,8 +226,8 @@ class EngineBase:
                     return Outcome(control.reason or JobState.CANCELLED, attempts=attempt)
                 permanent, message = self.verdict(exc, job)
                 if permanent or attempt >= self.max_attempts:
-                    if not permanent:
-                        message = f"{message} (gave up after {attempt} attempts)"
+                    if not permanent:  # no "fetching it again" once it is not fetched again
+                        message = f"{message.removesuffix('; fetching it again')} (gave up after {attempt} attempts)"
                     if permanent:  # nothing will continue its parts
                         self.drop_upload(job, control, on_upload_id)
                     code, request_id = self.facts(exc, job)

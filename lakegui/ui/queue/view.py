@@ -174,7 +174,9 @@ class TransferQueueView(QFrame):
             action.setShortcut(QKeySequence(shortcut))
             # The menus and F1 list these as the window's shortcuts: they must work with focus anywhere.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
+        # Not connected straight: triggered(bool) would hand `checked` to a slot's first argument
+        # (Remove finished took False for its ids and failed with a TypeError, doing nothing).
+        action.triggered.connect(lambda _checked=False: slot())
         action.setEnabled(self.queue.available)
         self.addAction(action)
         return action

@@ -1,0 +1,56 @@
+"""Findings of session 10's new-user trial on the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lakegui.core.transfers.jobs import Direction
+from lakegui.core.transfers.store import JobStore, NewJob, this_owner
+from tests.integration.test_cli_transfers import cli
+
+
+def test_queue_pause_counts_the_running_jobs_it_pauses_too(tmp_path):
+    """Finding 6: with only a download running (in another process), `queue pause` said
+    "0 queued jobs paused" though that download paused within a second."""
+    q = tmp_path / "q.sqlite3"
+    store = JobStore(q)
+    batch = store.create_batch("b", "download", {})
+    store.add_jobs(batch, [NewJob(Direction.DOWNLOAD, "bkt", f"k/{i}", str(tmp_path / f"{i}"), size=1)
+                           for i in range(3)])
+    store.claim(1, this_owner())  # running in a live process: this one
+    store.close()
+    proc, doc = cli("queue", "pause", "--queue", str(q), "--json")
+    assert proc.returncode == 0 and doc == {"paused": 2, "pausing": 1, "held": True}
+    proc, _ = cli("queue", "pause", "--queue", str(q))
+    assert "0 queued jobs paused, 1 running job pausing in the process running it" in proc.stdout
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    """Finding 9: `lakegui-cli queue status | head` ended in a BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", "queue", "status", "--queue", str(tmp_path / "q")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.wait(30)
+    proc.stderr.close()
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_download_that_gives_up_does_not_say_it_is_fetched_again(tmp_path):
+    """Finding 2: "...the server states X; fetching it again (gave up after 5 attempts)"."""
+    from lakegui.core.connection import Connection, ConnectionProfile
+    from lakegui.core.transfers.engine import BadBytes, EngineBase, JobControl, Progress
+    from lakegui.core.transfers.jobs import Job, JobState
+
+    class Corrupting(EngineBase):
+        def _download(self, job, control, progress):
+            raise BadBytes(f"Verification failed for {job.uri}: the bytes received give CRC64NVME abc, the "
+                           "server states def; fetching it again")
+
+    engine = Corrupting(Connection(ConnectionProfile(name="t", endpoint_url="http://127.0.0.1:9")), max_attempts=2,
+                        backoff=0)
+    out = engine.run(Job(1, 1, Direction.DOWNLOAD, "bkt", "k.bin", str(tmp_path / "k.bin"), size=10), JobControl(),
+                     Progress())
+    assert out.state is JobState.FAILED
+    assert out.error.endswith("the server states def (gave up after 2 attempts)"), out.error
