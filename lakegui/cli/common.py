@@ -427,9 +427,8 @@ def open_store(args):
 
 
 def run_queue(store, args, batch_ids, settings, *, connection=None, override: dict | None = None):
-    """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C hands them back.
+    """Run queued jobs (of `batch_ids`, or all) with a terminal display; Ctrl+C or SIGTERM hands them back.
     `override`: connection fields that win over those recorded with the jobs' batches."""
-    import signal
     from dataclasses import replace
 
     from ..core.transfers.jobs import JobState
@@ -458,17 +457,34 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
         cluster = ClusterExecutor(args.cluster_client, store, address=args.cluster, path_map=args.path_map_parsed,
                                   chunk_files=args.chunk_files or CHUNK_FILES, expected_jobs=display.total_files)
         cluster.attach()
-    previous = signal.signal(signal.SIGINT, lambda *_: store.stop())
+    previous = stop_on_signals(store.stop)
     try:
         summary = store.run(batch_ids, on_tick=display)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        restore_signals(previous)
         display.close()
         if cluster is not None:
             cluster.close()
             store.executor = None
     summary.interrupted = summary.interrupted or store.held  # paused by another process meanwhile
     return summary
+
+
+def stop_on_signals(stop) -> dict:
+    """Ctrl+C and SIGTERM (`timeout`, a service manager, `kill`) both call `stop`: the running
+    jobs hand themselves back to the queue with what they kept, and the run says so. A SIGTERM
+    ended the process in silence, its jobs left "running" until another process noticed.
+    Returns the handlers to give back to restore_signals."""
+    import signal
+
+    return {sig: signal.signal(sig, lambda *_: stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_signals(previous: dict) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 # How the CLI replaces or keeps a target a job would not replace (jobs.advised).

@@ -30,7 +30,9 @@ from .common import (
     print_failures,
     print_json,
     report,
+    restore_signals,
     run_queue,
+    stop_on_signals,
 )
 
 CONFIRM_OVER = 1000  # rm asks (or wants --yes) above this many keys
@@ -349,12 +351,12 @@ def _rm_while_listing(args, conn, bucket: str, target: str, lister, sizes: dict[
         settings = settings_store.load().transfer
         listing = threading.Thread(target=list_the_rest, args=(batch,), name="lakegui-rm-listing", daemon=True)
         listing.start()
-        previous = signal.getsignal(signal.SIGINT)
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             interrupted = run_queue(store, args, [batch], settings, connection=conn).interrupted
             # A run ends when it finds nothing queued: the listing may not have caught up. Later
             # runs keep the first one's engine (run_queue would build another with the settings).
-            signal.signal(signal.SIGINT, lambda *_: store.stop())
+            stop_on_signals(store.stop)
             while not interrupted and not (listed.is_set() and
                                            not store.counts(batch).get(str(JobState.QUEUED), (0, 0))[0]):
                 added.wait(1.0)  # (a bound, not a poll: a page's add sets it)
@@ -363,7 +365,7 @@ def _rm_while_listing(args, conn, bucket: str, target: str, lister, sizes: dict[
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            signal.signal(signal.SIGINT, previous)
+            restore_signals(previous)
             stop.set()
             listing.join()
         jobs = store.jobs(batch_id=batch)

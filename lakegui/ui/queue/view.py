@@ -76,7 +76,7 @@ class TransferQueueView(QFrame):
                                           "or if the whole queue is paused)", self.resume, "Ctrl+R")
         self.cancel_action = self._action("Cancel", "cancel",
                                           "Cancel the selected transfers (all if none)",
-                                          lambda: self._control(self.queue.cancel, "cancel", "unfinished",
+                                          lambda: self._control(self.queue.cancel, "cancel", "queued, running or paused",
                                                                 ("running", "queued", "paused")), "Ctrl+Shift+X")
         self.retry_action = self._action("Retry failed", "retry",
                                          "Queue the failed transfers again",
