@@ -498,7 +498,7 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
     if args.json:
         doc = dict(extra, done=summary.done, failed=len(failures), skipped=summary.skipped,
                    cancelled=summary.cancelled, bytes=summary.bytes, seconds=round(summary.seconds, 3),
-                   interrupted=summary.interrupted,
+                   interrupted=summary.interrupted, kept=getattr(summary, "kept", 0),
                    invalid=[{"path": s.path, "reason": s.reason} for s in invalid],
                    failures=[{"key": j.key, "local_path": j.local_path, "error": advised(j.error, CONFLICT_ADVICE)}
                              for j in failures])
@@ -507,11 +507,15 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
         for s in invalid:  # never queued: counted as such below, not as skipped (which is a choice)
             print(f"not transferred {s.path}: {s.reason}", file=sys.stderr)
         print_failures([f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}" for j in failures])
-        rate = summary.bytes / summary.seconds if summary.seconds else 0
+        for uri, note in getattr(summary, "notes", ()):  # an object replaced since an interrupted run: said, not only logged
+            print(f"note {uri}: {note}", file=sys.stderr)
+        kept = getattr(summary, "kept", 0)
+        rate = (summary.bytes - kept) / summary.seconds if summary.seconds else 0  # this run's bytes only
         not_sent = f", {len(invalid):,} not transferred" if invalid else ""
+        resumed = f"; {human_size(kept)} of it kept from an interrupted run" if kept else ""
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
-              f" ({human_size(rate)}/s)")
+              f" ({human_size(rate)}/s{resumed})")
         if summary.interrupted and store.held:  # a hold set elsewhere, not this process's Ctrl+C
             print("Paused: the queue was paused as a whole (the window's Pause or `lakegui-cli queue pause`); "
                   "the unfinished jobs wait in it, and `lakegui-cli queue resume` continues them.", file=sys.stderr)

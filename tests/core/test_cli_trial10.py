@@ -54,3 +54,22 @@ def test_a_download_that_gives_up_does_not_say_it_is_fetched_again(tmp_path):
                      Progress())
     assert out.state is JobState.FAILED
     assert out.error.endswith("the server states def (gave up after 2 attempts)"), out.error
+
+
+def test_the_summary_speed_counts_this_run_s_bytes_and_names_what_was_kept_and_replaced(capsys):
+    """Finding 3 and 4: a resume said "3.0 GB in 8s (377 MB/s)" with 1.3 GB of it kept from before,
+    and an object replaced since the interruption was said only in the log."""
+    import types
+
+    from lakegui.cli.common import report
+    from lakegui.core.transfers.service import RunSummary
+
+    gb = 1024 ** 3
+    summary = RunSummary(done=1, bytes=3 * gb, kept=gb, seconds=8.0,
+                         notes=[("s3://b/k", "s3://b/k changed since its download was interrupted; fetched again "
+                                             "from the start")])
+    store = types.SimpleNamespace(jobs=lambda **query: [])
+    assert report(store, types.SimpleNamespace(json=False), summary, None, [], {}) == 0
+    out, err = capsys.readouterr()
+    assert "3.0 GB in 8s (256.0 MB/s; 1.0 GB of it kept from an interrupted run)" in out
+    assert "note s3://b/k: s3://b/k changed since its download was interrupted" in err

@@ -245,7 +245,8 @@ class CrtEngine(EngineBase):
         try:
             exp = self.download_expectation(job)
             done, state, note = self.resume_from(job, temp, exp, control)
-            progress.add(done.done())  # kept bytes count as done at once
+            kept = done.done()
+            progress.add(kept)  # kept bytes count as done at once
             big = job.size >= self.settings.multipart_threshold
             plan = tuning.plan(job.size, tuning.DOWNLOAD, self.settings)  # measured per size (tuning.py)
             # The body is written here, not by the CRT (recv_filepath): the CRT writes parts in any
@@ -316,7 +317,7 @@ class CrtEngine(EngineBase):
                 checkpoint.close(keep=False)
             os.close(fd)
             fd = None
-            return self.finish_download(job, temp, target, follower, got, control=control, note=note)
+            return self.finish_download(job, temp, target, follower, got, control=control, note=note, kept=kept)
         except BaseException as exc:
             self.end_partial(job, temp, exc, control, progress, checkpoint, done)  # every request has ended
             raise

@@ -457,7 +457,8 @@ class EngineBase:
 
     def finish_download(self, job: Job, temp: Path, target: Path,
                         follower: verify.Follower | None = None, headers: dict | None = None, *,
-                        control: JobControl | None = None, note: str = "") -> Outcome:
+                        control: JobControl | None = None, note: str = "", kept: int = 0) -> Outcome:
+        """Check the temp file's bytes and put it in place; `kept` of them an earlier run fetched."""
         got = temp.stat().st_size
         if job.size and got != job.size:
             listed, job.size = job.size, 0  # changed since listed: ask the server next time
@@ -477,7 +478,7 @@ class EngineBase:
         os.replace(temp, target)
         if job.resume and control is not None:
             control.save_resume(job, {})  # nothing left to resume
-        return Outcome(JobState.DONE, "; ".join(n for n in (note, checked) if n), bytes_done=got)
+        return Outcome(JobState.DONE, "; ".join(n for n in (note, checked) if n), bytes_done=got, kept=kept)
 
     # multipart uploads that a later run can continue (parts.py says why they are sent there)
 

@@ -149,3 +149,4 @@ class Outcome:
     permanent: bool = False
     attempts: int = 1
     version_id: str = ""  # x-amz-version-id of an upload's PUT or CompleteMultipartUpload
+    kept: int = 0  # of bytes_done, what an earlier, interrupted run had already moved (a resume)

@@ -180,7 +180,8 @@ class S3TransferEngine(EngineBase):
             # A small object's expectation comes with its GET's headers (the after-call hook).
             exp = self.download_expectation(job)
             done, state, note = self.resume_from(job, temp, exp, control)
-            progress.add(done.done())  # kept bytes count as done at once
+            kept = done.done()
+            progress.add(kept)  # kept bytes count as done at once
             got: dict = {}
             with self._lock:
                 self._gets[(job.bucket, job.key)] = got
@@ -197,7 +198,7 @@ class S3TransferEngine(EngineBase):
                     ended = True
                     self.end_partial(job, temp, exc, control, progress, checkpoint, done)  # while f is open
                     raise
-            return self.finish_download(job, temp, target, follower, got, control=control, note=note)
+            return self.finish_download(job, temp, target, follower, got, control=control, note=note, kept=kept)
         except BaseException as exc:
             if not ended:
                 self.end_partial(job, temp, exc, control, progress, checkpoint, done)

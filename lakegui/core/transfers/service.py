@@ -324,11 +324,16 @@ class RunSummary:
     bytes: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    kept: int = 0  # of bytes, what earlier runs had moved: not this run's speed
+    notes: list = field(default_factory=list)  # (uri, note) of done jobs that say something
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, uri: str = "") -> None:
         if outcome.state is JobState.DONE:
             self.done += 1
             self.bytes += outcome.bytes_done
+            self.kept += outcome.kept
+            if outcome.error and "fetched again from the start" in outcome.error and len(self.notes) < 100:
+                self.notes.append((uri, outcome.error))
         elif outcome.state is JobState.FAILED:
             self.failed += 1
         elif outcome.state is JobState.SKIPPED:
@@ -975,7 +980,7 @@ class QueueService:
                 except queue.Empty:
                     pass
                 for running, outcome in finished:
-                    summary.add(self._end(running, outcome))
+                    summary.add(self._end(running, outcome), running.job.uri)
                 self.write_ends()
                 self.follow_hold()  # paused as a whole by another process: what runs here pauses
                 now = time.monotonic()
