@@ -1,4 +1,4 @@
-"""The floor under lakegui's big download (issue 19): s5cmd's Go binary, a bare awscrt GET
+"""The floor under lakegui's big download (issue 19): s5cmd's Go binary, `aws s3 cp`, a bare awscrt GET
 (bench/crt_get.py: recv_filepath, with and without the CRT's own full-object CRC check, and
 through a Python on_body callback as lakegui's engine does) and `lakegui-cli download`, each its
 own process, the same object, rounds interleaved and shuffled, on a loopback SeaweedFS.
@@ -51,6 +51,7 @@ def main() -> int:
         get = [sys.executable, str(ROOT / "bench" / "crt_get.py"), url, "bench", "big.bin"]
         tools = {
             "s5cmd": lambda out: [s5cmd_binary(), "--endpoint-url", url, "cp", "s3://bench/big.bin", out],
+            "aws": lambda out: [tool("aws"), "--endpoint-url", url, "s3", "cp", "--quiet", "s3://bench/big.bin", out],
             "crt": lambda out: [*get, out],
             "crt-verified": lambda out: [*get, out, "--verify"],
             "crt-on-body": lambda out: [*get, out, "--on-body"],
@@ -84,12 +85,13 @@ def main() -> int:
                       flush=True)
         base = statistics.median(s for s, _, _ in results["s5cmd"])
         print(f"\n{args.mib} MiB download, medians of {args.rounds} rounds\n")
-        print("| tool | median s | median CPU s | peak RSS MB | / s5cmd |")
-        print("|---|---|---|---|---|")
+        aws = statistics.median(s for s, _, _ in results["aws"])
+        print("| tool | median s | median CPU s | peak RSS MB | / s5cmd | / aws |")
+        print("|---|---|---|---|---|---|")
         for name, v in results.items():
             m = statistics.median(s for s, _, _ in v)
             print(f"| {name} | {m:.2f} | {statistics.median(c for _, _, c in v):.2f} | "
-                  f"{max(x for _, x, _ in v):.0f} | {m / base:.2f}× |")
+                  f"{max(x for _, x, _ in v):.0f} | {m / base:.2f}× | {m / aws:.2f}× |")
     return 0
 
 
