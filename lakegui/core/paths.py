@@ -11,7 +11,7 @@ APP_NAME = "lakegui"
 
 # Each folder can be redirected by an environment variable, so tests and
 # portable installs never touch the user's real configuration.
-_OVERRIDES = {
+OVERRIDES = {
     "config": "LAKEGUI_CONFIG_DIR",
     "data": "LAKEGUI_DATA_DIR",
     "log": "LAKEGUI_LOG_DIR",
@@ -19,7 +19,7 @@ _OVERRIDES = {
 
 
 def _folder(kind: str, default: str) -> Path:
-    override = os.environ.get(_OVERRIDES[kind])
+    override = os.environ.get(OVERRIDES[kind])
     path = Path(override) if override else Path(default)
     path.mkdir(parents=True, exist_ok=True)
     return path

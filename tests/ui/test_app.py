@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,9 +69,16 @@ def test_screenshot_of_the_demo_lake(tmp_path):
     from PySide6.QtGui import QImage
 
     shot = tmp_path / "shot.png"
+    # The user's folders (no lakegui override): the demo's queue and log must not land there
+    # (session 10's trial: a demo wrote its jobs into the real queue and its lines into the real log).
+    env = {k: v for k, v in os.environ.items() if k not in ("LAKEGUI_DATA_DIR", "LAKEGUI_LOG_DIR")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"))
     r = subprocess.run([str(Path(sys.executable).parent / "lakegui"), "--demo", "--screenshot", str(shot)],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 0, r.stderr
+    left = [p for p in (tmp_path / "data").rglob("*") if p.is_file()] + \
+        [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
+    assert left == []
     image = QImage(str(shot))
     assert image.width() >= 1000 and image.height() >= 600
     # Not a blank frame: the listing, icons and chrome give many distinct colours.
