@@ -368,3 +368,25 @@ def test_retry_failed_of_more_ids_than_sqlite_takes_in_a_statement(make):
     failed = [j.id for j in s.jobs(batch_id=batch)]
     assert s.retry_failed(list(range(1, 260_001))) == (failed, [])
     assert sorted(ex.held) == failed  # queued again and claimed
+
+
+def test_the_header_speed_is_what_the_running_rows_add_up_to_also_after_a_cancel(make):
+    """Session 10's trial: the header said 6.5 MB/s beside a row's 11, and 0 B/s after one of two
+    downloads was cancelled while the other ran on (its bytes left the header's one meter)."""
+    s, ex, _ = make(files=2, claim_ahead=1)
+    s.enqueue("b", "download", {}, jobs(2, size=10_000))
+    a, b = sorted(ex.held)
+    now = time.monotonic() + 100
+    for step in range(1, 6):  # both move 1,000 bytes a second
+        ex.held[a][0].progress.add(1000)
+        ex.held[b][0].progress.add(1000)
+        s.sample(now + step)
+    t = s.totals(now=now + 5)
+    rows = {r.job_id: r for r in s.rows}
+    assert t.speed == pytest.approx(rows[a].speed + rows[b].speed) and t.speed == pytest.approx(2000.0)
+    s.cancel([a])
+    ex.end(a, JobState.CANCELLED)
+    s.collect_ends()
+    ex.held[b][0].progress.add(1000)
+    s.sample(now + 6)
+    assert s.totals(now=now + 6).speed == pytest.approx(1000.0)  # b's, at once

@@ -30,6 +30,10 @@ from awscrt.http import HttpHeaders, HttpRequest
 from ..lake import fetch
 
 ERROR_BODY = 64 * 1024  # of an error answer, enough for its XML
+# What one readinto asks for. A buffered readinto fills all it is given before it returns, so a
+# whole 8 MiB part was one call: progress (and the stall watch, 60 s without a byte) saw nothing
+# until a part ended, minutes on a slow link. 256 KiB is 4,096 calls a GiB, each one in C.
+READ = 256 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -220,7 +224,7 @@ class RangeGets:
             while got < length:
                 if self._stop.is_set():
                     raise Cancelled()
-                n = resp.readinto(view[got:length])
+                n = resp.readinto(view[got:min(length, got + READ)])
                 if not n:
                     raise ConnectionError(f"the connection closed {length - got} bytes before the part's end")
                 got += n

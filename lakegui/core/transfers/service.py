@@ -895,6 +895,10 @@ class QueueService:
         if in_flight is None:
             in_flight = sum(r.progress.sample() for r in self._running.values())
         speed = self._meter.add(now, self._finished_bytes + in_flight)
+        shown = [row for job_id in self._running if (row := self._index.get(job_id)) is not None]
+        if shown and all(row.meter is not None for row in shown):  # a view's rows, sampled: the header
+            speed = sum(row.speed for row in shown)  # says what they add up to (it said 6.5 MB/s beside
+            # a row's 11, and 0 for a while after one of two was cancelled: its bytes left the sum)
         if not self._running:
             speed = 0.0
         if self._counts is None:
