@@ -108,7 +108,7 @@ def test_queue_pause_and_resume_in_the_cli(moto_endpoint, tmp_path, capsys):
     assert main(["upload", str(src), "s3://held/p/", "--endpoint-url", moto_endpoint, *q]) == 1
     assert "the queue is paused as a whole" in capsys.readouterr().err  # nothing was sent: it waits
     assert main(["queue", "pause", *q, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"paused": 0, "held": True}
+    assert json.loads(capsys.readouterr().out) == {"paused": 0, "pausing": 0, "held": True}
     assert main(["queue", "status", *q, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["states"]["paused"]["jobs"] == 1
     assert main(["queue", "resume", *q]) == 0  # ends the hold and runs what waited
