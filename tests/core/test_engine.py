@@ -24,6 +24,7 @@ from lakegui.core.transfers.engine import PENDING_UPLOAD, JobControl, Progress
 from lakegui.core.transfers.jobs import Direction, Job, JobState, OverwritePolicy
 from lakegui.core.transfers.localpaths import temp_path_for
 from lakegui.core.transfers.planner import plan_download_uri, plan_upload, to_jobs
+from lakegui.core.transfers.ranges import kept_bytes
 from lakegui.core.transfers.s3transfer_engine import S3TransferEngine
 from lakegui.core.transfers.service import EnginePool, QueueService
 from lakegui.core.transfers.store import JobStore
@@ -186,7 +187,8 @@ def test_cancel_multipart_upload_stops_fast_and_leaves_no_orphan(backend, server
 
 
 def stop_download_midway(backend, server, tmp_path, reason: JobState):
-    """A download stopped with `reason` once part of it is written: (its job, outcome, body)."""
+    """A download stopped with `reason` once part of it is written (and, for a pause, a complete
+    range recorded: the bytes of parts still arriving are not kept): (its job, outcome, body)."""
     engine, size = slowly(backend)
     body = os.urandom(size)
     server.put_object(Bucket=BUCKET, Key="d/big.bin", Body=body)
@@ -197,6 +199,9 @@ def stop_download_midway(backend, server, tmp_path, reason: JobState):
     try:
         wait_until(lambda: progress.sample() >= 512 * 1024 or not t.is_alive(), 30, "512 KB downloaded",
                    interval=0.002)
+        if reason is JobState.PAUSED:
+            wait_until(lambda: kept_bytes(j.resume or {}) > 0 or not t.is_alive(), 30, "a range recorded",
+                       interval=0.002)
         assert progress.sample() < size
         control.stop(reason)
         t.join(10)
