@@ -470,6 +470,19 @@ def run_queue(store, args, batch_ids, settings, *, connection=None, override: di
     return summary
 
 
+def _kept_for_resume(store, batch_ids) -> int:
+    """Bytes the unfinished jobs of these batches keep for a resume (a download's complete ranges,
+    an upload's parts): an interrupted run said "0 B" though they were in place."""
+    from ..core.transfers.jobs import JobState
+    from ..core.transfers.ranges import kept_bytes
+
+    try:
+        return sum(kept_bytes(j.resume or {}) for b in (batch_ids or [None])
+                   for j in store.jobs(states=[JobState.QUEUED, JobState.PAUSED], batch_id=b))
+    except Exception:  # the note is a courtesy: never fail the report for it
+        return 0
+
+
 def stop_on_signals(stop) -> dict:
     """Ctrl+C and SIGTERM (`timeout`, a service manager, `kill`) both call `stop`: the running
     jobs hand themselves back to the queue with what they kept, and the run says so. A SIGTERM
@@ -516,10 +529,13 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
               f" ({human_size(rate)}/s{resumed})")
+        kept = _kept_for_resume(store, batch_ids) if summary.interrupted else 0
+        kept_text = f", with {human_size(kept)} already in place" if kept else ""
         if summary.interrupted and store.held:  # a hold set elsewhere, not this process's Ctrl+C
             print("Paused: the queue was paused as a whole (the window's Pause or `lakegui-cli queue pause`); "
-                  "the unfinished jobs wait in it, and `lakegui-cli queue resume` continues them.", file=sys.stderr)
+                  f"the unfinished jobs wait in it{kept_text}, and `lakegui-cli queue resume` continues them.",
+                  file=sys.stderr)
         elif summary.interrupted:
-            print("Interrupted: the unfinished jobs are back in the queue; "
+            print(f"Interrupted: the unfinished jobs are back in the queue{kept_text}; "
                   "`lakegui-cli queue resume` continues them.", file=sys.stderr)
     return EXIT_FAILED if failures or invalid or summary.interrupted else EXIT_OK

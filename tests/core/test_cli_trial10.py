@@ -73,3 +73,20 @@ def test_the_summary_speed_counts_this_run_s_bytes_and_names_what_was_kept_and_r
     out, err = capsys.readouterr()
     assert "3.0 GB in 8s (256.0 MB/s; 1.0 GB of it kept from an interrupted run)" in out
     assert "note s3://b/k: s3://b/k changed since its download was interrupted" in err
+
+
+def test_an_interrupted_run_says_what_it_keeps_for_the_resume(capsys):
+    """Finding 3: Ctrl+C printed "0 done … 0 B in 6s" with 1.34 GB of the download in place."""
+    import types
+
+    from lakegui.cli.common import report
+    from lakegui.core.transfers.jobs import JobState
+    from lakegui.core.transfers.service import RunSummary
+
+    gb = 1024 ** 3
+    waiting = types.SimpleNamespace(resume={"ranges": [[0, gb]], "etag": "e", "size": 3 * gb})
+    store = types.SimpleNamespace(held=False, jobs=lambda states=(), batch_id=None:
+                                  [waiting] if JobState.QUEUED in states else [])
+    assert report(store, types.SimpleNamespace(json=False), RunSummary(interrupted=True, seconds=6), [1], [], {}) == 1
+    err = capsys.readouterr().err
+    assert "Interrupted: the unfinished jobs are back in the queue, with 1.0 GB already in place;" in err
