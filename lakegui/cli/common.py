@@ -476,11 +476,8 @@ def _kept_for_resume(store, batch_ids) -> int:
     from ..core.transfers.jobs import JobState
     from ..core.transfers.ranges import kept_bytes
 
-    try:
-        return sum(kept_bytes(j.resume or {}) for b in (batch_ids or [None])
-                   for j in store.jobs(states=[JobState.QUEUED, JobState.PAUSED], batch_id=b))
-    except Exception:  # the note is a courtesy: never fail the report for it
-        return 0
+    return sum(kept_bytes(j.resume or {}) for b in (batch_ids or [None])
+               for j in store.jobs(states=[JobState.QUEUED, JobState.PAUSED], batch_id=b))
 
 
 def stop_on_signals(stop) -> dict:
@@ -511,7 +508,7 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
     if args.json:
         doc = dict(extra, done=summary.done, failed=len(failures), skipped=summary.skipped,
                    cancelled=summary.cancelled, bytes=summary.bytes, seconds=round(summary.seconds, 3),
-                   interrupted=summary.interrupted, kept=getattr(summary, "kept", 0),
+                   interrupted=summary.interrupted, kept=summary.kept,
                    invalid=[{"path": s.path, "reason": s.reason} for s in invalid],
                    failures=[{"key": j.key, "local_path": j.local_path, "error": advised(j.error, CONFLICT_ADVICE)}
                              for j in failures])
@@ -520,17 +517,16 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
         for s in invalid:  # never queued: counted as such below, not as skipped (which is a choice)
             print(f"not transferred {s.path}: {s.reason}", file=sys.stderr)
         print_failures([f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}" for j in failures])
-        for uri, note in getattr(summary, "notes", ()):  # an object replaced since an interrupted run: said, not only logged
+        for uri, note in summary.notes:  # an object replaced since an interrupted run: said, not only logged
             print(f"note {uri}: {note}", file=sys.stderr)
-        kept = getattr(summary, "kept", 0)
-        rate = (summary.bytes - kept) / summary.seconds if summary.seconds else 0  # this run's bytes only
+        rate = (summary.bytes - summary.kept) / summary.seconds if summary.seconds else 0  # this run's bytes only
         not_sent = f", {len(invalid):,} not transferred" if invalid else ""
-        resumed = f"; {human_size(kept)} of it kept from an interrupted run" if kept else ""
+        resumed = f"; {human_size(summary.kept)} of it kept from an interrupted run" if summary.kept else ""
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
               f" ({human_size(rate)}/s{resumed})")
-        kept = _kept_for_resume(store, batch_ids) if summary.interrupted else 0
-        kept_text = f", with {human_size(kept)} already in place" if kept else ""
+        in_place = _kept_for_resume(store, batch_ids) if summary.interrupted else 0
+        kept_text = f", with {human_size(in_place)} already in place" if in_place else ""
         if summary.interrupted and store.held:  # a hold set elsewhere, not this process's Ctrl+C
             print("Paused: the queue was paused as a whole (the window's Pause or `lakegui-cli queue pause`); "
                   f"the unfinished jobs wait in it{kept_text}, and `lakegui-cli queue resume` continues them.",

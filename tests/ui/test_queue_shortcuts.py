@@ -11,19 +11,13 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from lakegui.core.settings import MB
-from tests.ui.test_transfers import drop, wait_listed
+from tests.ui.test_transfers import drop, start_paced_upload, wait_listed
 
 
 def test_queue_shortcuts_work_with_focus_in_the_browser(qtbot, window, demo_connection, tmp_path):
     b = window.browser
     wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
-    window.transfers.apply_settings(replace(window.transfers.settings, max_bandwidth=256 * 1024))
-    big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(4 * MB))
-    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
-        assert drop(b.table, [big]).isAccepted()
-    model = window.transfers.model
-    qtbot.waitUntil(lambda: model.row(0).state == "running", timeout=10000)
+    model = start_paced_upload(qtbot, window, tmp_path, 4)
     window.activateWindow()
     b.table.setFocus()
     qtbot.waitUntil(b.table.hasFocus, timeout=2000)

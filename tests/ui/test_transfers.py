@@ -61,6 +61,21 @@ def drop(widget, paths, pos=QPointF(30, 30)):
     return event
 
 
+def start_paced_upload(qtbot, window, tmp_path, mib: int):
+    """Drop a `mib` MiB file on the browser with the bandwidth held at 256 KB/s, and wait until its
+    upload runs (it then runs for a while): the model's first row is it."""
+    from dataclasses import replace
+
+    window.transfers.apply_settings(replace(window.transfers.settings, max_bandwidth=256 * 1024))
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(mib * MB))
+    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
+        assert drop(window.browser.table, [big]).isAccepted()
+    model = window.transfers.model
+    qtbot.waitUntil(lambda: model.row(0).state == "running", timeout=10000)
+    return model
+
+
 def test_dropping_a_folder_uploads_it_under_the_current_prefix(qtbot, window, demo_connection, tmp_path):
     b = window.browser
     wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))

@@ -174,11 +174,7 @@ def test_the_status_bar_counts_a_selection_of_several_rows(qtbot, window, demo_c
 def test_quitting_while_transfers_run_says_they_continue_next_start(qtbot, window, demo_connection, tmp_path):
     """Finding G: Ctrl+Q during an upload quit without a word (it resumed on the next start, but
     nothing said it would)."""
-    import os
-    from dataclasses import replace
-
-    from lakegui.core.settings import MB
-    from tests.ui.test_transfers import drop
+    from tests.ui.test_transfers import start_paced_upload
 
     asked = []
     window.ask_before_quit = True  # as the app sets it for a person
@@ -186,13 +182,7 @@ def test_quitting_while_transfers_run_says_they_continue_next_start(qtbot, windo
     b = window.browser
     wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
     assert window._quit_question() is None  # nothing runs: quit at once
-    window.transfers.apply_settings(replace(window.transfers.settings, max_bandwidth=256 * 1024))
-    big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(2 * MB))
-    with qtbot.waitSignal(window.transfer_actions.enqueued, timeout=10000):
-        assert drop(b.table, [big]).isAccepted()
-    model = window.transfers.model
-    qtbot.waitUntil(lambda: model.row(0).state == "running", timeout=10000)
+    model = start_paced_upload(qtbot, window, tmp_path, 2)
     assert not window.close()  # kept open
     assert window.isVisible() and model.row(0).state == "running"
     assert asked == [("1 transfer is running.", "Quit now and it stops here with its progress kept: it continues "

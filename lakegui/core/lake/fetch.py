@@ -29,7 +29,7 @@ MAX_IDLE = 16         # idle connections kept per endpoint
 log = logging.getLogger(__name__)
 
 
-def new_connection(scheme: str, netloc: str, verify, timeout: float = TIMEOUT):
+def _new_connection(scheme: str, netloc: str, verify, timeout: float = TIMEOUT):
     """http.client directly: urllib3 spends about 0.4 ms of Python per request re-encoding a
     presigned URL's long query string, and 0.1 s importing itself (a third of an `ls`)."""
     import http.client
@@ -65,7 +65,7 @@ class Connections:
             idle = self._idle.get((scheme, netloc))
             if idle:
                 return idle.pop()
-        conn = new_connection(scheme, netloc, self.verify, self.connect_timeout)
+        conn = _new_connection(scheme, netloc, self.verify, self.connect_timeout)
         try:
             conn.connect()
         except OSError as exc:

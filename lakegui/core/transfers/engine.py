@@ -23,7 +23,7 @@ from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
 from . import etags, parts, ranges, tuning, verify
-from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
+from .jobs import CONFLICT, REFETCHED, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
 from .localpaths import folder_in_the_way, temp_path_for
 
 log = logging.getLogger(__name__)
@@ -368,7 +368,7 @@ class EngineBase:
                                            **({"VersionId": version} if version else {}))
             etag = str(head.get("ETag", "")).strip('"').lower()
         if kept and not (big and etag and state.get("etag") == etag and state.get("size") == job.size):
-            note = f"{job.uri} changed since its download was interrupted; fetched again from the start"
+            note = f"{job.uri} changed since its download was interrupted; {REFETCHED}"
             log.info("%s", note)
             kept = ranges.Ranges()
             os.truncate(temp, 0)
@@ -409,7 +409,7 @@ class EngineBase:
             replaced = isinstance(exc, Exception) and not isinstance(exc, JobError) and \
                 self.facts(exc, job)[0] in ("PreconditionFailed", "412")
             control.save_resume(job, {"restarted": f"{job.uri} was replaced while it was being downloaded; "
-                                                   "fetched again from the start"} if replaced else {})
+                                                   f"{REFETCHED}"} if replaced else {})
 
     def download_expectation(self, job: Job) -> verify.Expected | None:
         """What a download's bytes must hash to, asked before it starts for an object of

@@ -138,6 +138,11 @@ class Job:
         return f"s3://{self.bucket}/{self.key}"
 
 
+# How a job's note says an object changed since an interrupted run and was fetched anew (the CLI
+# prints such notes, not only logs them).
+REFETCHED = "fetched again from the start"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one run of a job ended."""

@@ -301,7 +301,6 @@ def _transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, OSError):
         return True
-    response = getattr(exc, "response", None)
-    status = (response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(response, dict) \
-        else 0
+    response = getattr(exc, "response", None)  # a ClientError's (fetch.client_error)
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(response, dict) else 0
     return status in fetch.RETRY_STATUS or status == 429

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Protocol, Sequence
 
 from ..connection import Connection, ConnectionProfile
 from ..settings import TransferSettings
-from .jobs import BACKFILL, CLEARABLE, UNFINISHED, Job, JobState, Outcome, display_name
+from .jobs import BACKFILL, CLEARABLE, REFETCHED, UNFINISHED, Job, JobState, Outcome, display_name
 from .progress import BatchProgress, Counts, RateMeter, Totals, count_rows, eta
 from .ranges import drop_partial, kept_bytes
 from .store import Batch, JobStore, NewJob, QueueError, this_owner, uploaded_records
@@ -332,7 +332,7 @@ class RunSummary:
             self.done += 1
             self.bytes += outcome.bytes_done
             self.kept += outcome.kept
-            if outcome.error and "fetched again from the start" in outcome.error and len(self.notes) < 100:
+            if REFETCHED in outcome.error and len(self.notes) < 100:
                 self.notes.append((uri, outcome.error))
         elif outcome.state is JobState.FAILED:
             self.failed += 1

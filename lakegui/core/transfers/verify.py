@@ -332,13 +332,11 @@ class Follower:
         digest = self._digest
         if digest is None or digest._crc_fn is None:
             return
-        with self._lock:
-            if offset == self._offset:
-                digest.update(chunk)
-                self._offset += len(chunk)
-                self._join_ahead()
-                return
-        if offset < self._offset or not digest.combines():
+        if not digest.combines():  # a composite's part boundaries need the bytes, in order
+            with self._lock:
+                if offset == self._offset:
+                    digest.update(chunk)
+                    self._offset += len(chunk)
             return
         crc = digest._crc_fn(chunk)  # outside the lock: in C, without the GIL
         with self._lock:
