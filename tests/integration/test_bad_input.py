@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,8 @@ LONG_DIRS = ["d" * 190] * 5  # a key of about 1,000 bytes, each part a legal fil
 @pytest.fixture
 def sw(seaweedfs):
     s3 = seaweedfs.client()
-    bucket = f"bad-{os.getpid()}-{id(s3) % 10000}"
+    # A fresh name for each test: id() of a collected client is reused, and SeaweedFS outlives tests.
+    bucket = f"bad-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     return s3, bucket, ["--endpoint-url", seaweedfs.endpoint_url]
 
