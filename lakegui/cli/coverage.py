@@ -45,7 +45,7 @@ def coverage(args: argparse.Namespace) -> int:
     from ..core.coverage import compute_coverage, to_csv, to_json
     from ..core.gcpause import gc_paused
     from ..core.listing import parse_s3_uri
-    from ..core.units import count
+    from ..core.units import counted
 
     try:
         bucket, prefix = parse_s3_uri(args.uri)
@@ -74,7 +74,7 @@ def coverage(args: argparse.Namespace) -> int:
         _print_grid(cov, m)
     if not args.json:
         missing = len(m.rows) * len(m.cols) - m.present
-        shape = f"{count(len(m.rows), m.rows_field)} x {count(len(m.cols), m.cols_field or 'column')}"
+        shape = f"{counted(len(m.rows), m.rows_field)} x {counted(len(m.cols), m.cols_field or 'column')}"
         print(f"{shape}: {m.present:,} cells present, {missing:,} missing; {len(cov.keys):,} objects; "
               f"{len(cov.unmatched):,} keys not in the layout {template.name!r}", file=sys.stderr)
         for key, why in cov.unmatched[:SHOWN_UNMATCHED]:

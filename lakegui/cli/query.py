@@ -160,10 +160,10 @@ def _keep(batches, into: list):
 
 
 def _cost(t, human_size) -> str:
-    from ..core.units import count
+    from ..core.units import counted
 
-    return (f"{count(t.files, 'file')}, {count(t.row_groups_read, 'row group')} read, {t.row_groups_skipped:,} skipped, "
-            f"{count(t.requests, 'request')}, {human_size(t.bytes_read)}")
+    return (f"{counted(t.files, 'file')}, {counted(t.row_groups_read, 'row group')} read, {t.row_groups_skipped:,} skipped, "
+            f"{counted(t.requests, 'request')}, {human_size(t.bytes_read)}")
 
 
 def _write(table, path: str, kind: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
-def counted(n: int, noun: str) -> str:
-    """3, 'key' -> '3 keys'; 1 -> '1 key' (nouns with a plain plural)."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """3, 'key' -> '3 keys'; 1 -> '1 key'; 2,000, 'entry', 'entries' -> '2,000 entries'."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def human_size(n: int | float | None) -> str:
@@ -35,7 +35,3 @@ def human_duration(seconds: float | None) -> str:
     h, m = divmod(m, 60)
     return f"{h}h {m:02d}m"
 
-
-def count(n: int, noun: str, plural: str = "") -> str:
-    """'1 file', '2,000 files'."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

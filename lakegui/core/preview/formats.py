@@ -12,7 +12,7 @@ import json
 import posixpath
 from dataclasses import dataclass, field
 
-from ..units import count
+from ..units import counted
 from .rangefile import RangeFile
 
 PARQUET, JSON, CSV, TEXT, IMAGE, NONE = "parquet", "json", "csv", "text", "image", "none"
@@ -122,7 +122,7 @@ def json_children(value) -> list[tuple[str, object]]:
 def json_scalar(value) -> str:
     """A JSON leaf as JSON writes it; containers as a count."""
     if isinstance(value, dict):
-        return f"{{{count(len(value), 'key')}}}"  # "{1 key}", "{2 keys}"
+        return f"{{{counted(len(value), 'key')}}}"  # "{1 key}", "{2 keys}"
     if isinstance(value, list):
-        return f"[{count(len(value), 'item')}]"
+        return f"[{counted(len(value), 'item')}]"
     return json.dumps(value, ensure_ascii=False)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QSystemTrayIcon
 
 from ...core.transfers.jobs import BACKFILL
-from ...core.units import count
+from ...core.units import counted
 from ..resources import app_icon
 
 WATCHED_KINDS = (BACKFILL,)
@@ -60,7 +60,7 @@ class Notifier(QObject):
                 continue
             failed, paused = p.failed, p.jobs("paused")
             title = f"Backfill {'failed' if failed else 'finished'}: {p.name}"
-            text = (f"{count(p.done, 'file')} uploaded, {p.skipped:,} already there"
+            text = (f"{counted(p.done, 'file')} uploaded, {p.skipped:,} already there"
                     + (f", {failed:,} failed (see Transfers › Backfills…)" if failed else "")
                     + (f", {paused:,} paused" if paused else ""))
             self.show(title, text, failed > 0)

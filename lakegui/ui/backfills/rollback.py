@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ...core.connection import Connection, ConnectionProfile
 from ...core.errors import classify
 from ...core.rollback import RollbackImpossible, RollbackPlan, plan_rollback, run_rollback
-from ...core.units import count
+from ...core.units import counted
 from ..tasks import TaskSlot, in_executor
 
 log = logging.getLogger(__name__)
@@ -41,19 +41,19 @@ def plan_text(plan: RollbackPlan, *, done: bool = False) -> str:
     b = plan.bucket
     parts = []
     if plan.remove:
-        parts.append(f"{'Removed' if done else 'Remove'} {count(len(plan.remove), 'object')} the backfill "
+        parts.append(f"{'Removed' if done else 'Remove'} {counted(len(plan.remove), 'object')} the backfill "
                      f"created:{_listed(b, [k for k, _ in plan.remove])}")
     if plan.restore:
         parts.append(f"{'Brought back' if done else 'Bring back'} the previous version of "
-                     f"{count(len(plan.restore), 'object')} it replaced:{_listed(b, [k for k, _, _ in plan.restore])}")
+                     f"{counted(len(plan.restore), 'object')} it replaced:{_listed(b, [k for k, _, _ in plan.restore])}")
     if plan.changed:
-        parts.append(f"Left alone: {count(len(plan.changed), 'object')} changed by someone else since the "
+        parts.append(f"Left alone: {counted(len(plan.changed), 'object')} changed by someone else since the "
                      f"backfill wrote them:{_listed(b, [c['key'] for c in plan.changed])}")
     if plan.unknown:
-        parts.append(f"Left alone: {count(len(plan.unknown), 'object')} uploaded with no version id "
+        parts.append(f"Left alone: {counted(len(plan.unknown), 'object')} uploaded with no version id "
                      f"recorded:{_listed(b, plan.unknown)}")
     if plan.errors:
-        parts.append(f"Failed: {count(len(plan.errors), 'object')}:"
+        parts.append(f"Failed: {counted(len(plan.errors), 'object')}:"
                      + _listed(b, [f"{e['key']}: {e['error']}" for e in plan.errors]))
     return "\n\n".join(parts) or "Nothing to roll back: the backfill wrote nothing that is still there."
 

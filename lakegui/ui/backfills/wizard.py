@@ -39,7 +39,7 @@ from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_
 from ...core.listing import parse_s3_uri
 from ...core.rollback import note_replaced
 from ...core.transfers.jobs import BACKFILL
-from ...core.units import count, human_size
+from ...core.units import counted, human_size
 from ...core.versions import NEVER, versioning_state
 from ..browser.drag import accept_as_copy, dropped_local_paths
 from ..column_fit import fit_columns
@@ -315,8 +315,8 @@ class BackfillWizard(QDialog):
             plan = restrict(plan, self.cells)
             outside = placed - len(plan.items)
             if outside or invalid:
-                left_out = (f" {count(outside, 'file')} {'is' if outside == 1 else 'are'} outside the "
-                            f"{count(len(self.cells), 'chosen cell')}"
+                left_out = (f" {counted(outside, 'file')} {'is' if outside == 1 else 'are'} outside the "
+                            f"{counted(len(self.cells), 'chosen cell')}"
                             + (f"; {invalid:,} could not be placed by the layout" if invalid else "") + ".")
         self.plan = plan
         self.model.set_items(plan.items)
@@ -338,9 +338,9 @@ class BackfillWizard(QDialog):
     def _update_queue_button(self, *_args) -> None:
         c = self.plan.counts() if self.plan else {NEW: 0, DIFFERENT: 0}
         sent = c[NEW] + (c[DIFFERENT] if self.overwrite_radio.isChecked() else 0)
-        self.overwrite_radio.setText(f"Replace them with the local files ({count(c[DIFFERENT], 'object')})"
+        self.overwrite_radio.setText(f"Replace them with the local files ({counted(c[DIFFERENT], 'object')})"
                                      if c[DIFFERENT] else "Replace them with the local files")
-        self.queue_button.setText(f"Queue {count(sent, 'file')}" if self.plan else "Queue")
+        self.queue_button.setText(f"Queue {counted(sent, 'file')}" if self.plan else "Queue")
         self.queue_button.setEnabled(sent > 0 and self.transfers.available)
         replacing = self.overwrite_radio.isChecked() and c[DIFFERENT] > 0
         self.overwrite_warning.setText(self._unversioned_text(c[DIFFERENT]) if replacing else "")
@@ -348,7 +348,7 @@ class BackfillWizard(QDialog):
 
     def _unversioned_text(self, n: int) -> str:
         bucket = self.plan.bucket if self.plan is not None else ""
-        return (f"s3://{bucket} does not keep versions: the {count(n, 'object')} replaced will be gone for "
+        return (f"s3://{bucket} does not keep versions: the {counted(n, 'object')} replaced will be gone for "
                 "good, and this backfill cannot be rolled back. Turn on versioning first (Edit › Enable "
                 "bucket versioning…) to keep them.")
 

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from ...core.coverage import Coverage, Matrix
-from ...core.units import count, human_size
+from ...core.units import counted, human_size
 
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1  # (objects, bytes, shade 0-1) of a cell
 SORTS = ("name", "gaps", "size")
@@ -139,7 +139,7 @@ class CoverageModel(QAbstractTableModel):
             return n, size, self._shade(size) if n else 0.0
         if role == Qt.ItemDataRole.AccessibleTextRole:
             row, col = self.cell(index)
-            return f"{row} {col}: " + (f"{count(n, 'object')}, {human_size(size)}" if n else "missing")
+            return f"{row} {col}: " + (f"{counted(n, 'object')}, {human_size(size)}" if n else "missing")
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.describe(index)
         return None
@@ -157,8 +157,8 @@ class CoverageModel(QAbstractTableModel):
         if not n:
             return f"{where}: missing"
         objs = self.coverage.objects_in(row, col)
-        lines = [f"{where}: {count(n, 'object')}, {human_size(size)}, newest "
-                 f"{datetime.fromtimestamp(newest):%Y-%m-%d %H:%M}" if newest else f"{where}: {count(n, 'object')}"]
+        lines = [f"{where}: {counted(n, 'object')}, {human_size(size)}, newest "
+                 f"{datetime.fromtimestamp(newest):%Y-%m-%d %H:%M}" if newest else f"{where}: {counted(n, 'object')}"]
         lines += [f"{key}  {human_size(s)}" for key, s, _ in objs[:SHOWN_KEYS]]
         if len(objs) > SHOWN_KEYS:
             lines.append(f"… and {len(objs) - SHOWN_KEYS:,} more")

@@ -39,7 +39,7 @@ from ...core.errors import classify
 from ...core.gcpause import gc_paused
 from ...core.layouts import load_layouts
 from ...core.objects import head
-from ...core.units import count, human_size
+from ...core.units import counted, human_size
 from ..browser.location import Location
 from ..placement import place_on_first_show
 from ..tasks import TaskSlot, in_executor
@@ -277,11 +277,11 @@ class CoverageWindow(QWidget):
     def _summarise(self, seconds: float | None = None) -> None:
         cov, m = self.model.coverage, self.model.matrix
         cells = len(m.rows) * len(m.cols)
-        text = (f"{count(len(m.rows), m.rows_field)} × {count(len(m.cols), m.cols_field or 'column')}: "
+        text = (f"{counted(len(m.rows), m.rows_field)} × {counted(len(m.cols), m.cols_field or 'column')}: "
                 f"{m.present:,} of {cells:,} cells present, {cells - m.present:,} missing · "
-                f"{count(len(cov.keys), 'object')}, {human_size(cov.total_bytes)}")
+                f"{counted(len(cov.keys), 'object')}, {human_size(cov.total_bytes)}")
         if cov.unmatched:
-            text += f" · {count(len(cov.unmatched), 'key')} not in the layout (hover the summary)"
+            text += f" · {counted(len(cov.unmatched), 'key')} not in the layout (hover the summary)"
             self.summary.setToolTip("\n".join(f"{k}: {why}" for k, why in cov.unmatched[:30]))
         else:
             self.summary.setToolTip("")
@@ -372,7 +372,7 @@ class CoverageWindow(QWidget):
         self.query_button.setEnabled(self.table.selectionModel().hasSelection())
         n = len(self.selected_missing())
         self.backfill_button.setEnabled(n > 0)
-        self.backfill_button.setText(f"Backfill {count(n, 'cell')}…" if n else "Backfill these…")
+        self.backfill_button.setText(f"Backfill {counted(n, 'cell')}…" if n else "Backfill these…")
 
     def backfill_selected(self) -> None:
         cells = self.selected_missing()

@@ -48,7 +48,7 @@ from ...core.lake.filters import OPS, FilterError, parse_filter
 from ...core.lake.schema import scan_schemas
 from ...core.lake.select import Selection, select_files
 from ...core.layouts import load_layouts
-from ...core.units import count, human_size
+from ...core.units import counted, human_size
 from ..browser.location import Location
 from ..placement import place_on_first_show
 from ..preview.chart import ZoneDateAxis
@@ -450,7 +450,7 @@ class QueryWindow(QWidget):
             return
         self.files = selected.files
         self._fill_pickers(template)
-        self.status.setText(f"{count(len(self.files), 'file')} of the layout {template.name!r} under {where}; "
+        self.status.setText(f"{counted(len(self.files), 'file')} of the layout {template.name!r} under {where}; "
                             "reading their schemas…")
         self.fields_loaded.emit()
         if self._wanted is not None:
@@ -479,11 +479,11 @@ class QueryWindow(QWidget):
 
     def _files_summary(self) -> str:
         r = self.schema
-        text = f"{count(len(self.files), 'file')} in the layout {self.template().name!r}"
+        text = f"{counted(len(self.files), 'file')} in the layout {self.template().name!r}"
         if r is not None:
-            text += f" · {count(len(r.groups), 'distinct schema')}, {count(len(r.outliers), 'outlier')}"
+            text += f" · {counted(len(r.groups), 'distinct schema')}, {counted(len(r.outliers), 'outlier')}"
             if r.failures:
-                text += f", {count(len(r.failures), 'file')} unreadable"
+                text += f", {counted(len(r.failures), 'file')} unreadable"
         return text + " · choose values and Run"
 
     def _fill_pickers(self, template) -> None:
@@ -511,7 +511,7 @@ class QueryWindow(QWidget):
         self.outliers.clear()
         for i, g in enumerate(report.groups):
             top = QTreeWidgetItem(self.schema_groups, [
-                f"Schema {i + 1}: {count(g.count, 'file')}" + (" (majority)" if g.majority else ""), "", ""])
+                f"Schema {i + 1}: {counted(g.count, 'file')}" + (" (majority)" if g.majority else ""), "", ""])
             for c in g.columns:
                 QTreeWidgetItem(top, [c.name, c.type, "yes" if c.nullable else "no"])
             top.setExpanded(g.majority)
@@ -644,14 +644,14 @@ class QueryWindow(QWidget):
         flt = parse_filter(spec.filter) if spec.filter else None
         live = ScanTotals()
         total = len(files)
-        self.status.setText(f"Reading {count(total, 'file')}…")
+        self.status.setText(f"Reading {counted(total, 'file')}…")
 
         def arrived(b) -> None:   # on the main thread
             if cancel.is_set():
                 return
             live.add(b)
             self.rows.add_batch(b.batch)
-            self.status.setText(f"Reading… {live.files:,} of {count(total, 'file')} · " + _cost(live))
+            self.status.setText(f"Reading… {live.files:,} of {counted(total, 'file')} · " + _cost(live))
             self.batch_received.emit(self.rows.total)
 
         def work():
@@ -696,7 +696,7 @@ class QueryWindow(QWidget):
         if self.totals.files_pruned:
             text += f" ({self.totals.files_pruned:,} ruled out by the filter on their fields)"
         if self.totals.failures:
-            text += f" · {count(len(self.totals.failures), 'file')} could not be read: " + \
+            text += f" · {counted(len(self.totals.failures), 'file')} could not be read: " + \
                 "; ".join(why for _, why in self.totals.failures[:3])
         self.status.setText(text)
         self.query_finished.emit(self.totals)
@@ -814,5 +814,5 @@ def _quoted(value: str) -> str:
 
 
 def _cost(t: ScanTotals) -> str:
-    return (f"{count(t.files, 'file')}, row groups {t.row_groups_read:,} read / {t.row_groups_skipped:,} skipped, "
-            f"{count(t.requests, 'request')}, {human_size(t.bytes_read)} read")
+    return (f"{counted(t.files, 'file')}, row groups {t.row_groups_read:,} read / {t.row_groups_skipped:,} skipped, "
+            f"{counted(t.requests, 'request')}, {human_size(t.bytes_read)} read")

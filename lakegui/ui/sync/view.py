@@ -47,7 +47,7 @@ from ...core.sync.plan import (
     records_after,
 )
 from ...core.transfers.object_jobs import delete_results
-from ...core.units import count, human_size
+from ...core.units import counted, human_size
 from ...core.versions import ENABLED, NEVER, SUSPENDED
 from ..browser.location import Location
 from ..browser.versions import read_versioning
@@ -75,19 +75,19 @@ def describe_plan(plan: SyncPlan, bucket: str, versioning: str = "") -> tuple[st
     """What a plan will do, as a sentence naming every count (deletions first, then what the copies
     replace and whether the bucket could give it back), and one line per action."""
     where = f"s3://{bucket}/{plan.comparison.prefix}"
-    copies = (f"upload {count(len(plan.copies), 'file')} ({human_size(plan.copy_bytes)}) to {where}"
+    copies = (f"upload {counted(len(plan.copies), 'file')} ({human_size(plan.copy_bytes)}) to {where}"
               if plan.direction == UPLOAD else
-              f"download {count(len(plan.copies), 'object')} ({human_size(plan.copy_bytes)}) into {plan.comparison.root}")
+              f"download {counted(len(plan.copies), 'object')} ({human_size(plan.copy_bytes)}) into {plan.comparison.root}")
     if (replaced := len(plan.replaced)):
         differ = "differs" if replaced == 1 else "differ"
-        copies += (f", replacing {count(replaced, 'object')} that {differ} ({remote_fate(versioning)})"
-                   if plan.direction == UPLOAD else f", replacing {count(replaced, 'local file')} that {differ}")
+        copies += (f", replacing {counted(replaced, 'object')} that {differ} ({remote_fate(versioning)})"
+                   if plan.direction == UPLOAD else f", replacing {counted(replaced, 'local file')} that {differ}")
     parts = [copies] if plan.copies else []
     if plan.deletes:
         n = len(plan.deletes)
         exist = "exists" if n == 1 else "exist"
-        gone = (f"delete {count(n, 'object')} that {exist} only in {where} ({remote_fate(versioning)})"
-                if plan.direction == UPLOAD else f"delete {count(n, 'local file')} that {exist} only in "
+        gone = (f"delete {counted(n, 'object')} that {exist} only in {where} ({remote_fate(versioning)})"
+                if plan.direction == UPLOAD else f"delete {counted(n, 'local file')} that {exist} only in "
                 f"{plan.comparison.root}")
         parts.insert(0, gone)
     text = "This will " + " and ".join(parts) + "." if parts else "Nothing to do: the destination matches."
@@ -271,10 +271,10 @@ class ComparisonWindow(QWidget):
         self._update_counts()
         self._update_buttons()
         c = cmp.counts()
-        text = (f"{count(len(cmp.entries), 'path')} compared: {c[SAME]:,} same, {c[DIFFER]:,} differ, "
+        text = (f"{counted(len(cmp.entries), 'path')} compared: {c[SAME]:,} same, {c[DIFFER]:,} differ, "
                 f"{c[ONLY_LOCAL]:,} only local, {c[ONLY_REMOTE]:,} only remote")
         if cmp.problems:
-            text += f" · {count(len(cmp.problems), 'path')} not comparable (hover)"
+            text += f" · {counted(len(cmp.problems), 'path')} not comparable (hover)"
             self.summary.setToolTip("\n".join(f"{p.path}: {p.reason}" for p in cmp.problems[:30]))
         self.summary.setText(text)
         self.compared.emit()
@@ -329,7 +329,7 @@ class ComparisonWindow(QWidget):
             cut = len(f"s3://{self.bucket}/{plan.comparison.prefix}")
             self._tracked = {row.job_id: row.uri[cut:] for row in rows}
             self.transfers.show_stored(self._batch, rows)
-            self.summary.setText(f"Queued {count(len(jobs), 'copy', 'copies')}; the rows follow as they finish.")
+            self.summary.setText(f"Queued {counted(len(jobs), 'copy', 'copies')}; the rows follow as they finish.")
         self._update_buttons()
         if not jobs:
             self._copies_done()
@@ -360,8 +360,8 @@ class ComparisonWindow(QWidget):
             return
         copied = not self._result["failed"]
         if not copied and plan.deletes:
-            self.summary.setText(f"{count(self._result['failed'], 'copy', 'copies')} failed, so "
-                                 f"{count(len(plan.deletes), 'delete')} were not made.")
+            self.summary.setText(f"{counted(self._result['failed'], 'copy', 'copies')} failed, so "
+                                 f"{counted(len(plan.deletes), 'delete')} were not made.")
         if copied and plan.deletes and plan.direction == UPLOAD:
             self._after_slot.start(self._queue_deletes(plan))  # then _after, once they all ended
         else:
@@ -382,8 +382,8 @@ class ComparisonWindow(QWidget):
         self._delete_batch = batch
         self._deleting = {row.job_id for row in rows}  # before they can start, so no end is missed
         self.transfers.show_stored(batch, rows)
-        self.summary.setText(f"Queued {count(len(plan.deletes), 'delete')} (in the queue as "
-                             f"{count(len(rows), 'delete job')}); the rows follow when they finish.")
+        self.summary.setText(f"Queued {counted(len(plan.deletes), 'delete')} (in the queue as "
+                             f"{counted(len(rows), 'delete job')}); the rows follow when they finish.")
 
     async def _after(self, plan: SyncPlan, batch: int, *, local_deletes: bool = False,
                      delete_batch: int = 0) -> None:
@@ -434,7 +434,7 @@ class ComparisonWindow(QWidget):
         self._plan, self._batch, self._delete_batch, self._deleting = None, 0, 0, set()
         self._update_buttons()
         r = self._result
-        self.summary.setText(f"{count(r['copied'], 'copy', 'copies')} made, {count(r['deleted'], 'delete')}, "
+        self.summary.setText(f"{counted(r['copied'], 'copy', 'copies')} made, {counted(r['deleted'], 'delete')}, "
                              f"{r['failed']:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else "")
                              + " · Compare again to see both sides afresh.")
         self.plan_finished.emit(dict(r))
