@@ -29,6 +29,7 @@ from .browser.location import Location
 from .browser.opener import FileOpener, sweep_cache
 from .browser.widget import PrefixBrowser
 from .dialogs.connection import ConnectionDialog
+from .literal_text import literal
 from .log_panel import LogPanel
 from .notice_bar import NoticeBar
 from .preview.pane import PreviewPane
@@ -474,7 +475,7 @@ class MainWindow(QMainWindow):
         self.bookmarks_menu.clear()
         marks = self.bookmarks()
         for uri in marks:
-            action = self.bookmarks_menu.addAction(bookmark_title(uri))
+            action = self.bookmarks_menu.addAction(literal(bookmark_title(uri)))
             action.setToolTip(uri)
             action.setStatusTip(uri)
             action.setData(uri)

@@ -185,3 +185,19 @@ def test_server_side_prefix_search(qtbot, window, demo_connection):
         b.filter_edit.returnPressed.emit()
     assert blocker.args == ["data/ticks/daily/", 1] and names(b) == ["MSFT/"]
     assert "listed by the server" in b.state_label.text()
+
+
+def test_an_ampersand_in_a_folder_name_is_shown_not_taken_as_a_shortcut(qtbot, window, demo_connection):
+    """'europe & asia/' showed as 'europe _asia' in the breadcrumb (Qt's mnemonic marker)."""
+    from PySide6.QtGui import QKeySequence
+
+    b = connected(qtbot, window, demo_connection)
+    b.breadcrumb.set_path(DEMO_BUCKET, "europe & asia/r&d/")
+    for button, name in zip(b.breadcrumb.buttons[1:], ["europe & asia", "r&d"]):
+        assert QKeySequence.mnemonic(button.text()).isEmpty()
+        assert button.text().replace("&&", "&") == name
+    assert b.breadcrumb.buttons[2].toolTip() == f"s3://{DEMO_BUCKET}/europe & asia/r&d/"
+    window._save_bookmarks([f"s3://{DEMO_BUCKET}/europe & asia/r&d/"])
+    window._fill_bookmarks_menu()
+    action = next(a for a in window.bookmarks_menu.actions() if a.data())
+    assert QKeySequence.mnemonic(action.text()).isEmpty() and action.text() == "europe && asia/r&&d/"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from ..literal_text import literal
 from .drop_move import CrumbButton
 
 
@@ -41,7 +42,7 @@ class Breadcrumb(QWidget):
                 self._layout.addWidget(QLabel("›", self))
             button = CrumbButton(target, self)
             button.objects_dropped.connect(self.objects_dropped)
-            button.setText(text)
+            button.setText(literal(text))
             button.setAutoRaise(True)
             button.setToolTip(f"s3://{bucket}/{target}")
             button.setAccessibleName(f"Go to s3://{bucket}/{target}")
