@@ -115,6 +115,20 @@ def test_an_unreachable_endpoint_is_an_endpoint_connection_error():
     assert "X-Amz-Signature" not in str(info.value)  # the endpoint is named, not the signed URL
 
 
+def test_a_retry_logs_the_url_with_its_signature_masked(caplog):
+    """The Python API's path: with no handler of ours, Python's last-resort handler printed the
+    record to stderr as it was, live signature and all (trial B)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pool = Connections(connect_timeout=1, read_timeout=1)
+    url = f"http://127.0.0.1:{port}/lake?list-type=2&X-Amz-Credential=k%2F1&X-Amz-Signature=7d9d4ac1bd"
+    with caplog.at_level(logging.WARNING, logger="lakegui.core.lake.fetch"), pytest.raises(EndpointConnectionError):
+        pool.get("http", f"127.0.0.1:{port}", "/lake", {}, url=url, attempts=2, backoff=0.01)
+    said = [r.getMessage() for r in caplog.records if "Retrying" in r.getMessage()]
+    assert said and all("X-Amz-Signature=***" in m and "7d9d4ac1bd" not in m for m in said)
+
+
 def test_an_endpoint_that_stops_answering_is_a_read_timeout():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -140,6 +140,22 @@ def test_an_unreachable_endpoint_is_botocore_s_error():
     assert all(isinstance(r.error, EndpointConnectionError) for r in reqs)
 
 
+def test_a_retry_logs_the_url_with_its_signature_masked(caplog):
+    """A notebook has no handler of ours: the record itself must not hold the live signature."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/b/k?X-Amz-Credential=k%2F1&X-Amz-Signature=7d9d4ac1bd"
+    multi = MultiGet(1, backoff=0.01)
+    try:
+        with caplog.at_level("WARNING", logger="lakegui.core.lake.multiget"):
+            multi.run([Request("127.0.0.1", port, "/b/k", {}, url=url)])
+    finally:
+        multi.close()
+    said = [r.getMessage() for r in caplog.records if "Retrying" in r.getMessage()]
+    assert said and all("X-Amz-Signature=***" in m and "7d9d4ac1bd" not in m for m in said)
+
+
 def test_cancelling_stops_a_phase(server):
     multi = MultiGet(2)
     try:

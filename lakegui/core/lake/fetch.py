@@ -29,6 +29,15 @@ MAX_IDLE = 16         # idle connections kept per endpoint
 log = logging.getLogger(__name__)
 
 
+def masked(url: str) -> str:
+    """`url` as it may be logged: its signature masked by logs.scrub, as the GUI's log shows it. At
+    the call, not only in a handler: a notebook has no handler of ours, and Python's last-resort
+    one printed the live signature to stderr."""
+    from ..logs import scrub
+
+    return scrub(url)
+
+
 def _new_connection(scheme: str, netloc: str, verify, timeout: float = TIMEOUT):
     """http.client directly: urllib3 spends about 0.4 ms of Python per request re-encoding a
     presigned URL's long query string, and 0.1 s importing itself (a third of an `ls`)."""
@@ -108,7 +117,7 @@ class Connections:
             except ConnectError as exc:
                 if last:
                     _raise_unreachable(endpoint, exc)
-                log.warning("Retrying (attempt %d of %d) after %s: GET %s", attempt + 2, attempts, exc, url)
+                log.warning("Retrying (attempt %d of %d) after %s: GET %s", attempt + 2, attempts, exc, masked(url))
                 time.sleep(backoff * attempt)
                 continue
             try:
@@ -124,7 +133,7 @@ class Connections:
                 conn.close()
                 if last:
                     _raise_unreachable(endpoint, exc)
-                log.warning("Retrying (attempt %d of %d) after %r: GET %s", attempt + 2, attempts, exc, url)
+                log.warning("Retrying (attempt %d of %d) after %r: GET %s", attempt + 2, attempts, exc, masked(url))
                 time.sleep(backoff * attempt)
                 continue
             if resp.will_close:
@@ -133,7 +142,7 @@ class Connections:
                 self._keep(scheme, netloc, conn)
             if resp.status in RETRY_STATUS and not last:
                 log.warning("Retrying (attempt %d of %d) after HTTP %d: GET %s", attempt + 2, attempts,
-                            resp.status, url)
+                            resp.status, masked(url))
                 time.sleep(backoff * (attempt + 1))
                 continue
             return resp, data

@@ -20,7 +20,7 @@ import socket
 import time
 from collections import deque
 
-from .fetch import ATTEMPTS, RETRY_STATUS, TIMEOUT
+from .fetch import ATTEMPTS, RETRY_STATUS, TIMEOUT, masked
 
 CONNECTIONS = 16       # sockets at once per MultiGet (DuckDB's httpfs keeps a few per thread)
 RECV = 256 * 1024
@@ -289,7 +289,7 @@ class MultiGet:
             conn.sock.close()
         if req.status in RETRY_STATUS and req.attempt < ATTEMPTS:
             log.warning("Retrying (attempt %d of %d) after HTTP %d: GET %s", req.attempt + 1, ATTEMPTS,
-                        req.status, req.url)
+                        req.status, masked(req.url))
             waiting.append((time.monotonic() + self.backoff * req.attempt, req))
             return
         req.body = data
@@ -313,7 +313,8 @@ class MultiGet:
         if exc is None:
             exc = req.error
         if req.attempt < ATTEMPTS:
-            log.warning("Retrying (attempt %d of %d) after %r: GET %s", req.attempt + 1, ATTEMPTS, exc, req.url)
+            log.warning("Retrying (attempt %d of %d) after %r: GET %s", req.attempt + 1, ATTEMPTS, exc,
+                        masked(req.url))
             req.error = None
             req.status, req.response_headers = 0, {}
             waiting.append((time.monotonic() + self.backoff * (req.attempt - 1), req))
