@@ -11,6 +11,7 @@ See docs/PYTHON.md.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 
@@ -18,7 +19,13 @@ from .core.layouts import LayoutTemplate
 
 
 class LakeReadWarning(UserWarning):
-    """A file of a read could not be read; the rest of the read went on."""
+    """A file of a read could not be read (the rest of the read went on), or no file matched."""
+
+
+class LakeError(RuntimeError):
+    """The lake could not be listed or read (no such bucket, access denied, endpoint down), or a
+    read named a column no file has: the message is the one `lakegui-cli` prints; the
+    original error, if any, is its __cause__."""
 
 
 class Lake:
@@ -75,38 +82,46 @@ class Lake:
         if set(single) == set(t.field_names) and len(single) == len(fields):
             from botocore.exceptions import ClientError
 
-            try:
-                self._client().head_object(Bucket=self.bucket, Key=self.prefix + t.key(**single))
-                return True
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                    return False
-                raise
+            key = self.prefix + t.key(**single)
+            with self._errors(key):
+                try:
+                    self._client().head_object(Bucket=self.bucket, Key=key)
+                    return True
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                        return False
+                    raise
         return bool(self._select(t, fields).files)
 
     # reading
 
     def scan(self, template: str | LayoutTemplate, *, columns: list[str] | None = None, filter: str | None = None,
              cancel: threading.Event | None = None, **fields):
-        """LakeBatches (pyarrow RecordBatch plus what each file took), one per file, in order."""
-        return self._dataset(template, fields).scan(columns, _filter(filter), cancel=cancel)
+        """LakeBatches (pyarrow RecordBatch plus what each file took), one per file, in order.
+        A column that no file read has (a typo) raises LakeError once the files are read."""
+        flt = _filter(filter)
+        t = self._template(template)
+        return self._checked(self._dataset(t, fields).scan(columns, flt, cancel=cancel), t, columns, flt)
 
     def read(self, template: str | LayoutTemplate, *, columns: list[str] | None = None, filter: str | None = None,
              to_arrow: bool = False, **fields):
         """Rows of the template's files whose fields match, as a pandas DataFrame (an Arrow table
         with `to_arrow=True`). Only `columns` (default: all) and the filter's columns are read;
         the fields are added as columns. A file that cannot be read is skipped with a
-        LakeReadWarning saying why; `lake.last` holds what the read took."""
+        LakeReadWarning saying why, as is a read that matches no file; a column no file read has
+        (a typo: `clse`, or `volum` in the filter) raises LakeError, as `lakegui-cli query`
+        refuses it; `lake.last` holds what the read took."""
         from .core.lake.dataset import collect
 
         flt = _filter(filter)
-        ds = self._dataset(template, fields)
-        batches = list(ds.scan(columns, flt))
+        t = self._template(template)
+        ds = self._dataset(t, fields)
+        batches = list(self._checked(ds.scan(columns, flt), t, columns, flt))
         table, totals = collect(batches, pruned=ds.files_pruned)
-        if not table.num_columns and columns is not None:   # nothing read: still the columns asked for
+        if not table.num_columns:   # nothing read: still the columns asked for, and the fields
             import pyarrow as pa
 
-            table = pa.table({c: pa.array([], pa.null()) for c in list(columns) + ds.field_names if c})
+            table = pa.table({c: pa.array([], pa.null()) for c in list(columns or []) + ds.field_names if c})
         self.last = totals
         for _, why in totals.failures:
             warnings.warn(why, LakeReadWarning, stacklevel=2)
@@ -118,18 +133,51 @@ class Lake:
         from .core.lake.schema import scan_schemas
 
         p = self.connection.profile
-        return scan_schemas(self._client(), self.bucket, self._select(template, fields).files,
-                            raw=p.raw_listing, verify=p.verify_tls)
+        files = self._select(template, fields).files
+        with self._errors():
+            return scan_schemas(self._client(), self.bucket, files, raw=p.raw_listing, verify=p.verify_tls)
 
     # helpers
 
-    def _dataset(self, template, fields: dict):
+    def _dataset(self, t: LayoutTemplate, fields: dict):
+        from .core.lake.checks import no_files_message
         from .core.lake.dataset import LakeDataset
+        from .core.lake.select import Selection
 
-        t = self._template(template)
         p = self.connection.profile
-        return LakeDataset(self._client(), self.bucket, self._select(t, fields).files, field_names=t.field_names,
+        selected = self._select(t, fields)
+        if not selected.files:   # as `lakegui-cli query` says it (it exits 1); here the read is empty
+            warnings.warn(no_files_message(self.bucket, self.prefix, t, Selection.of(**fields), selected),
+                          LakeReadWarning, stacklevel=3)
+        return LakeDataset(self._client(), self.bucket, selected.files, field_names=t.field_names,
                            raw=p.raw_listing, verify=p.verify_tls)
+
+    def _checked(self, batches, t: LayoutTemplate, columns, flt):
+        """The batches, passed on as they come; then a LakeError if a column named is in no file read."""
+        from .core.lake.checks import ColumnCheck
+
+        check = ColumnCheck(columns, flt, t.field_names)
+        with self._errors():
+            for b in batches:
+                check.see(b)
+                yield b
+        if problem := check.message():
+            raise LakeError(problem)
+
+    @contextlib.contextmanager
+    def _errors(self, key: str | None = None):
+        """S3 and network errors as LakeError, with the CLI's words for them (core.errors.classify)."""
+        try:
+            yield
+        except Exception as exc:
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            from .core.errors import NotS3Error, classify
+
+            if not isinstance(exc, (BotoCoreError, ClientError, NotS3Error, OSError)):
+                raise   # ours (a field the layout lacks) or a bug: as it is
+            raise LakeError(classify(exc, bucket=self.bucket, key=key if key is not None else self.prefix)
+                            .message) from exc
 
     def _client(self):
         return self.connection.client()
@@ -153,8 +201,9 @@ class Lake:
 
         t = self._template(template)
         p = self.connection.profile
-        return select_files(self._client(), self.bucket, t, Selection.of(**fields), prefix=self.prefix,
-                            listing={"raw": p.raw_listing, "verify": p.verify_tls})
+        with self._errors():
+            return select_files(self._client(), self.bucket, t, Selection.of(**fields), prefix=self.prefix,
+                                listing={"raw": p.raw_listing, "verify": p.verify_tls})
 
 
 def _filter(text: str | None):

@@ -47,29 +47,40 @@ def print_json(doc, *, pretty: bool = False) -> None:
 def error_message(exc: BaseException, *, connection=None, **where) -> str:
     """What an S3 error means for the user (classify's message), as one line. With `connection`,
     a key's 404 (a HEAD's answer has no code: the bucket may be what is missing) is checked with a
-    HEAD of the bucket, and a missing bucket is said as a listing's NoSuchBucket says it."""
+    HEAD of the bucket, and a missing bucket is said as a listing's NoSuchBucket says it; a key
+    whose latest version is a delete marker is said to be deleted, with how to bring it back."""
     from ..core.errors import NOT_FOUND_CODES, classify  # botocore: imported when a command fails
 
     info = classify(exc, **where)
     if connection is not None and where.get("bucket") and info.code in NOT_FOUND_CODES \
-            and _no_bucket(connection, where["bucket"]):
-        from botocore.exceptions import ClientError
-
-        missing = ClientError({"Error": {"Code": "NoSuchBucket"}, "ResponseMetadata": {"HTTPStatusCode": 404}},
-                              "HeadBucket")
-        return classify(missing, **where).message
+            and (missing := missing_bucket(connection, where["bucket"])):
+        return missing
+    if connection is not None and where.get("key") and not where.get("version_id") and info.code in NOT_FOUND_CODES:
+        return deleted_message(connection, where["bucket"], where["key"]) or info.message
     return info.message
 
 
-def _no_bucket(connection, bucket: str) -> bool:
-    """Whether the endpoint says `bucket` does not exist (any other answer: it may)."""
+def deleted_message(connection, bucket: str, key: str) -> str:
+    """versions.deleted_key_message of a key that was not found; '' when it cannot be told."""
+    from ..core.versions import deleted_key_message
+
     try:
-        connection.client().head_bucket(Bucket=bucket)
-    except Exception as exc:
-        response = getattr(exc, "response", None) or {}
-        return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404 or \
-            response.get("Error", {}).get("Code") == "NoSuchBucket"
-    return False
+        return deleted_key_message(connection.client(), bucket, key, raw=connection.profile.raw_listing,
+                                   verify=connection.profile.verify_tls)
+    except Exception:  # noqa: BLE001  versions not listable (not allowed, say): the 404's own message
+        return ""
+
+
+def missing_bucket(connection, bucket: str) -> str:
+    """What to say when the endpoint has no `bucket` (buckets.bucket_exists: a HEAD of it), as a
+    listing's NoSuchBucket says it; '' when it exists, is another account's, or cannot be asked."""
+    from ..core.buckets import bucket_exists
+    from ..core.errors import no_bucket_message
+
+    try:
+        return "" if bucket_exists(connection.client(), bucket) else no_bucket_message(bucket)
+    except Exception:  # noqa: BLE001  not a missing bucket: the request's own error says what is wrong
+        return ""
 
 
 class _Watched:
@@ -153,6 +164,41 @@ def add_connection_options(p: argparse.ArgumentParser, *, json_option: bool = Tr
 
 def add_queue_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queue", metavar="PATH", help="the queue database (default: the GUI's)")
+
+
+def _s3_storage_classes() -> list[str]:
+    """The StorageClass enum of botocore's S3 model, read from its data file (gzip + JSON, about
+    30 ms) without importing botocore (0.2 s): asked only when --storage-class is given."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("botocore")
+    data = Path(spec.submodule_search_locations[0]) / "data" / "s3"
+    newest = max(data.iterdir())  # API versions are dates: the newest sorts last
+    model = newest / "service-2.json"
+    text = gzip.decompress(model.with_suffix(".json.gz").read_bytes()) if not model.exists() else model.read_bytes()
+    return json.loads(text)["shapes"]["StorageClass"]["enum"]
+
+
+def storage_class(text: str) -> str:
+    """argparse type of --storage-class: one of S3's storage classes, any case, said in capitals;
+    another is a usage error naming them (S3 refuses it per job, SeaweedFS would store it)."""
+    if not text:
+        return ""  # the default: the source's class (cp, mv) or the server's (upload)
+    try:
+        classes = _s3_storage_classes()
+    except (OSError, ValueError, KeyError, AttributeError):  # botocore's data laid out otherwise: S3 decides
+        return text.upper()
+    if text.upper() not in classes:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an S3 storage class: use one of {', '.join(classes)}")
+    return text.upper()
+
+
+def failed_line(uri: str, error: str) -> str:
+    """'failed URI: ERROR' without the URI said twice when the error starts with it."""
+    if error.startswith(uri + " "):
+        error = "it" + error[len(uri):]
+    return f"failed {uri}: {error}"
 
 
 def common_options(p: argparse.ArgumentParser) -> None:
@@ -269,37 +315,6 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, ... or one of yours")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2|FIELD=A..B",
                    help="keep files whose field has one of these values, or lies in A..B (repeatable)")
-
-
-def no_files_message(bucket: str, prefix: str, template, selection, selected) -> str:
-    """The one line `query` and `schema` end with when no file is selected: the key pattern and
-    the fields asked for, and what the listing found there instead."""
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"  # as select_files reads it
-    wanted = f"s3://{bucket}/{prefix}{template.key_template} (layout {template.name!r})"
-    if selection.choices:
-        wanted += f" with {selection.describe()}"
-    where = f"s3://{bucket}/{selected.listing_prefix}"
-    if not selected.listed:
-        found = f"nothing is under {where}"
-    elif selected.listed == 1:  # "none of the 1 objects" reads as a slip
-        found = f"the one object under {where} " + ("does not fit the layout" if not selection.choices or
-                                                    selected.unmatched else "is not selected")
-    elif not selection.choices:
-        found = f"none of the {selected.listed:,} objects under {where} fits the layout"
-    else:
-        outside = len(selected.unmatched)
-        found = (f"none of the {selected.listed:,} objects under {where} is selected"
-                 + (f" ({outside:,} of them {'does' if outside == 1 else 'do'} not fit the layout)" if outside else ""))
-    return f"no file matches {wanted}: {found}"
-
-
-def value_hints(selection, selected) -> str:
-    """' (did you mean symbol=AAPL?)' when a --where value is held only in another case; else ''."""
-    from ..core.lake.select import case_hints
-
-    hints = case_hints(selection, selected.values)
-    return f" ({'; '.join(hints)})" if hints else ""
 
 
 PARQUET_SUFFIXES = ("parquet", "parq", "pq")
@@ -505,8 +520,12 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
     from ..core.transfers.jobs import JobState, advised
 
     failures = [j for b in (batch_ids or [None]) for j in store.jobs(states=[JobState.FAILED], batch_id=b)]
+    # What did not run: counted on the summary line, not only named on stderr (a held queue's 9 jobs).
+    waiting = {s: sum(store.counts(b).get(str(s), (0, 0))[0] for b in (batch_ids or [None]))
+               for s in (JobState.PAUSED, JobState.QUEUED)} if summary.interrupted else {}
     if args.json:
         doc = dict(extra, done=summary.done, failed=len(failures), skipped=summary.skipped,
+                   paused=waiting.get(JobState.PAUSED, 0), queued=waiting.get(JobState.QUEUED, 0),
                    cancelled=summary.cancelled, bytes=summary.bytes, seconds=round(summary.seconds, 3),
                    interrupted=summary.interrupted, kept=summary.kept,
                    invalid=[{"path": s.path, "reason": s.reason} for s in invalid],
@@ -516,15 +535,18 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
     else:
         for s in invalid:  # never queued: counted as such below, not as skipped (which is a choice)
             print(f"not transferred {s.path}: {s.reason}", file=sys.stderr)
-        print_failures([f"failed {j.uri}: {advised(j.error, CONFLICT_ADVICE)}" for j in failures])
+        print_failures([failed_line(j.uri, advised(j.error, CONFLICT_ADVICE)) for j in failures])
         for uri, note in summary.notes:  # an object replaced since an interrupted run: said, not only logged
             print(f"note {uri}: {note}", file=sys.stderr)
         rate = (summary.bytes - summary.kept) / summary.seconds if summary.seconds else 0  # this run's bytes only
-        not_sent = f", {len(invalid):,} not transferred" if invalid else ""
+        not_sent = "".join(f", {n:,} {state}" for state, n in waiting.items() if n)
+        not_sent += f", {len(invalid):,} not transferred" if invalid else ""
         resumed = f"; {human_size(summary.kept)} of it kept from an interrupted run" if summary.kept else ""
         print(f"{summary.done:,} done, {len(failures):,} failed, {summary.skipped:,} skipped{not_sent}"
               f" · {human_size(summary.bytes)} in {human_duration(summary.seconds) or '0s'}"
-              f" ({human_size(rate)}/s{resumed})")
+              f" ({human_size(rate)}/s{resumed})"
+              + (" · the queue is paused: `lakegui-cli queue resume` runs them"
+                 if summary.interrupted and store.held and any(waiting.values()) else ""))
         in_place = _kept_for_resume(store, batch_ids) if summary.interrupted else 0
         kept_text = f", with {human_size(in_place)} already in place" if in_place else ""
         if summary.interrupted and store.held:  # a hold set elsewhere, not this process's Ctrl+C

@@ -15,10 +15,8 @@ from .common import (
     connection_for,
     fail,
     fail_usage,
-    no_files_message,
     not_parquet,
     template_named,
-    value_hints,
 )
 
 DEFAULT_LIMIT = 100
@@ -83,6 +81,7 @@ def query(args: argparse.Namespace) -> int:
 
 def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind) -> int:
     from ..core.errors import classify
+    from ..core.lake.checks import ColumnCheck, no_files_message
     from ..core.lake.dataset import LakeDataset, collect
     from ..core.lake.select import select_files
     from ..core.units import human_size
@@ -95,24 +94,18 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
         print(f"lakegui-cli: {classify(exc, bucket=bucket, key=prefix).message}", file=sys.stderr)
         return EXIT_FAILED
     if not selected.files:  # no rows to show is a failure, said in one line (issue 23: exit 1)
-        hint = value_hints(selection, selected)
-        print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}{hint}",
-              file=sys.stderr)
+        print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}", file=sys.stderr)
         return EXIT_FAILED
     ds = LakeDataset(client, bucket, selected.files, field_names=template.field_names,
                      raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
-    batches = []
-    table, totals = collect(_keep(ds.scan(columns, flt), batches))
+    check = ColumnCheck(columns, flt, template.field_names)
+    table, totals = collect(_checked(ds.scan(columns, flt), check))
     totals.files += ds.files_pruned
     totals.files_pruned = ds.files_pruned
     failed = totals.failures
     _report_failures(failed)
-    read_ok = [b for b in batches if not b.error]
-    named = (columns or []) + sorted(flt.columns() - set(template.field_names) - set(columns or [])) if flt else \
-        (columns or [])
-    unknown = [c for c in named if read_ok and all(c in b.missing_columns for b in read_ok)]
-    if unknown:
-        print(f"lakegui-cli: {_unknown_columns(unknown, read_ok, template.field_names)}", file=sys.stderr)
+    if unknown := check.message():
+        print(f"lakegui-cli: {unknown}", file=sys.stderr)
         return EXIT_FAILED
     names = table.column_names if table.num_columns else (columns or []) + template.field_names
     if args.out:
@@ -134,18 +127,6 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _unknown_columns(unknown: list[str], read_ok: list, fields: list[str]) -> str:
-    """Columns no file read has, with the nearest one each and those the files do have (as preview
-    names a file's columns): a typo is fixed from the message, not from a second command."""
-    import difflib
-
-    have = list(dict.fromkeys(c for b in read_ok for c in b.columns)) + list(fields)
-    hints = [f"did you mean {near[0]}?" for c in unknown
-             if (near := difflib.get_close_matches(c, have, n=1, cutoff=0.6))]
-    return (f"no file read has a column named {', '.join(map(repr, unknown))}"
-            + (f" ({'; '.join(hints)})" if hints else "") + f"; the columns are: {', '.join(have)}")
-
-
 def _report_failures(failed: list) -> None:
     for _, why in failed[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
@@ -153,9 +134,9 @@ def _report_failures(failed: list) -> None:
         print(f"lakegui-cli: … and {len(failed) - SHOWN_FAILURES:,} more files could not be read", file=sys.stderr)
 
 
-def _keep(batches, into: list):
+def _checked(batches, check):
     for b in batches:
-        into.append(b)
+        check.see(b)
         yield b
 
 

@@ -15,10 +15,8 @@ from .common import (
     connection_for,
     fail,
     fail_usage,
-    no_files_message,
     not_parquet,
     template_named,
-    value_hints,
 )
 
 SHOWN_FAILURES = 20
@@ -57,6 +55,7 @@ def schema(args: argparse.Namespace) -> int:
     if conn is None:
         return fail_usage(problem)
     from ..core.errors import classify
+    from ..core.lake.checks import no_files_message
     from ..core.lake.schema import scan_schemas
     from ..core.lake.select import select_files
 
@@ -65,8 +64,7 @@ def schema(args: argparse.Namespace) -> int:
         selected = select_files(client, bucket, template, selection, prefix=prefix,
                                 listing={"raw": conn.profile.raw_listing, "verify": conn.profile.verify_tls})
         if not selected.files:  # nothing to compare is a failure, said in one line (issue 23: exit 1)
-            hint = value_hints(selection, selected)
-            print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}{hint}",
+            print(f"lakegui-cli: {no_files_message(bucket, prefix, template, selection, selected)}",
                   file=sys.stderr)
             return EXIT_FAILED
         report = scan_schemas(client, bucket, selected.files, raw=conn.profile.raw_listing,

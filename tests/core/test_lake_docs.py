@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from lakegui.core import demo
 from tests.integration.test_cli_transfers import client
 
@@ -54,10 +56,12 @@ def test_lakegui_stays_light():
 
 def test_a_read_that_matches_nothing_keeps_its_columns(moto_endpoint):
     from lakegui import Lake
+    from lakegui.lake import LakeReadWarning
 
     demo.seed(client(moto_endpoint), demo.DEMO_BUCKET)
     lake = Lake.connect(bucket=demo.DEMO_BUCKET, endpoint_url=moto_endpoint)
-    df = lake.read("daily-ticks", symbol="ZZZZ", columns=["date", "close"])
+    with pytest.warns(LakeReadWarning, match="no file matches"):  # as `lakegui-cli query` says it
+        df = lake.read("daily-ticks", symbol="ZZZZ", columns=["date", "close"])
     assert df.empty and df.columns.tolist() == ["date", "close", "symbol", "year"]
     assert lake.last.files == 0
     assert lake.files("daily-ticks", symbol="ZZZZ") == [] and not lake.exists("daily-ticks", symbol="ZZZZ")
