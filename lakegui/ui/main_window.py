@@ -752,7 +752,7 @@ class MainWindow(QMainWindow):
             self.browser.location_changed.connect(self.coverage.set_location)
             self.coverage.open_requested.connect(self._on_coverage_open_requested)
             self.coverage.backfill_requested.connect(self._on_coverage_backfill_requested)
-            self.coverage.query_requested.connect(self.open_query)
+            self.coverage.query_requested.connect(lambda template, cells: self.open_query(template, cells=cells))
         return self.coverage
 
     def query_window(self):
@@ -766,8 +766,9 @@ class MainWindow(QMainWindow):
             self.query.open_requested.connect(self._on_coverage_open_requested)
         return self.query
 
-    def open_query(self, template: str = "", fields: dict | None = None):
-        """Show the query window, with `template` and these field values chosen and run when given."""
+    def open_query(self, template: str = "", fields: dict | None = None, cells: list | None = None):
+        """Show the query window, with `template` and these field values (or exactly these cells)
+        chosen and run when given."""
         if self.connection is None or not self.browser.bucket:
             self.show_notice("Connect to a bucket to query it.")
             return None
@@ -776,7 +777,7 @@ class MainWindow(QMainWindow):
         window.raise_()
         window.activateWindow()
         if template:
-            window.set_query(template, fields or {})
+            window.set_query(template, fields or {}, cells=cells)
         return window
 
     def comparison_window(self):

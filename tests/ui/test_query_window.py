@@ -291,15 +291,19 @@ def test_query_these_from_coverage_cells(qtbot, window, demo_connection):
         index = index_of(cov, *cell)
         sel.select(index, index)
     cov.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-    assert cov.selected_fields() == {"symbol": ["AAPL", "JPM"], "year": ["2023", "2024"]}
-    assert cov.query_button.isEnabled()
+    assert cov.selected_present() == [{"symbol": "AAPL", "year": "2023"}, {"symbol": "AAPL", "year": "2024"},
+                                      {"symbol": "JPM", "year": "2024"}]
+    assert cov.query_button.isEnabled() and cov.query_button.text() == "Query 3 cells…"
     view = window.query_window()
     with qtbot.waitSignal(view.query_finished, timeout=30000) as done:
         cov.query_button.click()
     assert view.isVisible()
     assert view.pickers["symbol"].checked() == ["AAPL", "JPM"] and view.pickers["year"].checked() == ["2023", "2024"]
-    assert done.args[0].files == 4
-    assert sorted(set(view.table["symbol"].to_pylist())) == ["AAPL", "JPM"]
+    # exactly the three cells, not JPM 2023 too: a filter on the fields keeps only those combinations
+    assert view.filter_edit.text() == "(symbol = AAPL AND year in (2023, 2024)) OR (symbol = JPM AND year = 2024)"
+    assert done.args[0].files_pruned == 1   # JPM 2023 ruled out by its fields, never read
+    got = sorted(set(zip(view.table["symbol"].to_pylist(), view.table["year"].to_pylist())))
+    assert got == [("AAPL", 2023), ("AAPL", 2024), ("JPM", 2024)]
 
 
 def test_schema_outlier_opens_in_the_preview(qtbot, window, demo_connection):

@@ -86,7 +86,7 @@ class CoverageWindow(QWidget):
     open_requested = Signal(str, str)  # bucket, key: show it in the browser and preview it
     backfill_requested = Signal(str, list)  # template name, cells [{field: value}] chosen missing
     live_applied = Signal(int)  # finished uploads placed in the grid
-    query_requested = Signal(str, dict)  # template name, {field: [values]} of the selected cells
+    query_requested = Signal(str, list)  # template name, cells [{field: value}] chosen present
 
     def __init__(self, transfers, executor: Executor, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -116,6 +116,7 @@ class CoverageWindow(QWidget):
         self.filter_edit.setAccessibleName("Filter rows")
         self.filter_edit.setPlaceholderText("Filter symbols")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(120)
         self.filter_edit.textChanged.connect(lambda text: self.model.set_arrangement(filter_text=text))
         self.sort_box = QComboBox(self)
         self.sort_box.setAccessibleName("Sort rows")
@@ -132,7 +133,7 @@ class CoverageWindow(QWidget):
         self.backfill_button.clicked.connect(self.backfill_selected)
         self.query_button = QPushButton("Query these…", self)
         self.query_button.setObjectName("queryCells")
-        self.query_button.setToolTip("Open the selected cells' rows in the Query window")
+        self.query_button.setToolTip("Open the rows of the selected present cells (only those) in the Query window")
         self.query_button.setEnabled(False)
         self.query_button.clicked.connect(self.query_selected)
 
@@ -157,6 +158,8 @@ class CoverageWindow(QWidget):
         self.table.entered.connect(self._on_table_entered)
         self.table.clicked.connect(self._on_table_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        # A reset (another layout, Refresh, another bucket) drops the selection without saying so.
+        self.model.modelReset.connect(self._on_selection_changed)
         self.details = QPlainTextEdit(self)
         self.details.setObjectName("coverageDetails")
         self.details.setAccessibleName("Cell details")
@@ -173,8 +176,12 @@ class CoverageWindow(QWidget):
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(self.sort_box)
         bar.addWidget(self.gaps_check)
-        bar.addWidget(self.backfill_button)
-        bar.addWidget(self.query_button)
+        # The cell buttons sit beside the summary: on the top bar their counts squeezed the filter
+        # to "Fi…" and were cut off themselves in an 800 px window.
+        actions = QHBoxLayout()
+        actions.addWidget(self.summary, 1)
+        actions.addWidget(self.backfill_button)
+        actions.addWidget(self.query_button)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self.table)
         split.addWidget(self.details)
@@ -182,7 +189,7 @@ class CoverageWindow(QWidget):
         split.setStretchFactor(1, 2)
         main = QVBoxLayout(self)
         main.addLayout(bar)
-        main.addWidget(self.summary)
+        main.addLayout(actions)
         main.addWidget(split, 1)
         main.addWidget(legend)
         close = QKeySequence.keyBindings(QKeySequence.StandardKey.Close)  # Ctrl+W where the desktop says so
@@ -227,11 +234,15 @@ class CoverageWindow(QWidget):
         super().hideEvent(event)
 
     def reload(self) -> None:
+        """List the layout's prefix again; the old grid, its selection and the hovered cell's
+        details go at once (they belong to the layout or bucket shown before)."""
         self._cancel.set()
         self._slot.cancel()
+        self._details_slot.cancel()
+        self.model.set_coverage(None)
+        self.details.clear()
         if self.connection is None or not self.bucket:
             self.summary.setText("Connect to a bucket to see its coverage.")
-            self.model.set_coverage(None)
             return
         template = self.layouts[self.layout_box.currentText()]
         self._cancel = threading.Event()
@@ -337,42 +348,36 @@ class CoverageWindow(QWidget):
         self.open_requested.emit(self.bucket, objs[0][0])
         return True
 
-    def selected_missing(self) -> list[dict[str, str]]:
+    def _selected_cells(self, present: bool) -> list[dict[str, str]]:
         m = self.model.matrix
         if m is None:
             return []
         cells = []
         for index in sorted(self.table.selectionModel().selectedIndexes(), key=lambda i: (i.row(), i.column())):
-            if self.model.figures(index)[0] == 0:
+            if (self.model.figures(index)[0] > 0) == present:
                 row, col = self.model.cell(index)
                 cells.append({m.rows_field: row, **({m.cols_field: col} if m.cols_field else {})})
         return cells
 
-    def selected_fields(self) -> dict[str, list[str]]:
-        """The selected cells as field values: {rows field: [values], columns field: [values]}."""
-        m = self.model.matrix
-        if m is None:
-            return {}
-        rows, cols = set(), set()
-        for index in self.table.selectionModel().selectedIndexes():
-            row, col = self.model.cell(index)
-            rows.add(row)
-            cols.add(col)
-        out = {m.rows_field: sorted(rows)} if rows else {}
-        if m.cols_field and cols:
-            out[m.cols_field] = sorted(cols)
-        return out
+    def selected_missing(self) -> list[dict[str, str]]:
+        """The selected cells that are missing, as field values: what "Backfill these…" fills."""
+        return self._selected_cells(present=False)
+
+    def selected_present(self) -> list[dict[str, str]]:
+        """The selected cells that hold objects, as field values: what "Query these…" reads."""
+        return self._selected_cells(present=True)
 
     def query_selected(self) -> None:
-        fields = self.selected_fields()
-        if fields:
-            self.query_requested.emit(self.layout_box.currentText(), fields)
+        cells = self.selected_present()
+        if cells:
+            self.query_requested.emit(self.layout_box.currentText(), cells)
 
     def _on_selection_changed(self, *_args) -> None:
-        self.query_button.setEnabled(self.table.selectionModel().hasSelection())
-        n = len(self.selected_missing())
-        self.backfill_button.setEnabled(n > 0)
-        self.backfill_button.setText(f"Backfill {counted(n, 'cell')}…" if n else "Backfill these…")
+        present, missing = len(self.selected_present()), len(self.selected_missing())
+        self.query_button.setEnabled(present > 0)
+        self.query_button.setText(f"Query {counted(present, 'cell')}…" if present else "Query these…")
+        self.backfill_button.setEnabled(missing > 0)
+        self.backfill_button.setText(f"Backfill {counted(missing, 'cell')}…" if missing else "Backfill these…")
 
     def backfill_selected(self) -> None:
         cells = self.selected_missing()

@@ -48,6 +48,63 @@ class QuerySpec:
                 f"df = lake.read({', '.join(args)})\n")
 
 
+def cells_query(cells: list[dict[str, str]], names: list[str]) -> tuple[dict[str, list[str]], str]:
+    """Exactly these cells (field values, in the template's field order `names`) as a query: the
+    values of each field, and when the cells are not every combination of those values a filter
+    on the fields that keeps only them (KO 2022 and PEP 2023 must not also read KO 2023)."""
+    cells = [{n: str(c[n]) for n in names if n in c} for c in cells]
+    # A field some cell leaves open (a folder: every year of NVDA) is not narrowed by the pickers.
+    fields = {n: sorted({c[n] for c in cells}, key=_sort_key) for n in names
+              if cells and all(n in c for c in cells)}
+    distinct = {tuple(sorted(c.items())) for c in cells}
+    product = 1
+    for values in fields.values():
+        product *= len(values)
+    if len(distinct) == product and all(len(c) == len(fields) for c in cells):
+        return fields, ""
+    return fields, _cells_filter([dict(c) for c in distinct], [n for n in names if any(n in c for c in cells)])
+
+
+def _cells_filter(cells: list[dict[str, str]], names: list[str]) -> str:
+    """`a in (…) AND (…) OR …`: the cells grouped by their first field, values with the same rest
+    sharing a term. A cell without a later field (a folder: every year of NVDA) leaves it open."""
+    if not names or any(not c for c in cells):
+        return ""
+    name, rest = names[0], names[1:]
+    if any(name not in c for c in cells):   # a gap before a later field: too irregular to narrow
+        return ""
+    subs: dict[str, list[dict]] = {}
+    for c in cells:
+        subs.setdefault(c[name], []).append({k: v for k, v in c.items() if k != name})
+    by_rest: dict[str, list[str]] = {}
+    for value, sub in subs.items():
+        by_rest.setdefault(_cells_filter(sub, rest), []).append(value)
+    terms = []
+    for inner, values in sorted(by_rest.items(), key=lambda kv: _sort_key(min(kv[1], key=_sort_key))):
+        values = sorted(values, key=_sort_key)
+        term = f"{name} = {_filter_value(values[0])}" if len(values) == 1 else \
+            f"{name} in ({', '.join(_filter_value(v) for v in values)})"
+        if inner:
+            term += f" AND ({inner})" if " OR " in inner else f" AND {inner}"
+        terms.append(term)
+    if len(terms) > 1:
+        terms = [f"({t})" if " AND " in t else t for t in terms]
+    return " OR ".join(terms)
+
+
+def _sort_key(v: str):
+    return (0, int(v), v) if v.isdigit() else (1, 0, v)
+
+
+def _filter_value(value: str) -> str:
+    """A field value as filter text: numbers and plain words bare, anything else quoted."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_.:\-]+", value):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _python_values(name: str, values: list[str]) -> str:
     """A field's values as Python: one value bare, a run of years as a range, else a list."""
     if name in NUMERIC_FIELDS and all(v.isdigit() for v in values):

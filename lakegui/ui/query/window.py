@@ -54,7 +54,7 @@ from ..placement import place_on_first_show
 from ..preview.chart import ZoneDateAxis
 from ..start_folder import ask_save_path
 from ..tasks import TaskSlot, in_executor
-from .models import QuerySpec, RowsModel, numeric_columns, series_by, time_column
+from .models import QuerySpec, RowsModel, cells_query, numeric_columns, series_by, time_column
 
 EXPORT_BATCH = 5000   # rows per write: progress moves and Cancel is heard between them
 _FILTER_OPS = OPS + ("in", "not in", "is null", "is not null")
@@ -230,6 +230,7 @@ class QueryWindow(QWidget):
         self.totals: ScanTotals | None = None
         self._wanted: dict[str, list[str]] | None = None   # picks asked for before the pickers filled
         self._run_when_loaded = False
+        self._note = ""   # said once with the next result: what set_query changed unasked
         self.pickers: dict[str, FieldPicker] = {}
 
         self.layout_box = QComboBox(self)
@@ -395,10 +396,20 @@ class QueryWindow(QWidget):
     def template(self):
         return self.layouts[self.layout_box.currentText()]
 
-    def set_query(self, template: str, fields: dict[str, list[str]], *, run: bool = True) -> None:
-        """Pick `template` and these values of its fields (as "Query these…" does), and run the
-        query once the pickers are filled."""
-        self._wanted = {k: [str(v) for v in vs] for k, vs in fields.items()}
+    def set_query(self, template: str, fields: dict[str, list[str]] | None = None, *,
+                  cells: list[dict[str, str]] | None = None, run: bool = True) -> None:
+        """Pick `template` and these values of its fields, or exactly these `cells` (as "Query
+        these…" does: the pickers hold their values, a filter on the fields keeps only those
+        combinations), and run the query once the pickers are filled. The filter is the query's
+        own: an earlier one is cleared, and the status says so."""
+        flt = ""
+        if cells is not None:
+            names = self.layouts[template].field_names if template in self.layouts else sorted({k for c in cells for k in c})
+            fields, flt = cells_query(cells, list(names))
+        self._wanted = {k: [str(v) for v in vs] for k, vs in (fields or {}).items()}
+        old = self.filter_edit.text().strip()
+        self._note = f"The earlier filter ({old}) was cleared." if old and old != flt else ""
+        self.filter_edit.setText(flt)
         self._run_when_loaded = run
         if template in self.layouts and template != self.layout_box.currentText():
             self.layout_box.setCurrentText(template)   # reloads; the picks follow
@@ -698,6 +709,8 @@ class QueryWindow(QWidget):
         if self.totals.failures:
             text += f" · {counted(len(self.totals.failures), 'file')} could not be read: " + \
                 "; ".join(why for _, why in self.totals.failures[:3])
+        if self._note:
+            text, self._note = f"{self._note} · {text}", ""
         self.status.setText(text)
         self.query_finished.emit(self.totals)
 

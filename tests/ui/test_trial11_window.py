@@ -1,0 +1,60 @@
+"""Findings of session 11's new-user trials (A and B) in the window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+from lakegui.ui.query.models import cells_query
+
+from .test_coverage import index_of, open_coverage
+
+
+def select_cells(view, *cells) -> None:
+    sel = QItemSelection()
+    for cell in cells:
+        index = index_of(view, *cell)
+        sel.select(index, index)
+    view.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+
+def test_cells_query_keeps_exactly_the_cells():
+    """B1: two cells on a diagonal are not their cross product."""
+    assert cells_query([{"symbol": "KO", "year": "2022"}, {"symbol": "PEP", "year": "2023"}], ["symbol", "year"]) == (
+        {"symbol": ["KO", "PEP"], "year": ["2022", "2023"]},
+        "(symbol = KO AND year = 2022) OR (symbol = PEP AND year = 2023)")
+    # a full rectangle needs no filter
+    assert cells_query([{"symbol": s, "year": y} for s in ("KO", "PEP") for y in ("2022", "2023")],
+                       ["symbol", "year"]) == ({"symbol": ["KO", "PEP"], "year": ["2022", "2023"]}, "")
+    # a cell that leaves a field open (a folder: every year of NVDA) must not narrow that field's picker
+    assert cells_query([{"symbol": "NVDA"}, {"symbol": "A B", "year": "2022"}], ["symbol", "year"]) == (
+        {"symbol": ["A B", "NVDA"]}, "(symbol = 'A B' AND year = 2022) OR symbol = NVDA")
+
+
+def test_query_these_is_off_for_missing_cells_and_reads_only_the_present_ones(qtbot, window, demo_connection):
+    """B1: with only missing cells chosen there is nothing to query; a mixed choice queries its present cells."""
+    cov = open_coverage(qtbot, window, demo_connection)
+    select_cells(cov, ("V", 2021), ("V", 2022))
+    assert not cov.query_button.isEnabled() and cov.backfill_button.isEnabled()
+    select_cells(cov, ("V", 2022), ("AAPL", 2021), ("MSFT", 2022))
+    assert cov.query_button.isEnabled() and cov.query_button.text() == "Query 2 cells…"
+    view = window.query_window()
+    view.filter_edit.setText("volume > 100000000")   # an earlier query's filter
+    with qtbot.waitSignal(view.query_finished, timeout=30000):
+        cov.query_button.click()
+    got = sorted(set(zip(view.table["symbol"].to_pylist(), view.table["year"].to_pylist())))
+    assert got == [("AAPL", 2021), ("MSFT", 2022)]
+    assert view.status.text().startswith("The earlier filter (volume > 100000000) was cleared.")
+
+
+def test_a_layout_change_drops_the_old_grid_s_selection_and_details(qtbot, window, demo_connection):
+    """B8: after another layout, Backfill and Query stayed enabled and the old hovered cell's details stayed."""
+    cov = open_coverage(qtbot, window, demo_connection)
+    select_cells(cov, ("V", 2022), ("AAPL", 2021))
+    with qtbot.waitSignal(cov.details_shown, timeout=10000):
+        cov.show_details(index_of(cov, "V", 2022))
+    assert cov.backfill_button.isEnabled() and cov.query_button.isEnabled()
+    with qtbot.waitSignal(cov.loaded, timeout=15000):
+        cov.layout_box.setCurrentText("minute-ticks")
+    assert not cov.backfill_button.isEnabled() and not cov.query_button.isEnabled()
+    assert cov.backfill_button.text() == "Backfill these…" and cov.query_button.text() == "Query these…"
+    assert cov.details.toPlainText() == ""
