@@ -14,9 +14,30 @@ def probe(connection: Connection) -> str:
     client = connection.client("interactive")
     where = connection.where()  # the endpoint in effect: AWS_ENDPOINT_URL or an AWS profile may name one
     if connection.bucket:
-        client.head_bucket(Bucket=connection.bucket)
+        try:
+            client.head_bucket(Bucket=connection.bucket)
+        except Exception as exc:
+            raise denied_reason(client, connection.bucket, exc) from None
         return f"Connected: bucket {connection.bucket} answers at {where}."
     names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
     shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
     return f"Connected to {where}: {len(names)} bucket{'s' if len(names) != 1 else ''}" + \
         (f" ({shown})." if names else ".")
+
+
+def denied_reason(client, bucket: str, exc: BaseException) -> BaseException:
+    """What a HEAD's bare 403 stood for: a HEAD answer has no body, so a wrong secret key, an
+    unknown access key and a missing permission all read "Forbidden". A one-key listing's answer
+    names the cause (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied), as the CLI's and the
+    browser's listings see it; its error is returned for core.errors.classify, else `exc`."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError) or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
+        return exc
+    try:
+        client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except ClientError as listed:
+        return listed
+    except Exception:  # noqa: BLE001  the listing could not be asked: the HEAD's own answer stands
+        return exc
+    return exc

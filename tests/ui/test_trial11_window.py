@@ -58,3 +58,26 @@ def test_a_layout_change_drops_the_old_grid_s_selection_and_details(qtbot, windo
     assert not cov.backfill_button.isEnabled() and not cov.query_button.isEnabled()
     assert cov.backfill_button.text() == "Backfill these…" and cov.query_button.text() == "Query these…"
     assert cov.details.toPlainText() == ""
+
+
+def test_connect_test_names_a_wrong_secret_as_the_cli_does(qtbot, io_executor, memory_keyring, seaweedfs):
+    """B5: a HEAD's bare 403 read "Access denied … permissions"; the CLI's listing said the secret was wrong."""
+    from lakegui.core.connection import ConnectionProfile
+    from lakegui.ui.dialogs.connection import KEYCHAIN_ROUTE, ConnectionDialog
+
+    seaweedfs.client().create_bucket(Bucket="wrong-secret-probe")
+    d = ConnectionDialog([ConnectionProfile(name="weed", endpoint_url=seaweedfs.endpoint_url,
+                                            bucket="wrong-secret-probe", addressing_style="path")],
+                         executor=io_executor)
+    qtbot.addWidget(d)
+    d.show()
+    d.route_combo.setCurrentText(KEYCHAIN_ROUTE)
+    d.access_key_edit.setText(seaweedfs.access_key)
+    d.secret_key_edit.setText("not-the-secret")
+    with qtbot.waitSignal(d.tested, timeout=15000) as blocker:
+        d.test_button.click()
+    assert blocker.args == [False, "The secret key does not match the access key: check the profile's credentials."]
+    d.secret_key_edit.setText(seaweedfs.secret_key)
+    with qtbot.waitSignal(d.tested, timeout=15000) as blocker:
+        d.test_button.click()
+    assert blocker.args[0] is True
