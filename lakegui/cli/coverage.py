@@ -65,7 +65,17 @@ def coverage(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix)}", file=sys.stderr)
         return EXIT_FAILED
+    if cov.prefix != (prefix if not prefix or prefix.endswith("/") else prefix + "/"):  # the layout's own folder
+        print(f"lakegui-cli: s3://{bucket}/{prefix} is the layout {template.name!r}'s own folder "
+              f"({template.key_template}): reading the layout from s3://{bucket}/{cov.prefix}", file=sys.stderr)
     m = cov.matrix()
+    if nothing := cov.nothing_found():
+        if args.json:
+            print(json.dumps(to_json(cov, m)))
+        elif args.csv:
+            sys.stdout.write(to_csv(m))
+        print(f"lakegui-cli: {nothing}", file=sys.stderr)
+        return EXIT_FAILED
     if args.json:
         print(json.dumps(to_json(cov, m)))
     elif args.csv:
@@ -75,8 +85,9 @@ def coverage(args: argparse.Namespace) -> int:
     if not args.json:
         missing = len(m.rows) * len(m.cols) - m.present
         shape = f"{counted(len(m.rows), m.rows_field)} x {counted(len(m.cols), m.cols_field or 'column')}"
-        print(f"{shape}: {m.present:,} cells present, {missing:,} missing; {len(cov.keys):,} objects; "
-              f"{len(cov.unmatched):,} keys not in the layout {template.name!r}", file=sys.stderr)
+        print(f"{shape}: {counted(m.present, 'cell')} present, {missing:,} missing; "
+              f"{counted(len(cov.keys), 'object')}; {counted(len(cov.unmatched), 'key')} not in the layout "
+              f"{template.name!r}", file=sys.stderr)
         for key, why in cov.unmatched[:SHOWN_UNMATCHED]:
             print(f"not in the layout: {key}: {why}", file=sys.stderr)
         if len(cov.unmatched) > SHOWN_UNMATCHED:

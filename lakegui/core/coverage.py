@@ -52,18 +52,33 @@ def _sort_values(values) -> list[str]:
     return sorted(values, key=lambda v: (0, int(v), v) if v.isdigit() else (1, 0, v))
 
 
+def layout_root(prefix: str, template: LayoutTemplate) -> str:
+    """Where the layout's keys start, from the prefix a user gave: a prefix ending in the layout's
+    own literal folders (`data/ticks/daily/` for daily-ticks, the folder one browses to) names
+    that folder, not a lake nested inside it, so those folders are taken off. Else the prefix
+    itself, with its '/'."""
+    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    static = template.static_prefix
+    if static and prefix.endswith(static) and (len(prefix) == len(static) or prefix[-len(static) - 1] == "/"):
+        return prefix[: -len(static)]
+    return prefix
+
+
 class Coverage:
     def __init__(self, template: LayoutTemplate, bucket: str, prefix: str = "", *, rows_field: str = "",
                  cols_field: str = ""):
         fields = template.field_names
         self.template = template
         self.bucket = bucket
-        self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        self.prefix = layout_root(prefix, template)
         self.rows_field = rows_field or fields[0]
         self.cols_field = cols_field if cols_field or len(fields) < 2 else fields[1]
         for f in (self.rows_field, self.cols_field):
             if f and f not in fields:
                 raise ValueError(f"the layout {template.name!r} has no field {f!r} (it has {', '.join(fields)})")
+        if self.rows_field == self.cols_field:
+            raise ValueError(f"the rows and the columns cannot both be {self.rows_field!r}: choose two fields "
+                             f"of {', '.join(fields)}")
         self._pattern = LocalPattern(template.key_template)
         self._rows: list[str] = []
         self._row_at: dict[str, int] = {}
@@ -81,6 +96,17 @@ class Coverage:
     @property
     def listing_prefix(self) -> str:
         return self.prefix + self.template.static_prefix
+
+    def nothing_found(self) -> str:
+        """'' when some key is a cell; else the line `query` ends with when no file matches (what
+        was looked for, and what the listing found instead)."""
+        if self.keys:
+            return ""
+        from .lake.checks import no_files_message
+        from .lake.select import Selected, Selection
+
+        found = Selected([], self.listed, self.listing_prefix, self.unmatched)
+        return no_files_message(self.bucket, self.prefix, self.template, Selection(), found)
 
     def cell_of(self, key: str) -> tuple[str, str] | str:
         """(row, column) values of a key, or why it is not in the layout."""

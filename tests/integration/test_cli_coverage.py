@@ -42,7 +42,7 @@ def test_json_csv_and_text(moto_endpoint):
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert [(r["symbol"], r["year"], r["present"]) for r in rows if r["present"] == "0"] == [("AAPL", "2023", "0")]
-    assert len(rows) == 6 and "1 keys not in the layout" in proc.stderr
+    assert len(rows) == 6 and "1 key not in the layout" in proc.stderr
 
     proc, _ = cli(*args)
     assert proc.returncode == 0, proc.stderr
