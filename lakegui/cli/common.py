@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..core.units import human_duration, human_size
+from ..core.units import counted, human_duration, human_size
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_REGION = "us-east-1"
@@ -38,7 +38,7 @@ def print_failures(lines: list[str], prefix: str = "") -> None:
     for line in lines[:SHOWN_FAILURES]:
         print(f"{prefix}{line}", file=sys.stderr)
     if len(lines) > SHOWN_FAILURES:
-        print(f"{prefix}… and {len(lines) - SHOWN_FAILURES:,} more failures", file=sys.stderr)
+        print(f"{prefix}… and {counted(len(lines) - SHOWN_FAILURES, 'more failure')}", file=sys.stderr)
 
 def print_json(doc, *, pretty: bool = False) -> None:
     print(json.dumps(doc, indent=2 if pretty else None, ensure_ascii=False))
@@ -521,7 +521,7 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
 
     failures = [j for b in (batch_ids or [None]) for j in store.jobs(states=[JobState.FAILED], batch_id=b)]
     # What did not run: counted on the summary line, not only named on stderr (a held queue's 9 jobs).
-    waiting = {s: sum(store.counts(b).get(str(s), (0, 0))[0] for b in (batch_ids or [None]))
+    waiting = {s: sum(len(store.jobs(states=[s], batch_id=b)) for b in (batch_ids or [None]))
                for s in (JobState.PAUSED, JobState.QUEUED)} if summary.interrupted else {}
     if args.json:
         doc = dict(extra, done=summary.done, failed=len(failures), skipped=summary.skipped,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..core.units import counted
 from .common import (
     EXIT_OK,
     add_command,
@@ -236,9 +237,9 @@ def _csv(args, source) -> tuple[dict, list[str]]:
     cells = [[r[i] if i < len(r) else "" for i in range(width)] for r in rows]
     numeric = [all(_is_number(r[i]) for r in cells if r[i]) for i in range(width)]
     lines, fitted = fit_table(header, cells, terminal_width(), numeric)
-    total = f"{len(p.rows):,} rows" if not p.truncated else f"{len(p.rows):,} rows in the first {p.shown:,} bytes"
+    total = counted(len(p.rows), "row") + (f" in the first {p.shown:,} bytes" if p.truncated else "")
     lines.append(f"({len(rows):,} of {total}"
-                 + (f"; {width - fitted} more columns not shown)" if fitted < width else ")"))
+                 + (f"; {counted(width - fitted, 'more column')} not shown)" if fitted < width else ")"))
     return doc, lines
 
 

@@ -11,6 +11,7 @@ the bucket's versioning could not be read), and keys in a dry run.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -25,6 +26,8 @@ from .common import (
     error_message,
     fail,
     fail_usage,
+    failed_line,
+    missing_bucket,
     open_cluster,
     open_store,
     print_failures,
@@ -33,6 +36,7 @@ from .common import (
     restore_signals,
     run_queue,
     stop_on_signals,
+    storage_class,
 )
 
 CONFIRM_OVER = 1000  # rm asks (or wants --yes) above this many keys
@@ -108,10 +112,11 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                           raw=src_conn.profile.raw_listing,
                           verify=src_conn.profile.verify_tls)
     except Exception as exc:
-        if not prefix and _is_prefix(src_conn, src_bucket, src, exc):  # as rm says it of a prefix
+        if not prefix and _folder_of(src_conn, src_bucket, src, exc):  # as rm says it of a prefix
             return fail_usage(f"s3://{src_bucket}/{src} is a prefix: end it with '/' (s3://{src_bucket}/{src}/) "
                               f"to {verb} every key under it")
-        return fail(error_message(exc, bucket=src_bucket, key=src, endpoint=src_conn.profile.endpoint_url or None))
+        return fail(error_message(exc, bucket=src_bucket, key=src, endpoint=src_conn.profile.endpoint_url or None,
+                                  connection=src_conn))
     finally:
         if targets is not None:
             targets.wait()  # no thread outlives the command, whatever it ends with
@@ -121,6 +126,9 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
                           + ("" if move else " (give --storage-class to change its class in place)"))
     if not items:
         return fail(f"nothing to {verb}: {args.source} holds no objects")
+    if targets is None and (source_profile is not None or dst_bucket != src_bucket) and \
+            (missing := missing_bucket(conn, dst_bucket)):
+        return fail(missing)  # a listing of the target said it for a prefix; SeaweedFS's CopyObject would retry 40 s
     if prefix and not in_place:
         try:
             items = mark_absent_targets(conn.listing_client(), dst_bucket, items, raw=conn.profile.raw_listing,
@@ -137,7 +145,7 @@ def _copy(args: argparse.Namespace, move: bool) -> int:
         else:
             for it in items:
                 print(f"{verb} s3://{src_bucket}/{it.src_key} -> s3://{dst_bucket}/{it.key}")
-            print(f"{len(items):,} objects would be {'moved' if move else 'copied'}")
+            print(f"{counted(len(items), 'object')} would be {'moved' if move else 'copied'}")
         return EXIT_OK
     jobs = copy_jobs(items, src_bucket, dst_bucket, move=move, policy=_policy(args),
                      storage_class=getattr(args, "storage_class", "") or "", source_profile=source_profile)
@@ -190,20 +198,23 @@ class _Listing:
         return self._keys
 
 
-def _is_prefix(conn, bucket: str, key: str, exc: BaseException) -> bool:
-    """Whether a key that was not found is a prefix holding objects (s3://B/tmp of tmp/...):
-    one listing of a single key, made only once the HEAD has failed."""
+def _folder_of(conn, bucket: str, key: str, exc: BaseException) -> str:
+    """How many objects a key that was not found holds as a prefix (s3://B/tmp of tmp/...), as
+    '3 objects' or 'more than 1,000 objects'; '' when none: one listing page, made only once the
+    HEAD has failed."""
     from ..core.errors import NOT_FOUND_CODES, classify
     from ..core.listing import PrefixLister
 
     if classify(exc).code not in NOT_FOUND_CODES:
-        return False
+        return ""
     try:
-        page = PrefixLister(conn.listing_client(), bucket, key + "/", recursive=True, page_size=1,
+        page = PrefixLister(conn.listing_client(), bucket, key + "/", recursive=True, page_size=1000,
                             raw=conn.profile.raw_listing, verify=conn.profile.verify_tls).next_page()
     except Exception:  # noqa: BLE001  the HEAD's own error is the one to report then
-        return False
-    return bool(page and page.objects)
+        return ""
+    if not page or not page.objects:
+        return ""
+    return counted(len(page.objects), "object") if page.is_last else f"more than {len(page.objects):,} objects"
 
 
 def cp(args: argparse.Namespace) -> int:
@@ -245,6 +256,9 @@ def rm(args: argparse.Namespace) -> int:
         else:
             sizes = {target: int(conn.client().head_object(Bucket=bucket, Key=target).get("ContentLength", 0))}
     except Exception as exc:
+        if not args.recursive and (folder := _folder_of(conn, bucket, target, exc)):
+            return fail_usage(f"s3://{bucket}/{target} is not an object but a folder of {folder}: "
+                              f"`lakegui-cli rm {shlex.quote(f's3://{bucket}/{target}/')} --recursive` deletes them")
         return fail(error_message(exc, bucket=bucket, key=target, endpoint=args.endpoint_url or None,
                                   connection=conn))
     where = f"s3://{bucket}/{target}"
@@ -259,7 +273,7 @@ def rm(args: argparse.Namespace) -> int:
         else:
             for k in keys:
                 print(f"delete s3://{bucket}/{k}")
-            print(f"{len(keys):,} keys would be deleted from {where}")
+            print(f"{counted(len(keys), 'key')} would be deleted from {where}")
         return EXIT_OK
     print(f"{counted(len(keys), 'key')} to delete from {where}", file=sys.stderr if args.json else sys.stdout, flush=True)
     if len(keys) > CONFIRM_OVER and not args.yes:
@@ -296,8 +310,8 @@ def _rm_report(args, conn, bucket: str, count: int, jobs: list, batch: int, queu
     if args.json:
         print_json(doc)
     else:
-        print_failures([f"failed s3://{bucket}/{k}: {e}" for k, e in failures])
-        undelete = f"`lakegui-cli undelete {args.target}{' --recursive' if args.recursive else ''}`"
+        print_failures([failed_line(f"s3://{bucket}/{k}", e) for k, e in failures])
+        undelete = f"`lakegui-cli undelete {shlex.quote(args.target)}{' --recursive' if args.recursive else ''}`"
         print(f"{deleted_words(len(deleted), state, undelete)}, {len(failures):,} failed")
     if interrupted:
         print("Interrupted: the deletes not made are back in the queue; `lakegui-cli queue resume` "
@@ -450,7 +464,7 @@ def tag(args: argparse.Namespace) -> int:
             for k, v in current.items():
                 print(f"{k}={v}")
             if tags:
-                print(f"would set {len(tags)} tags on s3://{bucket}/{key}: "
+                print(f"would set {counted(len(tags), 'tag')} on s3://{bucket}/{key}: "
                       + " ".join(f"{k}={v}" for k, v in tags.items()))
         return EXIT_OK
     from ..core.transfers.object_jobs import tag_job
@@ -496,7 +510,7 @@ def restore(args: argparse.Namespace) -> int:
         doc = _summary(jobs=1, done=0, failures=[], start=start, dry_run=True, storage_class=cls,
                        restore=state.describe())
         print_json(doc) if args.json else print(
-            f"would request a {args.tier} restore of {uri} ({cls}, {state.describe()}) for {args.days} days")
+            f"would request a {args.tier} restore of {uri} ({cls}, {state.describe()}) for {counted(args.days, 'day')}")
         return EXIT_OK
     from ..core.transfers.object_jobs import restore_job
 
@@ -576,7 +590,7 @@ def _restore_prefix(args, conn, bucket: str, prefix: str, start: float) -> int:
     if args.json:
         print_json(doc)
     else:
-        print_failures([f"failed s3://{bucket}/{k}: {e}" for k, e in failures])
+        print_failures([failed_line(f"s3://{bucket}/{k}", e) for k, e in failures])
         parts = [f"{counted(n, 'object')} {what}" for n, what in
                  ((len(done) - again, "started"), (again, "already restored (days updated)"),
                   (len(failures), "failed")) if n]
@@ -664,7 +678,8 @@ def add_parser(sub) -> None:
         p.add_argument("dest", metavar="s3://BUCKET2/KEY_OR_PREFIX/")
         common_options(p)
         p.add_argument("--dry-run", action="store_true", help="list what would be copied, queue nothing")
-        p.add_argument("--storage-class", default="", help="write the targets in this class (default: the source's)")
+        p.add_argument("--storage-class", default="", type=storage_class, metavar="CLASS",
+                       help="write the targets in this S3 storage class, any case (default: the source's)")
         g = p.add_argument_group("source connection (default: the target's)")
         g.add_argument("--source-endpoint-url", default="", metavar="URL")
         g.add_argument("--source-profile", default="")

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 
+from ..core.units import counted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -79,7 +80,7 @@ def schema(args: argparse.Namespace) -> int:
     for _, why in report.failures[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
     if len(report.failures) > SHOWN_FAILURES:
-        print(f"lakegui-cli: … and {len(report.failures) - SHOWN_FAILURES:,} more files could not be read",
+        print(f"lakegui-cli: … and {counted(len(report.failures) - SHOWN_FAILURES, 'more file')} could not be read",
               file=sys.stderr)
     return EXIT_FAILED if report.failures else EXIT_OK
 
@@ -89,7 +90,7 @@ def _print(report) -> None:
     total = report.files + len(report.failures)
     for i, g in enumerate(report.groups, 1):
         tag = " (majority)" if g.majority else ""
-        lines.append(f"schema {i}{tag}: {g.count:,} of {total:,} files")
+        lines.append(f"schema {i}{tag}: {g.count:,} of {counted(total, 'file')}")
         width = max(len(c.name) for c in g.columns) if g.columns else 0
         for c in g.columns:
             lines.append(f"  {c.name:<{width}}  {c.type}{'' if c.nullable else ' not null'}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .common import (
     common_options,
     connection_for,
     connection_override,
+    deleted_message,
     error_message,
     fail_usage,
     open_cluster,
@@ -28,6 +30,7 @@ from .common import (
     quick_exit,
     report,
     run_queue,
+    storage_class,
 )
 
 
@@ -113,8 +116,12 @@ def _queue_transfer(args, direction: str, conn, uri: str, bucket: str, prefix: s
         store.close()
         return EXIT_FAILED
     if not plan.items and not plan.skipped and direction == "download" and prefix and not prefix.endswith("/"):
-        # Neither a key nor a prefix: said as every other command says a key that is not there.
-        print(f"lakegui-cli: {uri} was not found: it may have been deleted or renamed.", file=sys.stderr)
+        # Neither a key nor a prefix: said as every other command says a key that is not there,
+        # or, when a delete marker is its latest version, how to get it back.
+        deleted = deleted_message(conn, bucket, prefix)
+        said = f"{deleted}; `lakegui-cli download {shlex.quote(uri)} {shlex.quote(str(dest))} --version-id V` " \
+            "fetches one of them" if deleted else f"{uri} was not found: it may have been deleted or renamed."
+        print(f"lakegui-cli: {said}", file=sys.stderr)
         store.close()
         return EXIT_FAILED
     if not plan.items and not plan.skipped:
@@ -155,7 +162,8 @@ def _download_version(args, conn, store, settings, bucket: str, key: str, dest: 
         return report(store, args, summary, [batch], skipped,
                       {"batch": batch, "queue": str(store.path), "jobs": len(jobs), "version_id": args.version_id})
     except Exception as exc:
-        why = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None, connection=conn)
+        why = error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None, connection=conn,
+                            version_id=args.version_id)
         print(f"lakegui-cli: {why}", file=sys.stderr)
         return EXIT_FAILED
     finally:
@@ -322,7 +330,8 @@ def add_parser(sub) -> None:
     up.add_argument("dest", metavar="s3://BUCKET/PREFIX/")
     up.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE",
                     help="user metadata for every object (repeatable)")
-    up.add_argument("--storage-class", default="", help="e.g. STANDARD_IA")
+    up.add_argument("--storage-class", default="", type=storage_class, metavar="CLASS",
+                    help="an S3 storage class, e.g. STANDARD_IA (any case)")
     up.add_argument("--sse", default="", help="server-side encryption, e.g. AES256 or aws:kms")
     common_options(up)
     up.set_defaults(func=upload)

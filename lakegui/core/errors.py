@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shlex
 import sys
 from dataclasses import dataclass
 
@@ -77,11 +78,16 @@ def _endpoint_tried(exc: BaseException) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def no_bucket_message(bucket: str | None) -> str:
+    """How a missing bucket is said, whichever request found it (a listing's NoSuchBucket, a HEAD's 404)."""
+    return f"Bucket '{bucket}' does not exist at this endpoint." if bucket else "The bucket does not exist."
+
+
 def _client_error_message(code: str, status: int, where: str, bucket: str | None, original: str) -> str:
     if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
         return f"Access denied to {where}: check the profile's permissions."
     if code == "NoSuchBucket":
-        return f"Bucket '{bucket}' does not exist at this endpoint." if bucket else "The bucket does not exist."
+        return no_bucket_message(bucket)
     if code in NOT_FOUND_CODES:
         return f"{where} was not found: it may have been deleted or renamed."
     if code == "InvalidAccessKeyId":
@@ -125,11 +131,16 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         else:
             permanent = 400 <= status < 500 or status == 0
         original = str(err.get("Message") or exc)
+        if version_id and (code == "MethodNotAllowed" or status == 405):  # S3's answer to a GET or HEAD of a marker
+            return ErrorInfo(True, code, f"version {version_id!r} of {where} is a delete marker, which holds no "
+                                         f"data: `lakegui-cli ls {shlex.quote(where)} --versions` lists the "
+                                         "versions before it.", detail=str(exc), request_id=request_id)
         if version_id and (code == "NoSuchVersion" or code in NOT_FOUND_CODES or
                            code in ("InvalidArgument", "400", "Bad Request")):
             # A HEAD names no code; a malformed id is a 400. Either way: no such version of the key.
-            return ErrorInfo(True, code, f"{where} has no version {version_id!r}: `lakegui-cli ls {where} "
-                                         "--versions` lists its versions.", detail=str(exc), request_id=request_id)
+            return ErrorInfo(True, code, f"{where} has no version {version_id!r}: `lakegui-cli ls "
+                                         f"{shlex.quote(where)} --versions` lists its versions.", detail=str(exc),
+                             request_id=request_id)
         return ErrorInfo(permanent, code, _client_error_message(code, status, where, bucket, original),
                          detail=str(exc), request_id=request_id)
     if isinstance(exc, bx.NoCredentialsError):

@@ -198,6 +198,26 @@ def latest_delete_markers(client, bucket: str, prefix: str, *, recursive: bool =
     return out
 
 
+def deleted_key_message(client, bucket: str, key: str, **listing) -> str:
+    """What to tell a person who named `key` when its latest version is a delete marker (it was
+    deleted on a bucket that keeps versions): that, and the commands that bring it back or list
+    its older versions (quoted, to paste); '' when it is not so. The version listing stops at
+    the first key after `key` (a key can be the start of many others' names)."""
+    import shlex
+
+    deleted = False
+    for page in VersionLister(client, bucket, key, recursive=True, first_page_size=10, **listing):
+        mine = [v for v in page.versions if v.key == key]
+        deleted = deleted or any(v.latest and v.delete_marker for v in mine)
+        if deleted or any(v.key > key for v in page.versions):
+            break
+    if not deleted:
+        return ""
+    uri = shlex.quote(f"s3://{bucket}/{key}")
+    return (f"s3://{bucket}/{key} was deleted (its latest version is a delete marker): `lakegui-cli undelete "
+            f"{uri}` brings it back; `lakegui-cli ls {uri} --versions` lists its older versions")
+
+
 def remove_versions(client, bucket: str, entries: list[tuple[str, str]], *, batch: int = 1000):
     """Permanently delete (key, version_id) pairs with batched DeleteObjects: ([deleted], [(key, error)])."""
     return delete_in_batches(client, bucket, [{"Key": k, "VersionId": v} for k, v in entries], batch=batch)
