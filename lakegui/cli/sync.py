@@ -100,6 +100,7 @@ def sync_command(args: argparse.Namespace) -> int:
         plan_sync,
         records_after,
         sides,
+        source_is_empty,
     )
     from ..core.units import human_size
 
@@ -112,6 +113,8 @@ def sync_command(args: argparse.Namespace) -> int:
     if args.max_delete < 0:
         return fail_usage("--max-delete must be 0 or more")
     local_dir = Path(local)
+    if direction == UPLOAD and not local_dir.exists():
+        return fail_usage(f"{local} does not exist (nothing was synced)")
     if direction == UPLOAD and not local_dir.is_dir():
         return fail_usage(f"{local} is not a folder")
     if local_dir.exists() and not local_dir.is_dir():
@@ -131,6 +134,10 @@ def sync_command(args: argparse.Namespace) -> int:
     except Exception as exc:
         return fail(error_message(exc, bucket=bucket, key=prefix, endpoint=args.endpoint_url or None))
     plan = plan_sync(cmp, direction, delete=args.delete)
+    if source_is_empty(cmp, direction):
+        refused = _empty_source(args, cmp, plan, direction)
+        if refused:
+            return fail_usage(refused)
     try:
         check_delete_cap(plan, args.max_delete, accept_any=args.yes)
     except DeleteCapExceeded as exc:
@@ -186,18 +193,30 @@ def sync_command(args: argparse.Namespace) -> int:
     deleted = 0
     if plan.deletes and not (failures or interrupted):
         if direction == UPLOAD:  # through the queue, as rm: `queue resume` finishes a killed run's deletes
+            from ..core.sync.recheck import check_again
             from ..core.transfers.object_jobs import delete_results
 
-            store, problem = open_store(args)
-            if store is None:
-                return fail(problem)
+            # The copies may have taken hours: an object written from elsewhere since the listing
+            # is left alone (one listing, or a HEAD each when they are few), never deleted unseen.
             try:
-                batch, _ = store.add_batch(f"sync {args.src} → {args.dst}: deletes", "delete",
-                                           conn.profile.to_dict(), delete_jobs_for(plan))
-                interrupted = run_queue(store, args, [batch], settings, connection=conn).interrupted
-                gone, bad_deletes, _ = delete_results(store.jobs(batch_id=batch))
-            finally:
-                store.close()
+                checked = check_again(conn, plan, deletes_only=True)
+            except Exception as exc:
+                return fail(f"the objects to delete could not be checked again, so none was deleted: "
+                            f"{error_message(exc, bucket=bucket, key=prefix)}")
+            gone = [a.key for a in checked.gone]
+            bad_deletes = [(f"s3://{bucket}/{a.key}", why) for a, why in checked.left]
+            if checked.plan.deletes:
+                store, problem = open_store(args)
+                if store is None:
+                    return fail(problem)
+                try:
+                    batch, _ = store.add_batch(f"sync {args.src} → {args.dst}: deletes", "delete",
+                                               conn.profile.to_dict(), delete_jobs_for(checked.plan))
+                    interrupted = run_queue(store, args, [batch], settings, connection=conn).interrupted
+                    made, bad, _ = delete_results(store.jobs(batch_id=batch))
+                    gone, bad_deletes = gone + made, bad_deletes + bad
+                finally:
+                    store.close()
         else:
             gone, bad_deletes = delete_local(plan)
         gone_set = set(gone)
@@ -210,6 +229,32 @@ def sync_command(args: argparse.Namespace) -> int:
         print(f"lakegui-cli: {len(plan.deletes):,} deletes not made: not every copy succeeded", file=sys.stderr)
     return _report(args, cmp, plan, direction, done=done, deleted=deleted, failed=failed, moved=moved,
                    failures=failures, interrupted=interrupted, seconds=time.monotonic() - started)
+
+
+def _empty_source(args, cmp, plan, direction: str) -> str:
+    """With nothing at the source: the refusal when --delete would delete anything (a mistyped
+    prefix or an empty folder must not wipe the destination; the cap does not protect a small one),
+    else '' after a line on stderr saying the source is empty."""
+    import shlex
+
+    from ..core.units import counted
+
+    what = f"{args.src} has no files" if direction == "upload" else \
+        f"s3://{cmp.bucket}/{cmp.prefix} has no objects"
+    if args.filters:
+        what += " that --exclude/--include let through"
+    if not plan.deletes:
+        print(f"lakegui-cli: {what}: nothing to sync (is SRC mistyped?)", file=sys.stderr)
+        return ""
+    if direction == "upload":
+        target = f"s3://{cmp.bucket}/{cmp.prefix}"
+        doomed = counted(len(plan.deletes), "object")
+        instead = f"to empty the prefix on purpose, run `lakegui-cli rm {shlex.quote(target)} --recursive`"
+    else:
+        target, doomed = str(cmp.root), counted(len(plan.deletes), "local file")
+        instead = "to empty the folder on purpose, delete its files yourself"
+    return (f"refused: {what}, so --delete would delete all {doomed} in {target}. Nothing was changed. "
+            f"Check SRC (a typo, a folder not mounted?); {instead}")
 
 
 def _ready_copies(conn, direction: str, delete: bool) -> None:

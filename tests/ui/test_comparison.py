@@ -62,13 +62,12 @@ def test_compare_filter_and_run_plans(qtbot, window, moto_endpoint, tmp_path):
     assert [(a.action, a.key, a.reason) for a in shown[-1].actions] == [
         ("upload", "p/differ.csv", "content"), ("upload", "p/local-only.csv", "only-local")]
     assert s3.get_object(Bucket=B, Key="p/differ.csv")["Body"].read() == b"BBBB"
+    # The comparison was made again once the plan ended: counts and rows are what is there now.
     statuses = {m.relative_at(r): m.index(r, 5).data() for r in range(m.rowCount())}
-    assert statuses == {"differ.csv": "copied (was differs)", "local-only.csv": "copied (was only local)",
+    assert statuses == {"differ.csv": "same · last run: copied", "local-only.csv": "same · last run: copied",
                         "remote-only.csv": "only remote", "same.csv": "same"}
-
-    with qtbot.waitSignal(view.compared, timeout=15000):
-        view.compare()
-    assert view.filter_buttons["same"].text() == "Same (3)"
+    assert view.filter_buttons["same"].text() == "Same (3)" and view.upload_button.isEnabled()
+    assert "Compared again: 4 paths compared: 3 same" in view.summary.text()
     from lakegui.ui.sync.view import describe_plan
 
     text, details = describe_plan(view.plan(UPLOAD, delete=True), B)
@@ -78,7 +77,7 @@ def test_compare_filter_and_run_plans(qtbot, window, moto_endpoint, tmp_path):
         view.mirror_up_action.trigger()
     assert done.args[0] == {"copied": 0, "deleted": 1, "failed": 0}
     assert "p/remote-only.csv" not in [o["Key"] for o in s3.list_objects_v2(Bucket=B)["Contents"]]
-    assert m.status_of("remote-only.csv") == "deleted (was only remote)"
+    assert view.model.comparison.entry("remote-only.csv") is None and view.filter_buttons[None].text() == "All (3)"
 
     # The other way: an object changed in the lake comes down through the queue's temp-and-rename.
     s3.put_object(Bucket=B, Key="p/same.csv", Body=b"3,2,1")
@@ -123,8 +122,9 @@ def test_mirror_deletes_go_through_the_queue_and_survive_a_restart(qtbot, window
     assert len(deletes) == 1 and deletes[0].state == "done" and deletes[0].bucket == B + "-del"
     shown = [window.transfers.model.row(i) for i in range(window.transfers.model.rowCount())]
     assert any(r.job_id == deletes[0].id for r in shown)  # in the window's queue
-    assert view.model.status_of("gone1.csv") == "deleted (was only remote)"
-    assert view.model.status_of("sub/gone 2.csv") == "deleted (was only remote)"
+    assert view.model.outcomes() == {}  # compared again: the deleted rows are gone, the new file is same
+    assert [view.model.relative_at(r) for r in range(view.model.rowCount())] == ["keep.csv", "new.csv"]
+    assert view.model.status_of("new.csv") == "same · last run: copied"
 
     # Deletes stored but not run when the app stops (paused here, as a kill would leave them queued):
     # the next session's queue makes them.
@@ -177,8 +177,8 @@ def test_mirror_into_the_folder_keeps_a_file_changed_since_the_comparison(qtbot,
         view.mirror_down_action.trigger()
     assert done.args[0] == {"copied": 0, "deleted": 1, "failed": 1}
     assert sorted(os.listdir(folder)) == ["a.csv", "edited.csv"]
-    assert view.model.status_of("edited.csv") == "failed: changed since it was compared; kept"
-    assert view.model.status_of("extra.csv") == "deleted (was only local)"
+    assert view.model.status_of("edited.csv") == "only local · last run: failed: changed since it was compared; kept"
+    assert view.model.comparison.entry("extra.csv") is None
 
 
 def test_the_mirror_question_says_when_deletes_pass_the_headless_cap():
@@ -239,3 +239,126 @@ def test_plans_say_what_they_replace_and_enter_does_not_run_them(qtbot, window):
         assert not view.confirm_plan(plan)
     assert [cancel for _, cancel in asked] == [True, True, False]  # only a plan that replaces nothing runs on Enter
     assert "replacing 1 object that differs (permanently" in asked[0][0]
+
+
+def _compare_in_window(qtbot, window, moto_endpoint, bucket, prefix, folder):
+    connect_and_wait(qtbot, window, Connection(profile_for(moto_endpoint, bucket)))
+    with qtbot.waitSignal(window.browser.listing_finished, timeout=10000):
+        window.browser.navigate(prefix)
+    view = window.comparison_window()
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        window.open_comparison(str(folder))
+    return view
+
+
+def test_mirror_leaves_alone_an_object_written_after_the_comparison(qtbot, window, moto_endpoint, tmp_path):
+    """Trial A, finding 1: compared, then `remote only.txt` overwritten from elsewhere; Mirror deleted
+    that newer version. The lake is asked again before anything runs: what changed is left alone."""
+    s3 = client(moto_endpoint)
+    bucket = B + "-stale"
+    s3.create_bucket(Bucket=bucket)
+    for key, body in {"lake/remote only.txt": b"old", "lake/differ.csv": b"AAAA", "lake/stale.csv": b"s"}.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    folder = tmp_path / "local"
+    folder.mkdir()
+    for name, body in {"differ.csv": b"BBBB", "new.csv": b"n", "taken.csv": b"mine"}.items():
+        (folder / name).write_bytes(body)
+    view = _compare_in_window(qtbot, window, moto_endpoint, bucket, "lake/", folder)
+    s3.put_object(Bucket=bucket, Key="lake/remote only.txt", Body=b"a newer version, written from the CLI")
+    s3.put_object(Bucket=bucket, Key="lake/differ.csv", Body=b"theirs")
+    s3.put_object(Bucket=bucket, Key="lake/taken.csv", Body=b"someone else's")
+    view.confirm_plan = lambda plan: True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        assert view.run_plan(UPLOAD, delete=True)
+    assert done.args[0] == {"copied": 1, "deleted": 1, "failed": 3}
+    body = {k: s3.get_object(Bucket=bucket, Key=f"lake/{k}")["Body"].read()
+            for k in ("remote only.txt", "differ.csv", "taken.csv", "new.csv")}
+    assert body == {"remote only.txt": b"a newer version, written from the CLI", "differ.csv": b"theirs",
+                    "taken.csv": b"someone else's", "new.csv": b"n"}
+    assert "lake/stale.csv" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    text = view.summary.text()
+    assert "3 left alone, changed in the lake since the comparison" in text and "remote only.txt" in text
+    assert view.model.status_of("remote only.txt") == (
+        "only remote · last run: failed: changed in the lake since it was compared; left alone")
+
+
+def test_after_a_plan_the_comparison_is_made_again_and_a_stale_one_sends_nothing_twice(qtbot, window, moto_endpoint,
+                                                                                      tmp_path):
+    """Trial A, finding 1: after Upload changes, Mirror offered (and sent) the same files again, the
+    counts never moved and the buttons stayed enabled."""
+    s3 = client(moto_endpoint)
+    bucket = B + "-twice"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="t/differ.csv", Body=b"AAAA")
+    s3.put_object(Bucket=bucket, Key="t/extra.csv", Body=b"x")
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "differ.csv").write_bytes(b"BBBB")
+    for i in range(3):
+        (folder / f"f{i}.csv").write_bytes(b"%d" % i)
+    view = _compare_in_window(qtbot, window, moto_endpoint, bucket, "t/", folder)
+    stale = view.model.comparison
+    view.confirm_plan = lambda plan: True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        view.upload_button.click()
+        assert not view.upload_button.isEnabled() and not view.mirror_button.isEnabled()  # one plan at a time
+    assert done.args[0] == {"copied": 4, "deleted": 0, "failed": 0}
+    assert [b.text() for b in view.filter_buttons.values()] == [
+        "All (5)", "Same (4)", "Differ (0)", "Only local (0)", "Only remote (1)"]
+    assert view.mirror_button.isEnabled()
+    mirror = view.plan(UPLOAD, delete=True)
+    assert (mirror.copies, [a.key for a in mirror.deletes]) == ([], ["t/extra.csv"])
+
+    # A plan from the comparison made before the upload: the lake says those objects changed.
+    versions = len(s3.list_object_versions(Bucket=bucket).get("Versions", []))
+    view.model.set_comparison(stale)
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        assert view.run_plan(UPLOAD)
+    assert done.args[0] == {"copied": 0, "deleted": 0, "failed": 4}
+    assert len(s3.list_object_versions(Bucket=bucket).get("Versions", [])) == versions  # nothing sent twice
+
+
+def test_mirror_from_an_empty_side_is_refused(qtbot, window, moto_endpoint, tmp_path):
+    """Trial A, finding 2, in the window: mirroring an empty folder would delete every object."""
+    s3 = client(moto_endpoint)
+    bucket = B + "-empty"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="e/a.csv", Body=b"a")
+    s3.put_object(Bucket=bucket, Key="e/b.csv", Body=b"b")
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    view = _compare_in_window(qtbot, window, moto_endpoint, bucket, "e/", folder)
+    asked = []
+    view.confirm_plan = lambda plan: asked.append(plan) or True
+    assert not view.run_plan(UPLOAD, delete=True)
+    assert not asked and len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 2
+    assert view.summary.text().startswith(f"Mirror refused: {folder} has no files, so mirroring it would delete "
+                                          f"all 2 objects in s3://{bucket}/e/. Nothing was changed.")
+    # The other way: an empty prefix would empty the folder.
+    (folder / "keep.csv").write_bytes(b"k")
+    view.set_target(view.connection, bucket, "nothing-here/")
+    with qtbot.waitSignal(view.compared, timeout=15000):
+        view.compare()
+    assert not view.run_plan(DOWNLOAD, delete=True)
+    assert "has no objects" in view.summary.text() and (folder / "keep.csv").exists() and not asked
+
+
+def test_download_changes_leave_alone_a_local_file_edited_after_the_comparison(qtbot, window, moto_endpoint,
+                                                                               tmp_path):
+    s3 = client(moto_endpoint)
+    bucket = B + "-edit"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="d/a.csv", Body=b"lake")
+    s3.put_object(Bucket=bucket, Key="d/b.csv", Body=b"lake")
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(b"old")
+    view = _compare_in_window(qtbot, window, moto_endpoint, bucket, "d/", folder)
+    (folder / "a.csv").write_bytes(b"edited here after the comparison")
+    view.confirm_plan = lambda plan: True
+    with qtbot.waitSignal(view.plan_finished, timeout=20000) as done:
+        assert view.run_plan(DOWNLOAD)
+    assert done.args[0] == {"copied": 1, "deleted": 0, "failed": 1}
+    assert (folder / "a.csv").read_bytes() == b"edited here after the comparison"
+    assert (folder / "b.csv").read_bytes() == b"lake"
+    assert "changed in the folder since the comparison" in view.summary.text()

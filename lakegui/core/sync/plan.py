@@ -107,6 +107,14 @@ def plan_sync(cmp: Comparison, direction: str, *, delete: bool = False) -> SyncP
     return plan
 
 
+def source_is_empty(cmp: Comparison, direction: str) -> bool:
+    """Whether the sync's source side holds nothing the comparison saw (no file, or no object, that
+    the filters let through): mirroring it would delete the whole destination, which is far more
+    often a mistyped or unmounted source than a wish (that is `rm --recursive`'s job)."""
+    side = "local" if direction == UPLOAD else "remote"
+    return not any(getattr(e, side) is not None for e in cmp.entries)
+
+
 def check_delete_cap(plan: SyncPlan, max_delete: int = DEFAULT_MAX_DELETE, *, accept_any: bool = False) -> None:
     """Raise DeleteCapExceeded when the plan deletes more than `max_delete` (unless `accept_any`)."""
     n = len(plan.deletes)

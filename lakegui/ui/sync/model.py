@@ -29,12 +29,16 @@ class ComparisonModel(QAbstractTableModel):
         self.status_filter: str | None = None
         self._rows: list = []  # the comparison's entries the filter shows
         self._outcome: dict[str, str] = {}  # relative path: copied, deleted or failed (and why)
+        self._notes: dict[str, str] = {}  # the same, of the plan that ran before this comparison was made
         self._row_of: dict[str, int] = {}
 
-    def set_comparison(self, cmp: Comparison | None) -> None:
+    def set_comparison(self, cmp: Comparison | None, notes: dict[str, str] | None = None) -> None:
+        """Show `cmp`; `notes`: what the plan run just before it made of each row (outcomes()),
+        said after each path's fresh status."""
         self.beginResetModel()
         self.comparison = cmp
         self._outcome.clear()
+        self._notes = dict(notes or {})
         self._refilter()
         self.endResetModel()
 
@@ -57,6 +61,10 @@ class ComparisonModel(QAbstractTableModel):
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
+    def outcomes(self) -> dict[str, str]:
+        """{relative path: what the running plan made of it} so far."""
+        return dict(self._outcome)
+
     def status_of(self, relative: str) -> str:
         """What the status column says of a path."""
         e = self.comparison.entry(relative) if self.comparison else None
@@ -65,7 +73,9 @@ class ComparisonModel(QAbstractTableModel):
         outcome = self._outcome.get(relative)
         if outcome:
             return outcome if outcome.startswith(FAILED) else f"{outcome} (was {STATUS_TEXT[e.status]})"
-        return STATUS_TEXT[e.status] + (f": {e.reason}" if e.status == DIFFER else "")
+        status = STATUS_TEXT[e.status] + (f": {e.reason}" if e.status == DIFFER else "")
+        note = self._notes.get(relative)
+        return f"{status} · last run: {note}" if note else status
 
     def relative_at(self, row: int) -> str:
         return self._rows[row].relative

@@ -7,6 +7,12 @@ every deletion counted, before anything moves; the copies go through the window'
 rows change as their jobs finish. Deletes (Mirror only) come after every copy succeeded: the
 lake's as the queue's delete jobs (as `lakegui-cli sync --delete`: they show in the queue and a
 restart finishes them), a local file only if it still has the stat it was compared with.
+
+A plan runs long after its comparison was made, so before anything moves the lake is asked again
+(core/sync/recheck.py), and once more before the deletes are queued: an object written from
+elsewhere since, or a download's local target changed since, is left alone and named. A Mirror
+from an empty side is refused (it would delete the whole other side). Once a plan has ended the
+comparison is made again, so counts, buttons and the next plan start from what is there now.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ from ...core.sync.plan import (
     jobs_for,
     plan_sync,
     records_after,
+    source_is_empty,
 )
+from ...core.sync.recheck import check_again, describe_left
 from ...core.transfers.object_jobs import delete_results
 from ...core.units import counted, human_size
 from ...core.versions import ENABLED, NEVER, SUSPENDED
@@ -117,7 +125,13 @@ class ComparisonWindow(QWidget):
         self.prefix = ""
         self.versioning = ""  # the bucket's, read with each comparison (what a replace or delete does)
         self._slot = TaskSlot("comparison")
+        self._check_slot = TaskSlot("comparison check")  # the lake asked again before a plan runs
         self._after_slot = TaskSlot("comparison deletes")
+        self._comparing = False
+        self._planned: SyncPlan | None = None  # the running plan as confirmed (self._plan: what is left of it)
+        self._notes: dict[str, str] = {}  # the last plan's row outcomes, kept on the rows compared afresh
+        self._left: list = []  # (action, why) of the running plan left alone: changed since the comparison
+        self._gone: list[str] = []  # its deletes found already done
         self._plan: SyncPlan | None = None
         self._tracked: dict[int, str] = {}  # job id: relative path, of the plan running
         self._deleting: set[int] = set()  # its delete jobs still to end
@@ -242,13 +256,17 @@ class ComparisonWindow(QWidget):
         if not folder or not os.path.isdir(folder):
             self.summary.setText(f"{folder or 'No folder'}: choose an existing local folder.")
             return
+        self._comparing = True
+        self._update_buttons()
         self._slot.start(self._compare(self.connection, self.bucket, self.prefix, folder))
 
     def _queue_path(self):
         service = getattr(self.transfers, "service", None)
         return service.path if service is not None else None
 
-    async def _compare(self, conn: Connection, bucket: str, prefix: str, folder: str) -> None:
+    async def _compare(self, conn: Connection, bucket: str, prefix: str, folder: str, *, refresh: str = "") -> None:
+        """Compare and show it; `refresh`: what the plan just run did, said before the new counts (its
+        rows' outcomes stay on them as notes)."""
         self.summary.setText(f"Listing s3://{bucket}/{prefix} and walking {folder}…")
         queue_path = self._queue_path()
 
@@ -261,18 +279,28 @@ class ComparisonWindow(QWidget):
         try:
             cmp, self.versioning = await in_executor(self._executor, run)
         except asyncio.CancelledError:
+            self._comparing = False
             raise
         except Exception as exc:
             message = f"Could not compare: {classify(exc, bucket=bucket, key=prefix).message}"
-            self.summary.setText(message)
+            self._comparing = False
+            self._update_buttons()
+            self.summary.setText(f"{refresh} · {message}" if refresh else message)
             self.compare_failed.emit(message)
+            if refresh:
+                self.plan_finished.emit(dict(self._result))
             return
-        self.model.set_comparison(cmp)
+        self._comparing = False
+        self.model.set_comparison(cmp, notes=self._notes if refresh else None)
+        if refresh:
+            self.plan_finished.emit(dict(self._result))
         self._update_counts()
         self._update_buttons()
         c = cmp.counts()
         text = (f"{counted(len(cmp.entries), 'path')} compared: {c[SAME]:,} same, {c[DIFFER]:,} differ, "
                 f"{c[ONLY_LOCAL]:,} only local, {c[ONLY_REMOTE]:,} only remote")
+        if refresh:
+            text = f"{refresh} · Compared again: {text}"
         if cmp.problems:
             text += f" · {counted(len(cmp.problems), 'path')} not comparable (hover)"
             self.summary.setToolTip("\n".join(f"{p.path}: {p.reason}" for p in cmp.problems[:30]))
@@ -287,7 +315,8 @@ class ComparisonWindow(QWidget):
             self.filter_buttons[status].setText(f"{title} ({n:,})" if self.model.comparison else title)
 
     def _update_buttons(self) -> None:
-        ready = self.model.comparison is not None and self._plan is None
+        # Never a plan from a comparison being replaced, nor a second one while one runs.
+        ready = self.model.comparison is not None and self._plan is None and not self._comparing
         for w in (self.upload_button, self.download_button, self.mirror_button):
             w.setEnabled(ready)
 
@@ -311,17 +340,70 @@ class ComparisonWindow(QWidget):
         return plan_sync(cmp, direction, delete=delete) if cmp is not None else None
 
     def run_plan(self, direction: str, *, delete: bool = False) -> bool:
-        """Show the plan and, once confirmed, queue its copies (and then its deletes)."""
+        """Show the plan and, once confirmed, check the lake again and queue what is still as it was
+        compared: its copies, and then its deletes."""
         plan = self.plan(direction, delete=delete)
-        if plan is None or self._plan is not None:  # one plan at a time, its deletes included
+        if plan is None or self._plan is not None or self._comparing:  # one plan at a time, its deletes included
             return False
         if not plan.actions:
             self.summary.setText("Nothing to do: the destination already matches.")
             return False
+        if delete and plan.deletes and source_is_empty(plan.comparison, direction):
+            self.summary.setText(self._empty_source_refusal(plan))
+            return False
         if not self.confirm_plan(plan):
             return False
-        self._plan, self._result = plan, {"copied": 0, "deleted": 0, "failed": 0}
+        self._plan, self._planned, self._result = plan, plan, {"copied": 0, "deleted": 0, "failed": 0}
         self._batch = self._delete_batch = 0
+        self._left, self._gone = [], []
+        self._update_buttons()
+        self.summary.setText(f"Checking s3://{self.bucket}/{plan.comparison.prefix} again before anything changes…")
+        self._check_slot.start(self._check_and_queue(plan))
+        return True
+
+    def _empty_source_refusal(self, plan: SyncPlan) -> str:
+        where = f"s3://{self.bucket}/{plan.comparison.prefix}"
+        n = len(plan.deletes)
+        if plan.direction == UPLOAD:
+            return (f"Mirror refused: {plan.comparison.root} has no files, so mirroring it would delete all "
+                    f"{counted(n, 'object')} in {where}. Nothing was changed. Check the folder (is it the right "
+                    "one, is it mounted?); to empty the prefix on purpose, delete it in the browser.")
+        return (f"Mirror refused: {where} has no objects, so mirroring it would delete all "
+                f"{counted(n, 'local file')} in {plan.comparison.root}. Nothing was changed. Check the prefix; "
+                "to empty the folder on purpose, delete its files yourself.")
+
+    async def _check_and_queue(self, plan: SyncPlan) -> None:
+        """The lake asked again (and a download's targets looked at): what changed since the
+        comparison is left alone, the rest queued."""
+        conn = self.connection
+        try:
+            checked = await in_executor(self._executor, check_again, conn, plan)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._plan = None
+            self._update_buttons()
+            self.summary.setText(f"Could not check s3://{self.bucket}/{plan.comparison.prefix} again, so nothing "
+                                 f"was changed: {classify(exc, bucket=self.bucket).message}")
+            self.plan_finished.emit(dict(self._result))
+            return
+        self._note_left(checked.left)
+        self._gone += [a.key for a in checked.gone]
+        self._plan = plan = checked.plan
+        if not plan.actions:
+            self._finish([], [])
+            return
+        self._queue_copies(plan)
+
+    def _note_left(self, left: list) -> None:
+        cut = len(self.model.comparison.prefix) if self.model.comparison else 0
+        for a, why in left:
+            self.model.mark(a.key[cut:], f"{FAILED}: {why}")
+        self._left += left
+        self._result["failed"] += len(left)
+
+    def _queue_copies(self, plan: SyncPlan) -> None:
+        direction = plan.direction
         jobs = jobs_for(plan)
         if jobs:
             name = f"sync {plan.comparison.root} {'→' if direction == UPLOAD else '←'} s3://{self.bucket}/{self.prefix}"
@@ -329,11 +411,11 @@ class ComparisonWindow(QWidget):
             cut = len(f"s3://{self.bucket}/{plan.comparison.prefix}")
             self._tracked = {row.job_id: row.uri[cut:] for row in rows}
             self.transfers.show_stored(self._batch, rows)
-            self.summary.setText(f"Queued {counted(len(jobs), 'copy', 'copies')}; the rows follow as they finish.")
-        self._update_buttons()
+            left = f" ({describe_left(self._left, self.bucket)})" if self._left else ""
+            self.summary.setText(f"Queued {counted(len(jobs), 'copy', 'copies')}; the rows follow as they "
+                                 f"finish.{left}")
         if not jobs:
             self._copies_done()
-        return True
 
     def _on_transfers_job_finished(self, job_id: int, state: str) -> None:
         if job_id in self._deleting:
@@ -358,22 +440,39 @@ class ComparisonWindow(QWidget):
         plan = self._plan
         if plan is None:
             return
-        copied = not self._result["failed"]
+        failed = self._result["failed"] - len(self._left)  # left alone is no failure of a copy
+        copied = not failed
         if not copied and plan.deletes:
-            self.summary.setText(f"{counted(self._result['failed'], 'copy', 'copies')} failed, so "
+            self.summary.setText(f"{counted(failed, 'copy', 'copies')} failed, so "
                                  f"{counted(len(plan.deletes), 'delete')} were not made.")
         if copied and plan.deletes and plan.direction == UPLOAD:
-            self._after_slot.start(self._queue_deletes(plan))  # then _after, once they all ended
+            self._after_slot.start(self._check_and_delete(plan))  # then _after, once they all ended
         else:
             self._after_slot.start(self._after(plan, self._batch, local_deletes=copied))
 
-    async def _queue_deletes(self, plan: SyncPlan) -> None:
-        """The lake's deletes as delete jobs of the window's queue (1,000 keys a job), as the CLI's."""
+    async def _check_and_delete(self, plan: SyncPlan) -> None:
+        """The lake's deletes, once the copies ended (which may have taken long): asked about again,
+        those still as compared queued as delete jobs of the window's queue (1,000 keys a job), as
+        the CLI's."""
+        try:
+            checked = await in_executor(self._executor, lambda: check_again(self.connection, plan, deletes_only=True))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._finish([], [("", f"the objects to delete could not be checked again, so none was deleted: "
+                                   f"{classify(exc, bucket=self.bucket).message}")])
+            return
+        self._note_left(checked.left)
+        self._gone += [a.key for a in checked.gone]
+        kept = {a.key for a in checked.plan.deletes}
+        if not kept:
+            await self._after(plan, self._batch)
+            return
         name = f"sync {plan.comparison.root} → s3://{self.bucket}/{self.prefix}: deletes"
         profile = self.connection.profile.to_dict()
         try:
             batch, rows = await in_executor(self._executor, self.transfers.store_batch, name, "delete", profile,
-                                            delete_jobs_for(plan))
+                                            delete_jobs_for(checked.plan))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # e.g. the queue database could not be opened
@@ -382,7 +481,7 @@ class ComparisonWindow(QWidget):
         self._delete_batch = batch
         self._deleting = {row.job_id for row in rows}  # before they can start, so no end is missed
         self.transfers.show_stored(batch, rows)
-        self.summary.setText(f"Queued {counted(len(plan.deletes), 'delete')} (in the queue as "
+        self.summary.setText(f"Queued {counted(len(kept), 'delete')} (in the queue as "
                              f"{counted(len(rows), 'delete job')}); the rows follow when they finish.")
 
     async def _after(self, plan: SyncPlan, batch: int, *, local_deletes: bool = False,
@@ -416,10 +515,13 @@ class ComparisonWindow(QWidget):
         self._finish(gone, bad)
 
     def _finish(self, gone: list[str], bad: list[tuple[str, str]]) -> None:
-        plan = self._plan
+        """The plan ended: its rows say how, then the comparison is made again (plan_finished follows
+        that, so whoever waits for it meets counts and buttons that tell the truth)."""
+        plan = self._planned if self._plan is not None else None
         if plan is None:
             return
         cut = len(plan.comparison.prefix)
+        gone = list(gone) + self._gone
         gone_set = set(gone)
         for a in plan.deletes:
             if a.key in gone_set or a.path in gone_set:
@@ -432,13 +534,24 @@ class ComparisonWindow(QWidget):
         self._result["deleted"] = len(gone)
         self._result["failed"] += len(bad)
         self._plan, self._batch, self._delete_batch, self._deleting = None, 0, 0, set()
-        self._update_buttons()
         r = self._result
-        self.summary.setText(f"{counted(r['copied'], 'copy', 'copies')} made, {counted(r['deleted'], 'delete')}, "
-                             f"{r['failed']:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else "")
-                             + " · Compare again to see both sides afresh.")
-        self.plan_finished.emit(dict(r))
+        text = (f"{counted(r['copied'], 'copy', 'copies')} made, {counted(r['deleted'], 'delete')}, "
+                f"{r['failed']:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else ""))
+        if self._left:
+            text += f"; {describe_left(self._left, self.bucket)}"
+        self._notes = self.model.outcomes()
+        if self.connection is None or not os.path.isdir(plan.comparison.root):
+            self._update_buttons()
+            self.summary.setText(text)
+            self.plan_finished.emit(dict(r))
+            return
+        self._comparing = True
+        self._update_buttons()
+        self.summary.setText(text)
+        self._slot.start(self._compare(self.connection, self.bucket, self.prefix, str(plan.comparison.root),
+                                       refresh=text))
 
     def shutdown(self) -> None:
         self._slot.cancel()
+        self._check_slot.cancel()
         self._after_slot.cancel()
