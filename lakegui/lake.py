@@ -111,13 +111,18 @@ class Lake:
         LakeReadWarning saying why, as is a read that matches no file; a column no file read has
         (a typo: `clse`, or `volum` in the filter) raises LakeError, as `lakegui-cli query`
         refuses it; `lake.last` holds what the read took."""
+        from .core.lake.checks import pruned_message
         from .core.lake.dataset import collect
+        from .core.lake.select import Selection
 
         flt = _filter(filter)
         t = self._template(template)
         ds = self._dataset(t, fields)
         batches = list(self._checked(ds.scan(columns, flt), t, columns, flt))
         table, totals = collect(batches, pruned=ds.files_pruned)
+        if none := pruned_message(self.bucket, self.prefix, t, Selection.of(**fields), len(ds.files), filter or "",
+                                  ds.files_pruned):
+            warnings.warn(none, LakeReadWarning, stacklevel=2)   # as a field value that matches no file
         if not table.num_columns:   # nothing read: still the columns asked for, and the fields
             import pyarrow as pa
 

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 
+from ..core.units import counted
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -81,7 +82,7 @@ def query(args: argparse.Namespace) -> int:
 
 def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind) -> int:
     from ..core.errors import classify
-    from ..core.lake.checks import ColumnCheck, no_files_message
+    from ..core.lake.checks import ColumnCheck, no_files_message, pruned_message
     from ..core.lake.dataset import LakeDataset, collect
     from ..core.lake.select import select_files
     from ..core.units import human_size
@@ -107,6 +108,10 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
     if unknown := check.message():
         print(f"lakegui-cli: {unknown}", file=sys.stderr)
         return EXIT_FAILED
+    if none := pruned_message(bucket, prefix, template, selection, len(selected.files), args.filter,
+                               ds.files_pruned):
+        print(f"lakegui-cli: {none}", file=sys.stderr)   # as a --where that finds no file (exit 1)
+        return EXIT_FAILED
     names = table.column_names if table.num_columns else (columns or []) + template.field_names
     if args.out:
         try:
@@ -118,12 +123,13 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
         doc = dict(totals.to_json(), columns=names, head=[_json_row(r) for r in table.slice(0, args.limit).to_pylist()])
         print(json.dumps(doc, ensure_ascii=False))
     elif args.out:
-        print(f"wrote {totals.rows:,} rows x {len(names)} columns to {args.out} · {_cost(totals, human_size)}")
+        print(f"wrote {counted(totals.rows, 'row')} x {counted(len(names), 'column')} to {args.out} · "
+              f"{_cost(totals, human_size)}")
     else:
         _print_table(table, names, args.limit)
         shown = min(args.limit, table.num_rows)
         more = f" (first {shown:,} shown; --limit N for more)" if shown < table.num_rows else ""
-        print(f"{totals.rows:,} rows{more} · {_cost(totals, human_size)}", file=sys.stderr)
+        print(f"{counted(totals.rows, 'row')}{more} · {_cost(totals, human_size)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -131,7 +137,8 @@ def _report_failures(failed: list) -> None:
     for _, why in failed[:SHOWN_FAILURES]:
         print(f"lakegui-cli: {why}", file=sys.stderr)
     if len(failed) > SHOWN_FAILURES:
-        print(f"lakegui-cli: … and {len(failed) - SHOWN_FAILURES:,} more files could not be read", file=sys.stderr)
+        print(f"lakegui-cli: … and {counted(len(failed) - SHOWN_FAILURES, 'more file')} could not be read",
+              file=sys.stderr)
 
 
 def _checked(batches, check):

@@ -60,3 +60,35 @@ def test_coverage_counts_in_the_singular(lake, capsys):
     assert main(["coverage", "s3://lake/"]) == 0
     err = capsys.readouterr().err
     assert "1 key not in the layout" in err and "3 cells present" in err
+
+
+def test_a_filter_that_rules_out_every_file_by_its_fields_finds_no_file(lake, capsys):
+    base = ["query", "s3://lake/", "--template", "daily-ticks", "--where", "symbol=AAPL"]
+    assert main(base + ["--filter", "year >= 2030"]) == 1   # as --where year=2030 does
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("lakegui-cli: no file matches s3://lake/data/ticks/daily/{symbol}/{year}/ticks.parquet "
+                                 "(layout 'daily-ticks') with symbol in {AAPL} and year >= 2030: the filter rules out "
+                                 "all 2 files selected, by their fields\n")
+    assert main(base + ["--filter", "close > 1000"]) == 0   # rows ruled out, files read: an answer of 0 rows
+    assert capsys.readouterr().err.startswith("0 rows · 2 files")
+
+
+def test_where_values_that_cannot_be_are_usage_errors(lake, capsys):
+    base = ["query", "s3://lake/", "--template", "daily-ticks"]
+    for where, said in (("year=abc", "year is a number, and 'abc' is not"),
+                        ("year=2024..2022", "the range runs backwards")):
+        assert main(base + ["--where", where]) == 2
+        assert said in capsys.readouterr().err
+    assert main(base + ["--where", "year=2023", "--where", "year=2025"]) == 2
+    assert "--where year= is given twice" in capsys.readouterr().err
+    assert main(["schema", "s3://lake/", "--template", "daily-ticks", "--where", "year=abc"]) == 2
+    capsys.readouterr()
+
+
+def test_the_python_api_warns_where_a_filter_rules_out_every_file(lake):
+    from lakegui import Lake
+    from lakegui.lake import LakeReadWarning
+
+    with pytest.warns(LakeReadWarning, match="the filter rules out all 2 files selected"):
+        df = Lake.connect(bucket="lake").read("daily-ticks", symbol="AAPL", filter="year >= 2030")
+    assert df.empty

@@ -214,9 +214,18 @@ def test_a_column_a_file_lacks_is_null_there(s3):
 
 
 def test_selection_parsing():
-    sel = Selection.parse(["year=2020..2022", "symbol=AAPL,MSFT", "year=2021.."])
+    sel = Selection.parse(["year=2021..2022", "symbol=AAPL,MSFT"])
     assert sel.matches({"symbol": "AAPL", "year": "2021"}) and not sel.matches({"symbol": "AAPL", "year": "2020"})
     assert not sel.matches({"symbol": "NVDA", "year": "2021"})
+    with pytest.raises(SelectionError, match=r"--where year= is given twice .*year=A,B"):  # not silently both
+        Selection.parse(["year=2023", "symbol=AAPL", "year=2025"])
+    for impossible, why in (("year=abc", "year is a number, and 'abc' is not"), ("year=2020,x1", "'x1' is not"),
+                            ("year=2024..2022", "the range runs backwards"), ("month=..x", "'x' is not"),
+                            ("symbol=MSFT..AAPL", "runs backwards")):
+        with pytest.raises(SelectionError, match=why):
+            Selection.parse([impossible])
+    with pytest.raises(SelectionError, match="year is a number"):
+        Selection.of(year="abc")
     assert Selection.parse(["month=1..3"]).matches({"month": "02"})
     assert Selection.of(year=range(2020, 2025)).matches({"year": "2024"})
     assert not Selection.of(year=range(2020, 2025)).matches({"year": "2025"})

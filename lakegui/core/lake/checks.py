@@ -13,11 +13,7 @@ def no_files_message(bucket: str, prefix: str, template, selection, selected) ->
     value asked for is held only in another case."""
     from .select import case_hints
 
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"  # as select_files reads it
-    wanted = f"s3://{bucket}/{prefix}{template.key_template} (layout {template.name!r})"
-    if selection.choices:
-        wanted += f" with {selection.describe()}"
+    wanted = _wanted(bucket, prefix, template, selection)
     where = f"s3://{bucket}/{selected.listing_prefix}"
     if not selected.listed:
         found = f"nothing is under {where}"
@@ -32,6 +28,28 @@ def no_files_message(bucket: str, prefix: str, template, selection, selected) ->
                  + (f" ({outside:,} of them {'does' if outside == 1 else 'do'} not fit the layout)" if outside else ""))
     hints = case_hints(selection, selected.values)
     return f"no file matches {wanted}: {found}" + (f" ({'; '.join(hints)})" if hints else "")
+
+
+def pruned_message(bucket: str, prefix: str, template, selection, selected: int, filter_text: str,
+                   pruned: int) -> str:
+    """'' unless the filter, by the fields in the keys alone, ruled out every one of the
+    `selected` files (`pruned` of them: LakeDataset.files_pruned); then the line a read that finds no file ends
+    with, as no_files_message's (`--where year=2030` and `--filter 'year >= 2030'` say one thing)."""
+    from ..units import counted
+
+    if not selected or pruned < selected:
+        return ""
+    n = selected
+    return (f"no file matches {_wanted(bucket, prefix, template, selection)} and {filter_text.strip()}: the "
+            f"filter rules out {'the one file' if n == 1 else 'all ' + counted(n, 'file')} selected, by "
+            f"{'its' if n == 1 else 'their'} fields")
+
+
+def _wanted(bucket: str, prefix: str, template, selection) -> str:
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # as select_files reads it
+    wanted = f"s3://{bucket}/{prefix}{template.key_template} (layout {template.name!r})"
+    return wanted + (f" with {selection.describe()}" if selection.choices else "")
 
 
 class ColumnCheck:

@@ -90,14 +90,21 @@ class Selection:
 
     @classmethod
     def parse(cls, terms: list[str]) -> Selection:
-        """From `FIELD=V1,V2` and `FIELD=A..B` (inclusive; `A..` and `..B` are open) terms; a field
-        named twice must match both."""
+        """From `FIELD=V1,V2` and `FIELD=A..B` (inclusive; `A..` and `..B` are open) terms. One
+        term per field: a second (`year=2023` then `year=2025`) is refused rather than guessed
+        at (both, or either?); a number field's values must be numbers, and a range must not
+        run backwards: these are SelectionErrors, a usage error, not a listing that finds nothing."""
         out: dict[str, FieldChoice] = {}
+        given: dict[str, str] = {}
         for term in terms:
             name, eq, spec = term.partition("=")
             name, spec = name.strip(), spec.strip()
             if not eq or not name or not spec:
                 raise SelectionError(f"--where {term!r}: expected FIELD=V1,V2 or FIELD=A..B")
+            if name in given:
+                raise SelectionError(f"--where {name}= is given twice ({given[name]!r}, {term!r}): one --where per "
+                                     f"field, its values together ({name}=A,B) or a range ({name}=A..B)")
+            given[name] = term
             if ".." in spec:
                 low, _, high = spec.partition("..")
                 if ".." in high or (not low and not high):
@@ -108,7 +115,9 @@ class Selection:
                 if any(not v for v in values):
                     raise SelectionError(f"--where {term!r}: an empty value")
                 choice = FieldChoice(values=frozenset(values))
-            out[name] = _both(out[name], choice) if name in out else choice
+            if problem := _impossible(name, choice):
+                raise SelectionError(f"--where {term!r}: {problem}")
+            out[name] = choice
         return cls(out)
 
     @classmethod
@@ -130,22 +139,22 @@ class Selection:
                 out[name] = FieldChoice(values=frozenset(str(x) for x in v))
             else:
                 out[name] = FieldChoice(values=frozenset([str(v)]))
+            if name in out and (problem := _impossible(name, out[name])):
+                raise SelectionError(f"{name}={v!r}: {problem}")
         return cls(out)
 
 
-def _both(a: FieldChoice, b: FieldChoice) -> FieldChoice:
-    if a.values is not None:
-        return FieldChoice(values=frozenset(v for v in a.values if b.matches(v)))
-    if b.values is not None:
-        return _both(b, a)
-    low = max((x for x in (a.low, b.low) if x is not None), key=_key, default=None)
-    high = min((x for x in (a.high, b.high) if x is not None), key=_key, default=None)
-    return FieldChoice(low=low, high=high)
-
-
-def _key(v: str):
-    n = _number(v)
-    return (0, n, "") if n is not None else (1, 0, v)
+def _impossible(name: str, choice: FieldChoice) -> str:
+    """Why no key can have these values ('' when some can): a number field (year) given text, or
+    a range whose low end is above its high end."""
+    ends = [v for v in (choice.low, choice.high) if v is not None]
+    if name in NUMERIC_FIELDS:
+        bad = sorted(v for v in (choice.values or ends) if not v.isdigit())
+        if bad:
+            return f"{name} is a number, and {', '.join(map(repr, bad))} {'is' if len(bad) == 1 else 'are'} not"
+    if choice.low is not None and choice.high is not None and _less(choice.high, choice.low):
+        return f"the range runs backwards: {choice.low}..{choice.high} holds nothing ({choice.high}..{choice.low}?)"
+    return ""
 
 
 @dataclass(frozen=True)
