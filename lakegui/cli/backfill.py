@@ -12,6 +12,7 @@ from pathlib import Path
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     cluster_ready,
     common_options,
     connection_for,
@@ -31,10 +32,14 @@ from .common import (
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "backfill", help="upload a folder into the lake by a layout template, with lineage metadata",
-        description="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN] "
-                    "[--skip-existing | --overwrite] [--dry-run] [--name NAME]\n"
-                    "lakegui-cli backfill status [NAME] [--json] [--manifest PATH.csv|PATH.json]\n"
-                    "lakegui-cli backfill rollback NAME [--dry-run] [--permanent] [--json]\n\n"
+        # Written out: argparse's own usage folds the three forms into one garbled line.
+        usage="lakegui-cli backfill LOCALDIR s3://BUCKET/[PREFIX/] --template NAME [--pattern PATTERN]\n"
+              "                            [--skip-existing | --overwrite] [--dry-run] [--name NAME] [options]\n"
+              "       lakegui-cli backfill status [NAME|BATCH] [--json] [--manifest PATH.csv|PATH.json]\n"
+              "       lakegui-cli backfill rollback NAME|BATCH [--dry-run] [--permanent] [--json]",
+        description="A backfill is named by --name (or its template and time) and numbered: its batch, "
+                    "which `backfill status` shows. status and rollback take the name or the batch number; "
+                    "when several backfills share a name, rollback and --manifest ask for the batch number.\n\n"
                     "Each file's fields (symbol, year, ...) are read from its name by the template's local "
                     "pattern (or --pattern) and validated; invalid files are listed with the reason and not "
                     "sent. Objects already in the bucket are found by one listing: identical ones are "
@@ -46,7 +51,8 @@ def add_parser(sub) -> None:
         epilog="example:\n  lakegui-cli backfill ./vendor/daily s3://us-equity-datalake/ --template daily-ticks "
                "--dry-run\n  lakegui-cli backfill status --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("operands", nargs="+", metavar="LOCALDIR s3://BUCKET/ | status [NAME]")
+    p.add_argument("operands", nargs="+", metavar="OPERAND",
+                   help="LOCALDIR s3://BUCKET/[PREFIX/], or status [NAME|BATCH], or rollback NAME|BATCH")
     p.add_argument("--template", default="", help="layout: daily-ticks, minute-ticks, fundamentals, reference, "
                                                   "or one of yours (layouts.json)")
     p.add_argument("--pattern", default="", help="how file names give the fields, e.g. '{symbol}_{year}.parquet'")
@@ -71,7 +77,7 @@ def backfill(args: argparse.Namespace) -> int:
         return status(args, args.operands[1] if len(args.operands) == 2 else "")
     if args.operands[0] == "rollback":
         if len(args.operands) != 2:
-            return fail_usage("backfill rollback takes the NAME of one backfill")
+            return fail_usage("backfill rollback takes the NAME or batch number of one backfill")
         return rollback(args, args.operands[1])
     if len(args.operands) != 2:
         return fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     from ..core import settings as settings_store
     from ..core.backfill import INVALID, backfill_jobs, plan_backfill
     from ..core.listing import parse_s3_uri
+    from ..core.rollback import when
     from ..core.transfers.jobs import BACKFILL  # here, not at start: --version must not pay for it
     from ..core.transfers.localpaths import Skipped
     from ..core.transfers.store import uploaded_records
@@ -136,12 +143,19 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
         name = args.name or f"{template.name} {time.strftime('%Y-%m-%d %H:%M:%S')}"
         if (code := cluster_ready(args)) is not None:
             return code
+        earlier = [b for b in store.batches(BACKFILL) if b.name == name]
         batch, _ = store.add_batch(name, BACKFILL, conn.profile.to_dict(), jobs)
+        if earlier:  # status and rollback by this name would be ambiguous: say how to pick one
+            print(f"lakegui-cli: note: the name {name!r} is already used by "
+                  + ", ".join(f"batch {b.id} ({when(b.created)})" for b in earlier)
+                  + f"; this backfill is batch {batch}: `backfill status` and `backfill rollback` take the "
+                  f"batch number (`lakegui-cli backfill rollback {batch}`)", file=sys.stderr)
         summary = run_queue(store, args, [batch], settings, connection=conn)
         summary.skipped = store.counts(batch).get("skipped", (0, 0))[0]
         return report(store, args, summary, [batch], [Skipped(i.relative, i.reason) for i in invalid],
                        {"batch": batch, "name": name, "queue": str(store.path), "jobs": len(jobs),
-                        "plan": plan.counts(), "template": template.name})
+                        "plan": plan.counts(), "template": template.name,
+                        "name_used_by": [b.id for b in earlier]})
     finally:
         store.close()
 
@@ -169,23 +183,57 @@ def _print_plan(args, plan, uri: str, seconds: float) -> int:
     return EXIT_FAILED if counts[INVALID] or drift else EXIT_OK
 
 
-def status(args: argparse.Namespace, name: str) -> int:
+def _chosen(store, operand: str) -> list:
+    """The backfills `operand` names: those of that name, else the one of that batch number."""
     from ..core.transfers.jobs import BACKFILL
-    from ..core.units import human_size
+
+    backfills = store.batches(BACKFILL)
+    named = [b for b in backfills if b.name == operand]
+    if not named and operand.isdigit():
+        named = [b for b in backfills if b.id == int(operand)]
+    return named
+
+
+def _ambiguous(store, name: str, batches: list, command: str) -> int:
+    """Refuse a NAME several backfills share, listing them and how to pick one (exit 2)."""
+    from ..core.backfill import progress_text
+    from ..core.rollback import rollback_record, when
+
+    print(f"lakegui-cli: {len(batches):,} backfills are named {name!r}; name one by its batch number:",
+          file=sys.stderr)
+    example = batches[-1].id
+    for b in batches:
+        p, record = store.batch_progress(b.id), rollback_record(store, b.id)
+        example = b.id if p.done else example  # the newest that uploaded something, not a rerun that skipped all
+        print(f"  batch {b.id}, started {when(b.created)}: {progress_text(p)}"
+              + (f"; {record.text()}" if record else ""), file=sys.stderr)
+    print(f"e.g. lakegui-cli backfill {command.replace('BATCH', str(example))}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def status(args: argparse.Namespace, name: str) -> int:
+    from ..core.backfill import progress_text
+    from ..core.rollback import rollback_record
+    from ..core.transfers.jobs import BACKFILL
 
     store, problem = open_store(args)
     if store is None:
         print(f"lakegui-cli: {problem}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        batches = [b for b in store.batches(BACKFILL) if not name or b.name == name]
+        batches = _chosen(store, name) if name else store.batches(BACKFILL)
         if name and not batches:
             print(f"lakegui-cli: no backfill named {name!r} in {store.path}", file=sys.stderr)
             return EXIT_FAILED
-        report = [store.batch_progress(b.id).to_json() for b in batches]  # counted in core/transfers/progress.py
+        progress = [store.batch_progress(b.id) for b in batches]  # counted in core/transfers/progress.py
+        records = [rollback_record(store, b.id) for b in batches]
         if args.manifest:
+            if len(batches) != 1 and not name:
+                return fail_usage("--manifest needs the NAME of one backfill (or its batch number)")
             if len(batches) != 1:
-                return fail_usage("--manifest needs the NAME of one backfill")
+                import shlex  # a path with a space must paste as one word
+
+                return _ambiguous(store, name, batches, f"status BATCH --manifest {shlex.quote(args.manifest)}")
             from ..core.backfill import manifest_rows, write_manifest
 
             try:
@@ -196,53 +244,57 @@ def status(args: argparse.Namespace, name: str) -> int:
     finally:
         store.close()
     if args.json:
-        print(json.dumps({"backfills": report}))
+        print(json.dumps({"backfills": [dict(p.to_json(), rolled_back=r.to_json() if r else None)
+                                        for p, r in zip(progress, records)]}))
         return EXIT_OK
-    if not report:
+    if not progress:
         print("No backfills in the queue.")
-    for r in report:
-        f, b = r["files"], r["bytes"]
-        print(f"{r['name']} (batch {r['batch']}): {f['done']:,}/{f['total']:,} files done, {f['skipped']:,} skipped, "
-              f"{f['failed']:,} failed, {f['queued'] + f['running'] + f['paused']:,} to go · "
-              f"{human_size(b['done'])} of {human_size(b['total'])}")
+    for p, r in zip(progress, records):
+        print(f"{p.name} (batch {p.batch_id}): {progress_text(p)}" + (f"; {r.text()}" if r else ""))
+    if name and len(batches) > 1:
+        print(f"lakegui-cli: note: {len(batches):,} backfills are named {name!r}; `backfill rollback` and "
+              "--manifest take one by its batch number", file=sys.stderr)
     return EXIT_OK
 
 
-
 def rollback(args: argparse.Namespace, name: str) -> int:
-    """`backfill rollback NAME`: undo a backfill on a versioned bucket (core/rollback.py)."""
+    """`backfill rollback NAME|BATCH`: undo a backfill on a versioned bucket (core/rollback.py)."""
     from ..core.connection import Connection, ConnectionProfile
-    from ..core.rollback import RollbackImpossible, plan_rollback, run_rollback
-    from ..core.transfers.jobs import BACKFILL
+    from ..core.rollback import RollbackImpossible, plan_rollback, record_rollback, run_rollback, when
 
     store, problem = open_store(args)
     if store is None:
         return fail(problem)
     try:
-        batches = [b for b in store.batches(BACKFILL) if b.name == name]
+        batches = _chosen(store, name)
         if not batches:
             return fail(f"no backfill named {name!r} in {store.path}")
-        batch = batches[-1]
+        if len(batches) > 1:  # the newest is not always the one meant (a rerun that skipped everything)
+            flags = "".join(f" {f}" for f, on in (("--dry-run", args.dry_run), ("--permanent", args.permanent)) if on)
+            return _ambiguous(store, name, batches, f"rollback BATCH{flags}")
+        batch = batches[0]
         jobs = store.jobs(batch_id=batch.id)
+        if not jobs:
+            return fail(f"the backfill {name!r} has no jobs")
+        bucket = jobs[0].bucket
+        # The connection the backfill ran over; options given here win (an endpoint that moved).
+        profile = ConnectionProfile.from_dict({**batch.profile, **connection_override(args)})
+        listing = {"raw": profile.raw_listing, "verify": profile.verify_tls}
+        try:
+            client = Connection(profile).client()
+            plan = plan_rollback(client, bucket, jobs, **listing)
+            if not args.dry_run and plan.to_do:
+                run_rollback(client, plan, permanent=args.permanent)
+                record_rollback(client, store, plan, permanent=args.permanent, **listing)
+        except RollbackImpossible as exc:
+            return fail(str(exc))
+        except Exception as exc:
+            return fail(error_message(exc, bucket=bucket, endpoint=profile.endpoint_url or None))
     finally:
         store.close()
-    if not jobs:
-        return fail(f"the backfill {name!r} has no jobs")
-    bucket = jobs[0].bucket
-    # The connection the backfill ran over; options given here win (an endpoint that moved).
-    profile = ConnectionProfile.from_dict({**batch.profile, **connection_override(args)})
-    listing = {"raw": profile.raw_listing, "verify": profile.verify_tls}
-    try:
-        client = Connection(profile).client()
-        plan = plan_rollback(client, bucket, jobs, **listing)
-        if not args.dry_run:
-            run_rollback(client, plan, permanent=args.permanent)
-    except RollbackImpossible as exc:
-        return fail(str(exc))
-    except Exception as exc:
-        return fail(error_message(exc, bucket=bucket, endpoint=profile.endpoint_url or None))
     if args.json:
-        print_json(dict(plan.to_json(), backfill=name, dry_run=args.dry_run, permanent=args.permanent))
+        print_json(dict(plan.to_json(), backfill=batch.name, batch=batch.id, dry_run=args.dry_run,
+                        permanent=args.permanent))
     else:
         verb = "would be" if args.dry_run else "were"
         for k, _ in plan.remove:
@@ -250,12 +302,17 @@ def rollback(args: argparse.Namespace, name: str) -> int:
         for k, _, prev in plan.restore:
             print(f"{'restore' if args.dry_run else 'restored'} s3://{bucket}/{k} (version {prev})")
         for c in plan.changed:
-            print(f"left alone s3://{bucket}/{c['key']}: changed since the backfill wrote it "
+            since = f"the rollback of {when(c['rolled_back_at'])}" if c.get("rolled_back_at") else \
+                "the backfill wrote it"
+            print(f"left alone s3://{bucket}/{c['key']}: changed since {since} "
                   f"(latest: {c['latest_version'] or 'none'})", file=sys.stderr)
         for k in plan.unknown:
             print(f"left alone s3://{bucket}/{k}: no version id was recorded for its upload", file=sys.stderr)
         for e in plan.errors:
             print(f"failed s3://{bucket}/{e['key']}: {e['error']}", file=sys.stderr)
-        print(f"{len(plan.remove):,} created objects and {len(plan.restore):,} replaced ones {verb} rolled back; "
-              f"{len(plan.changed) + len(plan.unknown):,} left alone" + (" (dry run)" if args.dry_run else ""))
+        already = (f"; {len(plan.already):,} already rolled back on {when(plan.rolled_back_at)}, nothing to do "
+                   "for them") if plan.already else ""
+        print(f"{batch.name} (batch {batch.id}): {len(plan.remove):,} created objects and {len(plan.restore):,} "
+              f"replaced ones {verb} rolled back; {len(plan.changed) + len(plan.unknown):,} left alone{already}"
+              + (" (dry run)" if args.dry_run else ""))
     return EXIT_FAILED if plan.errors else EXIT_OK

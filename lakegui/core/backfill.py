@@ -298,6 +298,20 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     return jobs
 
 
+def progress_text(p) -> str:
+    """How a backfill (a progress.BatchProgress) is doing, in the words `backfill status` and the
+    dashboard share: skipped files are already in the lake, so they count as done, in files and bytes."""
+    from .units import human_size
+
+    waiting = p.unfinished
+    paused = p.jobs("paused")
+    cancelled = p.jobs("cancelled")
+    return (f"{p.done + p.skipped:,} of {p.files:,} files done ({p.done:,} uploaded, {p.skipped:,} already there), "
+            f"{p.failed:,} failed, {waiting:,} to go" + (f" ({paused:,} paused)" if paused else "")
+            + (f", {cancelled:,} cancelled" if cancelled else "")
+            + f" · {human_size(p.bytes_done)} of {human_size(p.bytes_total)}")
+
+
 # version_id: the version an upload created; replaced_version: the one it replaced (versioned buckets).
 MANIFEST_FIELDS = ("key", "size", "etag", "state", "attempts", "error", "local_path", "version_id",
                    "replaced_version")

@@ -10,15 +10,22 @@ created (x-amz-version-id of its PUT or CompleteMultipartUpload) and the version
 - An object whose latest version is no longer the one the backfill wrote (someone wrote or
   deleted it since) is left alone, and reported.
 
+A rollback records on each job it undid what it left latest (the job's extra[ROLLED_BACK]), so a
+second rollback knows its own delete markers and copies from someone else's change: those objects
+are "already rolled back", and only a change made after the rollback is reported as one.
+
 What is latest is learned from one version listing of the keys' common prefix, not a HEAD a key.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, replace
 
 from .versions import NEVER, VersionLister, delete_in_batches, remove_versions, revert, versioning_state
+
+ROLLED_BACK = "RolledBack"  # a job's extra: {at, permanent, action: removed|restored, left: latest version}
 
 
 class RollbackImpossible(Exception):
@@ -33,11 +40,58 @@ class RollbackPlan:
     changed: list[dict] = field(default_factory=list)  # left alone: {key, version_id, latest_version}
     unknown: list[str] = field(default_factory=list)  # uploaded with no version id recorded
     errors: list[dict] = field(default_factory=list)  # {key, error}, filled by run_rollback
+    already: list[str] = field(default_factory=list)  # undone by an earlier rollback, as it left them
+    rolled_back_at: float = 0.0  # when the latest earlier rollback of these jobs ran (0: never)
+    job_ids: dict[str, int] = field(default_factory=dict)  # {key: job id} of remove and restore
 
     def to_json(self) -> dict:
         return {"bucket": self.bucket, "removed": [k for k, _ in self.remove],
                 "restored": [{"key": k, "version_id": prev} for k, _, prev in self.restore],
-                "changed": self.changed, "unknown": self.unknown, "errors": self.errors}
+                "changed": self.changed, "unknown": self.unknown, "errors": self.errors,
+                "already_rolled_back": self.already, "rolled_back_at": self.rolled_back_at or None}
+
+    @property
+    def to_do(self) -> bool:
+        """Whether carrying it out would change anything."""
+        return bool(self.remove or self.restore)
+
+
+@dataclass(frozen=True)
+class RollbackRecord:
+    """What the rollbacks of one backfill did, from its jobs' records (`rollback_record`)."""
+
+    removed: int
+    restored: int
+    at: float  # the latest one
+    permanent: bool  # the latest one deleted versions for good
+
+    @property
+    def objects(self) -> int:
+        return self.removed + self.restored
+
+    def text(self) -> str:
+        """"rolled back 2026-12-02 00:20: 9 objects (8 removed, 1 restored)", for a person."""
+        how = ", permanently" if self.permanent else ""
+        return (f"rolled back {when(self.at)}{how}: {self.objects:,} object{'s' * (self.objects != 1)} "
+                f"({self.removed:,} removed, {self.restored:,} restored)")
+
+    def to_json(self) -> dict:
+        return {"at": self.at, "removed": self.removed, "restored": self.restored, "permanent": self.permanent}
+
+
+def when(at: float) -> str:
+    """A rollback's (or a backfill's) local date and time, to the minute."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
+
+
+def rollback_record(queue, batch_id: int) -> RollbackRecord | None:
+    """What rolling back this batch did so far (`queue`: a QueueService), or None if it never was."""
+    marks = [m for m in queue.extra_values(batch_id, ROLLED_BACK) if isinstance(m, dict)]
+    if not marks:
+        return None
+    last = max(marks, key=lambda m: m.get("at", 0))
+    removed = sum(m.get("action") == "removed" for m in marks)
+    return RollbackRecord(removed, len(marks) - removed, float(last.get("at", 0)), bool(last.get("permanent")))
 
 
 def _common_prefix(keys: list[str]) -> str:
@@ -82,6 +136,18 @@ def plan_rollback(client, bucket: str, jobs: list, **listing) -> RollbackPlan:
     latest = latest_versions(client, bucket, [j.key for j in ours], **listing)
     for j in ours:
         now, marker = latest.get(j.key, ("", False))
+        mark = (j.extra or {}).get(ROLLED_BACK)
+        if isinstance(mark, dict):  # undone before: never again; changed since only if not as it was left
+            at = float(mark.get("at", 0))
+            plan.rolled_back_at = max(plan.rolled_back_at, at)
+            if now == mark.get("left", ""):
+                plan.already.append(j.key)
+            else:
+                plan.changed.append({"key": j.key, "version_id": j.version_id, "rolled_back_at": at,
+                                     "latest_version": "" if not now else
+                                     ("delete marker " + now if marker else now)})
+            continue
+        plan.job_ids[j.key] = j.id
         if now != j.version_id:
             plan.changed.append({"key": j.key, "version_id": j.version_id,
                                  "latest_version": "" if not now else ("delete marker " + now if marker else now)})
@@ -116,3 +182,18 @@ def run_rollback(client, plan: RollbackPlan, *, permanent: bool = False) -> Roll
             errors += [failed for failed in pool.map(put_back, plan.restore) if failed]
     plan.errors = [{"key": k, "error": e} for k, e in errors]
     return plan
+
+
+def record_rollback(client, queue, plan: RollbackPlan, *, permanent: bool, **listing) -> None:
+    """Note on each job a carried-out plan undid what it left latest (one version listing), so a
+    later rollback or `backfill status` knows (`queue`: a QueueService)."""
+    failed = {e["key"] for e in plan.errors}
+    undone = [(k, "removed") for k, _ in plan.remove] + [(k, "restored") for k, _, _ in plan.restore]
+    undone = [(k, action) for k, action in undone if k not in failed and k in plan.job_ids]
+    if not undone:
+        return
+    latest = latest_versions(client, plan.bucket, [k for k, _ in undone], **listing)
+    at = time.time()
+    queue.note_extra({plan.job_ids[k]: {ROLLED_BACK: {"at": at, "permanent": permanent, "action": action,
+                                                      "left": latest.get(k, ("", False))[0]}}
+                      for k, action in undone})

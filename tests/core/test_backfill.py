@@ -143,3 +143,17 @@ def test_manifest_is_csv_or_json_only(tmp_path):
     with pytest.raises(ValueError, match="as .csv or .json"):
         backfill.write_manifest(rows, tmp_path / "m.txt")
     assert not (tmp_path / "m.txt").exists()
+
+
+def test_progress_text_counts_skipped_files_as_done():
+    """Session 11 finding 7: `backfill status` said `0/9 files done, 9 skipped` where the README
+    and the dashboard count skipped files (already in the lake) as done; one wording now."""
+    from lakegui.core.backfill import progress_text
+    from lakegui.core.transfers.progress import BatchProgress
+
+    p = BatchProgress(31, "daily-try", "backfill", 0.0, {"skipped": (9, 64_600)})
+    assert progress_text(p) == "9 of 9 files done (0 uploaded, 9 already there), 0 failed, 0 to go · 63.1 KB of 63.1 KB"
+    p = BatchProgress(2, "x", "backfill", 0.0, {"done": (1, 10), "failed": (1, 10), "paused": (2, 20),
+                                                 "cancelled": (1, 10)})
+    assert progress_text(p) == ("1 of 5 files done (1 uploaded, 0 already there), 1 failed, 2 to go (2 paused), "
+                                "1 cancelled · 10 B of 50 B")

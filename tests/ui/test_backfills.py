@@ -42,7 +42,7 @@ def test_dashboard_totals_rollup_failures_and_manifest(qtbot, window, tmp_path, 
     batch, ids = add_backfill(window.transfers)
     d = open_dashboard(qtbot, window)
     assert d.isVisible() and d.current_batch() == batch
-    assert d.summary.text().startswith("3 of 6 files (1 uploaded, 1 already there, 1 failed) · 2.0 KB of 5.9 KB")
+    assert d.summary.text().startswith("2 of 6 files done (1 uploaded, 1 already there), 1 failed, 3 to go · 2.0 KB of 5.9 KB")
     assert [d.field_box.itemText(i) for i in range(d.field_box.count())] == ["symbol", "year"]
     rows = [[d.rollup.index(r, c).data() for c in range(6)] for r in range(d.rollup.rowCount())]
     # Skipped files are in the lake: done, as in the summary (issue 18.5).
@@ -87,7 +87,7 @@ def test_a_cli_backfill_in_another_process_shows_live(qtbot, window, moto_endpoi
                            "--endpoint-url", moto_endpoint, "--template", "daily-ticks", "--name", "from the cli",
                            "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    qtbot.waitUntil(lambda: d.batch_box.count() == 1 and "2 of 2 files (2 uploaded" in d.summary.text(),
+    qtbot.waitUntil(lambda: d.batch_box.count() == 1 and "2 of 2 files done (2 uploaded" in d.summary.text(),
                     timeout=10000)
     assert d.batch_box.currentText().startswith("from the cli") and d.bar.value() == 1000
 
@@ -100,7 +100,7 @@ def test_remove_finished_keeps_a_backfills_records_until_the_dashboard_clears_th
     q.remove_finished()  # issue 18.5: this deleted the backfill's history
     assert q.model.rowCount() == 1 and q.model.row(0).state == "failed"
     d = open_dashboard(qtbot, window)
-    assert d.current_batch() == batch and d.summary.text().startswith("2 of 2 files (1 uploaded, 0 already there, 1 failed)")
+    assert d.current_batch() == batch and d.summary.text().startswith("1 of 2 files done (1 uploaded, 0 already there), 1 failed")
     d.choose_manifest_path = lambda: str(tmp_path / "manifest.json")
     with qtbot.waitSignal(d.manifest_written, timeout=5000):
         d.export_button.click()

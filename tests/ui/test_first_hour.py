@@ -46,7 +46,7 @@ def test_dashboard_is_current_within_half_a_second_of_the_last_job_end(qtbot, wi
     with qtbot.waitSignal(window.transfers.idle, timeout=30000):
         window.transfers.enqueue("live", BACKFILL, demo_connection.profile.to_dict(), files)
     # The status bar hears of the end at once; the dashboard must not lag it by a poll's worth.
-    qtbot.waitUntil(lambda: d.summary.text().startswith("4 of 4 files (3 uploaded, 1 already there, 0 failed)"),
+    qtbot.waitUntil(lambda: d.summary.text().startswith("4 of 4 files done (3 uploaded, 1 already there), 0 failed"),
                     timeout=500)
     assert d.bar.value() == 1000
     rows = [[d.rollup.index(r, c).data() for c in range(6)] for r in range(d.rollup.rowCount())]

@@ -155,3 +155,44 @@ def test_unversioned_bucket_wizard_warns_and_dashboard_explains(qtbot, window, m
         d.rollback_button.click()
     assert reports[0][0] == "Cannot roll back" and "does not keep versions" in reports[0][1]
     assert body(s3, "plain", key("AAPL", 2024)) == b"created"
+
+
+def test_after_a_cli_rollback_the_dashboard_says_rolled_back_and_has_nothing_to_do(qtbot, window, versioned,
+                                                                                  tmp_path):
+    """Session 11 finding 8: after `backfill rollback` in a terminal, Roll back… in the window said
+    "Left alone: 1 object changed by someone else" of that rollback's own delete marker, and the
+    dashboard never said the backfill had been rolled back."""
+    import contextlib
+    import io
+
+    from lakegui.cli import main
+
+    s3, conn = versioned
+    folder = local_files(tmp_path, {"AAPL_2024.parquet": b"new AAPL 2024"})
+    queue_backfill(qtbot, window, conn, folder, overwrite=False)
+    service = window.transfers.service
+    qtbot.waitUntil(lambda: all(j.version_id for j in service.jobs()), timeout=5000)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["backfill", "rollback", "bf", "--queue", str(service.path)]) == 0  # another process's
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.head_object(Bucket=BUCKET, Key=key("AAPL", 2024))
+
+    d = open_dashboard(qtbot, window)
+    qtbot.waitUntil(lambda: "\nRolled back " in d.summary.text(), timeout=5000)
+    assert d.summary.text().startswith("1 of 1 files done (1 uploaded, 0 already there), 0 failed, 0 to go")
+    assert d.summary.text().endswith(": 1 object (1 removed, 0 restored)")
+    asked = []
+    d.rollback.ask = lambda name, plan: asked.append(plan) or None
+    with qtbot.waitSignal(d.rollback.planned, timeout=10000):
+        d.rollback_button.click()
+    qtbot.waitUntil(lambda: not d.rollback.running, timeout=5000)
+    plan = asked[0]
+    assert plan.changed == [] and plan.already == [key("AAPL", 2024)] and not plan.to_do
+    from lakegui.ui.backfills.rollback import RollbackDialog, plan_text
+
+    text = plan_text(plan)
+    assert text.startswith("Nothing to do: this backfill was already rolled back.")
+    assert "Already rolled back on " in text and "someone else" not in text
+    dialog = RollbackDialog("bf", plan)
+    qtbot.addWidget(dialog)
+    assert not dialog.roll_button.isEnabled()

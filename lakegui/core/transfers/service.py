@@ -469,6 +469,14 @@ class QueueService:
         self.write_ends()
         return self._store.jobs(states=states, batch_id=batch_id, ids=ids)
 
+    def extra_values(self, batch_id: int, name: str) -> list:
+        """extra[name] of a batch's jobs that have it (store.extra_values)."""
+        return self._store.extra_values(batch_id, name)
+
+    def note_extra(self, notes: dict[int, dict]) -> None:
+        """Merge {job id: {name: value}} into those jobs' extra (any thread)."""
+        self._store.note_extra(notes)
+
     def rollup(self, batch_id: int, field_name: str) -> list[tuple]:
         return self._store.rollup(batch_id, field_name)
 

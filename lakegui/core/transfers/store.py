@@ -418,6 +418,18 @@ class JobStore:
         with self._write() as db:
             db.execute("UPDATE jobs SET upload_id = ?, updated = ? WHERE id = ?", (upload_id, time.time(), job_id))
 
+    def note_extra(self, notes: dict[int, dict]) -> None:
+        """Merge {job id: {name: value}} into those jobs' extra (a rollback's record of what it undid)."""
+        with self._write() as db:
+            db.executemany("UPDATE jobs SET extra = json_patch(extra, ?) WHERE id = ?",
+                           [(json.dumps(v), i) for i, v in notes.items()])
+
+    def extra_values(self, batch_id: int, name: str) -> list:
+        """The values of extra[name] of a batch's jobs that have one."""
+        rows = self._read("SELECT json_quote(json_extract(extra, ?)) FROM jobs WHERE batch_id = ? AND "
+                          "json_type(extra, ?) IS NOT NULL ORDER BY id", (f"$.{name}", batch_id, f"$.{name}"))
+        return [json.loads(v) for v, in rows]
+
     def set_resume(self, job_id: int, resume: dict) -> None:
         """What an interrupted run of this job can reuse (parts sent, ranges fetched); {} forgets it."""
         with self._write() as db:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ...core import backfill
 from ...core.preview.ohlcv import ChartColumns, Series
+from ...core.rollback import rollback_record
 from ...core.transfers import progress
 from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers.progress import RateMeter
@@ -240,15 +241,16 @@ class BackfillDashboard(QWidget):
             batches = service.batches(BACKFILL)
             chosen = next((b for b in batches if b.id == batch_id), batches[-1] if batches else None)
             if chosen is None:
-                return batches, None, [], [], []
+                return batches, None, [], [], [], None
             fields = [f for f in service.metadata_fields(chosen.id) if f not in ("data-type", "source")]
             rolled = service.rollup(chosen.id, field if field in fields else (fields[0] if fields else "")) \
                 if fields else []
             failed = service.jobs(states=[JobState.FAILED], batch_id=chosen.id)
-            return batches, service.batch_progress(chosen.id), fields, rolled, failed
+            return (batches, service.batch_progress(chosen.id), fields, rolled, failed,
+                    rollback_record(service, chosen.id))
 
         try:
-            batches, prog, fields, rolled, failed = await in_executor(self._executor, read)
+            batches, prog, fields, rolled, failed, record = await in_executor(self._executor, read)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a locked or vanished database: say so, keep the window
@@ -258,10 +260,10 @@ class BackfillDashboard(QWidget):
             if self._again and self.isVisible():
                 self._again = False
                 self._soon.start()
-        self._show(batches, prog, fields, rolled, failed)
+        self._show(batches, prog, fields, rolled, failed, record)
         self.refreshed.emit()
 
-    def _show(self, batches, prog, fields, rolled, failed) -> None:
+    def _show(self, batches, prog, fields, rolled, failed, record=None) -> None:
         ids = [b.id for b in batches]
         if ids != [self.batch_box.itemData(i) for i in range(self.batch_box.count())]:
             current = self.current_batch()
@@ -297,10 +299,10 @@ class BackfillDashboard(QWidget):
         rate = self._meter.add(now, prog.bytes_done)
         left = prog.bytes_left
         eta = human_duration(progress.eta(left, rate)) if rate > 0 and left > 0 else ("done" if left <= 0 else "")
-        self.summary.setText(
-            f"{prog.finished:,} of {prog.files:,} files ({prog.done:,} uploaded, {prog.skipped:,} already there, "
-            f"{prog.failed:,} failed) · {human_size(prog.bytes_done)} of {human_size(prog.bytes_total)}"
-            + (f" · {human_size(rate)}/s" if rate else "") + (f" · ETA {eta}" if eta else ""))
+        rolled_back = record.text() if record else ""  # "rolled back 2026-12-02 00:20: 9 objects (…)"
+        self.summary.setText(  # the words of `backfill status` (core), then what only a live view knows
+            backfill.progress_text(prog) + (f" · {human_size(rate)}/s" if rate else "")
+            + (f" · ETA {eta}" if eta else "") + (f"\n{rolled_back[:1].upper()}{rolled_back[1:]}" if rolled_back else ""))
         self.bar.setValue(int(1000 * prog.fraction))
         self.rollup.set_rows(rolled)
         self.failures.set_rows(failed)
@@ -370,6 +372,7 @@ class BackfillDashboard(QWidget):
         if not task.cancelled():  # (cancelled: the window is closing)
             prog = self._progress
             self.rollback_button.setEnabled(prog is not None and prog.unfinished == 0)
+            self.refresh(force=True)  # our own write does not change data_version: show the rollback
 
     def _on_rollback_failed(self, message: str) -> None:
         self.rollback.report("Cannot roll back", message)

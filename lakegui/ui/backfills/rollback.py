@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...core.connection import Connection, ConnectionProfile
 from ...core.errors import classify
-from ...core.rollback import RollbackImpossible, RollbackPlan, plan_rollback, run_rollback
+from ...core.rollback import RollbackImpossible, RollbackPlan, plan_rollback, record_rollback, run_rollback, when
 from ...core.units import counted
 from ..tasks import TaskSlot, in_executor
 
@@ -46,15 +46,25 @@ def plan_text(plan: RollbackPlan, *, done: bool = False) -> str:
     if plan.restore:
         parts.append(f"{'Brought back' if done else 'Bring back'} the previous version of "
                      f"{counted(len(plan.restore), 'object')} it replaced:{_listed(b, [k for k, _, _ in plan.restore])}")
-    if plan.changed:
-        parts.append(f"Left alone: {counted(len(plan.changed), 'object')} changed by someone else since the "
-                     f"backfill wrote them:{_listed(b, [c['key'] for c in plan.changed])}")
+    if plan.already:  # what an earlier rollback (the CLI's, or this window's) left: its own doing
+        parts.append(f"Already rolled back on {when(plan.rolled_back_at)}, nothing to do: "
+                     f"{counted(len(plan.already), 'object')}:{_listed(b, plan.already)}")
+    by_others = [c["key"] for c in plan.changed if not c.get("rolled_back_at")]
+    after = [c["key"] for c in plan.changed if c.get("rolled_back_at")]
+    if by_others:
+        parts.append(f"Left alone: {counted(len(by_others), 'object')} changed by someone else since the "
+                     f"backfill wrote them:{_listed(b, by_others)}")
+    if after:
+        parts.append(f"Left alone: {counted(len(after), 'object')} changed since the rollback of "
+                     f"{when(plan.rolled_back_at)}:{_listed(b, after)}")
     if plan.unknown:
         parts.append(f"Left alone: {counted(len(plan.unknown), 'object')} uploaded with no version id "
                      f"recorded:{_listed(b, plan.unknown)}")
     if plan.errors:
         parts.append(f"Failed: {counted(len(plan.errors), 'object')}:"
                      + _listed(b, [f"{e['key']}: {e['error']}" for e in plan.errors]))
+    if plan.already and not (plan.remove or plan.restore or done):
+        parts.insert(0, "Nothing to do: this backfill was already rolled back.")
     return "\n\n".join(parts) or "Nothing to roll back: the backfill wrote nothing that is still there."
 
 
@@ -129,10 +139,10 @@ class BackfillRollback(QObject):
             profile = ConnectionProfile.from_dict(batch.profile)
             client = Connection(profile).client()
             listing = {"raw": profile.raw_listing, "verify": profile.verify_tls}
-            return batch.name, client, plan_rollback(client, jobs[0].bucket, jobs, **listing)
+            return batch.name, client, listing, plan_rollback(client, jobs[0].bucket, jobs, **listing)
 
         try:
-            name, client, rollback = await in_executor(self.executor, plan)
+            name, client, listing, rollback = await in_executor(self.executor, plan)
         except asyncio.CancelledError:
             raise
         except RollbackImpossible as exc:
@@ -146,8 +156,13 @@ class BackfillRollback(QObject):
         permanent = await answer if asyncio.isfuture(answer) else answer
         if permanent is None:
             return
+        def carry_out():
+            run_rollback(client, rollback, permanent=bool(permanent))
+            # Noted on its jobs, so a later rollback knows its own doing and the dashboard says so.
+            record_rollback(client, service, rollback, permanent=bool(permanent), **listing)
+
         try:
-            await in_executor(self.executor, lambda: run_rollback(client, rollback, permanent=bool(permanent)))
+            await in_executor(self.executor, carry_out)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
