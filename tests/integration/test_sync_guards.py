@@ -41,6 +41,8 @@ def test_delete_from_an_empty_or_mistyped_source_is_refused(moto_endpoint, tmp_p
             "Nothing was changed.") in proc.stderr
     assert f"run `lakegui-cli rm s3://{B}/na/ --recursive`" in proc.stderr
     assert len(s3.list_objects_v2(Bucket=B, Prefix="na/")["Contents"]) == 3
+    proc, _ = cli(capsys, "sync", str(empty), f"s3://{B}/na/", "--delete", "--dry-run", *common)
+    assert proc.returncode == 2 and "refused" in proc.stderr  # a dry run says what the run would do
 
     proc, doc = cli(capsys, "sync", f"s3://{B}/lake-typo/", str(full), "--delete", "--json", *common)
     assert proc.returncode == 2 and "s3://sync-guards/lake-typo/ has no objects" in doc["error"], proc.stderr
