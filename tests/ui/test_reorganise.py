@@ -88,7 +88,7 @@ def test_f2_renames_a_key_in_place(qtbot, window, demo_connection):
     assert editor.selectedText() == "Q1"  # ready to type over, the extension kept
     editor.setText("Q1 restated.json")
     text = finished(qtbot, b, lambda: qtbot.keyClick(editor, Qt.Key.Key_Return), "Renamed")
-    assert text == f"Renamed 1 object to s3://{DEMO_BUCKET}/{AAPL}2022/"
+    assert text == "Renamed Q1.json to Q1 restated.json"
     assert names(b) == ["Q1 restated.json", "Q2.json", "Q3.json", "Q4.json"]
     assert body(demo_connection, AAPL + "2022/Q1 restated.json") == before
     assert AAPL + "2022/Q1.json" not in keys(demo_connection, AAPL)
@@ -105,7 +105,8 @@ def test_f2_renames_a_folder_as_all_its_keys(qtbot, window, demo_connection):
     editor = b.table.viewport().findChild(QLineEdit)
     assert editor.text() == "2022" and editor.selectedText() == "2022"  # without the folder's '/'
     editor.setText("FY2022")
-    finished(qtbot, b, lambda: qtbot.keyClick(editor, Qt.Key.Key_Return), "Renamed 4 objects")
+    text = finished(qtbot, b, lambda: qtbot.keyClick(editor, Qt.Key.Key_Return), "Renamed")
+    assert text == "Renamed 2022/ to FY2022/ (4 objects)"   # the folder's names, not its parent (finding A13)
     assert names(b) == ["2023/", "2024/", "FY2022/"]
     assert keys(demo_connection, AAPL + "FY2022/") == [f"{AAPL}FY2022/Q{i}.json" for i in range(1, 5)]
     assert keys(demo_connection, AAPL + "2022/") == []
@@ -194,9 +195,9 @@ def test_copy_and_paste_keeps_the_sources_and_asks_once_about_existing_targets(q
     r.choose_policy = lambda conflicts, total, where, **_: questions.append((conflicts, total)) or \
         OverwritePolicy.SKIP
     assert r.paste_action.isEnabled()  # a copy pastes as often as asked
-    text = finished(qtbot, b, r.paste_action.trigger, "Copied")
+    text = finished(qtbot, b, r.paste_action.trigger, "Nothing was copied")
     assert questions == [(4, 4)]
-    assert text.endswith("; 4 skipped (they exist)")
+    assert text.endswith(": the 4 objects exist there already and were skipped")
 
 
 def test_a_folder_is_not_pasted_inside_itself(qtbot, window, demo_connection):

@@ -81,3 +81,34 @@ def test_connect_test_names_a_wrong_secret_as_the_cli_does(qtbot, io_executor, m
     with qtbot.waitSignal(d.tested, timeout=15000) as blocker:
         d.test_button.click()
     assert blocker.args[0] is True
+
+
+def test_a_skipped_rename_says_so_and_leaves_the_source_selected(qtbot, window, demo_connection):
+    """A9: "Skip all existing" kept both files, but the status bar said nothing clear and the
+    selection jumped to the existing target, as if the rename had happened."""
+    from lakegui.core.transfers.jobs import OverwritePolicy
+
+    from .test_reorganise import AAPL, connected, names, select
+
+    b = connected(qtbot, window, demo_connection, AAPL + "2022/")
+    r = b.reorganiser
+    r.choose_policy = lambda *_a, **_k: OverwritePolicy.SKIP
+    select(b, "Q3.json")
+    with qtbot.waitSignal(b.listing_finished, timeout=30000):
+        with qtbot.waitSignal(r.done, timeout=30000, check_params_cb=lambda t: "not renamed" in t) as blocker:
+            r.rename_to(b.model.entry(names(b).index("Q3.json")), "Q2.json")
+    said = "Q3.json was not renamed: Q2.json exists already and was kept (skipped); both are as they were"
+    assert blocker.args[0] == said
+    assert window.statusBar().currentMessage().startswith(said + " · ")
+    qtbot.waitUntil(lambda: [names(b)[i.row()] for i in b.table.selectionModel().selectedRows()] == ["Q3.json"],
+                    timeout=5000)
+
+
+def test_a_move_whose_every_object_was_skipped_says_nothing_moved():
+    from lakegui.ui.browser.reorganise import _Batch, _ended_message
+
+    assert _ended_message(_Batch("move", 3, "s3://b/x/"), 0, 3) == \
+        "Nothing was moved to s3://b/x/: the 3 objects exist there already and were skipped"
+    assert _ended_message(_Batch("copy", 3, "s3://b/x/"), 2, 1) == "Copied 2 objects to s3://b/x/; 1 skipped (they exist)"
+    assert _ended_message(_Batch("rename", 96, "s3://vers/", renamed=("lake/old/", "lake/new/")), 96, 0) == \
+        "Renamed old/ to new/ (96 objects)"

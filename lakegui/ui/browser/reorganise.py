@@ -72,6 +72,7 @@ class _Batch:
     where: str  # the target folder's URI
     folders: set = field(default_factory=set)  # (bucket, prefix) the batch changes, listed again at its end
     reveal: str = ""  # a renamed object's new key, selected when its folder is listed again
+    renamed: tuple = ()  # a rename's (source key or prefix, target): its end names both
     ended: dict = field(default_factory=dict)  # job id -> state
 
 
@@ -201,7 +202,7 @@ class Reorganiser(QObject):
             return None
         conn, bucket = self.browser.connection, self.browser.bucket
         return self._queue("rename", conn, bucket, [(source, target)], conn, bucket, move=True,
-                           reveal="" if source.folder else target)
+                           reveal="" if source.folder else target, renamed=(source.key, target))
 
     def cut(self) -> None:
         self._clip(cut=True)
@@ -280,7 +281,7 @@ class Reorganiser(QObject):
 
     async def _place(self, verb: str, src_conn: Connection, src_bucket: str, placements: list,
                      dst_conn: Connection, dst_bucket: str, *, move: bool, reveal: str = "",
-                     clear_clipboard: bool = False) -> int | None:
+                     renamed: tuple = (), clear_clipboard: bool = False) -> int | None:
         """Plan, ask about existing targets, queue; returns the batch, or None when nothing was queued."""
         same = _same_connection(src_conn, dst_conn)
         folder = parent_prefix(placements[0][1])
@@ -351,13 +352,14 @@ class Reorganiser(QObject):
         folders = {(dst_bucket, parent_prefix(t)) for _, t in placements}
         if move:
             folders |= {(src_bucket, parent_prefix(s.key)) for s, _ in placements}
-        self._batches[batch] = _Batch(verb, len(rows), where, folders, reveal)
+        self._batches[batch] = _Batch(verb, len(rows), where, folders, reveal, renamed)
         self.queue.show_stored(batch, rows)
         if clear_clipboard:
             self.clipboard.clear()
         log.info("Queued %s: %s (batch %d)", verb, name, batch)
         self.queued.emit(batch, len(rows))
-        self.done.emit(f"Queued: {verb} {n} to {where}" + _undo_hint(move, versioned, planned.conflicts, policy))
+        what = f"{_leaf(renamed[0])} to {_leaf(renamed[1])}" if renamed else f"{n} to {where}"
+        self.done.emit(f"Queued: {verb} {what}" + _undo_hint(move, versioned, planned.conflicts, policy))
         return batch
 
     def _ask_policy(self, conflicts: int, total: int, where: str, *, names: list[str] = (),
@@ -390,14 +392,15 @@ class Reorganiser(QObject):
         states = list(batch.ended.values())
         failed, skipped = states.count("failed"), states.count("skipped")
         done = states.count("done")
-        past = {"move": "Moved", "copy": "Copied", "rename": "Renamed", "duplicate": "Duplicated"}[batch.verb]
         if not failed:  # before the refresh, which carries it in the status bar while it lists
-            extra = f"; {skipped:,} skipped (they exist)" if skipped else ""
-            self.done.emit(f"{past} {counted(done, 'object')} to {batch.where}{extra}")
+            self.done.emit(_ended_message(batch, done, skipped))
         b = self.browser
         if b.connection is not None and (b.bucket, b.prefix) in batch.folders:
-            if batch.reveal and parent_prefix(batch.reveal) == b.prefix:
-                self._select_when_listed(batch.reveal)
+            # A rename that was skipped leaves the source selected: selecting the existing target
+            # read as if the rename had happened.
+            reveal = batch.reveal if done else batch.renamed[0] if batch.reveal else ""
+            if reveal and parent_prefix(reveal) == b.prefix:
+                self._select_when_listed(reveal)
             b.refresh()
         if failed:  # after it: a navigation or refresh dismisses the notice bar
             self.failed.emit(f"{failed:,} of {counted(batch.jobs, 'object')} could not be "
@@ -422,6 +425,36 @@ class Reorganiser(QObject):
                     return
 
         b.listing_finished.connect(on_listed)
+
+
+def _leaf(key: str) -> str:
+    """The last part of a key or prefix: `Q1.json`, `2022/`."""
+    return key[len(parent_prefix(key)):]
+
+
+def _ended_message(batch: _Batch, done: int, skipped: int) -> str:
+    """What a batch did, for the status bar: a rename names the old and the new name (a folder's
+    parent said nothing), and a batch whose every object was skipped says nothing moved."""
+    if batch.verb == "rename" and batch.renamed:
+        old, new = (_leaf(k) for k in batch.renamed)
+        folder = old.endswith("/")
+        if not done:
+            if folder:
+                return (f"{old} was not renamed: its {counted(skipped, 'object')} "
+                        f"{'exists' if skipped == 1 else 'exist'} in {new} already and "
+                        f"{'was' if skipped == 1 else 'were'} skipped; both folders are as they were")
+            return f"{old} was not renamed: {new} exists already and was kept (skipped); both are as they were"
+        text = f"Renamed {old} to {new}" + (f" ({counted(done, 'object')})" if folder else "")
+        if skipped:
+            text += f"; {skipped:,} skipped (they exist in {new}; they stay in {old})"
+        return text
+    past = {"move": "Moved", "copy": "Copied", "rename": "Renamed", "duplicate": "Duplicated"}[batch.verb]
+    if not done and skipped:
+        verb = {"move": "moved", "copy": "copied", "rename": "moved", "duplicate": "copied"}[batch.verb]
+        return (f"Nothing was {verb} to {batch.where}: {'the object exists' if skipped == 1 else f'the {skipped:,} objects exist'} "
+                f"there already and {'was' if skipped == 1 else 'were'} skipped")
+    return f"{past} {counted(done, 'object')} to {batch.where}" + (f"; {skipped:,} skipped (they exist)"
+                                                                     if skipped else "")
 
 
 def _undo_hint(move: bool, versioned: bool, conflicts: list, policy: OverwritePolicy) -> str:
