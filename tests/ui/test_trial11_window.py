@@ -112,3 +112,30 @@ def test_a_move_whose_every_object_was_skipped_says_nothing_moved():
     assert _ended_message(_Batch("copy", 3, "s3://b/x/"), 2, 1) == "Copied 2 objects to s3://b/x/; 1 skipped (they exist)"
     assert _ended_message(_Batch("rename", 96, "s3://vers/", renamed=("lake/old/", "lake/new/")), 96, 0) == \
         "Renamed old/ to new/ (96 objects)"
+
+
+def test_the_browser_filter_is_cleared_in_another_folder_and_by_esc(qtbot, window, demo_connection):
+    """B10: a filter typed in one folder stayed when going up, so the parent looked empty ("0 of 2
+    items"), and Esc did not clear it."""
+    from PySide6.QtCore import Qt
+
+    from .test_reorganise import AAPL, connected, go, names
+
+    b = connected(qtbot, window, demo_connection, AAPL + "2022/")
+    b.filter_edit.setText("Q1")
+    assert names(b) == ["Q1.json"]
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        b.refresh()   # the same folder again: the filter stays
+    assert b.filter_edit.text() == "Q1" and names(b) == ["Q1.json"]
+    b.filter_edit.setText("nothing like it")
+    assert b.state_label.isVisible() and "the filter hides all 4 items" in b.state_label.text()
+    b.filter_edit.setText("Q")
+    assert not b.state_label.isVisible()
+    go(qtbot, b, AAPL)   # up: another folder starts unfiltered
+    assert b.filter_edit.text() == "" and names(b) == ["2022/", "2023/", "2024/"]
+    assert window.statusBar().currentMessage() == "3 items"
+    b.filter_edit.setFocus()
+    qtbot.keyClicks(b.filter_edit, "2023")
+    assert names(b) == ["2023/"]
+    qtbot.keyClick(b.filter_edit, Qt.Key.Key_Escape)
+    assert b.filter_edit.text() == "" and len(names(b)) == 3

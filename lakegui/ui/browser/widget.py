@@ -9,7 +9,7 @@ from functools import partial
 from typing import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -32,6 +32,7 @@ from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.gcpause import gc_paused
 from ...core.listing import ListingPage, ObjectEntry, PrefixEntry, PrefixLister, parent_prefix, parse_s3_uri
+from ...core.units import counted
 from ..resources import icon
 from ..tasks import TaskSlot, in_executor
 from .actions import ObjectActions
@@ -152,8 +153,11 @@ class PrefixBrowser(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMaximumWidth(220)
         self.filter_edit.setMinimumWidth(60)
-        self.filter_edit.textChanged.connect(self.model.set_filter)
+        self.filter_edit.textChanged.connect(self._on_filter_text_changed)
         self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
+        # Esc in the filter clears it; a second Esc (nothing to clear) goes back to the rows.
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.filter_edit, self._on_filter_escape,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         self.find_action = self._action("Filter", QStyle.StandardPixmap.SP_FileDialogContentsView,
                                         QKeySequence(QKeySequence.StandardKey.Find), self._focus_filter)
         self.find_action.setStatusTip("Narrow the loaded rows by name")
@@ -171,6 +175,8 @@ class PrefixBrowser(QWidget):
         self.breadcrumb = Breadcrumb(self)
         self.breadcrumb.prefix_clicked.connect(self.navigate)
         self._server_filter = ""
+        self._filter_note = False  # the state label says the filter hides every row
+        self._listed_bucket = ""  # the bucket of the rows shown: another folder or bucket clears the filter
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -418,6 +424,11 @@ class PrefixBrowser(QWidget):
 
     def _load(self, prefix: str, *, server_filter: str = "") -> None:
         self._generation += 1
+        if (self._bucket, prefix) != (self._listed_bucket, self.model.prefix) and not server_filter:
+            # A filter typed for one folder hid the next one's rows ("0 of 2 items" in the parent):
+            # another folder starts unfiltered, as file managers do. A refresh keeps it.
+            self.filter_edit.clear()
+        self._listed_bucket = self._bucket
         self._server_filter = server_filter
         self.model.reset(prefix)
         self.path_edit.setText(f"s3://{self._bucket}/{prefix}")
@@ -472,6 +483,7 @@ class PrefixBrowser(QWidget):
             self._set_state(f"Showing names that start with '{self._server_filter}' (listed by the server).")
         else:
             self._set_state("" if rows else f"s3://{bucket}/{prefix} is empty. Drop files here to upload them.")
+            self._say_filter_hides()
         if self._reveal and parent_prefix(self._reveal) == prefix:
             self._select_revealed()
         self.listing_finished.emit(prefix, rows)
@@ -520,6 +532,28 @@ class PrefixBrowser(QWidget):
         name = self.bucket_box.itemText(index) if index >= 0 else self.bucket_box.currentText()
         if self._connection is not None and name and name != self._bucket:
             self.switch_bucket(name)
+
+    def _on_filter_text_changed(self, text: str) -> None:
+        self.model.set_filter(text)
+        if not self.loading:
+            self._say_filter_hides()
+
+    def _say_filter_hides(self) -> None:
+        """When the filter hides every loaded row, say so where the rows would be (and take the
+        note back when it no longer does); any other state is left alone."""
+        text = self.filter_edit.text()
+        if text and self.model.loaded and not self.model.rowCount():
+            self._set_state(f"No name here contains '{text}': the filter hides all "
+                            f"{counted(self.model.loaded, 'item')}. Esc in the filter clears it.")
+            self._filter_note = True
+        elif self._filter_note:
+            self._set_state("")
+
+    def _on_filter_escape(self) -> None:
+        if self.filter_edit.text():
+            self.filter_edit.clear()
+        else:
+            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _on_filter_edit_return_pressed(self) -> None:
         if self.server_filter.isChecked() and self._connection is not None and self._bucket:
@@ -597,6 +631,7 @@ class PrefixBrowser(QWidget):
         return menu
 
     def _set_state(self, text: str, *, error: bool = False) -> None:
+        self._filter_note = False
         self.state_label.setText(text)
         self.state_label.setProperty("error", error)
         self.state_label.setStyleSheet("color: #b3261e;" if error else "")
