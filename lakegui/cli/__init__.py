@@ -27,7 +27,7 @@ from . import (
     transfers,
     versions,
 )
-from .common import EXIT_FAILED, EXIT_USAGE, command_word, run_json, unknown_arguments, unknown_command
+from .common import EXIT_USAGE, command_word, run_json, unknown_arguments, unknown_command
 
 COMMAND_MODULES = (demo, listing, preview, transfers, backfill, coverage, query, schema, sync, check, versions,
                    reorganise, completion)
@@ -80,6 +80,9 @@ class _Dropped:
 # the terminal, where the CLI prints its own one-line messages. Without a handler of its own the
 # root logger would print them through logging's last resort when the log file cannot be opened.
 _SILENT = None
+# The exit code of a writer whose reader closed the pipe (`| head`): a shell's 128 + SIGPIPE, as
+# `yes | head` reports it in PIPESTATUS, and never an error line.
+EXIT_PIPE = 128 + 13
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(console_level=None)  # the file keeps the detail
     args.root_parser = parser  # for `completion`, which writes every command's options into its script
     try:
-        return run_json(args.func, args) if getattr(args, "json", False) else args.func(args)
+        code = run_json(args.func, args) if getattr(args, "json", False) else args.func(args)
+        sys.stdout.flush()  # here, not at exit: a reader that closed the pipe is met inside this try
+        return code
     except BrokenPipeError:  # `| head` read what it wanted: stop quietly, as other tools do
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor a traceback at exit's flush
-        return EXIT_FAILED
+        return EXIT_PIPE
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ def error_message(exc: BaseException, *, connection=None, **where) -> str:
     whose latest version is a delete marker is said to be deleted, with how to bring it back."""
     from ..core.errors import NOT_FOUND_CODES, classify  # botocore: imported when a command fails
 
+    if isinstance(exc, BrokenPipeError):  # the reader closed stdout (`| head`): no S3 error; main ends quietly
+        raise exc
     info = classify(exc, **where)
     if connection is not None and where.get("bucket") and info.code in NOT_FOUND_CODES \
             and (missing := missing_bucket(connection, where["bucket"])):

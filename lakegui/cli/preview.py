@@ -60,8 +60,9 @@ def preview(args: argparse.Namespace) -> int:
         return fail_usage(str(exc))
     if not key or key.endswith("/"):
         return fail_usage(f"{args.uri} names a prefix, not an object: preview takes s3://BUCKET/KEY")
-    if args.rows < 0 or args.row_group < 0:
-        return fail_usage("--rows and --row-group must be 0 or more")
+    for option, value in (("--rows", args.rows), ("--row-group", args.row_group)):
+        if value < 0:
+            return fail_usage(f"{option} {value}: must be 0 or more")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] or None
     conn, problem = connection_for(args, bucket)
     if conn is None:
@@ -72,6 +73,8 @@ def preview(args: argparse.Namespace) -> int:
         return fail_usage(str(exc))
     except KeyboardInterrupt:
         return fail(f"{args.uri}: interrupted")
+    except BrokenPipeError:  # the reader closed the pipe (`| head`): main ends quietly
+        raise
     except Exception as exc:  # one line saying what failed and why, never a traceback
         reason = _reason(exc, bucket, key, args, conn)
         return fail(reason if args.uri in reason else f"{args.uri}: {reason}")  # the URI once
@@ -82,9 +85,11 @@ class _Usage(Exception):
 
 
 def _reason(exc: Exception, bucket: str, key: str, args, conn) -> str:
-    from ..core.preview.parquet import PreviewError
+    from ..core.preview.parquet import NotParquet, PreviewError
     from ..core.preview.rangefile import ObjectChanged
 
+    if isinstance(exc, NotParquet):
+        return f"{args.uri} {exc.problem}"   # as query and schema say it of a file
     if isinstance(exc, (PreviewError, ObjectChanged, ValueError, UnicodeError)):
         return str(exc)
     if getattr(exc, "response", None) is not None or exc.__class__.__module__.startswith(("botocore", "urllib3")):
@@ -150,10 +155,9 @@ def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
     if columns:
         unknown = [c for c in columns if c not in p.column_names]
         if unknown:
-            import difflib
+            from ..core.lake.checks import nearest
 
-            near = [f"did you mean {m[0]}?" for c in unknown
-                    if (m := difflib.get_close_matches(c, p.column_names, n=1, cutoff=0.6))]
+            near = [f"did you mean {m}?" for c in unknown if (m := nearest(c, p.column_names))]
             raise _Usage(f"no column named {', '.join(unknown)} in this file"
                          + (f" ({'; '.join(near)})" if near else "") + f"; it has {', '.join(p.column_names)}")
     if s.row_groups and args.row_group >= s.row_groups:

@@ -14,7 +14,6 @@ from .common import (
     add_connection_options,
     add_selection_options,
     connection_for,
-    fail,
     fail_usage,
     not_parquet,
     template_named,
@@ -65,15 +64,17 @@ def query(args: argparse.Namespace) -> int:
     except (ValueError, SelectionError, FilterError) as exc:
         return fail_usage(str(exc))
     if problem := not_parquet(template):
-        return fail(problem)
+        return fail_usage(problem)   # the layout given does not fit the command: before any request
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] or None
     if args.limit < 0:
-        return fail_usage("--limit must be 0 or more")
+        return fail_usage(f"--limit {args.limit}: must be 0 or more")
     out_kind = ""
     if args.out:
         out_kind = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         if out_kind not in ("parquet", "csv"):
             return fail_usage(f"--out {args.out}: the file must end in .parquet or .csv")
+        if problem := _unwritable(args.out):
+            return fail_usage(f"--out {args.out}: {problem}")   # before the lake is read, not after
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
@@ -131,6 +132,22 @@ def run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
         more = f" (first {shown:,} shown; --limit N for more)" if shown < table.num_rows else ""
         print(f"{counted(totals.rows, 'row')}{more} · {_cost(totals, human_size)}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _unwritable(path: str) -> str:
+    """Why a file cannot be written at `path` ('' when it can, as far as can be told before)."""
+    import os
+    from pathlib import Path
+
+    target = Path(path).expanduser()
+    folder = target.parent
+    if target.is_dir():
+        return "is a folder"
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist" if not folder.exists() else f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK):
+        return f"the folder {folder} cannot be written to"
+    return ""
 
 
 def _report_failures(failed: list) -> None:

@@ -14,7 +14,6 @@ from .common import (
     add_connection_options,
     add_selection_options,
     connection_for,
-    fail,
     fail_usage,
     not_parquet,
     template_named,
@@ -51,7 +50,7 @@ def schema(args: argparse.Namespace) -> int:
     except (ValueError, SelectionError) as exc:
         return fail_usage(str(exc))
     if problem := not_parquet(template):
-        return fail(problem)
+        return fail_usage(problem)   # the layout given does not fit the command: before any request
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)

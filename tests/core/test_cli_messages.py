@@ -27,7 +27,7 @@ def test_schema_and_query_of_a_json_layout_say_so_once_before_reading_any_file(s
     for q in (1, 2, 3):
         s3.put_object(Bucket="lake", Key=f"data/fundamental/AAPL/2020/Q{q}.json", Body=b"{}")
     for command in ("schema", "query"):
-        assert main([command, "s3://lake/", "--template", "fundamentals"]) == 1
+        assert main([command, "s3://lake/", "--template", "fundamentals"]) == 2  # a usage error (trial B)
         out, err = capsys.readouterr()
         assert out == ""
         assert err == ("lakegui-cli: template 'fundamentals' holds JSON files, not Parquet: schema/query read "

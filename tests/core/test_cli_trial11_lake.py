@@ -92,3 +92,51 @@ def test_the_python_api_warns_where_a_filter_rules_out_every_file(lake):
     with pytest.warns(LakeReadWarning, match="the filter rules out all 2 files selected"):
         df = Lake.connect(bucket="lake").read("daily-ticks", symbol="AAPL", filter="year >= 2030")
     assert df.empty
+
+
+def test_a_reader_that_closes_the_pipe_ends_ls_and_preview_quietly(tmp_path, moto_endpoint):
+    """`ls | head` said 'lakegui-cli: Broken pipe' (exit 1); `preview --json | head` printed a
+    BrokenPipeError at exit (exit 0). Both: nothing on stderr, exit 141 (a shell's 128 + SIGPIPE)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.integration.test_cli_transfers import client
+
+    c = client(moto_endpoint)
+    c.create_bucket(Bucket="pipe")
+    c.put_object(Bucket="pipe", Key="a.json", Body=json.dumps({"k": list(range(20))}).encode())
+    for i in range(3):
+        c.put_object(Bucket="pipe", Key=f"k/{i}", Body=b"x")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    for argv in (["ls", "s3://pipe/k/"], ["preview", "s3://pipe/a.json", "--json"]):
+        proc = subprocess.Popen([sys.executable, "-m", "lakegui.cli", *argv, "--endpoint-url", moto_endpoint],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc.stdout.close()  # the reader is gone before the first line
+        err = proc.stderr.read().decode()
+        assert proc.wait(30) == 141 and err == "", (argv, err)
+        proc.stderr.close()
+
+
+def test_preview_options_and_suggestions(lake, capsys):
+    key = "s3://lake/" + DAILY_TICKS.key(symbol="AAPL", year=2022)
+    assert main(["preview", key, "--rows", "-3"]) == 2
+    assert capsys.readouterr().err == "lakegui-cli: --rows -3: must be 0 or more\n"
+    assert main(["preview", key, "--row-group", "-1"]) == 2
+    assert capsys.readouterr().err == "lakegui-cli: --row-group -1: must be 0 or more\n"
+    assert main(["preview", key, "--columns", "date,nope"]) == 2   # no 'did you mean open?'
+    assert capsys.readouterr().err == "lakegui-cli: no column named nope in this file; it has date, close, volume\n"
+
+
+def test_query_out_is_checked_before_the_lake_is_read(lake, capsys, tmp_path):
+    base = ["query", "s3://lake/", "--template", "daily-ticks"]
+    assert main(base + ["--out", str(tmp_path / "nodir" / "x.parquet")]) == 2
+    assert capsys.readouterr().err == f"lakegui-cli: --out {tmp_path / 'nodir' / 'x.parquet'}: the folder " \
+                                      f"{tmp_path / 'nodir'} does not exist\n"
+    assert main(base + ["--out", str(tmp_path / "x.parquet")]) == 0
+    assert "wrote 6 rows" in capsys.readouterr().out
+
+
+def test_schema_of_a_json_layout_is_a_usage_error(lake, capsys):
+    assert main(["schema", "s3://lake/", "--template", "fundamentals"]) == 2
+    assert "holds JSON files, not Parquet" in capsys.readouterr().err

@@ -173,11 +173,14 @@ def test_column_pruned_whole_file_read(s3b):
 def test_zero_byte_and_corrupt_files_say_so(s3b):
     with pytest.raises(PreviewError, match="empty"):
         ParquetPreview(put(s3b, "empty.parquet", b""))
-    with pytest.raises(PreviewError, match="Not a readable Parquet file"):
+    # in the words query and schema use for such a file (footer.tail_problem; trial B had two wordings)
+    with pytest.raises(PreviewError, match="^This file is not a Parquet file: it does not end in PAR1.$"):
         ParquetPreview(put(s3b, "bad.parquet", b"this is not parquet at all" * 10))
     good = parquet_bytes(rich_table(500), row_group_size=100)
-    with pytest.raises(PreviewError, match="Not a readable Parquet file"):
+    with pytest.raises(PreviewError, match="is not a Parquet file: it does not end in PAR1"):
         ParquetPreview(put(s3b, "cut.parquet", good[: len(good) // 2]))
+    with pytest.raises(PreviewError, match="has a damaged footer: it claims"):
+        ParquetPreview(put(s3b, "long.parquet", b"PAR1" + b"\0" * 20 + (10**6).to_bytes(4, "little") + b"PAR1"))
     broken = bytearray(good)
     broken[200:4000] = b"\0" * 3800  # the data pages of the first row group
     p = ParquetPreview(put(s3b, "smashed.parquet", bytes(broken)))

@@ -186,7 +186,7 @@ def _one_line_exit_1(lake, uri: str, *words: str) -> str:
     code, out, err = run(lake, uri)
     assert code == 1 and out == ""
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"lakegui-cli: {uri}: "), err
+    assert len(lines) == 1 and lines[0].startswith((f"lakegui-cli: {uri}: ", f"lakegui-cli: {uri} is ")), err
     assert "Traceback" not in err
     for w in words:
         assert w in lines[0], lines[0]
@@ -197,8 +197,9 @@ def test_files_that_cannot_be_read(lake):
     good = parquet_bytes(rich_table(2000), row_group_size=1000)
     _one_line_exit_1(lake, lake("zero.parquet", b""), "empty (0 bytes)")
     _one_line_exit_1(lake, lake("zero.json", b""), "empty (0 bytes)")
-    _one_line_exit_1(lake, lake("truncated.parquet", good[: len(good) // 2]), "Not a readable Parquet file")
-    _one_line_exit_1(lake, lake("text.parquet", b"symbol,close\nAAPL,1\n" * 100), "Not a readable Parquet file")
+    _one_line_exit_1(lake, lake("truncated.parquet", good[: len(good) // 2]), "is not a Parquet file: it does not")
+    _one_line_exit_1(lake, lake("text.parquet", b"symbol,close\nAAPL,1\n" * 100),
+                     "text.parquet is not a Parquet file: it does not end in PAR1")  # as query and schema say it
     _one_line_exit_1(lake, lake("bad.json", b'{"a": 1,'), "Not valid JSON")
     _one_line_exit_1(lake, lake("bin.csv", bytes(range(256)) * 10), "binary data")
     # corrupt: the first data page's bytes overwritten, the footer intact

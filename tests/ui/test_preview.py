@@ -153,7 +153,7 @@ def test_empty_and_corrupt_parquet_say_why(qtbot, pane, demo_connection):
     _, message = show(qtbot, pane, put(client, "tmp/empty.parquet", b""), "preview_failed")
     assert message == "This file is empty (0 bytes): there is nothing to preview."
     _, message = show(qtbot, pane, put(client, "tmp/bad.parquet", b"not parquet" * 100), "preview_failed")
-    assert message.startswith("Not a readable Parquet file")
+    assert message == "This file is not a Parquet file: it does not end in PAR1."  # as query and schema say it
     assert tab_names(pane) == ["Properties"] and pane.message.isVisible()
 
 

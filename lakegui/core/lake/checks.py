@@ -52,6 +52,13 @@ def _wanted(bucket: str, prefix: str, template, selection) -> str:
     return wanted + (f" with {selection.describe()}" if selection.choices else "")
 
 
+def nearest(name: str, names) -> str | None:
+    """The one of `names` that `name` is likely a typo of (clse -> close, volum -> volume), or
+    None. Close enough to be a slip only: at 0.6 'nope' was offered 'open'."""
+    near = difflib.get_close_matches(name, list(names), n=1, cutoff=0.8)
+    return near[0] if near else None
+
+
 class ColumnCheck:
     """Fed each LakeBatch of a read (`see`), says which named columns no file read has
     (`message`): a column a few files lack is nulls there, one that none has is a typo. Keeps
@@ -82,7 +89,6 @@ class ColumnCheck:
         if not unknown:
             return ""
         have = list(self.have) + self.fields
-        hints = [f"did you mean {near[0]}?" for c in unknown
-                 if (near := difflib.get_close_matches(c, have, n=1, cutoff=0.6))]
+        hints = [f"did you mean {near}?" for c in unknown if (near := nearest(c, have))]
         return (f"no file read has a column named {', '.join(map(repr, unknown))}"
                 + (f" ({'; '.join(hints)})" if hints else "") + f"; the columns are: {', '.join(have)}")

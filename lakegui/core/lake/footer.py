@@ -24,6 +24,20 @@ class FooterError(Exception):
     """The object is not a Parquet file, or its footer is damaged; the message says how."""
 
 
+def tail_problem(size: int, tail: bytes) -> str:
+    """Why a `size`-byte object ending in `tail` (its last TAIL bytes, or more) cannot be a
+    Parquet file, '' when its tail is a Parquet file's: one wording for query, schema and preview."""
+    if size < MIN_PARQUET:
+        return f"is not a Parquet file: {size:,} bytes is too short for one"
+    if tail[-4:] != MAGIC:
+        return ("is not a Parquet file: it does not end in PAR1"
+                + (" (an encrypted Parquet file ends in PARE)" if tail[-4:] == b"PARE" else ""))
+    n = struct.unpack("<I", tail[-TAIL:-4])[0]
+    if n + TAIL + len(MAGIC) > size:
+        return f"has a damaged footer: it claims {n:,} bytes of a {size:,}-byte file"
+    return ""
+
+
 class FooterSizer:
     """The suffix length to ask for, learned from the footers seen so far (thread-safe)."""
 
@@ -65,15 +79,12 @@ def read_metadata(source, sizer: FooterSizer | None = None):
     been read yet): one suffix GET, a second only when the footer is longer than asked for."""
     size = source.size
     if size < MIN_PARQUET:
-        raise FooterError(f"is not a Parquet file: {size:,} bytes is too short for one")
+        raise FooterError(tail_problem(size, b""))
     source.first_read = min(size, sizer.guess(size) if sizer is not None else FIRST_GUESS)
     tail = source.read_range(size - TAIL, size)
-    if tail[4:] != MAGIC:
-        raise FooterError("is not a Parquet file: it does not end in PAR1"
-                          + (" (an encrypted Parquet file ends in PARE)" if tail[4:] == b"PARE" else ""))
+    if problem := tail_problem(size, tail):
+        raise FooterError(problem)
     n = struct.unpack("<I", tail[:4])[0]
-    if n + TAIL + len(MAGIC) > size:
-        raise FooterError(f"has a damaged footer: it claims {n:,} bytes of a {size:,}-byte file")
     footer = source.read_range(size - TAIL - n, size)
     if sizer is not None:
         sizer.observe(n + TAIL)

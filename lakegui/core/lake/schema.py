@@ -126,21 +126,18 @@ def read_schema(client, bucket: str, f: LakeFile, suffix: int = SUFFIX,
     (footer.schema_key) is not parsed again; the rest of such a footer is not checked."""
     import struct
 
-    from .footer import MAGIC, TAIL, FooterError, parse_footer, schema_key
+    from .footer import MAGIC, TAIL, FooterError, parse_footer, schema_key, tail_problem
 
     if f.size < len(MAGIC) + TAIL:
-        raise FooterError(f"is not a Parquet file: {f.size:,} bytes is too short for one")
+        raise FooterError(tail_problem(f.size, b""))
     # Unconditional: one GET is one version, and a conditional GET costs SeaweedFS a lookup more
     # (measured: 1.24x the plain GETs with If-Match). Only a second GET must match the first.
     params = {"Bucket": bucket, "Key": f.key, "Range": f"bytes=-{min(suffix, f.size)}"}
     tail = _get(client, params, f)
     requests, got = 1, len(tail)
-    if tail[-4:] != MAGIC:
-        raise FooterError("is not a Parquet file: it does not end in PAR1"
-                          + (" (an encrypted Parquet file ends in PARE)" if tail[-4:] == b"PARE" else ""))
+    if problem := tail_problem(f.size, tail):
+        raise FooterError(problem)
     n = struct.unpack("<I", tail[-8:-4])[0]
-    if n + TAIL + len(MAGIC) > f.size:
-        raise FooterError(f"has a damaged footer: it claims {n:,} bytes of a {f.size:,}-byte file")
     if n + TAIL > len(tail):
         if f.etag:
             params["IfMatch"] = f'"{f.etag}"'

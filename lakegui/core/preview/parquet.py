@@ -41,6 +41,15 @@ class PreviewError(Exception):
     """A file that cannot be previewed; the message says why, for the user."""
 
 
+class NotParquet(PreviewError):
+    """A file whose tail is not a Parquet file's: `problem` in the words `query` and `schema`
+    use for it (footer.tail_problem: 'is not a Parquet file: it does not end in PAR1')."""
+
+    def __init__(self, problem: str):
+        super().__init__(f"This file {problem}.")
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class SchemaNode:
     name: str
@@ -153,8 +162,15 @@ class ParquetPreview:
             raise PreviewError("This file is empty (0 bytes): there is nothing to preview.")
         self.source = source
         self._lock = threading.RLock()
-        with _decoding("Not a readable Parquet file"):
-            self._file = pq.ParquetFile(source, buffer_size=STREAM_BUFFER, pre_buffer=False)
+        try:
+            with _decoding("Not a readable Parquet file"):
+                self._file = pq.ParquetFile(source, buffer_size=STREAM_BUFFER, pre_buffer=False)
+        except PreviewError as exc:  # said as query and schema say it, when the tail tells why
+            from ..lake.footer import TAIL, tail_problem
+
+            if problem := tail_problem(source.size, source.read_range(max(0, source.size - TAIL), source.size)):
+                raise NotParquet(problem) from exc
+            raise
         self.metadata = self._file.metadata
         self.arrow_schema = self._file.schema_arrow
         self.column_names: list[str] = list(self.arrow_schema.names)
