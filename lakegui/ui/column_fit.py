@@ -87,13 +87,15 @@ class ColumnFitter(QObject):
     def __init__(self, view: QTableView, *, rows: int = 64, max_width: int = 420, min_width: int = 40,
                  refit_on_reset: bool = True, samples: dict[int, str] | None = None, stretch: int | None = None,
                  squeeze: int | None = None, stretch_min: int = 0, squeeze_min: int = 120,
-                 squeeze_share: float = 0.0, live: tuple[int, ...] = ()):
+                 squeeze_share: float = 0.0, live: tuple[int, ...] = (), icons: tuple[int, ...] = ()):
         """`samples`: per column, a value as wide as it can get (a speed, an ETA), for columns
         that are still empty in the first rows but fill in later. `stretch`: the column that takes
         the free space (None: the last). `squeeze`: a column narrowed, not below `squeeze_min`,
         while the stretch column would be under `stretch_min` wide; with `squeeze_share` (0-1) it
         gives way to the stretch column's shown text too, keeping that share of their room.
-        `live`: columns sized to the rows on screen whenever those change (not given samples)."""
+        `live`: columns sized to the rows on screen whenever those change (not given samples).
+        `icons`: columns whose rows carry an icon, so that a sample measured before any row has
+        room for one (the queue's Direction read "Mak…ket" beside its icon)."""
         super().__init__(view)
         self.samples = samples or {}
         self.view = view
@@ -101,6 +103,7 @@ class ColumnFitter(QObject):
         self.refit_on_reset = refit_on_reset
         self.squeeze, self.stretch_min, self.squeeze_min = squeeze, stretch_min, squeeze_min
         self.squeeze_share, self.live = squeeze_share, tuple(live)
+        self.icons = tuple(icons)
         self._stretch_text = 0  # the stretch column's widest shown text (measured with squeeze_share)
         self.header = FitHeader(view)
         self.header.stretch = stretch
@@ -240,7 +243,8 @@ class ColumnFitter(QObject):
                 if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
                     header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
                 width = header.sectionSizeFromContents(c).width()
-                decorated = 0  # a column whose rows have icons: room for one beside the sample too
+                # a column whose rows have icons: room for one beside the sample too
+                decorated = icon + 4 if c in self.icons else 0
                 for r in range(n):
                     index = model.index(r, c)
                     text = index.data(Qt.ItemDataRole.DisplayRole)

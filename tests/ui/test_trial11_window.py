@@ -7,6 +7,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel
 from lakegui.ui.query.models import cells_query
 
 from .test_coverage import index_of, open_coverage
+from .test_new_user_stumbles import bare_queue  # noqa: F401  a fixture
 
 
 def select_cells(view, *cells) -> None:
@@ -139,3 +140,25 @@ def test_the_browser_filter_is_cleared_in_another_folder_and_by_esc(qtbot, windo
     assert names(b) == ["2023/"]
     qtbot.keyClick(b.filter_edit, Qt.Key.Key_Escape)
     assert b.filter_edit.text() == "" and len(names(b)) == 3
+
+
+def test_queue_direction_fits_beside_its_icon_and_a_skipped_job_has_no_bar(qtbot, bare_queue):
+    """A13: the Direction column read "Mak…ket" for Make bucket; skipped jobs showed a 0% bar."""
+    from lakegui.core.transfers.service import JobRow
+    from lakegui.ui.queue.model import FRACTION_ROLE
+    from lakegui.ui.queue.view import TransferQueueView
+
+    view = TransferQueueView(bare_queue)
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    model, table = bare_queue.model, view.table
+    model.append_rows([JobRow("new-bucket", "make-bucket", "done", bytes_total=0, job_id=1, batch_id=1,
+                              uri="s3://new-bucket/", local_path=""),
+                       JobRow("Q2.json", "move", "skipped", bytes_total=477, job_id=2, batch_id=2,
+                              uri="s3://b/x/Q2.json", local_path="s3://b/x/Q3.json", error="exists")])
+    assert model.index(0, 1).data() == "Make bucket"
+    text_and_icon = table.fontMetrics().horizontalAdvance("Make bucket") + table.iconSize().width() + 4
+    assert table.horizontalHeader().sectionSize(1) >= text_and_icon + 8
+    assert model.index(1, 3).data(FRACTION_ROLE) is None and model.index(1, 3).data() == ""
+    assert model.index(0, 3).data(FRACTION_ROLE) == 1.0

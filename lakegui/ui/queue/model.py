@@ -42,6 +42,11 @@ def shown_fraction(r: JobRow) -> float:
     return r.fraction if r.state in ("done", "skipped") else min(r.fraction, 0.99)
 
 
+def direction_text(direction: str) -> str:
+    """The Direction cell's text: Upload, Download, Copy, Move, Delete, Tag, Restore, Make bucket."""
+    return direction.replace("-", " ").capitalize()
+
+
 def state_text(r: JobRow) -> str:
     """The State cell's text."""
     text = _STATE_TEXT.get(r.state, r.state)
@@ -237,11 +242,12 @@ class TransferTableModel(ColumnTableModel):
             if col == 0:
                 return self.display_name(r)
             if col == 1:
-                return r.direction.capitalize()  # Upload, Download, Copy, Move
+                return direction_text(r.direction)
+
             if col == 2:
                 return human_size(r.bytes_total)
             if col == 3:
-                return f"{shown_fraction(r):.0%}"
+                return "" if r.state == "skipped" else f"{shown_fraction(r):.0%}"
             if col == 4:
                 return f"{human_size(r.speed)}/s" if r.speed and r.state == "running" else ""
             if col == 5:
@@ -262,7 +268,10 @@ class TransferTableModel(ColumnTableModel):
             return "\n".join(lines)
         elif role == Qt.ItemDataRole.TextAlignmentRole and col in (2, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        elif role == FRACTION_ROLE or (role == Qt.ItemDataRole.UserRole and col == self.PROGRESS_COLUMN):
+        elif role == FRACTION_ROLE:
+            # A skipped job moved nothing, and was never going to: no bar (a 0% one read as stuck).
+            return None if r.state == "skipped" else shown_fraction(r)
+        elif role == Qt.ItemDataRole.UserRole and col == self.PROGRESS_COLUMN:
             return shown_fraction(r)
         elif role == SORT_ROLE:
             return self.sort_value(r, col)

@@ -27,7 +27,7 @@ from ...core.units import human_duration, human_size
 from ..column_fit import fit_columns
 from ..resources import icon
 from .controller import Totals, TransferQueue
-from .model import CONFLICT_ADVICE, FRACTION_ROLE, JOB_ID_ROLE
+from .model import CONFLICT_ADVICE, FRACTION_ROLE, JOB_ID_ROLE, direction_text
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -125,9 +125,9 @@ class TransferQueueView(QFrame):
         # Speed and ETA follow the rows shown (as narrow as their headers while nothing runs: they
         # kept ~130 px empty). State stretches; Name keeps its width while the shown states fit beside
         # it, else gives way down to 40% of their room (elided; State's tooltip has its whole text).
-        directions = [str(d).capitalize() for d in Direction]
+        directions = [direction_text(str(d)) for d in Direction]
         widest = max(directions, key=self.table.fontMetrics().horizontalAdvance)
-        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress"}, live=(4, 5),
+        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress"}, live=(4, 5), icons=(1,),
                     squeeze=0, squeeze_min=40, squeeze_share=0.4,
                     stretch_min=self.table.fontMetrics().horizontalAdvance("Failed: the object exists"))
         header = self.table.horizontalHeader()
