@@ -101,7 +101,8 @@ class Lake:
         A column that no file read has (a typo) raises LakeError once the files are read."""
         flt = _filter(filter)
         t = self._template(template)
-        return self._checked(self._dataset(t, fields).scan(columns, flt, cancel=cancel), t, columns, flt)
+        ds = self._dataset(t, fields)
+        return self._checked(t, ds, ds.scan(columns, flt, cancel=cancel), columns, flt, filter, fields)
 
     def read(self, template: str | LayoutTemplate, *, columns: list[str] | None = None, filter: str | None = None,
              to_arrow: bool = False, **fields):
@@ -111,18 +112,13 @@ class Lake:
         LakeReadWarning saying why, as is a read that matches no file; a column no file read has
         (a typo: `clse`, or `volum` in the filter) raises LakeError, as `lakegui-cli query`
         refuses it; `lake.last` holds what the read took."""
-        from .core.lake.checks import pruned_message
         from .core.lake.dataset import collect
-        from .core.lake.select import Selection
 
         flt = _filter(filter)
         t = self._template(template)
         ds = self._dataset(t, fields)
-        batches = list(self._checked(ds.scan(columns, flt), t, columns, flt))
+        batches = list(self._checked(t, ds, ds.scan(columns, flt), columns, flt, filter, fields))
         table, totals = collect(batches, pruned=ds.files_pruned)
-        if none := pruned_message(self.bucket, self.prefix, t, Selection.of(**fields), len(ds.files), filter or "",
-                                  ds.files_pruned):
-            warnings.warn(none, LakeReadWarning, stacklevel=2)   # as a field value that matches no file
         if not table.num_columns:   # nothing read: still the columns asked for, and the fields
             import pyarrow as pa
 
@@ -157,9 +153,12 @@ class Lake:
         return LakeDataset(self._client(), self.bucket, selected.files, field_names=t.field_names,
                            raw=p.raw_listing, verify=p.verify_tls)
 
-    def _checked(self, batches, t: LayoutTemplate, columns, flt):
-        """The batches, passed on as they come; then a LakeError if a column named is in no file read."""
-        from .core.lake.checks import ColumnCheck
+    def _checked(self, t: LayoutTemplate, ds, batches, columns, flt, text: str | None, fields: dict):
+        """The batches, passed on as they come; then a LakeError if a column named is in no file
+        read, or a LakeReadWarning if the filter ruled out every file by its fields (as `query`
+        refuses the one and says no file matches for the other)."""
+        from .core.lake.checks import ColumnCheck, pruned_message
+        from .core.lake.select import Selection
 
         check = ColumnCheck(columns, flt, t.field_names)
         with self._errors():
@@ -168,6 +167,9 @@ class Lake:
                 yield b
         if problem := check.message():
             raise LakeError(problem)
+        if none := pruned_message(self.bucket, self.prefix, t, Selection.of(**fields), len(ds.files), text or "",
+                                  ds.files_pruned):
+            warnings.warn(none, LakeReadWarning, stacklevel=3)   # as a field value that matches no file
 
     @contextlib.contextmanager
     def _errors(self, key: str | None = None):

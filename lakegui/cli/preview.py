@@ -183,7 +183,7 @@ def _parquet(args, source, columns: list[str] | None) -> tuple[dict, list[str]]:
         lines.append("no rows" + ("" if s.row_groups else " (no row groups)"))
         return doc, lines
     rg_rows = p.metadata.row_group(args.row_group).num_rows
-    lines.append(f"first {table.num_rows:,} of {rg_rows:,} rows of row group {args.row_group}:")
+    lines.append(f"first {table.num_rows:,} of {counted(rg_rows, 'row')} of row group {args.row_group}:")
     cells = [[format_value(values[c][r]) for c in range(len(names))] for r in range(table.num_rows)]
     numeric = [all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) or v is None for v in col)
                for col in values]

@@ -92,6 +92,8 @@ def test_the_python_api_warns_where_a_filter_rules_out_every_file(lake):
     with pytest.warns(LakeReadWarning, match="the filter rules out all 2 files selected"):
         df = Lake.connect(bucket="lake").read("daily-ticks", symbol="AAPL", filter="year >= 2030")
     assert df.empty
+    with pytest.warns(LakeReadWarning, match="the filter rules out all 2 files selected"):
+        assert list(Lake.connect(bucket="lake").scan("daily-ticks", symbol="AAPL", filter="year >= 2030")) == []
 
 
 def test_a_reader_that_closes_the_pipe_ends_ls_and_preview_quietly(tmp_path, moto_endpoint):
