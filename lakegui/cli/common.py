@@ -196,11 +196,11 @@ def storage_class(text: str) -> str:
     return text.upper()
 
 
-def failed_line(uri: str, error: str) -> str:
+def failed_line(uri: str, error: str, verb: str = "failed") -> str:
     """'failed URI: ERROR' without the URI said twice when the error starts with it."""
     if error.startswith(uri + " "):
         error = "it" + error[len(uri):]
-    return f"failed {uri}: {error}"
+    return f"{verb} {uri}: {error}"
 
 
 def common_options(p: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from .common import (
     deleted_message,
     error_message,
     fail_usage,
+    failed_line,
     open_cluster,
     open_store,
     quick_exit,
@@ -309,7 +310,7 @@ def _say_left(left: list[dict]) -> None:
     print(f"lakegui-cli: {counted(len(left), 'failed job')} left as they are: retrying cannot help until the "
           "cause is fixed, then run its command again:", file=sys.stderr)
     for j in left[:50]:
-        print(f"  {j['kind']} {j['key']}: {j['error']}", file=sys.stderr)
+        print(f"  {failed_line(j['key'], j['error'], j['kind'])}", file=sys.stderr)
     if len(left) > 50:
         print(f"  … and {len(left) - 50:,} more", file=sys.stderr)
     for kind in ("upload", "download"):  # retrying them would replace what the user was asked about
