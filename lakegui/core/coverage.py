@@ -227,7 +227,8 @@ def to_json(cov: Coverage, m: Matrix) -> dict:
         cells.append({rf: m.rows[i], cf: m.cols[j], "objects": int(m.count[i, j]), "bytes": int(m.bytes[i, j]),
                       "newest": _iso(float(m.newest[i, j]))})
     return {"bucket": cov.bucket, "prefix": cov.listing_prefix, "template": cov.template.name,
-            "rows_field": rf, "cols_field": cf, "rows": m.rows, "cols": m.cols,
+            "rows_field": rf, "cols_field": cf, "rows": m.rows,
+            "cols": [c for c in m.cols if c] if m.cols_field else m.cols,  # not the grid's placeholder [""]
             "objects": len(cov.keys), "bytes": cov.total_bytes, "present": len(cells),
             "cells": cells, "missing": [{rf: r, cf: c} for r, c in m.missing()],
             "unmatched": {"count": len(cov.unmatched),

@@ -48,6 +48,9 @@ def test_coverage_of_an_empty_layout_says_nothing_matched_and_exits_1(lake, caps
     assert out == ""
     assert err.startswith("lakegui-cli: no file matches s3://lake/data/ticks/minute/") and \
         "nothing is under s3://lake/data/ticks/minute/" in err
+    assert main(["coverage", "s3://lake/", "--template", "minute-ticks", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"] == [] and doc["cols"] == [] and doc["present"] == 0   # not "cols": [""]
 
 
 def test_coverage_rows_and_cols_of_one_field_is_a_usage_error(lake, capsys):
