@@ -66,7 +66,7 @@ def coverage(args: argparse.Namespace) -> int:
         print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix)}", file=sys.stderr)
         return EXIT_FAILED
     if cov.prefix != (prefix if not prefix or prefix.endswith("/") else prefix + "/"):  # the layout's own folder
-        print(f"lakegui-cli: s3://{bucket}/{prefix} is the layout {template.name!r}'s own folder "
+        print(f"lakegui-cli: s3://{bucket}/{prefix} is the folder of layout {template.name!r} "
               f"({template.key_template}): reading the layout from s3://{bucket}/{cov.prefix}", file=sys.stderr)
     m = cov.matrix()
     if nothing := cov.nothing_found():

@@ -39,7 +39,8 @@ def test_coverage_of_the_layout_s_own_folder_reads_the_layout(lake, capsys):
     out, err = capsys.readouterr()
     doc = json.loads(out)
     assert doc["prefix"] == "data/ticks/daily/" and doc["rows"] == ["AAPL", "KO"] and doc["present"] == 3
-    assert "is the layout 'daily-ticks''s own folder" in err and "from s3://lake/" in err
+    assert err == ("lakegui-cli: s3://lake/data/ticks/daily/ is the folder of layout 'daily-ticks' "
+                   "(data/ticks/daily/{symbol}/{year}/ticks.parquet): reading the layout from s3://lake/\n")
 
 
 def test_coverage_of_an_empty_layout_says_nothing_matched_and_exits_1(lake, capsys):
