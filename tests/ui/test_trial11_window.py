@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
 from lakegui.ui.query.models import cells_query
 
 from .test_coverage import index_of, open_coverage
-from .test_new_user_stumbles import bare_queue  # noqa: F401  a fixture
 
 
 def select_cells(view, *cells) -> None:
@@ -142,6 +142,16 @@ def test_the_browser_filter_is_cleared_in_another_folder_and_by_esc(qtbot, windo
     assert b.filter_edit.text() == "" and len(names(b)) == 3
 
 
+@pytest.fixture
+def bare_queue(qloop):
+    """A window's queue with no connection and nothing running: rows are put in its model."""
+    from lakegui.ui.queue.controller import TransferQueue
+
+    q = TransferQueue()
+    yield q
+    q.shutdown()
+
+
 def test_queue_direction_fits_beside_its_icon_and_a_skipped_job_has_no_bar(qtbot, bare_queue):
     """A13: the Direction column read "Mak…ket" for Make bucket; skipped jobs showed a 0% bar."""
     from lakegui.core.transfers.service import JobRow
@@ -162,3 +172,43 @@ def test_queue_direction_fits_beside_its_icon_and_a_skipped_job_has_no_bar(qtbot
     assert table.horizontalHeader().sectionSize(1) >= text_and_icon + 8
     assert model.index(1, 3).data(FRACTION_ROLE) is None and model.index(1, 3).data() == ""
     assert model.index(0, 3).data(FRACTION_ROLE) == 1.0
+
+
+def test_a_missing_bucket_is_said_once_with_versions_shown(qtbot, window, demo_connection):
+    """A13: a wrong bucket showed the same error four times, the notice bar leading with
+    "Versions of s3://nosuchbkt/ could not be listed"."""
+    from .test_reorganise import connected
+
+    b = connected(qtbot, window, demo_connection)
+    v = b.versions
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):
+        v.toggle_action.setChecked(True)
+    said = []
+    v.failed.connect(said.append)
+    with qtbot.waitSignal(b.listing_failed, timeout=10000):
+        b.switch_bucket("nosuchbkt-s11")
+    qtbot.waitUntil(lambda: not v.loading, timeout=10000)
+    assert b.state_label.text() == "Bucket 'nosuchbkt-s11' does not exist at this endpoint."
+    assert said == [] and not window.notice.text()
+    assert "does not exist" not in v.pane.title.text()
+
+
+def test_a_version_listing_that_alone_fails_is_still_said(qtbot, window, demo_connection, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from lakegui.core import versions as core_versions
+
+    from .test_reorganise import connected
+
+    b = connected(qtbot, window, demo_connection)
+    v = b.versions
+
+    def refused(self):
+        raise ClientError({"Error": {"Code": "NotImplemented", "Message": "no versions here"},
+                           "ResponseMetadata": {"HTTPStatusCode": 501}}, "ListObjectVersions")
+
+    monkeypatch.setattr(core_versions.VersionLister, "next_page", refused)
+    with qtbot.waitSignal(v.failed, timeout=10000) as blocker:
+        v.toggle_action.setChecked(True)
+    assert blocker.args[0].startswith(f"Versions of s3://{b.bucket}/ could not be listed: ")
+    assert v.pane.title.text().startswith("Versions could not be listed: ")

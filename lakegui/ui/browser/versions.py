@@ -124,6 +124,8 @@ class BrowserVersions(QObject):
         self._tasks: set[asyncio.Task] = set()
         self._generation = 0
         self._plain_done = self._versions_done = False
+        self._versions_error = ""  # the version listing's failure, said once the plain listing's end is known
+        self._versions_where = ""
         self._folders: list[str] = []  # folders the version listing named, not yet known to be live
         self._select_after = ""  # a key or folder to select once listed again (after an action)
         # (title, text, yes-button text) -> bool or a future of one; replaceable in tests.
@@ -154,7 +156,7 @@ class BrowserVersions(QObject):
 
         browser.listing_started.connect(self._on_listing_started)
         browser.listing_finished.connect(self._on_listing_finished)
-        browser.listing_failed.connect(lambda *_: self._slot.cancel())
+        browser.listing_failed.connect(self._on_listing_failed)
         browser.location_changed.connect(self._on_location_changed)
         # F5 reads the state again: another tool (lakegui-cli versioning) may have changed it.
         browser.refresh_action.triggered.connect(self.read_state)
@@ -194,15 +196,24 @@ class BrowserVersions(QObject):
         self._generation += 1
         self._slot.cancel()
         self._plain_done = self._versions_done = False
+        self._versions_error = ""
         self._folders = []
         self.index.reset(prefix)
         if self.enabled:
             self.pane.show_nothing("Listing versions…")
             self._slot.start(self._list(prefix, self._generation))
 
+    def _on_listing_failed(self, prefix: str, _message: str) -> None:
+        self._slot.cancel()
+        if self._versions_error and prefix == self.index.prefix:
+            # The plain listing failed too (a missing bucket, no access): the browser says why, once.
+            self._versions_error = ""
+            self.pane.show_nothing("No versions to show: the folder could not be listed (the reason is under it).")
+
     def _on_listing_finished(self, prefix: str, _rows: int) -> None:
         if prefix == self.index.prefix:
             self._plain_done = True
+            self._say_versions_error()
             self._add_deleted_folders()
             self._select_pending()
             self._finish()
@@ -250,12 +261,22 @@ class BrowserVersions(QObject):
         except Exception as exc:
             if self._current(generation):
                 info = classify(exc, bucket=bucket, key=prefix, endpoint=connection.profile.endpoint_url or None)
-                self.pane.show_nothing(f"Versions could not be listed: {info.message}")
-                self.failed.emit(f"Versions of s3://{bucket}/{prefix} could not be listed: {info.message}")
+                self.pane.show_nothing("Listing versions…")
+                self._versions_error, self._versions_where = info.message, f"s3://{bucket}/{prefix}"
+                self._say_versions_error()
             return
         self._show_selected(listed=True)
         self._versions_done = True
         self._finish()
+
+    def _say_versions_error(self) -> None:
+        """A failed version listing is news only beside a plain listing that worked (a server
+        without versions, a right to list but not to list versions); when the plain listing fails
+        as well, its message is the one said (a wrong bucket said it four times)."""
+        if self._versions_error and self._plain_done:
+            message, self._versions_error = self._versions_error, ""
+            self.pane.show_nothing(f"Versions could not be listed: {message}")
+            self.failed.emit(f"Versions of {self._versions_where} could not be listed: {message}")
 
     def _add_deleted_folders(self) -> None:
         """Folders the version listing named that the finished plain listing did not: deleted ones."""
