@@ -20,6 +20,7 @@ from .common import (
     error_message,
     fail,
     fail_usage,
+    failed_line,
     open_cluster,
     open_store,
     print_json,
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     from ..core.transfers.jobs import BACKFILL  # here, not at start: --version must not pay for it
     from ..core.transfers.localpaths import Skipped
     from ..core.transfers.store import uploaded_records
+    from ..core.units import counted
 
     try:
         bucket, prefix = parse_s3_uri(uri)
@@ -125,8 +127,8 @@ def run(args: argparse.Namespace, local_dir: Path, uri: str) -> int:
     jobs = backfill_jobs(plan, skip_existing=args.skip_existing, overwrite=args.overwrite,
                          allow_schema_drift=args.allow_schema_drift)
     if not jobs:
-        print(f"lakegui-cli: nothing to backfill: {len(invalid):,} files under {local_dir} are invalid "
-              "and none are valid", file=sys.stderr)
+        print(f"lakegui-cli: nothing to backfill: {counted(len(invalid), 'file')} under {local_dir} "
+              f"{'is' if len(invalid) == 1 else 'are'} invalid and none is valid", file=sys.stderr)
         for item in invalid[:50]:
             print(f"invalid {item.relative}: {item.reason}", file=sys.stderr)
         return EXIT_FAILED
@@ -261,6 +263,7 @@ def rollback(args: argparse.Namespace, name: str) -> int:
     """`backfill rollback NAME|BATCH`: undo a backfill on a versioned bucket (core/rollback.py)."""
     from ..core.connection import Connection, ConnectionProfile
     from ..core.rollback import RollbackImpossible, plan_rollback, record_rollback, run_rollback, when
+    from ..core.units import counted
 
     store, problem = open_store(args)
     if store is None:
@@ -309,10 +312,11 @@ def rollback(args: argparse.Namespace, name: str) -> int:
         for k in plan.unknown:
             print(f"left alone s3://{bucket}/{k}: no version id was recorded for its upload", file=sys.stderr)
         for e in plan.errors:
-            print(f"failed s3://{bucket}/{e['key']}: {e['error']}", file=sys.stderr)
+            print(failed_line(f"s3://{bucket}/{e['key']}", e['error']), file=sys.stderr)
         already = (f"; {len(plan.already):,} already rolled back on {when(plan.rolled_back_at)}, nothing to do "
                    "for them") if plan.already else ""
-        print(f"{batch.name} (batch {batch.id}): {len(plan.remove):,} created objects and {len(plan.restore):,} "
-              f"replaced ones {verb} rolled back; {len(plan.changed) + len(plan.unknown):,} left alone{already}"
+        print(f"{batch.name} (batch {batch.id}): {counted(len(plan.remove), 'created object')} and "
+              f"{counted(len(plan.restore), 'replaced one')} {verb} rolled back; "
+              f"{len(plan.changed) + len(plan.unknown):,} left alone{already}"
               + (" (dry run)" if args.dry_run else ""))
     return EXIT_FAILED if plan.errors else EXIT_OK

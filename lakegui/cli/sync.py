@@ -18,6 +18,7 @@ from .common import (
     error_message,
     fail,
     fail_usage,
+    failed_line,
     open_store,
     print_failures,
     print_json,
@@ -286,7 +287,7 @@ def _report(args, cmp, plan, direction: str, *, done=0, deleted=0, failed=0, mov
     if args.json:
         print_json(_summary(cmp, plan, uploaded=up, downloaded=down, deleted=deleted, failed=failed, moved=moved,
                             seconds=seconds))
-    print_failures([f"failed {where}: {error}" for where, error in failures], "lakegui-cli: ")  # --json or not
+    print_failures([failed_line(where, error) for where, error in failures], "lakegui-cli: ")  # --json or not
     _print_problems(plan)
     if not args.json:
         c = cmp.counts()

@@ -176,7 +176,7 @@ def test_sync_plan_both_directions_and_the_delete_cap(s3b, tmp_path):
         ("delete", str(tmp_path / "new.csv"), "only-local")]
     assert jobs_for(down)[1].etag == s3b.head_object(Bucket=B, Key="d/gone.csv")["ETag"].strip('"')
     check_delete_cap(down, 1)
-    with pytest.raises(DeleteCapExceeded, match="would delete 1 local files, more than --max-delete 0"):
+    with pytest.raises(DeleteCapExceeded, match="would delete 1 local file, more than --max-delete 0"):
         check_delete_cap(down, 0)
     check_delete_cap(down, 0, accept_any=True)
     assert plan_sync(cmp, UPLOAD).deletes == []

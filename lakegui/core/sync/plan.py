@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..units import counted
 from .compare import DIFFER, ONLY_LOCAL, ONLY_REMOTE, Comparison, Problem
 from .records import Record, Stat
 
@@ -64,7 +65,7 @@ class DeleteCapExceeded(Exception):
 
     def __init__(self, count: int, cap: int, where: str):
         self.count, self.cap = count, cap
-        super().__init__(f"the sync would delete {count:,} {where}, more than --max-delete {cap:,}; "
+        super().__init__(f"the sync would delete {counted(count, where)}, more than --max-delete {cap:,}; "
                          f"nothing was changed. Raise the cap (--max-delete {count}) or accept any "
                          "count (--yes)")
 
@@ -119,7 +120,7 @@ def check_delete_cap(plan: SyncPlan, max_delete: int = DEFAULT_MAX_DELETE, *, ac
     """Raise DeleteCapExceeded when the plan deletes more than `max_delete` (unless `accept_any`)."""
     n = len(plan.deletes)
     if n > max_delete and not accept_any:
-        where = "objects" if plan.direction == UPLOAD else "local files"
+        where = "object" if plan.direction == UPLOAD else "local file"
         raise DeleteCapExceeded(n, max_delete, where)
 
 
