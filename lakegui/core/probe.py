@@ -17,7 +17,7 @@ def probe(connection: Connection) -> str:
         try:
             client.head_bucket(Bucket=connection.bucket)
         except Exception as exc:
-            raise denied_reason(client, connection.bucket, exc) from None
+            raise head_reason(client, connection.bucket, exc) from None
         return f"Connected: bucket {connection.bucket} answers at {where}."
     names = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
     shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
@@ -25,14 +25,15 @@ def probe(connection: Connection) -> str:
         (f" ({shown})." if names else ".")
 
 
-def denied_reason(client, bucket: str, exc: BaseException) -> BaseException:
-    """What a HEAD's bare 403 stood for: a HEAD answer has no body, so a wrong secret key, an
-    unknown access key and a missing permission all read "Forbidden". A one-key listing's answer
-    names the cause (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied), as the CLI's and the
+def head_reason(client, bucket: str, exc: BaseException) -> BaseException:
+    """What a HEAD's bare 403 or 404 stood for: a HEAD answer has no body, so a wrong secret key,
+    an unknown access key and a missing permission all read "Forbidden", and a missing bucket
+    "Not Found" (which reads as a missing object). A one-key listing's answer names the cause
+    (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied, NoSuchBucket), as the CLI's and the
     browser's listings see it; its error is returned for core.errors.classify, else `exc`."""
     from botocore.exceptions import ClientError
 
-    if not isinstance(exc, ClientError) or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 403:
+    if not isinstance(exc, ClientError) or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") not in (403, 404):
         return exc
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)

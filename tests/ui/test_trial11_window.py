@@ -212,3 +212,35 @@ def test_a_version_listing_that_alone_fails_is_still_said(qtbot, window, demo_co
         v.toggle_action.setChecked(True)
     assert blocker.args[0].startswith(f"Versions of s3://{b.bucket}/ could not be listed: ")
     assert v.pane.title.text().startswith("Versions could not be listed: ")
+
+
+def test_the_keychain_note_is_shown_whole(qtbot, io_executor, no_keyring):
+    """B9: with no keychain the note was cut off mid-line ("… (keyring found no backend…")."""
+    from lakegui.core.connection import ConnectionProfile
+    from lakegui.ui.dialogs.connection import KEYCHAIN_ROUTE, ConnectionDialog
+
+    d = ConnectionDialog([ConnectionProfile(name="minio", endpoint_url="http://127.0.0.1:9000")], executor=io_executor)
+    qtbot.addWidget(d)
+    d.show()
+    d.route_combo.setCurrentText(KEYCHAIN_ROUTE)
+    note = d.keychain_note
+    qtbot.waitUntil(lambda: note.isVisible() and note.height() >= note.heightForWidth(note.width()), timeout=3000)
+    assert "No keychain is available" in note.text() and note.heightForWidth(note.width()) > 2 * note.fontMetrics().height()
+
+
+def test_an_edit_takes_a_stale_test_result_away(qtbot, io_executor, memory_keyring, moto_endpoint):
+    """B14: a test's answer stayed after the fields it was about were edited."""
+    from lakegui.core.connection import ConnectionProfile
+    from lakegui.ui.dialogs.connection import ConnectionDialog
+
+    d = ConnectionDialog([ConnectionProfile(name="moto", endpoint_url=moto_endpoint, bucket="no-such-bucket-s11",
+                                            addressing_style="path")], executor=io_executor)
+    qtbot.addWidget(d)
+    d.show()
+    with qtbot.waitSignal(d.tested, timeout=10000) as blocker:
+        d.test_button.click()
+    # the listing's words for a missing bucket, as the CLI's (a HEAD's 404 read "was not found: … renamed")
+    assert blocker.args == [False, "Bucket 'no-such-bucket-s11' does not exist at this endpoint."]
+    assert d.test_label.text() == blocker.args[1]
+    qtbot.keyClicks(d.bucket_edit, "x")
+    assert d.test_label.text() == "" and d.test_button.isEnabled()

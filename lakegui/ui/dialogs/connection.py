@@ -140,9 +140,12 @@ class ConnectionDialog(QDialog):
         for label, widget in (("&Name", self.name_edit), ("&Endpoint URL", self.endpoint_edit),
                               ("&Region", self.region_edit), ("&Credentials", self.route_combo),
                               ("AWS &profile", self.profile_combo), ("Access &key", self.access_key_edit),
-                              ("&Secret key", self.secret_key_edit), ("", self.keychain_note),
+                              ("&Secret key", self.secret_key_edit), ("", None),
                               ("", self.use_aws_button),
                               ("&Bucket", self.bucket_edit), ("&Addressing", self.style_combo)):
+            if widget is None:  # the keychain note spans the form: beside the labels it was cut off mid-line
+                form.addRow(self.keychain_note)
+                continue
             if label:
                 widget.setAccessibleName(label.replace("&", ""))
             form.addRow(label, widget)
@@ -191,6 +194,14 @@ class ConnectionDialog(QDialog):
 
         for edit in (self.access_key_edit, self.secret_key_edit):
             edit.textEdited.connect(self._refresh_keychain_note)
+        # A test's answer is about the fields as they were: an edit takes it away (and one in flight).
+        for edit in (self.name_edit, self.endpoint_edit, self.region_edit, self.access_key_edit,
+                     self.secret_key_edit, self.bucket_edit):
+            edit.textEdited.connect(self._forget_test)
+        for combo in (self.route_combo, self.style_combo):
+            combo.activated.connect(self._forget_test)
+        self.profile_combo.currentTextChanged.connect(self._forget_test)
+        self.verify_check.clicked.connect(self._forget_test)
         self.route_combo.currentTextChanged.connect(self._on_route_changed)
         self.profile_combo.currentTextChanged.connect(self._refresh_endpoint_placeholder)
         self.name_edit.textEdited.connect(self._on_name_edited)
@@ -359,6 +370,7 @@ class ConnectionDialog(QDialog):
         if self.keychain_problem:
             self.keychain_note.setStyleSheet(ERROR_STYLE)
             self.keychain_note.setText(self.keychain_problem)
+            self._fit_height()
             return
         self.keychain_note.setStyleSheet("")
         ref = self._entries[self._row].profile.keychain if self._row >= 0 else ""
@@ -370,7 +382,27 @@ class ConnectionDialog(QDialog):
                                        f"{keychain.ref_for(self.name_edit.text().strip() or 'NAME')}), "
                                        "never in lakegui's settings.")
 
+    def _fit_height(self) -> None:
+        """Grow to show a wrapped note in full: a dialog does not follow its labels' height for
+        its width by itself, and the keychain note was cut off mid-line."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        need = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else \
+            layout.totalSizeHint().height()
+        if need > self.height():
+            self.resize(self.width(), need)
+
     # testing
+
+    def _forget_test(self, *_) -> None:
+        if self._loading or not (self.test_label.text() or not self.test_button.isEnabled()):
+            return
+        self._test_number += 1  # an answer still on its way is for the old fields
+        self.test_button.setEnabled(True)
+        self.test_label.clear()
+        self.test_label.setStyleSheet("")
 
     def test_profile(self) -> None:
         """Probe the selected profile off the UI thread; the result shows beside the button."""
@@ -412,6 +444,7 @@ class ConnectionDialog(QDialog):
         self.test_button.setEnabled(True)
         self.test_label.setStyleSheet("" if ok else ERROR_STYLE)
         self.test_label.setText(message)
+        self._fit_height()
         self.tested.emit(ok, message)
 
     # closing
