@@ -44,6 +44,7 @@ def add_parser(sub) -> None:
 def coverage(args: argparse.Namespace) -> int:
     from ..core.coverage import compute_coverage, to_csv, to_json
     from ..core.gcpause import gc_paused
+    from ..core.lake.checks import root_note
     from ..core.listing import parse_s3_uri
     from ..core.units import counted
 
@@ -65,9 +66,8 @@ def coverage(args: argparse.Namespace) -> int:
     except Exception as exc:
         print(f"lakegui-cli: {error_message(exc, bucket=bucket, key=prefix)}", file=sys.stderr)
         return EXIT_FAILED
-    if cov.prefix != (prefix if not prefix or prefix.endswith("/") else prefix + "/"):  # the layout's own folder
-        print(f"lakegui-cli: s3://{bucket}/{prefix} is the folder of layout {template.name!r} "
-              f"({template.key_template}): reading the layout from s3://{bucket}/{cov.prefix}", file=sys.stderr)
+    if note := root_note(bucket, prefix, template):  # the layout's own folder was given
+        print(f"lakegui-cli: {note}", file=sys.stderr)
     m = cov.matrix()
     if nothing := cov.nothing_found():
         if args.json:

@@ -78,6 +78,10 @@ def query(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    from ..core.lake.checks import root_note
+
+    if note := root_note(bucket, prefix, template):  # the layout's own folder was given: read from its root
+        print(f"lakegui-cli: {note}", file=sys.stderr)
     return run(args, conn, bucket, prefix, template, selection, columns, flt, out_kind)
 
 

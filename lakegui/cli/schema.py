@@ -54,6 +54,10 @@ def schema(args: argparse.Namespace) -> int:
     conn, problem = connection_for(args, bucket)
     if conn is None:
         return fail_usage(problem)
+    from ..core.lake.checks import root_note
+
+    if note := root_note(bucket, prefix, template):  # the layout's own folder was given: read from its root
+        print(f"lakegui-cli: {note}", file=sys.stderr)
     from ..core.errors import classify
     from ..core.lake.checks import no_files_message
     from ..core.lake.schema import scan_schemas

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from .lake.select import layout_root
 from .layouts import LayoutTemplate, LocalPattern, validate_field
 from .listing import PrefixLister
 
@@ -50,18 +51,6 @@ class Matrix:
 
 def _sort_values(values) -> list[str]:
     return sorted(values, key=lambda v: (0, int(v), v) if v.isdigit() else (1, 0, v))
-
-
-def layout_root(prefix: str, template: LayoutTemplate) -> str:
-    """Where the layout's keys start, from the prefix a user gave: a prefix ending in the layout's
-    own literal folders (`data/ticks/daily/` for daily-ticks, the folder one browses to) names
-    that folder, not a lake nested inside it, so those folders are taken off. Else the prefix
-    itself, with its '/'."""
-    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-    static = template.static_prefix
-    if static and prefix.endswith(static) and (len(prefix) == len(static) or prefix[-len(static) - 1] == "/"):
-        return prefix[: -len(static)]
-    return prefix
 
 
 class Coverage:

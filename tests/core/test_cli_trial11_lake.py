@@ -146,3 +146,16 @@ def test_query_out_is_checked_before_the_lake_is_read(lake, capsys, tmp_path):
 def test_schema_of_a_json_layout_is_a_usage_error(lake, capsys):
     assert main(["schema", "s3://lake/", "--template", "fundamentals"]) == 2
     assert "holds JSON files, not Parquet" in capsys.readouterr().err
+
+
+def test_query_schema_and_the_api_read_the_layout_from_its_own_folder_too(lake, capsys):
+    note = ("lakegui-cli: s3://lake/data/ticks/daily/ is the folder of layout 'daily-ticks' "
+            "(data/ticks/daily/{symbol}/{year}/ticks.parquet): reading the layout from s3://lake/\n")
+    assert main(["query", "s3://lake/data/ticks/daily/", "--template", "daily-ticks", "--where", "symbol=KO"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(note) and "2 rows · 1 file" in err and "KO" in out
+    assert main(["schema", "s3://lake/data/ticks/daily", "--template", "daily-ticks"]) == 0
+    assert capsys.readouterr().err.startswith(note)  # the same note, the "/" added
+    from lakegui import Lake
+
+    assert len(Lake.connect(bucket="lake", prefix="data/ticks/daily").read("daily-ticks", symbol="KO")) == 2

@@ -30,6 +30,19 @@ def no_files_message(bucket: str, prefix: str, template, selection, selected) ->
     return f"no file matches {wanted}: {found}" + (f" ({'; '.join(hints)})" if hints else "")
 
 
+def root_note(bucket: str, prefix: str, template) -> str:
+    """'' when `prefix` is where the layout starts; else the line saying that the layout's own
+    folder was given and the layout is read from the root above it (select.layout_root)."""
+    from .select import layout_root
+
+    given = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    root = layout_root(given, template)
+    if root == given:
+        return ""
+    return (f"s3://{bucket}/{given} is the folder of layout {template.name!r} ({template.key_template}): "
+            f"reading the layout from s3://{bucket}/{root}")
+
+
 def pruned_message(bucket: str, prefix: str, template, selection, selected: int, filter_text: str,
                    pruned: int) -> str:
     """'' unless the filter, by the fields in the keys alone, ruled out every one of the
@@ -46,8 +59,9 @@ def pruned_message(bucket: str, prefix: str, template, selection, selected: int,
 
 
 def _wanted(bucket: str, prefix: str, template, selection) -> str:
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"  # as select_files reads it
+    from .select import layout_root
+
+    prefix = layout_root(prefix, template)  # as select_files reads it
     wanted = f"s3://{bucket}/{prefix}{template.key_template} (layout {template.name!r})"
     return wanted + (f" with {selection.describe()}" if selection.choices else "")
 

@@ -179,6 +179,18 @@ class Selected:
     values: dict[str, set[str]] = field(default_factory=dict)  # field -> values asked for, of keys not selected
 
 
+def layout_root(prefix: str, template: LayoutTemplate) -> str:
+    """Where the layout's keys start, from the prefix a user gave: a prefix ending in the layout's
+    own literal folders (`data/ticks/daily/` for daily-ticks, the folder one browses to) names
+    that folder, not a lake nested inside it, so those folders are taken off (coverage, query,
+    schema and the Python API read it so). Else the prefix itself, with its '/'."""
+    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    static = template.static_prefix
+    if static and prefix.endswith(static) and (len(prefix) == len(static) or prefix[-len(static) - 1] == "/"):
+        return prefix[: -len(static)]
+    return prefix
+
+
 def listing_prefixes(template: LayoutTemplate, selection: Selection, prefix: str = "") -> list[str]:
     """The narrowest prefixes holding every selected key: the template's literal text, through
     the leading fields that the selection gives a few values each (one prefix per combination, at
@@ -209,8 +221,7 @@ def select_files(client, bucket: str, template: LayoutTemplate, selection: Selec
     value, run concurrently: a listing's cost grows with what it walks; on a filer-backed server
     such as SeaweedFS, 2,000 keys in 400 folders took 0.4 s against 20 ms for three symbols')."""
     selection.check(template)
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
+    prefix = layout_root(prefix, template)
     pattern = LocalPattern(template.key_template)
     prefixes = listing_prefixes(template, selection, prefix)
 
