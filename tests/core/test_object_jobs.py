@@ -143,3 +143,28 @@ def test_the_queue_stores_and_shows_the_new_kinds(tmp_path):
     finally:
         store.close()
 
+
+
+def test_a_planned_delete_leaves_alone_what_was_written_after_it_was_planned(s3):
+    """A sync's delete job can wait in the queue for hours: it deleted an object rewritten from elsewhere
+    meanwhile (a new user's finding; gone for good without versions). Checked by HEADs (a few keys) and
+    by one listing (more than HEADS_AT_MOST keys)."""
+    from lakegui.core.transfers.object_jobs import CHANGED_SINCE_PLANNED, HEADS_AT_MOST
+
+    s3.create_bucket(Bucket="plan")
+    for n in (3, HEADS_AT_MOST + 5):
+        keys = [f"n{n}/k{i:03d}" for i in range(n)]
+        etags = {k: s3.put_object(Bucket="plan", Key=k, Body=k.encode())["ETag"] for k in keys}
+        job = job_of(delete_jobs("plan", keys, {k: 1 for k in keys}, etags=etags)[0])
+        s3.put_object(Bucket="plan", Key=keys[1], Body=b"written after the plan")  # changed
+        s3.delete_object(Bucket="plan", Key=keys[2])  # already gone: what the plan wanted
+        saved = []
+        outcome = ClientEngine(s3).run(job, JobControl(), Progress(), on_resume=saved.append)
+        left = [o["Key"] for o in s3.list_objects_v2(Bucket="plan", Prefix=f"n{n}/").get("Contents", [])]
+        assert left == [keys[1]], n
+        assert s3.get_object(Bucket="plan", Key=keys[1])["Body"].read() == b"written after the plan"
+        assert outcome.state is JobState.FAILED and outcome.permanent, n
+        assert f"{keys[1]}: {CHANGED_SINCE_PLANNED}" in outcome.error
+        assert saved[-1]["failures"] == [[keys[1], CHANGED_SINCE_PLANNED]]
+    plain = job_of(delete_jobs("plan", ["n3/k001"])[0])  # rm: no ETags, no check
+    assert ClientEngine(s3).run(plain, JobControl(), Progress()).state is JobState.DONE

@@ -177,10 +177,18 @@ def records_after(plan: SyncPlan, done: list[Job]) -> list[Record]:
 
 def delete_jobs_for(plan: SyncPlan) -> list[NewJob]:
     """Queue jobs for an upload sync's deletes (DeleteObjects, 1,000 keys a job), so a sync killed
-    while deleting is finished by `queue resume`. Queue them only once every copy succeeded."""
+    while deleting is finished by `queue resume`. Queue them only once every copy succeeded.
+    Only upload syncs delete objects (a download sync deletes local files, not through jobs)."""
     from ..transfers.object_jobs import delete_jobs
 
-    return delete_jobs(plan.comparison.bucket, [a.key for a in plan.deletes], {a.key: a.size for a in plan.deletes})
+    cmp = plan.comparison
+    etags = {}
+    for a in plan.deletes:
+        e = cmp.entry(a.key[len(cmp.prefix):])
+        etags[a.key] = e.remote.etag if e is not None and e.remote is not None else ""
+    # With the ETags compared, each job deletes only what is still as compared when it runs.
+    return delete_jobs(cmp.bucket, [a.key for a in plan.deletes], {a.key: a.size for a in plan.deletes},
+                       etags=etags)
 
 
 def delete_remote(client, bucket: str, keys: list[str]) -> tuple[list[str], list[tuple[str, str]]]:

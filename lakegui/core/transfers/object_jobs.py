@@ -9,6 +9,11 @@ Keys that come back in the response's Errors are recorded in the job's `resume` 
 keys still to delete, "failures": [[key, error], ...]}), so a retry asks only for those and
 the CLI reports each key's reason; a transient code there (SlowDown, InternalError) retries
 with the engine's backoff, any other fails the job with every key's reason in its error.
+
+A sync's or a Mirror's delete job also holds the ETag each key had when it was compared: a job
+can wait in the queue for hours (a paused queue, a killed run finished by `queue resume`), and
+an object written from elsewhere meanwhile must not be deleted by a plan that never saw it. So
+such a job asks for its keys again just before it deletes, and leaves the changed ones alone.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, 
 from .store import NewJob
 
 BATCH = 1000  # S3's limit per DeleteObjects request
-KEYS, SIZES = "Keys", "Sizes"  # a delete job's extra: JSON lists, in the same order
+KEYS, SIZES, ETAGS = "Keys", "Sizes", "ETags"  # a delete job's extra: JSON lists, in the same order
+CHANGED_SINCE_PLANNED = "changed since the delete was planned; left alone"
+HEADS_AT_MOST = 20  # keys asked for by a HEAD each; more are looked for in one listing
 SHOWN_FAILURES = 5  # keys named in a delete job's error (all of them are in its resume)
 
 
@@ -33,9 +40,10 @@ def _folder(keys: list[str]) -> str:
 
 
 def delete_jobs(bucket: str, keys: Iterable[str], sizes: dict[str, int] | None = None, *,
-                batch: int = BATCH) -> list[NewJob]:
+                batch: int = BATCH, etags: dict[str, str] | None = None) -> list[NewJob]:
     """Jobs deleting `keys` from `bucket`, `batch` keys (at most 1,000) a job. `sizes` gives each
-    key's listed size (the bytes a job frees, shown as its size)."""
+    key's listed size (the bytes a job frees, shown as its size); `etags`, each key's ETag as
+    planned: the job then deletes only the keys that still have it."""
     keys, sizes = list(keys), sizes or {}
     batch = max(1, min(batch, BATCH))
     jobs = []
@@ -43,9 +51,11 @@ def delete_jobs(bucket: str, keys: Iterable[str], sizes: dict[str, int] | None =
         chunk = keys[i:i + batch]
         chunk_sizes = [int(sizes.get(k, 0)) for k in chunk]
         what = chunk[0] if len(chunk) == 1 else f"{len(chunk):,} keys, {chunk[0]} … {chunk[-1]}"
+        extra = {KEYS: json.dumps(chunk), SIZES: json.dumps(chunk_sizes)}
+        if etags is not None:
+            extra[ETAGS] = json.dumps([etags.get(k, "").strip('"') for k in chunk])
         jobs.append(NewJob(Direction.DELETE, bucket, _folder(chunk), what, size=sum(chunk_sizes),
-                           policy=OverwritePolicy.OVERWRITE,
-                           extra={KEYS: json.dumps(chunk), SIZES: json.dumps(chunk_sizes)}))
+                           policy=OverwritePolicy.OVERWRITE, extra=extra))
     return jobs
 
 
@@ -209,6 +219,44 @@ def delete_objects(engine: EngineBase, bucket: str, keys: list[str]) -> list[tup
     return errors
 
 
+def etags_now(client, bucket: str, keys: list[str]) -> dict[str, str | None]:
+    """{key: its ETag now, or None when it is gone}: a HEAD each for a few keys, else one listing
+    from just before the first key to the last (a delete job's keys share a folder)."""
+    if len(keys) <= HEADS_AT_MOST:
+        out: dict[str, str | None] = {}
+        for key in keys:
+            try:
+                out[key] = str(client.head_object(Bucket=bucket, Key=key).get("ETag", "")).strip('"')
+            except Exception as exc:
+                from ..errors import NOT_FOUND_CODES
+
+                if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) not in NOT_FOUND_CODES:
+                    raise
+                out[key] = None
+        return out
+    first, last = min(keys), max(keys)
+    wanted, found = set(keys), {}
+    kwargs = {"Bucket": bucket, "Prefix": _folder(keys)}
+    if first[:-1]:
+        kwargs["StartAfter"] = first[:-1]  # before `first`: a listing starts after this key
+    for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+        for o in page.get("Contents", ()):
+            if o["Key"] in wanted:
+                found[o["Key"]] = str(o.get("ETag", "")).strip('"')
+        contents = page.get("Contents") or ()
+        if contents and contents[-1]["Key"] >= last:
+            break
+    return {k: found.get(k) for k in keys}
+
+
+def _changed_since_planned(engine: EngineBase, job: Job, left: list[str]) -> set[str]:
+    """The keys of `left` that no longer have the ETag the delete was planned on (gone ones are
+    not: deleting them is what was planned)."""
+    planned = dict(zip(json.loads(job.extra.get(KEYS, "[]")), json.loads(job.extra.get(ETAGS, "[]"))))
+    now = etags_now(engine.client, job.bucket, left)
+    return {k for k in left if now.get(k) is not None and planned.get(k) and now[k] != planned[k]}
+
+
 def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progress) -> Outcome:
     pairs = delete_keys(job)
     sizes = dict(pairs)
@@ -216,10 +264,14 @@ def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progres
     total = sum(sizes.values())
     progress.reset(total)
     progress.add(total - sum(sizes.get(k, 0) for k in left))
-    if left:
+    changed = _changed_since_planned(engine, job, left) if left and ETAGS in job.extra else set()
+    if changed:
+        left = [k for k in left if k not in changed]
+    if left or changed:
         if control.stopped:
             raise JobError("stopped", permanent=False)
-        errors = delete_objects(engine, job.bucket, left)
+        errors = delete_objects(engine, job.bucket, left) if left else []
+        errors += [(k, "", CHANGED_SINCE_PLANNED) for k in sorted(changed)]
         failed = {k for k, _, _ in errors}
         progress.add(sum(sizes.get(k, 0) for k in left if k not in failed))
         if errors:
