@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -136,7 +137,13 @@ class MainWindow(QMainWindow):
         self.versioning_label.setToolTip("Whether the bucket keeps versions: Edit › Enable/Suspend bucket "
                                          "versioning…; View › Show versions shows them")
         self.versioning_label.hide()
+        # Between the two: without it they read as one ("Versioning: off default: http://…").
+        self.versioning_separator = QFrame(self)
+        self.versioning_separator.setFrameShape(QFrame.Shape.VLine)
+        self.versioning_separator.setFrameShadow(QFrame.Shadow.Sunken)
+        self.versioning_separator.hide()
         self.statusBar().addPermanentWidget(self.versioning_label)
+        self.statusBar().addPermanentWidget(self.versioning_separator)
         self.statusBar().addPermanentWidget(self.connection_label)
 
         self._build_menus()
@@ -586,6 +593,7 @@ class MainWindow(QMainWindow):
 
         self.versioning_label.setText(STATE_TEXT.get(state, ""))
         self.versioning_label.setVisible(state in STATE_TEXT)
+        self.versioning_separator.setVisible(state in STATE_TEXT)
 
     def _on_transfer_actions_enqueued(self, batch: int, jobs: int) -> None:
         log.info("Queued %s (batch %d)", counted(jobs, "transfer"), batch)

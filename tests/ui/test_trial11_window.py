@@ -244,3 +244,36 @@ def test_an_edit_takes_a_stale_test_result_away(qtbot, io_executor, memory_keyri
     assert d.test_label.text() == blocker.args[1]
     qtbot.keyClicks(d.bucket_edit, "x")
     assert d.test_label.text() == "" and d.test_button.isEnabled()
+
+
+def test_the_status_bar_separates_versioning_from_the_connection(qtbot, window, demo_connection):
+    """B14: "Versioning: off default: http://…" read as one."""
+    from .test_reorganise import connected
+
+    connected(qtbot, window, demo_connection)
+    qtbot.waitUntil(lambda: window.versioning_label.isVisible(), timeout=10000)
+    sep = window.versioning_separator
+    assert sep.isVisible()
+    assert window.versioning_label.geometry().right() <= sep.geometry().left()
+    assert sep.geometry().right() <= window.connection_label.geometry().left()
+
+
+def test_the_preview_s_row_box_counts_from_1_as_the_labels_do(qtbot, window, demo_connection):
+    """B14: the Row box was 0-based while the rows' labels are 1-based; the row goes to the top."""
+    from PySide6.QtCore import Qt
+
+    from lakegui.ui.browser.location import Location
+
+    from .test_preview import entry, show
+
+    pane = window.preview
+    pane.set_location(Location(demo_connection, demo_connection.bucket))
+    client = demo_connection.client()
+    key = client.list_objects_v2(Bucket=demo_connection.bucket, Prefix="data/ticks/minute/")["Contents"][0]["Key"]
+    show(qtbot, pane, entry(client, key))
+    pv = pane.parquet
+    assert pv.row_spin.minimum() == 1 and pv.row_spin.maximum() == pv.rows_model.rowCount()
+    pv.row_spin.setValue(250)
+    top = pv.rows_table.rowAt(0)
+    assert pv.rows_model.headerData(top, Qt.Orientation.Vertical) == "250"
+    assert pv.rows_table.currentIndex().row() == top

@@ -104,7 +104,8 @@ class ParquetView(QObject):
         self.row_spin.setPrefix("Row ")
         self.row_spin.setGroupSeparatorShown(True)
         self.row_spin.setKeyboardTracking(False)
-        self.row_spin.valueChanged.connect(self.go_to_row)
+        # Numbered from 1, as the rows' labels are (row 250 is the row labelled 250).
+        self.row_spin.valueChanged.connect(lambda number: self.go_to_row(number - 1))
         self.rows_caption = QLabel(self.data_page)
         self.rows_caption.setObjectName("rowsCaption")
         bar = QHBoxLayout()
@@ -187,6 +188,7 @@ class ParquetView(QObject):
             self._refresh_chart()
 
     def go_to_row(self, row: int) -> None:
+        """Scroll row `row` (from 0; its label is row + 1) to the top and make it current."""
         if self.rows_model is not None and 0 <= row < self.rows_model.rowCount():
             index = self.rows_model.index(row, 0)
             self.rows_table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
@@ -208,8 +210,8 @@ class ParquetView(QObject):
         self.rows_model = model
         self.rows_table.setModel(model)
         self.row_spin.blockSignals(True)
-        self.row_spin.setRange(0, max(0, preview.num_rows - 1))
-        self.row_spin.setValue(0)
+        self.row_spin.setRange(1, max(1, preview.num_rows))
+        self.row_spin.setValue(1)
         self.row_spin.blockSignals(False)
         self.rows_caption.setText(f"{preview.num_rows:,} rows × {len(columns)} of "
                                   f"{len(preview.column_names)} columns")
