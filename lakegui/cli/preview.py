@@ -103,8 +103,12 @@ def _preview(args, conn, bucket: str, key: str, columns: list[str] | None) -> in
     from ..core.preview.rangefile import FIRST_READ, RangeFile
 
     client = conn.client()
-    head = {"Bucket": bucket, "Key": key, **({"VersionId": args.version_id} if args.version_id else {})}
-    meta = client.head_object(**head)
+    if args.version_id:
+        from ..core.versions import head_version
+
+        meta = head_version(client, bucket, key, args.version_id)
+    else:
+        meta = client.head_object(Bucket=bucket, Key=key)
     size = int(meta["ContentLength"])
     kind = formats.kind_of(key)
     if columns and kind != formats.PARQUET:

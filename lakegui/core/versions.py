@@ -258,10 +258,25 @@ def undelete(client, bucket: str, prefix: str, *, recursive: bool = False, **lis
     return result
 
 
+def head_version(client, bucket: str, key: str, version_id: str) -> dict:
+    """HEAD of one version of `key`, refused as NoSuchVersion when the answer is of another one: a
+    server or bucket that keeps no versions (SeaweedFS without versioning) ignores the id and
+    answers with the latest, which a preview, a download or a revert would then take for it."""
+    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    answered = str(head.get("VersionId") or "null")
+    if answered != version_id:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "NoSuchVersion", "Message": f"the server answered with version "
+                                     f"{answered!r}: the bucket may keep no versions"},
+                           "ResponseMetadata": {"HTTPStatusCode": 404}}, "HeadObject")
+    return head
+
+
 def revert(client, bucket: str, key: str, version_id: str) -> str:
     """Make `version_id` of `key` the latest again by a server-side copy of it over the key
     (history is kept: the current version stays as an older one). Returns the new version id."""
-    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)  # a missing version fails here
+    head = head_version(client, bucket, key, version_id)  # a missing version fails here
     source = {"Bucket": bucket, "Key": key, "VersionId": version_id}
     if int(head.get("ContentLength", 0)) < 5 << 30:
         resp = client.copy_object(Bucket=bucket, Key=key, CopySource=source)
@@ -289,7 +304,7 @@ def version_entry(client, bucket: str, key: str, version_id: str):
     """A listing.ObjectEntry of `version_id` of `key` (size, date, ETag from a HEAD of that version)."""
     from .listing import ObjectEntry
 
-    head = client.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+    head = head_version(client, bucket, key, version_id)
     return ObjectEntry(key, int(head.get("ContentLength", 0)), head.get("LastModified"),
                        str(head.get("ETag", "")).strip('"'), head.get("StorageClass", "STANDARD"))
 

@@ -157,3 +157,25 @@ def test_a_failure_line_names_its_uri_once():
     assert failed_line("s3://b/k", "s3://b/k was not found") == "failed s3://b/k: it was not found"
     assert failed_line("s3://b/k", "s3://b/k2 exists") == "failed s3://b/k: s3://b/k2 exists"  # another URI
     assert failed_line("s3://b/k", "/tmp/k exists") == "failed s3://b/k: /tmp/k exists"
+
+
+def test_a_version_id_a_server_ignores_is_not_taken_for_the_latest(seaweedfs, tmp_path, capsys):
+    """`preview --version-id bogus` on SeaweedFS without versioning showed the latest file headed
+    '· version bogus' (the server ignores the id); download and revert took the latest too."""
+    s3 = seaweedfs.client()
+    bucket = f"t11v-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a/x.csv", Body=b"a,b\n1,2\n")
+    common = ("--endpoint-url", seaweedfs.endpoint_url)
+    uri = f"s3://{bucket}/a/x.csv"
+    for args in (("preview", uri, "--version-id", "bogus", *common),
+                 ("download", uri, str(tmp_path / "out"), "--version-id", "bogus", *common,
+                  "--queue", str(tmp_path / "q.sqlite3")),
+                 ("revert", uri, "--version-id", "bogus", *common)):
+        proc, _ = cli(capsys, *args)
+        assert proc.returncode != 0, args
+        assert "has no version 'bogus'" in proc.stderr or "does not keep versions" in proc.stderr, (args, proc.stderr)
+        assert "version bogus" not in proc.stdout
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    proc, _ = cli(capsys, "preview", uri, *common)  # without an id: the file
+    assert proc.returncode == 0 and "version" not in proc.stdout and "2" in proc.stdout
