@@ -37,6 +37,8 @@ def add_parser(sub) -> None:
                    type=lambda g: ("exclude", g), help="leave out paths matching GLOB, on both sides (repeatable)")
     p.add_argument("--include", dest="filters", action="append", default=[], metavar="GLOB",
                    type=lambda g: ("include", g), help="take back paths matching GLOB; the last match decides")
+    p.add_argument("--list-same", action="store_true",
+                   help="list the paths that are the same too (by default only their count: they are most)")
     add_queue_option(p)
     add_connection_options(p)
     p.set_defaults(func=check_command)
@@ -79,7 +81,7 @@ def check_command(args: argparse.Namespace) -> int:
               + (f", {len(cmp.problems):,} not comparable" if cmp.problems else ""))
         for status, _ in CLASSES:
             entries = cmp.of(status)
-            if entries:
+            if entries and (status != "same" or args.list_same):
                 print(f"{status} ({len(entries):,}):")
                 for e in entries:
                     print(f"  {e.relative}" + (f"  ({e.reason})" if status == "differ" else ""))

@@ -174,6 +174,9 @@ def test_check_exit_codes(moto_endpoint, tmp_path):
     assert proc.returncode == 0 and doc["identical"] and doc["same"] == 2 and doc["paths"]["same"] == ["a.csv", "b/c.csv"]
     proc, _ = cli("check", f"s3://{B}/c/", str(src), *common)  # either order
     assert proc.returncode == 0 and "2 compared: 2 same" in proc.stdout
+    assert "a.csv" not in proc.stdout  # what is the same is counted, not listed (292 lines on every run)
+    proc, _ = cli("check", f"s3://{B}/c/", str(src), *common, "--list-same")
+    assert proc.returncode == 0 and "same (2):\n  a.csv\n  b/c.csv" in proc.stdout
     edit_keeping_size_and_mtime(src / "a.csv", b"4321")
     (src / "new.csv").write_bytes(b"n")
     proc, doc = cli("check", str(src), f"s3://{B}/c/", *common, "--json")
