@@ -109,9 +109,13 @@ def test_a_column_no_file_has_is_named(qtbot, window, demo_connection):
     view = open_query(qtbot, window, demo_connection)
     view.pickers["symbol"].check(["AAPL"])
     view.filter_edit.setText("closing > 100")
+    # said as it is typed, with the nearest name, once the schemas are read (as the CLI says it)
+    assert view.filter_error.text() == "No file has a column named 'closing'"
     totals = run(qtbot, view)
     assert totals.rows == 0
-    assert view.status.text().startswith("No file read has a column named 'closing' · 0 rows · 5 files")
+    assert view.status.text().startswith("No file read has a column named 'closing'; "
+                                         "the columns are: date, open, high, low, close, volume, symbol, year · "
+                                         "0 rows · 5 files")
 
 
 def test_lazy_rows_model_fetches_blocks(qtbot, window, demo_connection):

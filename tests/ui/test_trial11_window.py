@@ -277,3 +277,62 @@ def test_the_preview_s_row_box_counts_from_1_as_the_labels_do(qtbot, window, dem
     top = pv.rows_table.rowAt(0)
     assert pv.rows_model.headerData(top, Qt.Orientation.Vertical) == "250"
     assert pv.rows_table.currentIndex().row() == top
+
+
+def test_the_query_window_suggests_the_column_a_filter_typo_meant(qtbot, window, demo_connection):
+    """B14: the CLI says "did you mean volume?"; the window said nothing."""
+    from .test_query_window import open_query, run
+
+    view = open_query(qtbot, window, demo_connection)
+    view.pickers["symbol"].check(["AAPL"])
+    view.filter_edit.setText("volum > 1")
+    assert view.filter_error.text() == "No file has a column named 'volum' (did you mean volume?)"
+    run(qtbot, view)
+    assert view.status.text().startswith("No file read has a column named 'volum' (did you mean volume?); ")
+
+
+def test_a_column_only_some_files_have_can_be_chosen(qtbot, window, demo_connection):
+    """B14: the columns list was the majority's only, so a drifted `vwap` could not be chosen."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lakegui.core.demo import DEMO_BUCKET, daily_table
+    from lakegui.core.layouts import DAILY_TICKS
+
+    from .test_query_window import open_query, run
+
+    drifted = daily_table("V", 2021)
+    drifted = drifted.append_column("vwap", pa.array([1.5] * drifted.num_rows))
+    sink = io.BytesIO()
+    pq.write_table(drifted, sink)
+    demo_connection.client().put_object(Bucket=DEMO_BUCKET, Key=DAILY_TICKS.key(symbol="V", year=2022),
+                                        Body=sink.getvalue())
+    view = open_query(qtbot, window, demo_connection)
+    assert view.column_names()[-1] == "vwap"
+    item = view.columns_list.item(view.columns_list.count() - 1)
+    assert item.text().startswith("vwap (in 1 of ")
+    view.pickers["symbol"].check(["V"])
+    view.set_columns(["date", "vwap"])
+    run(qtbot, view)
+    assert view.table.column_names[:2] == ["date", "vwap"]
+    assert set(view.table["vwap"].to_pylist()) == {None, 1.5}
+
+
+def test_query_the_selection_says_it_cleared_an_earlier_filter(qtbot, window, demo_connection):
+    """B14: "Query the selection…" silently kept the previous filter (`volume > 100000000`)."""
+    from .test_main_window import connect_and_wait
+    from .test_reorganise import go
+
+    connect_and_wait(qtbot, window, demo_connection)
+    b = window.browser
+    go(qtbot, b, "data/ticks/daily/NVDA/2023/")
+    b.table.selectRow(0)
+    view = window.query_window()
+    view.filter_edit.setText("volume > 100000000")
+    with qtbot.waitSignal(view.query_finished, timeout=30000):
+        window.query_selection_action.trigger()
+    assert view.filter_edit.text() == ""
+    assert view.status.text().startswith("The earlier filter (volume > 100000000) was cleared. · ")
+    assert view.table.num_rows > 0

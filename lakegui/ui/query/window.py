@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from ...core import paths
 from ...core.connection import Connection
 from ...core.errors import classify
+from ...core.lake.checks import ColumnCheck, nearest
 from ...core.lake.dataset import LakeDataset, QueryCancelled, ScanTotals, collect
 from ...core.lake.filters import OPS, FilterError, parse_filter
 from ...core.lake.schema import scan_schemas
@@ -437,7 +438,7 @@ class QueryWindow(QWidget):
 
     def reload(self) -> None:
         self._stop_all()
-        self.files, self.schema = [], None
+        self.files, self.schema, self.totals = [], None, None
         if self.connection is None or not self.bucket:
             self.status.setText("Connect to a bucket to query it.")
             return
@@ -480,7 +481,7 @@ class QueryWindow(QWidget):
             return
         self.schema = report
         self._fill_schema(report, template)
-        if not self._query_slot.running:
+        if not self._query_slot.running and self.totals is None:   # a result's line stays (set_query ran it)
             self.status.setText(self._files_summary())
         self.schema_loaded.emit()
 
@@ -535,19 +536,31 @@ class QueryWindow(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, key)
         self.outliers.resizeColumnToContents(0)
         self.schema_groups.resizeColumnToContents(0)
-        # The column chooser and the filter builder offer the majority's columns.
-        names = [c.name for c in report.majority.columns if c.name not in template.field_names] \
-            if report.majority else []
+        # The column chooser and the filter builder offer every column some file has: the majority's
+        # first, then those only some files have (a drifted `vwap`), which say in how many.
+        having: dict[str, int] = {}
+        for g in report.groups:
+            for c in g.columns:
+                if c.name not in template.field_names:
+                    having[c.name] = having.get(c.name, 0) + g.count
+        majority = [c.name for c in report.majority.columns if c.name in having] if report.majority else []
+        names = majority + [n for n in having if n not in majority]
+        files = sum(g.count for g in report.groups)
         keep = set(self.chosen_columns())
         self.columns_list.blockSignals(True)
         self.columns_list.clear()
         for n in names:
-            item = QListWidgetItem(n, self.columns_list)
+            some = having[n] < files
+            item = QListWidgetItem(f"{n} (in {having[n]:,} of {files:,} files)" if some else n, self.columns_list)
+            item.setData(Qt.ItemDataRole.UserRole, n)
+            if some:
+                item.setToolTip(f"Only {counted(having[n], 'file')} of {files:,} have {n}: the others give nulls")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if n in keep else Qt.CheckState.Unchecked)
         self.columns_list.blockSignals(False)
         self.filter_column.clear()
         self.filter_column.addItems(names + list(template.field_names))
+        self.filter_error.setText(self._filter_problem(self.filter_edit.text()))
 
     def _on_outlier_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         key = item.data(0, Qt.ItemDataRole.UserRole)
@@ -556,8 +569,12 @@ class QueryWindow(QWidget):
 
     # the query
 
+    def column_names(self) -> list[str]:
+        """The columns the chooser offers, by name (a column only some files have is annotated)."""
+        return [self.columns_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.columns_list.count())]
+
     def chosen_columns(self) -> list[str]:
-        return [self.columns_list.item(i).text() for i in range(self.columns_list.count())
+        return [self.columns_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.columns_list.count())
                 if self.columns_list.item(i).checkState() == Qt.CheckState.Checked]
 
     def set_columns(self, names) -> None:
@@ -565,7 +582,8 @@ class QueryWindow(QWidget):
         self.columns_list.blockSignals(True)
         for i in range(self.columns_list.count()):
             item = self.columns_list.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in wanted else Qt.CheckState.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted
+                               else Qt.CheckState.Unchecked)
         self.columns_list.blockSignals(False)
         self._on_query_changed()
 
@@ -603,15 +621,24 @@ class QueryWindow(QWidget):
         self.filter_error.setText(self._filter_problem(text))
         self._on_query_changed()
 
-    @staticmethod
-    def _filter_problem(text: str) -> str:
+    def _filter_problem(self, text: str) -> str:
+        """Why the filter cannot run as typed: a parse error, or (once the schemas are read) a
+        column no file has, with the nearest name, as the CLI says it (core/lake/checks.nearest)."""
         if not text.strip():
             return ""
         try:
-            parse_filter(text)
+            flt = parse_filter(text)
         except FilterError as exc:
             return str(exc)
-        return ""
+        if self.schema is None:
+            return ""
+        have = self.column_names() + list(self.template().field_names)
+        unknown = sorted(flt.columns() - set(have))
+        if not unknown:
+            return ""
+        hints = [f"did you mean {near}?" for c in unknown if (near := nearest(c, have))]
+        return (f"No file has a column named {', '.join(map(repr, unknown))}"
+                + (f" ({'; '.join(hints)})" if hints else ""))
 
     def _on_query_changed(self) -> None:
         """A query in flight no longer answers what is asked: stop it."""
@@ -634,9 +661,10 @@ class QueryWindow(QWidget):
             self.status.setText("Nothing to query yet: the template's files are still being listed."
                                 if self._load_slot.running else "No file of this layout to query.")
             return
-        problem = self._filter_problem(self.filter_edit.text())
-        if problem:
-            self.filter_error.setText(problem)
+        try:
+            parse_filter(self.filter_edit.text()) if self.filter_edit.text().strip() else None
+        except FilterError as exc:
+            self.filter_error.setText(str(exc))
             self.status.setText("Fix the filter first.")
             return
         spec = self.spec()
@@ -669,18 +697,16 @@ class QueryWindow(QWidget):
             ds = LakeDataset(conn.client(), bucket, files, field_names=template.field_names,
                              raw=conn.profile.raw_listing, verify=conn.profile.verify_tls)
             batches = []
+            # A name no file has is most likely a typo: said as the CLI says it, rather than no rows.
+            check = ColumnCheck(spec.columns or None, flt, list(template.field_names))
             try:
                 for b in ds.scan(spec.columns or None, flt, cancel=cancel):
                     batches.append(b)
+                    check.see(b)
                     loop.call_soon_threadsafe(arrived, b)
             except QueryCancelled:
                 return None
-            # A name no file has is most likely a typo: say so, as the CLI does, rather than show no rows.
-            named = list(spec.columns) + sorted((flt.columns() if flt else set()) - set(template.field_names)
-                                                - set(spec.columns))
-            read = [b for b in batches if not b.error]
-            unknown = [c for c in named if read and all(c in b.missing_columns for b in read)]
-            return (*collect(batches, pruned=ds.files_pruned), unknown)
+            return (*collect(batches, pruned=ds.files_pruned), check.message())
 
         try:
             result = await in_executor(self._executor, work)
@@ -701,9 +727,9 @@ class QueryWindow(QWidget):
         by = "symbol" if "symbol" in template.field_names else next(
             (n for n in template.field_names if n not in ("year", "month", "day", "quarter")), None)
         self.chart.set_table(self.table, by, skip=template.field_names)
-        text = f"{self.totals.rows:,} rows · {_cost(self.totals)}"
+        text = f"{counted(self.totals.rows, 'row')} · {_cost(self.totals)}"
         if unknown:
-            text = f"No file read has a column named {', '.join(map(repr, unknown))} · " + text
+            text = f"{unknown[0].upper() + unknown[1:]} · " + text
         if self.totals.files_pruned:
             text += f" ({self.totals.files_pruned:,} ruled out by the filter on their fields)"
         if self.totals.failures:
