@@ -129,9 +129,13 @@ def revert_command(args: argparse.Namespace) -> int:
         return fail(error_message(exc, bucket=bucket, key=key, endpoint=args.endpoint_url or None,
                                   version_id=args.version_id, connection=conn))
     if args.json:
-        print_json({"key": key, "reverted_to": args.version_id, "version_id": new_version})
-    else:
+        print_json({"key": key, "reverted_to": args.version_id, "version_id": new_version,
+                    "written": bool(new_version)})
+    elif new_version:
         print(f"s3://{bucket}/{key}: version {args.version_id} is the latest again (as version {new_version})")
+    else:
+        print(f"s3://{bucket}/{key}: the latest version already has the bytes of version {args.version_id}; "
+              "nothing was written")
     return EXIT_OK
 
 

@@ -148,6 +148,13 @@ def test_revert_makes_an_older_version_the_latest_with_its_bytes(endpoint):
     assert s3.get_object(Bucket=bucket, Key="ref/symbols.csv")["Body"].read() == b"AAPL,MSFT\n"
     versions = s3.list_object_versions(Bucket=bucket, Prefix="ref/")["Versions"]
     assert len(versions) == 3  # history kept: the bad version is still there
+    assert doc["written"] is True
+    # Again: the latest has v1's bytes already; it wrote one more identical version each time.
+    doc = run_json(url, "revert", f"s3://{bucket}/ref/symbols.csv", "--version-id", v1)
+    assert (doc["written"], doc["version_id"]) == (False, "")
+    assert len(s3.list_object_versions(Bucket=bucket, Prefix="ref/")["Versions"]) == 3
+    code, out, _ = run(url, "revert", f"s3://{bucket}/ref/symbols.csv", "--version-id", v1)
+    assert code == 0 and "nothing was written" in out
     code, _, err = run(url, "revert", f"s3://{bucket}/ref/symbols.csv", "--version-id", "no-such-version")
     assert code == 1 and "Traceback" not in err
     # The key exists; the version does not (it said "was not found: it may have been deleted or renamed").
