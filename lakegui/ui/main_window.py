@@ -346,15 +346,14 @@ class MainWindow(QMainWindow):
         return rows
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{m}</td><td>{a}</td><td><b>{k}</b></td></tr>" for m, a, k in self.shortcut_rows())
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
-                          f"<table cellspacing='6'><tr><th align='left'>Menu</th><th align='left'>Action</th>"
-                          f"<th align='left'>Keys</th></tr>{rows}</table>"
-                          "<p>In the browser, Enter or a double-click opens the selected folder, or downloads the "
-                          "selected file to a cache and opens it with its application. Home and End go to the "
-                          "first and last row. Tab and Shift+Tab move between the browser, the transfer queue "
-                          "and the preview.</p>", parent=self)
-        box.setObjectName("shortcutsBox")
+        from .dialogs.shortcuts import ShortcutsDialog
+
+        box = ShortcutsDialog(self.shortcut_rows(),
+                              "In the browser, Enter or a double-click opens the selected folder, or downloads "
+                              "the selected file to a cache and opens it with its application. Home and End go to "
+                              "the first and last row. Tab and Shift+Tab move between the browser, the transfer "
+                              "queue and the preview.", self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     # connection

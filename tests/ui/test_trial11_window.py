@@ -336,3 +336,20 @@ def test_query_the_selection_says_it_cleared_an_earlier_filter(qtbot, window, de
     assert view.filter_edit.text() == ""
     assert view.status.text().startswith("The earlier filter (volume > 100000000) was cleared. · ")
     assert view.table.num_rows > 0
+
+
+def test_the_keyboard_shortcuts_fit_the_screen_and_scroll(qtbot, window):
+    """B14: the shortcuts box was about 860 px tall and did not fit a 768 px screen."""
+    from PySide6.QtWidgets import QWidget
+
+    window.show_shortcuts()
+    box = window.findChild(QWidget, "shortcutsBox")
+    qtbot.waitUntil(box.isVisible)
+    room = box.screen().availableGeometry()
+    assert box.frameGeometry().height() <= room.height()
+    assert "Ctrl+Shift+L" in box.text()
+    full = int(box.view.document().size().height())
+    if full > box.view.viewport().height():   # what does not fit scrolls
+        assert box.view.verticalScrollBar().maximum() > 0
+    assert full > 768 * 0.85   # the table is that tall: a box its height would not fit
+    box.close()
