@@ -154,6 +154,8 @@ def bare_queue(qloop):
 
 def test_queue_direction_fits_beside_its_icon_and_a_skipped_job_has_no_bar(qtbot, bare_queue):
     """A13: the Direction column read "Mak…ket" for Make bucket; skipped jobs showed a 0% bar."""
+    from PySide6.QtCore import Qt
+
     from lakegui.core.transfers.service import JobRow
     from lakegui.ui.queue.model import FRACTION_ROLE
     from lakegui.ui.queue.view import TransferQueueView
@@ -166,8 +168,12 @@ def test_queue_direction_fits_beside_its_icon_and_a_skipped_job_has_no_bar(qtbot
     model.append_rows([JobRow("new-bucket", "make-bucket", "done", bytes_total=0, job_id=1, batch_id=1,
                               uri="s3://new-bucket/", local_path=""),
                        JobRow("Q2.json", "move", "skipped", bytes_total=477, job_id=2, batch_id=2,
-                              uri="s3://b/x/Q2.json", local_path="s3://b/x/Q3.json", error="exists")])
+                              uri="s3://b/x/Q2.json", local_path="s3://b/x/Q3.json",
+                              error="s3://b/x/Q2.json exists; the source stays where it is")])
     assert model.index(0, 1).data() == "Make bucket"
+    # A9: the row's URI, cut in the middle, hid what happened ("Skipped: s3://ve…tays where it is")
+    assert model.index(1, 6).data() == "Skipped: Q2.json exists; the source stays where it is"
+    assert "s3://b/x/Q2.json" in model.index(1, 6).data(Qt.ItemDataRole.ToolTipRole)
     text_and_icon = table.fontMetrics().horizontalAdvance("Make bucket") + table.iconSize().width() + 4
     assert table.horizontalHeader().sectionSize(1) >= text_and_icon + 8
     assert model.index(1, 3).data(FRACTION_ROLE) is None and model.index(1, 3).data() == ""

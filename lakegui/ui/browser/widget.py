@@ -156,8 +156,11 @@ class PrefixBrowser(QWidget):
         self.filter_edit.textChanged.connect(self._on_filter_text_changed)
         self.filter_edit.returnPressed.connect(self._on_filter_edit_return_pressed)
         # Esc in the filter clears it; a second Esc (nothing to clear) goes back to the rows.
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.filter_edit, self._on_filter_escape,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        # (Its context set apart: given to the constructor it was left at WindowShortcut, and the
+        # window's other Esc, the queue's Clear the selection, became ambiguous and did nothing.)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.filter_edit)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.activated.connect(self._on_filter_escape)
         self.find_action = self._action("Filter", QStyle.StandardPixmap.SP_FileDialogContentsView,
                                         QKeySequence(QKeySequence.StandardKey.Find), self._focus_filter)
         self.find_action.setStatusTip("Narrow the loaded rows by name")

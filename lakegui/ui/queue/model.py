@@ -51,7 +51,12 @@ def state_text(r: JobRow) -> str:
     """The State cell's text."""
     text = _STATE_TEXT.get(r.state, r.state)
     if r.error and r.state in ("failed", "skipped"):
-        return f"{text}: {advised(r.error, CONFLICT_ADVICE)}"
+        said = advised(r.error, CONFLICT_ADVICE)
+        if r.uri.startswith("s3://") and r.uri.count("/") >= 3 and not r.uri.endswith("/"):
+            # The row's own object by its name (its URI is in the tooltip): the full URI, cut in
+            # the middle, hid what happened ("Skipped: s3://ve…tays where it is").
+            said = said.replace(r.uri, r.uri.rsplit("/", 1)[-1])
+        return f"{text}: {said}"
     if r.state == "paused" and r.bytes_total and r.bytes_done >= r.bytes_total:  # sent, not completed
         moved = {"upload": "all sent", "download": "all received"}.get(r.direction, "all copied")
         return f"{text} ({moved}, not completed: Resume finishes it)"
