@@ -362,3 +362,15 @@ def test_download_changes_leave_alone_a_local_file_edited_after_the_comparison(q
     assert (folder / "a.csv").read_bytes() == b"edited here after the comparison"
     assert (folder / "b.csv").read_bytes() == b"lake"
     assert "changed in the folder since the comparison" in view.summary.text()
+
+
+def test_the_mirror_button_shows_its_whole_label(qtbot, window):
+    """It read 'Mirror..': a tool button's menu arrow sat over its text. A push button with a menu, as
+    its neighbours are, makes room for the arrow."""
+    from PySide6.QtWidgets import QPushButton
+
+    view = window.comparison_window()
+    button = view.mirror_button
+    assert isinstance(button, QPushButton) and button.menu() is not None
+    assert button.sizeHint().width() > button.fontMetrics().horizontalAdvance(button.text()) + 16
+    assert [a.text() for a in button.menu().actions()] == [view.mirror_up_action.text(), view.mirror_down_action.text()]

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -187,10 +186,10 @@ class ComparisonWindow(QWidget):
         self.download_button = QPushButton("Download changes…", self)
         self.download_button.setToolTip("Download what is only in the lake or differs; nothing is deleted")
         self.download_button.clicked.connect(lambda: self.run_plan(DOWNLOAD))
-        self.mirror_button = QToolButton(self)
-        self.mirror_button.setText("Mirror…")
+        # A push button with a menu, like its neighbours: a tool button's menu arrow sat over its
+        # text ('Mirror..').
+        self.mirror_button = QPushButton("Mirror…", self)
         self.mirror_button.setToolTip("Make one side match the other, deleting what the other lacks")
-        self.mirror_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.mirror_button)
         self.mirror_up_action = menu.addAction("Mirror the folder into the lake (uploads and deletes objects)…")
         self.mirror_up_action.triggered.connect(lambda: self.run_plan(UPLOAD, delete=True))
