@@ -180,3 +180,27 @@ def test_sync_plan_both_directions_and_the_delete_cap(s3b, tmp_path):
         check_delete_cap(down, 0)
     check_delete_cap(down, 0, accept_any=True)
     assert plan_sync(cmp, UPLOAD).deletes == []
+
+
+def test_a_delete_under_what_the_source_could_not_show_is_held(s3b, tmp_path, monkeypatch):
+    """A review's finding: with a source subfolder unreadable (or a symlink to a folder, not followed),
+    sync --delete deleted that subfolder's objects, though the files were there. They are held, each
+    named as a problem; deletes elsewhere go on."""
+    for k in ("p/top.csv", "p/gone.csv", "p/sub/a.csv", "p/sub/b.csv", "p/link/c.csv", "p/subway.csv"):
+        s3b.put_object(Bucket=B, Key=k, Body=b"x")
+    tree(tmp_path, {"top.csv": b"x", "sub/a.csv": b"x", "elsewhere/c.csv": b"x"})
+    os.symlink(tmp_path / "elsewhere", tmp_path / "link")
+    real = os.scandir
+
+    def scandir(path):
+        if os.path.basename(str(path)) == "sub":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    cmp = compare_folder(s3b, B, "p/", tmp_path, filters=Filters([("exclude", "elsewhere/*")]))
+    plan = plan_sync(cmp, UPLOAD, delete=True)
+    assert sorted(a.key for a in plan.deletes) == ["p/gone.csv", "p/subway.csv"]
+    held = sorted(p.path for p in plan.problems if p.reason.startswith("not deleted: "))
+    assert held == ["p/link/c.csv", "p/sub/a.csv", "p/sub/b.csv"]
+    assert "Permission denied" in next(p.reason for p in plan.problems if p.path == "p/sub/a.csv")

@@ -165,6 +165,34 @@ def test_a_planned_delete_leaves_alone_what_was_written_after_it_was_planned(s3)
         assert s3.get_object(Bucket="plan", Key=keys[1])["Body"].read() == b"written after the plan"
         assert outcome.state is JobState.FAILED and outcome.permanent, n
         assert f"{keys[1]}: {CHANGED_SINCE_PLANNED}" in outcome.error
-        assert saved[-1]["failures"] == [[keys[1], CHANGED_SINCE_PLANNED]]
+        assert saved[-1] == {"left": [keys[1]], "failures": [[keys[1], CHANGED_SINCE_PLANNED]]}
+        job.state, job.error, job.resume = outcome.state, outcome.error, saved[-1]
+        deleted, failures, _ = delete_results([job])  # the left-alone key is not counted as deleted
+        assert keys[1] not in deleted and [k for k, _ in failures] == [keys[1]]
+        job.state = JobState.QUEUED  # a retry asks for it again, and leaves it again
+        again = ClientEngine(s3).run(job, JobControl(), Progress(), on_resume=saved.append)
+        assert again.state is JobState.FAILED and saved[-1]["left"] == [keys[1]]
     plain = job_of(delete_jobs("plan", ["n3/k001"])[0])  # rm: no ETags, no check
     assert ClientEngine(s3).run(plain, JobControl(), Progress()).state is JobState.DONE
+
+
+def test_a_planned_delete_whose_heads_are_refused_asks_the_listing(s3):
+    """HEAD refused (a write-only credential's 403, an SSE-C object's 400) failed every delete of a few
+    keys once they were checked; the listing, which the comparison made, answers the same."""
+    from botocore.exceptions import ClientError
+
+    s3.create_bucket(Bucket="nohead")
+    keys = ["h/a", "h/b"]
+    etags = {k: s3.put_object(Bucket="nohead", Key=k, Body=b"x")["ETag"] for k in keys}
+
+    class NoHead:
+        def __getattr__(self, name):
+            return getattr(s3, name)
+
+        def head_object(self, **kw):
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "HeadObject")
+
+    job = job_of(delete_jobs("nohead", keys, etags=etags)[0])
+    assert ClientEngine(NoHead()).run(job, JobControl(), Progress()).state is JobState.DONE
+    assert "Contents" not in s3.list_objects_v2(Bucket="nohead")

@@ -89,7 +89,15 @@ def plan_sync(cmp: Comparison, direction: str, *, delete: bool = False) -> SyncP
         raise ValueError(f"direction is {UPLOAD} or {DOWNLOAD}")
     plan = SyncPlan(direction, cmp)
     missing, extra = (ONLY_LOCAL, ONLY_REMOTE) if direction == UPLOAD else (ONLY_REMOTE, ONLY_LOCAL)
+    source_side = "local" if direction == UPLOAD else "remote"
+    unseen = _unseen_at_source(cmp, source_side) if delete else []
+    held: list[Problem] = []
     for e in cmp.entries:
+        if e.status == extra and delete and (why := _under(e.relative, unseen)):
+            # The source could not show what it has there: its absence proves nothing.
+            held.append(Problem(cmp.key_of(e.relative) if direction == UPLOAD else e.local.path,
+                                f"not deleted: {why}", "remote" if direction == UPLOAD else "local"))
+            continue
         if e.status == missing or e.status == DIFFER:
             reason = e.status if e.status == missing else e.reason
             if direction == UPLOAD:
@@ -103,9 +111,34 @@ def plan_sync(cmp: Comparison, direction: str, *, delete: bool = False) -> SyncP
                                        (e.local.stat.size if e.local else e.remote.size)))
     # A file that cannot be read fails an upload; a key that cannot be a path fails a download, and
     # an upload with --delete (it is left, not deleted, so the two sides still differ).
-    source_side = "local" if direction == UPLOAD else "remote"
-    plan.problems = [p for p in cmp.problems if p.side == source_side or delete]
+    plan.problems = [p for p in cmp.problems if p.side == source_side or delete] + held
     return plan
+
+
+def _unseen_at_source(cmp: Comparison, side: str) -> list[tuple[str, str]]:
+    """(relative path, reason) of what the source side could not show: a folder that could not be
+    read, or a symbolic link to a folder (not followed). A delete under one would remove what the
+    source may well have (a sync --delete deleted a subfolder's objects when it was unreadable)."""
+    out = []
+    for p in cmp.problems:
+        if p.side != side:
+            continue
+        if side == "local":
+            relative = os.path.relpath(p.path, cmp.root).replace(os.sep, "/")
+            if relative.startswith(".."):
+                continue
+        else:
+            relative = p.path[len(cmp.prefix):] if p.path.startswith(cmp.prefix) else p.path
+        out.append((relative.rstrip("/"), f"{p.path} {p.reason}" if side == "remote" else f"{p.path}: {p.reason}"))
+    return out
+
+
+def _under(relative: str, unseen: list[tuple[str, str]]) -> str:
+    """Why `relative` is not to be deleted ('' when nothing unseen holds it)."""
+    for path, why in unseen:
+        if path in (".", "") or relative == path or relative.startswith(path + "/"):
+            return why
+    return ""
 
 
 def source_is_empty(cmp: Comparison, direction: str) -> bool:

@@ -80,7 +80,13 @@ def objects_now(client, bucket: str, prefix: str, keys: list[str], *, listed: in
     pages = max(1, -(-listed // KEYS_PER_PAGE))
     if len(keys) <= pages:
         s3 = client() if callable(client) and not hasattr(client, "head_object") else client
-        return head_objects(s3, bucket, keys)
+        try:
+            return head_objects(s3, bucket, keys)
+        except Exception as exc:  # a HEAD the credentials or object refuse (403, SSE-C's 400): the
+            from ..errors import classify  # listing, which the comparison made, answers as well
+
+            if getattr(exc, "response", None) is None or not classify(exc).permanent:
+                raise
     remote, _ = list_prefix(lister or client, bucket, prefix, raw=raw, verify=verify)
     by_key = {o.key: o for o in remote.values()}
     return {k: by_key.get(k) for k in keys}

@@ -224,16 +224,12 @@ def etags_now(client, bucket: str, keys: list[str]) -> dict[str, str | None]:
     from just before the first key to the last (a delete job's keys share a folder)."""
     if len(keys) <= HEADS_AT_MOST:
         out: dict[str, str | None] = {}
-        for key in keys:
-            try:
-                out[key] = str(client.head_object(Bucket=bucket, Key=key).get("ETag", "")).strip('"')
-            except Exception as exc:
-                from ..errors import NOT_FOUND_CODES
-
-                if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) not in NOT_FOUND_CODES:
-                    raise
-                out[key] = None
-        return out
+        try:
+            for key in keys:
+                out[key] = _head_etag(client, bucket, key)
+            return out
+        except _HeadRefused:  # a HEAD the credentials or object refuse (403, SSE-C's 400): the
+            pass  # listing, which the plan's comparison already made, answers as well
     first, last = min(keys), max(keys)
     wanted, found = set(keys), {}
     kwargs = {"Bucket": bucket, "Prefix": _folder(keys)}
@@ -247,6 +243,23 @@ def etags_now(client, bucket: str, keys: list[str]) -> dict[str, str | None]:
         if contents and contents[-1]["Key"] >= last:
             break
     return {k: found.get(k) for k in keys}
+
+
+class _HeadRefused(Exception):
+    pass
+
+
+def _head_etag(client, bucket: str, key: str) -> str | None:
+    from ..errors import NOT_FOUND_CODES, classify
+
+    try:
+        return str(client.head_object(Bucket=bucket, Key=key).get("ETag", "")).strip('"')
+    except Exception as exc:
+        if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
+            return None
+        if getattr(exc, "response", None) is not None and classify(exc).permanent:
+            raise _HeadRefused() from exc
+        raise
 
 
 def _changed_since_planned(engine: EngineBase, job: Job, left: list[str]) -> set[str]:
@@ -264,15 +277,14 @@ def _delete(engine: EngineBase, job: Job, control: JobControl, progress: Progres
     total = sum(sizes.values())
     progress.reset(total)
     progress.add(total - sum(sizes.get(k, 0) for k in left))
-    changed = _changed_since_planned(engine, job, left) if left and ETAGS in job.extra else set()
-    if changed:
-        left = [k for k in left if k not in changed]
-    if left or changed:
+    if left:
         if control.stopped:
             raise JobError("stopped", permanent=False)
-        errors = delete_objects(engine, job.bucket, left) if left else []
+        changed = _changed_since_planned(engine, job, left) if ETAGS in job.extra else set()
+        sent = [k for k in left if k not in changed]
+        errors = delete_objects(engine, job.bucket, sent) if sent else []
         errors += [(k, "", CHANGED_SINCE_PLANNED) for k in sorted(changed)]
-        failed = {k for k, _, _ in errors}
+        failed = {k for k, _, _ in errors}  # a changed key stays left: a retry asks for it again
         progress.add(sum(sizes.get(k, 0) for k in left if k not in failed))
         if errors:
             failures = [[k, f"{code}: {message}".strip(": ") or "not deleted"] for k, code, message in errors]
