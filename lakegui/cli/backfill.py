@@ -82,6 +82,9 @@ def backfill(args: argparse.Namespace) -> int:
         return rollback(args, args.operands[1])
     if len(args.operands) != 2:
         return fail_usage("backfill wants LOCALDIR and s3://BUCKET/[PREFIX/]")
+    if args.name and args.name.strip().isdigit():  # status and rollback take a batch number there
+        return fail_usage(f"--name {args.name!r}: a backfill's name cannot be a number, which status and "
+                          "rollback read as a batch number; add a word (e.g. --name 'fix " + args.name.strip() + "')")
     return run(args, Path(args.operands[0]), args.operands[1])
 
 
@@ -186,14 +189,14 @@ def _print_plan(args, plan, uri: str, seconds: float) -> int:
 
 
 def _chosen(store, operand: str) -> list:
-    """The backfills `operand` names: those of that name, else the one of that batch number."""
+    """The backfills `operand` names: the one of that batch number, else those of that name (a
+    name cannot be a number, so one made before that rule is reached by its own batch number)."""
     from ..core.transfers.jobs import BACKFILL
 
     backfills = store.batches(BACKFILL)
-    named = [b for b in backfills if b.name == operand]
-    if not named and operand.isdigit():
-        named = [b for b in backfills if b.id == int(operand)]
-    return named
+    if operand.strip().isdigit() and (numbered := [b for b in backfills if b.id == int(operand)]):
+        return numbered
+    return [b for b in backfills if b.name == operand]
 
 
 def _ambiguous(store, name: str, batches: list, command: str) -> int:

@@ -276,17 +276,16 @@ def head_version(client, bucket: str, key: str, version_id: str) -> dict:
 def revert(client, bucket: str, key: str, version_id: str) -> str:
     """Make `version_id` of `key` the latest again by a server-side copy of it over the key
     (history is kept: the current version stays as an older one). Returns the new version id, or
-    "" when the latest already has that version's bytes (same ETag and size: a second revert to
-    it wrote one more identical version each time) and nothing was written."""
+    "" when the latest already is that version's copy (same ETag, size, metadata and type: a
+    second revert to it wrote one more identical version each time) and nothing was written."""
     head = head_version(client, bucket, key, version_id)  # a missing version fails here
     try:
         latest = client.head_object(Bucket=bucket, Key=key)
     except Exception:  # a delete marker on top (or no latest): the copy brings the version back
         latest = None
     if latest is not None and latest.get("VersionId") != version_id and \
-            str(latest.get("ETag", "")).strip('"') == str(head.get("ETag", "")).strip('"') and \
-            int(latest.get("ContentLength", -1)) == int(head.get("ContentLength", -2)):
-        return ""
+            all(latest.get(f) == head.get(f) for f in ("ETag", "ContentLength", "Metadata", "ContentType")):
+        return ""  # metadata counts: a backfill's lineage on the same bytes is not the version's
     source = {"Bucket": bucket, "Key": key, "VersionId": version_id}
     if int(head.get("ContentLength", 0)) < 5 << 30:
         resp = client.copy_object(Bucket=bucket, Key=key, CopySource=source)

@@ -65,3 +65,18 @@ def test_queue_keeps_version_ids_and_migrates_an_older_queue(tmp_path):
         assert (job.key, job.version_id, job.replaced_version) == ("k", "", "")
     finally:
         store.close()
+
+
+def test_revert_to_the_same_bytes_with_other_metadata_writes_them(vs3):
+    """A review's finding: revert skipped a version whose bytes the latest had, though its metadata
+    differed (a backfill's lineage on the same bytes stayed the latest). Only a true copy is skipped."""
+    from lakegui.core.versions import revert
+
+    bucket = "vers"
+    v1 = vs3.put_object(Bucket=bucket, Key="r/k", Body=b"same", ContentType="text/csv",
+                        Metadata={"source": "vendor-a"})["VersionId"]
+    vs3.put_object(Bucket=bucket, Key="r/k", Body=b"same", Metadata={"source": "backfill-7"})
+    assert revert(vs3, bucket, "r/k", v1) != ""
+    head = vs3.head_object(Bucket=bucket, Key="r/k")
+    assert head["Metadata"] == {"source": "vendor-a"} and head["ContentType"] == "text/csv"
+    assert revert(vs3, bucket, "r/k", v1) == ""  # now the latest is its copy: nothing written

@@ -127,3 +127,20 @@ def test_backfill_help_shows_its_three_forms(capsys):
     assert "lakegui-cli backfill status [NAME|BATCH]" in usage
     assert "lakegui-cli backfill rollback NAME|BATCH [--dry-run] [--permanent]" in usage
     assert "status [NAME] [LOCALDIR" not in usage
+
+
+def test_a_name_cannot_be_a_number_and_a_number_is_the_batch(versioned):
+    """A review's finding: a backfill named "2" was what `rollback 2` took, not batch 2."""
+    url, s3, root, queue = versioned
+    code, _, err = run(url, "backfill", str(root), f"s3://{BUCKET}/", "--template", "daily-ticks", "--name", "2",
+                       *queue)
+    assert code == 2 and "cannot be a number" in err and "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    assert backfill(url, root, queue)[0] == 0 and backfill(url, root, queue)[0] == 0  # two batches
+    first, second = sorted(b["batch"] for b in run_json(url, "backfill", "status", *queue)["backfills"])
+    store = JobStore(queue[1])
+    try:  # named like the other's number before the rule: a number still means its batch
+        store._db.execute("UPDATE batches SET name = ? WHERE id = ?", (str(second), first))
+    finally:
+        store.close()
+    code, out, _ = run(url, "backfill", "status", str(second), "--json", *queue)
+    assert code == 0 and [b["batch"] for b in json.loads(out)["backfills"]] == [second]
