@@ -28,7 +28,7 @@ def test_cp_onto_a_different_object_names_the_flags(s3, capsys):
     s3.put_object(Bucket="lake", Key="b.txt", Body=b"two")
     assert main(["cp", "s3://lake/a.txt", "s3://lake/b.txt"]) == 1
     err = capsys.readouterr().err
-    assert "s3://lake/b.txt exists and was not replaced: " + CONFLICT_ADVICE in err
+    assert "failed s3://lake/b.txt: it exists and was not replaced: " + CONFLICT_ADVICE in err  # the URI once
     assert "--overwrite" in CONFLICT_ADVICE and "--skip-existing" in CONFLICT_ADVICE
     assert main(["cp", "s3://lake/a.txt", "s3://lake/b.txt", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["failures"][0]["error"].endswith(CONFLICT_ADVICE)
