@@ -32,6 +32,7 @@ _STATE_TEXT = {"queued": "Queued", "running": "Running", "paused": "Paused", "do
 
 
 _DIGITS = re.compile(r"(\d+)")
+_SAME_CONTENT = re.compile(r"^(.+) exists with the same content$")  # a skip's message (core's wording)
 # Running first, then what is still to run, then what ended: the rows a user watches on top.
 _STATE_ORDER = {"running": 0, "queued": 1, "paused": 2, "failed": 3, "done": 4, "skipped": 5, "cancelled": 6}
 
@@ -56,6 +57,9 @@ def state_text(r: JobRow) -> str:
             # The row's own object by its name (its URI is in the tooltip): the full URI, cut in
             # the middle, hid what happened ("Skipped: s3://ve…tays where it is").
             said = said.replace(r.uri, r.uri.rsplit("/", 1)[-1])
+        same = _SAME_CONTENT.match(said)
+        if same:  # the gist first: elided, "Skipped: note26…he same content" hid what happened
+            said = f"already there with the same content ({same.group(1)})"
         return f"{text}: {said}"
     if r.state == "paused" and r.bytes_total and r.bytes_done >= r.bytes_total:  # sent, not completed
         moved = {"upload": "all sent", "download": "all received"}.get(r.direction, "all copied")

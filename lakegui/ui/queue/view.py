@@ -49,6 +49,16 @@ class ProgressDelegate(QStyledItemDelegate):
         QApplication.style().drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
 
 
+class StateDelegate(QStyledItemDelegate):
+    """The State column: a skip's text says its gist first, so it is cut at its end (the column
+    elides in the middle otherwise, where a failure's paths are); the tooltip has it whole."""
+
+    def initStyleOption(self, option, index):
+        super().initStyleOption(option, index)
+        if str(index.data() or "").startswith("Skipped: "):
+            option.textElideMode = Qt.TextElideMode.ElideRight
+
+
 class TransferQueueView(QFrame):
     failed = Signal(str)  # a message for a person (e.g. no application shows folders)
 
@@ -119,6 +129,7 @@ class TransferQueueView(QFrame):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.setItemDelegateForColumn(self.model.PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setItemDelegateForColumn(len(self.model.COLUMNS) - 1, StateDelegate(self.table))
         # Paths and errors are long: cut in the middle, where a path's folders are, the end stays.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         # To the first rows' contents (room for any direction when the first rows are all uploads);
@@ -127,7 +138,7 @@ class TransferQueueView(QFrame):
         # it, else gives way down to 40% of their room (elided; State's tooltip has its whole text).
         directions = [direction_text(str(d)) for d in Direction]
         widest = max(directions, key=self.table.fontMetrics().horizontalAdvance)
-        fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress"}, live=(4, 5), icons=(1,),
+        fitter = fit_columns(self.table, samples={1: widest, 2: "999.9 MB", 3: "100% progress"}, live=(4, 5), icons=(1,),
                     squeeze=0, squeeze_min=40, squeeze_share=0.4,
                     stretch_min=self.table.fontMetrics().horizontalAdvance("Failed: the object exists"))
         header = self.table.horizontalHeader()
@@ -140,6 +151,10 @@ class TransferQueueView(QFrame):
         self.table.setSortingEnabled(True)
         for col, width in ((0, 240), (1, 95), (2, 75), (3, 110), (4, 60), (5, 45)):
             header.resizeSection(col, width)  # until the first rows arrive
+        if self.model.rowCount():
+            # Rows already there (the queue kept from the last run) were fitted above; those
+            # defaults undid it: Direction read "Mak…ket" in the window, not in a fresh queue.
+            fitter.fit()
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
         # Esc clears the selection, so the controls act on every transfer again ("all if none").

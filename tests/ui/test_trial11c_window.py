@@ -1,0 +1,69 @@
+"""Trial C's window findings (session 11, second round): 7-10."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lakegui.core.transfers.service import JobRow
+
+
+@pytest.fixture
+def bare_queue(qloop):
+    """A window's queue with no connection and nothing running: rows are put in its model."""
+    from lakegui.ui.queue.controller import TransferQueue
+
+    q = TransferQueue()
+    yield q
+    q.shutdown()
+
+
+def _make_bucket_row(job_id=1):
+    return JobRow("new-bucket", "make-bucket", "done", bytes_total=0, job_id=job_id, batch_id=job_id,
+                  uri="s3://new-bucket/", local_path="")
+
+
+def test_queue_direction_fits_when_the_queue_has_rows_before_the_view(qtbot, bare_queue):
+    """C10: the window's queue keeps last run's jobs: they were fitted, then the view's default
+    widths undid it (Direction read "Mak…ket" in the real window, not in a fresh queue)."""
+    from lakegui.ui.queue.view import TransferQueueView
+
+    bare_queue.model.append_rows([_make_bucket_row()])
+    view = TransferQueueView(bare_queue)
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    table = view.table
+    bare_queue.model.append_rows([_make_bucket_row(2)])  # a New bucket job after the view is shown
+    need = table.fontMetrics().horizontalAdvance("Make bucket") + max(table.iconSize().width(), 16) + 4
+    assert table.horizontalHeader().sectionSize(1) >= need + 8
+
+
+def test_queue_state_says_a_skips_gist_first_cut_at_its_end(qtbot, bare_queue):
+    """C10: "Skipped: note26…he same content": the gist first, elided at the end, whole in the tooltip."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from lakegui.ui.queue.view import TransferQueueView
+
+    view = TransferQueueView(bare_queue)
+    qtbot.addWidget(view)
+    view.resize(700, 300)
+    view.show()
+    model = bare_queue.model
+    model.append_rows([JobRow("note26.txt", "upload", "skipped", bytes_total=5, job_id=1, batch_id=1,
+                              uri="s3://b/reports 2024/q1/note26.txt", local_path="/d/note26.txt",
+                              error="s3://b/reports 2024/q1/note26.txt exists with the same content"),
+                       JobRow("x.txt", "upload", "failed", bytes_total=5, job_id=2, batch_id=1,
+                              uri="s3://b/x.txt", local_path="/d/x.txt", error="boom")])
+    state = model.index(0, 6)
+    assert state.data() == "Skipped: already there with the same content (note26.txt)"
+    assert state.data() in state.data(Qt.ItemDataRole.ToolTipRole)
+    delegate = view.table.itemDelegateForColumn(6)
+    option = QStyleOptionViewItem()
+    option.textElideMode = Qt.TextElideMode.ElideMiddle  # the table's
+    delegate.initStyleOption(option, state)
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
+    option = QStyleOptionViewItem()
+    option.textElideMode = Qt.TextElideMode.ElideMiddle
+    delegate.initStyleOption(option, model.index(1, 6))  # a failure keeps the middle cut (its paths)
+    assert option.textElideMode == Qt.TextElideMode.ElideMiddle
