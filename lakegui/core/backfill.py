@@ -20,7 +20,7 @@ from pathlib import Path
 from .layouts import LayoutTemplate, LocalPattern, place
 from .listing import PrefixLister
 from .transfers import etags
-from .transfers.jobs import CONFLICT, Direction, JobState, OverwritePolicy, conflict_error
+from .transfers.jobs import CONFLICT, SCHEMA_DRIFT, Direction, JobState, OverwritePolicy, conflict_error
 from .transfers.localpaths import absolute
 from .transfers.store import NewJob
 
@@ -28,6 +28,9 @@ NEW, SAME, DIFFERENT, INVALID = "new", "exists-same", "exists-different", "inval
 # A Parquet file whose schema is not the lake's majority schema for the template; queued only
 # when drift is allowed (then as what it would otherwise be: `was`).
 SCHEMA_DIFFERS = "schema-differs"
+# What a file held back for its schema says to do, in both front ends' words: a retry never sends it.
+DRIFT_ADVICE = ("Retrying does not send it: a new backfill with schema drift allowed does "
+                "(lakegui-cli backfill --allow-schema-drift; in the window, Send files whose schema differs)")
 SCHEMA_SAMPLE = 64   # lake footers read for the majority schema, spread over the listing
 
 
@@ -267,7 +270,8 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
     """Jobs for the valid files: new ones queued; identical ones recorded as skipped; different
     ones skipped (skip_existing), replaced (overwrite) or failed with a message saying how to
     choose; files whose schema differs from the lake's fail unless `allow_schema_drift`, then go
-    as what they otherwise are. Invalid files are never enqueued."""
+    as what they otherwise are. A file held back so is marked (jobs.SCHEMA_DRIFT): retrying it
+    cannot send it, only a new backfill with drift allowed. Invalid files are never enqueued."""
     jobs = []
     for item in plan.items:
         if item.status == INVALID:
@@ -279,7 +283,8 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
             if not allow_schema_drift:
                 jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
                                    mtime=item.mtime, metadata=item.metadata, state=JobState.FAILED,
-                                   error=f"{where} not sent: {item.reason}; --allow-schema-drift sends it"))
+                                   error=f"{where} was not sent: {item.reason}. {DRIFT_ADVICE}",
+                                   resume={SCHEMA_DRIFT: True}))
                 continue
             status = item.was or NEW
         if status == SAME:

@@ -29,6 +29,9 @@ CLEARABLE = frozenset({JobState.DONE, JobState.SKIPPED, JobState.CANCELLED})  # 
 # The key in a job's resume the planner sets when it failed the job because its target exists
 # with other content and no overwrite was chosen: retry-failed leaves it, the engine checks again.
 CONFLICT = "conflict"
+# The key in a job's resume a backfill sets when it held a file back because its Parquet schema
+# differs from the lake's: retry-failed leaves it (a new backfill with drift allowed sends it).
+SCHEMA_DRIFT = "schema_drift"
 
 
 NOT_REPLACED = "was not replaced"  # what every conflict's error says (conflict_error)

@@ -24,7 +24,7 @@ from typing import Iterable
 
 from ..errors import TRANSIENT_CODES, classify
 from .engine import EngineBase, JobControl, JobError, Progress
-from .jobs import CONFLICT, Direction, Job, JobState, Outcome, OverwritePolicy, says_conflict
+from .jobs import CONFLICT, SCHEMA_DRIFT, Direction, Job, JobState, Outcome, OverwritePolicy, says_conflict
 from .store import NewJob
 
 BATCH = 1000  # S3's limit per DeleteObjects request
@@ -32,6 +32,7 @@ KEYS, SIZES, ETAGS = "Keys", "Sizes", "ETags"  # a delete job's extra: JSON list
 CHANGED_SINCE_PLANNED = "changed since the delete was planned; left alone"
 HEADS_AT_MOST = 20  # keys asked for by a HEAD each; more are looked for in one listing
 SHOWN_FAILURES = 5  # keys named in a delete job's error (all of them are in its resume)
+_SAYS_DRIFT = "not sent: its schema differs"  # a held backfill job's error, before and after the mark
 
 
 def _folder(keys: list[str]) -> str:
@@ -126,9 +127,13 @@ def permanent_failure(job: Job) -> bool:
     other content and may not be replaced (the planner's jobs.CONFLICT mark, or the message that
     says so: a queue written before the mark, an engine that found it). Retrying those would
     replace what the user was asked about: the upload or download is run again instead, with
-    --overwrite or --skip-existing."""
+    --overwrite or --skip-existing. So is a backfill's upload held back because its Parquet schema
+    differs from the lake's (jobs.SCHEMA_DRIFT, or its message): a retry would put the drifted file
+    in the lake; a new backfill with schema drift allowed sends it."""
     if job.state is not JobState.FAILED:
         return False
+    if job.direction is Direction.UPLOAD and (job.resume.get(SCHEMA_DRIFT) or _SAYS_DRIFT in job.error):
+        return True
     if job.direction in (Direction.UPLOAD, Direction.DOWNLOAD):
         return job.policy is OverwritePolicy.ASK and (bool(job.resume.get(CONFLICT)) or says_conflict(job.error))
     return job.direction in ONE_REQUEST and bool(job.resume.get(PERMANENT))
