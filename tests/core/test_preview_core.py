@@ -290,3 +290,18 @@ def test_python_columns_convert_zoned_timestamps_without_pandas():
     assert cells.format_value(ny[2]) == "2023-11-14 17:13:20.123456-05:00 EST"
     assert fixed[2].utcoffset() == dt.timedelta(hours=5, minutes=30) and fixed[2].microsecond == 2000
     assert n == [1, None, 3]
+
+
+def test_series_gaps_follow_dropped_rows_and_thinning():
+    """Rows that follow rows not read carry a gap to the point they become (nulls dropped, buckets thinned)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from lakegui.core.preview import ohlcv
+
+    t = pa.table({"date": pa.array(np.arange(10, dtype="int64") * 86_400_000, pa.timestamp("ms")),
+                  "close": pa.array([1.0, 2, None, 4, 5, 6, 7, 8, 9, 10])})
+    cols = ohlcv.ChartColumns(time="date", close="close")
+    assert list(ohlcv.series(t, cols, gaps=[3, 7]).gaps) == [2, 6]  # row 2 had no close
+    assert list(ohlcv.series(t, cols, max_points=3, gaps=[3, 7]).gaps) == [1, 2]
+    assert ohlcv.series(t, cols).gaps is None

@@ -86,6 +86,26 @@ def test_chart_draws_rows_read_then_the_whole_file_on_request(qtbot, pane, demo_
     assert pane.source.bytes_fetched - before <= pane.parquet.preview.bytes_for(["timestamp", "close", "volume"])
 
 
+def test_a_chart_after_a_jump_does_not_join_the_rows_read_over_the_rows_never_read(qtbot, pane, demo_connection):
+    """A new user's finding: after jumping far into a file, the chart drew one straight line from the
+    first rows to the rows jumped to, so data never read looked real."""
+    import numpy as np
+
+    table = rich_table(120_000)
+    big = put(demo_connection.client(), "tmp/jump.parquet", parquet_bytes(table, row_group_size=30_000))
+    show(qtbot, pane, big)
+    with qtbot.waitSignal(pane.parquet.rows_loaded, timeout=10000):
+        pane.parquet.go_to_row(100_500)
+    assert pane.parquet.rows_model.loaded_gaps() == [100]  # the first 100 rows, then the block jumped to
+    with qtbot.waitSignal(pane.parquet.chart_updated, timeout=5000):
+        pane.tabs.setCurrentWidget(pane.parquet.chart)
+    canvas = pane.parquet.chart.canvas
+    assert list(canvas.series.gaps) == [100]
+    x, y = canvas.price_curve.getOriginalDataset()
+    assert np.isnan(y[100]) and np.isnan(x[100]) and np.isfinite(y[:100]).all() and np.isfinite(y[101:]).all()
+    assert "2 stretches read, not joined" in pane.parquet.chart.caption.text()
+
+
 def test_properties_load_when_their_tab_opens(qtbot, pane, demo_connection):
     show(qtbot, pane, entry(demo_connection.client(), DAILY))
     assert pane.properties.topLevelItemCount() == 0, "no HEAD until asked"

@@ -48,6 +48,7 @@ class Series:
     open: np.ndarray | None = None
     high: np.ndarray | None = None
     low: np.ndarray | None = None
+    gaps: np.ndarray | None = None  # indexes whose point follows rows not read: a line must not join them
 
 
 def _is_time(t: pa.DataType) -> bool:
@@ -73,10 +74,12 @@ def chart_columns(schema: pa.Schema) -> ChartColumns | None:
                         *(_by_name(schema, names, _is_number) for names in (OPEN_NAMES, HIGH_NAMES, LOW_NAMES)))
 
 
-def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS) -> Series:
+def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS,
+           gaps: list[int] | None = None) -> Series:
     """Close (and volume, open, high, low) over time; rows without a time or close are left out.
     Long series are thinned to `max_points` buckets: each bucket's last close, first open, highest
-    high, lowest low and summed volume."""
+    high, lowest low and summed volume. `gaps`: the table's rows that follow rows not read (a jump
+    far into the file), carried to the points they become."""
     t = table.column(cols.time)
     zone = getattr(t.type, "tz", None)
     if pa.types.is_date(t.type):
@@ -97,6 +100,10 @@ def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS) ->
     volume_np = column(cols.volume, 0.0)
     open_np, high_np, low_np = (column(c, None) for c in (cols.open, cols.high, cols.low))
     rows = len(times_np)
+    kept_before = np.cumsum(keep.to_numpy(zero_copy_only=False)) if gaps else None
+    # a gap before table row g falls before the kept row that comes first at or after it
+    at = sorted({int(kept_before[g - 1]) if g else 0 for g in gaps if 0 < g < len(table)}) if gaps else []
+    step = 1
     if rows > max_points:
         step = -(-rows // max_points)
         starts = np.arange(0, rows, step)
@@ -107,4 +114,6 @@ def series(table: pa.Table, cols: ChartColumns, max_points: int = MAX_POINTS) ->
         open_np = open_np[starts] if open_np is not None else None
         high_np = np.fmax.reduceat(high_np, starts) if high_np is not None else None
         low_np = np.fmin.reduceat(low_np, starts) if low_np is not None else None
-    return Series(times_np, close_np, volume_np, rows, zone, open_np, high_np, low_np)
+    points = sorted({-(-i // step) for i in at if 0 < -(-i // step) < len(close_np)})
+    return Series(times_np, close_np, volume_np, rows, zone, open_np, high_np, low_np,
+                  np.array(points, dtype=np.int64) if points else None)

@@ -156,9 +156,11 @@ class ChartCanvas(pg.GraphicsLayoutWidget):
         zone = series.zone or "as written, no zone"
         self.volume_plot.setLabel("bottom", f"{columns.time if columns else 'time'} ({zone})")
         self.price.setLabel("left", columns.close if columns else "close")
-        self.price_curve.setData(x, series.close)
+        gaps = series.gaps if series.gaps is not None else np.array([], dtype=np.int64)
+        drawn_x = np.insert(x, gaps, np.nan)  # a NaN between stretches read: no line over rows never read
+        self.price_curve.setData(drawn_x, np.insert(series.close, gaps, np.nan), connect="finite")
         if series.volume is not None and len(series.volume) == len(x):
-            self.volume_curve.setData(x, series.volume)
+            self.volume_curve.setData(drawn_x, np.insert(series.volume, gaps, np.nan), connect="finite")
             self.volume_plot.setLabel("left", columns.volume if columns and columns.volume else "volume")
             self.volume_plot.show()
         else:
@@ -293,5 +295,7 @@ class PriceChart(QWidget):
         self.canvas.set_series(s, cols)
         self.hover.setText("")
         thinned = f", drawn as {len(s.close):,} points" if len(s.close) < s.rows else ""
+        if s.gaps is not None and len(s.gaps):
+            thinned += f"; {len(s.gaps) + 1:,} stretches read, not joined over the rows between"
         volume = f" and {cols.volume}" if cols.volume and s.volume is not None else ""
         self.caption.setText(f"{cols.close}{volume} over {cols.time}: {s.rows:,} rows ({source}){thinned}")

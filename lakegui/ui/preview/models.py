@@ -89,6 +89,18 @@ class ParquetRowsModel(QAbstractTableModel):
             batches = self._head.to_batches() + batches
         return pa.Table.from_batches(batches, schema=self._head.schema) if batches else self._head
 
+    def loaded_gaps(self) -> list[int]:
+        """Rows of loaded_table() that follow rows not read (a jump far into the file): a chart of
+        the rows read must not draw a line over what it never saw."""
+        spans = [] if (0, 0) in self._batches else [(0, self._head.num_rows)]
+        spans += [(self.preview.block_start(*k), self._batches[k].num_rows) for k in sorted(self._batches)]
+        gaps, at, end = [], 0, None
+        for start, n in spans:
+            if end is not None and start != end:
+                gaps.append(at)
+            at, end = at + n, start + n
+        return gaps
+
     def _value(self, row: int, column: int):
         key = self.preview.block_of(row)
         columns = self._blocks.get(key)

@@ -329,7 +329,7 @@ class ParquetView(QObject):
             return
         shown = cols.within(model.columns)  # what of time, OHLC and volume the rows read hold
         table = model.loaded_table()
-        self.chart.show_series(ohlcv.series(table, shown), shown, "rows read so far")
+        self.chart.show_series(ohlcv.series(table, shown, gaps=model.loaded_gaps()), shown, "rows read so far")
         self.chart_updated.emit("rows read")
 
     def _on_chart_whole_file_requested(self) -> None:
