@@ -67,3 +67,15 @@ def test_queue_state_says_a_skips_gist_first_cut_at_its_end(qtbot, bare_queue):
     option.textElideMode = Qt.TextElideMode.ElideMiddle
     delegate.initStyleOption(option, model.index(1, 6))  # a failure keeps the middle cut (its paths)
     assert option.textElideMode == Qt.TextElideMode.ElideMiddle
+
+
+def test_coverage_on_an_empty_layout_says_why(qtbot, window, demo_connection):
+    """C10: minute-ticks with no keys said "0 symbols × 1 year: 0 of 0 cells present" and no more."""
+    from .test_coverage import open_coverage
+
+    view = open_coverage(qtbot, window, demo_connection)
+    view.prefix = "nothing-here/"  # the layout where no key is
+    with qtbot.waitSignal(view.loaded, timeout=15000):
+        view.layout_box.setCurrentText("minute-ticks")
+    text = view.summary.text()
+    assert text.startswith("No file matches ") and "nothing is under s3://" in text, text

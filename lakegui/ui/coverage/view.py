@@ -296,6 +296,9 @@ class CoverageWindow(QWidget):
             self.summary.setToolTip("\n".join(f"{k}: {why}" for k, why in cov.unmatched[:30]))
         else:
             self.summary.setToolTip("")
+        if nothing := cov.nothing_found():  # no key is a cell: what was looked for, and what is there
+            # (not "0 symbols × 1 year: 0 of 0 cells present", which said nothing of why)
+            text = f"{nothing[:1].upper()}{nothing[1:]}"
         if seconds is not None:
             text += f" · listed in {seconds:.1f} s"
         self.summary.setText(text)
