@@ -79,6 +79,7 @@ def test_chart_draws_rows_read_then_the_whole_file_on_request(qtbot, pane, demo_
         pane.tabs.setCurrentWidget(pane.parquet.chart)
     assert chart.args == ["rows read"] and len(pane.parquet.chart.canvas.series.close) == 100
     before = pane.source.bytes_fetched
+    assert pane.parquet.chart.whole_button.text().startswith("Chart all 120,000 rows (reads about ")
     with qtbot.waitSignal(pane.parquet.chart_updated, timeout=10000) as chart:
         pane.parquet.chart.whole_button.click()
     assert chart.args == ["whole file"] and pane.parquet.chart.canvas.series.rows == 120_000

@@ -285,7 +285,7 @@ class PriceChart(QWidget):
         self.hover.setText(self.export_message)
 
     def offer_whole_file(self, cols: ChartColumns, rows: int, nbytes: int) -> None:
-        self.whole_button.setText(f"Chart all {rows:,} rows")
+        self.whole_button.setText(f"Chart all {rows:,} rows (reads about {human_size(nbytes)})")
         self.whole_button.setToolTip(f"Reads only the {', '.join(cols.names)} columns of the whole file: "
                                      f"about {human_size(nbytes)}")
         self.whole_button.setEnabled(True)

@@ -341,6 +341,7 @@ class PreviewPane(QFrame):
     def _update_stats(self) -> None:
         if self._source is not None:
             read = self._source.stats.line()
-            shown = f" · shown in {self._first_view_ms:,.0f} ms" if self._first_view_ms is not None else ""
+            # the first view's time: later reads (a jump, a scroll) add to the counts, not to it
+            shown = f" · first rows shown in {self._first_view_ms:,.0f} ms" if self._first_view_ms is not None else ""
             self.stats_label.setText(read + shown if read else "")
             self.stats_label.setVisible(bool(read))
