@@ -534,8 +534,10 @@ class ComparisonWindow(QWidget):
         self._result["failed"] += len(bad)
         self._plan, self._batch, self._delete_batch, self._deleting = None, 0, 0, set()
         r = self._result
+        # What was left alone is said once, after (it read "1 failed; 1 left alone" of one object).
+        failed = r["failed"] - len(self._left)
         text = (f"{counted(r['copied'], 'copy', 'copies')} made, {counted(r['deleted'], 'delete')}, "
-                f"{r['failed']:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else ""))
+                f"{failed:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else ""))
         if self._left:
             text += f"; {describe_left(self._left, self.bucket)}"
         self._notes = self.model.outcomes()
