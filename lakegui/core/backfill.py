@@ -265,13 +265,29 @@ def _schema_check(client, bucket: str, lake_parquet: list, placed: dict, statuse
     return out
 
 
+def files_sent(plan: BackfillPlan, *, overwrite: bool = False, allow_schema_drift: bool = False) -> int:
+    """How many of the plan's files backfill_jobs would really upload with these choices: new
+    ones, different ones when replacing, and drifted ones (as what they otherwise are) when allowed."""
+    n = 0
+    for item in plan.items:
+        status = item.status
+        if status == SCHEMA_DIFFERS:
+            if not allow_schema_drift:
+                continue
+            status = item.was or NEW
+        n += status == NEW or (status == DIFFERENT and overwrite)
+    return n
+
+
 def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite: bool = False,
-                  allow_schema_drift: bool = False) -> list[NewJob]:
+                  allow_schema_drift: bool = False, record_held: bool = True) -> list[NewJob]:
     """Jobs for the valid files: new ones queued; identical ones recorded as skipped; different
     ones skipped (skip_existing), replaced (overwrite) or failed with a message saying how to
     choose; files whose schema differs from the lake's fail unless `allow_schema_drift`, then go
     as what they otherwise are. A file held back so is marked (jobs.SCHEMA_DRIFT): retrying it
-    cannot send it, only a new backfill with drift allowed. Invalid files are never enqueued."""
+    cannot send it, only a new backfill with drift allowed; without `record_held` (the window,
+    which shows them before anything is queued) they are left out as invalid ones are. Invalid
+    files are never enqueued."""
     jobs = []
     for item in plan.items:
         if item.status == INVALID:
@@ -281,6 +297,8 @@ def backfill_jobs(plan: BackfillPlan, *, skip_existing: bool = False, overwrite:
         status = item.status
         if status == SCHEMA_DIFFERS:
             if not allow_schema_drift:
+                if not record_held:
+                    continue
                 jobs.append(NewJob(Direction.UPLOAD, plan.bucket, item.key, item.local_path, size=item.size,
                                    mtime=item.mtime, metadata=item.metadata, state=JobState.FAILED,
                                    error=f"{where} was not sent: {item.reason}. {DRIFT_ADVICE}",

@@ -157,3 +157,34 @@ def test_progress_text_counts_skipped_files_as_done():
                                                  "cancelled": (1, 10)})
     assert progress_text(p) == ("1 of 5 files done (1 uploaded, 0 already there), 1 failed, 2 to go (2 paused), "
                                 "1 cancelled · 10 B of 50 B")
+
+
+def test_a_drifted_file_is_held_with_a_mark_retry_leaves_and_counted_only_when_sent():
+    from lakegui.core.backfill import SCHEMA_DIFFERS, BackfillItem, BackfillPlan, files_sent
+    from lakegui.core.transfers.jobs import SCHEMA_DRIFT, Direction, Job
+    from lakegui.core.transfers.object_jobs import permanent_failure
+
+    items = [BackfillItem("/l/A.parquet", "A.parquet", NEW, "k/A"),
+             BackfillItem("/l/B.parquet", "B.parquet", DIFFERENT, "k/B", reason="size 1 vs 2"),
+             BackfillItem("/l/C.parquet", "C.parquet", SCHEMA_DIFFERS, "k/C", reason="its schema differs", was=NEW),
+             BackfillItem("/l/D.parquet", "D.parquet", SCHEMA_DIFFERS, "k/D", reason="its schema differs",
+                          was=DIFFERENT)]
+    plan = BackfillPlan(DAILY_TICKS, "b", "", items)
+    assert files_sent(plan) == 1 and files_sent(plan, overwrite=True) == 2
+    assert files_sent(plan, allow_schema_drift=True) == 2 and files_sent(plan, overwrite=True, allow_schema_drift=True) == 4
+    held = [j for j in backfill_jobs(plan) if j.key in ("k/C", "k/D")]
+    assert [j.state for j in held] == [JobState.FAILED] * 2 and all(j.resume == {SCHEMA_DRIFT: True} for j in held)
+    assert held[0].error.startswith("s3://b/k/C was not sent: its schema differs. Retrying does not send it")
+    as_queued = Job(id=1, batch_id=1, direction=Direction.UPLOAD, bucket="b", key="k/C", local_path="/l/C.parquet",
+                    state=JobState.FAILED, error=held[0].error, resume=held[0].resume)
+    assert permanent_failure(as_queued)
+    older = Job(id=2, batch_id=1, direction=Direction.UPLOAD, bucket="b", key="k/C", local_path="/l/C.parquet",
+                state=JobState.FAILED, error="s3://b/k/C not sent: its schema differs; --allow-schema-drift sends it")
+    assert permanent_failure(older)  # a queue written before the mark
+    assert [j.key for j in backfill_jobs(plan, record_held=False)] == ["k/A", "k/B"]  # the window leaves them out
+    sent = backfill_jobs(plan, allow_schema_drift=True, overwrite=True)
+    assert [(j.key, j.state, j.policy) for j in sent if j.key in ("k/C", "k/D")] == [
+        ("k/C", JobState.QUEUED, OverwritePolicy.ASK), ("k/D", JobState.QUEUED, OverwritePolicy.OVERWRITE)]
+    assert not any(permanent_failure(Job(id=3, batch_id=1, direction=Direction.UPLOAD, bucket="b", key=j.key,
+                                         local_path=j.local_path, state=JobState.FAILED, error="Cannot reach",
+                                         resume=j.resume or {})) for j in sent)  # allowed: retried as any other

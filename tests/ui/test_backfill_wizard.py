@@ -60,7 +60,8 @@ def test_plan_is_shown_before_anything_is_sent_and_only_valid_files_are_queued(q
     assert "does not match the pattern" in got["notes.txt"][2]
     meta = w.model.index(list(got).index("ZZZZ_2024.parquet"), 3).data()
     assert meta == "symbol=ZZZZ, year=2024, data-type=daily-ticks, source=lakegui"
-    assert w.summary.text().startswith("1 new, 1 already there (same), 1 already there (different), 3 invalid")
+    assert w.summary.text().startswith("1 new, 1 already there (same), 1 already there (different), "
+                                       "0 schema differs, 3 invalid")
     assert client.list_objects_v2(Bucket=DEMO_BUCKET)["KeyCount"] == before  # planning wrote nothing
 
     w.status_box.setCurrentIndex(4)

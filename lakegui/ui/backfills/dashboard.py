@@ -42,7 +42,7 @@ from ...core.rollback import rollback_record
 from ...core.transfers import progress
 from ...core.transfers.jobs import BACKFILL, JobState
 from ...core.transfers.progress import RateMeter
-from ...core.units import human_duration, human_size
+from ...core.units import counted, human_duration, human_size
 from ..placement import place_on_first_show
 from ..preview.chart import ChartCanvas
 from ..start_folder import ask_save_path
@@ -122,6 +122,10 @@ class BackfillDashboard(QWidget):
         self.retry_button = QPushButton("Retry all failed", self)
         self.retry_button.setObjectName("retryFailed")
         self.retry_button.clicked.connect(self.retry_failed)
+        self.retry_note = QLabel(self)  # what the last retry left, and why
+        self.retry_note.setObjectName("retryLeft")
+        self.retry_note.setWordWrap(True)
+        self.retry_note.hide()
         self.export_button = QPushButton("Export manifest…", self)
         self.export_button.setObjectName("exportManifest")
         self.export_button.setToolTip("Key, size, ETag, state, attempts and error of every file, as CSV or JSON")
@@ -160,6 +164,7 @@ class BackfillDashboard(QWidget):
         fail_bar.addWidget(self.retry_button)
         fail.addLayout(fail_bar)
         fail.addWidget(self.failures_view)
+        fail.addWidget(self.retry_note)
         lower = QSplitter(Qt.Orientation.Horizontal, self)
         for layout in (roll, fail):
             holder = QWidget(lower)
@@ -322,10 +327,20 @@ class BackfillDashboard(QWidget):
         wall = time.time() - time.monotonic()
         self.chart.set_series(Series((times + wall) * 1000, rates, None, len(rates), zone="UTC"), _THROUGHPUT)
 
+    SHOWN_LEFT = 3  # files a retry left that the note names
+
     def retry_failed(self) -> None:
+        """Retry the backfill's failures, but not those retrying cannot help (a file held back for
+        its schema, an object that exists with other content): the note says which, and why."""
         ids = self.failures.ids()
         if ids:
-            self.transfers.retry(ids)
+            left = self.transfers.retry(ids) or []
+            named = "; ".join(j.error or j.uri for j in left[:self.SHOWN_LEFT])
+            more = f"; … and {len(left) - self.SHOWN_LEFT:,} more" if len(left) > self.SHOWN_LEFT else ""
+            was = "it was" if len(left) == 1 else "they were"
+            self.retry_note.setText(f"{counted(len(left), 'file')} left as {was}, retrying cannot help: "
+                                    f"{named}{more}" if left else "")
+            self.retry_note.setVisible(bool(left))
             self.refresh(force=True)
 
     def _ask_manifest_path(self) -> str:
@@ -346,11 +361,24 @@ class BackfillDashboard(QWidget):
             return
         self.manifest_written.emit(path)
 
+    def remove_box(self, name: str) -> QMessageBox:
+        """The confirmation of Remove backfill…: No is the default (Enter, Escape), as the
+        destructive replace dialog's Cancel is; a stray Enter removed a backfill's records."""
+        no = QMessageBox.StandardButton.No
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove backfill",
+                          f"Remove the records of {name!r} from the queue?\n"
+                          "Its manifest can no longer be exported. The objects in the lake stay.",
+                          QMessageBox.StandardButton.Yes | no, self)
+        box.setDefaultButton(no)
+        box.setEscapeButton(no)
+        return box
+
     def _ask_remove(self, name: str) -> bool:
-        answer = QMessageBox.question(self, "Remove backfill",
-                                      f"Remove the records of {name!r} from the queue?\n"
-                                      "Its manifest can no longer be exported. The objects in the lake stay.")
-        return answer == QMessageBox.StandardButton.Yes
+        box = self.remove_box(name)
+        box.exec()
+        yes = box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
+        box.deleteLater()
+        return yes
 
     def _on_remove_clicked(self) -> None:
         prog = self._progress

@@ -91,6 +91,9 @@ class RollbackDialog(QDialog):
         self.roll_button = self.buttons.addButton("Roll back", QDialogButtonBox.ButtonRole.DestructiveRole)
         self.roll_button.setEnabled(bool(plan.remove or plan.restore))
         self.roll_button.clicked.connect(self.accept)
+        # Enter cancels: a stray keypress must not delete (Qt would make the first button default).
+        self.roll_button.setAutoDefault(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)

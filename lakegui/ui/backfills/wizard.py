@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -32,13 +33,24 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import paths
-from ...core.backfill import DIFFERENT, INVALID, NEW, SAME, PlanCancelled, backfill_jobs, plan_backfill, restrict
+from ...core.backfill import (
+    DIFFERENT,
+    INVALID,
+    NEW,
+    SAME,
+    SCHEMA_DIFFERS,
+    PlanCancelled,
+    backfill_jobs,
+    files_sent,
+    plan_backfill,
+    restrict,
+)
 from ...core.connection import Connection
 from ...core.errors import classify
 from ...core.layouts import BUILTIN_LAYOUTS, LayoutTemplate, load_layouts, save_layout
 from ...core.listing import parse_s3_uri
 from ...core.rollback import note_replaced
-from ...core.transfers.jobs import BACKFILL
+from ...core.transfers.jobs import BACKFILL, OverwritePolicy
 from ...core.units import counted, human_size
 from ...core.versions import NEVER, versioning_state
 from ..browser.drag import accept_as_copy, dropped_local_paths
@@ -49,7 +61,7 @@ from .models import PlanModel
 
 REPLAN_MS = 400
 _STATUSES = (("All files", ""), ("New", NEW), ("Already there, same", SAME), ("Already there, different", DIFFERENT),
-             ("Invalid", INVALID))
+             ("Invalid", INVALID), ("Schema differs", SCHEMA_DIFFERS))
 
 
 class BackfillWizard(QDialog):
@@ -138,6 +150,14 @@ class BackfillWizard(QDialog):
         self.keep_radio.setChecked(True)
         self.overwrite_radio = QRadioButton("Replace them with the local files", self)
         self.keep_radio.toggled.connect(self._update_queue_button)
+        # Parquet files whose schema is not the lake's: left out (not queued) unless ticked. The
+        # window's counterpart of lakegui-cli backfill --allow-schema-drift.
+        self.drift_box = QCheckBox("Send files whose schema differs", self)
+        self.drift_box.setObjectName("allowSchemaDrift")
+        self.drift_box.setToolTip("Parquet files whose columns or types differ from the lake's (see Why) are "
+                                  "not queued unless this is ticked; ticked, they go as new or existing files do")
+        self.drift_box.toggled.connect(self._update_queue_button)
+        self.drift_box.hide()  # until a plan has such files
         # On a bucket without versions, replacing is for good and the backfill cannot be rolled back.
         self.versioning = ""  # the target bucket's versioning state, read with each plan
         self.overwrite_warning = QLabel(self)
@@ -187,6 +207,7 @@ class BackfillWizard(QDialog):
         policy.addWidget(self.policy_label)
         policy.addWidget(self.keep_radio)
         policy.addWidget(self.overwrite_radio)
+        policy.addWidget(self.drift_box)
         policy.addStretch(1)
         policy.addWidget(cancel)
         policy.addWidget(self.queue_button)
@@ -323,10 +344,13 @@ class BackfillWizard(QDialog):
         c = plan.counts()
         self.summary.setText(
             f"{c[NEW]:,} new, {c[SAME]:,} already there (same), {c[DIFFERENT]:,} already there (different), "
+            f"{c.get(SCHEMA_DIFFERS, 0):,} schema differs, "
             f"{c[INVALID]:,} invalid · {human_size(plan.total_bytes)} · planned in "
-            f"{time.perf_counter() - started:.1f} s. Nothing is sent until you queue it.{left_out}")
+            f"{time.perf_counter() - started:.1f} s. Nothing is sent until you queue it.{left_out}"
+            + (" Files whose schema differs are not queued unless you tick “Send files whose schema differs”."
+               if c.get(SCHEMA_DIFFERS) else ""))
         for i, (title, status) in enumerate(_STATUSES):
-            self.status_box.setItemText(i, f"{title} ({c[status] if status else len(plan.items):,})")
+            self.status_box.setItemText(i, f"{title} ({c.get(status, 0) if status else len(plan.items):,})")
         self._update_queue_button()
         self.planned.emit(plan)
 
@@ -337,10 +361,20 @@ class BackfillWizard(QDialog):
 
     def _update_queue_button(self, *_args) -> None:
         c = self.plan.counts() if self.plan else {NEW: 0, DIFFERENT: 0}
-        sent = c[NEW] + (c[DIFFERENT] if self.overwrite_radio.isChecked() else 0)
+        drift = c.get(SCHEMA_DIFFERS, 0)
+        self.drift_box.setText(f"Send files whose schema differs ({drift:,})" if drift
+                               else "Send files whose schema differs")
+        self.drift_box.setVisible(bool(drift))
+        # What will really be uploaded: not the files recorded as skipped, nor those held back.
+        sent = files_sent(self.plan, overwrite=self.overwrite_radio.isChecked(),
+                          allow_schema_drift=self.drift_box.isChecked()) if self.plan else 0
         self.overwrite_radio.setText(f"Replace them with the local files ({counted(c[DIFFERENT], 'object')})"
                                      if c[DIFFERENT] else "Replace them with the local files")
         self.queue_button.setText(f"Queue {counted(sent, 'file')}" if self.plan else "Queue")
+        held = drift if not self.drift_box.isChecked() else 0
+        self.queue_button.setToolTip(f"{counted(sent, 'file')} will be uploaded"
+                                     + (f"; {counted(held, 'file')} whose schema differs "
+                                        f"{'is' if held == 1 else 'are'} not queued" if held else ""))
         self.queue_button.setEnabled(sent > 0 and self.transfers.available)
         replacing = self.overwrite_radio.isChecked() and c[DIFFERENT] > 0
         self.overwrite_warning.setText(self._unversioned_text(c[DIFFERENT]) if replacing else "")
@@ -366,10 +400,13 @@ class BackfillWizard(QDialog):
             self.summary.setText(f"A backfill named {name!r} is already in the queue: choose another name.")
             return
         overwrite = self.overwrite_radio.isChecked()
-        jobs = backfill_jobs(plan, skip_existing=not overwrite, overwrite=overwrite)
+        # Files whose schema differs are left out unless sent: the table showed them, and a
+        # record of a job that cannot run would only fail the backfill.
+        jobs = backfill_jobs(plan, skip_existing=not overwrite, overwrite=overwrite,
+                             allow_schema_drift=self.drift_box.isChecked(), record_held=False)
         profile = self.connection.profile.to_dict()
         self.queue_button.setEnabled(False)
-        replacing = plan.counts()[DIFFERENT] if overwrite else 0
+        replacing = sum(1 for j in jobs if j.policy is OverwritePolicy.OVERWRITE)  # drifted ones sent too
         self._enqueue_slot.start(self._enqueue(name, profile, jobs, plan.bucket, replacing))
 
     async def _enqueue(self, name: str, profile: dict, jobs: list, bucket: str = "", replacing: int = 0) -> None:
