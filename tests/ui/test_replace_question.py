@@ -27,7 +27,7 @@ def test_enter_on_a_rename_onto_another_object_keeps_it(qtbot, window, demo_conn
     task = r.rename_to(b.model.entry(names(b).index("Q1.json")), "Q2.json")
     box = open_question(qtbot, b)
     assert box.text() == (f"1 of 1 object already exists in s3://{DEMO_BUCKET}/{HERE} (or below it):\n  Q2.json\n"
-                          "What should happen to it?\nReplacing cannot be undone: the bucket keeps no versions.")
+                          "What should happen to it?\n" + replace_consequence(NEVER))
     assert box.defaultButton().text() == "Skip all existing"
     with qtbot.waitSignal(r.done, timeout=20000, check_params_cb=lambda t: "not renamed" in t) as blocker:
         qtbot.keyClick(box, Qt.Key.Key_Return)
@@ -40,7 +40,8 @@ def test_enter_on_a_rename_onto_another_object_keeps_it(qtbot, window, demo_conn
 def test_the_question_names_a_few_and_says_what_each_versioning_state_does():
     assert named([f"k{i}" for i in range(7)]) == "  k0\n  k1\n  k2\n  k3\n  k4\n  … and 2 more"
     assert named(["a"]) == "  a"
-    assert replace_consequence(NEVER) == "Replacing cannot be undone: the bucket keeps no versions."
+    assert replace_consequence(NEVER).startswith("Replacing cannot be undone: the bucket keeps no versions, so a "
+                                                 "replaced object is gone for good")
     assert "earlier version remains" in replace_consequence(ENABLED)
     assert "replaced permanently" in replace_consequence(SUSPENDED)
     assert replace_consequence("") == "Replacing cannot be undone unless the bucket keeps versions."

@@ -79,3 +79,28 @@ def test_coverage_on_an_empty_layout_says_why(qtbot, window, demo_connection):
         view.layout_box.setCurrentText("minute-ticks")
     text = view.summary.text()
     assert text.startswith("No file matches ") and "nothing is under s3://" in text, text
+
+
+def test_overwrite_all_of_an_upload_to_an_unversioned_bucket_says_gone_for_good(qtbot, window, demo_connection,
+                                                                                 tmp_path):
+    """C8: uploading a folder onto objects that exist asked Skip/Overwrite all with no word of what
+    replacing does; on a bucket without versions it is for good (the backfill wizard warns so)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from .test_transfers import wait_listed
+
+    b = window.browser
+    wait_listed(qtbot, b, lambda: window.set_connection(demo_connection))
+    folder = tmp_path / "reference"
+    folder.mkdir()
+    s3 = demo_connection.client()
+    key = next(o["Key"] for o in s3.list_objects_v2(Bucket=b.bucket, Prefix="data/reference/")["Contents"])
+    (folder / key.rsplit("/", 1)[-1]).write_text("mine")
+    task = window.transfer_actions.upload(demo_connection, b.bucket, "data/", [str(folder)])
+    qtbot.waitUntil(lambda: any(box.isVisible() for box in window.findChildren(QMessageBox)), timeout=10000)
+    box = next(box for box in window.findChildren(QMessageBox) if box.isVisible())
+    text, buttons = box.text(), [bt.text() for bt in box.buttons()]
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(task.done, timeout=10000)
+    assert "1 of 1 files already exist" in text and "gone for good" in text, text
+    assert "Overwrite all" in buttons

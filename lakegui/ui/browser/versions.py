@@ -56,8 +56,9 @@ def replace_consequence(state: str) -> str:
     if state == SUSPENDED:
         return ("Versioning is suspended on this bucket: an object written since versioning was suspended is "
                 "replaced permanently.")
-    if state == NEVER:
-        return "Replacing cannot be undone: the bucket keeps no versions."
+    if state == NEVER:  # as the backfill wizard warns: "gone for good", and how to keep them
+        return ("Replacing cannot be undone: the bucket keeps no versions, so a replaced object is gone for good "
+                "(Edit › Enable bucket versioning… keeps them).")
     return "Replacing cannot be undone unless the bucket keeps versions."
 
 

@@ -18,6 +18,7 @@ from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.transfers.jobs import OverwritePolicy
 from ...core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
+from ..browser.versions import read_versioning, replace_consequence
 from ..dialogs.overwrite import ask_overwrite_policy
 from ..tasks import in_executor
 from .controller import TransferQueue
@@ -41,13 +42,21 @@ class TransferActions(QObject):
         # Replaceable (tests, scripted use): given the plan and a description of the targets,
         # return the policy for existing targets, or None to cancel.
         self.choose_policy: Callable[[Plan, str], "asyncio.Future | OverwritePolicy | None"] = self._ask_policy
+        self._versioning: dict[int, str] = {}  # id(an upload's plan) -> its bucket's versioning state
 
     def upload(self, connection: Connection, bucket: str, prefix: str, paths: list[str], *,
                keep_folder_name: bool = True) -> asyncio.Task:
         where = f"s3://{bucket}/{prefix}"
-        return self._start(connection, "upload", f"Upload to {where}", where,
-                           lambda: plan_upload(connection.client(), bucket, prefix, [Path(p) for p in paths],
-                                               keep_folder_name=keep_folder_name))
+
+        def plan():
+            planned = plan_upload(connection.client(), bucket, prefix, [Path(p) for p in paths],
+                                  keep_folder_name=keep_folder_name)
+            # What replacing does there, for the question (only asked when some target exists):
+            # on a bucket without versions Overwrite all is for good, as the backfill wizard warns.
+            self._versioning[id(planned)] = read_versioning(connection.client(), bucket) if planned.conflicts else ""
+            return planned
+
+        return self._start(connection, "upload", f"Upload to {where}", where, plan)
 
     def download(self, connection: Connection, bucket: str, base: str, objects: list[ObjectEntry],
                  prefixes: list[str], dest: str) -> asyncio.Task:
@@ -89,6 +98,7 @@ class TransferActions(QObject):
             info = classify(exc, endpoint=connection.profile.endpoint_url or None)
             self.failed.emit(f"Could not prepare the {kind}: {info.message}")
             return None
+        versioning = self._versioning.pop(id(plan), None)  # None: a download (local files)
         if plan.skipped:
             shown = "; ".join(f"{s.path}: {s.reason}" for s in plan.skipped[:3])
             more = f" (and {len(plan.skipped) - 3:,} more)" if len(plan.skipped) > 3 else ""
@@ -102,7 +112,8 @@ class TransferActions(QObject):
         if plan.conflicts and chosen is not None:  # the user's standing choice (Edit › Settings…)
             policy = chosen
         elif plan.conflicts:
-            choice = self.choose_policy(plan, where)
+            choose = self.choose_policy
+            choice = choose(plan, where, versioning) if choose == self._ask_policy else choose(plan, where)
             if asyncio.isfuture(choice):
                 choice = await choice
             if choice is None:
@@ -129,9 +140,11 @@ class TransferActions(QObject):
         self.enqueued.emit(batch, len(rows))
         return batch
 
-    def _ask_policy(self, plan: Plan, where: str) -> asyncio.Future:
-        """Ask once for the batch (dialogs/overwrite.py)."""
+    def _ask_policy(self, plan: Plan, where: str, versioning: str | None = None) -> asyncio.Future:
+        """Ask once for the batch (dialogs/overwrite.py); an upload's says what replacing does on
+        its bucket (`versioning`: its state, '' unknown; None for a download's local files)."""
         n, total = len(plan.conflicts), len(plan.items)
+        consequence = f"\n{replace_consequence(versioning)}" if versioning is not None else ""
         return ask_overwrite_policy(self.parent_widget, "Files already exist",
-                                    f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to them?",
-                                    replace="Overwrite all")
+                                    f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to "
+                                    f"them?{consequence}", replace="Overwrite all")
