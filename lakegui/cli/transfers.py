@@ -313,8 +313,10 @@ def _say_left(left: list[dict]) -> None:
         print(f"  {failed_line(j['key'], j['error'], j['kind'])}", file=sys.stderr)
     if len(left) > 50:
         print(f"  … and {len(left) - 50:,} more", file=sys.stderr)
+    from ..core.transfers.jobs import says_conflict
+
     for kind in ("upload", "download"):  # retrying them would replace what the user was asked about
-        if any(j["kind"] == kind for j in left):
+        if any(j["kind"] == kind and says_conflict(j["error"]) for j in left):  # not a backfill's held file
             print(f"  to replace or keep those targets, run the {kind} again with --overwrite or --skip-existing",
                   file=sys.stderr)
 
