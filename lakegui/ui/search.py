@@ -154,11 +154,21 @@ class SearchWindow(QDialog):
     def set_location(self, location: Location) -> None:
         """Search below where the browser is (the next search; one running keeps its place)."""
         self._location = location
-        self.where.setText(f"Search below {location.uri}" if location.uri else "Not connected")
+        loc = self._root()
+        self.where.setText(f"Search below {loc.uri}" if loc.uri else "Not connected")
+
+    def _root(self) -> Location:
+        """Where the next search goes: where the browser is, unless that is below the root of the
+        results shown (opening a match goes there): then still that root, so the header says what
+        the results and their count say (it named the match's folder, they the root)."""
+        shown, loc = self._search_location, self._location
+        if shown.bucket and loc.same_bucket(shown) and loc.prefix.startswith(shown.prefix):
+            return shown
+        return loc
 
     def search(self) -> asyncio.Task | None:
         text = self.query.text().strip()
-        loc = self._location
+        loc = self._root()
         if not text or loc.connection is None or not loc.bucket:
             return None
         self._search_location = loc

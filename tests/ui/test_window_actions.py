@@ -351,10 +351,18 @@ def test_search_by_name_streams_counts_and_opens_results(qtbot, window, demo_con
     with qtbot.waitSignal(b.listing_finished, timeout=10000):
         search.table.selectRow(1)
     assert b.prefix == "data/reference/"
+    # Trial C, finding 9: the header followed the match's folder, the results and count did not
+    assert search.where.text() == f"Search below s3://{DEMO_BUCKET}/data/"
     qtbot.waitUntil(lambda: [o.key for o in b.selected_entries()[0]] == ["data/reference/tickers.parquet"],
                     timeout=5000)
     search.table.selectRow(0)  # in the open folder: selected without listing it again
     assert [o.key for o in b.selected_entries()[0]] == ["data/reference/tickers.csv"]
+    with qtbot.waitSignal(search.finished_search, timeout=20000):  # searched again: from the same root
+        search.search()
+    assert search.model.rowCount() == 2 and search.count.text().endswith(f"below s3://{DEMO_BUCKET}/data/")
+    with qtbot.waitSignal(b.listing_finished, timeout=10000):  # elsewhere: the header follows the browser
+        b.navigate("")
+    assert search.where.text() == f"Search below s3://{DEMO_BUCKET}/"
     search.close()
 
 
