@@ -104,3 +104,32 @@ def test_overwrite_all_of_an_upload_to_an_unversioned_bucket_says_gone_for_good(
     qtbot.waitUntil(task.done, timeout=10000)
     assert "1 of 1 files already exist" in text and "gone for good" in text, text
     assert "Overwrite all" in buttons
+
+
+def test_a_finished_backfills_throughput_axis_starts_at_0_with_no_eta(qtbot, window):
+    """C10: a finished backfill's flat 0 MB/s ran the axis -400…400 with "(x0.001)" clipping its
+    label, and the summary said "ETA done"."""
+    from lakegui.core.transfers.jobs import BACKFILL, Direction, JobState
+    from lakegui.core.transfers.store import JobStore, NewJob
+
+    from .test_backfills import open_dashboard
+
+    store = JobStore(window.transfers.service.path)
+    try:
+        batch = store.create_batch("finished", BACKFILL, {}, runner="cli")
+        ids = store.add_jobs(batch, [NewJob(Direction.UPLOAD, "lake", f"data/{i}.parquet", f"/tmp/{i}", size=1000,
+                                            metadata={"symbol": "A", "year": str(2020 + i)}) for i in range(2)])
+        store.finish_many([(i, JobState.DONE, "", 1000, "e") for i in ids])
+    finally:
+        store.close()
+    d = open_dashboard(qtbot, window)
+    with qtbot.waitSignal(d.refreshed, timeout=5000):
+        d.refresh(force=True)  # two readings: a rate (of 0)
+    assert d.chart.series is not None and "ETA" not in d.summary.text(), d.summary.text()
+    (_x0, _x1), (y0, y1) = d.chart.price.viewRange()
+    assert y0 == 0 and y1 == 1.0
+    axis = d.chart.price.getAxis("left")
+    assert "(x" not in axis.labelString()
+    # no volume beneath: the plot has the height and the time axis (it kept an empty quarter, no times)
+    bottom = d.chart.price.getAxis("bottom")
+    assert bottom.style["showValues"] and bottom.labelText == "time (UTC)" and not d.chart.volume_plot.isVisible()

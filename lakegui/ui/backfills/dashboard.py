@@ -92,6 +92,10 @@ class BackfillDashboard(QWidget):
         self.chart.setAccessibleName("Throughput over time")
         self.chart.setMinimumHeight(120)
         self.chart.empty_text = "Throughput (MB/s) shows here while the backfill runs"
+        # A rate is never negative, and its axis needs no "(x0.001)": a finished backfill's flat 0
+        # ran -400…400 with the label clipped to "(MB/s) (x0.0" (trial C 10).
+        self.chart.price.getAxis("left").enableAutoSIPrefix(False)
+        self.chart.price.setLimits(yMin=0)
         # Until there are two readings (a rate) the plot stays hidden: bare axes say nothing.
         self.chart_placeholder = QLabel(self.chart.empty_text, self)
         self.chart_placeholder.setObjectName("throughputPlaceholder")
@@ -303,7 +307,7 @@ class BackfillDashboard(QWidget):
         self._samples.append((now, prog.bytes_done))
         rate = self._meter.add(now, prog.bytes_done)
         left = prog.bytes_left
-        eta = human_duration(progress.eta(left, rate)) if rate > 0 and left > 0 else ("done" if left <= 0 else "")
+        eta = human_duration(progress.eta(left, rate)) if rate > 0 and left > 0 else ""  # not "ETA done"
         rolled_back = record.text() if record else ""  # "rolled back 2026-12-02 00:20: 9 objects (…)"
         self.summary.setText(  # the words of `backfill status` (core), then what only a live view knows
             backfill.progress_text(prog) + (f" · {human_size(rate)}/s" if rate else "")
@@ -326,6 +330,8 @@ class BackfillDashboard(QWidget):
         rates = np.array([(b1 - b0) / max(t1 - t0, 1e-6) / (1 << 20) for (t0, b0), (t1, b1) in zip(s, s[1:])])
         wall = time.time() - time.monotonic()
         self.chart.set_series(Series((times + wall) * 1000, rates, None, len(rates), zone="UTC"), _THROUGHPUT)
+        top = float(rates.max())
+        self.chart.price.setYRange(0, top * 1.1 if top > 0 else 1.0, padding=0)  # from 0; 0-1 MB/s when flat
 
     SHOWN_LEFT = 3  # files a retry left that the note names
 

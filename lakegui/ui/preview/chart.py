@@ -85,6 +85,7 @@ class ChartCanvas(pg.GraphicsLayoutWidget):
         self.volume_plot = self.addPlot(row=1, col=0, axisItems={"bottom": self.volume_time_axis})
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
+        self._volume_in_layout = True
         self.volume_plot.setXLink(self.price)
         for plot in (self.price, self.volume_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
@@ -162,11 +163,28 @@ class ChartCanvas(pg.GraphicsLayoutWidget):
         if series.volume is not None and len(series.volume) == len(x):
             self.volume_curve.setData(drawn_x, np.insert(series.volume, gaps, np.nan), connect="finite")
             self.volume_plot.setLabel("left", columns.volume if columns and columns.volume else "volume")
-            self.volume_plot.show()
+            self._show_volume(True)
         else:
             self.volume_curve.setData([], [])
-            self.volume_plot.hide()
+            self._show_volume(False)
         self.reset_zoom()
+
+    def _show_volume(self, shown: bool) -> None:
+        """The volume plot beneath, or none: then the close plot has the height and the time axis
+        (the dashboard's throughput kept an empty quarter below it, and no times)."""
+        if shown != self._volume_in_layout:
+            if shown:
+                self.ci.addItem(self.volume_plot, row=1, col=0)
+                self.ci.layout.setRowStretchFactor(1, 1)
+            else:
+                self.ci.removeItem(self.volume_plot)
+            self._volume_in_layout = shown
+        self.volume_plot.setVisible(shown)
+        bottom = self.price.getAxis("bottom")
+        bottom.setStyle(showValues=not shown)
+        if not shown:
+            bottom.setLabel(self.volume_plot.getAxis("bottom").labelText)
+        bottom.showLabel(not shown)
 
     def reset_zoom(self) -> None:
         """The whole series in view. Set from the series, not autoRange(): with clip-to-view the
