@@ -102,7 +102,8 @@ def test_overwrite_all_of_an_upload_to_an_unversioned_bucket_says_gone_for_good(
     text, buttons = box.text(), [bt.text() for bt in box.buttons()]
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.waitUntil(task.done, timeout=10000)
-    assert "1 of 1 files already exist" in text and "gone for good" in text, text
+    assert text.startswith("1 of 1 file already exists in ") and "What should happen to it?" in text, text
+    assert "gone for good" in text
     assert "Overwrite all" in buttons
 
 

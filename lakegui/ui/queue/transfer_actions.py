@@ -18,6 +18,7 @@ from ...core.errors import classify
 from ...core.listing import ObjectEntry
 from ...core.transfers.jobs import OverwritePolicy
 from ...core.transfers.planner import Plan, plan_download, plan_upload, to_jobs
+from ...core.units import counted
 from ..browser.versions import read_versioning, replace_consequence
 from ..dialogs.overwrite import ask_overwrite_policy
 from ..tasks import in_executor
@@ -146,5 +147,6 @@ class TransferActions(QObject):
         n, total = len(plan.conflicts), len(plan.items)
         consequence = f"\n{replace_consequence(versioning)}" if versioning is not None else ""
         return ask_overwrite_policy(self.parent_widget, "Files already exist",
-                                    f"{n:,} of {total:,} files already exist in {where}.\nWhat should happen to "
-                                    f"them?{consequence}", replace="Overwrite all")
+                                    f"{n:,} of {counted(total, 'file')} {'already exists' if n == 1 else 'already exist'} "
+                                    f"in {where}.\nWhat should happen to {'it' if n == 1 else 'them'}?{consequence}",
+                                    replace="Overwrite all")
