@@ -198,9 +198,9 @@ def storage_class(text: str) -> str:
 
 def failed_line(uri: str, error: str, verb: str = "failed") -> str:
     """'failed URI: ERROR' without the URI said twice when the error starts with it."""
-    if error.startswith(uri + " "):
-        error = "it" + error[len(uri):]
-    return f"{verb} {uri}: {error}"
+    from ..core.transfers.jobs import said_once
+
+    return f"{verb} {uri}: {said_once(uri, error)}"
 
 
 def common_options(p: argparse.ArgumentParser) -> None:

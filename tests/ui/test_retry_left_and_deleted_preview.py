@@ -46,7 +46,7 @@ def test_retry_failed_leaves_jobs_that_failed_for_good_and_says_why(qtbot, qloop
         assert queue.row_for(gone).state == "failed"
         assert queue.row_for(again).state in ("queued", "running")  # asked again: it may work now
         assert messages == ["1 left: restore of s3://us-equity-datalake/std.csv failed for good: "
-                            "s3://us-equity-datalake/std.csv is not archived. Retrying cannot help until the "
+                            "it is not archived. Retrying cannot help until the "  # the URI once
                             "cause is fixed; then ask again."]
         qtbot.waitUntil(lambda: queue.row_for(again).state == "failed" and queue.running_count == 0, timeout=10000)
     finally:

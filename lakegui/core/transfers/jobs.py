@@ -57,6 +57,12 @@ def advised(error: str, advice: str) -> str:
     return f"{_CLI_WORDS.sub('', error)}: {advice}"
 
 
+def said_once(uri: str, error: str) -> str:
+    """An error that starts with `uri`, for a line that names the URI already: 'it exists …' (the
+    line said 'failed s3://b/k: s3://b/k exists …')."""
+    return "it" + error[len(uri):] if error.startswith(uri + " ") else error
+
+
 _CLI_WORDS = re.compile(r"; (overwrite|keep) it \(--.*$")  # how conflicts ended before: in the CLI's flags
 BACKFILL = "backfill"  # the kind of a backfill's batch: the dashboard, the notifier and `backfill status` read them
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core.transfers.jobs import Direction, advised
+from ...core.transfers.jobs import Direction, advised, said_once
 from ...core.units import human_duration, human_size
 from ..column_fit import fit_columns
 from ..resources import icon
@@ -231,7 +231,8 @@ class TransferQueueView(QFrame):
         """Retry failed transfers; say which ones were left because retrying cannot help."""
         left = self.queue.retry(ids)
         if left:
-            named = "; ".join(f"{j.direction} of {j.uri} failed for good: {advised(j.error, CONFLICT_ADVICE)}"
+            named = "; ".join(f"{j.direction} of {j.uri} failed for good: "
+                              f"{said_once(j.uri, advised(j.error, CONFLICT_ADVICE))}"
                               for j in left[:self.SHOWN_LEFT])
             more = f"; … and {len(left) - self.SHOWN_LEFT:,} more" if len(left) > self.SHOWN_LEFT else ""
             self.failed.emit(f"{len(left):,} left: {named}{more}. Retrying cannot help until the cause is "
