@@ -145,3 +145,42 @@ def test_resume_reports_only_the_jobs_it_ran(endpoint, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (doc["done"], doc["failed"], doc["failed_earlier"]) == (0, 1, 2)
     assert [f["key"] for f in doc["failures"]] == ["new/gone.csv"]
+
+
+def test_a_sync_upload_that_waited_replaces_only_what_it_was_compared_with(endpoint, tmp_path):
+    """A review's finding: a sync's or Mirror's upload waiting in a paused queue (or for `queue resume`)
+    replaced an object written there since the comparison. One that waited asks its key again."""
+    import time
+
+    from lakegui.core.transfers.jobs import CHANGED_SINCE_COMPARED, COMPARED, RECHECK_AFTER
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    compared = s3.put_object(Bucket=BUCKET, Key="s/a.csv", Body=b"as compared\n")["ETag"].strip('"')
+    src = tmp_path / "a.csv"
+    src.write_bytes(b"local edit\n")
+    engine = CrtEngine(Connection(ConnectionProfile.from_options(endpoint_url=endpoint, bucket=BUCKET)))
+
+    def run(key: str, etag: str, waited: float):
+        job = Job(id=1, batch_id=1, direction=Direction.UPLOAD, bucket=BUCKET, key=key, local_path=str(src),
+                  size=src.stat().st_size, policy=OverwritePolicy.OVERWRITE, attempts=1,
+                  extra={COMPARED: f"{etag} {time.time() - waited:.3f}"})
+        return engine.run(job, JobControl(), Progress())
+
+    try:
+        s3.put_object(Bucket=BUCKET, Key="s/a.csv", Body=b"written from elsewhere\n")
+        out = run("s/a.csv", compared, RECHECK_AFTER + 5)
+        assert out.state is JobState.FAILED and out.permanent and CHANGED_SINCE_COMPARED in out.error
+        assert _body(endpoint, "s/a.csv") == b"written from elsewhere\n"
+        s3.put_object(Bucket=BUCKET, Key="s/new.csv", Body=b"appeared\n")  # absent when compared
+        assert run("s/new.csv", "", RECHECK_AFTER + 5).state is JobState.FAILED
+        assert _body(endpoint, "s/new.csv") == b"appeared\n"
+        still = s3.head_object(Bucket=BUCKET, Key="s/a.csv")["ETag"].strip('"')
+        assert run("s/a.csv", still, RECHECK_AFTER + 5).state is JobState.DONE  # still as compared: sent
+        assert run("s/gone.csv", "", RECHECK_AFTER + 5).state is JobState.DONE  # still absent: sent
+        assert _body(endpoint, "s/a.csv") == b"local edit\n"
+        assert run("s/a.csv", compared, RECHECK_AFTER + 5).state is JobState.DONE  # sent by a killed run
+        assert _body(endpoint, "s/a.csv") == b"local edit\n"
+        s3.put_object(Bucket=BUCKET, Key="s/b.csv", Body=b"x\n")
+        assert run("s/b.csv", "other", 0).state is JobState.DONE  # run at once: the queue-time recheck stands
+    finally:
+        engine.close()

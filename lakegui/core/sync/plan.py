@@ -159,18 +159,25 @@ def check_delete_cap(plan: SyncPlan, max_delete: int = DEFAULT_MAX_DELETE, *, ac
 
 def jobs_for(plan: SyncPlan) -> list[NewJob]:
     """Queue jobs for the plan's copies. They replace what differs (the comparison decided), so the
-    policy is overwrite; a download's listed ETag travels with it for the engine's checks."""
-    from ..transfers.jobs import Direction, OverwritePolicy
+    policy is overwrite; a download's listed ETag travels with it for the engine's checks, and an
+    upload's compared ETag with it, so one that waits replaces only what was compared."""
+    import time
+
+    from ..transfers.jobs import COMPARED, Direction, OverwritePolicy
     from ..transfers.store import NewJob
 
     cmp = plan.comparison
     jobs = []
     etag_of = {e.remote.key: e.remote.etag for e in cmp.entries if e.remote is not None}
+    queued = time.time()
     for a in plan.copies:
         if a.action == UPLOAD:
             st = compared_stat(cmp, a)
+            # What the key held when compared: an upload that waits replaces only that (engine.py).
+            compared = f"{etag_of.get(a.key, '').strip(chr(34))} {queued:.3f}"
             jobs.append(NewJob(Direction.UPLOAD, cmp.bucket, a.key, a.path, size=a.size,
-                               mtime=st.mtime_ns / 1e9 if st else 0.0, policy=OverwritePolicy.OVERWRITE))
+                               mtime=st.mtime_ns / 1e9 if st else 0.0, policy=OverwritePolicy.OVERWRITE,
+                               extra={COMPARED: compared}))
         else:
             jobs.append(NewJob(Direction.DOWNLOAD, cmp.bucket, a.key, a.path, size=a.size, etag=etag_of.get(a.key, ""),
                                policy=OverwritePolicy.OVERWRITE))

@@ -15,6 +15,7 @@ import os
 import random
 import stat
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -23,7 +24,19 @@ from ..connection import Connection
 from ..errors import classify
 from ..settings import TransferSettings
 from . import etags, parts, ranges, tuning, verify
-from .jobs import CONFLICT, REFETCHED, Direction, Job, JobState, Outcome, OverwritePolicy, conflict_error
+from .jobs import (
+    CHANGED_SINCE_COMPARED,
+    COMPARED,
+    CONFLICT,
+    RECHECK_AFTER,
+    REFETCHED,
+    Direction,
+    Job,
+    JobState,
+    Outcome,
+    OverwritePolicy,
+    conflict_error,
+)
 from .localpaths import folder_in_the_way, temp_path_for
 
 log = logging.getLogger(__name__)
@@ -262,7 +275,11 @@ class EngineBase:
         """With the ASK policy, never replace an object that differs: for a job the planner failed
         as a conflict (jobs.CONFLICT) and then queued again, and for a rerun (a crash, a resume),
         ask what the key holds now. A first run of any other job relies on the plan's one listing
-        (a HEAD per file would cost a request each on the CLI's default path)."""
+        (a HEAD per file would cost a request each on the CLI's default path). A sync's upload that
+        waited (jobs.COMPARED) replaces only what it was compared with."""
+        if COMPARED in job.extra:
+            self._check_still_as_compared(job)
+            return
         if job.policy is not OverwritePolicy.ASK:
             return
         conflict = bool(job.resume.get(CONFLICT))
@@ -281,6 +298,29 @@ class EngineBase:
                 raise Skip(f"{job.uri} exists with the same content")
             raise AlreadyDone()  # an earlier run sent it, then could not record that
         raise JobError(conflict_error(job.uri), permanent=True)
+
+    def _check_still_as_compared(self, job: Job) -> None:
+        """A sync's or Mirror's upload replaces what the comparison saw at its key (an ETag, or
+        nothing): once it has waited (a paused queue, `queue resume` after a kill), an object written
+        there since is left alone, as a delete job leaves one. A job run at once relies on the
+        recheck made when it was queued: a HEAD per file would cost each sync a request a file."""
+        etag, _, at = job.extra[COMPARED].partition(" ")
+        if job.attempts <= 1 and time.time() - float(at or 0) < RECHECK_AFTER:
+            return
+        try:
+            head = self.client.head_object(Bucket=job.bucket, Key=job.key)
+        except Exception as exc:
+            if classify(exc).code not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            head = None
+        now = str(head.get("ETag", "")).strip('"') if head is not None else ""
+        if now == etag:
+            return
+        path, _, _ = self.upload_source(job)
+        if head is not None and etags.same_content(path, int(head.get("ContentLength", 0)), now,
+                                                    self.settings.multipart_chunksize):
+            raise AlreadyDone()  # an earlier run sent it (killed before it could record that)
+        raise JobError(f"{job.uri} {CHANGED_SINCE_COMPARED}", permanent=True)
 
     def upload_source(self, job: Job) -> tuple[Path, os.stat_result, dict]:
         """The local file as it is now, and the request's extra arguments (s3transfer's names)."""

@@ -57,6 +57,12 @@ def advised(error: str, advice: str) -> str:
     return f"{_CLI_WORDS.sub('', error)}: {advice}"
 
 
+# A sync's upload: "ETAG TIME", the ETag its key had when compared ('' for none) and when (epoch s).
+COMPARED = "Compared"
+RECHECK_AFTER = 60.0  # seconds a sync's upload may wait before it asks its key again
+CHANGED_SINCE_COMPARED = "changed in the lake since it was compared; left alone"
+
+
 def said_once(uri: str, error: str) -> str:
     """An error that starts with `uri`, for a line that names the URI already: 'it exists …' (the
     line said 'failed s3://b/k: s3://b/k exists …')."""
