@@ -179,20 +179,12 @@ def test_a_planned_delete_leaves_alone_what_was_written_after_it_was_planned(s3)
 def test_a_planned_delete_whose_heads_are_refused_asks_the_listing(s3):
     """HEAD refused (a write-only credential's 403, an SSE-C object's 400) failed every delete of a few
     keys once they were checked; the listing, which the comparison made, answers the same."""
-    from botocore.exceptions import ClientError
+    from tests.support.clients import NoHead
 
     s3.create_bucket(Bucket="nohead")
     keys = ["h/a", "h/b"]
     etags = {k: s3.put_object(Bucket="nohead", Key=k, Body=b"x")["ETag"] for k in keys}
 
-    class NoHead:
-        def __getattr__(self, name):
-            return getattr(s3, name)
-
-        def head_object(self, **kw):
-            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"},
-                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "HeadObject")
-
     job = job_of(delete_jobs("nohead", keys, etags=etags)[0])
-    assert ClientEngine(NoHead()).run(job, JobControl(), Progress()).state is JobState.DONE
+    assert ClientEngine(NoHead(s3)).run(job, JobControl(), Progress()).state is JobState.DONE
     assert "Contents" not in s3.list_objects_v2(Bucket="nohead")

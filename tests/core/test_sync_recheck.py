@@ -93,18 +93,10 @@ def test_an_empty_source_is_seen_on_either_side(s3, tmp_path):
 
 def test_heads_the_credentials_refuse_fall_back_to_the_listing(s3):
     """A write-only credential's 403 on HEAD (or SSE-C's 400) made every check of a few keys fail."""
-    from botocore.exceptions import ClientError
+    from tests.support.clients import NoHead
 
     s3.create_bucket(Bucket="nohead-r")
     s3.put_object(Bucket="nohead-r", Key="p/a", Body=b"x")
 
-    class NoHead:
-        def __getattr__(self, name):
-            return getattr(s3, name)
-
-        def head_object(self, **kw):
-            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"},
-                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "HeadObject")
-
-    now = objects_now(NoHead(), "nohead-r", "p/", ["p/a", "p/b"], listed=5000)  # HEADs first
+    now = objects_now(NoHead(s3), "nohead-r", "p/", ["p/a", "p/b"], listed=5000)  # HEADs first
     assert now["p/b"] is None and now["p/a"].size == 1
