@@ -172,9 +172,6 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
         where_local = f" writing {exc.filename}" if exc.filename else ""
         return ErrorInfo(True, _DISK_ERRORS[exc.errno], f"{_DISK_MESSAGES[exc.errno]}{where_local}.", str(exc))
-    if isinstance(exc, (NotADirectoryError, IsADirectoryError)) and exc.filename:
-        return ErrorInfo(True, "NotAFolder", _in_the_way(str(exc.filename), isinstance(exc, IsADirectoryError)),
-                         str(exc))
     if isinstance(exc, FileNotFoundError):
         return ErrorInfo(True, "FileNotFound", f"Local file not found: {exc.filename}", str(exc))
     if isinstance(exc, PermissionError):
@@ -185,26 +182,6 @@ def classify(exc: BaseException, *, bucket: str | None = None, key: str | None =
         return ErrorInfo(False, "OSError", f"{exc.strerror or exc}", str(exc))
     # Unknown failures are bugs or misuse; retrying would only repeat them.
     return ErrorInfo(True, type(exc).__name__, str(exc) or type(exc).__name__, repr(exc))
-
-
-def _in_the_way(filename: str, is_folder: bool) -> str:
-    """What blocks a local path: 'reports/q1 is a file, so the folder reports/q1/ cannot be made for
-    reports/q1/a.txt' (the raw error named the hidden temp file, not the target or the cause)."""
-    import os.path
-    import re
-
-    folder, name = os.path.split(filename)
-    target = os.path.join(folder, m.group(1)) if (m := re.fullmatch(r"\.(.+)\.lakegui-\d+\.part", name)) \
-        else filename  # a download's temp file: name the file it becomes
-    if is_folder:
-        return f"{target} is a folder, so a file cannot be written there: move the folder or choose another target"
-    blocker = os.path.dirname(target)  # the nearest part of the folder path that exists
-    while blocker and not os.path.lexists(blocker) and os.path.dirname(blocker) != blocker:
-        blocker = os.path.dirname(blocker)
-    if blocker and os.path.lexists(blocker) and not os.path.isdir(blocker):
-        return (f"{blocker} is a file, so the folder {blocker}{os.sep} cannot be made for {target}: rename or move "
-                "that file, then retry")
-    return f"Cannot write {target}: part of its folder path is a file, not a folder"
 
 
 def _unparsable(exc: BaseException) -> bool:

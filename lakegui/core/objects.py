@@ -50,6 +50,26 @@ def head(client, bucket: str, key: str, version_id: str = "") -> ObjectPropertie
     )
 
 
+def head_if_there(client, bucket: str, key: str) -> dict | None:
+    """HEAD of `key`, None when nothing is there (a 404: absent, or a delete marker on top)."""
+    from .errors import NOT_FOUND_CODES, classify
+
+    try:
+        return client.head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if classify(exc).code in NOT_FOUND_CODES:
+            return None
+        raise
+
+
+def head_refused(exc: BaseException) -> bool:
+    """Whether a HEAD failed for good with an answer (a write-only credential's 403, an SSE-C
+    object's 400), where a listing, allowed and already made, answers as well."""
+    from .errors import classify
+
+    return getattr(exc, "response", None) is not None and classify(exc).permanent
+
+
 # Presigned URLs are bearer tokens: their life is bounded (S3's own limit for SigV4 is 7 days).
 MIN_EXPIRY, MAX_EXPIRY = 60, 7 * 24 * 3600
 

@@ -168,13 +168,13 @@ def jobs_for(plan: SyncPlan) -> list[NewJob]:
 
     cmp = plan.comparison
     jobs = []
-    etag_of = {e.remote.key: e.remote.etag for e in cmp.entries if e.remote is not None}
+    etag_of = _listed_etags(cmp)
     queued = time.time()
     for a in plan.copies:
         if a.action == UPLOAD:
             st = compared_stat(cmp, a)
             # What the key held when compared: an upload that waits replaces only that (engine.py).
-            compared = f"{etag_of.get(a.key, '').strip(chr(34))} {queued:.3f}"
+            compared = f"{etag_of.get(a.key, '')} {queued:.3f}"  # listed ETags have no quotes
             jobs.append(NewJob(Direction.UPLOAD, cmp.bucket, a.key, a.path, size=a.size,
                                mtime=st.mtime_ns / 1e9 if st else 0.0, policy=OverwritePolicy.OVERWRITE,
                                extra={COMPARED: compared}))
@@ -182,6 +182,11 @@ def jobs_for(plan: SyncPlan) -> list[NewJob]:
             jobs.append(NewJob(Direction.DOWNLOAD, cmp.bucket, a.key, a.path, size=a.size, etag=etag_of.get(a.key, ""),
                                policy=OverwritePolicy.OVERWRITE))
     return jobs
+
+
+def _listed_etags(cmp: Comparison) -> dict[str, str]:
+    """{key: ETag} of every object the comparison listed."""
+    return {e.remote.key: e.remote.etag for e in cmp.entries if e.remote is not None}
 
 
 def compared_stat(cmp: Comparison, action: Action) -> Stat | None:
@@ -221,14 +226,9 @@ def delete_jobs_for(plan: SyncPlan) -> list[NewJob]:
     Only upload syncs delete objects (a download sync deletes local files, not through jobs)."""
     from ..transfers.object_jobs import delete_jobs
 
-    cmp = plan.comparison
-    etags = {}
-    for a in plan.deletes:
-        e = cmp.entry(a.key[len(cmp.prefix):])
-        etags[a.key] = e.remote.etag if e is not None and e.remote is not None else ""
     # With the ETags compared, each job deletes only what is still as compared when it runs.
-    return delete_jobs(cmp.bucket, [a.key for a in plan.deletes], {a.key: a.size for a in plan.deletes},
-                       etags=etags)
+    return delete_jobs(plan.comparison.bucket, [a.key for a in plan.deletes], {a.key: a.size for a in plan.deletes},
+                       etags=_listed_etags(plan.comparison))
 
 
 def delete_remote(client, bucket: str, keys: list[str]) -> tuple[list[str], list[tuple[str, str]]]:

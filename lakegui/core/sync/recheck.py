@@ -52,21 +52,15 @@ def remote_actions(plan: SyncPlan, *, deletes_only: bool = False) -> list[Action
 
 def head_objects(client, bucket: str, keys: list[str]) -> dict[str, RemoteObject | None]:
     """{key: what a HEAD says of it now (None: absent, a delete marker included)}."""
-    from ..errors import NOT_FOUND_CODES
+    from ..objects import head_if_there
 
     out: dict[str, RemoteObject | None] = {}
     for key in keys:
-        try:
-            r = client.head_object(Bucket=bucket, Key=key)
-        except Exception as exc:
-            error = getattr(exc, "response", {}).get("Error", {})
-            if str(error.get("Code", "")) in NOT_FOUND_CODES:
-                out[key] = None
-                continue
-            raise
-        modified = r.get("LastModified")
-        out[key] = RemoteObject(key, int(r.get("ContentLength", 0)), str(r.get("ETag", "")).strip('"'),
-                                modified.timestamp() if modified is not None else 0.0)
+        r = head_if_there(client, bucket, key)
+        modified = r.get("LastModified") if r is not None else None
+        out[key] = None if r is None else RemoteObject(
+            key, int(r.get("ContentLength", 0)), str(r.get("ETag", "")).strip('"'),
+            modified.timestamp() if modified is not None else 0.0)
     return out
 
 
@@ -82,10 +76,10 @@ def objects_now(client, bucket: str, prefix: str, keys: list[str], *, listed: in
         s3 = client() if callable(client) and not hasattr(client, "head_object") else client
         try:
             return head_objects(s3, bucket, keys)
-        except Exception as exc:  # a HEAD the credentials or object refuse (403, SSE-C's 400): the
-            from ..errors import classify  # listing, which the comparison made, answers as well
+        except Exception as exc:  # a HEAD refused: the listing, which the comparison made, answers
+            from ..objects import head_refused
 
-            if getattr(exc, "response", None) is None or not classify(exc).permanent:
+            if not head_refused(exc):
                 raise
     remote, _ = list_prefix(lister or client, bucket, prefix, raw=raw, verify=verify)
     by_key = {o.key: o for o in remote.values()}

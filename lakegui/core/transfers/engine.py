@@ -9,6 +9,7 @@ samples the counter at its own pace.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 import os
@@ -22,6 +23,7 @@ from typing import Callable
 
 from ..connection import Connection
 from ..errors import classify
+from ..objects import head_if_there
 from ..settings import TransferSettings
 from . import etags, parts, ranges, tuning, verify
 from .jobs import (
@@ -37,7 +39,7 @@ from .jobs import (
     OverwritePolicy,
     conflict_error,
 )
-from .localpaths import folder_in_the_way, temp_path_for
+from .localpaths import file_in_the_way, folder_in_the_way, temp_path_for
 
 log = logging.getLogger(__name__)
 
@@ -286,12 +288,9 @@ class EngineBase:
         if not conflict and (job.attempts <= 1 or job.upload_id):
             return
         path, _, _ = self.upload_source(job)  # a file that went fails as it would below
-        try:
-            head = self.client.head_object(Bucket=job.bucket, Key=job.key)
-        except Exception as exc:
-            if classify(exc).code in ("404", "NoSuchKey", "NotFound"):
-                return  # nothing there to replace
-            raise
+        head = head_if_there(self.client, job.bucket, job.key)
+        if head is None:
+            return  # nothing there to replace
         size, etag = int(head.get("ContentLength", 0)), str(head.get("ETag", ""))
         if etags.same_content(path, size, etag, self.settings.multipart_chunksize):
             if conflict:
@@ -307,12 +306,7 @@ class EngineBase:
         etag, _, at = job.extra[COMPARED].partition(" ")
         if job.attempts <= 1 and time.time() - float(at or 0) < RECHECK_AFTER:
             return
-        try:
-            head = self.client.head_object(Bucket=job.bucket, Key=job.key)
-        except Exception as exc:
-            if classify(exc).code not in ("404", "NoSuchKey", "NotFound"):
-                raise
-            head = None
+        head = head_if_there(self.client, job.bucket, job.key)
         now = str(head.get("ETag", "")).strip('"') if head is not None else ""
         if now == etag:
             return
@@ -380,7 +374,8 @@ class EngineBase:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise JobError(f"Cannot create folder {target.parent}: {exc.strerror or exc}", permanent=True) from exc
+            why = file_in_the_way(target) or f"Cannot create folder {target.parent}: {exc.strerror or exc}"
+            raise JobError(why, permanent=True) from exc
         temp = temp_path_for(target, job.id)
         if ranges.reusable_temp(temp, job.resume):
             return target, temp  # an interrupted run's bytes; resume_from checks they are still the object's
@@ -682,7 +677,8 @@ class EngineBase:
         if job.direction is Direction.DOWNLOAD and job.local_path:
             temp = temp_path_for(job.local_path, job.id)
             if not ranges.reusable_temp(temp, job.resume):  # else kept: the download resumes from it
-                temp.unlink(missing_ok=True)
+                with contextlib.suppress(NotADirectoryError):  # a file where its folder must go: no
+                    temp.unlink(missing_ok=True)  # temp there; the attempt says what is in the way
 
     def open_uploads(self, job: Job) -> set[str]:
         """Ids of this exact key's multipart uploads in progress."""

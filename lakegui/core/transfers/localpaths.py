@@ -28,6 +28,19 @@ def folder_in_the_way(target: Path | str) -> str:
     return f"{target} is a folder; the object cannot be saved under that name"
 
 
+def file_in_the_way(target: Path | str) -> str:
+    """Why a download's folder cannot be made: a file holds one of its folders' names (the raw
+    error named the hidden temp file, or said only 'File exists'). '' when no file is in the way."""
+    target = Path(target)
+    for folder in reversed(target.parents):  # from the root down, to the first that is not a folder
+        if not folder.is_dir():
+            if not folder.exists():
+                return ""
+            return (f"{folder} is a file, so the folder {folder}{os.sep} cannot be made for {target}: "
+                    "rename or move that file, then retry")
+    return ""
+
+
 def absolute(path: Path | str) -> Path:
     """`path` against the current folder, as it is meant now: what a queued job records, so that
     a resume from another folder (or the window, whose folder is its own) finds the same files.

@@ -227,14 +227,15 @@ def delete_objects(engine: EngineBase, bucket: str, keys: list[str]) -> list[tup
 def etags_now(client, bucket: str, keys: list[str]) -> dict[str, str | None]:
     """{key: its ETag now, or None when it is gone}: a HEAD each for a few keys, else one listing
     from just before the first key to the last (a delete job's keys share a folder)."""
+    from ..objects import head_if_there, head_refused
+
     if len(keys) <= HEADS_AT_MOST:
-        out: dict[str, str | None] = {}
         try:
-            for key in keys:
-                out[key] = _head_etag(client, bucket, key)
-            return out
-        except _HeadRefused:  # a HEAD the credentials or object refuse (403, SSE-C's 400): the
-            pass  # listing, which the plan's comparison already made, answers as well
+            heads = {key: head_if_there(client, bucket, key) for key in keys}
+            return {k: str(h.get("ETag", "")).strip('"') if h is not None else None for k, h in heads.items()}
+        except Exception as exc:  # a HEAD refused: the listing, which the comparison made, answers
+            if not head_refused(exc):
+                raise
     first, last = min(keys), max(keys)
     wanted, found = set(keys), {}
     kwargs = {"Bucket": bucket, "Prefix": _folder(keys)}
@@ -248,23 +249,6 @@ def etags_now(client, bucket: str, keys: list[str]) -> dict[str, str | None]:
         if contents and contents[-1]["Key"] >= last:
             break
     return {k: found.get(k) for k in keys}
-
-
-class _HeadRefused(Exception):
-    pass
-
-
-def _head_etag(client, bucket: str, key: str) -> str | None:
-    from ..errors import NOT_FOUND_CODES, classify
-
-    try:
-        return str(client.head_object(Bucket=bucket, Key=key).get("ETag", "")).strip('"')
-    except Exception as exc:
-        if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) in NOT_FOUND_CODES:
-            return None
-        if getattr(exc, "response", None) is not None and classify(exc).permanent:
-            raise _HeadRefused() from exc
-        raise
 
 
 def _changed_since_planned(engine: EngineBase, job: Job, left: list[str]) -> set[str]:

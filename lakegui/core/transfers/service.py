@@ -167,13 +167,7 @@ def run_one(store: JobStore, engines: EnginePool, running: RunningJob, *, record
                              on_upload_id=lambda uid: store.set_upload_id(job.id, uid),
                              on_resume=lambda state: store.set_resume(job.id, state))
     except Exception as exc:  # a bug or a broken profile must fail this job, not the queue
-        if isinstance(exc, OSError):  # a local path in the way (a file where a folder must go): its words
-            from ..errors import classify
-
-            message = classify(exc).message
-        else:
-            message = f"{type(exc).__name__}: {exc}"
-        outcome = Outcome(JobState.FAILED, message, permanent=True)
+        outcome = Outcome(JobState.FAILED, f"{type(exc).__name__}: {exc}", permanent=True)
     if record:
         store.finish_many([end_record(running, outcome)])
     return outcome
