@@ -523,7 +523,8 @@ def report(store, args, summary, batch_ids, invalid, extra: dict) -> int:
 
     failures = [j for b in (batch_ids or [None]) for j in store.jobs(states=[JobState.FAILED], batch_id=b)]
     # What did not run: counted on the summary line, not only named on stderr (a held queue's 9 jobs).
-    waiting = {s: sum(len(store.jobs(states=[s], batch_id=b)) for b in (batch_ids or [None]))
+    counts = [store.counts(b) for b in (batch_ids or [None])] if summary.interrupted else []  # one query a batch
+    waiting = {s: sum(c.get(s.value, (0, 0))[0] for c in counts)
                for s in (JobState.PAUSED, JobState.QUEUED)} if summary.interrupted else {}
     if args.json:
         doc = dict(extra, done=summary.done, failed=len(failures), skipped=summary.skipped,

@@ -278,11 +278,10 @@ def revert(client, bucket: str, key: str, version_id: str) -> str:
     (history is kept: the current version stays as an older one). Returns the new version id, or
     "" when the latest already is that version's copy (same ETag, size, metadata and type: a
     second revert to it wrote one more identical version each time) and nothing was written."""
+    from .objects import head_if_there
+
     head = head_version(client, bucket, key, version_id)  # a missing version fails here
-    try:
-        latest = client.head_object(Bucket=bucket, Key=key)
-    except Exception:  # a delete marker on top (or no latest): the copy brings the version back
-        latest = None
+    latest = head_if_there(client, bucket, key)  # None under a delete marker: the copy brings it back
     if latest is not None and latest.get("VersionId") != version_id and \
             all(latest.get(f) == head.get(f) for f in ("ETag", "ContentLength", "Metadata", "ContentType")):
         return ""  # metadata counts: a backfill's lineage on the same bytes is not the version's

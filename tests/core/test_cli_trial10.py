@@ -86,7 +86,8 @@ def test_an_interrupted_run_says_what_it_keeps_for_the_resume(capsys):
     gb = 1024 ** 3
     waiting = types.SimpleNamespace(resume={"ranges": [[0, gb]], "etag": "e", "size": 3 * gb})
     store = types.SimpleNamespace(held=False, jobs=lambda states=(), batch_id=None:
-                                  [waiting] if JobState.QUEUED in states else [])
+                                  [waiting] if JobState.QUEUED in states else [],
+                                  counts=lambda batch_id=None: {"queued": (1, 3 * gb)})
     assert report(store, types.SimpleNamespace(json=False), RunSummary(interrupted=True, seconds=6), [1], [], {}) == 1
     err = capsys.readouterr().err
     assert "Interrupted: the unfinished jobs are back in the queue, with 1.0 GB already in place;" in err
