@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
+from ..transfers.jobs import CHANGED_SINCE_COMPARED
 from .compare import RemoteObject, list_prefix
 from .plan import DOWNLOAD, UPLOAD, Action, SyncPlan, compared_stat
 from .records import Stat
 
-CHANGED_REMOTE = "changed in the lake since it was compared; left alone"
+CHANGED_REMOTE = CHANGED_SINCE_COMPARED  # one phrase with the engine's check of an upload that waited
 WRITTEN_REMOTE = "written to the lake since it was compared; left alone"
 GONE_REMOTE = "deleted from the lake since it was compared; left alone"
 CHANGED_LOCAL = "changed in the folder since it was compared; left alone"
