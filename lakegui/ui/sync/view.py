@@ -287,12 +287,12 @@ class ComparisonWindow(QWidget):
             self.summary.setText(f"{refresh} · {message}" if refresh else message)
             self.compare_failed.emit(message)
             if refresh:
-                self.plan_finished.emit(dict(self._result))
+                self.plan_finished.emit(self._outcome())
             return
         self._comparing = False
         self.model.set_comparison(cmp, notes=self._notes if refresh else None)
         if refresh:
-            self.plan_finished.emit(dict(self._result))
+            self.plan_finished.emit(self._outcome())
         self._update_counts()
         self._update_buttons()
         c = cmp.counts()
@@ -384,7 +384,7 @@ class ComparisonWindow(QWidget):
             self._update_buttons()
             self.summary.setText(f"Could not check s3://{self.bucket}/{plan.comparison.prefix} again, so nothing "
                                  f"was changed: {classify(exc, bucket=self.bucket).message}")
-            self.plan_finished.emit(dict(self._result))
+            self.plan_finished.emit(self._outcome())
             return
         self._note_left(checked.left)
         self._gone += [a.key for a in checked.gone]
@@ -394,12 +394,15 @@ class ComparisonWindow(QWidget):
             return
         self._queue_copies(plan)
 
+    def _outcome(self) -> dict:
+        """plan_finished's {"copied", "deleted", "failed"}: what was left alone counts as not done."""
+        return dict(self._result, failed=self._result["failed"] + len(self._left))
+
     def _note_left(self, left: list) -> None:
         cut = len(self.model.comparison.prefix) if self.model.comparison else 0
         for a, why in left:
             self.model.mark(a.key[cut:], f"{FAILED}: {why}")
         self._left += left
-        self._result["failed"] += len(left)
 
     def _queue_copies(self, plan: SyncPlan) -> None:
         direction = plan.direction
@@ -439,7 +442,7 @@ class ComparisonWindow(QWidget):
         plan = self._plan
         if plan is None:
             return
-        failed = self._result["failed"] - len(self._left)  # left alone is no failure of a copy
+        failed = self._result["failed"]  # left alone is no failure of a copy
         copied = not failed
         if not copied and plan.deletes:
             self.summary.setText(f"{counted(failed, 'copy', 'copies')} failed, so "
@@ -535,7 +538,7 @@ class ComparisonWindow(QWidget):
         self._plan, self._batch, self._delete_batch, self._deleting = None, 0, 0, set()
         r = self._result
         # What was left alone is said once, after (it read "1 failed; 1 left alone" of one object).
-        failed = r["failed"] - len(self._left)
+        failed = r["failed"]
         text = (f"{counted(r['copied'], 'copy', 'copies')} made, {counted(r['deleted'], 'delete')}, "
                 f"{failed:,} failed" + (f" ({bad[0][0]}: {bad[0][1]})" if bad else ""))
         if self._left:
